@@ -1,0 +1,301 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[bsu] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'bsu'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'bsu'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Run an event''s agents, decide, and write reports'
+            cand status 'Show circuit breakers, the response cache and recent runs'
+            cand check 'Validate events.toml and agents/, listing every problem'
+            cand events 'List event strategies in the order they are matched'
+            cand agents 'List agents'
+            cand cache 'Manage the response cache'
+            cand breaker 'Manage circuit breakers'
+            cand init 'Write a starter events.toml and agents/ in the project directory'
+            cand completions 'Print shell completions to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bsu;run'= {
+            cand --payload 'Event payload as JSON, from a file or - for stdin [default: $GITHUB_EVENT_PATH, else {}]'
+            cand --agent 'Run only these of the event''s agents (repeatable)'
+            cand --execution 'Run the agents in parallel or in sequence, whatever the event says'
+            cand --concurrency 'Most agent calls in flight at once'
+            cand --timeout 'Deadline for the whole run, e.g. 90s or 10m'
+            cand --reports-dir 'Where to write reports [default: reports.dir from events.toml]'
+            cand --format 'Which reports to write, comma-separated: json, md, junit, sarif [default: reports.formats]'
+            cand --fail-on 'Exit 3 when the decision is at least this strong'
+            cand --approve 'Let an agent that requires approval run (repeatable)'
+            cand --context 'Run context agents are filtered by [default: ci when CI=true, else cli]'
+            cand --profile 'Deployment profile agents are filtered by'
+            cand --metrics-file 'Write Prometheus text-format metrics of this run to FILE (node_exporter textfile)'
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --dry-run 'Render every prompt and estimate tokens; send nothing and change no state'
+            cand --no-cache 'Neither read nor write the response cache'
+            cand --json 'Print the report JSON on stdout instead of the human summary'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;status'= {
+            cand --runs 'How many recent runs to list'
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --json 'Print JSON on stdout instead of tables'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;check'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --json 'Print JSON on stdout instead of a table'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;events'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --json 'Print JSON on stdout instead of a table'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;agents'= {
+            cand --context 'Only agents allowed to run in this context (ci, cli, github, ...)'
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --json 'Print a JSON array of agents on stdout instead of a table'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;cache'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand clear 'Remove every cached response'
+            cand prune 'Remove expired cached responses'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bsu;cache;clear'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;cache;prune'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;cache;help'= {
+            cand clear 'Remove every cached response'
+            cand prune 'Remove expired cached responses'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bsu;cache;help;clear'= {
+        }
+        &'bsu;cache;help;prune'= {
+        }
+        &'bsu;cache;help;help'= {
+        }
+        &'bsu;breaker'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand reset 'Close one breaker (e.g. openai@api.openai.com), or all of them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bsu;breaker;reset'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;breaker;help'= {
+            cand reset 'Close one breaker (e.g. openai@api.openai.com), or all of them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bsu;breaker;help;reset'= {
+        }
+        &'bsu;breaker;help;help'= {
+        }
+        &'bsu;init'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --force 'Overwrite files that already exist'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;completions'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;help'= {
+            cand run 'Run an event''s agents, decide, and write reports'
+            cand status 'Show circuit breakers, the response cache and recent runs'
+            cand check 'Validate events.toml and agents/, listing every problem'
+            cand events 'List event strategies in the order they are matched'
+            cand agents 'List agents'
+            cand cache 'Manage the response cache'
+            cand breaker 'Manage circuit breakers'
+            cand init 'Write a starter events.toml and agents/ in the project directory'
+            cand completions 'Print shell completions to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bsu;help;run'= {
+        }
+        &'bsu;help;status'= {
+        }
+        &'bsu;help;check'= {
+        }
+        &'bsu;help;events'= {
+        }
+        &'bsu;help;agents'= {
+        }
+        &'bsu;help;cache'= {
+            cand clear 'Remove every cached response'
+            cand prune 'Remove expired cached responses'
+        }
+        &'bsu;help;cache;clear'= {
+        }
+        &'bsu;help;cache;prune'= {
+        }
+        &'bsu;help;breaker'= {
+            cand reset 'Close one breaker (e.g. openai@api.openai.com), or all of them'
+        }
+        &'bsu;help;breaker;reset'= {
+        }
+        &'bsu;help;init'= {
+        }
+        &'bsu;help;completions'= {
+        }
+        &'bsu;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

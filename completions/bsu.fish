@@ -1,0 +1,207 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_bsu_global_optspecs
+    string join \n C/dir= state-dir= v/verbose q/quiet color= h/help V/version
+end
+
+function __fish_bsu_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_bsu_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_bsu_using_subcommand
+    set -l cmd (__fish_bsu_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c bsu -n "__fish_bsu_needs_command" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_needs_command" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_needs_command" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_needs_command" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_needs_command" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_needs_command" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "run" -d 'Run an event\'s agents, decide, and write reports'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "status" -d 'Show circuit breakers, the response cache and recent runs'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "check" -d 'Validate events.toml and agents/, listing every problem'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "events" -d 'List event strategies in the order they are matched'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "agents" -d 'List agents'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "cache" -d 'Manage the response cache'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "breaker" -d 'Manage circuit breakers'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "init" -d 'Write a starter events.toml and agents/ in the project directory'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l payload -d 'Event payload as JSON, from a file or - for stdin [default: $GITHUB_EVENT_PATH, else {}]' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l agent -d 'Run only these of the event\'s agents (repeatable)' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l execution -d 'Run the agents in parallel or in sequence, whatever the event says' -r -f -a "parallel\t''
+sequential\t''"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l concurrency -d 'Most agent calls in flight at once' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l timeout -d 'Deadline for the whole run, e.g. 90s or 10m' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l reports-dir -d 'Where to write reports [default: reports.dir from events.toml]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l format -d 'Which reports to write, comma-separated: json, md, junit, sarif [default: reports.formats]' -r -f -a "json\t''
+md\t''
+junit\t''
+sarif\t''"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l fail-on -d 'Exit 3 when the decision is at least this strong' -r -f -a "block\t'Exit 3 only on block'
+request_changes\t'Exit 3 on request_changes or block'
+manual_review\t'Exit 3 on anything but approve'
+never\t'Never exit 3'"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l approve -d 'Let an agent that requires approval run (repeatable)' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l context -d 'Run context agents are filtered by [default: ci when CI=true, else cli]' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l profile -d 'Deployment profile agents are filtered by' -r -f -a "development\t''
+staging\t''
+production\t''"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l metrics-file -d 'Write Prometheus text-format metrics of this run to FILE (node_exporter textfile)' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand run" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l dry-run -d 'Render every prompt and estimate tokens; send nothing and change no state'
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l no-cache -d 'Neither read nor write the response cache'
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l json -d 'Print the report JSON on stdout instead of the human summary'
+complete -c bsu -n "__fish_bsu_using_subcommand run" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand run" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand run" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand status" -l runs -d 'How many recent runs to list' -r
+complete -c bsu -n "__fish_bsu_using_subcommand status" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand status" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand status" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand status" -l json -d 'Print JSON on stdout instead of tables'
+complete -c bsu -n "__fish_bsu_using_subcommand status" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand status" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand status" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand check" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand check" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand check" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand check" -l json -d 'Print JSON on stdout instead of a table'
+complete -c bsu -n "__fish_bsu_using_subcommand check" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand check" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand check" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand events" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand events" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand events" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand events" -l json -d 'Print JSON on stdout instead of a table'
+complete -c bsu -n "__fish_bsu_using_subcommand events" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand events" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand events" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand events" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand agents" -l context -d 'Only agents allowed to run in this context (ci, cli, github, ...)' -r
+complete -c bsu -n "__fish_bsu_using_subcommand agents" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand agents" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand agents" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand agents" -l json -d 'Print a JSON array of agents on stdout instead of a table'
+complete -c bsu -n "__fish_bsu_using_subcommand agents" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand agents" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand agents" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand agents" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -f -a "clear" -d 'Remove every cached response'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -f -a "prune" -d 'Remove expired cached responses'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "clear" -d 'Remove every cached response'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove expired cached responses'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com), or all of them'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com), or all of them'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bsu -n "__fish_bsu_using_subcommand init" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand init" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand init" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand init" -l force -d 'Overwrite files that already exist'
+complete -c bsu -n "__fish_bsu_using_subcommand init" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand init" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand init" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand completions" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand completions" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand completions" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "run" -d 'Run an event\'s agents, decide, and write reports'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "status" -d 'Show circuit breakers, the response cache and recent runs'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "check" -d 'Validate events.toml and agents/, listing every problem'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "events" -d 'List event strategies in the order they are matched'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "agents" -d 'List agents'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "cache" -d 'Manage the response cache'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "breaker" -d 'Manage circuit breakers'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "init" -d 'Write a starter events.toml and agents/ in the project directory'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "clear" -d 'Remove every cached response'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "prune" -d 'Remove expired cached responses'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com), or all of them'

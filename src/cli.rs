@@ -1,0 +1,311 @@
+//! The command-line surface, and only that: clap types that mirror CONTRACT.md.
+//!
+//! Nothing here reads files or the environment beyond what clap does for the
+//! flags the contract ties to a variable. `crate::plan` and the commands turn
+//! these raw values into validated settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run a panel of AI agents on an event, aggregate their verdicts into one
+/// decision, and write JSON and Markdown reports.
+#[derive(Debug, Parser)]
+#[command(name = "bsu", version, about, propagate_version = true)]
+#[command(
+    after_help = "Docs: README.md and docs/CONTRACT.md. Exit codes: 0 ok, 1 run failed, \
+2 usage or configuration error, 3 decision reached --fail-on, 75 try again later, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Project directory holding events.toml and agents/ [default: current directory]
+    #[arg(
+        short = 'C',
+        long = "dir",
+        value_name = "DIR",
+        env = "BSU_DIR",
+        global = true
+    )]
+    pub dir: Option<PathBuf>,
+
+    /// Where breaker state, the response cache and run history live
+    /// [default: the platform state directory, e.g. ~/.local/state/bsu]
+    #[arg(long, value_name = "DIR", env = "BSU_STATE_DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+
+    /// Say more on stderr (-v: debug, -vv: trace)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Print only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// When to use colour (NO_COLOR in the environment means never, unless "always")
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", global = true)]
+    pub color: ColorChoice,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is not set
+    Auto,
+    /// Always colour
+    Always,
+    /// Never colour
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run an event's agents, decide, and write reports
+    Run(RunArgs),
+    /// Show circuit breakers, the response cache and recent runs
+    Status(StatusArgs),
+    /// Validate events.toml and agents/, listing every problem
+    Check(JsonFlag),
+    /// List event strategies in the order they are matched
+    Events(JsonFlag),
+    /// List agents
+    Agents(AgentsArgs),
+    /// Manage the response cache
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+    /// Manage circuit breakers
+    Breaker {
+        #[command(subcommand)]
+        action: BreakerAction,
+    },
+    /// Write a starter events.toml and agents/ in the project directory
+    Init(InitArgs),
+    /// Print shell completions to stdout
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// A lone `--json` flag.
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON on stdout instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentsArgs {
+    /// Only agents allowed to run in this context (ci, cli, github, ...)
+    #[arg(long, value_name = "C")]
+    pub context: Option<String>,
+
+    /// Print a JSON array of agents on stdout instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// How many recent runs to list
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub runs: usize,
+
+    /// Print JSON on stdout instead of tables
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite files that already exist
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// Remove every cached response
+    Clear,
+    /// Remove expired cached responses
+    Prune,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BreakerAction {
+    /// Close one breaker (e.g. openai@api.openai.com), or all of them
+    Reset {
+        /// The breaker's name, as `bsu status` shows it
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The event to run, e.g. pull_request.opened. Inside GitHub Actions it may be
+    /// left out: GITHUB_EVENT_NAME and the payload's "action" name it.
+    pub event: Option<String>,
+
+    /// Event payload as JSON, from a file or - for stdin [default: $GITHUB_EVENT_PATH, else {}]
+    #[arg(long, value_name = "FILE|-")]
+    pub payload: Option<String>,
+
+    /// Render every prompt and estimate tokens; send nothing and change no state
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Run only these of the event's agents (repeatable)
+    #[arg(long = "agent", value_name = "ID")]
+    pub agents: Vec<String>,
+
+    /// Run the agents in parallel or in sequence, whatever the event says
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub execution: Option<ExecutionArg>,
+
+    /// Most agent calls in flight at once
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: Option<u32>,
+
+    /// Deadline for the whole run, e.g. 90s or 10m
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Neither read nor write the response cache
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Where to write reports [default: reports.dir from events.toml]
+    #[arg(long, value_name = "DIR", env = "BSU_REPORTS_DIR")]
+    pub reports_dir: Option<PathBuf>,
+
+    /// Which reports to write, comma-separated: json, md, junit, sarif [default: reports.formats]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_enum)]
+    pub format: Vec<FormatArg>,
+
+    /// Print the report JSON on stdout instead of the human summary
+    #[arg(long)]
+    pub json: bool,
+
+    /// Exit 3 when the decision is at least this strong
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::Block)]
+    pub fail_on: FailOn,
+
+    /// Let an agent that requires approval run (repeatable)
+    #[arg(long = "approve", value_name = "ID")]
+    pub approve: Vec<String>,
+
+    /// Run context agents are filtered by [default: ci when CI=true, else cli]
+    #[arg(long, value_name = "C")]
+    pub context: Option<String>,
+
+    /// Deployment profile agents are filtered by
+    #[arg(long, value_enum, value_name = "P", env = "BSU_PROFILE", default_value_t = ProfileArg::Development)]
+    pub profile: ProfileArg,
+
+    /// Write Prometheus text-format metrics of this run to FILE (node_exporter textfile)
+    #[arg(long, value_name = "FILE")]
+    pub metrics_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutionArg {
+    Parallel,
+    Sequential,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Json,
+    Md,
+    Junit,
+    Sarif,
+}
+
+/// The decision level at which `bsu run` exits 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum FailOn {
+    /// Exit 3 only on block
+    Block,
+    /// Exit 3 on request_changes or block
+    RequestChanges,
+    /// Exit 3 on anything but approve
+    ManualReview,
+    /// Never exit 3
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    Development,
+    Staging,
+    Production,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (try e.g. 90s, 5m or 1h30m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// A table of command lines and whether clap takes them.
+    #[test]
+    fn command_lines() {
+        let cases: &[(&str, bool)] = &[
+            ("bsu check", true),
+            ("bsu check --json", true),
+            ("bsu -C proj events --json", true),
+            ("bsu events -C proj", true),
+            ("bsu agents --context ci --json", true),
+            ("bsu run pull_request.opened --dry-run", true),
+            (
+                "bsu run --agent a --agent b --format json,md --fail-on request_changes",
+                true,
+            ),
+            (
+                "bsu run x --timeout 90s --concurrency 4 --execution sequential",
+                true,
+            ),
+            ("bsu run x --timeout soon", false),
+            ("bsu run x --concurrency 0", false),
+            ("bsu run x --format pdf", false),
+            ("bsu run x --profile prod", false),
+            ("bsu -v -v status --json --runs 3", true),
+            ("bsu -q -v status", false),
+            ("bsu cache clear", true),
+            ("bsu cache prune", true),
+            ("bsu cache", false),
+            ("bsu breaker reset", true),
+            ("bsu breaker reset openai@api.openai.com", true),
+            ("bsu completions zsh", true),
+            ("bsu completions tcsh", false),
+            ("bsu --color never init", true),
+            ("bsu --color sometimes check", false),
+            ("bsu", false),
+        ];
+        for (line, ok) in cases {
+            let got = Cli::try_parse_from(line.split_whitespace());
+            assert_eq!(got.is_ok(), *ok, "{line}: {got:?}");
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! `bsu init`: a starter project (events.toml and one agent) that checks clean.
+
+use std::path::Path;
+
+use crate::error::{Error, ExitCode, Result};
+use crate::output::Output;
+
+const EVENTS: &str = include_str!("starter/events.toml");
+const REVIEWER: &str = include_str!("starter/reviewer.toml");
+
+pub(super) fn init(root: &Path, out: &Output, force: bool) -> Result<ExitCode> {
+    let files = [
+        (root.join("events.toml"), EVENTS),
+        (root.join("agents").join("reviewer.toml"), REVIEWER),
+    ];
+    if !force {
+        let existing: Vec<String> = files
+            .iter()
+            .filter(|(p, _)| p.exists())
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        if !existing.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} already exist{}; nothing was written (pass --force to overwrite)",
+                existing.join(", "),
+                if existing.len() == 1 { "s" } else { "" }
+            )));
+        }
+    }
+    for (path, text) in &files {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
+        out.note(&format!("wrote {}", path.display()));
+    }
+    out.note("next: `bsu check`, then `bsu run pull_request.opened --dry-run`");
+    Ok(ExitCode::Success)
+}

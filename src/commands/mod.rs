@@ -1,0 +1,30 @@
+//! One module per subcommand. Each takes the parsed arguments, the
+//! environment snapshot and the output context, and returns an exit code or
+//! a typed error; none of them prints outside `Output`.
+
+mod check;
+mod completions;
+mod init;
+mod list;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command};
+use crate::env::Env;
+use crate::error::{ExitCode, Result};
+use crate::output::Output;
+
+pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
+    let root = cli.global.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    match cli.command {
+        Command::Check(args) => check::check(&root, env, out, args.json),
+        Command::Events(args) => list::events(&root, env, out, args.json),
+        Command::Agents(args) => list::agents(&root, env, out, args.context.as_deref(), args.json),
+        Command::Completions { shell } => completions::print(shell, out),
+        Command::Init(args) => init::init(&root, out, args.force),
+        Command::Run(_) => Err(crate::error::Error::NotBuilt("run")),
+        Command::Status(_) => Err(crate::error::Error::NotBuilt("status")),
+        Command::Cache { .. } => Err(crate::error::Error::NotBuilt("cache")),
+        Command::Breaker { .. } => Err(crate::error::Error::NotBuilt("breaker")),
+    }
+}

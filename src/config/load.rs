@@ -1,0 +1,223 @@
+//! Reading the project's files from disk and handing them to `settle`.
+//!
+//! Every file is read and parsed even when an earlier one failed, so `bsu
+//! check` lists every problem in one pass.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::file::{AgentFile, EventsFile};
+use super::settle::{settle, ParsedAgent};
+use super::{is_valid_id, Config, Problem};
+use crate::env::Env;
+use crate::error::Error;
+
+/// What `bsu check` reports: the problems, how much was found, and the
+/// settled configuration when there were no problems.
+#[derive(Debug)]
+pub(crate) struct Inspection {
+    pub config: Option<Config>,
+    pub problems: Vec<Problem>,
+    pub events: usize,
+    pub agents: usize,
+}
+
+/// Load the project at `root`, or fail with every problem found.
+pub(crate) fn load(root: &Path, env: &Env) -> Result<Config, Error> {
+    let inspection = inspect(root, env);
+    match inspection.config {
+        Some(config) if inspection.problems.is_empty() => Ok(config),
+        _ => Err(Error::Config(inspection.problems)),
+    }
+}
+
+/// Read, parse and validate everything, collecting every problem.
+pub(crate) fn inspect(root: &Path, env: &Env) -> Inspection {
+    let mut problems = Vec::new();
+    let events_name = shown(root, "events.toml");
+
+    let events = match read_text(&root.join("events.toml"), &events_name) {
+        Ok(Some(text)) => match toml::from_str::<EventsFile>(&text) {
+            Ok(parsed) => Some((parsed, text)),
+            Err(e) => {
+                problems.push(toml_problem(&events_name, &text, &e));
+                None
+            }
+        },
+        Ok(None) => {
+            let looked = std::path::absolute(root.join("events.toml"))
+                .unwrap_or_else(|_| root.join("events.toml"));
+            problems.push(Problem::file(
+                events_name.clone(),
+                format!(
+                    "not found (looked for {}); run `bsu init` to create a starter project here, \
+                     or pass -C DIR to point at one",
+                    looked.display()
+                ),
+            ));
+            None
+        }
+        Err(p) => {
+            problems.push(p);
+            None
+        }
+    };
+
+    let agents_dir = root.join("agents");
+    let agents = read_agents(root, &agents_dir, &mut problems);
+    let agent_count = agents.as_ref().map_or(0, BTreeMap::len);
+    let event_count = events.as_ref().map_or(0, |(e, _)| e.events.len());
+
+    let config = settle(root, events, agents, env, &mut problems);
+    // events.toml first, then agents/ in name order, each top to bottom.
+    problems.sort_by(|a, b| {
+        let key = |p: &Problem| {
+            (
+                !p.file.ends_with("events.toml"),
+                p.file.clone(),
+                p.line,
+                p.column,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    Inspection {
+        config: if problems.is_empty() { config } else { None },
+        problems,
+        events: event_count,
+        agents: agent_count,
+    }
+}
+
+/// `None` when `agents/` does not exist (a problem is recorded).
+fn read_agents(
+    root: &Path,
+    dir: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<BTreeMap<String, ParsedAgent>> {
+    let dir_name = format!("{}/", shown(root, "agents"));
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            problems.push(Problem::file(
+                dir_name,
+                "folder not found; create it with one <id>.toml per agent, or run `bsu init`",
+            ));
+            return None;
+        }
+        Err(e) => {
+            problems.push(Problem::file(dir_name, format!("cannot be read: {e}")));
+            return None;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    paths.sort();
+
+    let mut agents = BTreeMap::new();
+    for path in paths {
+        let file_name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let display = shown(root, &format!("agents/{file_name}"));
+        let stem = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if !is_valid_id(&stem) {
+            problems.push(Problem::file(
+                display,
+                format!(
+                    "{stem:?} is not a valid agent id: use lowercase letters, digits and '-', \
+                     starting with a letter or digit (e.g. rename it to agents/{}.toml)",
+                    suggest_id(&stem)
+                ),
+            ));
+            continue;
+        }
+        let text = match read_text(&path, &display) {
+            Ok(Some(text)) => text,
+            Ok(None) => continue, // vanished between listing and reading
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        match toml::from_str::<AgentFile>(&text) {
+            Ok(file) => {
+                agents.insert(
+                    stem,
+                    ParsedAgent {
+                        file,
+                        text,
+                        display,
+                    },
+                );
+            }
+            Err(e) => problems.push(toml_problem(&display, &text, &e)),
+        }
+    }
+    Some(agents)
+}
+
+/// The file's text; `Ok(None)` when it does not exist; a problem when it
+/// cannot be read or is not UTF-8.
+fn read_text(path: &Path, display: &str) -> Result<Option<String>, Problem> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|e| {
+            let (line, column) = super::problem::line_col(
+                &String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
+                usize::MAX,
+            );
+            Problem {
+                file: display.to_string(),
+                line: Some(line),
+                column: Some(column),
+                message: "is not UTF-8 text; save it as UTF-8".into(),
+            }
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Problem::file(display, format!("cannot be read: {e}"))),
+    }
+}
+
+fn toml_problem(display: &str, text: &str, e: &toml::de::Error) -> Problem {
+    let message = e.to_string().trim_end().to_string();
+    match e.span() {
+        Some(span) => Problem::at(display, text, span, message),
+        None => Problem::file(display, message),
+    }
+}
+
+/// How a project file is named in messages: relative to the current directory
+/// when the project is `.`, else under the directory the user gave.
+pub(crate) fn shown(root: &Path, rel: &str) -> String {
+    if root.as_os_str().is_empty() || root == Path::new(".") {
+        rel.to_string()
+    } else {
+        root.join(rel).display().to_string()
+    }
+}
+
+fn suggest_id(stem: &str) -> String {
+    let mut id: String = stem
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9') => c,
+            _ => '-',
+        })
+        .collect();
+    while id.starts_with('-') {
+        id.remove(0);
+    }
+    if id.is_empty() {
+        "my-agent".into()
+    } else {
+        id
+    }
+}

@@ -1,0 +1,200 @@
+//! The project's configuration: `events.toml` and `agents/<id>.toml`, read,
+//! validated in one pass, and settled into the types the rest of bsu uses.
+//!
+//! Everything here is synchronous and free of the network; it runs before any
+//! async work starts. Environment overrides come in through `crate::env::Env`
+//! so loading stays a function of (files, environment).
+
+mod file;
+mod load;
+mod problem;
+mod settle;
+pub(crate) mod strategy;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub(crate) use load::{inspect, load, shown};
+pub(crate) use problem::Problem;
+pub(crate) use strategy::{Strategy, StrategyMatch};
+
+/// A project whose files all validated.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub root: PathBuf,
+    pub defaults: Defaults,
+    pub providers: BTreeMap<String, Provider>,
+    pub cache: CacheSettings,
+    pub reports: ReportSettings,
+    /// Strategies in match order: exact names, globs longest first, `default`.
+    pub strategies: Vec<Strategy>,
+    pub agents: BTreeMap<String, Agent>,
+    /// The raw text of events.toml and of each agent file, for `config_hash`.
+    pub sources: Sources,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sources {
+    pub events: String,
+    pub agents: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Defaults {
+    pub provider: String,
+    pub execution: Execution,
+    pub concurrency: u32,
+    pub timeout: Duration,
+    pub agent_timeout: Duration,
+}
+
+/// A model provider endpoint with every default and override applied.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Provider {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub base_url: String,
+    pub api_key_env: String,
+    pub model: String,
+    pub max_concurrency: u32,
+    pub max_retries: u32,
+    #[serde(with = "humantime_serde_str")]
+    pub request_timeout: Duration,
+    pub breaker: BreakerSettings,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct BreakerSettings {
+    pub failure_threshold: u32,
+    #[serde(with = "humantime_serde_str")]
+    pub reset_timeout: Duration,
+    #[serde(with = "humantime_serde_str")]
+    pub max_reset_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CacheSettings {
+    pub enabled: bool,
+    pub ttl: Duration,
+    pub max_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ReportSettings {
+    pub dir: PathBuf,
+    pub formats: Vec<ReportFormat>,
+    pub keep: u32,
+}
+
+/// One agent, with its provider, model and timeout resolved.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Agent {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub role: String,
+    pub instructions: String,
+    pub provider: String,
+    pub model: String,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    #[serde(with = "humantime_serde_str")]
+    pub timeout: Duration,
+    pub actions: Vec<String>,
+    /// `None`: may run in every context.
+    pub contexts: Option<Vec<String>>,
+    /// `None`: may run under every profile.
+    pub profiles: Option<Vec<Profile>>,
+    /// Paths relative to the project root, as written.
+    pub knowledge: Vec<String>,
+    pub risk: Risk,
+    pub approval: Approval,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Risk {
+    pub level: RiskLevel,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Approval {
+    pub required: bool,
+    pub approvers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Execution {
+    #[default]
+    Parallel,
+    Sequential,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ProviderKind {
+    Openai,
+    Anthropic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RiskLevel {
+    #[default]
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Profile {
+    Development,
+    Staging,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ReportFormat {
+    Json,
+    Md,
+    Junit,
+    Sarif,
+}
+
+macro_rules! display_as_serde {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let v = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
+                f.write_str(v.as_str().unwrap_or_default())
+            }
+        }
+    )*};
+}
+display_as_serde!(Execution, ProviderKind, RiskLevel, Profile, ReportFormat);
+
+/// Durations serialise as humantime text ("5m"), the way users write them.
+mod humantime_serde_str {
+    pub(crate) fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+}
+
+/// Ids of agents and providers: `^[a-z0-9][a-z0-9-]*$`.
+pub(crate) fn is_valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}

@@ -1,0 +1,650 @@
+//! From parsed files to a settled `Config`: defaults, environment overrides,
+//! and every cross-file check (an event naming a missing agent, an agent
+//! naming a missing provider, ambiguous globs, ...), each reported with the
+//! line and column of the offending value.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::file::{AgentFile, BreakerFile, EventsFile};
+use super::load::shown;
+use super::strategy::{globs_overlap, match_order, Pattern, Strategy};
+use super::{
+    is_valid_id, Agent, Approval, BreakerSettings, CacheSettings, Config, Defaults, Problem,
+    Provider, ProviderKind, ReportFormat, ReportSettings, Risk, Sources,
+};
+use crate::env::Env;
+
+pub(crate) const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+pub(crate) const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
+pub(crate) const ANTHROPIC_DEFAULT_BASE_URL: &str = "https://api.anthropic.com/v1";
+pub(crate) const ANTHROPIC_DEFAULT_MODEL: &str = "claude-sonnet-4-5";
+
+/// An agent file that parsed, with what is needed to point into it.
+#[derive(Debug)]
+pub(super) struct ParsedAgent {
+    pub file: AgentFile,
+    pub text: String,
+    pub display: String,
+}
+
+/// Where a problem was found, so checks can point at spans in it.
+struct Source<'a> {
+    display: &'a str,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn at<T>(&self, value: &Spanned<T>, message: impl Into<String>) -> Problem {
+        Problem::at(self.display, self.text, value.span(), message)
+    }
+}
+
+pub(super) fn settle(
+    root: &Path,
+    events: Option<(EventsFile, String)>,
+    agents: Option<BTreeMap<String, ParsedAgent>>,
+    env: &Env,
+    problems: &mut Vec<Problem>,
+) -> Option<Config> {
+    let agents_found = agents.is_some();
+    let agents = agents.unwrap_or_default();
+    let Some((file, events_text)) = events else {
+        // Without events.toml there are no providers to check agents against,
+        // but each agent's own values can still be checked.
+        for parsed in agents.values() {
+            check_agent_values(root, parsed, problems);
+        }
+        return None;
+    };
+    let events_display = shown(root, "events.toml");
+    let src = Source {
+        display: &events_display,
+        text: &events_text,
+    };
+
+    let providers = settle_providers(&file, &src, env, problems);
+    let default_provider = match &file.defaults.provider {
+        Some(p) => {
+            if !providers.contains_key(p.get_ref()) {
+                problems.push(src.at(p, unknown_provider(p.get_ref(), &providers)));
+            }
+            p.get_ref().clone()
+        }
+        None => {
+            if !providers.contains_key("openai") {
+                problems.push(Problem::file(
+                    events_display.clone(),
+                    format!(
+                        "[defaults] names no provider and there is no provider named \"openai\"; \
+                         set defaults.provider to one of: {}",
+                        list(providers.keys())
+                    ),
+                ));
+            }
+            "openai".to_string()
+        }
+    };
+    let defaults = Defaults {
+        provider: default_provider,
+        execution: file.defaults.execution.unwrap_or_default(),
+        concurrency: file.defaults.concurrency.map_or(8, |n| n.get()),
+        timeout: file
+            .defaults
+            .timeout
+            .map_or(Duration::from_secs(600), |d| d.0),
+        agent_timeout: file
+            .defaults
+            .agent_timeout
+            .map_or(Duration::from_secs(300), |d| d.0),
+    };
+
+    let mut settled_agents = BTreeMap::new();
+    for (id, parsed) in &agents {
+        check_agent_values(root, parsed, problems);
+        if let Some(agent) = settle_agent(id, parsed, &defaults, &providers, env, problems) {
+            settled_agents.insert(id.clone(), agent);
+        }
+    }
+
+    let strategies = settle_strategies(&file, &src, &agents, agents_found, problems);
+
+    let cache = CacheSettings {
+        enabled: file.cache.enabled.unwrap_or(true),
+        ttl: file.cache.ttl.map_or(Duration::from_secs(86_400), |d| d.0),
+        max_bytes: file.cache.max_bytes.unwrap_or(100 * 1024 * 1024),
+    };
+    let reports = ReportSettings {
+        dir: file.reports.dir.clone().unwrap_or_else(|| "reports".into()),
+        formats: dedup(
+            file.reports
+                .formats
+                .clone()
+                .unwrap_or_else(|| vec![ReportFormat::Json, ReportFormat::Md]),
+        ),
+        keep: file.reports.keep.unwrap_or(0),
+    };
+
+    if !problems.is_empty() {
+        return None;
+    }
+    Some(Config {
+        root: root.to_path_buf(),
+        defaults,
+        providers,
+        cache,
+        reports,
+        strategies,
+        agents: settled_agents,
+        sources: Sources {
+            events: events_text,
+            agents: agents
+                .iter()
+                .map(|(id, p)| (id.clone(), p.text.clone()))
+                .collect(),
+        },
+    })
+}
+
+fn settle_providers(
+    file: &EventsFile,
+    src: &Source<'_>,
+    env: &Env,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, Provider> {
+    let global = breaker_settings(&BreakerSettings::default(), &file.breaker);
+    let mut providers = BTreeMap::new();
+    match &file.providers {
+        None => {
+            providers.insert(
+                "openai".to_string(),
+                builtin(ProviderKind::Openai, "openai", global),
+            );
+        }
+        Some(map) => {
+            for (name, pf) in map {
+                if !is_valid_id(name.get_ref()) {
+                    problems.push(src.at(
+                        name,
+                        format!(
+                            "provider name {:?} is not a valid id: use lowercase letters, digits and '-'",
+                            name.get_ref()
+                        ),
+                    ));
+                    continue;
+                }
+                let kind = pf.kind.unwrap_or(ProviderKind::Openai);
+                let mut p = builtin(kind, name.get_ref(), global);
+                if let Some(url) = &pf.base_url {
+                    match check_base_url(url.get_ref()) {
+                        Ok(()) => p.base_url = url.get_ref().trim_end_matches('/').to_string(),
+                        Err(why) => problems.push(src.at(url, why)),
+                    }
+                }
+                if let Some(var) = &pf.api_key_env {
+                    if is_env_name(var.get_ref()) {
+                        p.api_key_env = var.get_ref().clone();
+                    } else {
+                        // Never echo the value: users sometimes paste the key itself here.
+                        problems.push(src.at(
+                            var,
+                            "api_key_env must name an environment variable (like OPENAI_API_KEY), \
+                             not hold the key itself; put the key in that variable",
+                        ));
+                    }
+                }
+                if let Some(model) = &pf.model {
+                    p.model = model.clone();
+                }
+                if let Some(n) = pf.max_concurrency {
+                    p.max_concurrency = n.get();
+                }
+                if let Some(n) = pf.max_retries {
+                    p.max_retries = n;
+                }
+                if let Some(d) = pf.request_timeout {
+                    p.request_timeout = d.0;
+                }
+                if let Some(b) = &pf.breaker {
+                    p.breaker = breaker_settings(&global, b);
+                }
+                providers.insert(name.get_ref().clone(), p);
+            }
+        }
+    }
+    apply_env(&mut providers, env, problems);
+    providers
+}
+
+impl Default for BreakerSettings {
+    fn default() -> Self {
+        BreakerSettings {
+            failure_threshold: 5,
+            reset_timeout: Duration::from_secs(30),
+            max_reset_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+fn breaker_settings(base: &BreakerSettings, file: &BreakerFile) -> BreakerSettings {
+    BreakerSettings {
+        failure_threshold: file
+            .failure_threshold
+            .map_or(base.failure_threshold, |n| n.get()),
+        reset_timeout: file.reset_timeout.map_or(base.reset_timeout, |d| d.0),
+        max_reset_timeout: file
+            .max_reset_timeout
+            .map_or(base.max_reset_timeout, |d| d.0),
+    }
+}
+
+fn builtin(kind: ProviderKind, name: &str, breaker: BreakerSettings) -> Provider {
+    let (base_url, api_key_env, model) = match kind {
+        ProviderKind::Openai => (
+            OPENAI_DEFAULT_BASE_URL,
+            "OPENAI_API_KEY",
+            OPENAI_DEFAULT_MODEL,
+        ),
+        ProviderKind::Anthropic => (
+            ANTHROPIC_DEFAULT_BASE_URL,
+            "ANTHROPIC_API_KEY",
+            ANTHROPIC_DEFAULT_MODEL,
+        ),
+    };
+    Provider {
+        name: name.to_string(),
+        kind,
+        base_url: base_url.to_string(),
+        api_key_env: api_key_env.to_string(),
+        model: model.to_string(),
+        max_concurrency: 8,
+        max_retries: 2,
+        request_timeout: Duration::from_secs(120),
+        breaker,
+    }
+}
+
+/// The environment overrides of CONTRACT.md. An empty variable counts as unset.
+fn apply_env(providers: &mut BTreeMap<String, Provider>, env: &Env, problems: &mut Vec<Problem>) {
+    let env_problem = |var: &str, msg: String| Problem::file(format!("${var}"), msg);
+    let base_url = env
+        .get("OPENAI_BASE_URL")
+        .and_then(|url| match check_base_url(url) {
+            Ok(()) => Some(url.trim_end_matches('/').to_string()),
+            Err(why) => {
+                problems.push(env_problem("OPENAI_BASE_URL", why));
+                None
+            }
+        });
+    let model = env.get("BSU_MODEL");
+    let retries = parse_env(env, "BSU_MAX_RETRIES", problems, |v| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 100)
+            .ok_or("must be a whole number from 0 to 100")
+    });
+    let threshold = parse_env(env, "BSU_BREAKER_FAILURE_THRESHOLD", problems, |v| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or("must be a whole number above 0")
+    });
+    let reset = parse_env(env, "BSU_BREAKER_RESET_TIMEOUT", problems, |v| {
+        humantime::parse_duration(v)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or("must be a duration above zero, e.g. 30s or 2m")
+    });
+    for p in providers.values_mut() {
+        if p.kind == ProviderKind::Openai {
+            if let Some(url) = &base_url {
+                p.base_url = url.clone();
+            }
+            if let Some(model) = model {
+                p.model = model.to_string();
+            }
+        }
+        if let Some(n) = retries {
+            p.max_retries = n;
+        }
+        if let Some(n) = threshold {
+            p.breaker.failure_threshold = n;
+        }
+        if let Some(d) = reset {
+            p.breaker.reset_timeout = d;
+        }
+        p.breaker.max_reset_timeout = p.breaker.max_reset_timeout.max(p.breaker.reset_timeout);
+    }
+}
+
+fn parse_env<T>(
+    env: &Env,
+    var: &str,
+    problems: &mut Vec<Problem>,
+    parse: impl FnOnce(&str) -> Result<T, &'static str>,
+) -> Option<T> {
+    let value = env.get(var)?;
+    match parse(value) {
+        Ok(v) => Some(v),
+        Err(why) => {
+            problems.push(Problem::file(
+                format!("${var}"),
+                format!("{value:?} {why}; fix or unset {var}"),
+            ));
+            None
+        }
+    }
+}
+
+fn check_base_url(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        Ok(_) => Err(format!(
+            "base_url {url:?} must be an http:// or https:// URL with a host"
+        )),
+        Err(e) => Err(format!(
+            "base_url {url:?} is not a URL ({e}); write e.g. \"https://api.openai.com/v1\""
+        )),
+    }
+}
+
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Checks of one agent file that need nothing from events.toml.
+fn check_agent_values(root: &Path, parsed: &ParsedAgent, problems: &mut Vec<Problem>) {
+    let src = Source {
+        display: &parsed.display,
+        text: &parsed.text,
+    };
+    let a = &parsed.file;
+    if let Some(t) = &a.temperature {
+        if !(0.0..=2.0).contains(t.get_ref()) {
+            problems.push(src.at(t, "temperature must be between 0 and 2"));
+        }
+    }
+    for k in &a.knowledge {
+        let rel = Path::new(k.get_ref());
+        if rel.is_absolute() {
+            problems.push(src.at(
+                k,
+                format!(
+                    "knowledge file {:?} must be a path relative to the project folder",
+                    k.get_ref()
+                ),
+            ));
+        } else if !root.join(rel).is_file() {
+            let looked = shown(root, k.get_ref());
+            let looked = if looked == *k.get_ref() {
+                String::new()
+            } else {
+                format!(" (looked for {looked})")
+            };
+            problems.push(src.at(
+                k,
+                format!(
+                    "knowledge file {:?} does not exist{looked}; create it or remove it from the list",
+                    k.get_ref(),
+                ),
+            ));
+        }
+    }
+    if a.instructions.trim().is_empty() {
+        problems.push(Problem::file(
+            &parsed.display,
+            "instructions are empty; write the system prompt the agent should follow",
+        ));
+    }
+}
+
+fn settle_agent(
+    id: &str,
+    parsed: &ParsedAgent,
+    defaults: &Defaults,
+    providers: &BTreeMap<String, Provider>,
+    env: &Env,
+    problems: &mut Vec<Problem>,
+) -> Option<Agent> {
+    let a = &parsed.file;
+    let src = Source {
+        display: &parsed.display,
+        text: &parsed.text,
+    };
+    let provider_name = a
+        .provider
+        .as_ref()
+        .map_or(defaults.provider.as_str(), |p| p.get_ref().as_str());
+    let Some(provider) = providers.get(provider_name) else {
+        if let Some(p) = &a.provider {
+            problems.push(src.at(p, unknown_provider(p.get_ref(), providers)));
+        }
+        // An unknown defaults.provider is reported once, at events.toml.
+        return None;
+    };
+    // BSU_MODEL wins over an agent's own model for OpenAI-compatible
+    // providers: it is how a user points every agent at the model a local or
+    // alternative server offers.
+    let model = match (env.get("BSU_MODEL"), provider.kind) {
+        (Some(m), ProviderKind::Openai) => m.to_string(),
+        _ => a.model.clone().unwrap_or_else(|| provider.model.clone()),
+    };
+    Some(Agent {
+        id: id.to_string(),
+        name: a.name.clone(),
+        description: a.description.clone(),
+        role: a.role.clone(),
+        instructions: a.instructions.clone(),
+        provider: provider_name.to_string(),
+        model,
+        temperature: a.temperature.as_ref().map(|t| *t.get_ref()),
+        max_tokens: a.max_tokens.map(|n| n.get()),
+        timeout: a.timeout.map_or(defaults.agent_timeout, |d| d.0),
+        actions: a.actions.clone(),
+        contexts: a.contexts.clone(),
+        profiles: a.profiles.clone(),
+        knowledge: a.knowledge.iter().map(|k| k.get_ref().clone()).collect(),
+        risk: Risk {
+            level: a.risk.level,
+            rationale: a.risk.rationale.clone(),
+        },
+        approval: Approval {
+            required: a.approval.required,
+            approvers: a.approval.approvers.clone(),
+        },
+    })
+}
+
+fn settle_strategies(
+    file: &EventsFile,
+    src: &Source<'_>,
+    agents: &BTreeMap<String, ParsedAgent>,
+    agents_found: bool,
+    problems: &mut Vec<Problem>,
+) -> Vec<Strategy> {
+    if file.events.is_empty() {
+        problems.push(Problem::file(
+            src.display,
+            "defines no events; add at least [events.default] with agents = [\"<agent id>\"]",
+        ));
+    }
+    let mut strategies = Vec::new();
+    for (name, ev) in &file.events {
+        let event = name.get_ref();
+        if event.trim().is_empty() {
+            problems.push(src.at(name, "an event name cannot be empty"));
+            continue;
+        }
+        if ev.agents.get_ref().is_empty() {
+            problems.push(src.at(
+                &ev.agents,
+                format!("event {event:?} runs no agents; list at least one agent id"),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for agent in ev.agents.get_ref() {
+            let id = agent.get_ref();
+            if !seen.insert(id.as_str()) {
+                problems.push(src.at(
+                    agent,
+                    format!("event {event:?} lists agent {id:?} twice; remove one"),
+                ));
+            } else if agents_found && !agents.contains_key(id) {
+                problems.push(src.at(agent, unknown_agent(event, id, agents)));
+            }
+        }
+        for req in &ev.required {
+            if !seen.contains(req.get_ref().as_str()) {
+                problems.push(src.at(
+                    req,
+                    format!(
+                        "required agent {:?} is not one of the agents event {event:?} runs; \
+                         add it to agents or remove it from required",
+                        req.get_ref()
+                    ),
+                ));
+            }
+        }
+        let mut required: Vec<String> = ev.required.iter().map(|r| r.get_ref().clone()).collect();
+        required.dedup();
+        strategies.push(Strategy {
+            name: event.clone(),
+            pattern: Pattern::parse(event),
+            description: ev.description.clone(),
+            agents: ev
+                .agents
+                .get_ref()
+                .iter()
+                .map(|a| a.get_ref().clone())
+                .collect(),
+            execution: ev.execution,
+            required,
+            stop_on_failure: ev.stop_on_failure,
+        });
+    }
+
+    // Two globs of one length that can match the same name would make the
+    // winner depend on ordering, so they are rejected.
+    let globs: Vec<&Spanned<String>> = file
+        .events
+        .keys()
+        .filter(|k| matches!(Pattern::parse(k.get_ref()), Pattern::Glob(_)))
+        .collect();
+    for (i, a) in globs.iter().enumerate() {
+        for b in &globs[i + 1..] {
+            let (x, y) = (a.get_ref(), b.get_ref());
+            if x.chars().count() == y.chars().count() && globs_overlap(x, y) {
+                problems.push(src.at(
+                    b,
+                    format!(
+                        "globs {x:?} and {y:?} are the same length and can match the same event, \
+                         so neither takes precedence; make one longer or more specific, or add an \
+                         exact event for the names both match"
+                    ),
+                ));
+            }
+        }
+    }
+
+    strategies.sort_by(match_order);
+    strategies
+}
+
+fn unknown_agent(event: &str, id: &str, agents: &BTreeMap<String, ParsedAgent>) -> String {
+    let mut msg = format!(
+        "event {event:?} names agent {id:?}, which does not exist; create agents/{id}.toml"
+    );
+    match closest(id, agents.keys()) {
+        Some(near) => msg.push_str(&format!(" or did you mean {near:?}?")),
+        None => msg.push_str(" or fix the name"),
+    }
+    msg
+}
+
+fn unknown_provider(name: &str, providers: &BTreeMap<String, Provider>) -> String {
+    format!(
+        "provider {name:?} is not defined; add [providers.{name}] to events.toml or use one of: {}",
+        list(providers.keys())
+    )
+}
+
+fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    let items: Vec<&str> = items.map(String::as_str).collect();
+    if items.is_empty() {
+        "(none)".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// The candidate nearest to `word` by edit distance, when it is near enough
+/// to be a likely typo.
+fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.as_str())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn closest_only_when_near() {
+        let names = ["security-agent".to_string(), "runner".to_string()];
+        assert_eq!(
+            closest("secruity-agent", names.iter()),
+            Some("security-agent")
+        );
+        assert_eq!(closest("architect", names.iter()), None);
+    }
+
+    #[test]
+    fn env_names() {
+        assert!(is_env_name("OPENAI_API_KEY"));
+        assert!(is_env_name("_X1"));
+        assert!(!is_env_name("sk-abc123"));
+        assert!(!is_env_name("1X"));
+        assert!(!is_env_name(""));
+    }
+}

@@ -1,0 +1,89 @@
+//! Expected failures and the exit code each one maps to.
+//!
+//! This is the one documented place where an outcome becomes a process exit
+//! code (CONTRACT.md, "Exit codes"). Unexpected failures are not modelled here:
+//! they are bugs and reach color-eyre.
+
+use std::path::PathBuf;
+
+use crate::config::Problem;
+
+/// Process exit codes of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExitCode {
+    /// The run finished below `--fail-on`, or a command succeeded.
+    Success = 0,
+    /// The run failed for a reason waiting will not fix, or bsu could not finish.
+    Failure = 1,
+    /// Usage or configuration error; nothing was sent.
+    Usage = 2,
+    /// The run finished and its decision reached `--fail-on`.
+    DecisionReached = 3,
+    /// No agent succeeded and every failure was transient: try again later.
+    TempFail = 75,
+    /// Interrupted by Ctrl-C or SIGTERM.
+    Interrupted = 130,
+}
+
+impl From<ExitCode> for u8 {
+    fn from(code: ExitCode) -> u8 {
+        code as u8
+    }
+}
+
+/// A failure bsu expects and explains to the user.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    /// The project's configuration has problems; each names its file and line.
+    #[error("{}", render_problems(.0))]
+    Config(Vec<Problem>),
+
+    /// The command line or environment asked for something that cannot be done.
+    #[error("{0}")]
+    Usage(String),
+
+    /// A file or folder could not be read or written.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A command this build of bsu does not provide yet.
+    #[error("`bsu {0}` is not built yet in this version of bsu")]
+    NotBuilt(&'static str),
+
+    /// Something bsu needed to finish failed (e.g. a report could not be written).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Error {
+    pub(crate) fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Config(_) | Error::Usage(_) => ExitCode::Usage,
+            Error::Io { .. } | Error::NotBuilt(_) | Error::Failed(_) => ExitCode::Failure,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+fn render_problems(problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&p.to_string());
+    }
+    out
+}
+
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;

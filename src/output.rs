@@ -1,0 +1,133 @@
+//! The one place that looks at the terminal: colour, TTY-ness, quiet and
+//! verbose are resolved here once and passed down as `Output`.
+//!
+//! stdout carries results (tables, JSON, report paths); stderr carries
+//! progress, warnings and errors. A closed stdout (`bsu events | head -1`) is
+//! not an error: bsu stops quietly with exit code 0, as ripgrep does.
+
+use std::io::{IsTerminal, Write};
+
+use comfy_table::{presets, ContentArrangement, Table};
+
+use crate::cli::ColorChoice;
+use crate::env::Env;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Output {
+    pub color_stdout: bool,
+    pub color_stderr: bool,
+    /// Draw live progress (spinners) on stderr.
+    pub stderr_is_terminal: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl Output {
+    pub(crate) fn new(choice: ColorChoice, quiet: bool, verbose: u8, env: &Env) -> Self {
+        let stdout_tty = std::io::stdout().is_terminal();
+        let stderr_tty = std::io::stderr().is_terminal();
+        let no_color = env.get("NO_COLOR").is_some() || env.get("TERM") == Some("dumb");
+        let (color_stdout, color_stderr) = match choice {
+            ColorChoice::Always => (true, true),
+            ColorChoice::Never => (false, false),
+            ColorChoice::Auto => (stdout_tty && !no_color, stderr_tty && !no_color),
+        };
+        console::set_colors_enabled(color_stdout);
+        console::set_colors_enabled_stderr(color_stderr);
+        Output {
+            color_stdout,
+            color_stderr,
+            stderr_is_terminal: stderr_tty,
+            quiet,
+            verbose,
+        }
+    }
+
+    /// Write a result line to stdout.
+    pub(crate) fn print(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let res = out
+            .write_all(text.as_bytes())
+            .and_then(|()| {
+                if text.ends_with('\n') {
+                    Ok(())
+                } else {
+                    out.write_all(b"\n")
+                }
+            })
+            .and_then(|()| out.flush());
+        if let Err(e) = res {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                // The reader has gone: nothing more to say, and not a failure.
+                std::process::exit(0);
+            }
+        }
+    }
+
+    /// A message for people on stderr, unless `--quiet`.
+    pub(crate) fn note(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// A warning on stderr, unless `--quiet`.
+    pub(crate) fn warn(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{} {text}", self.paint_err("warning:", Paint::Yellow));
+        }
+    }
+
+    /// An error on stderr, always.
+    pub(crate) fn error(&self, text: &str) {
+        eprintln!("{} {text}", self.paint_err("error:", Paint::Red));
+    }
+
+    /// A table styled for stdout.
+    pub(crate) fn table(&self) -> Table {
+        let mut table = Table::new();
+        table
+            .load_preset(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        if self.color_stdout {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        table
+    }
+
+    pub(crate) fn paint(&self, text: &str, paint: Paint) -> String {
+        paint.apply(text, self.color_stdout)
+    }
+
+    pub(crate) fn paint_err(&self, text: &str, paint: Paint) -> String {
+        paint.apply(text, self.color_stderr)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Paint {
+    Red,
+    Yellow,
+    Green,
+    Dim,
+    Bold,
+}
+
+impl Paint {
+    fn apply(self, text: &str, enabled: bool) -> String {
+        if !enabled {
+            return text.to_string();
+        }
+        let style = console::Style::new().force_styling(true);
+        let style = match self {
+            Paint::Red => style.red().bold(),
+            Paint::Yellow => style.yellow(),
+            Paint::Green => style.green().bold(),
+            Paint::Dim => style.dim(),
+            Paint::Bold => style.bold(),
+        };
+        style.apply_to(text).to_string()
+    }
+}

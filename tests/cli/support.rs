@@ -1,0 +1,120 @@
+//! The `Project` builder: a temporary bsu project, a hermetic environment,
+//! and the binary under test.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+pub struct Project {
+    dir: TempDir,
+    env: Vec<(String, String)>,
+}
+
+/// The repository's own example project (events.toml, agents/, knowledge/).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Project {
+    /// An empty folder.
+    pub fn empty() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("bsu-test")
+            .tempdir()
+            .unwrap();
+        Project {
+            dir,
+            env: Vec::new(),
+        }
+    }
+
+    /// A copy of the repository's example project.
+    pub fn example() -> Self {
+        let p = Project::empty();
+        let root = repo_root();
+        std::fs::copy(root.join("events.toml"), p.path().join("events.toml")).unwrap();
+        for sub in ["agents", "knowledge"] {
+            std::fs::create_dir_all(p.path().join(sub)).unwrap();
+            for entry in std::fs::read_dir(root.join(sub)).unwrap() {
+                let entry = entry.unwrap();
+                std::fs::copy(entry.path(), p.path().join(sub).join(entry.file_name())).unwrap();
+            }
+        }
+        p
+    }
+
+    /// A minimal valid project: the given events.toml and agents that answer to each id.
+    pub fn with_agents(events: &str, agents: &[&str]) -> Self {
+        let mut p = Project::empty().file("events.toml", events);
+        for id in agents {
+            p = p.agent(id, "");
+        }
+        p
+    }
+
+    /// Add `agents/<id>.toml` with a name, instructions and `extra` TOML lines.
+    pub fn agent(self, id: &str, extra: &str) -> Self {
+        let text = format!(
+            "name = \"Agent {id}\"\ninstructions = \"You are {id}. Reply with the verdict JSON.\"\n{extra}\n"
+        );
+        self.file(&format!("agents/{id}.toml"), &text)
+    }
+
+    pub fn file(self, rel: &str, content: &str) -> Self {
+        self.bytes(rel, content.as_bytes())
+    }
+
+    pub fn bytes(self, rel: &str, content: &[u8]) -> Self {
+        let path = self.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    /// `bsu` in this project with an environment holding only PATH, a private
+    /// HOME and state dir, and whatever `env` added.
+    pub fn bsu(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bsu"));
+        cmd.current_dir(self.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path().join(".home"))
+            .env("BSU_STATE_DIR", self.path().join(".state"));
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Run `bsu ARGS`, returning (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.bsu().args(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Run and parse stdout as JSON.
+    pub fn json(&self, args: &[&str]) -> (i32, serde_json::Value) {
+        let (code, stdout, stderr) = self.run(args);
+        let value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+        (code, value)
+    }
+}
