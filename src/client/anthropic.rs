@@ -1,0 +1,79 @@
+//! The Anthropic Messages API wire format.
+
+use reqwest::header::HeaderValue;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiKey, ChatReply, ChatRequest, Usage};
+
+/// The Messages API requires `max_tokens`; this is used when the agent sets none.
+const DEFAULT_MAX_TOKENS: u32 = 2048;
+
+pub(super) fn request(
+    http: &reqwest::Client,
+    base: &str,
+    key: &ApiKey,
+    req: &ChatRequest,
+) -> reqwest::RequestBuilder {
+    let mut body = json!({
+        "model": req.model,
+        "system": req.system,
+        "messages": [{"role": "user", "content": req.user}],
+        "max_tokens": req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+    });
+    if let Some(t) = req.temperature {
+        // Anthropic takes 0..=1; agent files allow 0..=2 (OpenAI's range).
+        body["temperature"] = json!(t.min(1.0));
+    }
+    let mut builder = http
+        .post(format!("{base}/messages"))
+        .header("anthropic-version", "2023-06-01")
+        .json(&body);
+    if let Ok(mut k) = HeaderValue::from_str(key.expose()) {
+        k.set_sensitive(true);
+        builder = builder.header("x-api-key", k);
+    }
+    builder
+}
+
+#[derive(Deserialize)]
+struct Messages {
+    content: Vec<Block>,
+    #[serde(default)]
+    usage: AnthropicUsage,
+}
+
+#[derive(Deserialize)]
+struct Block {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize, Default)]
+struct AnthropicUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+}
+
+pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
+    let m: Messages = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let content: String = m
+        .content
+        .iter()
+        .filter(|b| b.kind == "text")
+        .map(|b| b.text.as_str())
+        .collect::<Vec<_>>()
+        .join("");
+    Ok(ChatReply {
+        content,
+        usage: Usage {
+            prompt_tokens: m.usage.input_tokens,
+            completion_tokens: m.usage.output_tokens,
+            total_tokens: m.usage.input_tokens + m.usage.output_tokens,
+        },
+    })
+}

@@ -1,0 +1,194 @@
+//! Model clients: one function, `Client::send`, that sends one chat request to
+//! one provider and returns the reply or a classified, redacted failure.
+//!
+//! Retries, the circuit breaker, the bulkhead and the response cache wrap this
+//! function from the outside (the engine's call path); nothing here knows of
+//! them. One `reqwest::Client` is shared by every call of a process.
+
+mod anthropic;
+pub(crate) mod error;
+mod openai;
+pub(crate) mod secret;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub(crate) use error::{CallError, FailureClass};
+pub(crate) use secret::ApiKey;
+
+use crate::config::{Provider, ProviderKind};
+
+/// Replies larger than this are an error, not an out-of-memory.
+const MAX_REPLY_BYTES: usize = 10 * 1024 * 1024;
+
+/// What one agent asks of a model.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ChatRequest {
+    pub model: String,
+    pub system: String,
+    pub user: String,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+}
+
+/// Token counts as the provider reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub(crate) struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub total_tokens: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ChatReply {
+    pub content: String,
+    pub usage: Usage,
+}
+
+/// The process's one HTTP client, cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    http: reqwest::Client,
+}
+
+impl Client {
+    pub(crate) fn new() -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| format!("could not start the HTTP client: {e}"))?;
+        Ok(Client { http })
+    }
+
+    /// Send `req` to `provider` once, within the provider's `request_timeout`.
+    pub(crate) async fn send(
+        &self,
+        provider: &Provider,
+        key: &ApiKey,
+        req: &ChatRequest,
+    ) -> Result<ChatReply, CallError> {
+        let started = std::time::Instant::now();
+        let result = self.send_inner(provider, key, req).await.map_err(|mut e| {
+            e.message = key.redact(&e.message);
+            e
+        });
+        match &result {
+            Ok(reply) => tracing::debug!(
+                provider = %provider.name, model = %req.model, ms = started.elapsed().as_millis() as u64,
+                tokens = reply.usage.total_tokens, "reply received"
+            ),
+            Err(e) => tracing::debug!(
+                provider = %provider.name, model = %req.model, ms = started.elapsed().as_millis() as u64,
+                status = ?e.status, class = ?e.class, retry_after = ?e.retry_after, "call failed: {}", e.message
+            ),
+        }
+        result
+    }
+
+    async fn send_inner(
+        &self,
+        provider: &Provider,
+        key: &ApiKey,
+        req: &ChatRequest,
+    ) -> Result<ChatReply, CallError> {
+        let base = provider.base_url.trim_end_matches('/');
+        let builder = match provider.kind {
+            ProviderKind::Openai => openai::request(&self.http, base, key, req),
+            ProviderKind::Anthropic => anthropic::request(&self.http, base, key, req),
+        };
+        let timeout = provider.request_timeout;
+        let response = builder
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| transport(e, timeout))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = read_capped(response, timeout).await?;
+        if !(200..300).contains(&status) {
+            let parsed = error::parse_error_body(&body);
+            let request_id = ["x-request-id", "request-id"]
+                .iter()
+                .find_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()));
+            return Err(CallError {
+                class: error::classify(status, parsed.code.as_deref(), parsed.kind.as_deref()),
+                status: Some(status),
+                message: error::describe(status, &parsed, request_id),
+                retry_after: error::retry_after(&headers),
+            });
+        }
+        let parsed = match provider.kind {
+            ProviderKind::Openai => openai::parse(&body),
+            ProviderKind::Anthropic => anthropic::parse(&body),
+        };
+        parsed.map_err(|why| CallError {
+            class: FailureClass::Permanent,
+            status: Some(status),
+            message: format!("unreadable reply from {}: {why}", provider.name),
+            retry_after: None,
+        })
+    }
+}
+
+async fn read_capped(
+    mut response: reqwest::Response,
+    timeout: Duration,
+) -> Result<Vec<u8>, CallError> {
+    let too_big = || CallError {
+        class: FailureClass::Permanent,
+        status: None,
+        message: format!(
+            "reply larger than {} MiB; refusing to read it",
+            MAX_REPLY_BYTES >> 20
+        ),
+        retry_after: None,
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_REPLY_BYTES as u64)
+    {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport(e, timeout))? {
+        if body.len() + chunk.len() > MAX_REPLY_BYTES {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn transport(e: reqwest::Error, timeout: Duration) -> CallError {
+    let message = if e.is_timeout() {
+        format!(
+            "no complete reply within the request timeout of {}",
+            humantime::format_duration(timeout)
+        )
+    } else if e.is_connect() {
+        format!("could not connect: {}", root_cause(&e))
+    } else {
+        format!("network error: {}", root_cause(&e))
+    };
+    CallError {
+        class: FailureClass::Transient,
+        status: None,
+        message,
+        retry_after: None,
+    }
+}
+
+/// The innermost error message (reqwest's own Display is just "error sending request").
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    let mut parts = vec![e.to_string()];
+    while let Some(next) = cur.source() {
+        parts.push(next.to_string());
+        cur = next;
+    }
+    parts.dedup();
+    parts.join(": ")
+}

@@ -1,0 +1,68 @@
+//! The OpenAI-compatible chat-completions wire format.
+
+use reqwest::header::{HeaderValue, AUTHORIZATION};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiKey, ChatReply, ChatRequest, Usage};
+
+pub(super) fn request(
+    http: &reqwest::Client,
+    base: &str,
+    key: &ApiKey,
+    req: &ChatRequest,
+) -> reqwest::RequestBuilder {
+    let mut body = json!({
+        "model": req.model,
+        "messages": [
+            {"role": "system", "content": req.system},
+            {"role": "user", "content": req.user},
+        ],
+        "response_format": {"type": "json_object"},
+    });
+    if let Some(t) = req.temperature {
+        body["temperature"] = json!(t);
+    }
+    if let Some(n) = req.max_tokens {
+        body["max_tokens"] = json!(n);
+    }
+    let mut builder = http.post(format!("{base}/chat/completions")).json(&body);
+    if let Ok(mut auth) = HeaderValue::from_str(&format!("Bearer {}", key.expose())) {
+        auth.set_sensitive(true);
+        builder = builder.header(AUTHORIZATION, auth);
+    }
+    builder
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: Message,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
+    let c: Completion = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let content = c
+        .choices
+        .into_iter()
+        .next()
+        .and_then(|ch| ch.message.content)
+        .ok_or("the reply has no choices[0].message.content")?;
+    let mut usage = c.usage.unwrap_or_default();
+    if usage.total_tokens == 0 {
+        usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+    }
+    Ok(ChatReply { content, usage })
+}
