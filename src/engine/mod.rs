@@ -1,0 +1,350 @@
+//! The run engine: fan an event's agents out (bounded parallel, or in
+//! sequence with earlier results passed on), enforce agent and run deadlines,
+//! stop cleanly on Ctrl-C/SIGTERM, and decide.
+//!
+//! The engine does no terminal output (it reports progress to an `Observer`)
+//! and no file output (the report module writes what it returns).
+
+pub(crate) mod caller;
+pub(crate) mod decision;
+pub(crate) mod outcome;
+pub(crate) mod prompt;
+pub(crate) mod verdict;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::client::{ChatRequest, FailureClass, Usage};
+use crate::config::{Agent, Execution};
+use crate::plan::RunPlan;
+use caller::Caller;
+use outcome::{AgentOutcome, RunOutcome, Status};
+use prompt::{Knowledge, Prompt};
+
+/// Told when each agent starts and finishes; the progress display implements it.
+pub(crate) trait Observer: Send + Sync {
+    fn started(&self, agent: &Agent);
+    fn finished(&self, outcome: &AgentOutcome);
+}
+
+/// Why the engine stopped waiting for agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Finished,
+    Deadline,
+    Interrupted,
+}
+
+struct Shared {
+    plan: Arc<RunPlan>,
+    caller: Caller,
+    payload_text: String,
+    /// Each knowledge file read once per run, shared by every agent naming it.
+    knowledge: HashMap<String, Result<String, String>>,
+    observer: Arc<dyn Observer>,
+}
+
+/// Run the plan to the end, the run deadline, or `cancel` (Ctrl-C).
+pub(crate) async fn execute(
+    plan: Arc<RunPlan>,
+    caller: Caller,
+    observer: Arc<dyn Observer>,
+    cancel: impl Future<Output = ()>,
+) -> RunOutcome {
+    let started_at = SystemTime::now();
+    let start = Instant::now();
+    let knowledge = load_knowledge(&plan).await;
+    let shared = Arc::new(Shared {
+        payload_text: prompt::payload_text(&plan.payload),
+        plan: plan.clone(),
+        caller,
+        knowledge,
+        observer: observer.clone(),
+    });
+
+    let mut outcomes: Vec<Option<AgentOutcome>> = plan
+        .agents
+        .iter()
+        .map(|p| {
+            p.skip.as_ref().map(|reason| {
+                let o = AgentOutcome::of(&p.agent, Status::Skipped, Some(reason.clone()));
+                observer.finished(&o);
+                o
+            })
+        })
+        .collect();
+
+    let timeout = plan.timeout;
+    let stop = async move {
+        tokio::select! {
+            () = tokio::time::sleep(timeout) => End::Deadline,
+            () = cancel => End::Interrupted,
+        }
+    };
+    tokio::pin!(stop);
+    let end = match plan.execution {
+        Execution::Parallel => parallel(&shared, &mut outcomes, stop.as_mut()).await,
+        Execution::Sequential => sequential(&shared, &mut outcomes, stop.as_mut()).await,
+    };
+
+    let agents: Vec<AgentOutcome> = outcomes
+        .into_iter()
+        .zip(&plan.agents)
+        .map(|(o, p)| {
+            o.unwrap_or_else(|| {
+                let (status, reason, failure) = match end {
+                    End::Deadline => (
+                        Status::TimedOut,
+                        format!(
+                            "the run's deadline of {} passed first",
+                            humantime::format_duration(timeout)
+                        ),
+                        Some(FailureClass::Transient),
+                    ),
+                    End::Interrupted => (
+                        Status::Failed,
+                        "interrupted before it finished".into(),
+                        None,
+                    ),
+                    End::Finished => (
+                        Status::Failed,
+                        "its task ended without a result (a bug in bsu)".into(),
+                        Some(FailureClass::Permanent),
+                    ),
+                };
+                let mut o = AgentOutcome::of(&p.agent, status, Some(reason));
+                o.failure = failure;
+                o.duration = start.elapsed();
+                observer.finished(&o);
+                o
+            })
+        })
+        .collect();
+    let decision = decision::decide(&agents, &plan.required);
+    RunOutcome {
+        agents,
+        decision,
+        interrupted: end == End::Interrupted,
+        started_at,
+        finished_at: SystemTime::now(),
+        duration: start.elapsed(),
+    }
+}
+
+async fn parallel(
+    shared: &Arc<Shared>,
+    outcomes: &mut [Option<AgentOutcome>],
+    mut stop: Pin<&mut impl Future<Output = End>>,
+) -> End {
+    let permits = Arc::new(Semaphore::new(shared.plan.concurrency.max(1)));
+    let mut set = JoinSet::new();
+    for (idx, planned) in shared.plan.agents.iter().enumerate() {
+        if planned.skip.is_some() {
+            continue;
+        }
+        let shared = shared.clone();
+        let permits = permits.clone();
+        set.spawn(async move {
+            // The semaphore is never closed, so acquiring cannot fail.
+            let _permit = permits.acquire_owned().await.ok();
+            let agent = &shared.plan.agents[idx].agent;
+            shared.observer.started(agent);
+            let outcome = run_agent(&shared, agent, &[]).await;
+            shared.observer.finished(&outcome);
+            (idx, outcome)
+        });
+    }
+    loop {
+        tokio::select! {
+            next = set.join_next() => match next {
+                None => return End::Finished,
+                Some(Ok((idx, outcome))) => outcomes[idx] = Some(outcome),
+                // A task that panicked leaves its slot empty; it is reported as failed.
+                Some(Err(_)) => {}
+            },
+            end = &mut stop => {
+                set.abort_all();
+                return end;
+            }
+        }
+    }
+}
+
+async fn sequential(
+    shared: &Arc<Shared>,
+    outcomes: &mut [Option<AgentOutcome>],
+    mut stop: Pin<&mut impl Future<Output = End>>,
+) -> End {
+    let mut halted = false;
+    for idx in 0..outcomes.len() {
+        if outcomes[idx].is_some() {
+            continue; // skipped by governance
+        }
+        let agent = &shared.plan.agents[idx].agent;
+        if halted {
+            let o = AgentOutcome::of(
+                agent,
+                Status::Skipped,
+                Some(
+                    "not run: an earlier agent did not succeed and the event sets stop_on_failure"
+                        .into(),
+                ),
+            );
+            shared.observer.finished(&o);
+            outcomes[idx] = Some(o);
+            continue;
+        }
+        let earlier: Vec<AgentOutcome> = outcomes[..idx]
+            .iter()
+            .flatten()
+            .filter(|o| o.status != Status::Skipped)
+            .cloned()
+            .collect();
+        shared.observer.started(agent);
+        tokio::select! {
+            outcome = run_agent(shared, agent, &earlier) => {
+                shared.observer.finished(&outcome);
+                halted = shared.plan.stop_on_failure
+                    && !matches!(outcome.status, Status::Succeeded | Status::DryRun);
+                outcomes[idx] = Some(outcome);
+            }
+            end = &mut stop => return end,
+        }
+    }
+    End::Finished
+}
+
+/// One agent, start to finish, within its own timeout.
+async fn run_agent(shared: &Shared, agent: &Agent, earlier: &[AgentOutcome]) -> AgentOutcome {
+    let start = Instant::now();
+    let plan = &shared.plan;
+    let mut out = AgentOutcome::of(agent, Status::Failed, None);
+
+    let mut knowledge = Vec::new();
+    for path in &agent.knowledge {
+        match shared.knowledge.get(path) {
+            Some(Ok(text)) => knowledge.push(Knowledge { path, text }),
+            other => {
+                let why = other
+                    .and_then(|r| r.as_ref().err())
+                    .map_or("not loaded", String::as_str);
+                out.reason = Some(format!("knowledge file {path} could not be read: {why}"));
+                out.failure = Some(FailureClass::Permanent);
+                return out;
+            }
+        }
+    }
+    let prompt = Prompt {
+        system: prompt::system(agent),
+        user: prompt::user(&plan.event, &shared.payload_text, &knowledge, earlier),
+    };
+    let Some(provider) = plan.providers.get(&agent.provider) else {
+        out.reason = Some(format!("provider {:?} is not configured", agent.provider));
+        out.failure = Some(FailureClass::Permanent);
+        return out;
+    };
+    let request = ChatRequest {
+        model: agent.model.clone(),
+        system: prompt.system.clone(),
+        user: prompt.user.clone(),
+        temperature: agent.temperature,
+        max_tokens: agent.max_tokens,
+    };
+    let hash = prompt::hash(provider, &request);
+    out.prompt_hash = Some(hash.clone());
+
+    if plan.dry_run {
+        let tokens =
+            prompt::estimate_tokens(&prompt.system) + prompt::estimate_tokens(&prompt.user);
+        out.status = Status::DryRun;
+        out.usage = Usage {
+            prompt_tokens: tokens,
+            completion_tokens: 0,
+            total_tokens: tokens,
+        };
+        out.prompt = Some(prompt);
+        return out;
+    }
+    let Some(key) = plan.keys.get(&agent.provider) else {
+        out.reason = Some(format!("no API key for provider {:?}", agent.provider));
+        out.failure = Some(FailureClass::Permanent);
+        return out;
+    };
+
+    let call = shared.caller.call(provider, key, &request, &hash);
+    match tokio::time::timeout(agent.timeout, call).await {
+        Err(_) => {
+            out.status = Status::TimedOut;
+            out.attempts = 1;
+            out.failure = Some(FailureClass::Transient);
+            out.reason = Some(format!(
+                "no reply within the agent timeout of {}",
+                humantime::format_duration(agent.timeout)
+            ));
+        }
+        Ok(called) => {
+            out.attempts = called.attempts;
+            out.cached = called.cached;
+            match called.result {
+                Ok(reply) if reply.content.trim().is_empty() => {
+                    out.usage = reply.usage;
+                    out.failure = Some(FailureClass::Permanent);
+                    out.reason = Some("the model sent an empty reply".into());
+                }
+                Ok(reply) => {
+                    out.status = Status::Succeeded;
+                    out.usage = reply.usage;
+                    out.verdict = verdict::parse(&reply.content);
+                    if let Some(v) = &out.verdict {
+                        out.disallowed_actions = v
+                            .actions
+                            .iter()
+                            .filter(|a| !agent.actions.contains(a))
+                            .cloned()
+                            .collect();
+                    }
+                    out.output = Some(reply.content);
+                }
+                Err(e) => {
+                    out.failure = Some(e.class);
+                    out.reason = Some(e.message);
+                }
+            }
+        }
+    }
+    out.duration = start.elapsed();
+    out
+}
+
+/// Read every knowledge file the running agents name, each once, concurrently.
+async fn load_knowledge(plan: &RunPlan) -> HashMap<String, Result<String, String>> {
+    let mut paths: Vec<String> = plan
+        .agents
+        .iter()
+        .filter(|p| p.skip.is_none())
+        .flat_map(|p| p.agent.knowledge.iter().cloned())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    let mut set = JoinSet::new();
+    for path in paths {
+        let full = plan.root.join(&path);
+        set.spawn(async move {
+            let text = tokio::fs::read_to_string(&full)
+                .await
+                .map_err(|e| e.to_string());
+            (path, text)
+        });
+    }
+    let mut out = HashMap::new();
+    while let Some(Ok((path, text))) = set.join_next().await {
+        out.insert(path, text);
+    }
+    out
+}

@@ -1,0 +1,195 @@
+//! Rendering what an agent is sent: the system prompt (role, instructions and
+//! the reply contract) and the user message (event, payload, knowledge and,
+//! in a sequence, the earlier agents' results). Pure functions of their inputs.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::outcome::AgentOutcome;
+use crate::client::ChatRequest;
+use crate::config::{Agent, Provider};
+
+/// The payload is cut to this many bytes of pretty JSON, with a visible note.
+pub(crate) const PAYLOAD_CAP: usize = 200 * 1024;
+
+/// Earlier agents' comments are cut to this many characters in later prompts.
+const EARLIER_COMMENTS_CAP: usize = 2_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Prompt {
+    pub system: String,
+    pub user: String,
+}
+
+const REPLY_CONTRACT: &str = r#"## How to reply
+
+Reply with exactly one JSON object and nothing else, in this shape:
+
+{"decision": "approve" | "request_changes" | "block" | "comment",
+ "score": <number from 0 (unacceptable) to 10 (exemplary)>,
+ "comments": "<your assessment in a few sentences>",
+ "findings": [{"severity": "critical" | "high" | "medium" | "low" | "info",
+               "title": "<short title>", "detail": "<what and why, and the fix>",
+               "file": "<path, if the finding is about a file>", "line": <line number, if known>}],
+ "actions": ["<actions you ask for, from the list below>"]}"#;
+
+pub(crate) fn system(agent: &Agent) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "You are {}", agent.name);
+    if !agent.role.is_empty() {
+        let _ = write!(s, ", acting as: {}", agent.role);
+    }
+    s.push_str(".\n");
+    if !agent.description.is_empty() {
+        let _ = writeln!(s, "Your job: {}", agent.description);
+    }
+    s.push('\n');
+    s.push_str(agent.instructions.trim());
+    s.push_str("\n\n");
+    s.push_str(REPLY_CONTRACT);
+    s.push_str("\n\nActions you may ask for: ");
+    if agent.actions.is_empty() {
+        s.push_str("none (leave \"actions\" empty).");
+    } else {
+        s.push_str(&agent.actions.join(", "));
+        s.push('.');
+    }
+    s.push('\n');
+    s
+}
+
+/// The payload as pretty JSON, cut at `PAYLOAD_CAP` bytes with a note saying so.
+pub(crate) fn payload_text(payload: &serde_json::Value) -> String {
+    let pretty = serde_json::to_string_pretty(payload).unwrap_or_else(|_| "{}".into());
+    if pretty.len() <= PAYLOAD_CAP {
+        return pretty;
+    }
+    let mut cut = PAYLOAD_CAP;
+    while !pretty.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!(
+        "{}\n[bsu: the payload was truncated to the first {} KB of {} KB; what follows is missing]",
+        &pretty[..cut],
+        PAYLOAD_CAP / 1024,
+        pretty.len().div_ceil(1024)
+    )
+}
+
+/// A knowledge file as the prompt carries it.
+#[derive(Debug, Clone)]
+pub(crate) struct Knowledge<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+}
+
+pub(crate) fn user(
+    event: &str,
+    payload_text: &str,
+    knowledge: &[Knowledge<'_>],
+    earlier: &[AgentOutcome],
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Event: {event}\n");
+    let _ = writeln!(s, "## Event payload\n\n```json\n{payload_text}\n```");
+    for k in knowledge {
+        let _ = writeln!(s, "\n## Reference: {}\n\n{}", k.path, k.text.trim_end());
+    }
+    if !earlier.is_empty() {
+        s.push_str("\n## Results of the agents before you in this run\n");
+        for a in earlier {
+            let _ = write!(s, "\n### {} ({}): {}", a.name, a.id, a.status);
+            match &a.verdict {
+                Some(v) => {
+                    let _ = write!(s, ", decision {}", v.decision);
+                    if let Some(score) = v.score {
+                        let _ = write!(s, ", score {score}");
+                    }
+                    s.push('\n');
+                    if !v.comments.is_empty() {
+                        let _ = writeln!(s, "{}", cap(&v.comments, EARLIER_COMMENTS_CAP));
+                    }
+                    for f in &v.findings {
+                        let _ = writeln!(s, "- [{}] {}", f.severity, f.title);
+                    }
+                }
+                None => {
+                    s.push('\n');
+                    if let Some(reason) = &a.reason {
+                        let _ = writeln!(s, "(no verdict: {reason})");
+                    } else if let Some(out) = &a.output {
+                        let _ = writeln!(s, "{}", cap(out, EARLIER_COMMENTS_CAP));
+                    }
+                }
+            }
+        }
+    }
+    s
+}
+
+fn cap(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
+/// SHA-256 of everything that decides the reply: endpoint, model, parameters
+/// and messages. The response cache uses the same key.
+pub(crate) fn hash(provider: &Provider, req: &ChatRequest) -> String {
+    let canonical = serde_json::json!({
+        "kind": provider.kind,
+        "endpoint": provider.base_url,
+        "request": req,
+    });
+    let digest = Sha256::digest(canonical.to_string().as_bytes());
+    hex(&digest)
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A rough token count (about four characters a token) for dry runs.
+pub(crate) fn estimate_tokens(text: &str) -> u64 {
+    (text.chars().count() as u64).div_ceil(4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_payloads_are_whole_and_large_ones_say_they_were_cut() {
+        let small = serde_json::json!({"action": "opened"});
+        assert_eq!(payload_text(&small), "{\n  \"action\": \"opened\"\n}");
+        let big = serde_json::json!({"diff": "é".repeat(300_000)});
+        let text = payload_text(&big);
+        assert!(text.len() < PAYLOAD_CAP + 200);
+        assert!(
+            text.ends_with("what follows is missing]"),
+            "{}",
+            &text[text.len() - 120..]
+        );
+        assert!(text.contains("truncated to the first 200 KB of 587 KB"));
+    }
+
+    #[test]
+    fn earlier_results_are_summarised() {
+        let mut a = AgentOutcome::blank("architect");
+        a.name = "Architect".into();
+        a.status = super::super::outcome::Status::Succeeded;
+        a.verdict = super::super::verdict::parse(
+            r#"{"decision": "request_changes", "score": 6, "comments": "Split the god module.",
+                "findings": [{"severity": "high", "title": "God module"}]}"#,
+        );
+        let text = user("scheduled.weekly_agents", "{}", &[], &[a]);
+        assert!(text
+            .contains("### Architect (architect): succeeded, decision request_changes, score 6"));
+        assert!(text.contains("Split the god module."));
+        assert!(text.contains("- [high] God module"));
+    }
+}

@@ -1,0 +1,90 @@
+//! The event payload (`--payload FILE|-`, else `$GITHUB_EVENT_PATH`, else
+//! `{}`) and, inside GitHub Actions, the event name it implies.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+/// Read the payload. Runs before the async runtime starts, so plain std I/O is fine.
+pub(crate) fn load(arg: Option<&str>, env: &Env) -> Result<Value> {
+    let (source, text) = match arg {
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Error::Usage(format!("could not read the payload from stdin: {e}")))?;
+            ("stdin".to_string(), text)
+        }
+        Some(path) => (path.to_string(), read(Path::new(path), "--payload")?),
+        None => match env.get("GITHUB_EVENT_PATH") {
+            Some(path) => (
+                path.to_string(),
+                read(Path::new(path), "GITHUB_EVENT_PATH")?,
+            ),
+            None => return Ok(Value::Object(Default::default())),
+        },
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        Error::Usage(format!(
+            "{source}:{}:{}: the payload is not valid JSON ({e}); pass a JSON object with --payload FILE",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+fn read(path: &Path, from: &str) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Error::Usage(format!(
+            "could not read the payload {} (from {from}): {e}",
+            path.display()
+        ))
+    })
+}
+
+/// The event to run: the one named, else `GITHUB_EVENT_NAME` plus the
+/// payload's `action` (`pull_request` + `opened` → `pull_request.opened`).
+pub(crate) fn event_name(named: Option<&str>, payload: &Value, env: &Env) -> Result<String> {
+    if let Some(name) = named {
+        if name.trim().is_empty() {
+            return Err(Error::Usage("the event name is empty".into()));
+        }
+        return Ok(name.to_string());
+    }
+    let Some(github) = env.get("GITHUB_EVENT_NAME") else {
+        return Err(Error::Usage(
+            "no event given: name one, e.g. `bsu run pull_request.opened` (`bsu events` lists them); \
+             inside GitHub Actions GITHUB_EVENT_NAME names it"
+                .into(),
+        ));
+    };
+    Ok(match payload.get("action").and_then(Value::as_str) {
+        Some(action) if !action.is_empty() => format!("{github}.{action}"),
+        _ => github.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn github_event_name_and_action() {
+        let env = Env::from_pairs(&[("GITHUB_EVENT_NAME", "pull_request")]);
+        assert_eq!(
+            event_name(None, &json!({"action": "opened"}), &env).unwrap(),
+            "pull_request.opened"
+        );
+        assert_eq!(event_name(None, &json!({}), &env).unwrap(), "pull_request");
+        assert_eq!(
+            event_name(Some("push"), &json!({"action": "x"}), &env).unwrap(),
+            "push"
+        );
+        assert!(event_name(None, &json!({}), &Env::default()).is_err());
+    }
+}

@@ -1,0 +1,276 @@
+//! From the command line and the configuration to a validated run plan: the
+//! strategy, the agents selected and why any are skipped, limits, report
+//! settings and the keys the run needs. Everything that can make a run exit
+//! 2 is decided here, before anything is sent.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::cli::{ExecutionArg, FailOn, FormatArg, ProfileArg, RunArgs};
+use crate::client::ApiKey;
+use crate::config::{
+    strategy, Agent, Config, Execution, Profile, Provider, ReportFormat, StrategyMatch,
+};
+use crate::engine::decision::Action;
+use crate::engine::prompt::hex;
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+/// One agent of the event, to run or to report as skipped.
+#[derive(Debug, Clone)]
+pub(crate) struct PlannedAgent {
+    pub agent: Agent,
+    /// `Some(reason)`: governance filtered it out; it is reported as skipped.
+    pub skip: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RunPlan {
+    pub root: PathBuf,
+    pub event: String,
+    pub strategy: String,
+    pub matched: StrategyMatch,
+    pub execution: Execution,
+    pub concurrency: usize,
+    pub timeout: Duration,
+    pub stop_on_failure: bool,
+    pub required: Vec<String>,
+    pub agents: Vec<PlannedAgent>,
+    pub payload: Value,
+    pub dry_run: bool,
+    pub use_cache: bool,
+    /// `None`: never exit 3.
+    pub fail_on: Option<Action>,
+    pub formats: Vec<ReportFormat>,
+    pub reports_dir: PathBuf,
+    pub keep: u32,
+    pub metrics_file: Option<PathBuf>,
+    pub step_summary: Option<PathBuf>,
+    pub providers: BTreeMap<String, Provider>,
+    /// Keys of the providers the run calls; empty in a dry run.
+    pub keys: BTreeMap<String, ApiKey>,
+    pub config_hash: String,
+}
+
+pub(crate) fn plan(
+    config: &Config,
+    args: &RunArgs,
+    payload: Value,
+    event: String,
+    env: &Env,
+) -> Result<RunPlan> {
+    let (strategy, matched) = strategy::resolve(&config.strategies, &event).ok_or_else(|| {
+        Error::Usage(format!(
+            "no strategy matches event {event:?} and events.toml has no [events.default]; \
+             add one, or pick an event from `bsu events`"
+        ))
+    })?;
+
+    for id in &args.agents {
+        if !strategy.agents.contains(id) {
+            return Err(Error::Usage(format!(
+                "--agent {id}: strategy {:?} does not run {id:?}; it runs {}",
+                strategy.name,
+                strategy.agents.join(", ")
+            )));
+        }
+    }
+    for id in &args.approve {
+        if !config.agents.contains_key(id) {
+            return Err(Error::Usage(format!(
+                "--approve {id}: there is no agent {id:?} (see `bsu agents`)"
+            )));
+        }
+    }
+    let context = args.context.clone().unwrap_or_else(|| {
+        if env.flag("CI") {
+            "ci".into()
+        } else {
+            "cli".into()
+        }
+    });
+    let profile = match args.profile {
+        ProfileArg::Development => Profile::Development,
+        ProfileArg::Staging => Profile::Staging,
+        ProfileArg::Production => Profile::Production,
+    };
+
+    let agents: Vec<PlannedAgent> = strategy
+        .agents
+        .iter()
+        .filter(|id| args.agents.is_empty() || args.agents.contains(id))
+        .filter_map(|id| config.agents.get(id))
+        .map(|agent| PlannedAgent {
+            skip: governance(agent, &context, profile, &args.approve),
+            agent: agent.clone(),
+        })
+        .collect();
+
+    let providers: BTreeMap<String, Provider> = agents
+        .iter()
+        .filter_map(|p| config.providers.get(&p.agent.provider))
+        .map(|p| (p.name.clone(), p.clone()))
+        .collect();
+    let keys = if args.dry_run {
+        BTreeMap::new()
+    } else {
+        keys(&agents, &providers, env)?
+    };
+
+    let formats = if args.format.is_empty() {
+        config.reports.formats.clone()
+    } else {
+        let mut f: Vec<ReportFormat> = Vec::new();
+        for arg in &args.format {
+            let format = match arg {
+                FormatArg::Json => ReportFormat::Json,
+                FormatArg::Md => ReportFormat::Md,
+                FormatArg::Junit => ReportFormat::Junit,
+                FormatArg::Sarif => ReportFormat::Sarif,
+            };
+            if !f.contains(&format) {
+                f.push(format);
+            }
+        }
+        f
+    };
+
+    Ok(RunPlan {
+        root: config.root.clone(),
+        event,
+        strategy: strategy.name.clone(),
+        matched,
+        execution: match args.execution {
+            Some(ExecutionArg::Parallel) => Execution::Parallel,
+            Some(ExecutionArg::Sequential) => Execution::Sequential,
+            None => strategy.execution.unwrap_or(config.defaults.execution),
+        },
+        concurrency: args.concurrency.unwrap_or(config.defaults.concurrency) as usize,
+        timeout: args.timeout.unwrap_or(config.defaults.timeout),
+        stop_on_failure: strategy.stop_on_failure,
+        required: strategy
+            .required
+            .iter()
+            .filter(|r| agents.iter().any(|a| &a.agent.id == *r))
+            .cloned()
+            .collect(),
+        config_hash: config_hash(config, &agents),
+        agents,
+        payload,
+        dry_run: args.dry_run,
+        use_cache: config.cache.enabled && !args.no_cache,
+        fail_on: match args.fail_on {
+            FailOn::Block => Some(Action::Block),
+            FailOn::RequestChanges => Some(Action::RequestChanges),
+            FailOn::ManualReview => Some(Action::ManualReview),
+            FailOn::Never => None,
+        },
+        formats,
+        reports_dir: args
+            .reports_dir
+            .clone()
+            .unwrap_or_else(|| crate::config::in_project(&config.root, &config.reports.dir)),
+        keep: config.reports.keep,
+        metrics_file: args.metrics_file.clone(),
+        step_summary: env.get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+        providers,
+        keys,
+    })
+}
+
+/// Why governance keeps `agent` from running here, if it does.
+fn governance(
+    agent: &Agent,
+    context: &str,
+    profile: Profile,
+    approved: &[String],
+) -> Option<String> {
+    if let Some(contexts) = &agent.contexts {
+        if !contexts.iter().any(|c| c == context) {
+            return Some(format!(
+                "context {context:?} is not one it may run in ({})",
+                contexts.join(", ")
+            ));
+        }
+    }
+    if let Some(profiles) = &agent.profiles {
+        if !profiles.contains(&profile) {
+            let list: Vec<String> = profiles.iter().map(ToString::to_string).collect();
+            return Some(format!(
+                "profile {profile} is not one it may run under ({})",
+                list.join(", ")
+            ));
+        }
+    }
+    if agent.approval.required && !approved.contains(&agent.id) {
+        let who = if agent.approval.approvers.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", agent.approval.approvers.join(" or "))
+        };
+        return Some(format!(
+            "requires approval{who}; pass --approve {} to run it",
+            agent.id
+        ));
+    }
+    None
+}
+
+/// Each provider's key, read now, so a missing one stops the run before anything is sent.
+fn keys(
+    agents: &[PlannedAgent],
+    providers: &BTreeMap<String, Provider>,
+    env: &Env,
+) -> Result<BTreeMap<String, ApiKey>> {
+    let mut keys = BTreeMap::new();
+    for provider in providers.values() {
+        let users: Vec<&str> = agents
+            .iter()
+            .filter(|a| a.skip.is_none() && a.agent.provider == provider.name)
+            .map(|a| a.agent.id.as_str())
+            .collect();
+        if users.is_empty() {
+            continue;
+        }
+        match env.get(&provider.api_key_env) {
+            Some(key) => {
+                keys.insert(provider.name.clone(), ApiKey::new(key.to_string()));
+            }
+            None => {
+                return Err(Error::Usage(format!(
+                    "{} is not set; provider {:?} needs it for {}. Export it, or add --dry-run to \
+                     render the prompts without sending anything",
+                    provider.api_key_env,
+                    provider.name,
+                    users.join(", ")
+                )))
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// SHA-256 of events.toml and of the files of the agents this run selected.
+fn config_hash(config: &Config, agents: &[PlannedAgent]) -> String {
+    let mut h = Sha256::new();
+    h.update(config.sources.events.as_bytes());
+    let mut ids: Vec<&str> = agents.iter().map(|a| a.agent.id.as_str()).collect();
+    ids.sort_unstable();
+    for id in ids {
+        h.update(b"\0");
+        h.update(id.as_bytes());
+        h.update(b"\0");
+        h.update(
+            config
+                .sources
+                .agents
+                .get(id)
+                .map_or(&b""[..], |t| t.as_bytes()),
+        );
+    }
+    hex(&h.finalize())
+}
