@@ -1,0 +1,121 @@
+//! Progress on stderr while a run goes: live spinners (one line per agent)
+//! when stderr is a terminal, one plain line per start and finish otherwise,
+//! nothing with `--quiet`. Implements the engine's `Observer`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::Agent;
+use crate::engine::outcome::{AgentOutcome, Status};
+use crate::engine::Observer;
+use crate::output::{Output, Paint};
+
+pub(crate) struct Progress {
+    out: Output,
+    live: Option<MultiProgress>,
+    bars: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl Progress {
+    pub(crate) fn new(out: &Output) -> Self {
+        let live = (!out.quiet && out.stderr_is_terminal)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Progress {
+            out: out.clone(),
+            live,
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn line(&self, outcome: &AgentOutcome) -> String {
+        let secs = format!("{:.1}s", outcome.duration.as_secs_f64());
+        let reason = outcome.reason.as_deref().unwrap_or("");
+        match outcome.status {
+            Status::Succeeded => {
+                let verdict = match &outcome.verdict {
+                    Some(v) => {
+                        let score = v.score.map_or(String::new(), |s| format!(" · {s}/10"));
+                        format!("{}{score}", v.decision)
+                    }
+                    None => "no verdict".into(),
+                };
+                let cached = if outcome.cached { " · cached" } else { "" };
+                format!(
+                    "{} {verdict} · {secs}{cached}",
+                    self.out.paint_err("✓", Paint::Green)
+                )
+            }
+            Status::DryRun => format!(
+                "{} dry run · ~{} prompt tokens",
+                self.out.paint_err("·", Paint::Dim),
+                outcome.usage.prompt_tokens
+            ),
+            Status::Skipped => format!("{} skipped: {reason}", self.out.paint_err("–", Paint::Dim)),
+            status => format!(
+                "{} {status} after {secs}: {reason}",
+                self.out.paint_err("✗", Paint::Red)
+            ),
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn started(&self, agent: &Agent) {
+        if self.out.quiet {
+            return;
+        }
+        let Some(multi) = &self.live else {
+            eprintln!(
+                "bsu: {}: started ({}/{})",
+                agent.id, agent.provider, agent.model
+            );
+            return;
+        };
+        let bar = multi.add(ProgressBar::new_spinner());
+        let style = ProgressStyle::with_template("{spinner} {prefix:.bold} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        bar.set_style(style);
+        bar.set_prefix(agent.id.clone());
+        bar.set_message(format!("{}/{} …", agent.provider, agent.model));
+        bar.enable_steady_tick(Duration::from_millis(100));
+        if let Ok(mut bars) = self.bars.lock() {
+            bars.insert(agent.id.clone(), bar);
+        }
+    }
+
+    fn finished(&self, outcome: &AgentOutcome) {
+        if self.out.quiet {
+            return;
+        }
+        let line = self.line(outcome);
+        let Some(multi) = &self.live else {
+            eprintln!("bsu: {}: {}", outcome.id, strip(&line));
+            return;
+        };
+        let bar = self
+            .bars
+            .lock()
+            .ok()
+            .and_then(|mut b| b.remove(&outcome.id));
+        match bar {
+            Some(bar) => {
+                bar.set_style(
+                    ProgressStyle::with_template("  {prefix:.bold} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.finish_with_message(line);
+            }
+            None => {
+                let _ = multi.println(format!("  {} {line}", outcome.id));
+            }
+        }
+    }
+}
+
+/// Plain log lines carry no colour codes even when colour is forced.
+fn strip(line: &str) -> String {
+    console::strip_ansi_codes(line).into_owned()
+}

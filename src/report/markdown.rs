@@ -1,0 +1,275 @@
+//! The Markdown report: a decision banner, a summary table, each agent's
+//! comments and findings by severity, then errors and totals. Text from
+//! models is escaped so it cannot break the tables or inject HTML.
+
+use std::fmt::Write as _;
+
+use super::{AgentJson, Report};
+use crate::engine::decision::Action;
+use crate::engine::outcome::Status;
+use crate::engine::verdict::Severity;
+
+pub(crate) fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let (icon, word) = banner(r.decision.action);
+    let _ = writeln!(s, "# {icon} {word} — `{}`\n", code(&r.event));
+    let _ = writeln!(
+        s,
+        "> **Decision: {}** — {}\n",
+        r.decision.action,
+        inline(&r.decision.reason)
+    );
+    if r.dry_run {
+        s.push_str("> [!NOTE]\n> Dry run: prompts were rendered and nothing was sent. Token counts are estimates.\n\n");
+    }
+    if r.interrupted {
+        s.push_str("> [!WARNING]\n> The run was interrupted; this report is partial.\n\n");
+    }
+    let strategy = if r.strategy == r.event {
+        String::new()
+    } else {
+        format!(" (strategy `{}`)", code(&r.strategy))
+    };
+    let _ = writeln!(
+        s,
+        "Run `{}`{strategy} · {} · {} agent{} · {} · started {}\n",
+        r.run_id,
+        r.execution,
+        r.agents.len(),
+        if r.agents.len() == 1 { "" } else { "s" },
+        seconds(r.duration_ms),
+        r.started_at
+    );
+
+    s.push_str("| Agent | Status | Verdict | Score | Time | Tokens |\n|---|---|---|---|---|---|\n");
+    for a in &r.agents {
+        let verdict = a
+            .verdict
+            .as_ref()
+            .map_or("—".to_string(), |v| v.decision.to_string());
+        let score = a
+            .verdict
+            .as_ref()
+            .and_then(|v| v.score)
+            .map_or("—".to_string(), |x| format!("{x}/10"));
+        let _ = writeln!(
+            s,
+            "| {} (`{}`) | {} {}{} | {} | {} | {} | {} |",
+            cell(&a.name),
+            a.id,
+            status_icon(a.status),
+            a.status,
+            if a.cached { " (cached)" } else { "" },
+            verdict,
+            score,
+            seconds(a.duration_ms),
+            a.usage.total_tokens
+        );
+    }
+    s.push('\n');
+
+    for a in r.agents.iter().filter(|a| a.status == Status::Succeeded) {
+        agent_section(&mut s, a);
+    }
+
+    if r.dry_run {
+        s.push_str("## Prompts\n\n");
+        for a in &r.agents {
+            if let Some(p) = &a.prompt {
+                let _ = writeln!(
+                    s,
+                    "<details><summary><code>{}</code> — about {} tokens</summary>\n",
+                    a.id, a.usage.prompt_tokens
+                );
+                let _ = writeln!(s, "**System**\n\n{}\n", fenced(&p.system));
+                let _ = writeln!(s, "**User**\n\n{}\n\n</details>\n", fenced(&p.user));
+            }
+        }
+    }
+
+    let problems: Vec<&AgentJson> = r
+        .agents
+        .iter()
+        .filter(|a| !matches!(a.status, Status::Succeeded | Status::DryRun))
+        .collect();
+    if !problems.is_empty() {
+        s.push_str("## Not run or failed\n\n");
+        for a in problems {
+            let _ = writeln!(
+                s,
+                "- `{}` — **{}**: {}",
+                a.id,
+                a.status,
+                inline(a.reason.as_deref().unwrap_or("no reason recorded"))
+            );
+        }
+        s.push('\n');
+    }
+
+    let t = &r.totals;
+    let _ = writeln!(
+        s,
+        "---\n{} call{} · {} retr{} · {} cache hit{} · {} prompt + {} completion tokens · config `{}` · bsu {}",
+        t.calls,
+        if t.calls == 1 { "" } else { "s" },
+        t.retries,
+        if t.retries == 1 { "y" } else { "ies" },
+        t.cache_hits,
+        if t.cache_hits == 1 { "" } else { "s" },
+        t.prompt_tokens,
+        t.completion_tokens,
+        &r.config_hash[..r.config_hash.len().min(12)],
+        r.bsu_version
+    );
+    s
+}
+
+fn agent_section(s: &mut String, a: &AgentJson) {
+    let _ = writeln!(s, "## {} (`{}`)\n", inline(&a.name), a.id);
+    let Some(v) = &a.verdict else {
+        let _ = writeln!(
+            s,
+            "_The reply held no verdict; its text follows._\n\n{}\n",
+            quote(a.output.as_deref().unwrap_or(""))
+        );
+        return;
+    };
+    let score = v
+        .score
+        .map_or(String::new(), |x| format!(" · score {x}/10"));
+    let _ = writeln!(
+        s,
+        "**Verdict: {}**{score} · `{}` via {}\n",
+        v.decision,
+        code(&a.model),
+        a.provider
+    );
+    if !v.comments.trim().is_empty() {
+        let _ = writeln!(s, "{}\n", quote(&v.comments));
+    }
+    let mut findings: Vec<_> = v.findings.iter().collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    if !findings.is_empty() {
+        s.push_str("**Findings**\n\n");
+        for f in findings {
+            let place = match (&f.file, f.line) {
+                (Some(file), Some(line)) => format!(" — `{}:{line}`", code(file)),
+                (Some(file), None) => format!(" — `{}`", code(file)),
+                _ => String::new(),
+            };
+            let _ = write!(
+                s,
+                "- {} **{}** {}{place}",
+                severity_icon(f.severity),
+                f.severity,
+                inline(&f.title)
+            );
+            if !f.detail.trim().is_empty() {
+                let _ = write!(s, ": {}", inline(&f.detail));
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+    if !a.disallowed_actions.is_empty() {
+        let _ = writeln!(
+            s,
+            "⚠️ Asked for actions it is not allowed: {}\n",
+            a.disallowed_actions
+                .iter()
+                .map(|x| format!("`{}`", code(x)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+}
+
+fn banner(action: Action) -> (&'static str, &'static str) {
+    match action {
+        Action::Approve => ("✅", "Approve"),
+        Action::ManualReview => ("🟡", "Manual review"),
+        Action::RequestChanges => ("🟠", "Request changes"),
+        Action::Block => ("⛔", "Block"),
+    }
+}
+
+fn status_icon(status: Status) -> &'static str {
+    match status {
+        Status::Succeeded => "✅",
+        Status::Failed => "❌",
+        Status::TimedOut => "⏱️",
+        Status::Rejected => "🚫",
+        Status::Skipped => "⏭️",
+        Status::DryRun => "📝",
+    }
+}
+
+fn severity_icon(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "🔴",
+        Severity::High => "🟠",
+        Severity::Medium => "🟡",
+        Severity::Low => "🔵",
+        Severity::Info => "⚪",
+    }
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+/// HTML-escaped text on one line (no raw tags, no line breaks).
+pub(crate) fn inline(text: &str) -> String {
+    html(text).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Inline text that is also safe inside a table cell.
+fn cell(text: &str) -> String {
+    inline(text).replace('|', "\\|")
+}
+
+/// Text for inside a backtick code span.
+fn code(text: &str) -> String {
+    text.replace('`', "'").replace(['\n', '\r'], " ")
+}
+
+/// A block of model text, HTML-escaped, as a Markdown quote so headings or
+/// lists inside it cannot restructure the report.
+fn quote(text: &str) -> String {
+    html(text.trim())
+        .lines()
+        .map(|l| format!("> {l}").trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A fenced block whose fence is longer than any backtick run inside it.
+fn fenced(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}text\n{}\n{fence}", text.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_text_cannot_inject_html_or_break_tables() {
+        assert_eq!(
+            cell("a | b\n<script>x</script>"),
+            "a \\| b &lt;script&gt;x&lt;/script&gt;"
+        );
+        assert_eq!(
+            quote("# Heading\n<img src=x>"),
+            "> # Heading\n> &lt;img src=x&gt;"
+        );
+        assert_eq!(fenced("a ``` b"), "````text\na ``` b\n````");
+    }
+}

@@ -1,0 +1,127 @@
+//! Prometheus text-format metrics of one run, for node_exporter's textfile
+//! collector (`--metrics-file`).
+
+use std::fmt::Write as _;
+
+use super::Report;
+use crate::engine::decision::Action;
+use crate::engine::outcome::Status;
+
+pub(crate) fn render(r: &Report, exit_code: u8) -> String {
+    let ev = label(&r.event);
+    let mut s = String::new();
+    let mut metric = |name: &str, help: &str, kind: &str, rows: Vec<(String, String)>| {
+        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, value) in rows {
+            let _ = writeln!(s, "{name}{{event=\"{ev}\"{labels}}} {value}");
+        }
+    };
+    let finished = humantime::parse_rfc3339(&r.finished_at)
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0.0, |d| d.as_secs_f64());
+    metric(
+        "bsu_run_last_timestamp_seconds",
+        "When the last run finished (Unix time).",
+        "gauge",
+        vec![(String::new(), format!("{finished:.3}"))],
+    );
+    metric(
+        "bsu_run_duration_seconds",
+        "Wall time of the last run.",
+        "gauge",
+        vec![(
+            String::new(),
+            format!("{:.3}", r.duration_ms as f64 / 1000.0),
+        )],
+    );
+    metric(
+        "bsu_run_exit_code",
+        "Exit code of the last run.",
+        "gauge",
+        vec![(String::new(), exit_code.to_string())],
+    );
+    metric(
+        "bsu_run_decision",
+        "Decision of the last run (1 for the decision taken).",
+        "gauge",
+        [
+            Action::Approve,
+            Action::ManualReview,
+            Action::RequestChanges,
+            Action::Block,
+        ]
+        .iter()
+        .map(|a| {
+            (
+                format!(",decision=\"{a}\""),
+                u8::from(*a == r.decision.action).to_string(),
+            )
+        })
+        .collect(),
+    );
+    let statuses = [
+        Status::Succeeded,
+        Status::Failed,
+        Status::TimedOut,
+        Status::Rejected,
+        Status::Skipped,
+        Status::DryRun,
+    ];
+    metric(
+        "bsu_run_agents",
+        "Agents of the last run by status.",
+        "gauge",
+        statuses
+            .iter()
+            .map(|st| {
+                (
+                    format!(",status=\"{st}\""),
+                    r.agents
+                        .iter()
+                        .filter(|a| a.status == *st)
+                        .count()
+                        .to_string(),
+                )
+            })
+            .collect(),
+    );
+    let t = &r.totals;
+    metric(
+        "bsu_run_calls",
+        "Model requests sent by the last run.",
+        "gauge",
+        vec![(String::new(), t.calls.to_string())],
+    );
+    metric(
+        "bsu_run_retries",
+        "Retries in the last run.",
+        "gauge",
+        vec![(String::new(), t.retries.to_string())],
+    );
+    metric(
+        "bsu_run_cache_hits",
+        "Replies served from the response cache in the last run.",
+        "gauge",
+        vec![(String::new(), t.cache_hits.to_string())],
+    );
+    metric(
+        "bsu_run_tokens",
+        "Tokens used by the last run.",
+        "gauge",
+        vec![
+            (",kind=\"prompt\"".into(), t.prompt_tokens.to_string()),
+            (
+                ",kind=\"completion\"".into(),
+                t.completion_tokens.to_string(),
+            ),
+        ],
+    );
+    s
+}
+
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

@@ -1,0 +1,191 @@
+//! Reports: the versioned JSON wire format (CONTRACT.md, "Reports") built from
+//! the engine's outcome, pure renderers for each format, and `write`, the one
+//! place that touches report files.
+
+mod junit;
+pub(crate) mod markdown;
+mod metrics;
+mod sarif;
+pub(crate) mod write;
+
+use serde::Serialize;
+
+use crate::client::Usage;
+use crate::config::{Execution, ReportFormat};
+use crate::engine::decision::Action;
+use crate::engine::outcome::{RunOutcome, Status};
+use crate::engine::prompt::Prompt;
+use crate::engine::verdict::Verdict;
+use crate::plan::RunPlan;
+
+pub(crate) use metrics::render as render_metrics;
+
+/// The JSON report, `schema_version` 1.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Report {
+    pub schema_version: u32,
+    pub bsu_version: String,
+    /// SHA-256 of events.toml and of the files of the agents this run selected.
+    pub config_hash: String,
+    pub run_id: String,
+    pub event: String,
+    /// The strategy the event resolved to (`default` when none matched).
+    pub strategy: String,
+    pub execution: Execution,
+    pub dry_run: bool,
+    /// Ctrl-C or SIGTERM stopped the run; agents still running are `failed`.
+    pub interrupted: bool,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u64,
+    pub decision: DecisionJson,
+    /// In the strategy's order.
+    pub agents: Vec<AgentJson>,
+    pub totals: Totals,
+    pub breakers: Vec<BreakerJson>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct DecisionJson {
+    pub action: Action,
+    /// One line naming the agents that caused the decision.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AgentJson {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub model: String,
+    pub status: Status,
+    /// Why it was skipped, rejected or failed; `null` otherwise.
+    pub reason: Option<String>,
+    /// HTTP requests sent for it (0 when served from cache or not run).
+    pub attempts: u32,
+    pub cached: bool,
+    pub duration_ms: u64,
+    /// SHA-256 of the request (endpoint, model, parameters, messages); `null` if none was built.
+    pub prompt_hash: Option<String>,
+    /// As the provider reported it; in a dry run, an estimate of the prompt.
+    pub usage: Usage,
+    /// `null` when the reply held no verdict object, or there was no reply.
+    pub verdict: Option<Verdict>,
+    /// Actions the agent asked for that its `actions` list lacks.
+    pub disallowed_actions: Vec<String>,
+    /// The raw reply text; `null` when there was none.
+    pub output: Option<String>,
+    /// The rendered prompt; present in dry runs only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Prompt>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct Totals {
+    pub calls: u64,
+    pub retries: u64,
+    pub cache_hits: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct BreakerJson {
+    pub name: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl Report {
+    pub(crate) fn new(
+        plan: &RunPlan,
+        outcome: &RunOutcome,
+        run_id: &str,
+        breakers: Vec<BreakerJson>,
+    ) -> Self {
+        let mut totals = Totals::default();
+        for a in &outcome.agents {
+            totals.calls += u64::from(a.attempts);
+            totals.retries += u64::from(a.attempts.saturating_sub(1));
+            totals.cache_hits += u64::from(a.cached);
+            if a.status != Status::DryRun {
+                totals.prompt_tokens += a.usage.prompt_tokens;
+                totals.completion_tokens += a.usage.completion_tokens;
+            }
+        }
+        Report {
+            schema_version: 1,
+            bsu_version: env!("CARGO_PKG_VERSION").to_string(),
+            config_hash: plan.config_hash.clone(),
+            run_id: run_id.to_string(),
+            event: plan.event.clone(),
+            strategy: plan.strategy.clone(),
+            execution: plan.execution,
+            dry_run: plan.dry_run,
+            interrupted: outcome.interrupted,
+            started_at: humantime::format_rfc3339_millis(outcome.started_at).to_string(),
+            finished_at: humantime::format_rfc3339_millis(outcome.finished_at).to_string(),
+            duration_ms: millis(outcome.duration),
+            decision: DecisionJson {
+                action: outcome.decision.action,
+                reason: outcome.decision.reason.clone(),
+            },
+            agents: outcome
+                .agents
+                .iter()
+                .map(|a| AgentJson {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    provider: a.provider.clone(),
+                    model: a.model.clone(),
+                    status: a.status,
+                    reason: a.reason.clone(),
+                    attempts: a.attempts,
+                    cached: a.cached,
+                    duration_ms: millis(a.duration),
+                    prompt_hash: a.prompt_hash.clone(),
+                    usage: a.usage,
+                    verdict: a.verdict.clone(),
+                    disallowed_actions: a.disallowed_actions.clone(),
+                    output: a.output.clone(),
+                    prompt: a.prompt.clone(),
+                })
+                .collect(),
+            totals,
+            breakers,
+        }
+    }
+
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the report is plain data")
+    }
+}
+
+/// Render `report` in `format`: pure, report → bytes.
+pub(crate) fn render(report: &Report, format: ReportFormat) -> Vec<u8> {
+    match format {
+        ReportFormat::Json => {
+            let mut s = report.to_json();
+            s.push('\n');
+            s.into_bytes()
+        }
+        ReportFormat::Md => markdown::render(report).into_bytes(),
+        ReportFormat::Junit => junit::render(report).into_bytes(),
+        ReportFormat::Sarif => sarif::render(report).into_bytes(),
+    }
+}
+
+/// File extension of each format.
+pub(crate) fn extension(format: ReportFormat) -> &'static str {
+    match format {
+        ReportFormat::Json => "json",
+        ReportFormat::Md => "md",
+        ReportFormat::Junit => "junit.xml",
+        ReportFormat::Sarif => "sarif",
+    }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
