@@ -5,11 +5,18 @@
 //! `run` is public: everything else is an implementation detail of the binary.
 
 mod cli;
+mod client;
 mod commands;
 mod config;
+mod engine;
 mod env;
 mod error;
 mod output;
+mod payload;
+mod plan;
+mod progress;
+mod report;
+mod run_id;
 
 use clap::Parser;
 
@@ -29,6 +36,7 @@ where
     };
     let env = env::Env::from_process();
     let out = output::Output::new(cli.global.color, cli.global.quiet, cli.global.verbose, &env);
+    init_logging(&out);
     match commands::dispatch(cli, &env, &out) {
         Ok(code) => code.into(),
         Err(error::Error::Config(problems)) => {
@@ -47,4 +55,20 @@ where
             e.exit_code().into()
         }
     }
+}
+
+/// Logs go to stderr: warnings by default, `-v` debug, `-vv` trace, none with `-q`.
+fn init_logging(out: &output::Output) {
+    let level = match (out.quiet, out.verbose) {
+        (true, _) => "off",
+        (false, 0) => "warn",
+        (false, 1) => "bsu=debug",
+        (false, _) => "bsu=trace,reqwest=debug",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_writer(std::io::stderr)
+        .with_ansi(out.color_stderr)
+        .with_target(false)
+        .try_init();
 }

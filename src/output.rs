@@ -112,7 +112,6 @@ pub(crate) enum Paint {
     Yellow,
     Green,
     Dim,
-    Bold,
 }
 
 impl Paint {
@@ -126,7 +125,6 @@ impl Paint {
             Paint::Yellow => style.yellow(),
             Paint::Green => style.green().bold(),
             Paint::Dim => style.dim(),
-            Paint::Bold => style.bold(),
         };
         style.apply_to(text).to_string()
     }

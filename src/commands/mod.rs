@@ -6,6 +6,7 @@ mod check;
 mod completions;
 mod init;
 mod list;
+mod run;
 
 use std::path::PathBuf;
 
@@ -22,7 +23,7 @@ pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
         Command::Agents(args) => list::agents(&root, env, out, args.context.as_deref(), args.json),
         Command::Completions { shell } => completions::print(shell, out),
         Command::Init(args) => init::init(&root, out, args.force),
-        Command::Run(_) => Err(crate::error::Error::NotBuilt("run")),
+        Command::Run(args) => run::run(&root, &args, env, out),
         Command::Status(_) => Err(crate::error::Error::NotBuilt("status")),
         Command::Cache { .. } => Err(crate::error::Error::NotBuilt("cache")),
         Command::Breaker { .. } => Err(crate::error::Error::NotBuilt("breaker")),

@@ -194,6 +194,15 @@ fn toml_problem(display: &str, text: &str, e: &toml::de::Error) -> Problem {
     }
 }
 
+/// `rel` inside the project, without a leading `./` when the project is `.`.
+pub(crate) fn in_project(root: &Path, rel: &Path) -> std::path::PathBuf {
+    if rel.is_absolute() || root.as_os_str().is_empty() || root == Path::new(".") {
+        rel.to_path_buf()
+    } else {
+        root.join(rel)
+    }
+}
+
 /// How a project file is named in messages: relative to the current directory
 /// when the project is `.`, else under the directory the user gave.
 pub(crate) fn shown(root: &Path, rel: &str) -> String {

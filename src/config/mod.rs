@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use load::{inspect, load, shown};
+pub(crate) use load::{in_project, inspect, load, shown};
 pub(crate) use problem::Problem;
 pub(crate) use strategy::{Strategy, StrategyMatch};
 

@@ -67,29 +67,21 @@ pub(super) fn settle(
     };
 
     let providers = settle_providers(&file, &src, env, problems);
+    // Agents that name no provider use defaults.provider, else "openai", else
+    // the only provider there is. Whether that is a problem is decided per agent.
     let default_provider = match &file.defaults.provider {
         Some(p) => {
             if !providers.contains_key(p.get_ref()) {
                 problems.push(src.at(p, unknown_provider(p.get_ref(), &providers)));
             }
-            p.get_ref().clone()
+            Some(p.get_ref().clone())
         }
-        None => {
-            if !providers.contains_key("openai") {
-                problems.push(Problem::file(
-                    events_display.clone(),
-                    format!(
-                        "[defaults] names no provider and there is no provider named \"openai\"; \
-                         set defaults.provider to one of: {}",
-                        list(providers.keys())
-                    ),
-                ));
-            }
-            "openai".to_string()
-        }
+        None if providers.contains_key("openai") => Some("openai".to_string()),
+        None if providers.len() == 1 => providers.keys().next().cloned(),
+        None => None,
     };
     let defaults = Defaults {
-        provider: default_provider,
+        provider: default_provider.clone().unwrap_or_default(),
         execution: file.defaults.execution.unwrap_or_default(),
         concurrency: file.defaults.concurrency.map_or(8, |n| n.get()),
         timeout: file
@@ -105,6 +97,17 @@ pub(super) fn settle(
     let mut settled_agents = BTreeMap::new();
     for (id, parsed) in &agents {
         check_agent_values(root, parsed, problems);
+        if parsed.file.provider.is_none() && default_provider.is_none() {
+            problems.push(Problem::file(
+                &parsed.display,
+                format!(
+                    "names no provider, and events.toml has no defaults.provider and no provider \
+                     named \"openai\"; set provider to one of: {}",
+                    list(providers.keys())
+                ),
+            ));
+            continue;
+        }
         if let Some(agent) = settle_agent(id, parsed, &defaults, &providers, env, problems) {
             settled_agents.insert(id.clone(), agent);
         }

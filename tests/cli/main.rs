@@ -2,4 +2,6 @@
 //! real HTTP servers on 127.0.0.1. One test binary, one module per area.
 
 mod config;
+mod fake;
+mod run;
 mod support;

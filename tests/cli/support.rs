@@ -88,7 +88,12 @@ impl Project {
     /// `bsu` in this project with an environment holding only PATH, a private
     /// HOME and state dir, and whatever `env` added.
     pub fn bsu(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bsu"));
+        Command::from_std(self.command())
+    }
+
+    /// The same as a plain `std::process::Command`, for tests that signal the process.
+    pub fn command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bsu"));
         cmd.current_dir(self.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -117,4 +122,65 @@ impl Project {
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
         (code, value)
     }
+}
+
+/// The key tests send; it must never show up in any output or file.
+pub const TEST_KEY: &str = "sk-test-SECRETKEY-0123456789abcdef";
+
+impl Project {
+    /// Point the built-in OpenAI provider at `fake`, with a key.
+    pub fn serve(self, fake: &crate::fake::Fake) -> Self {
+        self.env("OPENAI_BASE_URL", &fake.url)
+            .env("OPENAI_API_KEY", TEST_KEY)
+    }
+
+    /// Files in `reports/`, sorted.
+    pub fn reports(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.path().join("reports"))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// `reports/latest.json`, parsed.
+    pub fn latest(&self) -> serde_json::Value {
+        serde_json::from_str(&self.read("reports/latest.json")).unwrap()
+    }
+
+    /// Every file under the project (reports, state, summaries), as text.
+    pub fn all_text(&self) -> String {
+        fn walk(dir: &Path, out: &mut String) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if let Ok(bytes) = std::fs::read(&p) {
+                    out.push_str(&String::from_utf8_lossy(&bytes));
+                }
+            }
+        }
+        let mut out = String::new();
+        walk(self.path(), &mut out);
+        out
+    }
+}
+
+/// Agent ids in a report, in order, with their statuses.
+pub fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap().to_string(),
+                a["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }

@@ -1,0 +1,270 @@
+//! A fake OpenAI-compatible (and Anthropic) server on 127.0.0.1 that records
+//! every request and how many were in flight at once, and answers each one
+//! from a script. It runs on its own thread and runtime, so tests can block
+//! on the binary while it serves.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The agent id, from the system prompt bsu renders ("You are Agent <id>").
+    pub fn agent(&self) -> String {
+        let system = self.body["messages"][0]["content"]
+            .as_str()
+            .or_else(|| self.body["system"].as_str())
+            .unwrap_or("");
+        system
+            .strip_prefix("You are Agent ")
+            .and_then(|rest| rest.split([',', '.', ' ']).next())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// The user message (OpenAI shape or Anthropic shape).
+    pub fn user(&self) -> String {
+        let messages = self.body["messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        messages
+            .iter()
+            .find(|m| m["role"] == "user")
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: Value) -> Self {
+        Reply {
+            status,
+            headers: vec![],
+            body: body.to_string(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// A chat completion whose content is `content`.
+    pub fn content(content: &str) -> Self {
+        Reply::json(
+            200,
+            json!({
+                "id": "chatcmpl-1", "object": "chat.completion", "model": "fake",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+            }),
+        )
+    }
+
+    /// A completion carrying a verdict.
+    pub fn verdict(decision: &str, score: u32) -> Self {
+        Reply::content(
+            &json!({"decision": decision, "score": score, "comments": format!("decided {decision}"),
+                    "findings": [], "actions": []})
+            .to_string(),
+        )
+    }
+
+    /// An Anthropic Messages reply.
+    pub fn anthropic(content: &str) -> Self {
+        Reply::json(
+            200,
+            json!({"id": "msg_1", "type": "message", "role": "assistant",
+                   "content": [{"type": "text", "text": content}],
+                   "usage": {"input_tokens": 50, "output_tokens": 10}}),
+        )
+    }
+
+    pub fn error(status: u16, message: &str) -> Self {
+        Reply::json(
+            status,
+            json!({"error": {"message": message, "type": "server_error", "code": null}}),
+        )
+    }
+
+    pub fn delay(mut self, d: Duration) -> Self {
+        self.delay = d;
+        self
+    }
+
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+}
+
+type Script = Box<dyn Fn(&Request) -> Reply + Send + Sync>;
+
+struct State {
+    requests: Mutex<Vec<Request>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    script: Mutex<Arc<Script>>,
+}
+
+pub struct Fake {
+    pub url: String,
+    state: Arc<State>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Fake {
+    /// Start a server that answers every request with `script(request)`.
+    pub fn start(script: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
+        let state = Arc::new(State {
+            requests: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            script: Mutex::new(Arc::new(Box::new(script))),
+        });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    tokio::select! {
+                        _ = &mut rx => break,
+                        accepted = listener.accept() => {
+                            if let Ok((sock, _)) = accepted {
+                                tokio::spawn(serve(sock, st.clone()));
+                            }
+                        }
+                    }
+                }
+            });
+        });
+        Fake {
+            url,
+            state,
+            _shutdown: tx,
+        }
+    }
+
+    /// Every agent approves.
+    pub fn approving() -> Self {
+        Fake::start(|_| Reply::verdict("approve", 9))
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.state.requests.lock().unwrap().len()
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    pub fn set_script(&self, script: impl Fn(&Request) -> Reply + Send + Sync + 'static) {
+        *self.state.script.lock().unwrap() = Arc::new(Box::new(script));
+    }
+}
+
+async fn serve(mut sock: tokio::net::TcpStream, state: Arc<State>) {
+    let Some(req) = read_request(&mut sock).await else {
+        return;
+    };
+    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    state.requests.lock().unwrap().push(req.clone());
+    let script = state.script.lock().unwrap().clone();
+    let reply = script(&req);
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
+    state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        reply.status,
+        reply.body.len()
+    );
+    for (k, v) in &reply.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = sock.write_all(head.as_bytes()).await;
+    let _ = sock.write_all(reply.body.as_bytes()).await;
+    let _ = sock.shutdown().await;
+}
+
+async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Request> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let header_end = loop {
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_string();
+    let path = first.next()?.to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    while buf.len() < header_end + len {
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let raw = String::from_utf8_lossy(&buf[header_end..]).into_owned();
+    Some(Request {
+        method,
+        path,
+        headers,
+        body: serde_json::from_str(&raw).unwrap_or(Value::Null),
+    })
+}

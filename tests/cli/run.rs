@@ -1,0 +1,961 @@
+//! `bsu run` end to end against the fake server.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::fake::{Fake, Reply};
+use crate::support::{statuses, Project, TEST_KEY};
+
+const PANEL: &str = r#"
+[events."pull_request.opened"]
+agents = ["a", "b", "c", "d"]
+required = ["a"]
+"#;
+
+fn panel() -> Project {
+    Project::with_agents(PANEL, &["a", "b", "c", "d"])
+}
+
+#[test]
+fn dry_run_sends_nothing_needs_no_key_and_carries_prompts() {
+    let fake = Fake::approving();
+    let p = Project::example().env("OPENAI_BASE_URL", &fake.url);
+    let (code, stdout, stderr) = p.run(&["run", "pull_request.opened", "--dry-run"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(fake.count(), 0);
+    let r = p.latest();
+    assert_eq!(r["dry_run"], true);
+    for a in r["agents"].as_array().unwrap() {
+        assert_eq!(a["status"], "dry_run");
+        assert!(a["prompt"]["system"]
+            .as_str()
+            .unwrap()
+            .contains("## How to reply"));
+        assert!(a["prompt"]["user"]
+            .as_str()
+            .unwrap()
+            .contains("Event: pull_request.opened"));
+        assert!(a["usage"]["prompt_tokens"].as_u64().unwrap() > 100);
+        assert_eq!(a["prompt_hash"].as_str().unwrap().len(), 64);
+    }
+    let sec = &r["agents"][2];
+    assert!(
+        sec["prompt"]["user"]
+            .as_str()
+            .unwrap()
+            .contains("OWASP Top 10"),
+        "knowledge is in the prompt"
+    );
+    assert!(
+        !p.path().join(".state").exists(),
+        "a dry run touches no state"
+    );
+    assert!(stdout.contains("Decision: DRY RUN"), "{stdout}");
+}
+
+#[test]
+fn parallel_agents_overlap_and_the_concurrency_cap_holds() {
+    let fake = Fake::start(|_| Reply::verdict("approve", 8).delay(Duration::from_millis(300)));
+    let p = panel().serve(&fake);
+    let started = Instant::now();
+    let (code, stdout, stderr) = p.run(&["run", "pull_request.opened"]);
+    let wall = started.elapsed();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(fake.count(), 4);
+    assert_eq!(fake.max_in_flight(), 4, "all four in flight together");
+    assert!(
+        wall < Duration::from_millis(1200),
+        "parallel, not serial: {wall:?}"
+    );
+
+    let fake = Fake::start(|_| Reply::verdict("approve", 8).delay(Duration::from_millis(150)));
+    let p = panel().serve(&fake);
+    let (code, _, _) = p.run(&["run", "pull_request.opened", "--concurrency", "2"]);
+    assert_eq!(code, 0);
+    assert_eq!(fake.count(), 4);
+    assert_eq!(fake.max_in_flight(), 2);
+}
+
+#[test]
+fn sequential_runs_in_order_and_passes_earlier_results_on() {
+    let fake = Fake::start(|r| {
+        let id = r.agent();
+        Reply::content(
+            &json!({"decision": "approve", "score": 7, "comments": format!("notes from {id}"), "findings": [], "actions": []})
+                .to_string(),
+        )
+        .delay(Duration::from_millis(50))
+    });
+    let p = Project::with_agents(
+        "[events.\"scheduled.*\"]\nagents = [\"architect\", \"runner\", \"audit\"]\nexecution = \"sequential\"\n",
+        &["architect", "runner", "audit"],
+    )
+    .serve(&fake);
+    let (code, stdout, stderr) = p.run(&["run", "scheduled.weekly_agents"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let reqs = fake.requests();
+    let order: Vec<String> = reqs.iter().map(|r| r.agent()).collect();
+    assert_eq!(order, ["architect", "runner", "audit"]);
+    assert_eq!(fake.max_in_flight(), 1);
+    assert!(!reqs[0].user().contains("notes from"));
+    assert!(reqs[1].user().contains("notes from architect"));
+    assert!(
+        reqs[2].user().contains("notes from architect")
+            && reqs[2].user().contains("notes from runner")
+    );
+    let r = p.latest();
+    assert_eq!(r["strategy"], "scheduled.*");
+    assert_eq!(r["execution"], "sequential");
+}
+
+#[test]
+fn stop_on_failure_skips_the_rest() {
+    let fake = Fake::start(|r| {
+        if r.agent() == "first" {
+            Reply::error(400, "bad")
+        } else {
+            Reply::verdict("approve", 9)
+        }
+    });
+    let p = Project::with_agents(
+        "[events.audit]\nagents = [\"first\", \"second\"]\nexecution = \"sequential\"\nstop_on_failure = true\n",
+        &["first", "second"],
+    )
+    .serve(&fake);
+    let (code, _, _) = p.run(&["run", "audit"]);
+    assert_eq!(code, 1, "no agent succeeded and the failure is permanent");
+    assert_eq!(fake.count(), 1);
+    let r = p.latest();
+    assert_eq!(
+        statuses(&r),
+        [
+            ("first".into(), "failed".into()),
+            ("second".into(), "skipped".into())
+        ]
+    );
+    assert!(r["agents"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("stop_on_failure"));
+}
+
+type Script = Box<dyn Fn(&crate::fake::Request) -> Reply + Send + Sync>;
+
+/// Each decision rule, with the exit code it leads to.
+#[test]
+fn decision_rules_and_fail_on() {
+    let cases: Vec<(&str, Script, &str, i32)> = vec![
+        (
+            "all approve",
+            Box::new(|_| Reply::verdict("approve", 9)),
+            "approve",
+            0,
+        ),
+        (
+            "comment counts as approve",
+            Box::new(|r| {
+                if r.agent() == "b" {
+                    Reply::verdict("comment", 5)
+                } else {
+                    Reply::verdict("approve", 9)
+                }
+            }),
+            "approve",
+            0,
+        ),
+        (
+            "a block verdict",
+            Box::new(|r| {
+                if r.agent() == "c" {
+                    Reply::verdict("block", 1)
+                } else {
+                    Reply::verdict("approve", 9)
+                }
+            }),
+            "block",
+            3,
+        ),
+        (
+            "a critical finding",
+            Box::new(|r| {
+                if r.agent() == "d" {
+                    Reply::content(
+                        r#"{"decision": "approve", "score": 6, "comments": "", "findings": [{"severity": "critical", "title": "Leaked key", "detail": "", "file": ".env", "line": 1}], "actions": []}"#,
+                    )
+                } else {
+                    Reply::verdict("approve", 9)
+                }
+            }),
+            "block",
+            3,
+        ),
+        (
+            "a required agent failed",
+            Box::new(|r| {
+                if r.agent() == "a" {
+                    Reply::error(400, "nope")
+                } else {
+                    Reply::verdict("approve", 9)
+                }
+            }),
+            "block",
+            3,
+        ),
+        (
+            "request_changes",
+            Box::new(|r| {
+                if r.agent() == "b" {
+                    Reply::verdict("request_changes", 4)
+                } else {
+                    Reply::verdict("approve", 9)
+                }
+            }),
+            "request_changes",
+            0,
+        ),
+        (
+            "an optional agent failed",
+            Box::new(|r| {
+                if r.agent() == "b" {
+                    Reply::error(400, "nope")
+                } else {
+                    Reply::verdict("approve", 9)
+                }
+            }),
+            "manual_review",
+            0,
+        ),
+        (
+            "no verdict",
+            Box::new(|r| {
+                if r.agent() == "b" {
+                    Reply::content("Looks fine to me.")
+                } else {
+                    Reply::verdict("approve", 9)
+                }
+            }),
+            "manual_review",
+            0,
+        ),
+    ];
+    for (name, script, action, code) in cases {
+        let fake = Fake::start(script);
+        let p = panel().serve(&fake);
+        let (got, stdout, stderr) = p.run(&["run", "pull_request.opened"]);
+        assert_eq!(got, code, "{name}: {stdout}{stderr}");
+        let r = p.latest();
+        assert_eq!(r["decision"]["action"], action, "{name}: {}", r["decision"]);
+        let reason = r["decision"]["reason"].as_str().unwrap();
+        assert!(!reason.is_empty());
+        if action != "approve" {
+            // The reason names the agent that caused it.
+            let culprit = r["agents"].as_array().unwrap().iter().find(|a| {
+                a["status"] != "succeeded"
+                    || a["verdict"].is_null()
+                    || a["verdict"]["decision"] != "approve"
+            });
+            if let Some(c) = culprit {
+                assert!(
+                    reason.contains(c["id"].as_str().unwrap()),
+                    "{name}: {reason}"
+                );
+            }
+        }
+    }
+
+    let fake = Fake::start(|r| {
+        if r.agent() == "b" {
+            Reply::verdict("request_changes", 4)
+        } else {
+            Reply::verdict("approve", 9)
+        }
+    });
+    let p = panel().serve(&fake);
+    assert_eq!(
+        p.run(&["run", "pull_request.opened", "--fail-on", "request_changes"])
+            .0,
+        3
+    );
+    assert_eq!(
+        p.run(&["run", "pull_request.opened", "--fail-on", "manual_review"])
+            .0,
+        3
+    );
+    assert_eq!(
+        p.run(&["run", "pull_request.opened", "--fail-on", "block"])
+            .0,
+        0
+    );
+    let fake = Fake::start(|_| Reply::verdict("block", 0));
+    let p = panel().serve(&fake);
+    assert_eq!(
+        p.run(&["run", "pull_request.opened", "--fail-on", "never"])
+            .0,
+        0
+    );
+}
+
+#[test]
+fn exit_1_for_permanent_and_75_for_transient_failures() {
+    let fake = Fake::start(|_| Reply::error(401, "Incorrect API key provided"));
+    let p = panel().serve(&fake);
+    let (code, _, _) = p.run(&["run", "pull_request.opened"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        p.latest()["agents"][0]["reason"].as_str().unwrap(),
+        "HTTP 401 server_error: Incorrect API key provided"
+    );
+
+    let fake = Fake::start(|_| Reply::error(503, "overloaded"));
+    let p = panel().serve(&fake).env("BSU_MAX_RETRIES", "0");
+    let (code, _, _) = p.run(&["run", "pull_request.opened"]);
+    assert_eq!(code, 75);
+
+    // Nothing listening: connection refused is transient too.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/v1", l.local_addr().unwrap())
+    };
+    let p = panel()
+        .env("OPENAI_BASE_URL", &closed)
+        .env("OPENAI_API_KEY", TEST_KEY)
+        .env("BSU_MAX_RETRIES", "0");
+    let (code, _, _) = p.run(&["run", "pull_request.opened"]);
+    assert_eq!(code, 75);
+    assert!(p.latest()["agents"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("could not connect"));
+}
+
+#[test]
+fn glob_and_default_strategies() {
+    let fake = Fake::approving();
+    let p = Project::with_agents(
+        "[events.\"pull_request.*\"]\nagents = [\"a\"]\n[events.default]\nagents = [\"b\"]\n",
+        &["a", "b"],
+    )
+    .serve(&fake);
+    let (code, _, _) = p.run(&["run", "pull_request.closed"]);
+    assert_eq!(code, 0);
+    assert_eq!(p.latest()["strategy"], "pull_request.*");
+    assert_eq!(p.latest()["event"], "pull_request.closed");
+    let (code, _, stderr) = p.run(&["run", "push"]);
+    assert_eq!(code, 0);
+    assert_eq!(p.latest()["strategy"], "default");
+    assert!(stderr.contains("using the default strategy"), "{stderr}");
+
+    let p = Project::with_agents("[events.push]\nagents = [\"a\"]\n", &["a"]).serve(&fake);
+    let (code, _, stderr) = p.run(&["run", "tag"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no strategy matches event \"tag\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn governance_skips_by_approval_context_and_profile() {
+    let fake = Fake::approving();
+    let p = Project::empty()
+        .file(
+            "events.toml",
+            "[events.deploy]\nagents = [\"plain\", \"gated\", \"ci-only\", \"prod-only\"]\n",
+        )
+        .agent("plain", "")
+        .agent(
+            "gated",
+            "[approval]\nrequired = true\napprovers = [\"alice\"]",
+        )
+        .agent("ci-only", "contexts = [\"ci\"]")
+        .agent("prod-only", "profiles = [\"production\"]")
+        .serve(&fake);
+    let (code, _, _) = p.run(&["run", "deploy"]);
+    assert_eq!(code, 0);
+    let r = p.latest();
+    assert_eq!(
+        statuses(&r),
+        [
+            ("plain".into(), "succeeded".into()),
+            ("gated".into(), "skipped".into()),
+            ("ci-only".into(), "skipped".into()),
+            ("prod-only".into(), "skipped".into()),
+        ]
+    );
+    assert!(r["agents"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("--approve gated"));
+    assert!(r["agents"][2]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("context \"cli\""));
+    assert!(r["agents"][3]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("profile development"));
+    assert_eq!(r["decision"]["action"], "manual_review");
+    assert_eq!(fake.count(), 1);
+
+    let (code, _, _) = p
+        .bsu()
+        .args([
+            "run",
+            "deploy",
+            "--approve",
+            "gated",
+            "--profile",
+            "production",
+        ])
+        .env("CI", "true")
+        .output()
+        .map(|o| (o.status.code().unwrap(), (), ()))
+        .unwrap();
+    assert_eq!(code, 0);
+    let r = p.latest();
+    assert!(
+        statuses(&r).iter().all(|(_, s)| s == "succeeded"),
+        "{:?}",
+        statuses(&r)
+    );
+    assert_eq!(r["decision"]["action"], "approve");
+
+    let (_, _, _) = p.run(&["run", "deploy", "--context", "github"]);
+    assert_eq!(p.latest()["agents"][2]["status"], "skipped");
+    let out = p
+        .bsu()
+        .args(["run", "deploy"])
+        .env("BSU_PROFILE", "production")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(p.latest()["agents"][3]["status"], "succeeded");
+}
+
+#[test]
+fn agent_selection() {
+    let fake = Fake::approving();
+    let p = panel().serve(&fake);
+    let (code, _, _) = p.run(&["run", "pull_request.opened", "--agent", "b", "--agent", "c"]);
+    assert_eq!(code, 0);
+    assert_eq!(statuses(&p.latest()).len(), 2);
+    assert_eq!(fake.count(), 2);
+    let (code, _, stderr) = p.run(&["run", "pull_request.opened", "--agent", "zz"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("does not run \"zz\""), "{stderr}");
+    assert_eq!(fake.count(), 2, "nothing sent");
+}
+
+#[test]
+fn all_agents_skipped_is_manual_review() {
+    let p = Project::empty()
+        .file("events.toml", "[events.x]\nagents = [\"g\"]\n")
+        .agent("g", "[approval]\nrequired = true");
+    let (code, _, stderr) = p.run(&["run", "x"]);
+    assert_eq!(code, 0, "no key needed when nothing will be sent: {stderr}");
+    assert_eq!(p.latest()["decision"]["action"], "manual_review");
+    assert_eq!(p.run(&["run", "x", "--fail-on", "manual_review"]).0, 3);
+}
+
+#[test]
+fn missing_key_is_exit_2_naming_the_variable_before_anything_is_sent() {
+    let fake = Fake::approving();
+    let p = panel().env("OPENAI_BASE_URL", &fake.url);
+    let (code, _, stderr) = p.run(&["run", "pull_request.opened"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("OPENAI_API_KEY is not set"), "{stderr}");
+    assert_eq!(fake.count(), 0);
+    assert!(p.reports().is_empty());
+}
+
+#[test]
+fn payload_sources_and_errors() {
+    let fake = Fake::approving();
+    let p = panel()
+        .serve(&fake)
+        .file("event.json", r#"{"action": "opened", "number": 42}"#);
+    let (code, _, _) = p.run(&["run", "pull_request.opened", "--payload", "event.json"]);
+    assert_eq!(code, 0);
+    assert!(fake.requests()[0].user().contains("\"number\": 42"));
+
+    let out = p
+        .bsu()
+        .args(["run", "pull_request.opened", "--payload", "-"])
+        .write_stdin(r#"{"from": "stdin"}"#)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(fake
+        .requests()
+        .last()
+        .unwrap()
+        .user()
+        .contains("\"from\": \"stdin\""));
+
+    // Inside GitHub Actions the event comes from GITHUB_EVENT_NAME + action.
+    let gh = p
+        .bsu()
+        .args(["run"])
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", p.path().join("event.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        gh.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&gh.stderr)
+    );
+    assert_eq!(p.latest()["event"], "pull_request.opened");
+
+    let before = fake.count();
+    let p = p.file("bad.json", "{\"a\": 1,\n  oops}");
+    let (code, _, stderr) = p.run(&["run", "pull_request.opened", "--payload", "bad.json"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("bad.json:2:3: the payload is not valid JSON"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = p.run(&["run"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no event given"), "{stderr}");
+    assert_eq!(fake.count(), before);
+}
+
+#[test]
+fn the_json_report_matches_the_contract_field_for_field() {
+    let fake = Fake::approving();
+    let p = panel().serve(&fake);
+    let (code, stdout, _) = p.run(&["run", "pull_request.opened", "--json"]);
+    assert_eq!(code, 0);
+    let printed: serde_json::Value =
+        serde_json::from_str(&stdout).expect("--json prints only the report");
+    let r = p.latest();
+    assert_eq!(printed, r);
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys(&r),
+        [
+            "agents",
+            "breakers",
+            "bsu_version",
+            "config_hash",
+            "decision",
+            "dry_run",
+            "duration_ms",
+            "event",
+            "execution",
+            "finished_at",
+            "interrupted",
+            "run_id",
+            "schema_version",
+            "started_at",
+            "strategy",
+            "totals"
+        ]
+    );
+    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["bsu_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(r["config_hash"].as_str().unwrap().len(), 64);
+    assert!(humantime::parse_rfc3339(r["started_at"].as_str().unwrap()).is_ok());
+    assert!(humantime::parse_rfc3339(r["finished_at"].as_str().unwrap()).is_ok());
+    assert_eq!(keys(&r["decision"]), ["action", "reason"]);
+    assert_eq!(
+        keys(&r["agents"][0]),
+        [
+            "attempts",
+            "cached",
+            "disallowed_actions",
+            "duration_ms",
+            "id",
+            "model",
+            "name",
+            "output",
+            "prompt_hash",
+            "provider",
+            "reason",
+            "status",
+            "usage",
+            "verdict"
+        ]
+    );
+    let a = &r["agents"][0];
+    assert_eq!(
+        a["usage"],
+        json!({"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120})
+    );
+    assert_eq!(
+        keys(&a["verdict"]),
+        ["actions", "comments", "decision", "findings", "score"]
+    );
+    assert_eq!(a["attempts"], 1);
+    assert_eq!(a["cached"], false);
+    assert!(a["reason"].is_null());
+    assert_eq!(
+        keys(&r["totals"]),
+        [
+            "cache_hits",
+            "calls",
+            "completion_tokens",
+            "prompt_tokens",
+            "retries"
+        ]
+    );
+    assert_eq!(r["totals"]["calls"], 4);
+    assert_eq!(r["totals"]["prompt_tokens"], 400);
+    assert!(r["breakers"].is_array());
+}
+
+#[test]
+fn report_files_are_named_by_the_contract_and_no_temp_files_remain() {
+    let fake = Fake::approving();
+    let p = panel().serve(&fake);
+    let (code, stdout, _) = p.run(&[
+        "run",
+        "pull_request.opened",
+        "--format",
+        "json,md,junit,sarif",
+    ]);
+    assert_eq!(code, 0);
+    let names = p.reports();
+    let run_id = p.latest()["run_id"].as_str().unwrap().to_string();
+    for ext in ["json", "md", "junit.xml", "sarif"] {
+        assert!(names.contains(&format!("latest.{ext}")), "{names:?}");
+        let own = names
+            .iter()
+            .find(|n| n.ends_with(&format!("-pull_request.opened-{run_id}.{ext}")));
+        let own = own.unwrap_or_else(|| panic!("no {ext} report in {names:?}"));
+        assert_eq!(
+            own.len(),
+            16 + 1 + "pull_request.opened".len() + 1 + run_id.len() + 1 + ext.len()
+        );
+        assert!(stdout.contains(own.as_str()) || ext == "latest", "{stdout}");
+    }
+    assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
+    let junit = p.read("reports/latest.junit.xml");
+    assert_eq!(junit.matches("<testcase ").count(), 4);
+    let sarif: serde_json::Value = serde_json::from_str(&p.read("reports/latest.sarif")).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+
+    // An event that tries to escape the folder stays inside it.
+    let p = Project::with_agents("[events.default]\nagents = [\"a\"]\n", &["a"]).serve(&fake);
+    let (code, _, _) = p.run(&["run", "../../escape/x y"]);
+    assert_eq!(code, 0);
+    assert!(
+        p.reports().iter().any(|n| n.contains("-.._.._escape_x_y-")),
+        "{:?}",
+        p.reports()
+    );
+}
+
+#[test]
+fn keep_retains_the_newest_reports_per_event() {
+    let fake = Fake::approving();
+    let p = Project::with_agents(
+        "[reports]\nkeep = 2\n[events.a]\nagents = [\"x\"]\n[events.b]\nagents = [\"x\"]\n",
+        &["x"],
+    )
+    .serve(&fake);
+    for _ in 0..3 {
+        assert_eq!(p.run(&["run", "a"]).0, 0);
+        std::thread::sleep(Duration::from_millis(1100)); // distinct second stamps
+    }
+    assert_eq!(p.run(&["run", "b"]).0, 0);
+    let names = p.reports();
+    let of = |ev: &str| {
+        names
+            .iter()
+            .filter(|n| n.contains(&format!("Z-{ev}-")) && n.ends_with(".json"))
+            .count()
+    };
+    assert_eq!((of("a"), of("b")), (2, 1), "{names:?}");
+}
+
+#[test]
+fn markdown_report_reads_well_and_escapes_model_text() {
+    let fake = Fake::start(|r| {
+        if r.agent() == "a" {
+            Reply::content(
+                r#"{"decision": "request_changes", "score": 4, "comments": "Fix this <script>alert(1)</script> | now\n# not a heading",
+              "findings": [{"severity": "low", "title": "Naming", "detail": "x"}, {"severity": "high", "title": "SQL | injection", "detail": "in query()", "file": "src/db.rs", "line": 12}],
+              "actions": ["merge"]}"#,
+            )
+        } else {
+            Reply::verdict("approve", 9)
+        }
+    });
+    let p = panel().serve(&fake);
+    p.run(&["run", "pull_request.opened"]);
+    let md = p.read("reports/latest.md");
+    assert!(
+        md.starts_with("# 🟠 Request changes — `pull_request.opened`"),
+        "{md}"
+    );
+    assert!(md.contains("| Agent | Status | Verdict | Score | Time | Tokens |"));
+    assert!(!md.contains("<script>"), "{md}");
+    assert!(md.contains("&lt;script&gt;"));
+    assert!(md.contains("> # not a heading"));
+    let high = md
+        .find("**high** SQL \\| injection")
+        .or_else(|| md.find("**high** SQL | injection"))
+        .expect(&md);
+    let low = md.find("**low** Naming").unwrap();
+    assert!(high < low, "findings by severity");
+    assert!(md.contains("`src/db.rs:12`"));
+    assert!(md.contains("Asked for actions it is not allowed: `merge`"));
+    assert_eq!(
+        p.latest()["agents"][0]["disallowed_actions"],
+        json!(["merge"])
+    );
+}
+
+#[test]
+fn step_summary_is_appended() {
+    let fake = Fake::approving();
+    let p = panel().serve(&fake).file("summary.md", "earlier step\n");
+    let summary = p.path().join("summary.md");
+    let p = p.env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap());
+    assert_eq!(p.run(&["run", "pull_request.opened"]).0, 0);
+    let text = p.read("summary.md");
+    assert!(text.starts_with("earlier step\n# ✅ Approve"), "{text}");
+}
+
+#[test]
+fn metrics_file_is_prometheus_text() {
+    let fake = Fake::approving();
+    let p = panel().serve(&fake);
+    assert_eq!(
+        p.run(&["run", "pull_request.opened", "--metrics-file", "bsu.prom"])
+            .0,
+        0
+    );
+    let m = p.read("bsu.prom");
+    assert!(m.contains("# TYPE bsu_run_duration_seconds gauge"), "{m}");
+    assert!(
+        m.contains("bsu_run_decision{event=\"pull_request.opened\",decision=\"approve\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("bsu_run_agents{event=\"pull_request.opened\",status=\"succeeded\"} 4"),
+        "{m}"
+    );
+    assert!(
+        m.contains("bsu_run_exit_code{event=\"pull_request.opened\"} 0"),
+        "{m}"
+    );
+}
+
+#[test]
+fn anthropic_request_shape() {
+    let fake = Fake::start(|_| {
+        Reply::anthropic(
+            r#"{"decision": "approve", "score": 8, "comments": "ok", "findings": [], "actions": []}"#,
+        )
+    });
+    let p = Project::empty()
+        .file(
+            "events.toml",
+            &format!("[providers.claude]\nkind = \"anthropic\"\nbase_url = \"{}\"\nmodel = \"claude-test\"\n[events.x]\nagents = [\"a\"]\n", fake.url),
+        )
+        .agent("a", "provider = \"claude\"\nmax_tokens = 500\ntemperature = 0.3")
+        .env("ANTHROPIC_API_KEY", TEST_KEY);
+    let (code, stdout, stderr) = p.run(&["run", "x"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let req = &fake.requests()[0];
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("POST", "/v1/messages")
+    );
+    assert_eq!(req.header("x-api-key"), Some(TEST_KEY));
+    assert_eq!(req.header("anthropic-version"), Some("2023-06-01"));
+    assert_eq!(req.header("authorization"), None);
+    assert_eq!(req.body["model"], "claude-test");
+    assert_eq!(req.body["max_tokens"], 500);
+    assert!(req.body["system"]
+        .as_str()
+        .unwrap()
+        .starts_with("You are Agent a."));
+    assert_eq!(req.body["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(req.body["messages"][0]["role"], "user");
+    let a = &p.latest()["agents"][0];
+    assert_eq!(
+        a["usage"],
+        json!({"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60})
+    );
+    assert_eq!(a["verdict"]["decision"], "approve");
+}
+
+#[test]
+fn openai_request_shape() {
+    let fake = Fake::approving();
+    let p = Project::with_agents("[events.x]\nagents = [\"a\"]\n", &[])
+        .agent(
+            "a",
+            "model = \"gpt-test\"\ntemperature = 0.2\nmax_tokens = 300",
+        )
+        .serve(&fake);
+    assert_eq!(p.run(&["run", "x"]).0, 0);
+    let req = &fake.requests()[0];
+    assert_eq!(req.path, "/v1/chat/completions");
+    assert_eq!(
+        req.header("authorization"),
+        Some(format!("Bearer {TEST_KEY}").as_str())
+    );
+    assert!(req.header("user-agent").unwrap().starts_with("bsu/"));
+    assert_eq!(req.body["model"], "gpt-test");
+    assert_eq!(req.body["temperature"], 0.2);
+    assert_eq!(req.body["max_tokens"], 300);
+    assert_eq!(req.body["response_format"], json!({"type": "json_object"}));
+    assert_eq!(req.body["messages"][0]["role"], "system");
+    assert_eq!(req.body["messages"][1]["role"], "user");
+}
+
+#[test]
+fn the_key_never_appears_even_when_the_server_echoes_it() {
+    let fake = Fake::start(|r| {
+        let auth = r.header("authorization").unwrap_or("").to_string();
+        Reply::error(
+            401,
+            &format!(
+                "Incorrect API key provided: {auth}. Key tail: {}",
+                &TEST_KEY[10..]
+            ),
+        )
+    });
+    let p = panel()
+        .serve(&fake)
+        .env("GITHUB_STEP_SUMMARY", "summary.md");
+    for args in [
+        &["run", "pull_request.opened", "-v"][..],
+        &["run", "pull_request.opened", "--json"],
+    ] {
+        let (code, stdout, stderr) = p.run(args);
+        assert_eq!(code, 1);
+        for (what, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+            assert!(
+                !text.contains(TEST_KEY) && !text.contains(&TEST_KEY[10..30]),
+                "{what}: {text}"
+            );
+        }
+    }
+    let files = p.all_text();
+    assert!(
+        files.contains("Incorrect API key provided"),
+        "the error is kept, redacted"
+    );
+    assert!(!files.contains(TEST_KEY) && !files.contains(&TEST_KEY[10..30]));
+}
+
+#[test]
+fn agent_and_run_timeouts() {
+    let fake = Fake::start(|r| {
+        let d = if r.agent() == "slow" { 3000 } else { 10 };
+        Reply::verdict("approve", 9).delay(Duration::from_millis(d))
+    });
+    let p = Project::empty()
+        .file(
+            "events.toml",
+            "[events.x]\nagents = [\"quick\", \"slow\"]\n",
+        )
+        .agent("quick", "")
+        .agent("slow", "timeout = \"300ms\"")
+        .serve(&fake);
+    let started = Instant::now();
+    let (code, _, _) = p.run(&["run", "x"]);
+    assert!(started.elapsed() < Duration::from_millis(2500));
+    assert_eq!(code, 0);
+    let r = p.latest();
+    assert_eq!(statuses(&r)[1], ("slow".into(), "timed_out".into()));
+    assert!(r["agents"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("agent timeout of 300ms"));
+
+    let p = Project::empty()
+        .file("events.toml", "[events.x]\nagents = [\"slow\"]\n")
+        .agent("slow", "")
+        .serve(&fake);
+    let (code, _, _) = p.run(&["run", "x", "--timeout", "400ms"]);
+    assert_eq!(code, 75, "only a timeout: try again later");
+    assert!(p.latest()["agents"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("run's deadline of 400ms"));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_writes_a_partial_report_and_exits_130() {
+    let fake = Fake::start(|r| {
+        let d = if r.agent() == "slow" { 10_000 } else { 10 };
+        Reply::verdict("approve", 9).delay(Duration::from_millis(d))
+    });
+    let p = Project::empty()
+        .file(
+            "events.toml",
+            "[events.x]\nagents = [\"quick\", \"slow\"]\n",
+        )
+        .agent("quick", "")
+        .agent("slow", "")
+        .serve(&fake);
+    let mut cmd = p.command();
+    let child = cmd
+        .args(["run", "x"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while fake.count() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = p.latest();
+    assert_eq!(r["interrupted"], true);
+    assert_eq!(
+        statuses(&r),
+        [
+            ("quick".into(), "succeeded".into()),
+            ("slow".into(), "failed".into())
+        ]
+    );
+    assert!(p.reports().iter().all(|n| !n.contains(".tmp")));
+}
+
+#[test]
+fn human_summary_and_quiet() {
+    let fake = Fake::approving();
+    let p = panel().serve(&fake);
+    let (code, stdout, stderr) = p.run(&["run", "pull_request.opened"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("Decision: APPROVE"), "{stdout}");
+    assert!(stdout.contains("Report: reports/"), "{stdout}");
+    for h in ["agent", "status", "verdict", "score", "time", "tokens"] {
+        assert!(stdout.contains(h));
+    }
+    // Not a terminal: one plain line per agent start and finish, no escape codes.
+    assert_eq!(stderr.matches(": started (").count(), 4, "{stderr}");
+    assert_eq!(stderr.matches("✓ approve").count(), 4, "{stderr}");
+    assert!(!stderr.contains('\u{1b}'));
+    let (code, stdout, stderr) = p.run(&["run", "pull_request.opened", "-q"]);
+    assert_eq!(code, 0);
+    assert!(stdout.is_empty() && stderr.is_empty(), "{stdout}{stderr}");
+}
