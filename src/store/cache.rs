@@ -1,0 +1,181 @@
+//! The response cache: replies keyed by the SHA-256 of what was sent, with a
+//! TTL and a size cap (oldest evicted first), and persistent hit/miss counters.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{bump, counter, immediate};
+use crate::client::{ChatReply, Usage};
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    content: String,
+    usage: Usage,
+}
+
+/// The unexpired reply for `key`, counting a hit or a miss.
+pub(crate) fn get(
+    conn: &mut Connection,
+    key: &str,
+    now: i64,
+) -> rusqlite::Result<Option<ChatReply>> {
+    immediate(conn, |tx| {
+        let found: Option<String> = tx
+            .query_row(
+                "SELECT reply FROM cache WHERE key = ?1 AND expires_at > ?2",
+                params![key, now],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let reply = found
+            .and_then(|text| serde_json::from_str::<Stored>(&text).ok())
+            .map(|s| ChatReply {
+                content: s.content,
+                usage: s.usage,
+            });
+        bump(
+            tx,
+            if reply.is_some() {
+                "cache_hits"
+            } else {
+                "cache_misses"
+            },
+            1,
+        )?;
+        Ok(reply)
+    })
+}
+
+/// Count a hit that did not need the database (a reply shared in flight).
+pub(crate) fn count_hit(conn: &mut Connection) -> rusqlite::Result<()> {
+    immediate(conn, |tx| bump(tx, "cache_hits", 1))
+}
+
+/// Store a reply, then evict the oldest entries while the total is over `max_bytes`.
+pub(crate) fn put(
+    conn: &mut Connection,
+    key: &str,
+    reply: &ChatReply,
+    now: i64,
+    ttl_ms: i64,
+    max_bytes: u64,
+) -> rusqlite::Result<()> {
+    let text = serde_json::to_string(&Stored {
+        content: reply.content.clone(),
+        usage: reply.usage,
+    })
+    .unwrap_or_default();
+    let bytes = text.len() as i64;
+    if bytes as u64 > max_bytes {
+        return Ok(()); // would evict everything and still not fit
+    }
+    immediate(conn, |tx| {
+        tx.execute(
+            "INSERT INTO cache (key, reply, bytes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(key) DO UPDATE SET reply = excluded.reply, bytes = excluded.bytes,
+                created_at = excluded.created_at, expires_at = excluded.expires_at",
+            params![key, text, bytes, now, now.saturating_add(ttl_ms)],
+        )?;
+        let total: i64 = tx.query_row("SELECT COALESCE(SUM(bytes), 0) FROM cache", [], |r| {
+            r.get(0)
+        })?;
+        if total as u64 > max_bytes {
+            // Walk from the oldest, dropping until the rest fits.
+            let mut over = total - max_bytes as i64;
+            let oldest: Vec<(String, i64)> = tx
+                .prepare("SELECT key, bytes FROM cache ORDER BY created_at, key")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (k, b) in oldest {
+                if over <= 0 {
+                    break;
+                }
+                if k == key {
+                    continue;
+                }
+                tx.execute("DELETE FROM cache WHERE key = ?1", [&k])?;
+                over -= b;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Remove every entry; returns how many.
+pub(crate) fn clear(conn: &mut Connection) -> rusqlite::Result<usize> {
+    immediate(conn, |tx| tx.execute("DELETE FROM cache", []))
+}
+
+/// Remove expired entries; returns how many.
+pub(crate) fn prune(conn: &mut Connection, now: i64) -> rusqlite::Result<usize> {
+    immediate(conn, |tx| {
+        tx.execute("DELETE FROM cache WHERE expires_at <= ?1", [now])
+    })
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Stats {
+    pub entries: u64,
+    pub bytes: u64,
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
+}
+
+pub(crate) fn stats(conn: &Connection, now: i64) -> rusqlite::Result<Stats> {
+    let (entries, bytes): (i64, i64) = conn.query_row(
+        "SELECT count(*), COALESCE(SUM(bytes), 0) FROM cache",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let expired: i64 = conn.query_row(
+        "SELECT count(*) FROM cache WHERE expires_at <= ?1",
+        [now],
+        |r| r.get(0),
+    )?;
+    Ok(Stats {
+        entries: entries as u64,
+        bytes: bytes as u64,
+        hits: counter(conn, "cache_hits")? as u64,
+        misses: counter(conn, "cache_misses")? as u64,
+        expired: expired as u64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn reply(text: &str) -> ChatReply {
+        ChatReply {
+            content: text.into(),
+            usage: Usage::default(),
+        }
+    }
+
+    #[test]
+    fn hit_miss_expiry_and_eviction() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path(), &|_| {}).unwrap();
+        s.with(|c| {
+            assert!(get(c, "k1", 0)?.is_none());
+            put(c, "k1", &reply("one"), 0, 1_000, 10_000)?;
+            assert_eq!(get(c, "k1", 500)?.unwrap().content, "one");
+            assert!(get(c, "k1", 1_000)?.is_none(), "expired at the TTL");
+            let st = stats(c, 1_000)?;
+            assert_eq!((st.entries, st.hits, st.misses, st.expired), (1, 1, 2, 1));
+            assert_eq!(prune(c, 1_000)?, 1);
+            // A cap that holds two entries of this size, not three.
+            put(c, "a", &reply("aaaa"), 10, 1_000, 10_000)?;
+            let one = stats(c, 10)?.bytes;
+            let cap = one * 2 + one / 2;
+            put(c, "b", &reply("bbbb"), 20, 1_000, cap)?;
+            put(c, "c", &reply("cccc"), 30, 1_000, cap)?;
+            assert!(get(c, "a", 40)?.is_none(), "oldest evicted first");
+            assert!(get(c, "b", 40)?.is_some() && get(c, "c", 40)?.is_some());
+            assert_eq!(clear(c)?, 2);
+            Ok(())
+        })
+        .unwrap();
+    }
+}

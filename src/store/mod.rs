@@ -1,0 +1,360 @@
+//! `state.db`: what outlives a run (breakers, response cache, run history),
+//! in one SQLite database shared by every bsu process using the state dir.
+//!
+//! Rules this module keeps: a versioned schema (`PRAGMA user_version`) with
+//! migrations; every read-modify-write is one short `BEGIN IMMEDIATE`
+//! transaction, never held across an HTTP call; a `busy_timeout` bounds lock
+//! waits; async callers go through `Store::call`, which runs the work on the
+//! blocking pool, never on a runtime thread. A corrupt or newer-schema
+//! database is moved aside and replaced: the breaker and cache are
+//! optimisations and must never brick the CLI.
+
+pub(crate) mod breakers;
+pub(crate) mod cache;
+pub(crate) mod runs;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+
+/// How long a process waits for another's write lock before giving up.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+const FILE: &str = "state.db";
+
+/// Each entry moves the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE breakers (
+    name TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    opened_at INTEGER,
+    retry_at INTEGER,
+    open_for_ms INTEGER NOT NULL DEFAULT 0,
+    calls INTEGER NOT NULL DEFAULT 0,
+    successes INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    rejections INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE breaker_transitions (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    from_state TEXT NOT NULL,
+    to_state TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX breaker_transitions_by_name ON breaker_transitions(name, id);
+CREATE TABLE cache (
+    key TEXT PRIMARY KEY,
+    reply TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX cache_by_created ON cache(created_at);
+CREATE INDEX cache_by_expiry ON cache(expires_at);
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    event TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    report TEXT,
+    project TEXT NOT NULL,
+    dry_run INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_start ON runs(started_ms);
+"#];
+
+/// The schema version this build writes.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// A handle to `state.db`, cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Store {
+    conn: Arc<Mutex<Connection>>,
+    pub path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// The state directory: `--state-dir`/`BSU_STATE_DIR`, else the platform's.
+pub(crate) fn state_dir(given: Option<&Path>) -> Result<PathBuf, String> {
+    if let Some(dir) = given {
+        return Ok(dir.to_path_buf());
+    }
+    let dirs = directories::ProjectDirs::from("", "", "bsu")
+        .ok_or("no home directory to keep state in; pass --state-dir DIR or set BSU_STATE_DIR")?;
+    Ok(dirs
+        .state_dir()
+        .unwrap_or_else(|| dirs.data_local_dir())
+        .to_path_buf())
+}
+
+impl Store {
+    /// Open (creating if needed) `state.db` in `dir`. Problems that a fresh
+    /// database fixes are fixed, with a warning through `warn`.
+    pub(crate) fn open(dir: &Path, warn: &dyn Fn(&str)) -> Result<Store, String> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "could not create the state directory {}: {e}",
+                dir.display()
+            )
+        })?;
+        let path = dir.join(FILE);
+        match Self::open_at(&path, true) {
+            Ok(store) => Ok(store),
+            Err(Broken::Fixable(why)) => {
+                let aside = move_aside(&path).map_err(|e| {
+                    format!("the state database {} is unusable ({why}) and could not be moved aside: {e}", path.display())
+                })?;
+                warn(&format!(
+                    "the state database {} is unusable ({why}); moved it to {} and started a fresh one",
+                    path.display(),
+                    aside.display()
+                ));
+                Self::open_at(&path, true).map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Open `state.db` in `dir` only if it exists (for read-only commands
+    /// that must work with no state yet).
+    pub(crate) fn open_existing(dir: &Path, warn: &dyn Fn(&str)) -> Result<Option<Store>, String> {
+        if !dir.join(FILE).exists() {
+            return Ok(None);
+        }
+        Self::open(dir, warn).map(Some)
+    }
+
+    fn open_at(path: &Path, create: bool) -> Result<Store, Broken> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let mut conn = Connection::open_with_flags(path, flags).map_err(Broken::from)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(Broken::from)?;
+        // WAL lets readers proceed while a writer commits; if another process
+        // holds the lock right now the mode is simply left as it is.
+        let _ = conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()));
+        let _ = conn.execute_batch("PRAGMA synchronous=NORMAL");
+        migrate(&mut conn)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Run `f` on the connection, here and now (for commands without a runtime).
+    pub(crate) fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let mut conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut conn)
+    }
+
+    /// Run `f` on the blocking pool, so SQLite never blocks a runtime thread.
+    pub(crate) async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> rusqlite::Result<T> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.with(f))
+            .await
+            .unwrap_or_else(|e| {
+                Err(rusqlite::Error::ToSqlConversionFailure(
+                    format!("state task failed: {e}").into(),
+                ))
+            })
+    }
+}
+
+/// One short write transaction that takes the write lock up front, so two
+/// processes never both read a row and then race to update it.
+pub(crate) fn immediate<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let out = f(&tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// Why a database could not be used.
+#[derive(Debug)]
+enum Broken {
+    /// Corrupt, not a database, or written by a newer bsu: replace it.
+    Fixable(String),
+    Other(String),
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Broken::Fixable(s) | Broken::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Broken {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+                Broken::Fixable(e.to_string())
+            }
+            _ => Broken::Other(format!("state database: {e}")),
+        }
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), Broken> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(Broken::from)?;
+    if version > SCHEMA_VERSION {
+        return Err(Broken::Fixable(format!(
+            "its schema version {version} is newer than this bsu's {SCHEMA_VERSION}"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        immediate(conn, |tx| {
+            // Another process may have migrated while we waited for the lock.
+            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if now > i as i64 {
+                return Ok(());
+            }
+            tx.execute_batch(sql)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+        })
+        .map_err(Broken::from)?;
+    }
+    // A file that is not a database can pass the reads above when empty-ish;
+    // touching a table proves it is usable.
+    conn.query_row("SELECT count(*) FROM counters", [], |_| Ok(()))
+        .map_err(Broken::from)?;
+    Ok(())
+}
+
+fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .replace([':', '-'], "");
+    let aside = path.with_file_name(format!("{FILE}.broken-{stamp}-{}", std::process::id()));
+    std::fs::rename(path, &aside)?;
+    for suffix in ["-wal", "-shm"] {
+        let side = path.with_file_name(format!("{FILE}{suffix}"));
+        let _ = std::fs::remove_file(side);
+    }
+    Ok(aside)
+}
+
+/// Unix time in milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Add `by` to a persistent counter.
+pub(crate) fn bump(tx: &Transaction<'_>, name: &str, by: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO counters(name, value) VALUES (?1, ?2)
+         ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+        rusqlite::params![name, by],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn counter(conn: &Connection, name: &str) -> rusqlite::Result<i64> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
+        let v: i64 = s
+            .with(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        drop(s);
+        Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_database_is_moved_aside_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(FILE),
+            b"this is not a sqlite database, just text padding it out to a page or so",
+        )
+        .unwrap();
+        let warnings = Mutex::new(Vec::new());
+        let s = Store::open(dir.path(), &|w| {
+            warnings.lock().unwrap().push(w.to_string())
+        })
+        .unwrap();
+        let warnings = warnings.into_inner().unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("moved it to") && warnings[0].contains("state.db.broken-"),
+            "{warnings:?}"
+        );
+        s.with(|c| c.query_row("SELECT count(*) FROM runs", [], |_| Ok(())))
+            .unwrap();
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.starts_with("state.db.broken-")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let c = Connection::open(dir.path().join(FILE)).unwrap();
+            c.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 5))
+                .unwrap();
+        }
+        let warned = Mutex::new(String::new());
+        Store::open(dir.path(), &|w| *warned.lock().unwrap() = w.to_string()).unwrap();
+        assert!(warned
+            .into_inner()
+            .unwrap()
+            .contains("newer than this bsu's"));
+    }
+}

@@ -1,0 +1,57 @@
+//! Run history: every run, dry or failed, with where its report went.
+
+use rusqlite::{params, Connection};
+use serde::Serialize;
+
+use super::immediate;
+
+/// One run as `bsu status --json` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RunRecord {
+    pub run_id: String,
+    pub event: String,
+    pub decision: String,
+    pub started_at: String,
+    pub duration_ms: u64,
+    /// Path of the JSON (or first) report written; `null` if none was.
+    pub report: Option<String>,
+    #[serde(skip)]
+    pub project: String,
+    #[serde(skip)]
+    pub started_ms: i64,
+    #[serde(skip)]
+    pub dry_run: bool,
+}
+
+pub(crate) fn record(conn: &mut Connection, r: &RunRecord) -> rusqlite::Result<()> {
+    immediate(conn, |tx| {
+        tx.execute(
+            "INSERT OR REPLACE INTO runs (run_id, event, decision, started_at, started_ms, duration_ms, report, project, dry_run)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![r.run_id, r.event, r.decision, r.started_at, r.started_ms, r.duration_ms as i64, r.report, r.project, r.dry_run],
+        )?;
+        Ok(())
+    })
+}
+
+/// The `limit` most recent runs, newest first.
+pub(crate) fn recent(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<RunRecord>> {
+    conn.prepare(
+        "SELECT run_id, event, decision, started_at, duration_ms, report, project, started_ms, dry_run
+         FROM runs ORDER BY started_ms DESC, rowid DESC LIMIT ?1",
+    )?
+    .query_map([limit as i64], |r| {
+        Ok(RunRecord {
+            run_id: r.get(0)?,
+            event: r.get(1)?,
+            decision: r.get(2)?,
+            started_at: r.get(3)?,
+            duration_ms: r.get::<_, i64>(4)? as u64,
+            report: r.get(5)?,
+            project: r.get(6)?,
+            started_ms: r.get(7)?,
+            dry_run: r.get(8)?,
+        })
+    })?
+    .collect()
+}
