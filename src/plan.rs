@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use crate::cli::{ExecutionArg, FailOn, FormatArg, ProfileArg, RunArgs};
 use crate::client::ApiKey;
 use crate::config::{
-    strategy, Agent, Config, Execution, Profile, Provider, ReportFormat, StrategyMatch,
+    strategy, Agent, CacheSettings, Config, Execution, Profile, Provider, ReportFormat,
+    StrategyMatch,
 };
 use crate::engine::decision::Action;
 use crate::engine::prompt::hex;
@@ -42,7 +43,8 @@ pub(crate) struct RunPlan {
     pub agents: Vec<PlannedAgent>,
     pub payload: Value,
     pub dry_run: bool,
-    pub use_cache: bool,
+    /// `None`: the response cache is off for this run.
+    pub cache: Option<CacheSettings>,
     /// `None`: never exit 3.
     pub fail_on: Option<Action>,
     pub formats: Vec<ReportFormat>,
@@ -162,7 +164,7 @@ pub(crate) fn plan(
         agents,
         payload,
         dry_run: args.dry_run,
-        use_cache: config.cache.enabled && !args.no_cache,
+        cache: (config.cache.enabled && !args.no_cache).then(|| config.cache.clone()),
         fail_on: match args.fail_on {
             FailOn::Block => Some(Action::Block),
             FailOn::RequestChanges => Some(Action::RequestChanges),

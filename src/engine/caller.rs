@@ -1,45 +1,326 @@
-//! The call path: every model call an agent makes goes through `Caller::call`.
+//! The call path: every model call an agent makes goes through `Caller::call`,
+//! which wraps `Client::send` in layers, outermost first:
 //!
-//! This is where resilience lives as layers around `Client::send` — today a
-//! single attempt; retries, the circuit breaker, the bulkhead and the response
-//! cache wrap the same function without the engine changing shape.
+//! 1. in-flight sharing — identical requests in one run share one call;
+//! 2. the response cache — a fresh stored reply is returned without a call;
+//! 3. retries — transient failures are retried with backoff or `retry-after`,
+//!    never past the agent's deadline;
+//! 4. the bulkhead — at most `max_concurrency` requests in flight per provider;
+//! 5. the circuit breaker — every attempt is admitted and its outcome recorded.
 
-use crate::client::{ApiKey, CallError, ChatReply, ChatRequest, Client};
-use crate::config::Provider;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OnceCell, Semaphore};
+
+use super::gate::{Gate, Warn};
+use crate::breaker::{self, Admission, Outcome};
+use crate::client::{ApiKey, CallError, ChatReply, ChatRequest, Client, FailureClass};
+use crate::config::{CacheSettings, Provider};
+use crate::store::{self, Store};
+
+/// Why a call produced no reply.
+#[derive(Debug, Clone)]
+pub(crate) enum Failure {
+    /// The last attempt's error.
+    Call(CallError),
+    /// The breaker was open and no request was sent.
+    Rejected { breaker: String, retry_at: i64 },
+}
 
 /// The result of one agent's call, with how it was obtained.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Called {
-    pub result: Result<ChatReply, CallError>,
+    pub result: Result<ChatReply, Failure>,
     /// HTTP requests sent for it.
     pub attempts: u32,
-    /// Served from the response cache.
+    /// Served from the response cache, or shared with an identical call in flight.
     pub cached: bool,
 }
 
-#[derive(Debug, Clone)]
+type Shared = Arc<OnceCell<Called>>;
+
 pub(crate) struct Caller {
     client: Client,
+    store: Option<Store>,
+    /// `None`: the cache is off for this run.
+    cache: Option<CacheSettings>,
+    gates: HashMap<String, Arc<Gate>>,
+    bulkheads: HashMap<String, Arc<Semaphore>>,
+    in_flight: Mutex<HashMap<String, Shared>>,
+    warn: Warn,
+}
+
+/// `<provider>@<host[:port]>`: one breaker per provider endpoint.
+pub(crate) fn breaker_name(provider: &Provider) -> String {
+    let host = reqwest::Url::parse(&provider.base_url)
+        .ok()
+        .and_then(|u| {
+            let host = u.host_str()?.to_string();
+            Some(match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host,
+            })
+        })
+        .unwrap_or_else(|| provider.base_url.clone());
+    format!("{}@{host}", provider.name)
 }
 
 impl Caller {
-    pub(crate) fn new(client: Client) -> Self {
-        Caller { client }
+    pub(crate) fn new<'a>(
+        client: Client,
+        providers: impl IntoIterator<Item = &'a Provider>,
+        store: Option<Store>,
+        cache: Option<CacheSettings>,
+        warn: Warn,
+    ) -> Self {
+        let mut gates = HashMap::new();
+        let mut bulkheads = HashMap::new();
+        for p in providers {
+            let settings = breaker::Settings {
+                failure_threshold: p.breaker.failure_threshold,
+                reset_timeout: p.breaker.reset_timeout,
+                max_reset_timeout: p.breaker.max_reset_timeout,
+                // A probe that outlives its own request timeout has died.
+                probe_lease: p.request_timeout + Duration::from_secs(5),
+            };
+            gates.insert(
+                p.name.clone(),
+                Arc::new(Gate::new(
+                    breaker_name(p),
+                    settings,
+                    store.clone(),
+                    warn.clone(),
+                )),
+            );
+            bulkheads.insert(
+                p.name.clone(),
+                Arc::new(Semaphore::new(p.max_concurrency.max(1) as usize)),
+            );
+        }
+        Caller {
+            client,
+            store,
+            cache,
+            gates,
+            bulkheads,
+            in_flight: Mutex::new(HashMap::new()),
+            warn,
+        }
     }
 
-    /// Send `req` to `provider`. `_hash` identifies the request (the cache key).
+    /// Get a reply for `req` from `provider`, by the layers above. `hash`
+    /// identifies the request; `deadline` is the agent's; `attempts` counts
+    /// requests as they are sent (so a timed-out agent still reports them).
     pub(crate) async fn call(
         &self,
         provider: &Provider,
         key: &ApiKey,
         req: &ChatRequest,
-        _hash: &str,
+        hash: &str,
+        deadline: Instant,
+        attempts: &AtomicU32,
     ) -> Called {
-        let result = self.client.send(provider, key, req).await;
+        let cell = {
+            let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(hash.to_string()).or_default().clone()
+        };
+        let led = AtomicBool::new(false);
+        let called = cell
+            .get_or_init(|| async {
+                led.store(true, Ordering::SeqCst);
+                self.cached_or_fresh(provider, key, req, hash, deadline, attempts)
+                    .await
+            })
+            .await
+            .clone();
+        if led.load(Ordering::SeqCst) {
+            self.in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(hash);
+            return called;
+        }
+        // Shared with the identical call that was in flight: no request of its own.
+        if called.result.is_ok() {
+            if let Some(store) = self.store.as_ref().filter(|_| self.cache.is_some()) {
+                let _ = store.call(store::cache::count_hit).await;
+            }
+        }
+        Called {
+            attempts: 0,
+            cached: called.result.is_ok(),
+            ..called
+        }
+    }
+
+    async fn cached_or_fresh(
+        &self,
+        provider: &Provider,
+        key: &ApiKey,
+        req: &ChatRequest,
+        hash: &str,
+        deadline: Instant,
+        attempts: &AtomicU32,
+    ) -> Called {
+        let cache = self.cache.as_ref().zip(self.store.as_ref());
+        if let Some((_, store)) = cache {
+            let k = hash.to_string();
+            match store
+                .call(move |c| store::cache::get(c, &k, store::now_ms()))
+                .await
+            {
+                Ok(Some(reply)) => {
+                    return Called {
+                        result: Ok(reply),
+                        attempts: 0,
+                        cached: true,
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => (self.warn)(&format!(
+                    "response cache unavailable ({e}); calling the model"
+                )),
+            }
+        }
+        let result = self
+            .with_retries(provider, key, req, deadline, attempts)
+            .await;
+        if let (Some((settings, store)), Ok(reply)) = (cache, &result) {
+            if !reply.content.trim().is_empty() {
+                let (k, r) = (hash.to_string(), reply.clone());
+                let ttl = i64::try_from(settings.ttl.as_millis()).unwrap_or(i64::MAX);
+                let max = settings.max_bytes;
+                if let Err(e) = store
+                    .call(move |c| store::cache::put(c, &k, &r, store::now_ms(), ttl, max))
+                    .await
+                {
+                    (self.warn)(&format!(
+                        "could not store the reply in the response cache ({e})"
+                    ));
+                }
+            }
+        }
         Called {
             result,
-            attempts: 1,
+            attempts: attempts.load(Ordering::SeqCst),
             cached: false,
         }
+    }
+
+    async fn with_retries(
+        &self,
+        provider: &Provider,
+        key: &ApiKey,
+        req: &ChatRequest,
+        deadline: Instant,
+        attempts: &AtomicU32,
+    ) -> Result<ChatReply, Failure> {
+        let gate = &self.gates[&provider.name];
+        let bulkhead = &self.bulkheads[&provider.name];
+        let mut retry = 0u32;
+        loop {
+            // The semaphore is never closed; a permit is held only while a request is out.
+            let permit = bulkhead.acquire().await.ok();
+            let probe = match gate.admit().await {
+                Admission::Allow => false,
+                Admission::Probe => true,
+                Admission::Reject { retry_at } => {
+                    return Err(Failure::Rejected {
+                        breaker: gate.name.clone(),
+                        retry_at,
+                    })
+                }
+            };
+            attempts.fetch_add(1, Ordering::SeqCst);
+            let result = self.client.send(provider, key, req).await;
+            drop(permit);
+            let outcome = match &result {
+                Ok(_) => Outcome::Success,
+                Err(e) => match e.class {
+                    FailureClass::Transient => Outcome::Failure,
+                    FailureClass::Quota => Outcome::Quota,
+                    FailureClass::Permanent => Outcome::NotCounted,
+                },
+            };
+            gate.record(
+                outcome,
+                probe,
+                result.as_ref().err().map(|e| e.message.clone()),
+            )
+            .await;
+            let error = match result {
+                Ok(reply) => return Ok(reply),
+                Err(e) => e,
+            };
+            if error.class != FailureClass::Transient || retry >= provider.max_retries {
+                return Err(Failure::Call(error));
+            }
+            let delay = backoff(retry, error.retry_after, jitter());
+            if Instant::now() + delay >= deadline {
+                return Err(Failure::Call(error));
+            }
+            tracing::debug!(provider = %provider.name, retry = retry + 1, ?delay, "retrying after: {}", error.message);
+            tokio::time::sleep(delay).await;
+            retry += 1;
+        }
+    }
+}
+
+/// The wait before retry `n` (0-based): `retry-after` when the server sent
+/// one (at most 60 s), else `min(0.5 s × 2^n, 8 s)` with equal jitter.
+pub(crate) fn backoff(n: u32, retry_after: Option<Duration>, jitter: f64) -> Duration {
+    if let Some(d) = retry_after {
+        return d.min(Duration::from_secs(60));
+    }
+    let base = (0.5 * 2f64.powi(n.min(16) as i32)).min(8.0);
+    Duration::from_secs_f64(base * (0.5 + 0.5 * jitter.clamp(0.0, 1.0)))
+}
+
+fn jitter() -> f64 {
+    let hex = crate::run_id::random_hex(8);
+    u32::from_str_radix(&hex, 16).map_or(0.5, |n| f64::from(n) / f64::from(u32::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_a_cap_with_jitter_and_honours_retry_after() {
+        let secs = |n, j| backoff(n, None, j).as_secs_f64();
+        assert_eq!(secs(0, 1.0), 0.5);
+        assert_eq!(secs(1, 1.0), 1.0);
+        assert_eq!(secs(4, 1.0), 8.0);
+        assert_eq!(secs(10, 1.0), 8.0);
+        assert_eq!(secs(0, 0.0), 0.25);
+        assert_eq!(
+            backoff(0, Some(Duration::from_millis(1200)), 0.3),
+            Duration::from_millis(1200)
+        );
+        assert_eq!(
+            backoff(0, Some(Duration::from_secs(600)), 0.3),
+            Duration::from_secs(60)
+        );
+    }
+
+    #[test]
+    fn breaker_names_are_provider_at_host_and_port() {
+        let mut p = Provider {
+            name: "openai".into(),
+            kind: crate::config::ProviderKind::Openai,
+            base_url: "https://api.openai.com/v1".into(),
+            api_key_env: "OPENAI_API_KEY".into(),
+            model: "m".into(),
+            max_concurrency: 1,
+            max_retries: 0,
+            request_timeout: Duration::from_secs(1),
+            breaker: crate::config::BreakerSettings::default(),
+        };
+        assert_eq!(breaker_name(&p), "openai@api.openai.com");
+        p.base_url = "http://127.0.0.1:8080/v1".into();
+        assert_eq!(breaker_name(&p), "openai@127.0.0.1:8080");
     }
 }

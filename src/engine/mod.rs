@@ -7,6 +7,7 @@
 
 pub(crate) mod caller;
 pub(crate) mod decision;
+pub(crate) mod gate;
 pub(crate) mod outcome;
 pub(crate) mod prompt;
 pub(crate) mod verdict;
@@ -14,6 +15,7 @@ pub(crate) mod verdict;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -23,7 +25,7 @@ use tokio::task::JoinSet;
 use crate::client::{ChatRequest, FailureClass, Usage};
 use crate::config::{Agent, Execution};
 use crate::plan::RunPlan;
-use caller::Caller;
+use caller::{Caller, Failure};
 use outcome::{AgentOutcome, RunOutcome, Status};
 use prompt::{Knowledge, Prompt};
 
@@ -43,6 +45,8 @@ enum End {
 
 struct Shared {
     plan: Arc<RunPlan>,
+    /// When the whole run must end.
+    run_deadline: Instant,
     caller: Caller,
     payload_text: String,
     /// Each knowledge file read once per run, shared by every agent naming it.
@@ -61,6 +65,7 @@ pub(crate) async fn execute(
     let start = Instant::now();
     let knowledge = load_knowledge(&plan).await;
     let shared = Arc::new(Shared {
+        run_deadline: start + plan.timeout,
         payload_text: prompt::payload_text(&plan.payload),
         plan: plan.clone(),
         caller,
@@ -277,11 +282,15 @@ async fn run_agent(shared: &Shared, agent: &Agent, earlier: &[AgentOutcome]) -> 
         return out;
     };
 
-    let call = shared.caller.call(provider, key, &request, &hash);
+    let deadline = (start + agent.timeout).min(shared.run_deadline);
+    let attempts = AtomicU32::new(0);
+    let call = shared
+        .caller
+        .call(provider, key, &request, &hash, deadline, &attempts);
     match tokio::time::timeout(agent.timeout, call).await {
         Err(_) => {
             out.status = Status::TimedOut;
-            out.attempts = 1;
+            out.attempts = attempts.load(Ordering::SeqCst);
             out.failure = Some(FailureClass::Transient);
             out.reason = Some(format!(
                 "no reply within the agent timeout of {}",
@@ -311,7 +320,20 @@ async fn run_agent(shared: &Shared, agent: &Agent, earlier: &[AgentOutcome]) -> 
                     }
                     out.output = Some(reply.content);
                 }
-                Err(e) => {
+                Err(Failure::Rejected { breaker, retry_at }) if out.attempts == 0 => {
+                    out.status = Status::Rejected;
+                    out.reason = Some(format!(
+                        "circuit breaker {breaker} is open; nothing was sent (next probe at {})",
+                        rfc3339_ms(retry_at)
+                    ));
+                }
+                Err(Failure::Rejected { breaker, .. }) => {
+                    out.failure = Some(FailureClass::Transient);
+                    out.reason = Some(format!(
+                        "circuit breaker {breaker} opened during its retries; stopped retrying"
+                    ));
+                }
+                Err(Failure::Call(e)) => {
                     out.failure = Some(e.class);
                     out.reason = Some(e.message);
                 }
@@ -347,4 +369,11 @@ async fn load_knowledge(plan: &RunPlan) -> HashMap<String, Result<String, String
         out.insert(path, text);
     }
     out
+}
+
+/// Unix milliseconds as RFC 3339 (UTC, seconds).
+pub(crate) fn rfc3339_ms(ms: i64) -> String {
+    let t =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_seconds(t).to_string()
 }

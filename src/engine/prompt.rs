@@ -174,7 +174,7 @@ mod tests {
             "{}",
             &text[text.len() - 120..]
         );
-        assert!(text.contains("truncated to the first 200 KB of 587 KB"));
+        assert!(text.contains("truncated to the first 200 KB of 586 KB"));
     }
 
     #[test]
