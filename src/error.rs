@@ -50,10 +50,6 @@ pub(crate) enum Error {
         source: std::io::Error,
     },
 
-    /// A command this build of bsu does not provide yet.
-    #[error("`bsu {0}` is not built yet in this version of bsu")]
-    NotBuilt(&'static str),
-
     /// Something bsu needed to finish failed (e.g. a report could not be written).
     #[error("{0}")]
     Failed(String),
@@ -63,7 +59,7 @@ impl Error {
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
             Error::Config(_) | Error::Usage(_) => ExitCode::Usage,
-            Error::Io { .. } | Error::NotBuilt(_) | Error::Failed(_) => ExitCode::Failure,
+            Error::Io { .. } | Error::Failed(_) => ExitCode::Failure,
         }
     }
 

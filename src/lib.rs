@@ -4,6 +4,7 @@
 //! `config` (validated project) → the run engine → reports and state. Only
 //! `run` is public: everything else is an implementation detail of the binary.
 
+mod breaker;
 mod cli;
 mod client;
 mod commands;
@@ -17,6 +18,7 @@ mod plan;
 mod progress;
 mod report;
 mod run_id;
+mod store;
 
 use clap::Parser;
 

@@ -7,6 +7,7 @@ mod completions;
 mod init;
 mod list;
 mod run;
+mod state;
 
 use std::path::PathBuf;
 
@@ -23,9 +24,13 @@ pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
         Command::Agents(args) => list::agents(&root, env, out, args.context.as_deref(), args.json),
         Command::Completions { shell } => completions::print(shell, out),
         Command::Init(args) => init::init(&root, out, args.force),
-        Command::Run(args) => run::run(&root, &args, env, out),
-        Command::Status(_) => Err(crate::error::Error::NotBuilt("status")),
-        Command::Cache { .. } => Err(crate::error::Error::NotBuilt("cache")),
-        Command::Breaker { .. } => Err(crate::error::Error::NotBuilt("breaker")),
+        Command::Run(args) => run::run(&root, cli.global.state_dir.as_deref(), &args, env, out),
+        Command::Status(args) => {
+            state::status(&root, cli.global.state_dir.as_deref(), &args, env, out)
+        }
+        Command::Cache { action } => state::cache(cli.global.state_dir.as_deref(), &action, out),
+        Command::Breaker { action } => {
+            state::breaker(cli.global.state_dir.as_deref(), &action, out)
+        }
     }
 }

@@ -3,19 +3,29 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::breaker::State;
 use crate::cli::RunArgs;
 use crate::client::Client;
-use crate::config::{self, StrategyMatch};
-use crate::engine::{self, caller::Caller, outcome::RunOutcome};
+use crate::config::{self, Provider, StrategyMatch};
+use crate::engine::caller::{breaker_name, Caller};
+use crate::engine::gate::Warn;
+use crate::engine::{self, outcome::RunOutcome};
 use crate::env::Env;
 use crate::error::{Error, ExitCode, Result};
 use crate::output::{Output, Paint};
 use crate::plan::{self, RunPlan};
 use crate::progress::Progress;
-use crate::report::{self, write, Report};
+use crate::report::{self, write, BreakerJson, Report};
+use crate::store::{self, runs::RunRecord, Store};
 use crate::{payload, run_id};
 
-pub(super) fn run(root: &Path, args: &RunArgs, env: &Env, out: &Output) -> Result<ExitCode> {
+pub(super) fn run(
+    root: &Path,
+    state_dir: Option<&Path>,
+    args: &RunArgs,
+    env: &Env,
+    out: &Output,
+) -> Result<ExitCode> {
     let config = config::load(root, env)?;
     let payload = payload::load(args.payload.as_deref(), env)?;
     let event = payload::event_name(args.event.as_deref(), &payload, env)?;
@@ -27,29 +37,71 @@ pub(super) fn run(root: &Path, args: &RunArgs, env: &Env, out: &Output) -> Resul
         ));
     }
     let client = Client::new().map_err(Error::Failed)?;
+    let warn: Warn = {
+        let out = out.clone();
+        Arc::new(move |m: &str| out.warn(m))
+    };
+    // State is an optimisation: if it cannot be opened the run goes on without it.
+    let store = match store::state_dir(state_dir).and_then(|dir| Store::open(&dir, &*warn)) {
+        Ok(store) => Some(store),
+        Err(e) => {
+            warn(&format!(
+                "{e}; running without breaker state, response cache or history"
+            ));
+            None
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
-    runtime.block_on(run_async(plan, client, out, args.json))
+    runtime.block_on(run_async(plan, client, store, warn, out, args.json))
 }
 
 async fn run_async(
     plan: Arc<RunPlan>,
     client: Client,
+    store: Option<Store>,
+    warn: Warn,
     out: &Output,
     json: bool,
 ) -> Result<ExitCode> {
+    // A dry run records itself in the history and touches nothing else.
+    let live = store.clone().filter(|_| !plan.dry_run);
+    let used: Vec<&Provider> = plan
+        .providers
+        .values()
+        .filter(|p| {
+            plan.agents
+                .iter()
+                .any(|a| a.skip.is_none() && a.agent.provider == p.name)
+        })
+        .collect();
+    let names: Vec<String> = used.iter().map(|p| breaker_name(p)).collect();
+    let before = breaker_states(live.as_ref(), &names).await;
+    let cache = plan.cache.clone().filter(|_| !plan.dry_run);
+    let caller = Caller::new(
+        client,
+        used.iter().copied(),
+        live.clone(),
+        cache,
+        warn.clone(),
+    );
+
     let progress = Arc::new(Progress::new(out));
-    let outcome = engine::execute(
-        plan.clone(),
-        Caller::new(client),
-        progress,
-        shutdown_signal(),
-    )
-    .await;
+    let outcome = engine::execute(plan.clone(), caller, progress, shutdown_signal()).await;
     let code = outcome.exit_code(plan.dry_run, plan.fail_on);
-    let report = Report::new(&plan, &outcome, &run_id::new_run_id(), Vec::new());
+    let after = breaker_states(live.as_ref(), &names).await;
+    let breakers = before
+        .into_iter()
+        .zip(after)
+        .map(|((name, before), (_, after))| BreakerJson {
+            name,
+            before: before.to_string(),
+            after: after.to_string(),
+        })
+        .collect();
+    let report = Report::new(&plan, &outcome, &run_id::new_run_id(), breakers);
 
     let written = write::write_reports(&report, &plan.reports_dir, &plan.formats, plan.keep).await;
     let mut failed: Vec<String> = Vec::new();
@@ -71,6 +123,27 @@ async fn run_async(
                 "could not write metrics to {}: {e}",
                 path.display()
             ));
+        }
+    }
+
+    if let Some(db) = &store {
+        let record = RunRecord {
+            run_id: report.run_id.clone(),
+            event: report.event.clone(),
+            decision: report.decision.action.to_string(),
+            started_at: report.started_at.clone(),
+            started_ms: store::now_ms() - i64::try_from(report.duration_ms).unwrap_or(0),
+            duration_ms: report.duration_ms,
+            report: written
+                .as_ref()
+                .ok()
+                .and_then(|p| p.first())
+                .map(|p| absolute(p)),
+            project: absolute(&plan.root),
+            dry_run: plan.dry_run,
+        };
+        if let Err(e) = db.call(move |c| store::runs::record(c, &record)).await {
+            warn(&format!("could not record the run in the history ({e})"));
         }
     }
 
@@ -137,6 +210,24 @@ fn summary(out: &Output, plan: &RunPlan, outcome: &RunOutcome, paths: &[std::pat
     for p in paths {
         out.print(&format!("Report: {}", p.display()));
     }
+}
+
+/// Each breaker's state now; all closed when there is no state to read.
+async fn breaker_states(store: Option<&Store>, names: &[String]) -> Vec<(String, State)> {
+    let closed = || names.iter().map(|n| (n.clone(), State::Closed)).collect();
+    let Some(store) = store else { return closed() };
+    let owned = names.to_vec();
+    store
+        .call(move |c| store::breakers::states(c, &owned))
+        .await
+        .unwrap_or_else(|_| closed())
+}
+
+fn absolute(p: &Path) -> String {
+    std::path::absolute(p)
+        .unwrap_or_else(|_| p.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.

@@ -16,6 +16,8 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Value,
+    /// When the server had read it.
+    pub at: std::time::Instant,
 }
 
 impl Request {
@@ -266,5 +268,6 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Request> {
         path,
         headers,
         body: serde_json::from_str(&raw).unwrap_or(Value::Null),
+        at: std::time::Instant::now(),
     })
 }

@@ -4,4 +4,5 @@
 mod config;
 mod fake;
 mod run;
+mod state;
 mod support;

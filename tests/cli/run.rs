@@ -47,10 +47,13 @@ fn dry_run_sends_nothing_needs_no_key_and_carries_prompts() {
             .contains("OWASP Top 10"),
         "knowledge is in the prompt"
     );
-    assert!(
-        !p.path().join(".state").exists(),
-        "a dry run touches no state"
-    );
+    // A dry run is recorded in the history and touches neither breakers nor cache.
+    let (_, status) = p.json(&["status", "--json"]);
+    assert_eq!(status["breakers"], json!([]));
+    assert_eq!(status["cache"]["entries"], 0);
+    assert_eq!(status["cache"]["misses"], 0);
+    assert_eq!(status["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(status["runs"][0]["event"], "pull_request.opened");
     assert!(stdout.contains("Decision: DRY RUN"), "{stdout}");
 }
 

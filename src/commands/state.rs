@@ -1,0 +1,335 @@
+//! `bsu status`, `bsu cache clear|prune` and `bsu breaker reset`: the state
+//! database as people and scripts see it. All of these work with no state yet.
+
+use std::path::Path;
+use std::time::Duration;
+
+use comfy_table::{Cell, Color};
+use serde::Serialize;
+
+use crate::breaker::{Breaker, State};
+use crate::cli::{BreakerAction, CacheAction, StatusArgs};
+use crate::config;
+use crate::env::Env;
+use crate::error::{Error, ExitCode, Result};
+use crate::output::{Output, Paint};
+use crate::store::{self, cache::Stats, runs::RunRecord, Store};
+
+#[derive(Serialize)]
+struct StatusJson {
+    breakers: Vec<BreakerJson>,
+    cache: CacheJson,
+    runs: Vec<RunRecord>,
+}
+
+#[derive(Serialize)]
+struct BreakerJson {
+    name: String,
+    state: State,
+    consecutive_failures: u32,
+    /// RFC 3339, or null.
+    opened_at: Option<String>,
+    /// When the next probe may go, RFC 3339, or null when closed.
+    retry_at: Option<String>,
+    calls: u64,
+    successes: u64,
+    failures: u64,
+    rejections: u64,
+    last_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CacheJson {
+    entries: u64,
+    bytes: u64,
+    hits: u64,
+    misses: u64,
+    hit_rate: f64,
+    expired: u64,
+    ttl_seconds: u64,
+}
+
+fn open(state_dir: Option<&Path>, out: &Output) -> Result<Option<Store>> {
+    let dir = store::state_dir(state_dir).map_err(Error::Usage)?;
+    Store::open_existing(&dir, &|w| out.warn(w)).map_err(Error::Failed)
+}
+
+fn db_error(e: rusqlite::Error) -> Error {
+    Error::Failed(format!("state database: {e}"))
+}
+
+pub(super) fn status(
+    root: &Path,
+    state_dir: Option<&Path>,
+    args: &StatusArgs,
+    env: &Env,
+    out: &Output,
+) -> Result<ExitCode> {
+    let store = open(state_dir, out)?;
+    let now = store::now_ms();
+    let (breakers, stats, runs) = match &store {
+        Some(s) => s
+            .with(|c| {
+                Ok((
+                    store::breakers::list(c)?,
+                    store::cache::stats(c, now)?,
+                    store::runs::recent(c, args.runs)?,
+                ))
+            })
+            .map_err(db_error)?,
+        None => (Vec::new(), Stats::default(), Vec::new()),
+    };
+    // The last few transitions of each breaker tell how it got where it is (human view only).
+    let transitions = match (&store, args.json) {
+        (Some(s), false) => breakers
+            .iter()
+            .map(|(name, _)| {
+                Ok((
+                    name.clone(),
+                    s.with(|c| store::breakers::transitions(c, name, 3))?,
+                ))
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_error)?,
+        _ => Vec::new(),
+    };
+    // The TTL is the project's, when there is a project here; else the default.
+    let ttl = config::load(root, env).map_or(Duration::from_secs(86_400), |c| c.cache.ttl);
+    let lookups = stats.hits + stats.misses;
+    let cache = CacheJson {
+        entries: stats.entries,
+        bytes: stats.bytes,
+        hits: stats.hits,
+        misses: stats.misses,
+        hit_rate: if lookups == 0 {
+            0.0
+        } else {
+            stats.hits as f64 / lookups as f64
+        },
+        expired: stats.expired,
+        ttl_seconds: ttl.as_secs(),
+    };
+    let breakers: Vec<BreakerJson> = breakers
+        .into_iter()
+        .map(|(name, b)| breaker_json(name, b))
+        .collect();
+    if args.json {
+        let body = StatusJson {
+            breakers,
+            cache,
+            runs,
+        };
+        out.print(&serde_json::to_string_pretty(&body).expect("plain data"));
+        return Ok(ExitCode::Success);
+    }
+
+    let mut t = out.table();
+    t.set_header([
+        "breaker",
+        "state",
+        "failures in a row",
+        "calls",
+        "ok",
+        "failed",
+        "rejected",
+        "next probe",
+        "last error",
+    ]);
+    for b in &breakers {
+        let colour = match b.state {
+            State::Closed => Color::Green,
+            State::Open => Color::Red,
+            State::HalfOpen => Color::Yellow,
+        };
+        t.add_row(vec![
+            Cell::new(&b.name),
+            Cell::new(b.state).fg(colour),
+            Cell::new(b.consecutive_failures),
+            Cell::new(b.calls),
+            Cell::new(b.successes),
+            Cell::new(b.failures),
+            Cell::new(b.rejections),
+            Cell::new(next_probe(b, now)),
+            Cell::new(
+                b.last_error
+                    .as_deref()
+                    .map_or("-".to_string(), |e| shorten(e, 60)),
+            ),
+        ]);
+    }
+    out.print(&out.paint("Circuit breakers", Paint::Dim));
+    if breakers.is_empty() {
+        out.print("  none yet: a breaker appears with the first call to a provider");
+    } else {
+        out.print(&t.to_string());
+        for (name, history) in &transitions {
+            for tr in history {
+                out.print(&format!(
+                    "  {} {name}: {} → {} ({})",
+                    crate::engine::rfc3339_ms(tr.at),
+                    tr.from,
+                    tr.to,
+                    tr.reason
+                ));
+            }
+        }
+    }
+
+    let mut t = out.table();
+    t.set_header([
+        "entries", "size", "hit rate", "hits", "misses", "expired", "ttl",
+    ]);
+    t.add_row([
+        cache.entries.to_string(),
+        size(cache.bytes),
+        format!("{:.0}%", cache.hit_rate * 100.0),
+        cache.hits.to_string(),
+        cache.misses.to_string(),
+        cache.expired.to_string(),
+        humantime::format_duration(ttl).to_string(),
+    ]);
+    out.print(&out.paint("Response cache", Paint::Dim));
+    out.print(&t.to_string());
+
+    let mut t = out.table();
+    t.set_header(["started", "event", "decision", "duration", "run", "report"]);
+    for r in &runs {
+        let decision = if r.dry_run {
+            format!("{} (dry run)", r.decision)
+        } else {
+            r.decision.clone()
+        };
+        t.add_row([
+            r.started_at.clone(),
+            r.event.clone(),
+            decision,
+            format!("{:.1}s", r.duration_ms as f64 / 1000.0),
+            r.run_id.clone(),
+            r.report.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    out.print(&out.paint(&format!("Recent runs (last {})", args.runs), Paint::Dim));
+    if runs.is_empty() {
+        out.print("  none yet");
+    } else {
+        out.print(&t.to_string());
+    }
+    Ok(ExitCode::Success)
+}
+
+fn breaker_json(name: String, b: Breaker) -> BreakerJson {
+    BreakerJson {
+        name,
+        state: b.state,
+        consecutive_failures: b.consecutive_failures,
+        opened_at: b.opened_at.map(crate::engine::rfc3339_ms),
+        retry_at: b
+            .retry_at
+            .filter(|_| b.state != State::Closed)
+            .map(crate::engine::rfc3339_ms),
+        calls: b.calls,
+        successes: b.successes,
+        failures: b.failures,
+        rejections: b.rejections,
+        last_error: b.last_error,
+    }
+}
+
+fn next_probe(b: &BreakerJson, now: i64) -> String {
+    let Some(at) = &b.retry_at else {
+        return "-".into();
+    };
+    let Ok(t) = humantime::parse_rfc3339(at) else {
+        return at.clone();
+    };
+    let at_ms = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    if at_ms <= now {
+        "now".into()
+    } else {
+        format!(
+            "in {}",
+            humantime::format_duration(Duration::from_secs(((at_ms - now) as u64).div_ceil(1000)))
+        )
+    }
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
+pub(super) fn cache(
+    state_dir: Option<&Path>,
+    action: &CacheAction,
+    out: &Output,
+) -> Result<ExitCode> {
+    let removed = match open(state_dir, out)? {
+        None => 0,
+        Some(s) => match action {
+            CacheAction::Clear => s.with(store::cache::clear),
+            CacheAction::Prune => s.with(|c| store::cache::prune(c, store::now_ms())),
+        }
+        .map_err(db_error)?,
+    };
+    let what = match action {
+        CacheAction::Clear => "cached",
+        CacheAction::Prune => "expired",
+    };
+    out.print(&format!(
+        "removed {removed} {what} response{}",
+        if removed == 1 { "" } else { "s" }
+    ));
+    Ok(ExitCode::Success)
+}
+
+pub(super) fn breaker(
+    state_dir: Option<&Path>,
+    action: &BreakerAction,
+    out: &Output,
+) -> Result<ExitCode> {
+    let BreakerAction::Reset { name } = action;
+    let store = open(state_dir, out)?;
+    let reset = match &store {
+        None => Vec::new(),
+        Some(s) => s
+            .with(|c| store::breakers::reset(c, name.as_deref(), store::now_ms()))
+            .map_err(db_error)?,
+    };
+    if let Some(name) = name {
+        if reset.is_empty() {
+            let known = match &store {
+                Some(s) => s.with(|c| store::breakers::list(c)).map_err(db_error)?,
+                None => Vec::new(),
+            };
+            let known: Vec<String> = known.into_iter().map(|(n, _)| n).collect();
+            return Err(Error::Usage(format!(
+                "no breaker named {name:?}; known: {} (see `bsu status`)",
+                if known.is_empty() {
+                    "none yet".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+    }
+    for n in &reset {
+        out.print(&format!("closed {n}"));
+    }
+    if reset.is_empty() {
+        out.print("no breakers to reset");
+    }
+    Ok(ExitCode::Success)
+}

@@ -1,0 +1,518 @@
+//! Resilience and state across processes: the persisted breaker, retries,
+//! the bulkhead, the response cache, run history and `bsu status`.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::fake::{Fake, Reply};
+use crate::support::{statuses, Project};
+
+const PANEL: &str = "[events.review]\nagents = [\"a\", \"b\", \"c\", \"d\"]\n";
+
+fn panel() -> Project {
+    Project::with_agents(PANEL, &["a", "b", "c", "d"])
+}
+
+fn one() -> Project {
+    Project::with_agents("[events.ping]\nagents = [\"a\"]\n", &["a"])
+}
+
+fn status(p: &Project) -> Value {
+    let (code, v) = p.json(&["status", "--json", "--runs", "100"]);
+    assert_eq!(code, 0);
+    v
+}
+
+fn spawn(p: &Project, args: &[&str]) -> Child {
+    p.command()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn status_works_with_no_state_and_has_the_contract_shape() {
+    let p = one();
+    let v = status(&p);
+    assert_eq!(
+        v,
+        json!({"breakers": [], "cache": {"entries": 0, "bytes": 0, "hits": 0, "misses": 0, "hit_rate": 0.0,
+            "expired": 0, "ttl_seconds": 86400}, "runs": []})
+    );
+    let (code, stdout, _) = p.run(&["status"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("Circuit breakers")
+            && stdout.contains("Response cache")
+            && stdout.contains("Recent runs")
+    );
+}
+
+#[test]
+fn an_open_breaker_makes_the_next_process_send_nothing_and_exit_75() {
+    let fake = Fake::start(|_| Reply::error(503, "down"));
+    let p = panel()
+        .serve(&fake)
+        .env("BSU_MAX_RETRIES", "0")
+        .env("BSU_BREAKER_FAILURE_THRESHOLD", "2")
+        .env("BSU_BREAKER_RESET_TIMEOUT", "1h");
+    let (code, _, _) = p.run(&["run", "review", "--concurrency", "1"]);
+    assert_eq!(code, 75);
+    assert_eq!(
+        fake.count(),
+        2,
+        "the breaker opened after two failures; the rest were rejected"
+    );
+    let r = p.latest();
+    assert_eq!(r["breakers"][0]["before"], "closed");
+    assert_eq!(r["breakers"][0]["after"], "open");
+    let name = r["breakers"][0]["name"].as_str().unwrap().to_string();
+    assert!(name.starts_with("openai@127.0.0.1:"), "{name}");
+
+    let started = Instant::now();
+    let (code, _, _) = p.run(&["run", "review"]);
+    let took = started.elapsed();
+    assert_eq!(code, 75);
+    assert_eq!(fake.count(), 2, "nothing sent while open");
+    let r = p.latest();
+    assert!(
+        statuses(&r).iter().all(|(_, s)| s == "rejected"),
+        "{:?}",
+        statuses(&r)
+    );
+    assert!(r["agents"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("circuit breaker {name} is open")));
+    assert_eq!(r["agents"][0]["attempts"], 0);
+    assert!(took < Duration::from_secs(2), "fails fast: {took:?}");
+
+    let s = status(&p);
+    let b = &s["breakers"][0];
+    assert_eq!(b["name"], name.as_str());
+    assert_eq!(b["state"], "open");
+    assert_eq!(
+        (
+            b["calls"].as_u64(),
+            b["failures"].as_u64(),
+            b["successes"].as_u64()
+        ),
+        (Some(2), Some(2), Some(0))
+    );
+    assert_eq!(b["rejections"], 2 + 4);
+    assert_eq!(b["consecutive_failures"], 2);
+    assert!(b["last_error"].as_str().unwrap().contains("HTTP 503"));
+    assert!(humantime::parse_rfc3339(b["retry_at"].as_str().unwrap()).is_ok());
+    assert!(humantime::parse_rfc3339(b["opened_at"].as_str().unwrap()).is_ok());
+    let (_, human, _) = p.run(&["status", "--color", "never"]);
+    assert!(
+        human.contains("open") && (human.contains("in 1h") || human.contains("in 59m")),
+        "{human}"
+    );
+
+    // A reset closes it and calls go out again.
+    let (code, stdout, _) = p.run(&["breaker", "reset", &name]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains(&format!("closed {name}")));
+    fake.set_script(|_| Reply::verdict("approve", 9));
+    assert_eq!(p.run(&["run", "review"]).0, 0);
+    assert_eq!(status(&p)["breakers"][0]["state"], "closed");
+    let (code, _, stderr) = p.run(&["breaker", "reset", "nope@nowhere"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no breaker named \"nope@nowhere\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn after_the_reset_timeout_one_probe_across_eight_processes_and_success_closes() {
+    let fake = Fake::start(|_| Reply::error(503, "down"));
+    let p = one()
+        .serve(&fake)
+        .env("BSU_MAX_RETRIES", "0")
+        .env("BSU_BREAKER_FAILURE_THRESHOLD", "1")
+        .env("BSU_BREAKER_RESET_TIMEOUT", "1s");
+    assert_eq!(p.run(&["run", "ping"]).0, 75);
+    assert_eq!(status(&p)["breakers"][0]["state"], "open");
+    fake.set_script(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(800)));
+    std::thread::sleep(Duration::from_millis(1200));
+    let before = fake.count();
+    let children: Vec<Child> = (0..8).map(|_| spawn(&p, &["run", "ping"])).collect();
+    let codes: Vec<i32> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap().status.code().unwrap())
+        .collect();
+    assert_eq!(
+        fake.count() - before,
+        1,
+        "exactly one probe went out: {codes:?}"
+    );
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 75).count(), 7, "{codes:?}");
+    let s = status(&p);
+    assert_eq!(
+        s["breakers"][0]["state"], "closed",
+        "the probe's success closed it"
+    );
+    assert_eq!(s["breakers"][0]["retry_at"], Value::Null);
+    assert_eq!(p.run(&["run", "ping"]).0, 0);
+}
+
+#[test]
+fn a_failed_probe_reopens_it() {
+    let fake = Fake::start(|_| Reply::error(503, "down"));
+    let p = one()
+        .serve(&fake)
+        .env("BSU_MAX_RETRIES", "0")
+        .env("BSU_BREAKER_FAILURE_THRESHOLD", "1")
+        .env("BSU_BREAKER_RESET_TIMEOUT", "1s");
+    assert_eq!(p.run(&["run", "ping"]).0, 75);
+    let first =
+        humantime::parse_rfc3339(status(&p)["breakers"][0]["retry_at"].as_str().unwrap()).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(p.run(&["run", "ping"]).0, 75);
+    assert_eq!(fake.count(), 2, "the probe went out");
+    let s = status(&p);
+    assert_eq!(s["breakers"][0]["state"], "open");
+    let second = humantime::parse_rfc3339(s["breakers"][0]["retry_at"].as_str().unwrap()).unwrap();
+    let opened = humantime::parse_rfc3339(s["breakers"][0]["opened_at"].as_str().unwrap()).unwrap();
+    let open_for = second.duration_since(opened).unwrap();
+    assert!(
+        open_for >= Duration::from_millis(1900),
+        "open time doubled: {open_for:?}"
+    );
+    assert!(second > first);
+}
+
+#[test]
+fn counters_are_exact_after_sixteen_concurrent_processes() {
+    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(20)));
+    let p = Project::with_agents("[events.pair]\nagents = [\"a\", \"b\"]\n", &["a", "b"])
+        .serve(&fake)
+        .file(
+            "events.toml",
+            "[cache]\nenabled = false\n[events.pair]\nagents = [\"a\", \"b\"]\n",
+        );
+    let children: Vec<Child> = (0..16).map(|_| spawn(&p, &["run", "pair"])).collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("warning"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(fake.count(), 32);
+    let s = status(&p);
+    let b = &s["breakers"][0];
+    assert_eq!(
+        (
+            b["calls"].as_u64(),
+            b["successes"].as_u64(),
+            b["failures"].as_u64()
+        ),
+        (Some(32), Some(32), Some(0))
+    );
+    assert_eq!(s["runs"].as_array().unwrap().len(), 16);
+}
+
+#[test]
+fn retries_honour_retry_after_in_every_form() {
+    let in_3s = || httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3));
+    for (header, value, at_least) in [
+        ("retry-after", None, Duration::from_millis(950)),
+        ("retry-after-ms", None, Duration::from_millis(1150)),
+        (
+            "retry-after",
+            Some(in_3s as fn() -> String),
+            Duration::from_millis(1000),
+        ),
+    ] {
+        let value = match (header, value) {
+            (_, Some(date)) => date(),
+            ("retry-after", None) => "1".to_string(),
+            _ => "1200".to_string(),
+        };
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let s2 = seen.clone();
+        let (h, v) = (header.to_string(), value.clone());
+        let fake = Fake::start(move |_| {
+            if s2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                Reply::error(429, "slow down").header(&h, &v)
+            } else {
+                Reply::verdict("approve", 9)
+            }
+        });
+        let p = one().serve(&fake);
+        let (code, _, stderr) = p.run(&["run", "ping"]);
+        assert_eq!(code, 0, "{header}: {stderr}");
+        let reqs = fake.requests();
+        assert_eq!(reqs.len(), 2, "{header}");
+        let gap = reqs[1].at - reqs[0].at;
+        assert!(
+            gap >= at_least && gap < Duration::from_secs(4),
+            "{header}: {value}: waited {gap:?}"
+        );
+        let r = p.latest();
+        assert_eq!(r["agents"][0]["attempts"], 2);
+        assert_eq!(r["totals"]["retries"], 1);
+        assert_eq!(r["totals"]["calls"], 2);
+    }
+}
+
+#[test]
+fn transient_failures_are_retried_with_backoff_and_4xx_are_not() {
+    let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let n2 = n.clone();
+    let fake = Fake::start(
+        move |_| match n2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0 | 1 => Reply::error(503, "busy"),
+            _ => Reply::verdict("approve", 9),
+        },
+    );
+    let p = one().serve(&fake);
+    assert_eq!(p.run(&["run", "ping"]).0, 0);
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 3);
+    let (g1, g2) = (reqs[1].at - reqs[0].at, reqs[2].at - reqs[1].at);
+    assert!(
+        g1 >= Duration::from_millis(240) && g1 < Duration::from_millis(700),
+        "{g1:?}"
+    );
+    assert!(
+        g2 >= Duration::from_millis(490) && g2 < Duration::from_millis(1300),
+        "{g2:?}"
+    );
+    assert_eq!(p.latest()["agents"][0]["attempts"], 3);
+
+    for status_code in [400, 401] {
+        let fake = Fake::start(move |_| Reply::error(status_code, "no"));
+        let p = one().serve(&fake);
+        assert_eq!(p.run(&["run", "ping"]).0, 1);
+        assert_eq!(fake.count(), 1, "{status_code} is not retried");
+        // Nor counted by the breaker.
+        assert_eq!(status(&p)["breakers"][0]["failures"], 0);
+    }
+
+    // Retries never sleep past the agent's deadline.
+    let fake = Fake::start(|_| Reply::error(503, "busy").header("retry-after", "30"));
+    let p = Project::with_agents("[events.ping]\nagents = [\"a\"]\n", &[])
+        .agent("a", "timeout = \"2s\"")
+        .serve(&fake);
+    let started = Instant::now();
+    assert_eq!(p.run(&["run", "ping"]).0, 75);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(fake.count(), 1);
+}
+
+#[test]
+fn quota_exhaustion_is_not_retried_and_opens_the_breaker_at_once() {
+    let fake = Fake::start(|_| {
+        Reply::json(
+            429,
+            json!({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "code": "insufficient_quota"}}),
+        )
+    });
+    let p = one().serve(&fake);
+    assert_eq!(p.run(&["run", "ping"]).0, 1, "waiting will not help");
+    assert_eq!(fake.count(), 1);
+    assert_eq!(status(&p)["breakers"][0]["state"], "open");
+}
+
+#[test]
+fn the_bulkhead_caps_requests_in_flight_per_provider() {
+    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(200)));
+    let p = Project::with_agents(
+        "[providers.openai]\nmax_concurrency = 2\n[events.review]\nagents = [\"a\", \"b\", \"c\", \"d\"]\n",
+        &["a", "b", "c", "d"],
+    )
+    .serve(&fake);
+    assert_eq!(p.run(&["run", "review", "--concurrency", "8"]).0, 0);
+    assert_eq!(fake.count(), 4);
+    assert_eq!(fake.max_in_flight(), 2);
+}
+
+#[test]
+fn the_cache_serves_repeats_and_counts_hits_and_misses() {
+    let fake = Fake::approving();
+    let p = panel().serve(&fake);
+    assert_eq!(p.run(&["run", "review"]).0, 0);
+    assert_eq!(fake.count(), 4);
+    let started = Instant::now();
+    assert_eq!(p.run(&["run", "review"]).0, 0);
+    let _ = started.elapsed();
+    assert_eq!(fake.count(), 4, "all four served from the cache");
+    let r = p.latest();
+    assert!(r["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["cached"] == true && a["attempts"] == 0));
+    assert_eq!(r["totals"]["cache_hits"], 4);
+    assert_eq!(r["totals"]["calls"], 0);
+    assert_eq!(r["agents"][0]["verdict"]["decision"], "approve");
+    let c = &status(&p)["cache"];
+    assert_eq!(
+        (
+            c["entries"].as_u64(),
+            c["hits"].as_u64(),
+            c["misses"].as_u64()
+        ),
+        (Some(4), Some(4), Some(4))
+    );
+    assert_eq!(c["hit_rate"], 0.5);
+
+    // --no-cache neither reads nor writes.
+    assert_eq!(p.run(&["run", "review", "--no-cache"]).0, 0);
+    assert_eq!(fake.count(), 8);
+    assert_eq!(status(&p)["cache"]["hits"], 4);
+
+    // A changed payload is a different request.
+    let p2 = p.file("e.json", "{\"n\": 1}");
+    assert_eq!(p2.run(&["run", "review", "--payload", "e.json"]).0, 0);
+    assert_eq!(fake.count(), 12);
+
+    let (code, stdout, _) = p2.run(&["cache", "clear"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.trim(), "removed 8 cached responses");
+    assert_eq!(status(&p2)["cache"]["entries"], 0);
+}
+
+#[test]
+fn failed_replies_are_never_cached() {
+    let fake = Fake::start(|_| Reply::error(400, "bad"));
+    let p = one().serve(&fake);
+    p.run(&["run", "ping"]);
+    p.run(&["run", "ping"]);
+    assert_eq!(fake.count(), 2);
+    assert_eq!(status(&p)["cache"]["entries"], 0);
+}
+
+#[test]
+fn cache_entries_expire_and_the_oldest_are_evicted() {
+    let fake = Fake::approving();
+    let p = Project::with_agents(
+        "[cache]\nttl = \"1s\"\n[events.ping]\nagents = [\"a\"]\n",
+        &["a"],
+    )
+    .serve(&fake);
+    p.run(&["run", "ping"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(status(&p)["cache"]["expired"], 1);
+    p.run(&["run", "ping"]);
+    assert_eq!(fake.count(), 2, "an expired entry is a miss");
+    std::thread::sleep(Duration::from_millis(1100));
+    let (code, stdout, _) = p.run(&["cache", "prune"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.trim(), "removed 1 expired response");
+
+    // Room for one reply: the older is evicted when the newer arrives.
+    let fake = Fake::approving();
+    let p = Project::with_agents(
+        "[cache]\nmax_bytes = 300\n[events.two]\nagents = [\"a\", \"b\"]\n",
+        &["a", "b"],
+    )
+    .serve(&fake);
+    assert_eq!(p.run(&["run", "two", "--agent", "a"]).0, 0);
+    assert_eq!(p.run(&["run", "two", "--agent", "b"]).0, 0);
+    assert_eq!(status(&p)["cache"]["entries"], 1);
+    assert_eq!(p.run(&["run", "two", "--agent", "b"]).0, 0);
+    assert_eq!(fake.count(), 2, "the newest (b) is still cached");
+    assert_eq!(p.run(&["run", "two", "--agent", "a"]).0, 0);
+    assert_eq!(fake.count(), 3, "the oldest (a) was evicted");
+}
+
+#[test]
+fn identical_requests_in_flight_share_one_call() {
+    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(300)));
+    let twin = "name = \"Twin\"\ninstructions = \"Review it.\"\n";
+    let p = Project::empty()
+        .file(
+            "events.toml",
+            "[cache]\nenabled = false\n[events.x]\nagents = [\"left\", \"right\"]\n",
+        )
+        .file("agents/left.toml", twin)
+        .file("agents/right.toml", twin)
+        .serve(&fake);
+    assert_eq!(p.run(&["run", "x"]).0, 0);
+    assert_eq!(fake.count(), 1, "one call for two identical requests");
+    let r = p.latest();
+    let attempts: Vec<u64> = r["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["attempts"].as_u64().unwrap())
+        .collect();
+    assert_eq!(attempts.iter().sum::<u64>(), 1);
+    assert_eq!(r["agents"][0]["prompt_hash"], r["agents"][1]["prompt_hash"]);
+    assert!(statuses(&r).iter().all(|(_, s)| s == "succeeded"));
+}
+
+#[test]
+fn a_corrupt_database_is_recovered_from() {
+    let fake = Fake::approving();
+    let p = one()
+        .serve(&fake)
+        .file(".state/state.db", &"garbage ".repeat(200));
+    let (code, _, stderr) = p.run(&["run", "ping"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("warning: the state database"), "{stderr}");
+    assert!(
+        stderr.contains(&p.path().join(".state/state.db").display().to_string()),
+        "{stderr}"
+    );
+    assert!(stderr.contains("state.db.broken-"), "{stderr}");
+    assert_eq!(status(&p)["runs"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn run_history_lists_runs_newest_first() {
+    let fake = Fake::approving();
+    let p = Project::with_agents(
+        "[events.a]\nagents = [\"x\"]\n[events.b]\nagents = [\"x\"]\n",
+        &["x"],
+    )
+    .serve(&fake);
+    p.run(&["run", "a"]);
+    p.run(&["run", "b", "--dry-run"]);
+    let fail = Fake::start(|_| Reply::error(400, "no"));
+    let p = p.env("OPENAI_BASE_URL", &fail.url);
+    p.run(&["run", "a", "--no-cache"]);
+    let runs = status(&p)["runs"].as_array().unwrap().clone();
+    assert_eq!(runs.len(), 3);
+    let events: Vec<&str> = runs.iter().map(|r| r["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["a", "b", "a"]);
+    assert_eq!(runs[0]["decision"], "manual_review");
+    assert_eq!(runs[2]["decision"], "approve");
+    let mut keys: Vec<&String> = runs[0].as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "decision",
+            "duration_ms",
+            "event",
+            "report",
+            "run_id",
+            "started_at"
+        ]
+    );
+    assert!(runs[0]["report"].as_str().unwrap().ends_with(".json"));
+    let (_, v) = p.json(&["status", "--json", "--runs", "1"]);
+    assert_eq!(v["runs"].as_array().unwrap().len(), 1);
+}
