@@ -516,3 +516,34 @@ fn run_history_lists_runs_newest_first() {
     let (_, v) = p.json(&["status", "--json", "--runs", "1"]);
     assert_eq!(v["runs"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn within_the_probing_process_other_calls_wait_for_the_probe() {
+    let fake = Fake::start(|_| Reply::error(503, "down"));
+    let p = panel()
+        .serve(&fake)
+        .env("BSU_MAX_RETRIES", "0")
+        .env("BSU_BREAKER_FAILURE_THRESHOLD", "1")
+        .env("BSU_BREAKER_RESET_TIMEOUT", "1s");
+    assert_eq!(p.run(&["run", "review", "--agent", "a"]).0, 75);
+    fake.set_script(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(300)));
+    std::thread::sleep(Duration::from_millis(1100));
+    let (code, _, stderr) = p.run(&["run", "review"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = p.latest();
+    assert!(
+        statuses(&r).iter().all(|(_, s)| s == "succeeded"),
+        "{:?}",
+        statuses(&r)
+    );
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 1 + 4);
+    // The probe went alone; the others followed once it had succeeded.
+    let probe_done = reqs[1].at + Duration::from_millis(300);
+    assert!(
+        reqs[2..].iter().all(|r| r.at >= probe_done),
+        "others waited for the probe"
+    );
+    assert_eq!(r["breakers"][0]["before"], "open");
+    assert_eq!(r["breakers"][0]["after"], "closed");
+}

@@ -1,0 +1,188 @@
+//! Wall-time benchmarks of the bsu binary against a loopback fake server.
+//!
+//! Each figure is a median over repeated runs and is reported as a ratio to
+//! the ideal (the server's latency) or to a baseline measured in the same
+//! run (`bsu --version`: process start-up). Run with `cargo bench`.
+
+#[allow(dead_code)]
+#[path = "../tests/cli/fake.rs"]
+mod fake;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fake::{Fake, Reply};
+
+const KEY: &str = "sk-bench-not-a-real-key";
+
+struct Bench {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Bench {
+    fn new(events: &str, agents: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("events.toml"), events).unwrap();
+        std::fs::create_dir_all(dir.path().join("agents")).unwrap();
+        for id in agents {
+            std::fs::write(
+                dir.path().join(format!("agents/{id}.toml")),
+                format!("name = \"Agent {id}\"\ninstructions = \"You are {id}. Reply with the verdict JSON.\"\n"),
+            )
+            .unwrap();
+        }
+        Bench { dir, env: vec![] }
+    }
+
+    fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join(".state")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bsu"));
+        c.current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("BSU_STATE_DIR", self.state())
+            .args(args);
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> i32 {
+        self.cmd(args).output().unwrap().status.code().unwrap_or(-1)
+    }
+
+    /// Median wall time of `n` runs of `bsu ARGS`, checking the exit code.
+    fn median(&self, n: usize, args: &[&str], code: i32) -> Duration {
+        let mut times: Vec<Duration> = (0..n)
+            .map(|_| {
+                let t = Instant::now();
+                let got = self.run(args);
+                let took = t.elapsed();
+                assert_eq!(got, code, "bsu {args:?}");
+                took
+            })
+            .collect();
+        times.sort();
+        times[n / 2]
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn seed_status(state: &Path, entries: usize, runs: usize) {
+    let conn = rusqlite::Connection::open(state.join("state.db")).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    conn.execute_batch("BEGIN").unwrap();
+    for i in 0..entries {
+        let reply = format!("{{\"content\":\"{}\",\"usage\":{{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}}}", "x".repeat(500));
+        conn.execute(
+            "INSERT OR REPLACE INTO cache (key, reply, bytes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![format!("{i:064x}"), reply, reply.len() as i64, now - i as i64, now + if i % 10 == 0 { -1 } else { 86_400_000 }],
+        )
+        .unwrap();
+    }
+    for i in 0..runs {
+        conn.execute(
+            "INSERT OR REPLACE INTO runs (run_id, event, decision, started_at, started_ms, duration_ms, report, project, dry_run)
+             VALUES (?1, 'pull_request.opened', 'approve', '2026-11-28T00:00:00.000Z', ?2, 1234, '/tmp/r.json', '/tmp', 0)",
+            rusqlite::params![format!("{i:012x}"), now - i as i64],
+        )
+        .unwrap();
+    }
+    conn.execute_batch("COMMIT").unwrap();
+}
+
+fn main() {
+    // `cargo bench -- --filter` style arguments are accepted and ignored.
+    let latency = Duration::from_millis(200);
+    let panel = "[events.review]\nagents = [\"a\", \"b\", \"c\", \"d\"]\n";
+
+    let baseline_project = Bench::new(panel, &["a", "b", "c", "d"]);
+    let baseline = baseline_project.median(21, &["--version"], 0);
+
+    // 1. A 4-agent parallel run against a server with 200 ms latency.
+    let server = Fake::start(move |_| Reply::verdict("approve", 9).delay(latency));
+    let parallel = Bench::new(panel, &["a", "b", "c", "d"])
+        .env("OPENAI_BASE_URL", &server.url)
+        .env("OPENAI_API_KEY", KEY);
+    let fan_out = parallel.median(11, &["run", "review", "--no-cache", "-q"], 0);
+
+    // 2. A run rejected by an open breaker.
+    let down = Fake::start(|_| Reply::error(503, "down"));
+    let rejected = Bench::new(panel, &["a", "b", "c", "d"])
+        .env("OPENAI_BASE_URL", &down.url)
+        .env("OPENAI_API_KEY", KEY)
+        .env("BSU_MAX_RETRIES", "0")
+        .env("BSU_BREAKER_FAILURE_THRESHOLD", "1")
+        .env("BSU_BREAKER_RESET_TIMEOUT", "1h");
+    rejected.run(&["run", "review", "-q"]);
+    let sent = down.count();
+    let reject = rejected.median(21, &["run", "review", "-q"], 75);
+    assert_eq!(down.count(), sent, "an open breaker sends nothing");
+
+    // 3. A run served entirely from the cache.
+    let cached = Bench::new(panel, &["a", "b", "c", "d"])
+        .env("OPENAI_BASE_URL", &server.url)
+        .env("OPENAI_API_KEY", KEY);
+    cached.run(&["run", "review", "-q"]);
+    let before = server.count();
+    let from_cache = cached.median(21, &["run", "review", "-q"], 0);
+    assert_eq!(server.count(), before, "every reply came from the cache");
+
+    // 4. `bsu status` with 10,000 cache entries and 1,000 runs.
+    let status = Bench::new(panel, &["a", "b", "c", "d"]);
+    status.run(&["run", "review", "--dry-run", "-q"]);
+    seed_status(&status.state(), 10_000, 1_000);
+    let status_json = status.median(21, &["status", "--json"], 0);
+    let status_human = status.median(21, &["status"], 0);
+
+    println!("bsu benchmarks (median wall time; 2-core machine)");
+    println!(
+        "  process start-up, `bsu --version` (baseline)   {:>8.1} ms",
+        ms(baseline)
+    );
+    println!(
+        "  4 agents in parallel, 200 ms server latency     {:>8.1} ms  = {:.2}x the ideal 200 ms",
+        ms(fan_out),
+        fan_out.as_secs_f64() / latency.as_secs_f64()
+    );
+    println!(
+        "  run rejected by an open breaker (4 agents)      {:>8.1} ms  = {:.2}x start-up, {:+.1} ms of bsu's own work",
+        ms(reject),
+        reject.as_secs_f64() / baseline.as_secs_f64(),
+        ms(reject) - ms(baseline)
+    );
+    println!(
+        "  run served entirely from cache (4 agents)       {:>8.1} ms  = {:.2}x start-up, {:+.1} ms of bsu's own work",
+        ms(from_cache),
+        from_cache.as_secs_f64() / baseline.as_secs_f64(),
+        ms(from_cache) - ms(baseline)
+    );
+    println!(
+        "  bsu status --json, 10k cache entries, 1k runs   {:>8.1} ms  = {:.2}x start-up",
+        ms(status_json),
+        status_json.as_secs_f64() / baseline.as_secs_f64()
+    );
+    println!(
+        "  bsu status (tables), same state                 {:>8.1} ms  = {:.2}x start-up",
+        ms(status_human),
+        status_human.as_secs_f64() / baseline.as_secs_f64()
+    );
+}
