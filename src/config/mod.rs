@@ -8,6 +8,7 @@
 mod file;
 mod load;
 mod problem;
+mod providers;
 mod settle;
 pub(crate) mod strategy;
 #[cfg(test)]
