@@ -83,17 +83,22 @@ impl Output {
         eprintln!("{} {text}", self.paint_err("error:", Paint::Red));
     }
 
-    /// A table styled for stdout.
+    /// A table styled for stdout. It wraps to the terminal only when the
+    /// terminal reports a usable width: pseudo-terminals (`script`, some CI
+    /// runners) report 0 columns, which would squeeze every cell to one letter.
     pub(crate) fn table(&self) -> Table {
         let mut table = Table::new();
-        table
-            .load_preset(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
+        table.load_preset(presets::UTF8_FULL_CONDENSED);
         if self.color_stdout {
             table.enforce_styling();
         } else {
             table.force_no_tty();
         }
+        let arrangement = match table.width() {
+            Some(w) if w >= 60 => ContentArrangement::Dynamic,
+            _ => ContentArrangement::Disabled,
+        };
+        table.set_content_arrangement(arrangement);
         table
     }
 

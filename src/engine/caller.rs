@@ -245,17 +245,19 @@ impl Caller {
                     FailureClass::Permanent => Outcome::NotCounted,
                 },
             };
-            gate.record(
-                outcome,
-                probe,
-                result.as_ref().err().map(|e| e.message.clone()),
-            )
-            .await;
+            let opened = gate
+                .record(
+                    outcome,
+                    probe,
+                    result.as_ref().err().map(|e| e.message.clone()),
+                )
+                .await;
             let error = match result {
                 Ok(reply) => return Ok(reply),
                 Err(e) => e,
             };
-            if error.class != FailureClass::Transient || retry >= provider.max_retries {
+            // Every attempt counts towards the breaker: once it is open, stop.
+            if error.class != FailureClass::Transient || retry >= provider.max_retries || opened {
                 return Err(Failure::Call(error));
             }
             let delay = backoff(retry, error.retry_after, jitter());

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
-use crate::breaker::{Admission, Breaker, Outcome, Settings};
+use crate::breaker::{Admission, Breaker, Outcome, Settings, State};
 use crate::store::{self, Store};
 
 pub(crate) type Warn = Arc<dyn Fn(&str) + Send + Sync>;
@@ -78,7 +78,13 @@ impl Gate {
     }
 
     /// Record how an admitted attempt ended; releases this process's probe.
-    pub(crate) async fn record(&self, outcome: Outcome, probe: bool, error: Option<String>) {
+    /// Returns whether the breaker is now open, so retries can stop at once.
+    pub(crate) async fn record(
+        &self,
+        outcome: Outcome,
+        probe: bool,
+        error: Option<String>,
+    ) -> bool {
         let now = store::now_ms();
         let mut saved = false;
         if let Some(store) = &self.store {
@@ -111,5 +117,6 @@ impl Gate {
         if probe {
             self.probing.send_replace(false);
         }
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).state == State::Open
     }
 }

@@ -547,3 +547,17 @@ fn within_the_probing_process_other_calls_wait_for_the_probe() {
     assert_eq!(r["breakers"][0]["before"], "open");
     assert_eq!(r["breakers"][0]["after"], "closed");
 }
+
+#[test]
+fn retries_stop_as_soon_as_the_breaker_opens() {
+    let fake = Fake::start(|_| Reply::error(503, "down"));
+    let p = one()
+        .serve(&fake)
+        .env("BSU_MAX_RETRIES", "5")
+        .env("BSU_BREAKER_FAILURE_THRESHOLD", "2");
+    let started = Instant::now();
+    assert_eq!(p.run(&["run", "ping"]).0, 75);
+    assert_eq!(fake.count(), 2, "the second failure opened it; no third attempt");
+    assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+    assert_eq!(p.latest()["agents"][0]["attempts"], 2);
+}
