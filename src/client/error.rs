@@ -203,6 +203,28 @@ mod tests {
         assert_eq!(classify(429, None, Some("insufficient_quota")), Quota);
     }
 
+    /// From whole error bodies to a class, as the client does it.
+    #[test]
+    fn classification_from_bodies() {
+        use FailureClass::*;
+        let cases: &[(u16, &[u8], FailureClass)] = &[
+            (429, br#"{"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "code": "insufficient_quota"}}"#, Quota),
+            (429, br#"{"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}"#, Transient),
+            (401, br#"{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}"#, Permanent),
+            (529, br#"{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}"#, Transient),
+            (400, br#"{"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}"#, Permanent),
+            (402, br#"{"error": "payment required"}"#, Quota),
+            (503, br#"{"error": "model is loading"}"#, Transient),
+            (502, b"<html><head><title>502 Bad Gateway</title></head></html>", Transient),
+            (404, b"<!DOCTYPE html><html><title>Not Found</title></html>", Permanent),
+        ];
+        for (status, body, want) in cases {
+            let b = parse_error_body(body);
+            let got = classify(*status, b.code.as_deref(), b.kind.as_deref());
+            assert_eq!(got, *want, "{status} {}", String::from_utf8_lossy(body));
+        }
+    }
+
     #[test]
     fn error_bodies_of_every_shape() {
         let openai = br#"{"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "param": null, "code": "insufficient_quota"}}"#;

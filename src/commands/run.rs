@@ -77,7 +77,12 @@ async fn run_async(
                 .any(|a| a.skip.is_none() && a.agent.provider == p.name)
         })
         .collect();
-    let names: Vec<String> = used.iter().map(|p| breaker_name(p)).collect();
+    // A dry run consults no breaker, so it reports none.
+    let names: Vec<String> = if plan.dry_run {
+        Vec::new()
+    } else {
+        used.iter().map(|p| breaker_name(p)).collect()
+    };
     let before = breaker_states(live.as_ref(), &names).await;
     let cache = plan.cache.clone().filter(|_| !plan.dry_run);
     let caller = Caller::new(

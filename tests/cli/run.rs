@@ -26,6 +26,7 @@ fn dry_run_sends_nothing_needs_no_key_and_carries_prompts() {
     assert_eq!(fake.count(), 0);
     let r = p.latest();
     assert_eq!(r["dry_run"], true);
+    assert_eq!(r["breakers"], json!([]), "a dry run consults no breaker");
     for a in r["agents"].as_array().unwrap() {
         assert_eq!(a["status"], "dry_run");
         assert!(a["prompt"]["system"]
@@ -961,4 +962,23 @@ fn human_summary_and_quiet() {
     let (code, stdout, stderr) = p.run(&["run", "pull_request.opened", "-q"]);
     assert_eq!(code, 0);
     assert!(stdout.is_empty() && stderr.is_empty(), "{stdout}{stderr}");
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let fake = Fake::approving();
+    let p = panel().serve(&fake);
+    let (_, plain, _) = p.run(&["run", "pull_request.opened"]);
+    assert!(!plain.contains('\u{1b}'), "not a terminal: no colour");
+    let (_, forced, _) = p.run(&["run", "pull_request.opened", "--color", "always"]);
+    assert!(forced.contains("\u{1b}["), "{forced}");
+    let out = p
+        .bsu()
+        .args(["run", "pull_request.opened", "--color", "auto"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
+    let (_, never, _) = p.run(&["check", "--color", "never"]);
+    assert!(!never.contains('\u{1b}'));
 }

@@ -557,7 +557,15 @@ fn retries_stop_as_soon_as_the_breaker_opens() {
         .env("BSU_BREAKER_FAILURE_THRESHOLD", "2");
     let started = Instant::now();
     assert_eq!(p.run(&["run", "ping"]).0, 75);
-    assert_eq!(fake.count(), 2, "the second failure opened it; no third attempt");
-    assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+    assert_eq!(
+        fake.count(),
+        2,
+        "the second failure opened it; no third attempt"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(p.latest()["agents"][0]["attempts"], 2);
 }
