@@ -85,18 +85,34 @@ async fn run_async(
     };
     let before = breaker_states(live.as_ref(), &names).await;
     let cache = plan.cache.clone().filter(|_| !plan.dry_run);
-    let caller = Caller::new(
+    let caller = Arc::new(Caller::new(
         client,
         used.iter().copied(),
         live.clone(),
         cache,
         warn.clone(),
-    );
+    ));
 
     let progress = Arc::new(Progress::new(out));
-    let outcome = engine::execute(plan.clone(), caller, progress, shutdown_signal()).await;
+    let outcome = engine::execute(plan.clone(), caller.clone(), progress, shutdown_signal()).await;
     let code = outcome.exit_code(plan.dry_run, plan.fail_on);
-    let after = breaker_states(live.as_ref(), &names).await;
+    let after = match &live {
+        Some(_) => breaker_states(live.as_ref(), &names).await,
+        // Without a database the only breakers are this process's own.
+        None => {
+            let seen = caller.breaker_states();
+            names
+                .iter()
+                .map(|n| {
+                    let state = seen
+                        .iter()
+                        .find(|(s, _)| s == n)
+                        .map_or(State::Closed, |(_, st)| *st);
+                    (n.clone(), state)
+                })
+                .collect()
+        }
+    };
     let breakers = before
         .into_iter()
         .zip(after)

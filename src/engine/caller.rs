@@ -111,6 +111,14 @@ impl Caller {
         }
     }
 
+    /// Each breaker's name and the state this process last saw of it.
+    pub(crate) fn breaker_states(&self) -> Vec<(String, crate::breaker::State)> {
+        self.gates
+            .values()
+            .map(|g| (g.name.clone(), g.last_state()))
+            .collect()
+    }
+
     /// Get a reply for `req` from `provider`, by the layers above. `hash`
     /// identifies the request; `deadline` is the agent's; `attempts` counts
     /// requests as they are sent (so a timed-out agent still reports them).

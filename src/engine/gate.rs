@@ -37,6 +37,11 @@ impl Gate {
         }
     }
 
+    /// The state this process last saw.
+    pub(crate) fn last_state(&self) -> State {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).state
+    }
+
     /// May an attempt go now? Waits while this process's own probe is out.
     pub(crate) async fn admit(&self) -> Admission {
         loop {

@@ -47,7 +47,7 @@ struct Shared {
     plan: Arc<RunPlan>,
     /// When the whole run must end.
     run_deadline: Instant,
-    caller: Caller,
+    caller: Arc<Caller>,
     payload_text: String,
     /// Each knowledge file read once per run, shared by every agent naming it.
     knowledge: HashMap<String, Result<String, String>>,
@@ -57,7 +57,7 @@ struct Shared {
 /// Run the plan to the end, the run deadline, or `cancel` (Ctrl-C).
 pub(crate) async fn execute(
     plan: Arc<RunPlan>,
-    caller: Caller,
+    caller: Arc<Caller>,
     observer: Arc<dyn Observer>,
     cancel: impl Future<Output = ()>,
 ) -> RunOutcome {
@@ -86,9 +86,10 @@ pub(crate) async fn execute(
         .collect();
 
     let timeout = plan.timeout;
+    let deadline = tokio::time::Instant::from_std(shared.run_deadline);
     let stop = async move {
         tokio::select! {
-            () = tokio::time::sleep(timeout) => End::Deadline,
+            () = tokio::time::sleep_until(deadline) => End::Deadline,
             () = cancel => End::Interrupted,
         }
     };

@@ -569,3 +569,28 @@ fn retries_stop_as_soon_as_the_breaker_opens() {
     );
     assert_eq!(p.latest()["agents"][0]["attempts"], 2);
 }
+
+#[test]
+fn without_usable_state_the_run_goes_on_and_its_breaker_still_protects_it() {
+    let fake = Fake::start(|_| Reply::error(503, "down"));
+    let p = Project::with_agents("[events.pair]\nagents = [\"a\", \"b\"]\n", &["a", "b"])
+        .serve(&fake)
+        .file("not-a-dir", "a file where the state dir should be")
+        .env("BSU_MAX_RETRIES", "0")
+        .env("BSU_BREAKER_FAILURE_THRESHOLD", "1");
+    let state = p.path().join("not-a-dir");
+    let out = p
+        .bsu()
+        .args(["run", "pair", "--concurrency", "1"])
+        .env("BSU_STATE_DIR", &state)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{stderr}");
+    assert!(stderr.contains("warning: could not create the state directory"), "{stderr}");
+    assert!(stderr.contains("running without breaker state"), "{stderr}");
+    assert_eq!(fake.count(), 1, "the in-memory breaker opened after the first failure");
+    let r = p.latest();
+    assert_eq!(statuses(&r)[1].1, "rejected");
+    assert_eq!(r["breakers"][0]["after"], "open");
+}
