@@ -2,7 +2,7 @@
 //! the bulkhead, the response cache, run history and `bsu status`.
 
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
