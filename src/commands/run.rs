@@ -43,7 +43,7 @@ pub(super) fn run(
     };
     // State is an optimisation: if it cannot be opened the run goes on without it.
     let store = match store::state_dir(state_dir).and_then(|dir| Store::open(&dir, &*warn)) {
-        Ok(store) => Some(store),
+        Ok(store) => Some(store.with_warn(warn.clone())),
         Err(e) => {
             warn(&format!(
                 "{e}; running without breaker state, response cache or history"
@@ -164,7 +164,9 @@ async fn run_async(
             dry_run: plan.dry_run,
         };
         if let Err(e) = db.call(move |c| store::runs::record(c, &record)).await {
-            warn(&format!("could not record the run in the history ({e})"));
+            if !db.degraded() {
+                warn(&format!("could not record the run in the history ({e})"));
+            }
         }
     }
 

@@ -188,6 +188,7 @@ impl Caller {
                     }
                 }
                 Ok(None) => {}
+                Err(_) if store.degraded() => {}
                 Err(e) => (self.warn)(&format!(
                     "response cache unavailable ({e}); calling the model"
                 )),
@@ -205,9 +206,11 @@ impl Caller {
                     .call(move |c| store::cache::put(c, &k, &r, store::now_ms(), ttl, max))
                     .await
                 {
-                    (self.warn)(&format!(
-                        "could not store the reply in the response cache ({e})"
-                    ));
+                    if !store.degraded() {
+                        (self.warn)(&format!(
+                            "could not store the reply in the response cache ({e})"
+                        ));
+                    }
                 }
             }
         }

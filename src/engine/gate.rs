@@ -3,14 +3,14 @@
 //! half-open probe, its other calls to the endpoint wait for the probe's
 //! outcome instead of being rejected.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use tokio::sync::watch;
 
 use crate::breaker::{Admission, Breaker, Outcome, Settings, State};
 use crate::store::{self, Store};
 
-pub(crate) type Warn = Arc<dyn Fn(&str) + Send + Sync>;
+pub(crate) use crate::store::Warn;
 
 pub(crate) struct Gate {
     pub name: String,
@@ -69,6 +69,7 @@ impl Gate {
                     *self.last.lock().unwrap_or_else(|p| p.into_inner()) = b;
                     return admission;
                 }
+                Err(_) if store.degraded() => {}
                 Err(e) => (self.warn)(&format!(
                     "breaker {}: state database unavailable ({e}); going on with the last state read",
                     self.name
@@ -104,6 +105,7 @@ impl Gate {
                     *self.last.lock().unwrap_or_else(|p| p.into_inner()) = b;
                     saved = true;
                 }
+                Err(_) if store.degraded() => {}
                 Err(e) => (self.warn)(&format!(
                     "breaker {}: could not record an outcome in the state database ({e})",
                     self.name

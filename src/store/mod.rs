@@ -14,6 +14,7 @@ pub(crate) mod cache;
 pub(crate) mod runs;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -79,11 +80,18 @@ CREATE INDEX runs_by_start ON runs(started_ms);
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// Where warnings go; shared by the store and the call path.
+pub(crate) type Warn = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// A handle to `state.db`, cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Store {
     conn: Arc<Mutex<Connection>>,
     pub path: PathBuf,
+    /// Set when another process held the lock past `BUSY_TIMEOUT`: the rest
+    /// of this run goes on without the database instead of waiting again.
+    degraded: Arc<AtomicBool>,
+    warn: Warn,
 }
 
 impl std::fmt::Debug for Store {
@@ -149,14 +157,22 @@ impl Store {
         }
         let mut conn = Connection::open_with_flags(path, flags).map_err(Broken::from)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(Broken::from)?;
-        // WAL lets readers proceed while a writer commits; if another process
-        // holds the lock right now the mode is simply left as it is.
-        let _ = conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()));
+        // WAL lets readers proceed while a writer commits. Switching needs the
+        // write lock, so it is only asked for when the mode is not WAL yet;
+        // if another process holds the lock right now it is simply left as is.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(Broken::from)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            let _ = conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()));
+        }
         let _ = conn.execute_batch("PRAGMA synchronous=NORMAL");
         migrate(&mut conn)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
             path: path.to_path_buf(),
+            degraded: Arc::new(AtomicBool::new(false)),
+            warn: Arc::new(|_: &str| {}),
         })
     }
 
@@ -172,20 +188,72 @@ impl Store {
         f(&mut conn)
     }
 
+    /// Where this store's one "lock contention" warning goes (runs set it).
+    pub(crate) fn with_warn(mut self, warn: Warn) -> Self {
+        self.warn = warn;
+        self
+    }
+
+    /// Whether this run has given up on the database (see `degraded`).
+    /// Callers stay quiet about errors then: the store has said it once.
+    pub(crate) fn degraded(&self) -> bool {
+        self.degraded.load(Ordering::SeqCst)
+    }
+
     /// Run `f` on the blocking pool, so SQLite never blocks a runtime thread.
+    /// Lock contention past `BUSY_TIMEOUT` never hangs a run: the store
+    /// warns once and fails every later call at once, and callers go on with
+    /// what they last read.
     pub(crate) async fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> rusqlite::Result<T> {
+        if self.degraded() {
+            return Err(skipped());
+        }
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.with(f))
-            .await
-            .unwrap_or_else(|e| {
-                Err(rusqlite::Error::ToSqlConversionFailure(
-                    format!("state task failed: {e}").into(),
-                ))
+        // The flag is set while the connection is still held, so calls queued
+        // behind one that timed out never wait again.
+        let result = tokio::task::spawn_blocking(move || {
+            store.with(|c| {
+                if store.degraded() {
+                    return Err(skipped());
+                }
+                let result = f(c);
+                if let Err(e) = &result {
+                    let busy = matches!(
+                        e.sqlite_error_code(),
+                        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                    );
+                    if busy && !store.degraded.swap(true, Ordering::SeqCst) {
+                        (store.warn)(&format!(
+                            "the state database {} stayed locked by another process for over {}s; \
+                             this run goes on without it (breakers work in memory; cache and \
+                             history are not updated)",
+                            store.path.display(),
+                            BUSY_TIMEOUT.as_secs()
+                        ));
+                    }
+                }
+                result
             })
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(rusqlite::Error::ToSqlConversionFailure(
+                format!("state task failed: {e}").into(),
+            ))
+        });
+        result
     }
+}
+
+/// The error of a call skipped because the database was given up on.
+fn skipped() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+        Some("skipped: the state database was locked earlier in this run".into()),
+    )
 }
 
 /// One short write transaction that takes the write lock up front, so two

@@ -589,3 +589,27 @@ fn without_usable_state_the_run_goes_on_and_its_breaker_still_protects_it() {
     assert_eq!(statuses(&r)[1].1, "rejected");
     assert_eq!(r["breakers"][0]["after"], "open");
 }
+
+#[test]
+fn lock_contention_never_hangs_a_run() {
+    let fake = Fake::approving();
+    let p = Project::with_agents(PANEL, &["a", "b", "c", "d"]).serve(&fake);
+    assert_eq!(p.run(&["run", "review", "--agent", "a"]).0, 0); // creates state.db
+                                                                // Another process holds the write lock for the whole run.
+    let holder = rusqlite::Connection::open(p.path().join(".state/state.db")).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (code, _, stderr) = p.run(&["run", "review"]);
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr.matches("stayed locked by another process").count(),
+        1,
+        "warned once: {stderr}"
+    );
+    assert!(
+        !stderr.contains("could not"),
+        "no further warnings: {stderr}"
+    );
+    assert_eq!(fake.count(), 1 + 4, "the run went on and called the models");
+    assert!(statuses(&p.latest()).iter().all(|(_, s)| s == "succeeded"));
+}
