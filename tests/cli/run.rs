@@ -886,7 +886,14 @@ fn agent_and_run_timeouts() {
 
 #[cfg(unix)]
 #[test]
-fn sigterm_writes_a_partial_report_and_exits_130() {
+fn sigterm_and_ctrl_c_write_a_partial_report_and_exit_130() {
+    for signal in ["-TERM", "-INT"] {
+        interrupted_by(signal);
+    }
+}
+
+#[cfg(unix)]
+fn interrupted_by(signal: &str) {
     let fake = Fake::start(|r| {
         let d = if r.agent() == "slow" { 10_000 } else { 10 };
         Reply::verdict("approve", 9).delay(Duration::from_millis(d))
@@ -912,18 +919,22 @@ fn sigterm_writes_a_partial_report_and_exits_130() {
     }
     std::thread::sleep(Duration::from_millis(100));
     std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(130),
-        "{}",
+        "{signal}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let r = p.latest();
     assert_eq!(r["interrupted"], true);
+    assert!(r["agents"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("interrupted"));
     assert_eq!(
         statuses(&r),
         [
