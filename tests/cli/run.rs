@@ -829,7 +829,7 @@ fn the_key_never_appears_even_when_the_server_echoes_it() {
         .serve(&fake)
         .env("GITHUB_STEP_SUMMARY", "summary.md");
     for args in [
-        &["run", "pull_request.opened", "-v"][..],
+        &["run", "pull_request.opened", "-vv"][..],
         &["run", "pull_request.opened", "--json"],
     ] {
         let (code, stdout, stderr) = p.run(args);
@@ -982,4 +982,60 @@ fn colour_follows_the_flag_and_no_color() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
     let (_, never, _) = p.run(&["check", "--color", "never"]);
     assert!(!never.contains('\u{1b}'));
+}
+
+#[test]
+fn reports_dir_flag_and_variable() {
+    let fake = Fake::approving();
+    let p = panel().serve(&fake);
+    assert_eq!(
+        p.run(&["run", "pull_request.opened", "--reports-dir", "out/ci"])
+            .0,
+        0
+    );
+    assert!(p.path().join("out/ci/latest.json").is_file());
+    assert!(p.reports().is_empty(), "nothing in the default folder");
+    let out = p
+        .bsu()
+        .args(["run", "pull_request.opened"])
+        .env("BSU_REPORTS_DIR", "elsewhere")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(p.path().join("elsewhere/latest.md").is_file());
+    // [reports] dir in events.toml is relative to the project, even with -C.
+    let q = Project::with_agents(
+        "[reports]\ndir = \"build/reports\"\n[events.x]\nagents = [\"a\"]\n",
+        &["a"],
+    )
+    .serve(&fake);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = q
+        .bsu()
+        .current_dir(elsewhere.path())
+        .args(["-C", q.path().to_str().unwrap(), "run", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(q.path().join("build/reports/latest.json").is_file());
+}
+
+#[test]
+fn execution_flag_overrides_the_event() {
+    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(100)));
+    let p = panel().serve(&fake);
+    assert_eq!(
+        p.run(&["run", "pull_request.opened", "--execution", "sequential"])
+            .0,
+        0
+    );
+    assert_eq!(fake.max_in_flight(), 1);
+    let order: Vec<String> = fake.requests().iter().map(|r| r.agent()).collect();
+    assert_eq!(order, ["a", "b", "c", "d"]);
+    assert_eq!(p.latest()["execution"], "sequential");
 }
