@@ -4,6 +4,9 @@
 //! the ideal (the server's latency) or to a baseline measured in the same
 //! run (`bsu --version`: process start-up). Run with `cargo bench`.
 
+// A benchmark's results are its output.
+#![allow(clippy::print_stdout)]
+
 #[allow(dead_code)]
 #[path = "../tests/cli/fake.rs"]
 mod fake;

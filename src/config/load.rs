@@ -195,7 +195,7 @@ fn toml_problem(display: &str, text: &str, e: &toml::de::Error) -> Problem {
 }
 
 /// `rel` inside the project, without a leading `./` when the project is `.`.
-pub(crate) fn in_project(root: &Path, rel: &Path) -> std::path::PathBuf {
+pub(crate) fn in_project(root: &Path, rel: &Path) -> PathBuf {
     if rel.is_absolute() || root.as_os_str().is_empty() || root == Path::new(".") {
         rel.to_path_buf()
     } else {

@@ -112,7 +112,7 @@ impl Caller {
     }
 
     /// Each breaker's name and the state this process last saw of it.
-    pub(crate) fn breaker_states(&self) -> Vec<(String, crate::breaker::State)> {
+    pub(crate) fn breaker_states(&self) -> Vec<(String, breaker::State)> {
         self.gates
             .values()
             .map(|g| (g.name.clone(), g.last_state()))
