@@ -184,6 +184,17 @@ impl Fake {
         Fake::start(|_| Reply::verdict("approve", 9))
     }
 
+    /// Every agent approves but `odd`, which gets `reply`.
+    pub fn all_approve_but(odd: &'static str, reply: Reply) -> Self {
+        Fake::start(move |r| {
+            if r.agent() == odd {
+                reply.clone()
+            } else {
+                Reply::verdict("approve", 9)
+            }
+        })
+    }
+
     pub fn requests(&self) -> Vec<Request> {
         self.state.requests.lock().unwrap().clone()
     }

@@ -109,13 +109,7 @@ fn sequential_runs_in_order_and_passes_earlier_results_on() {
 
 #[test]
 fn stop_on_failure_skips_the_rest() {
-    let fake = Fake::start(|r| {
-        if r.agent() == "first" {
-            Reply::error(400, "bad")
-        } else {
-            Reply::verdict("approve", 9)
-        }
-    });
+    let fake = Fake::all_approve_but("first", Reply::error(400, "bad"));
     let p = Project::with_agents(
         "[events.audit]\nagents = [\"first\", \"second\"]\nexecution = \"sequential\"\nstop_on_failure = true\n",
         &["first", "second"],
@@ -138,153 +132,96 @@ fn stop_on_failure_skips_the_rest() {
         .contains("stop_on_failure"));
 }
 
-type Script = Box<dyn Fn(&crate::fake::Request) -> Reply + Send + Sync>;
-
-/// Each decision rule, with the exit code it leads to.
+/// Each decision rule, with the exit code it leads to: every agent approves
+/// but `odd`, which sends `reply`; the decision's reason must name `odd`.
 #[test]
 fn decision_rules_and_fail_on() {
-    let cases: Vec<(&str, Script, &str, i32)> = vec![
+    const CRITICAL: &str = r#"{"decision": "approve", "score": 6, "comments": "", "findings": [{"severity": "critical", "title": "Leaked key", "detail": "", "file": ".env", "line": 1}], "actions": []}"#;
+    let cases = [
         (
             "all approve",
-            Box::new(|_| Reply::verdict("approve", 9)),
+            "a",
+            Reply::verdict("approve", 9),
             "approve",
             0,
         ),
         (
             "comment counts as approve",
-            Box::new(|r| {
-                if r.agent() == "b" {
-                    Reply::verdict("comment", 5)
-                } else {
-                    Reply::verdict("approve", 9)
-                }
-            }),
+            "b",
+            Reply::verdict("comment", 5),
             "approve",
             0,
         ),
         (
             "a block verdict",
-            Box::new(|r| {
-                if r.agent() == "c" {
-                    Reply::verdict("block", 1)
-                } else {
-                    Reply::verdict("approve", 9)
-                }
-            }),
+            "c",
+            Reply::verdict("block", 1),
             "block",
             3,
         ),
         (
             "a critical finding",
-            Box::new(|r| {
-                if r.agent() == "d" {
-                    Reply::content(
-                        r#"{"decision": "approve", "score": 6, "comments": "", "findings": [{"severity": "critical", "title": "Leaked key", "detail": "", "file": ".env", "line": 1}], "actions": []}"#,
-                    )
-                } else {
-                    Reply::verdict("approve", 9)
-                }
-            }),
+            "d",
+            Reply::content(CRITICAL),
             "block",
             3,
         ),
         (
             "a required agent failed",
-            Box::new(|r| {
-                if r.agent() == "a" {
-                    Reply::error(400, "nope")
-                } else {
-                    Reply::verdict("approve", 9)
-                }
-            }),
+            "a",
+            Reply::error(400, "nope"),
             "block",
             3,
         ),
         (
             "request_changes",
-            Box::new(|r| {
-                if r.agent() == "b" {
-                    Reply::verdict("request_changes", 4)
-                } else {
-                    Reply::verdict("approve", 9)
-                }
-            }),
+            "b",
+            Reply::verdict("request_changes", 4),
             "request_changes",
             0,
         ),
         (
             "an optional agent failed",
-            Box::new(|r| {
-                if r.agent() == "b" {
-                    Reply::error(400, "nope")
-                } else {
-                    Reply::verdict("approve", 9)
-                }
-            }),
+            "b",
+            Reply::error(400, "nope"),
             "manual_review",
             0,
         ),
         (
             "no verdict",
-            Box::new(|r| {
-                if r.agent() == "b" {
-                    Reply::content("Looks fine to me.")
-                } else {
-                    Reply::verdict("approve", 9)
-                }
-            }),
+            "b",
+            Reply::content("Looks fine to me."),
             "manual_review",
             0,
         ),
     ];
-    for (name, script, action, code) in cases {
-        let fake = Fake::start(script);
+    for (name, odd, reply, action, code) in cases {
+        let fake = Fake::all_approve_but(odd, reply);
         let p = panel().serve(&fake);
         let (got, stdout, stderr) = p.run(&["run", "pull_request.opened"]);
         assert_eq!(got, code, "{name}: {stdout}{stderr}");
         let r = p.latest();
         assert_eq!(r["decision"]["action"], action, "{name}: {}", r["decision"]);
         let reason = r["decision"]["reason"].as_str().unwrap();
-        assert!(!reason.is_empty());
-        if action != "approve" {
-            // The reason names the agent that caused it.
-            let culprit = r["agents"].as_array().unwrap().iter().find(|a| {
-                a["status"] != "succeeded"
-                    || a["verdict"].is_null()
-                    || a["verdict"]["decision"] != "approve"
-            });
-            if let Some(c) = culprit {
-                assert!(
-                    reason.contains(c["id"].as_str().unwrap()),
-                    "{name}: {reason}"
-                );
-            }
+        if action == "approve" {
+            assert!(
+                reason.starts_with("all 4 agents approved"),
+                "{name}: {reason}"
+            );
+        } else {
+            assert!(reason.starts_with(&format!("{odd} (")), "{name}: {reason}");
         }
     }
 
-    let fake = Fake::start(|r| {
-        if r.agent() == "b" {
-            Reply::verdict("request_changes", 4)
-        } else {
-            Reply::verdict("approve", 9)
-        }
-    });
+    let fake = Fake::all_approve_but("b", Reply::verdict("request_changes", 4));
     let p = panel().serve(&fake);
-    assert_eq!(
-        p.run(&["run", "pull_request.opened", "--fail-on", "request_changes"])
-            .0,
-        3
-    );
-    assert_eq!(
-        p.run(&["run", "pull_request.opened", "--fail-on", "manual_review"])
-            .0,
-        3
-    );
-    assert_eq!(
-        p.run(&["run", "pull_request.opened", "--fail-on", "block"])
-            .0,
-        0
-    );
+    let code = |fail_on: &str| {
+        p.run(&["run", "pull_request.opened", "--fail-on", fail_on])
+            .0
+    };
+    assert_eq!(code("request_changes"), 3);
+    assert_eq!(code("manual_review"), 3);
+    assert_eq!(code("block"), 0);
     let fake = Fake::start(|_| Reply::verdict("block", 0));
     let p = panel().serve(&fake);
     assert_eq!(
@@ -676,17 +613,14 @@ fn keep_retains_the_newest_reports_per_event() {
 
 #[test]
 fn markdown_report_reads_well_and_escapes_model_text() {
-    let fake = Fake::start(|r| {
-        if r.agent() == "a" {
-            Reply::content(
-                r#"{"decision": "request_changes", "score": 4, "comments": "Fix this <script>alert(1)</script> | now\n# not a heading",
+    let fake = Fake::all_approve_but(
+        "a",
+        Reply::content(
+            r#"{"decision": "request_changes", "score": 4, "comments": "Fix this <script>alert(1)</script> | now\n# not a heading",
               "findings": [{"severity": "low", "title": "Naming", "detail": "x"}, {"severity": "high", "title": "SQL | injection", "detail": "in query()", "file": "src/db.rs", "line": 12}],
               "actions": ["merge"]}"#,
-            )
-        } else {
-            Reply::verdict("approve", 9)
-        }
-    });
+        ),
+    );
     let p = panel().serve(&fake);
     p.run(&["run", "pull_request.opened"]);
     let md = p.read("reports/latest.md");
