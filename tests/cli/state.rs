@@ -25,6 +25,18 @@ fn status(p: &Project) -> Value {
     v
 }
 
+/// `p` against a provider that is down, run once so that its breaker is
+/// open (threshold 1, no retries) with a probe due one second later.
+fn tripped(p: Project, fake: &Fake, args: &[&str]) -> Project {
+    let p = p
+        .serve(fake)
+        .env("BSU_MAX_RETRIES", "0")
+        .env("BSU_BREAKER_FAILURE_THRESHOLD", "1")
+        .env("BSU_BREAKER_RESET_TIMEOUT", "1s");
+    assert_eq!(p.run(args).0, 75);
+    p
+}
+
 fn spawn(p: &Project, args: &[&str]) -> Child {
     p.command()
         .args(args)
@@ -129,12 +141,7 @@ fn an_open_breaker_makes_the_next_process_send_nothing_and_exit_75() {
 #[test]
 fn after_the_reset_timeout_one_probe_across_eight_processes_and_success_closes() {
     let fake = Fake::start(|_| Reply::error(503, "down"));
-    let p = one()
-        .serve(&fake)
-        .env("BSU_MAX_RETRIES", "0")
-        .env("BSU_BREAKER_FAILURE_THRESHOLD", "1")
-        .env("BSU_BREAKER_RESET_TIMEOUT", "1s");
-    assert_eq!(p.run(&["run", "ping"]).0, 75);
+    let p = tripped(one(), &fake, &["run", "ping"]);
     assert_eq!(status(&p)["breakers"][0]["state"], "open");
     fake.set_script(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(2000)));
     std::thread::sleep(Duration::from_millis(1200));
@@ -163,12 +170,7 @@ fn after_the_reset_timeout_one_probe_across_eight_processes_and_success_closes()
 #[test]
 fn a_failed_probe_reopens_it() {
     let fake = Fake::start(|_| Reply::error(503, "down"));
-    let p = one()
-        .serve(&fake)
-        .env("BSU_MAX_RETRIES", "0")
-        .env("BSU_BREAKER_FAILURE_THRESHOLD", "1")
-        .env("BSU_BREAKER_RESET_TIMEOUT", "1s");
-    assert_eq!(p.run(&["run", "ping"]).0, 75);
+    let p = tripped(one(), &fake, &["run", "ping"]);
     let first =
         humantime::parse_rfc3339(status(&p)["breakers"][0]["retry_at"].as_str().unwrap()).unwrap();
     std::thread::sleep(Duration::from_millis(1100));
@@ -514,12 +516,7 @@ fn run_history_lists_runs_newest_first() {
 #[test]
 fn within_the_probing_process_other_calls_wait_for_the_probe() {
     let fake = Fake::start(|_| Reply::error(503, "down"));
-    let p = panel()
-        .serve(&fake)
-        .env("BSU_MAX_RETRIES", "0")
-        .env("BSU_BREAKER_FAILURE_THRESHOLD", "1")
-        .env("BSU_BREAKER_RESET_TIMEOUT", "1s");
-    assert_eq!(p.run(&["run", "review", "--agent", "a"]).0, 75);
+    let p = tripped(panel(), &fake, &["run", "review", "--agent", "a"]);
     fake.set_script(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(300)));
     std::thread::sleep(Duration::from_millis(1100));
     let (code, _, stderr) = p.run(&["run", "review"]);
