@@ -109,13 +109,12 @@ pub(super) fn status(
         expired: stats.expired,
         ttl_seconds: ttl.as_secs(),
     };
-    let breakers: Vec<BreakerJson> = breakers
-        .into_iter()
-        .map(|(name, b)| breaker_json(name, b))
-        .collect();
     if args.json {
         let body = StatusJson {
-            breakers,
+            breakers: breakers
+                .into_iter()
+                .map(|(name, b)| breaker_json(name, b))
+                .collect(),
             cache,
             runs,
         };
@@ -135,14 +134,14 @@ pub(super) fn status(
         "next probe",
         "last error",
     ]);
-    for b in &breakers {
+    for (name, b) in &breakers {
         let colour = match b.state {
             State::Closed => Color::Green,
             State::Open => Color::Red,
             State::HalfOpen => Color::Yellow,
         };
         t.add_row(vec![
-            Cell::new(&b.name),
+            Cell::new(name),
             Cell::new(b.state).fg(colour),
             Cell::new(b.consecutive_failures),
             Cell::new(b.calls),
@@ -235,23 +234,15 @@ fn breaker_json(name: String, b: Breaker) -> BreakerJson {
     }
 }
 
-fn next_probe(b: &BreakerJson, now: i64) -> String {
-    let Some(at) = &b.retry_at else {
-        return "-".into();
-    };
-    let Ok(t) = humantime::parse_rfc3339(at) else {
-        return at.clone();
-    };
-    let at_ms = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    if at_ms <= now {
-        "now".into()
-    } else {
-        format!(
+/// "in 12s", "now", or "-" when closed.
+fn next_probe(b: &Breaker, now: i64) -> String {
+    match b.retry_at.filter(|_| b.state != State::Closed) {
+        None => "-".into(),
+        Some(at) if at <= now => "now".into(),
+        Some(at) => format!(
             "in {}",
-            humantime::format_duration(Duration::from_secs(((at_ms - now) as u64).div_ceil(1000)))
-        )
+            humantime::format_duration(Duration::from_secs(((at - now) as u64).div_ceil(1000)))
+        ),
     }
 }
 
