@@ -569,7 +569,10 @@ fn report_files_are_named_by_the_contract_and_no_temp_files_remain() {
             own.len(),
             16 + 1 + "pull_request.opened".len() + 1 + run_id.len() + 1 + ext.len()
         );
-        assert!(stdout.contains(own.as_str()) || ext == "latest", "{stdout}");
+        assert!(
+            stdout.contains(&format!("Report: reports/{own}")),
+            "{stdout}"
+        );
     }
     assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
     let junit = p.read("reports/latest.junit.xml");
@@ -783,10 +786,11 @@ fn the_key_never_appears_even_when_the_server_echoes_it() {
     assert!(!files.contains(TEST_KEY) && !files.contains(&TEST_KEY[10..30]));
 }
 
-#[test]
-fn agent_and_run_timeouts() {
-    let fake = Fake::start(|r| {
-        let d = if r.agent() == "slow" { 3000 } else { 10 };
+/// Event `x` runs `quick` (answered in 10 ms) and `slow` (answered after
+/// `slow_ms`, with `slow_extra` in its agent file).
+fn quick_and_slow(slow_ms: u64, slow_extra: &str) -> (Fake, Project) {
+    let fake = Fake::start(move |r| {
+        let d = if r.agent() == "slow" { slow_ms } else { 10 };
         Reply::verdict("approve", 9).delay(Duration::from_millis(d))
     });
     let p = Project::empty()
@@ -795,8 +799,14 @@ fn agent_and_run_timeouts() {
             "[events.x]\nagents = [\"quick\", \"slow\"]\n",
         )
         .agent("quick", "")
-        .agent("slow", "timeout = \"300ms\"")
+        .agent("slow", slow_extra)
         .serve(&fake);
+    (fake, p)
+}
+
+#[test]
+fn agent_and_run_timeouts() {
+    let (fake, p) = quick_and_slow(3000, "timeout = \"300ms\"");
     let (code, _, _) = p.run(&["run", "x"]);
     assert_eq!(code, 0);
     let r = p.latest();
@@ -828,18 +838,7 @@ fn sigterm_and_ctrl_c_write_a_partial_report_and_exit_130() {
 
 #[cfg(unix)]
 fn interrupted_by(signal: &str) {
-    let fake = Fake::start(|r| {
-        let d = if r.agent() == "slow" { 10_000 } else { 10 };
-        Reply::verdict("approve", 9).delay(Duration::from_millis(d))
-    });
-    let p = Project::empty()
-        .file(
-            "events.toml",
-            "[events.x]\nagents = [\"quick\", \"slow\"]\n",
-        )
-        .agent("quick", "")
-        .agent("slow", "")
-        .serve(&fake);
+    let (fake, p) = quick_and_slow(10_000, "");
     let mut cmd = p.command();
     let child = cmd
         .args(["run", "x"])
