@@ -19,6 +19,7 @@ mod progress;
 mod report;
 mod run_id;
 mod store;
+mod text;
 
 use clap::Parser;
 

@@ -102,7 +102,7 @@ pub(crate) fn parse_error_body(body: &[u8]) -> ErrorBody {
         };
     }
     ErrorBody {
-        message: Some(truncate(trimmed, 300)),
+        message: Some(crate::text::ellipsize(trimmed, 300)),
         ..ErrorBody::default()
     }
 }
@@ -124,7 +124,7 @@ pub(crate) fn describe(status: u16, body: &ErrorBody, request_id: Option<&str>) 
     match &body.message {
         Some(m) => {
             out.push_str(": ");
-            out.push_str(&truncate(m, 500));
+            out.push_str(&crate::text::ellipsize(m, 500));
         }
         None => {
             if let Some(reason) = reqwest::StatusCode::from_u16(status)
@@ -139,16 +139,6 @@ pub(crate) fn describe(status: u16, body: &ErrorBody, request_id: Option<&str>) 
         out.push_str(&format!(" [request id {id}]"));
     }
     out
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max).collect();
-        t.push('…');
-        t
-    }
 }
 
 /// `retry-after-ms`, then `retry-after` (seconds or an HTTP date).

@@ -152,7 +152,7 @@ pub(super) fn status(
             Cell::new(
                 b.last_error
                     .as_deref()
-                    .map_or("-".to_string(), |e| shorten(e, 60)),
+                    .map_or("-".to_string(), |e| crate::text::ellipsize(e, 60)),
             ),
         ]);
     }
@@ -251,14 +251,6 @@ fn size(bytes: u64) -> String {
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1 << 20)),
         b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
         b => format!("{b} B"),
-    }
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
     }
 }
 

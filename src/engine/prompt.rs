@@ -109,7 +109,11 @@ pub(crate) fn user(
                     }
                     s.push('\n');
                     if !v.comments.is_empty() {
-                        let _ = writeln!(s, "{}", cap(&v.comments, EARLIER_COMMENTS_CAP));
+                        let _ = writeln!(
+                            s,
+                            "{}",
+                            crate::text::ellipsize(&v.comments, EARLIER_COMMENTS_CAP)
+                        );
                     }
                     for f in &v.findings {
                         let _ = writeln!(s, "- [{}] {}", f.severity, f.title);
@@ -120,21 +124,14 @@ pub(crate) fn user(
                     if let Some(reason) = &a.reason {
                         let _ = writeln!(s, "(no verdict: {reason})");
                     } else if let Some(out) = &a.output {
-                        let _ = writeln!(s, "{}", cap(out, EARLIER_COMMENTS_CAP));
+                        let _ =
+                            writeln!(s, "{}", crate::text::ellipsize(out, EARLIER_COMMENTS_CAP));
                     }
                 }
             }
         }
     }
     s
-}
-
-fn cap(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    }
 }
 
 /// SHA-256 of everything that decides the reply: endpoint, model, parameters
