@@ -134,7 +134,7 @@ impl Breaker {
                     // (a probe that was killed must not wedge the breaker).
                     let from = self.state;
                     self.state = State::HalfOpen;
-                    self.retry_at = Some(now + ms(s.probe_lease));
+                    self.retry_at = Some(now.saturating_add(ms(s.probe_lease)));
                     self.calls += 1;
                     let t = Transition {
                         from,
@@ -218,7 +218,7 @@ impl Breaker {
         self.state = State::Open;
         self.opened_at = Some(now);
         self.open_for_ms = open_for;
-        self.retry_at = Some(now + open_for);
+        self.retry_at = Some(now.saturating_add(open_for));
         Transition {
             from,
             to: State::Open,

@@ -41,7 +41,17 @@ where
     let out = output::Output::new(cli.global.color, cli.global.quiet, cli.global.verbose, &env);
     init_logging(&out);
     match commands::dispatch(cli, &env, &out) {
-        Ok(code) => code.into(),
+        // A result that could not be written is not a success.
+        Ok(error::ExitCode::Success) if out.stdout_error().is_some() => {
+            out.error(&out.stdout_error().unwrap_or_default());
+            error::ExitCode::Failure.into()
+        }
+        Ok(code) => {
+            if let Some(e) = out.stdout_error() {
+                out.error(&e);
+            }
+            code.into()
+        }
         Err(error::Error::Config(problems)) => {
             for p in &problems {
                 out.error(&p.to_string().replace('\n', "\n    "));

@@ -2,10 +2,15 @@
 //! verbose are resolved here once and passed down as `Output`.
 //!
 //! stdout carries results (tables, JSON, report paths); stderr carries
-//! progress, warnings and errors. A closed stdout (`bsu events | head -1`) is
-//! not an error: bsu stops quietly with exit code 0, as ripgrep does.
+//! progress, warnings and errors. A closed stdout (`bsu run | head`) stops
+//! the printing, not the deciding: the exit code stays the contract's, so a
+//! blocked pull request is never merged under `pipefail` because a reader
+//! left early. Any other write error on stdout (a full disk, `/dev/full`) is
+//! remembered and turns a successful exit into 1. Writes to stderr never
+//! panic, even when stderr is closed.
 
 use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
 
 use comfy_table::{presets, ContentArrangement, Table};
 
@@ -20,6 +25,17 @@ pub(crate) struct Output {
     pub stderr_is_terminal: bool,
     pub quiet: bool,
     pub verbose: u8,
+    stdout: Arc<Mutex<StdoutState>>,
+}
+
+#[derive(Debug, Default)]
+enum StdoutState {
+    #[default]
+    Open,
+    /// The reader went away; nothing more is printed.
+    Closed,
+    /// A write failed for another reason; bsu must not exit 0.
+    Failed(String),
 }
 
 impl Output {
@@ -40,11 +56,24 @@ impl Output {
             stderr_is_terminal: stderr_tty,
             quiet,
             verbose,
+            stdout: Arc::default(),
+        }
+    }
+
+    /// The first stdout write error that was not a closed pipe, if any.
+    pub(crate) fn stdout_error(&self) -> Option<String> {
+        match &*self.stdout.lock().unwrap_or_else(|p| p.into_inner()) {
+            StdoutState::Failed(e) => Some(e.clone()),
+            _ => None,
         }
     }
 
     /// Write a result line to stdout.
     pub(crate) fn print(&self, text: &str) {
+        let mut state = self.stdout.lock().unwrap_or_else(|p| p.into_inner());
+        if !matches!(*state, StdoutState::Open) {
+            return;
+        }
         let mut out = std::io::stdout().lock();
         let res = out
             .write_all(text.as_bytes())
@@ -57,30 +86,35 @@ impl Output {
             })
             .and_then(|()| out.flush());
         if let Err(e) = res {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
+            *state = if e.kind() == std::io::ErrorKind::BrokenPipe {
                 // The reader has gone: nothing more to say, and not a failure.
-                std::process::exit(0);
-            }
+                StdoutState::Closed
+            } else {
+                StdoutState::Failed(format!("could not write to stdout: {e}"))
+            };
         }
     }
 
     /// A message for people on stderr, unless `--quiet`.
     pub(crate) fn note(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprint_line(text);
         }
     }
 
     /// A warning on stderr, unless `--quiet`.
     pub(crate) fn warn(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{} {text}", self.paint_err("warning:", Paint::Yellow));
+            eprint_line(&format!(
+                "{} {text}",
+                self.paint_err("warning:", Paint::Yellow)
+            ));
         }
     }
 
     /// An error on stderr, always.
     pub(crate) fn error(&self, text: &str) {
-        eprintln!("{} {text}", self.paint_err("error:", Paint::Red));
+        eprint_line(&format!("{} {text}", self.paint_err("error:", Paint::Red)));
     }
 
     /// A table styled for stdout. It wraps to the terminal only when the
@@ -109,6 +143,14 @@ impl Output {
     pub(crate) fn paint_err(&self, text: &str, paint: Paint) -> String {
         paint.apply(text, self.color_stderr)
     }
+}
+
+/// One line to stderr; a closed or failing stderr is ignored, never a panic.
+pub(crate) fn eprint_line(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err
+        .write_all(text.as_bytes())
+        .and_then(|()| err.write_all(b"\n"));
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -240,6 +240,15 @@ fn keys(
         }
         match env.get(&provider.api_key_env) {
             Some(key) => {
+                if let Err(why) = crate::client::secret::check_key(key) {
+                    return Err(Error::Usage(format!(
+                        "{} {why}; provider {:?} needs a clean key for {}. Set it again without \
+                         the stray character (e.g. a Windows line ending copied from a file)",
+                        provider.api_key_env,
+                        provider.name,
+                        users.join(", ")
+                    )));
+                }
                 keys.insert(provider.name.clone(), ApiKey::new(key.to_string()));
             }
             None => {

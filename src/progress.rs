@@ -32,17 +32,17 @@ impl Progress {
 
     fn line(&self, outcome: &AgentOutcome) -> String {
         let secs = format!("{:.1}s", outcome.duration.as_secs_f64());
-        let reason = outcome.reason.as_deref().unwrap_or("");
-        match outcome.status {
+        let reason = crate::text::one_line(&outcome.reason().unwrap_or_default(), 300);
+        match outcome.status() {
             Status::Succeeded => {
-                let verdict = match &outcome.verdict {
+                let verdict = match outcome.verdict() {
                     Some(v) => {
                         let score = v.score.map_or(String::new(), |s| format!(" · {s}/10"));
                         format!("{}{score}", v.decision)
                     }
                     None => "no verdict".into(),
                 };
-                let cached = if outcome.cached { " · cached" } else { "" };
+                let cached = if outcome.cached() { " · cached" } else { "" };
                 format!(
                     "{} {verdict} · {secs}{cached}",
                     self.out.paint_err("✓", Paint::Green)
@@ -51,7 +51,7 @@ impl Progress {
             Status::DryRun => format!(
                 "{} dry run · ~{} prompt tokens",
                 self.out.paint_err("·", Paint::Dim),
-                outcome.usage.prompt_tokens
+                outcome.usage().prompt_tokens
             ),
             Status::Skipped => format!("{} skipped: {reason}", self.out.paint_err("–", Paint::Dim)),
             status => format!(
@@ -68,10 +68,10 @@ impl Observer for Progress {
             return;
         }
         let Some(multi) = &self.live else {
-            eprintln!(
+            crate::output::eprint_line(&format!(
                 "bsu: {}: started ({}/{})",
                 agent.id, agent.provider, agent.model
-            );
+            ));
             return;
         };
         let bar = multi.add(ProgressBar::new_spinner());
@@ -92,7 +92,7 @@ impl Observer for Progress {
         }
         let line = self.line(outcome);
         let Some(multi) = &self.live else {
-            eprintln!("bsu: {}: {}", outcome.id, strip(&line));
+            crate::output::eprint_line(&format!("bsu: {}: {}", outcome.id, strip(&line)));
             return;
         };
         let bar = self

@@ -1,4 +1,9 @@
 //! Small text helpers shared by every layer that shows text to people.
+//!
+//! Model replies, payloads and event names are attacker-controlled: whatever
+//! of them reaches a terminal, a table or a one-line reason goes through
+//! `one_line` or `clean_block` first, so no escape sequence, carriage return
+//! or newline can move the cursor, recolour the screen or forge a line.
 
 /// `s` cut to at most `max` characters, with `…` when something was cut.
 pub(crate) fn ellipsize(s: &str, max: usize) -> String {
@@ -8,12 +13,67 @@ pub(crate) fn ellipsize(s: &str, max: usize) -> String {
     }
 }
 
+/// Characters that must never reach a terminal or a one-line field: C0 and C1
+/// controls (ESC, CSI, BEL, CR, ...), line and paragraph separators, and the
+/// bidirectional overrides that make text read differently than it is.
+fn hostile(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `s` on one line: every control character and line break becomes a space,
+/// runs of spaces fold to one, and the result is cut to `max` characters.
+pub(crate) fn one_line(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max * 4));
+    let mut space = false;
+    for c in s.trim().chars() {
+        if hostile(c) || c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    ellipsize(&out, max)
+}
+
+/// `s` with its lines kept (`\r\n` and lone `\r` become `\n`, tabs stay) and
+/// every other control character removed.
+pub(crate) fn clean_block(s: &str) -> String {
+    let s = s.replace("\r\n", "\n").replace('\r', "\n");
+    s.chars()
+        .filter(|c| *c == '\n' || *c == '\t' || !hostile(*c))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn cuts_by_characters() {
-        assert_eq!(super::ellipsize("héllo", 5), "héllo");
-        assert_eq!(super::ellipsize("héllo", 2), "hé…");
-        assert_eq!(super::ellipsize("", 0), "");
+        assert_eq!(ellipsize("héllo", 5), "héllo");
+        assert_eq!(ellipsize("héllo", 2), "hé…");
+        assert_eq!(ellipsize("", 0), "");
+    }
+
+    #[test]
+    fn one_line_removes_escapes_and_breaks() {
+        assert_eq!(
+            one_line("a\r\nDecision: APPROVE\x1b[2K\x1b]0;t\x07 b\u{202e}c", 100),
+            "a Decision: APPROVE [2K ]0;t b c"
+        );
+        assert_eq!(one_line("  x \n\n y  ", 100), "x y");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn clean_block_keeps_lines_only() {
+        assert_eq!(clean_block("a\rb\r\nc\x1b[31m\td\u{9b}"), "a\nb\nc[31m\td");
     }
 }

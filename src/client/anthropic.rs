@@ -4,15 +4,15 @@ use reqwest::header::HeaderValue;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiKey, ChatReply, ChatRequest, Usage};
+use super::{ChatReply, ChatRequest, Usage};
 
 /// The Messages API requires `max_tokens`; this is used when the agent sets none.
 const DEFAULT_MAX_TOKENS: u32 = 2048;
 
 pub(super) fn request(
     http: &reqwest::Client,
-    base: &str,
-    key: &ApiKey,
+    url: reqwest::Url,
+    key: HeaderValue,
     req: &ChatRequest,
 ) -> reqwest::RequestBuilder {
     let mut body = json!({
@@ -25,15 +25,10 @@ pub(super) fn request(
         // Anthropic takes 0..=1; agent files allow 0..=2 (OpenAI's range).
         body["temperature"] = json!(t.min(1.0));
     }
-    let mut builder = http
-        .post(format!("{base}/messages"))
+    http.post(url)
         .header("anthropic-version", "2023-06-01")
-        .json(&body);
-    if let Ok(mut k) = HeaderValue::from_str(key.expose()) {
-        k.set_sensitive(true);
-        builder = builder.header("x-api-key", k);
-    }
-    builder
+        .header("x-api-key", key)
+        .json(&body)
 }
 
 #[derive(Deserialize)]

@@ -141,7 +141,11 @@ pub(crate) fn describe(status: u16, body: &ErrorBody, request_id: Option<&str>) 
     out
 }
 
-/// `retry-after-ms`, then `retry-after` (seconds or an HTTP date).
+/// The longest wait a server can ask for; anything longer (`1e300`) is read as this.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// `retry-after-ms`, then `retry-after` (seconds or an HTTP date), at most
+/// `MAX_RETRY_AFTER`. Negative, non-numeric and non-finite values are ignored.
 pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let get = |name: &str| {
         headers
@@ -149,19 +153,28 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
-        }
+    let secs = |s: f64| {
+        (s.is_finite() && s >= 0.0).then(|| {
+            Duration::try_from_secs_f64(s)
+                .unwrap_or(MAX_RETRY_AFTER)
+                .min(MAX_RETRY_AFTER)
+        })
+    };
+    if let Some(wait) = get("retry-after-ms")
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|ms| secs(ms / 1000.0))
+    {
+        return Some(wait);
     }
     let value = get("retry-after")?;
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    if let Ok(n) = value.parse::<f64>() {
+        return secs(n);
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
         when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
     )
 }
 
@@ -287,5 +300,20 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("retry-after", HeaderValue::from_static("whenever"));
         assert_eq!(retry_after(&h), None);
+        for (name, value) in [
+            ("retry-after", "1e300"),
+            ("retry-after-ms", "1e300"),
+            ("retry-after", "18446744073709551616"),
+            ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(name, HeaderValue::from_static(value));
+            assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER), "{name}: {value}");
+        }
+        for value in ["-1", "NaN", "inf", "-inf"] {
+            let mut h = HeaderMap::new();
+            h.insert("retry-after", HeaderValue::from_static(value));
+            assert_eq!(retry_after(&h), None, "{value}");
+        }
     }
 }

@@ -63,18 +63,27 @@ impl Client {
         Ok(Client { http })
     }
 
-    /// Send `req` to `provider` once, within the provider's `request_timeout`.
+    /// Send `req` to `provider` once, within `timeout`. Every byte the
+    /// server sent back that leaves this function, reply or error, has the
+    /// key redacted: servers echo headers, and replies reach reports and the cache.
     pub(crate) async fn send(
         &self,
         provider: &Provider,
         key: &ApiKey,
         req: &ChatRequest,
+        timeout: Duration,
     ) -> Result<ChatReply, CallError> {
         let started = std::time::Instant::now();
-        let result = self.send_inner(provider, key, req).await.map_err(|mut e| {
-            e.message = key.redact(&e.message);
-            e
-        });
+        let result = match self.send_inner(provider, key, req, timeout).await {
+            Ok(mut reply) => {
+                reply.content = key.redact(&reply.content);
+                Ok(reply)
+            }
+            Err(mut e) => {
+                e.message = key.redact(&e.message);
+                Err(e)
+            }
+        };
         match &result {
             Ok(reply) => tracing::debug!(
                 provider = %provider.name, model = %req.model, ms = started.elapsed().as_millis() as u64,
@@ -93,13 +102,34 @@ impl Client {
         provider: &Provider,
         key: &ApiKey,
         req: &ChatRequest,
+        timeout: Duration,
     ) -> Result<ChatReply, CallError> {
-        let base = provider.base_url.trim_end_matches('/');
-        let builder = match provider.kind {
-            ProviderKind::Openai => openai::request(&self.http, base, key, req),
-            ProviderKind::Anthropic => anthropic::request(&self.http, base, key, req),
+        let permanent = |message: String| CallError {
+            class: FailureClass::Permanent,
+            status: None,
+            message,
+            retry_after: None,
         };
-        let timeout = provider.request_timeout;
+        let suffix = match provider.kind {
+            ProviderKind::Openai => "chat/completions",
+            ProviderKind::Anthropic => "messages",
+        };
+        let url = endpoint(&provider.base_url, suffix).ok_or_else(|| {
+            permanent(format!(
+                "base_url of provider {:?} is not a valid URL",
+                provider.name
+            ))
+        })?;
+        let auth = secret::header_value(key, provider.kind).ok_or_else(|| {
+            permanent(format!(
+                "the key in {} cannot be sent in an HTTP header",
+                provider.api_key_env
+            ))
+        })?;
+        let builder = match provider.kind {
+            ProviderKind::Openai => openai::request(&self.http, url, auth, req),
+            ProviderKind::Anthropic => anthropic::request(&self.http, url, auth, req),
+        };
         let response = builder
             .timeout(timeout)
             .send()
@@ -162,7 +192,18 @@ async fn read_capped(
     Ok(body)
 }
 
+/// `base` with `suffix` appended to its path, its query (Azure's
+/// `?api-version=...`) kept after the path.
+pub(crate) fn endpoint(base: &str, suffix: &str) -> Option<reqwest::Url> {
+    let mut url = reqwest::Url::parse(base).ok()?;
+    let path = format!("{}/{suffix}", url.path().trim_end_matches('/'));
+    url.set_path(&path);
+    Some(url)
+}
+
 fn transport(e: reqwest::Error, timeout: Duration) -> CallError {
+    // The URL may carry query values (an Azure api-version, a key); never show it.
+    let e = e.without_url();
     let message = if e.is_timeout() {
         format!(
             "no complete reply within the request timeout of {}",

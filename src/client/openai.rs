@@ -4,12 +4,12 @@ use reqwest::header::{HeaderValue, AUTHORIZATION};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiKey, ChatReply, ChatRequest, Usage};
+use super::{ChatReply, ChatRequest, Usage};
 
 pub(super) fn request(
     http: &reqwest::Client,
-    base: &str,
-    key: &ApiKey,
+    url: reqwest::Url,
+    auth: HeaderValue,
     req: &ChatRequest,
 ) -> reqwest::RequestBuilder {
     let mut body = json!({
@@ -26,12 +26,7 @@ pub(super) fn request(
     if let Some(n) = req.max_tokens {
         body["max_tokens"] = json!(n);
     }
-    let mut builder = http.post(format!("{base}/chat/completions")).json(&body);
-    if let Ok(mut auth) = HeaderValue::from_str(&format!("Bearer {}", key.expose())) {
-        auth.set_sensitive(true);
-        builder = builder.header(AUTHORIZATION, auth);
-    }
-    builder
+    http.post(url).header(AUTHORIZATION, auth).json(&body)
 }
 
 #[derive(Deserialize)]

@@ -12,8 +12,12 @@ impl ApiKey {
         ApiKey(key)
     }
 
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
+    /// 8 hex digits of a SHA-256 of the key: tells credentials apart in
+    /// breaker names without revealing anything usable of the key.
+    pub(crate) fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("bsu-breaker\0{}", self.0).as_bytes());
+        digest[..4].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// `text` with every occurrence of the key, and of any 12-character
@@ -27,6 +31,51 @@ impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiKey([redacted])")
     }
+}
+
+/// Why `key` cannot be used as it is, if it cannot: keys are printable ASCII
+/// with no spaces; a stray `\r` or newline from a copied file is the usual case.
+pub(crate) fn check_key(key: &str) -> Result<(), String> {
+    let bad = key.char_indices().find(|(_, c)| !c.is_ascii_graphic());
+    match bad {
+        None => Ok(()),
+        Some((i, c)) => {
+            let what = match c {
+                '\r' => "a carriage return".to_string(),
+                '\n' => "a newline".to_string(),
+                ' ' | '\t' => "whitespace".to_string(),
+                c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
+                c => format!(
+                    "a character that is not printable ASCII (U+{:04X})",
+                    c as u32
+                ),
+            };
+            let place = if i == 0 {
+                "at its start".to_string()
+            } else if i + c.len_utf8() == key.len() {
+                "at its end".to_string()
+            } else {
+                format!("at character {}", key[..i].chars().count() + 1)
+            };
+            Err(format!("holds {what} {place}"))
+        }
+    }
+}
+
+/// The header that carries `key` for `kind`, marked sensitive; `None` when
+/// the key cannot be a header value (the plan refuses such keys first).
+pub(crate) fn header_value(
+    key: &ApiKey,
+    kind: crate::config::ProviderKind,
+) -> Option<reqwest::header::HeaderValue> {
+    check_key(&key.0).ok()?;
+    let text = match kind {
+        crate::config::ProviderKind::Openai => format!("Bearer {}", key.0),
+        crate::config::ProviderKind::Anthropic => key.0.clone(),
+    };
+    let mut value = reqwest::header::HeaderValue::from_str(&text).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 const WINDOW: usize = 12;
@@ -52,6 +101,28 @@ pub(crate) fn redact_key(key: &str, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_with_stray_characters_are_refused() {
+        assert_eq!(check_key("sk-abc"), Ok(()));
+        assert_eq!(
+            check_key("sk-abc\r").unwrap_err(),
+            "holds a carriage return at its end"
+        );
+        assert_eq!(
+            check_key(" sk").unwrap_err(),
+            "holds whitespace at its start"
+        );
+        assert_eq!(
+            check_key("sk\u{7}x").unwrap_err(),
+            "holds a control character (U+0007) at character 3"
+        );
+        assert!(check_key("sk-é").is_err());
+        let k = ApiKey::new("sk-abc".into());
+        assert_eq!(k.fingerprint().len(), 8);
+        assert!(!k.fingerprint().contains("abc"));
+        assert_ne!(k.fingerprint(), ApiKey::new("sk-abd".into()).fingerprint());
+    }
 
     #[test]
     fn debug_hides_the_key() {

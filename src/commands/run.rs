@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::breaker::State;
 use crate::cli::RunArgs;
-use crate::client::Client;
+use crate::client::{ApiKey, Client};
 use crate::config::{self, Provider, StrategyMatch};
 use crate::engine::caller::{breaker_name, Caller};
 use crate::engine::gate::Warn;
@@ -68,7 +68,9 @@ async fn run_async(
 ) -> Result<ExitCode> {
     // A dry run records itself in the history and touches nothing else.
     let live = store.clone().filter(|_| !plan.dry_run);
-    let used: Vec<&Provider> = plan
+    // Providers this run calls, with their keys; none in a dry run, which
+    // consults no breaker and so reports none.
+    let used: Vec<(&Provider, &ApiKey)> = plan
         .providers
         .values()
         .filter(|p| {
@@ -76,17 +78,13 @@ async fn run_async(
                 .iter()
                 .any(|a| a.skip.is_none() && a.agent.provider == p.name)
         })
+        .filter_map(|p| Some((p, plan.keys.get(&p.name)?)))
         .collect();
-    // A dry run consults no breaker, so it reports none.
-    let names: Vec<String> = if plan.dry_run {
-        Vec::new()
-    } else {
-        used.iter().map(|p| breaker_name(p)).collect()
-    };
+    let names: Vec<String> = used.iter().map(|(p, k)| breaker_name(p, k)).collect();
     let before = breaker_states(live.as_ref(), &names).await;
     let cache = plan.cache.clone().filter(|_| !plan.dry_run);
     let caller = Arc::new(Caller::new(
-        client,
+        Arc::new(client),
         used.iter().copied(),
         live.clone(),
         cache,
@@ -173,7 +171,7 @@ async fn run_async(
     if json {
         out.print(&report.to_json());
     } else if !out.quiet {
-        summary(out, &plan, &outcome, written.as_deref().unwrap_or(&[]));
+        summary(out, &outcome, written.as_deref().unwrap_or(&[]));
     }
     if !failed.is_empty() {
         for e in &failed {
@@ -187,29 +185,32 @@ async fn run_async(
     Ok(code)
 }
 
-fn summary(out: &Output, plan: &RunPlan, outcome: &RunOutcome, paths: &[std::path::PathBuf]) {
+fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::PathBuf]) {
     let mut table = out.table();
     table.set_header(["agent", "status", "verdict", "score", "time", "tokens"]);
     for a in &outcome.agents {
-        let status = match a.status {
-            engine::outcome::Status::Succeeded if a.cached => "succeeded (cached)".to_string(),
+        let status = match a.status() {
+            engine::outcome::Status::Succeeded if a.cached() => "succeeded (cached)".to_string(),
             s => s.to_string(),
+        };
+        let verdict = match (a.verdict(), a.ambiguity()) {
+            (Some(v), Some(_)) => format!("{} (ambiguous)", v.decision),
+            (Some(v), None) => v.decision.to_string(),
+            (None, Some(_)) => "unreadable".into(),
+            (None, None) => "-".into(),
         };
         table.add_row([
             a.id.clone(),
             status,
-            a.verdict
-                .as_ref()
-                .map_or("-".into(), |v| v.decision.to_string()),
-            a.verdict
-                .as_ref()
+            verdict,
+            a.verdict()
                 .and_then(|v| v.score)
                 .map_or("-".into(), |s| format!("{s}")),
             format!("{:.1}s", a.duration.as_secs_f64()),
-            if a.usage.total_tokens == 0 {
+            if a.usage().total_tokens == 0 {
                 "-".into()
             } else {
-                a.usage.total_tokens.to_string()
+                a.usage().total_tokens.to_string()
             },
         ]);
     }
@@ -217,18 +218,14 @@ fn summary(out: &Output, plan: &RunPlan, outcome: &RunOutcome, paths: &[std::pat
     use crate::engine::decision::Action;
     let paint = match outcome.decision.action {
         Action::Approve => Paint::Green,
-        Action::ManualReview => Paint::Yellow,
+        Action::ManualReview | Action::DryRun => Paint::Yellow,
         Action::RequestChanges | Action::Block => Paint::Red,
     };
-    let word = if plan.dry_run {
-        "DRY RUN".to_string()
-    } else {
-        outcome.decision.action.to_string().to_uppercase()
-    };
+    let word = outcome.decision.action.to_string().to_uppercase();
     out.print(&format!(
         "{} {}",
         out.paint(&format!("Decision: {word}"), paint),
-        outcome.decision.reason
+        crate::text::one_line(&outcome.decision.reason, 2_000)
     ));
     for p in paths {
         out.print(&format!("Report: {}", p.display()));

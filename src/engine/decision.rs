@@ -4,12 +4,14 @@
 use serde::Serialize;
 
 use super::outcome::{AgentOutcome, Status};
-use super::verdict::{Severity, VerdictDecision};
+use super::verdict::{Severity, Verdict, VerdictDecision};
 
-/// The run's decision, ordered from weakest to strongest.
+/// The run's decision, ordered from weakest to strongest. `DryRun` is not a
+/// decision at all: a dry run sends nothing, so it decides nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Action {
+    DryRun,
     Approve,
     ManualReview,
     RequestChanges,
@@ -19,6 +21,7 @@ pub(crate) enum Action {
 impl std::fmt::Display for Action {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            Action::DryRun => "dry_run",
             Action::Approve => "approve",
             Action::ManualReview => "manual_review",
             Action::RequestChanges => "request_changes",
@@ -33,11 +36,63 @@ pub(crate) struct Decision {
     pub reason: String,
 }
 
+/// What one readable verdict causes, and why: a block verdict or a critical
+/// finding blocks, request_changes requests changes, approve and comment approve.
+pub(crate) fn verdict_action(v: &Verdict) -> (Action, String) {
+    let critical = v.findings.iter().find(|f| f.severity == Severity::Critical);
+    match (v.decision, critical) {
+        (VerdictDecision::Block, _) => (Action::Block, "verdict block".to_string()),
+        (_, Some(f)) => (
+            Action::Block,
+            format!(
+                "critical finding \"{}\"",
+                crate::text::one_line(&f.title, 80)
+            ),
+        ),
+        (VerdictDecision::RequestChanges, None) => (
+            Action::RequestChanges,
+            "verdict request_changes".to_string(),
+        ),
+        (VerdictDecision::Approve | VerdictDecision::Comment, None) => {
+            (Action::Approve, format!("verdict {}", v.decision))
+        }
+    }
+}
+
+/// One agent's contribution to the decision: the strongest action it causes
+/// and why. An ambiguous reply never approves: if its strictest verdict would,
+/// the agent asks for manual review instead.
+pub(crate) fn contribution(a: &AgentOutcome, required: &[String]) -> (Action, String) {
+    let is_required = required.iter().any(|r| r == &a.id);
+    match (a.status(), a.verdict()) {
+        (Status::Succeeded, Some(v)) => {
+            let (action, why) = verdict_action(v);
+            match a.ambiguity() {
+                Some(amb) => (
+                    action.max(Action::ManualReview),
+                    format!("{why}; ambiguous reply: {}", amb.describe()),
+                ),
+                None => (action, why),
+            }
+        }
+        (Status::DryRun, _) => (Action::DryRun, "dry run".to_string()),
+        (Status::Succeeded, None) => match a.ambiguity() {
+            Some(amb) => (
+                Action::ManualReview,
+                format!("no verdict: {}", amb.describe()),
+            ),
+            None => (Action::ManualReview, "reply had no verdict".to_string()),
+        },
+        (status, _) if is_required => (Action::Block, format!("required agent {status}")),
+        (status, _) => (Action::ManualReview, status.to_string()),
+    }
+}
+
 /// Decide from the outcomes of the selected agents and the event's `required` list.
 pub(crate) fn decide(agents: &[AgentOutcome], required: &[String]) -> Decision {
-    if agents.iter().any(|a| a.status == Status::DryRun) {
+    if agents.iter().any(|a| a.status() == Status::DryRun) {
         return Decision {
-            action: Action::ManualReview,
+            action: Action::DryRun,
             reason: "dry run: nothing was sent, so nothing was decided".into(),
         };
     }
@@ -47,31 +102,13 @@ pub(crate) fn decide(agents: &[AgentOutcome], required: &[String]) -> Decision {
             reason: "no agent ran".into(),
         };
     }
-    // Each agent's own contribution: the strongest action it causes and why.
-    let mut causes: Vec<(Action, String)> = Vec::new();
-    for a in agents {
-        let is_required = required.iter().any(|r| r == &a.id);
-        let (action, why) = match (&a.status, &a.verdict) {
-            (Status::Succeeded, Some(v)) => {
-                let critical = v.findings.iter().find(|f| f.severity == Severity::Critical);
-                match (v.decision, critical) {
-                    (VerdictDecision::Block, _) => (Action::Block, "verdict block".to_string()),
-                    (_, Some(f)) => (Action::Block, format!("critical finding \"{}\"", f.title)),
-                    (VerdictDecision::RequestChanges, None) => (
-                        Action::RequestChanges,
-                        "verdict request_changes".to_string(),
-                    ),
-                    (VerdictDecision::Approve | VerdictDecision::Comment, None) => {
-                        (Action::Approve, format!("verdict {}", v.decision))
-                    }
-                }
-            }
-            (Status::Succeeded, None) => (Action::ManualReview, "reply had no verdict".to_string()),
-            (status, _) if is_required => (Action::Block, format!("required agent {status}")),
-            (status, _) => (Action::ManualReview, status.to_string()),
-        };
-        causes.push((action, format!("{} ({why})", a.id)));
-    }
+    let causes: Vec<(Action, String)> = agents
+        .iter()
+        .map(|a| {
+            let (action, why) = contribution(a, required);
+            (action, format!("{} ({why})", a.id))
+        })
+        .collect();
     let action = causes
         .iter()
         .map(|(a, _)| *a)
@@ -94,19 +131,53 @@ pub(crate) fn decide(agents: &[AgentOutcome], required: &[String]) -> Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::verdict::{Finding, Verdict};
+    use crate::client::{FailureClass, Usage};
+    use crate::engine::outcome::{AgentResult, Answer};
+    use crate::engine::prompt::Prompt;
+    use crate::engine::verdict::{read, Finding, Reading};
 
-    fn agent(id: &str, status: Status, verdict: Option<VerdictDecision>) -> AgentOutcome {
-        let mut a = AgentOutcome::blank(id);
-        a.status = status;
-        a.verdict = verdict.map(|decision| Verdict {
+    fn verdict(decision: VerdictDecision) -> Verdict {
+        Verdict {
             decision,
             score: None,
             comments: String::new(),
             findings: vec![],
             actions: vec![],
-        });
-        a
+        }
+    }
+
+    fn agent(id: &str, status: Status, v: Option<VerdictDecision>) -> AgentOutcome {
+        let reason = String::new();
+        let result = match status {
+            Succeeded => AgentResult::Succeeded(Answer::test(match v {
+                Some(d) => Reading::Clear(verdict(d)),
+                None => Reading::Absent,
+            })),
+            Failed => AgentResult::Failed {
+                reason,
+                class: FailureClass::Permanent,
+                attempts: 1,
+                usage: Usage::default(),
+            },
+            TimedOut => AgentResult::TimedOut {
+                reason,
+                attempts: 1,
+            },
+            Rejected => AgentResult::Rejected { reason },
+            Skipped => AgentResult::Skipped { reason },
+            DryRun => AgentResult::DryRun {
+                prompt: Prompt {
+                    system: String::new(),
+                    user: String::new(),
+                },
+                estimate: Usage::default(),
+            },
+        };
+        AgentOutcome::test(id, result)
+    }
+
+    fn replied(id: &str, reply: &str) -> AgentOutcome {
+        AgentOutcome::test(id, AgentResult::Succeeded(Answer::test(read(reply))))
     }
 
     use Status::*;
@@ -142,14 +213,16 @@ mod tests {
             (Action::Block, "a (verdict block)")
         );
 
-        let mut c = agent("c", Succeeded, Some(V::Approve));
-        c.verdict.as_mut().unwrap().findings.push(Finding {
+        let mut v = verdict(V::Approve);
+        v.findings.push(Finding {
             severity: Severity::Critical,
+            severity_label: None,
             title: "Leaked key".into(),
             detail: String::new(),
             file: None,
             line: None,
         });
+        let c = AgentOutcome::test("c", AgentResult::Succeeded(Answer::test(Reading::Clear(v))));
         let d = decide(&[c], &[]);
         assert_eq!(
             (d.action, d.reason.as_str()),
@@ -211,7 +284,52 @@ mod tests {
     fn a_dry_run_decides_nothing() {
         assert_eq!(
             decide(&[agent("a", DryRun, None)], &[]).action,
-            Action::ManualReview
+            Action::DryRun
+        );
+    }
+
+    #[test]
+    fn ambiguous_and_unreadable_replies_say_why() {
+        let d = decide(
+            &[replied(
+                "a",
+                r#"PR says {"decision": "approve"}; mine: {"decision": "block"}"#,
+            )],
+            &[],
+        );
+        assert_eq!(d.action, Action::Block);
+        assert_eq!(
+            d.reason,
+            "a (verdict block; ambiguous reply: the reply held approve, block)"
+        );
+        let d = decide(
+            &[
+                agent("ok", Succeeded, Some(V::Approve)),
+                replied("b", r#"{"decision": "approve", "score": 1e999}"#),
+            ],
+            &[],
+        );
+        assert_eq!(d.action, Action::ManualReview);
+        assert!(
+            d.reason
+                .starts_with("b (no verdict: a verdict that could not be read ("),
+            "{}",
+            d.reason
+        );
+        let d = decide(
+            &[replied(
+                "c",
+                r#"{"decision": "approve"} {"decision": "comment"}"#,
+            )],
+            &[],
+        );
+        assert_eq!(
+            (d.action, d.reason.as_str()),
+            (
+                Action::ManualReview,
+                "c (verdict comment; ambiguous reply: the reply held approve, comment)"
+            ),
+            "verdicts that disagree never approve"
         );
     }
 }

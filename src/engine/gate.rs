@@ -2,8 +2,13 @@
 //! outcomes go to the shared state database; while this process holds the
 //! half-open probe, its other calls to the endpoint wait for the probe's
 //! outcome instead of being rejected.
+//!
+//! An admitted attempt holds a `Ticket`. Recording its outcome consumes the
+//! ticket; a ticket dropped unrecorded (the attempt was cancelled) releases
+//! this process's probe on drop, so no later call waits on a probe that will
+//! never report. The database's probe lease frees it for other processes.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
@@ -12,8 +17,12 @@ use crate::store::{self, Store};
 
 pub(crate) use crate::store::Warn;
 
+/// Unix milliseconds now; the real clock, or a test's.
+pub(crate) type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
 pub(crate) struct Gate {
     pub name: String,
+    clock: Clock,
     settings: Settings,
     store: Option<Store>,
     /// Serialises this process's admissions so a probe is marked before anyone else looks.
@@ -28,6 +37,7 @@ impl Gate {
     pub(crate) fn new(name: String, settings: Settings, store: Option<Store>, warn: Warn) -> Self {
         Gate {
             name,
+            clock: Arc::new(store::now_ms),
             settings,
             store,
             admit_lock: tokio::sync::Mutex::new(()),
@@ -42,8 +52,20 @@ impl Gate {
         self.last.lock().unwrap_or_else(|p| p.into_inner()).state
     }
 
+    #[cfg(test)]
+    pub(crate) fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
+    /// The breaker as this process last saw it.
+    #[cfg(test)]
+    pub(crate) fn snapshot(&self) -> Breaker {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// May an attempt go now? Waits while this process's own probe is out.
-    pub(crate) async fn admit(&self) -> Admission {
+    /// `Err(retry_at)`: the breaker is open and nothing may be sent.
+    pub(crate) async fn admit(&self) -> Result<Ticket<'_>, i64> {
         loop {
             let guard = self.admit_lock.lock().await;
             if *self.probing.borrow() {
@@ -53,15 +75,25 @@ impl Gate {
                 continue;
             }
             let admission = self.admit_shared().await;
-            if admission == Admission::Probe {
-                self.probing.send_replace(true);
-            }
-            return admission;
+            let probe = match admission {
+                Admission::Allow => false,
+                Admission::Probe => {
+                    // No await between marking the probe and arming its guard.
+                    self.probing.send_replace(true);
+                    true
+                }
+                Admission::Reject { retry_at } => return Err(retry_at),
+            };
+            return Ok(Ticket {
+                gate: self,
+                probe,
+                recorded: false,
+            });
         }
     }
 
     async fn admit_shared(&self) -> Admission {
-        let now = store::now_ms();
+        let now = (self.clock)();
         if let Some(store) = &self.store {
             let (name, s) = (self.name.clone(), self.settings);
             match store.call(move |c| store::breakers::admit(c, &name, now, &s)).await {
@@ -83,15 +115,10 @@ impl Gate {
             .0
     }
 
-    /// Record how an admitted attempt ended; releases this process's probe.
+    /// Record how an admitted attempt ended.
     /// Returns whether the breaker is now open, so retries can stop at once.
-    pub(crate) async fn record(
-        &self,
-        outcome: Outcome,
-        probe: bool,
-        error: Option<String>,
-    ) -> bool {
-        let now = store::now_ms();
+    async fn record(&self, outcome: Outcome, probe: bool, error: Option<String>) -> bool {
+        let now = (self.clock)();
         let mut saved = false;
         if let Some(store) = &self.store {
             let (name, s, err) = (self.name.clone(), self.settings, error.clone());
@@ -121,9 +148,40 @@ impl Gate {
                 &self.settings,
             );
         }
-        if probe {
-            self.probing.send_replace(false);
-        }
         self.last.lock().unwrap_or_else(|p| p.into_inner()).state == State::Open
+    }
+}
+
+/// One admitted attempt. Record its outcome with `record`; dropped unrecorded,
+/// it releases this process's probe.
+pub(crate) struct Ticket<'a> {
+    gate: &'a Gate,
+    probe: bool,
+    recorded: bool,
+}
+
+impl Ticket<'_> {
+    /// Record how the attempt ended; true when the breaker is now open.
+    pub(crate) async fn record(mut self, outcome: Outcome, error: Option<String>) -> bool {
+        let open = self.gate.record(outcome, self.probe, error).await;
+        self.recorded = true;
+        self.release();
+        open
+    }
+
+    fn release(&mut self) {
+        if self.probe {
+            self.probe = false;
+            self.gate.probing.send_replace(false);
+        }
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        if !self.recorded {
+            tracing::debug!(breaker = %self.gate.name, probe = self.probe, "attempt cancelled before its outcome was known");
+        }
+        self.release();
     }
 }

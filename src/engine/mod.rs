@@ -6,6 +6,7 @@
 //! and no file output (the report module writes what it returns).
 
 pub(crate) mod caller;
+pub(crate) mod deadline;
 pub(crate) mod decision;
 pub(crate) mod gate;
 pub(crate) mod outcome;
@@ -15,9 +16,11 @@ pub(crate) mod verdict;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
+
+use tokio::time::Instant;
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -26,7 +29,7 @@ use crate::client::{ChatRequest, FailureClass, Usage};
 use crate::config::{Agent, Execution};
 use crate::plan::RunPlan;
 use caller::{Caller, Failure};
-use outcome::{AgentOutcome, RunOutcome, Status};
+use outcome::{AgentOutcome, AgentResult, Answer, RunOutcome, Status};
 use prompt::{Knowledge, Prompt};
 
 /// Told when each agent starts and finishes; the progress display implements it.
@@ -64,9 +67,10 @@ pub(crate) async fn execute(
     let started_at = SystemTime::now();
     let start = Instant::now();
     let knowledge = load_knowledge(&plan).await;
+    let (payload_text, payload_cut) = prompt::payload_text(&plan.payload);
     let shared = Arc::new(Shared {
-        run_deadline: start + plan.timeout,
-        payload_text: prompt::payload_text(&plan.payload),
+        run_deadline: deadline::after(start, plan.timeout),
+        payload_text,
         plan: plan.clone(),
         caller,
         knowledge,
@@ -78,7 +82,12 @@ pub(crate) async fn execute(
         .iter()
         .map(|p| {
             p.skip.as_ref().map(|reason| {
-                let o = AgentOutcome::of(&p.agent, Status::Skipped, Some(reason.clone()));
+                let o = AgentOutcome::of(
+                    &p.agent,
+                    AgentResult::Skipped {
+                        reason: reason.clone(),
+                    },
+                );
                 observer.finished(&o);
                 o
             })
@@ -86,7 +95,8 @@ pub(crate) async fn execute(
         .collect();
 
     let timeout = plan.timeout;
-    let deadline = tokio::time::Instant::from_std(shared.run_deadline);
+    // Agents honour the run's deadline themselves; this stop is the backstop.
+    let deadline = deadline::after(shared.run_deadline, deadline::BACKSTOP);
     let stop = async move {
         tokio::select! {
             () = tokio::time::sleep_until(deadline) => End::Deadline,
@@ -104,28 +114,17 @@ pub(crate) async fn execute(
         .zip(&plan.agents)
         .map(|(o, p)| {
             o.unwrap_or_else(|| {
-                let (status, reason, failure) = match end {
-                    End::Deadline => (
-                        Status::TimedOut,
-                        format!(
-                            "the run's deadline of {} passed first",
-                            humantime::format_duration(timeout)
-                        ),
-                        Some(FailureClass::Transient),
-                    ),
-                    End::Interrupted => (
-                        Status::Failed,
-                        "interrupted before it finished".into(),
-                        None,
-                    ),
-                    End::Finished => (
-                        Status::Failed,
-                        "its task ended without a result (a bug in bsu)".into(),
-                        Some(FailureClass::Permanent),
-                    ),
+                let result = match end {
+                    End::Deadline => AgentResult::TimedOut {
+                        reason: deadline::run_reason(timeout),
+                        attempts: 0,
+                    },
+                    End::Interrupted => AgentResult::Interrupted { attempts: 0 },
+                    End::Finished => {
+                        failed("its task ended without a result (a bug in bsu)".into())
+                    }
                 };
-                let mut o = AgentOutcome::of(&p.agent, status, Some(reason));
-                o.failure = failure;
+                let mut o = AgentOutcome::of(&p.agent, result);
                 o.duration = start.elapsed();
                 observer.finished(&o);
                 o
@@ -135,6 +134,7 @@ pub(crate) async fn execute(
     let decision = decision::decide(&agents, &plan.required);
     RunOutcome {
         agents,
+        payload_cut,
         decision,
         interrupted: end == End::Interrupted,
         started_at,
@@ -196,11 +196,11 @@ async fn sequential(
         if halted {
             let o = AgentOutcome::of(
                 agent,
-                Status::Skipped,
-                Some(
-                    "not run: an earlier agent did not succeed and the event sets stop_on_failure"
+                AgentResult::Skipped {
+                    reason: "not run: an earlier agent did not succeed and the event sets \
+                             stop_on_failure"
                         .into(),
-                ),
+                },
             );
             shared.observer.finished(&o);
             outcomes[idx] = Some(o);
@@ -209,7 +209,7 @@ async fn sequential(
         let earlier: Vec<AgentOutcome> = outcomes[..idx]
             .iter()
             .flatten()
-            .filter(|o| o.status != Status::Skipped)
+            .filter(|o| o.status() != Status::Skipped)
             .cloned()
             .collect();
         shared.observer.started(agent);
@@ -217,7 +217,7 @@ async fn sequential(
             outcome = run_agent(shared, agent, &earlier) => {
                 shared.observer.finished(&outcome);
                 halted = shared.plan.stop_on_failure
-                    && !matches!(outcome.status, Status::Succeeded | Status::DryRun);
+                    && !matches!(outcome.status(), Status::Succeeded | Status::DryRun);
                 outcomes[idx] = Some(outcome);
             }
             end = &mut stop => return end,
@@ -229,9 +229,34 @@ async fn sequential(
 /// One agent, start to finish, within its own timeout.
 async fn run_agent(shared: &Shared, agent: &Agent, earlier: &[AgentOutcome]) -> AgentOutcome {
     let start = Instant::now();
-    let plan = &shared.plan;
-    let mut out = AgentOutcome::of(agent, Status::Failed, None);
+    let mut out = AgentOutcome::of(
+        agent,
+        AgentResult::Skipped {
+            reason: String::new(),
+        },
+    );
+    out.result = attempt(shared, agent, earlier, start, &mut out.prompt_hash).await;
+    out.duration = start.elapsed();
+    out
+}
 
+fn failed(reason: String) -> AgentResult {
+    AgentResult::Failed {
+        reason,
+        class: FailureClass::Permanent,
+        attempts: 0,
+        usage: Usage::default(),
+    }
+}
+
+async fn attempt(
+    shared: &Shared,
+    agent: &Agent,
+    earlier: &[AgentOutcome],
+    start: Instant,
+    prompt_hash: &mut Option<String>,
+) -> AgentResult {
+    let plan = &shared.plan;
     let mut knowledge = Vec::new();
     for path in &agent.knowledge {
         match shared.knowledge.get(path) {
@@ -240,9 +265,7 @@ async fn run_agent(shared: &Shared, agent: &Agent, earlier: &[AgentOutcome]) -> 
                 let why = other
                     .and_then(|r| r.as_ref().err())
                     .map_or("not loaded", String::as_str);
-                out.reason = Some(format!("knowledge file {path} could not be read: {why}"));
-                out.failure = Some(FailureClass::Permanent);
-                return out;
+                return failed(format!("knowledge file {path} could not be read: {why}"));
             }
         }
     }
@@ -251,9 +274,7 @@ async fn run_agent(shared: &Shared, agent: &Agent, earlier: &[AgentOutcome]) -> 
         user: prompt::user(&plan.event, &shared.payload_text, &knowledge, earlier),
     };
     let Some(provider) = plan.providers.get(&agent.provider) else {
-        out.reason = Some(format!("provider {:?} is not configured", agent.provider));
-        out.failure = Some(FailureClass::Permanent);
-        return out;
+        return failed(format!("provider {:?} is not configured", agent.provider));
     };
     let request = ChatRequest {
         model: agent.model.clone(),
@@ -263,86 +284,83 @@ async fn run_agent(shared: &Shared, agent: &Agent, earlier: &[AgentOutcome]) -> 
         max_tokens: agent.max_tokens,
     };
     let hash = prompt::hash(provider, &request);
-    out.prompt_hash = Some(hash.clone());
+    *prompt_hash = Some(hash.clone());
 
     if plan.dry_run {
         let tokens =
             prompt::estimate_tokens(&prompt.system) + prompt::estimate_tokens(&prompt.user);
-        out.status = Status::DryRun;
-        out.usage = Usage {
-            prompt_tokens: tokens,
-            completion_tokens: 0,
-            total_tokens: tokens,
+        return AgentResult::DryRun {
+            prompt,
+            estimate: Usage {
+                prompt_tokens: tokens,
+                completion_tokens: 0,
+                total_tokens: tokens,
+            },
         };
-        out.prompt = Some(prompt);
-        return out;
     }
     let Some(key) = plan.keys.get(&agent.provider) else {
-        out.reason = Some(format!("no API key for provider {:?}", agent.provider));
-        out.failure = Some(FailureClass::Permanent);
-        return out;
+        return failed(format!("no API key for provider {:?}", agent.provider));
     };
-
-    let deadline = (start + agent.timeout).min(shared.run_deadline);
+    let deadline = deadline::for_agent(start, agent.timeout, shared.run_deadline, plan.timeout);
     let attempts = AtomicU32::new(0);
-    let call = shared
+    let called = shared
         .caller
-        .call(provider, key, &request, &hash, deadline, &attempts);
-    match tokio::time::timeout(agent.timeout, call).await {
-        Err(_) => {
-            out.status = Status::TimedOut;
-            out.attempts = attempts.load(Ordering::SeqCst);
-            out.failure = Some(FailureClass::Transient);
-            out.reason = Some(format!(
-                "no reply within the agent timeout of {}",
-                humantime::format_duration(agent.timeout)
-            ));
+        .call(provider, key, &request, &hash, deadline.at, &attempts)
+        .await;
+    let attempts = called.attempts;
+    match called.result {
+        Ok(reply) if reply.content.trim().is_empty() => AgentResult::Failed {
+            reason: "the model sent an empty reply".into(),
+            class: FailureClass::Permanent,
+            attempts,
+            usage: reply.usage,
+        },
+        Ok(reply) => {
+            let reading = verdict::read(&reply.content);
+            let disallowed_actions = reading
+                .verdict()
+                .map(|v| {
+                    v.actions
+                        .iter()
+                        .filter(|a| !agent.actions.contains(a))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            AgentResult::Succeeded(Answer {
+                output: reply.content,
+                reading,
+                usage: reply.usage,
+                attempts,
+                cached: called.cached,
+                disallowed_actions,
+            })
         }
-        Ok(called) => {
-            out.attempts = called.attempts;
-            out.cached = called.cached;
-            match called.result {
-                Ok(reply) if reply.content.trim().is_empty() => {
-                    out.usage = reply.usage;
-                    out.failure = Some(FailureClass::Permanent);
-                    out.reason = Some("the model sent an empty reply".into());
-                }
-                Ok(reply) => {
-                    out.status = Status::Succeeded;
-                    out.usage = reply.usage;
-                    out.verdict = verdict::parse(&reply.content);
-                    if let Some(v) = &out.verdict {
-                        out.disallowed_actions = v
-                            .actions
-                            .iter()
-                            .filter(|a| !agent.actions.contains(a))
-                            .cloned()
-                            .collect();
-                    }
-                    out.output = Some(reply.content);
-                }
-                Err(Failure::Rejected { breaker, retry_at }) if out.attempts == 0 => {
-                    out.status = Status::Rejected;
-                    out.reason = Some(format!(
-                        "circuit breaker {breaker} is open; nothing was sent (next probe at {})",
-                        rfc3339_ms(retry_at)
-                    ));
-                }
-                Err(Failure::Rejected { breaker, .. }) => {
-                    out.failure = Some(FailureClass::Transient);
-                    out.reason = Some(format!(
-                        "circuit breaker {breaker} opened during its retries; stopped retrying"
-                    ));
-                }
-                Err(Failure::Call(e)) => {
-                    out.failure = Some(e.class);
-                    out.reason = Some(e.message);
-                }
-            }
-        }
+        Err(Failure::Rejected { breaker, retry_at }) if attempts == 0 => AgentResult::Rejected {
+            reason: format!(
+                "circuit breaker {breaker} is open; nothing was sent (next probe at {})",
+                rfc3339_ms(retry_at)
+            ),
+        },
+        Err(Failure::Rejected { breaker, .. }) => AgentResult::Failed {
+            reason: format!(
+                "circuit breaker {breaker} opened during its retries; stopped retrying"
+            ),
+            class: FailureClass::Transient,
+            attempts,
+            usage: Usage::default(),
+        },
+        Err(Failure::Deadline { last }) => AgentResult::TimedOut {
+            reason: deadline.reason(last.as_ref()),
+            attempts,
+        },
+        Err(Failure::Call(e)) => AgentResult::Failed {
+            reason: e.message,
+            class: e.class,
+            attempts,
+            usage: Usage::default(),
+        },
     }
-    out.duration = start.elapsed();
-    out
 }
 
 /// Read every knowledge file the running agents name, each once, concurrently.

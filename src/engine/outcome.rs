@@ -1,5 +1,9 @@
 //! What happened to each agent and to the run: the engine's runtime types.
 //! The report module turns these into the versioned wire format.
+//!
+//! An agent's result is one enum variant per status, carrying exactly the data
+//! that status has: a timed-out agent has no verdict, a skipped one no
+//! attempts, a dry-run one a prompt and nothing else.
 
 use std::time::{Duration, SystemTime};
 
@@ -7,7 +11,7 @@ use serde::Serialize;
 
 use super::decision::{Action, Decision};
 use super::prompt::Prompt;
-use super::verdict::Verdict;
+use super::verdict::{Ambiguity, Reading, Verdict};
 use crate::client::{FailureClass, Usage};
 use crate::config::Agent;
 use crate::error::ExitCode;
@@ -37,76 +41,191 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// A reply that came back, read.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    /// The reply text, redacted.
+    pub output: String,
+    pub reading: Reading,
+    pub usage: Usage,
+    /// HTTP requests sent for it (0 when served from the cache).
+    pub attempts: u32,
+    /// Served from the response cache, or shared with an identical call in flight.
+    pub cached: bool,
+    /// Actions it asked for that its `actions` list lacks.
+    pub disallowed_actions: Vec<String>,
+}
+
+/// How one agent ended.
+#[derive(Debug, Clone)]
+pub(crate) enum AgentResult {
+    Succeeded(Answer),
+    /// A reply or request that failed; `class` decides the exit code.
+    Failed {
+        reason: String,
+        class: FailureClass,
+        attempts: u32,
+        usage: Usage,
+    },
+    /// Stopped by Ctrl-C or SIGTERM before it finished.
+    Interrupted {
+        attempts: u32,
+    },
+    /// The agent's or the run's deadline passed first.
+    TimedOut {
+        reason: String,
+        attempts: u32,
+    },
+    /// The breaker was open and nothing was sent.
+    Rejected {
+        reason: String,
+    },
+    Skipped {
+        reason: String,
+    },
+    DryRun {
+        prompt: Prompt,
+        estimate: Usage,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct AgentOutcome {
     pub id: String,
     pub name: String,
     pub provider: String,
     pub model: String,
-    pub status: Status,
-    /// Why it was skipped, rejected or failed.
-    pub reason: Option<String>,
-    /// How it failed, for the exit code; `None` unless it failed.
-    pub failure: Option<FailureClass>,
-    pub attempts: u32,
-    pub cached: bool,
     pub duration: Duration,
     pub prompt_hash: Option<String>,
-    pub usage: Usage,
-    pub verdict: Option<Verdict>,
-    pub disallowed_actions: Vec<String>,
-    pub output: Option<String>,
-    /// The rendered prompt; dry runs only.
-    pub prompt: Option<Prompt>,
+    pub result: AgentResult,
 }
 
 impl AgentOutcome {
-    pub(crate) fn blank(id: &str) -> Self {
+    pub(crate) fn of(agent: &Agent, result: AgentResult) -> Self {
         AgentOutcome {
-            id: id.to_string(),
-            name: String::new(),
-            provider: String::new(),
-            model: String::new(),
-            status: Status::Skipped,
-            reason: None,
-            failure: None,
-            attempts: 0,
-            cached: false,
-            duration: Duration::ZERO,
-            prompt_hash: None,
-            usage: Usage::default(),
-            verdict: None,
-            disallowed_actions: Vec::new(),
-            output: None,
-            prompt: None,
-        }
-    }
-
-    pub(crate) fn of(agent: &Agent, status: Status, reason: Option<String>) -> Self {
-        AgentOutcome {
+            id: agent.id.clone(),
             name: agent.name.clone(),
             provider: agent.provider.clone(),
             model: agent.model.clone(),
-            status,
-            reason,
-            ..AgentOutcome::blank(&agent.id)
+            duration: Duration::ZERO,
+            prompt_hash: None,
+            result,
+        }
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        match &self.result {
+            AgentResult::Succeeded(_) => Status::Succeeded,
+            AgentResult::Failed { .. } | AgentResult::Interrupted { .. } => Status::Failed,
+            AgentResult::TimedOut { .. } => Status::TimedOut,
+            AgentResult::Rejected { .. } => Status::Rejected,
+            AgentResult::Skipped { .. } => Status::Skipped,
+            AgentResult::DryRun { .. } => Status::DryRun,
+        }
+    }
+
+    /// Why it did not succeed, or why its reply holds no verdict.
+    pub(crate) fn reason(&self) -> Option<String> {
+        match &self.result {
+            AgentResult::Succeeded(a) => match &a.reading {
+                Reading::Unreadable(amb) => Some(format!("no verdict: {}", amb.describe())),
+                _ => None,
+            },
+            AgentResult::Failed { reason, .. }
+            | AgentResult::TimedOut { reason, .. }
+            | AgentResult::Rejected { reason }
+            | AgentResult::Skipped { reason } => Some(reason.clone()),
+            AgentResult::Interrupted { .. } => Some("interrupted before it finished".into()),
+            AgentResult::DryRun { .. } => None,
+        }
+    }
+
+    pub(crate) fn answer(&self) -> Option<&Answer> {
+        match &self.result {
+            AgentResult::Succeeded(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn verdict(&self) -> Option<&Verdict> {
+        self.answer().and_then(|a| a.reading.verdict())
+    }
+
+    /// What made the reply ambiguous or unreadable, if anything did.
+    pub(crate) fn ambiguity(&self) -> Option<&Ambiguity> {
+        match &self.answer()?.reading {
+            Reading::Ambiguous(_, a) | Reading::Unreadable(a) => Some(a),
+            Reading::Clear(_) | Reading::Absent => None,
+        }
+    }
+
+    pub(crate) fn attempts(&self) -> u32 {
+        match &self.result {
+            AgentResult::Succeeded(a) => a.attempts,
+            AgentResult::Failed { attempts, .. }
+            | AgentResult::Interrupted { attempts }
+            | AgentResult::TimedOut { attempts, .. } => *attempts,
+            _ => 0,
+        }
+    }
+
+    pub(crate) fn cached(&self) -> bool {
+        self.answer().is_some_and(|a| a.cached)
+    }
+
+    /// Tokens as the provider reported them; in a dry run, the estimate.
+    pub(crate) fn usage(&self) -> Usage {
+        match &self.result {
+            AgentResult::Succeeded(a) => a.usage,
+            AgentResult::Failed { usage, .. } => *usage,
+            AgentResult::DryRun { estimate, .. } => *estimate,
+            _ => Usage::default(),
         }
     }
 
     /// Did this agent try to reach a model (as opposed to being skipped or dry-run)?
     fn attempted(&self) -> bool {
         matches!(
-            self.status,
+            self.status(),
             Status::Succeeded | Status::Failed | Status::TimedOut | Status::Rejected
         )
     }
 
     /// Would waiting fix this agent's failure?
     fn transient(&self) -> bool {
-        match self.status {
-            Status::TimedOut | Status::Rejected => true,
-            Status::Failed => self.failure == Some(FailureClass::Transient),
+        match &self.result {
+            AgentResult::TimedOut { .. } | AgentResult::Rejected { .. } => true,
+            AgentResult::Failed { class, .. } => *class == FailureClass::Transient,
             _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+impl AgentOutcome {
+    pub(crate) fn test(id: &str, result: AgentResult) -> Self {
+        AgentOutcome {
+            id: id.into(),
+            name: format!("Agent {id}"),
+            provider: "openai".into(),
+            model: "m".into(),
+            duration: Duration::ZERO,
+            prompt_hash: None,
+            result,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Answer {
+    pub(crate) fn test(reading: Reading) -> Self {
+        Answer {
+            output: String::new(),
+            reading,
+            usage: Usage::default(),
+            attempts: 1,
+            cached: false,
+            disallowed_actions: Vec::new(),
         }
     }
 }
@@ -114,6 +233,8 @@ impl AgentOutcome {
 #[derive(Debug, Clone)]
 pub(crate) struct RunOutcome {
     pub agents: Vec<AgentOutcome>,
+    /// `(bytes, sent)`: the payload was cut from `bytes` to `sent` bytes for the prompt.
+    pub payload_cut: Option<(usize, usize)>,
     pub decision: Decision,
     pub interrupted: bool,
     pub started_at: SystemTime,
@@ -132,7 +253,7 @@ impl RunOutcome {
             return ExitCode::Success;
         }
         let attempted: Vec<&AgentOutcome> = self.agents.iter().filter(|a| a.attempted()).collect();
-        let any_succeeded = attempted.iter().any(|a| a.status == Status::Succeeded);
+        let any_succeeded = attempted.iter().any(|a| a.status() == Status::Succeeded);
         if !attempted.is_empty() && !any_succeeded {
             return if attempted.iter().all(|a| a.transient()) {
                 ExitCode::TempFail
@@ -154,6 +275,7 @@ mod tests {
     fn run(agents: Vec<AgentOutcome>, action: Action) -> RunOutcome {
         RunOutcome {
             agents,
+            payload_cut: None,
             decision: Decision {
                 action,
                 reason: String::new(),
@@ -166,11 +288,30 @@ mod tests {
     }
 
     fn agent(status: Status, failure: Option<FailureClass>) -> AgentOutcome {
-        AgentOutcome {
-            status,
-            failure,
-            ..AgentOutcome::blank("a")
-        }
+        let reason = String::new();
+        let result = match status {
+            Status::Succeeded => AgentResult::Succeeded(Answer::test(Reading::Absent)),
+            Status::Failed => AgentResult::Failed {
+                reason,
+                class: failure.unwrap(),
+                attempts: 1,
+                usage: Usage::default(),
+            },
+            Status::TimedOut => AgentResult::TimedOut {
+                reason,
+                attempts: 1,
+            },
+            Status::Rejected => AgentResult::Rejected { reason },
+            Status::Skipped => AgentResult::Skipped { reason },
+            Status::DryRun => AgentResult::DryRun {
+                prompt: Prompt {
+                    system: String::new(),
+                    user: String::new(),
+                },
+                estimate: Usage::default(),
+            },
+        };
+        AgentOutcome::test("a", result)
     }
 
     #[test]

@@ -60,22 +60,24 @@ pub(crate) fn system(agent: &Agent) -> String {
     s
 }
 
-/// The payload as pretty JSON, cut at `PAYLOAD_CAP` bytes with a note saying so.
-pub(crate) fn payload_text(payload: &serde_json::Value) -> String {
+/// The payload as pretty JSON, cut at `PAYLOAD_CAP` bytes with a note saying
+/// so; with `(bytes, sent)` when it was cut.
+pub(crate) fn payload_text(payload: &serde_json::Value) -> (String, Option<(usize, usize)>) {
     let pretty = serde_json::to_string_pretty(payload).unwrap_or_else(|_| "{}".into());
     if pretty.len() <= PAYLOAD_CAP {
-        return pretty;
+        return (pretty, None);
     }
     let mut cut = PAYLOAD_CAP;
     while !pretty.is_char_boundary(cut) {
         cut -= 1;
     }
-    format!(
+    let text = format!(
         "{}\n[bsu: the payload was truncated to the first {} KB of {} KB; what follows is missing]",
         &pretty[..cut],
         PAYLOAD_CAP / 1024,
         pretty.len().div_ceil(1024)
-    )
+    );
+    (text, Some((pretty.len(), cut)))
 }
 
 /// A knowledge file as the prompt carries it.
@@ -100,8 +102,8 @@ pub(crate) fn user(
     if !earlier.is_empty() {
         s.push_str("\n## Results of the agents before you in this run\n");
         for a in earlier {
-            let _ = write!(s, "\n### {} ({}): {}", a.name, a.id, a.status);
-            match &a.verdict {
+            let _ = write!(s, "\n### {} ({}): {}", a.name, a.id, a.status());
+            match a.verdict() {
                 Some(v) => {
                     let _ = write!(s, ", decision {}", v.decision);
                     if let Some(score) = v.score {
@@ -121,9 +123,9 @@ pub(crate) fn user(
                 }
                 None => {
                     s.push('\n');
-                    if let Some(reason) = &a.reason {
+                    if let Some(reason) = a.reason() {
                         let _ = writeln!(s, "(no verdict: {reason})");
-                    } else if let Some(out) = &a.output {
+                    } else if let Some(out) = a.answer().map(|a| &a.output) {
                         let _ =
                             writeln!(s, "{}", crate::text::ellipsize(out, EARLIER_COMMENTS_CAP));
                     }
@@ -162,9 +164,17 @@ mod tests {
     #[test]
     fn small_payloads_are_whole_and_large_ones_say_they_were_cut() {
         let small = serde_json::json!({"action": "opened"});
-        assert_eq!(payload_text(&small), "{\n  \"action\": \"opened\"\n}");
+        assert_eq!(
+            payload_text(&small),
+            ("{\n  \"action\": \"opened\"\n}".to_string(), None)
+        );
         let big = serde_json::json!({"diff": "é".repeat(300_000)});
-        let text = payload_text(&big);
+        let (text, cut) = payload_text(&big);
+        assert_eq!(
+            cut,
+            Some((600_016, PAYLOAD_CAP - 1)),
+            "cut on a character boundary"
+        );
         assert!(text.len() < PAYLOAD_CAP + 200);
         assert!(
             text.ends_with("what follows is missing]"),
@@ -176,13 +186,15 @@ mod tests {
 
     #[test]
     fn earlier_results_are_summarised() {
-        let mut a = AgentOutcome::blank("architect");
-        a.name = "Architect".into();
-        a.status = super::super::outcome::Status::Succeeded;
-        a.verdict = super::super::verdict::parse(
-            r#"{"decision": "request_changes", "score": 6, "comments": "Split the god module.",
+        use super::super::outcome::{AgentResult, Answer};
+        let mut a = AgentOutcome::test(
+            "architect",
+            AgentResult::Succeeded(Answer::test(super::super::verdict::read(
+                r#"{"decision": "request_changes", "score": 6, "comments": "Split the god module.",
                 "findings": [{"severity": "high", "title": "God module"}]}"#,
+            ))),
         );
+        a.name = "Architect".into();
         let text = user("scheduled.weekly_agents", "{}", &[], &[a]);
         assert!(text
             .contains("### Architect (architect): succeeded, decision request_changes, score 6"));

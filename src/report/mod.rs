@@ -13,9 +13,9 @@ use serde::Serialize;
 use crate::client::Usage;
 use crate::config::{Execution, ReportFormat};
 use crate::engine::decision::Action;
-use crate::engine::outcome::{RunOutcome, Status};
+use crate::engine::outcome::{AgentResult, RunOutcome, Status};
 use crate::engine::prompt::Prompt;
-use crate::engine::verdict::Verdict;
+use crate::engine::verdict::{Ambiguity, Verdict};
 use crate::plan::RunPlan;
 
 pub(crate) use metrics::render as render_metrics;
@@ -44,6 +44,19 @@ pub(crate) struct Report {
     pub agents: Vec<AgentJson>,
     pub totals: Totals,
     pub breakers: Vec<BreakerJson>,
+    /// Set when the payload was too large for the prompt and was cut.
+    pub payload_cut: Option<PayloadCut>,
+}
+
+/// The payload was cut to fit the prompt: how much, and who saw the cut text.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct PayloadCut {
+    /// Bytes of the payload as pretty JSON.
+    pub bytes: u64,
+    /// Bytes of it that the prompt carried.
+    pub sent_bytes: u64,
+    /// Agents whose prompt carried the cut payload.
+    pub agents: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,6 +73,8 @@ pub(crate) struct AgentJson {
     pub provider: String,
     pub model: String,
     pub status: Status,
+    /// What this agent alone would have the run decide (the strongest action it causes).
+    pub decision: Action,
     /// Why it was skipped, rejected or failed; `null` otherwise.
     pub reason: Option<String>,
     /// HTTP requests sent for it (0 when served from cache or not run).
@@ -70,8 +85,12 @@ pub(crate) struct AgentJson {
     pub prompt_hash: Option<String>,
     /// As the provider reported it; in a dry run, an estimate of the prompt.
     pub usage: Usage,
-    /// `null` when the reply held no verdict object, or there was no reply.
+    /// `null` when the reply held no readable verdict, or there was no reply.
+    /// When the reply held several, the strictest, with every finding.
     pub verdict: Option<Verdict>,
+    /// Set when the reply held verdicts that disagree or verdict-like text
+    /// that could not be read: the decisions it held and why parts were refused.
+    pub ambiguity: Option<Ambiguity>,
     /// Actions the agent asked for that its `actions` list lacks.
     pub disallowed_actions: Vec<String>,
     /// The raw reply text; `null` when there was none.
@@ -106,14 +125,24 @@ impl Report {
     ) -> Self {
         let mut totals = Totals::default();
         for a in &outcome.agents {
-            totals.calls += u64::from(a.attempts);
-            totals.retries += u64::from(a.attempts.saturating_sub(1));
-            totals.cache_hits += u64::from(a.cached);
-            if a.status != Status::DryRun {
-                totals.prompt_tokens += a.usage.prompt_tokens;
-                totals.completion_tokens += a.usage.completion_tokens;
+            totals.calls += u64::from(a.attempts());
+            totals.retries += u64::from(a.attempts().saturating_sub(1));
+            totals.cache_hits += u64::from(a.cached());
+            if a.status() != Status::DryRun {
+                totals.prompt_tokens += a.usage().prompt_tokens;
+                totals.completion_tokens += a.usage().completion_tokens;
             }
         }
+        let payload_cut = outcome.payload_cut.map(|(bytes, sent)| PayloadCut {
+            bytes: bytes as u64,
+            sent_bytes: sent as u64,
+            agents: outcome
+                .agents
+                .iter()
+                .filter(|a| a.prompt_hash.is_some())
+                .map(|a| a.id.clone())
+                .collect(),
+        });
         Report {
             schema_version: 1,
             bsu_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -139,21 +168,30 @@ impl Report {
                     name: a.name.clone(),
                     provider: a.provider.clone(),
                     model: a.model.clone(),
-                    status: a.status,
-                    reason: a.reason.clone(),
-                    attempts: a.attempts,
-                    cached: a.cached,
+                    status: a.status(),
+                    decision: crate::engine::decision::contribution(a, &plan.required).0,
+                    reason: a.reason(),
+                    attempts: a.attempts(),
+                    cached: a.cached(),
                     duration_ms: millis(a.duration),
                     prompt_hash: a.prompt_hash.clone(),
-                    usage: a.usage,
-                    verdict: a.verdict.clone(),
-                    disallowed_actions: a.disallowed_actions.clone(),
-                    output: a.output.clone(),
-                    prompt: a.prompt.clone(),
+                    usage: a.usage(),
+                    verdict: a.verdict().cloned(),
+                    ambiguity: a.ambiguity().cloned(),
+                    disallowed_actions: a
+                        .answer()
+                        .map(|x| x.disallowed_actions.clone())
+                        .unwrap_or_default(),
+                    output: a.answer().map(|x| x.output.clone()),
+                    prompt: match &a.result {
+                        AgentResult::DryRun { prompt, .. } => Some(prompt.clone()),
+                        _ => None,
+                    },
                 })
                 .collect(),
             totals,
             breakers,
+            payload_cut,
         }
     }
 
@@ -203,6 +241,11 @@ mod tests {
             provider: "openai".into(),
             model: "gpt-4o-mini".into(),
             status,
+            decision: if status == Status::Succeeded {
+                Action::Approve
+            } else {
+                Action::ManualReview
+            },
             reason: None,
             attempts: 1,
             cached: false,
@@ -214,6 +257,7 @@ mod tests {
                 total_tokens: 120,
             },
             verdict: None,
+            ambiguity: None,
             disallowed_actions: vec![],
             output: None,
             prompt: None,
@@ -226,6 +270,7 @@ mod tests {
             findings: vec![
                 Finding {
                     severity: Severity::Low,
+                    severity_label: Some("nit".into()),
                     title: "Naming".into(),
                     detail: "`k` is vague".into(),
                     file: None,
@@ -233,6 +278,7 @@ mod tests {
                 },
                 Finding {
                     severity: Severity::Critical,
+                    severity_label: None,
                     title: "Leaked key".into(),
                     detail: "An API key in config".into(),
                     file: Some("config/app.toml".into()),
@@ -242,6 +288,7 @@ mod tests {
             actions: vec!["block_pr".into(), "merge".into()],
         });
         security.disallowed_actions = vec!["merge".into()];
+        security.decision = Action::Block;
         security.output = Some("{...}".into());
         let mut review = agent("code-review-agent", Status::Succeeded);
         review.verdict = Some(Verdict {
@@ -289,6 +336,7 @@ mod tests {
                 before: "closed".into(),
                 after: "closed".into(),
             }],
+            payload_cut: None,
         }
     }
 

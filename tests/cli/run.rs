@@ -55,7 +55,7 @@ fn dry_run_sends_nothing_needs_no_key_and_carries_prompts() {
     assert_eq!(status["cache"]["misses"], 0);
     assert_eq!(status["runs"].as_array().unwrap().len(), 1);
     assert_eq!(status["runs"][0]["event"], "pull_request.opened");
-    assert!(stdout.contains("Decision: DRY RUN"), "{stdout}");
+    assert!(stdout.contains("Decision: DRY_RUN"), "{stdout}");
 }
 
 #[test]
@@ -487,6 +487,7 @@ fn the_json_report_matches_the_contract_field_for_field() {
             "execution",
             "finished_at",
             "interrupted",
+            "payload_cut",
             "run_id",
             "schema_version",
             "started_at",
@@ -503,8 +504,10 @@ fn the_json_report_matches_the_contract_field_for_field() {
     assert_eq!(
         keys(&r["agents"][0]),
         [
+            "ambiguity",
             "attempts",
             "cached",
+            "decision",
             "disallowed_actions",
             "duration_ms",
             "id",
@@ -576,7 +579,11 @@ fn report_files_are_named_by_the_contract_and_no_temp_files_remain() {
     }
     assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
     let junit = p.read("reports/latest.junit.xml");
-    assert_eq!(junit.matches("<testcase ").count(), 4);
+    assert_eq!(
+        junit.matches("<testcase ").count(),
+        5,
+        "4 agents and the decision"
+    );
     let sarif: serde_json::Value = serde_json::from_str(&p.read("reports/latest.sarif")).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
 
@@ -634,7 +641,7 @@ fn markdown_report_reads_well_and_escapes_model_text() {
     assert!(md.contains("| Agent | Status | Verdict | Score | Time | Tokens |"));
     assert!(!md.contains("<script>"), "{md}");
     assert!(md.contains("&lt;script&gt;"));
-    assert!(md.contains("> # not a heading"));
+    assert!(md.contains("> \\# not a heading"), "{md}");
     let high = md
         .find("**high** SQL \\| injection")
         .or_else(|| md.find("**high** SQL | injection"))

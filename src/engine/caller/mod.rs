@@ -7,19 +7,52 @@
 //!    never past the agent's deadline;
 //! 4. the bulkhead — at most `max_concurrency` requests in flight per provider;
 //! 5. the circuit breaker — every attempt is admitted and its outcome recorded.
+//!
+//! The agent's deadline is applied here, inside, not around the call: each
+//! attempt gets the smaller of `request_timeout` and what is left of the
+//! agent's time, so an attempt cut by the deadline is still recorded by the
+//! breaker. Waits (bulkhead, another attempt's probe, backoff) never outlast
+//! the deadline either. The HTTP send is behind `Transport`, so all of this
+//! is tested under tokio's paused clock.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{OnceCell, Semaphore};
+use tokio::time::Instant;
 
 use super::gate::{Gate, Warn};
-use crate::breaker::{self, Admission, Outcome};
+use crate::breaker::{self, Outcome};
 use crate::client::{ApiKey, CallError, ChatReply, ChatRequest, Client, FailureClass};
 use crate::config::{CacheSettings, Provider};
 use crate::store::{self, Store};
+
+/// Sends one request once, within `timeout`. `Client` is the real one.
+pub(crate) trait Transport: Send + Sync {
+    fn send<'a>(
+        &'a self,
+        provider: &'a Provider,
+        key: &'a ApiKey,
+        req: &'a ChatRequest,
+        timeout: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<ChatReply, CallError>> + Send + 'a>>;
+}
+
+impl Transport for Client {
+    fn send<'a>(
+        &'a self,
+        provider: &'a Provider,
+        key: &'a ApiKey,
+        req: &'a ChatRequest,
+        timeout: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<ChatReply, CallError>> + Send + 'a>> {
+        Box::pin(Client::send(self, provider, key, req, timeout))
+    }
+}
 
 /// Why a call produced no reply.
 #[derive(Debug, Clone)]
@@ -28,6 +61,9 @@ pub(crate) enum Failure {
     Call(CallError),
     /// The breaker was open and no request was sent.
     Rejected { breaker: String, retry_at: i64 },
+    /// The agent's deadline passed while waiting or during an attempt; `last`
+    /// is the error of the attempt it cut, if it cut one.
+    Deadline { last: Option<CallError> },
 }
 
 /// The result of one agent's call, with how it was obtained.
@@ -43,7 +79,7 @@ pub(crate) struct Called {
 type Shared = Arc<OnceCell<Called>>;
 
 pub(crate) struct Caller {
-    client: Client,
+    transport: Arc<dyn Transport>,
     store: Option<Store>,
     /// `None`: the cache is off for this run.
     cache: Option<CacheSettings>,
@@ -53,8 +89,15 @@ pub(crate) struct Caller {
     warn: Warn,
 }
 
-/// `<provider>@<host[:port]>`: one breaker per provider endpoint.
-pub(crate) fn breaker_name(provider: &Provider) -> String {
+/// `<provider>@<host[:port]>#<key fingerprint>`: one breaker per endpoint and
+/// credential, so one team's exhausted quota does not reject another's runs.
+/// The fingerprint is 8 hex digits of a SHA-256 of the key, never the key.
+pub(crate) fn breaker_name(provider: &Provider, key: &ApiKey) -> String {
+    format!("{}#{}", endpoint_name(provider), key.fingerprint())
+}
+
+/// `<provider>@<host[:port]>`: never the path or query of the base URL.
+fn endpoint_name(provider: &Provider) -> String {
     let host = reqwest::Url::parse(&provider.base_url)
         .ok()
         .and_then(|u| {
@@ -64,32 +107,32 @@ pub(crate) fn breaker_name(provider: &Provider) -> String {
                 None => host,
             })
         })
-        .unwrap_or_else(|| provider.base_url.clone());
+        .unwrap_or_else(|| "invalid-url".into());
     format!("{}@{host}", provider.name)
 }
 
 impl Caller {
     pub(crate) fn new<'a>(
-        client: Client,
-        providers: impl IntoIterator<Item = &'a Provider>,
+        transport: Arc<dyn Transport>,
+        providers: impl IntoIterator<Item = (&'a Provider, &'a ApiKey)>,
         store: Option<Store>,
         cache: Option<CacheSettings>,
         warn: Warn,
     ) -> Self {
         let mut gates = HashMap::new();
         let mut bulkheads = HashMap::new();
-        for p in providers {
+        for (p, key) in providers {
             let settings = breaker::Settings {
                 failure_threshold: p.breaker.failure_threshold,
                 reset_timeout: p.breaker.reset_timeout,
                 max_reset_timeout: p.breaker.max_reset_timeout,
                 // A probe that outlives its own request timeout has died.
-                probe_lease: p.request_timeout + Duration::from_secs(5),
+                probe_lease: p.request_timeout.saturating_add(Duration::from_secs(5)),
             };
             gates.insert(
                 p.name.clone(),
                 Arc::new(Gate::new(
-                    breaker_name(p),
+                    breaker_name(p, key),
                     settings,
                     store.clone(),
                     warn.clone(),
@@ -101,7 +144,7 @@ impl Caller {
             );
         }
         Caller {
-            client,
+            transport,
             store,
             cache,
             gates,
@@ -109,6 +152,22 @@ impl Caller {
             in_flight: Mutex::new(HashMap::new()),
             warn,
         }
+    }
+
+    /// Use `clock` for every breaker's notion of now.
+    #[cfg(test)]
+    pub(crate) fn with_clock(mut self, clock: super::gate::Clock) -> Self {
+        for gate in self.gates.values_mut() {
+            Arc::get_mut(gate)
+                .expect("gates are not shared before the first call")
+                .set_clock(clock.clone());
+        }
+        self
+    }
+
+    #[cfg(test)]
+    pub(crate) fn gate(&self, provider: &str) -> &Gate {
+        &self.gates[provider]
     }
 
     /// Each breaker's name and the state this process last saw of it.
@@ -232,21 +291,30 @@ impl Caller {
         let gate = &self.gates[&provider.name];
         let bulkhead = &self.bulkheads[&provider.name];
         let mut retry = 0u32;
+        let mut last: Option<CallError> = None;
         loop {
+            let cut = || Failure::Deadline { last: last.clone() };
             // The semaphore is never closed; a permit is held only while a request is out.
-            let permit = bulkhead.acquire().await.ok();
-            let probe = match gate.admit().await {
-                Admission::Allow => false,
-                Admission::Probe => true,
-                Admission::Reject { retry_at } => {
+            let Ok(permit) = tokio::time::timeout_at(deadline, bulkhead.acquire()).await else {
+                return Err(cut());
+            };
+            let ticket = match tokio::time::timeout_at(deadline, gate.admit()).await {
+                Err(_) => return Err(cut()),
+                Ok(Err(retry_at)) => {
                     return Err(Failure::Rejected {
                         breaker: gate.name.clone(),
                         retry_at,
                     })
                 }
+                Ok(Ok(ticket)) => ticket,
             };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(cut());
+            }
             attempts.fetch_add(1, Ordering::SeqCst);
-            let result = self.client.send(provider, key, req).await;
+            let timeout = provider.request_timeout.min(left);
+            let result = self.transport.send(provider, key, req, timeout).await;
             drop(permit);
             let outcome = match &result {
                 Ok(_) => Outcome::Success,
@@ -256,30 +324,47 @@ impl Caller {
                     FailureClass::Permanent => Outcome::NotCounted,
                 },
             };
-            let opened = gate
-                .record(
-                    outcome,
-                    probe,
-                    result.as_ref().err().map(|e| e.message.clone()),
-                )
+            let opened = ticket
+                .record(outcome, result.as_ref().err().map(|e| e.message.clone()))
                 .await;
             let error = match result {
                 Ok(reply) => return Ok(reply),
                 Err(e) => e,
             };
+            let transient = error.class == FailureClass::Transient;
+            if transient && Instant::now() >= deadline {
+                return Err(Failure::Deadline { last: Some(error) });
+            }
             // Every attempt counts towards the breaker: once it is open, stop.
-            if error.class != FailureClass::Transient || retry >= provider.max_retries || opened {
+            if !transient || retry >= provider.max_retries || opened {
                 return Err(Failure::Call(error));
             }
             let delay = backoff(retry, error.retry_after, jitter());
-            if Instant::now() + delay >= deadline {
+            // The server's own wait, uncapped, decides whether a retry fits.
+            let wait = delay.max(error.retry_after.unwrap_or_default());
+            if Instant::now()
+                .checked_add(wait)
+                .is_none_or(|t| t >= deadline)
+            {
+                let mut error = error;
+                if let Some(asked) = error.retry_after {
+                    error.message.push_str(&format!(
+                        " (the server asked to wait {}, past the agent's deadline)",
+                        humantime::format_duration(round_ms(asked))
+                    ));
+                }
                 return Err(Failure::Call(error));
             }
             tracing::debug!(provider = %provider.name, retry = retry + 1, ?delay, "retrying after: {}", error.message);
+            last = Some(error);
             tokio::time::sleep(delay).await;
             retry += 1;
         }
     }
+}
+
+fn round_ms(d: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The wait before retry `n` (0-based): `retry-after` when the server sent
@@ -298,42 +383,4 @@ fn jitter() -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_to_a_cap_with_jitter_and_honours_retry_after() {
-        let secs = |n, j| backoff(n, None, j).as_secs_f64();
-        assert_eq!(secs(0, 1.0), 0.5);
-        assert_eq!(secs(1, 1.0), 1.0);
-        assert_eq!(secs(4, 1.0), 8.0);
-        assert_eq!(secs(10, 1.0), 8.0);
-        assert_eq!(secs(0, 0.0), 0.25);
-        assert_eq!(
-            backoff(0, Some(Duration::from_millis(1200)), 0.3),
-            Duration::from_millis(1200)
-        );
-        assert_eq!(
-            backoff(0, Some(Duration::from_secs(600)), 0.3),
-            Duration::from_secs(60)
-        );
-    }
-
-    #[test]
-    fn breaker_names_are_provider_at_host_and_port() {
-        let mut p = Provider {
-            name: "openai".into(),
-            kind: crate::config::ProviderKind::Openai,
-            base_url: "https://api.openai.com/v1".into(),
-            api_key_env: "OPENAI_API_KEY".into(),
-            model: "m".into(),
-            max_concurrency: 1,
-            max_retries: 0,
-            request_timeout: Duration::from_secs(1),
-            breaker: crate::config::BreakerSettings::default(),
-        };
-        assert_eq!(breaker_name(&p), "openai@api.openai.com");
-        p.base_url = "http://127.0.0.1:8080/v1".into();
-        assert_eq!(breaker_name(&p), "openai@127.0.0.1:8080");
-    }
-}
+mod tests;

@@ -1,0 +1,146 @@
+//! Reading an agent's reply into a verdict, fail-closed (CONTRACT.md, "How a
+//! reply is read"): every verdict-shaped object in the reply is collected, the
+//! strictest readable decision wins, and a reply holding something
+//! verdict-like that cannot be read never yields `approve`.
+
+mod finding;
+mod read;
+
+use serde::{Deserialize, Serialize};
+
+pub(crate) use read::read;
+
+/// What an agent decided, as it said it (merged when the reply held several).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Verdict {
+    pub decision: VerdictDecision,
+    pub score: Option<f64>,
+    pub comments: String,
+    pub findings: Vec<Finding>,
+    pub actions: Vec<String>,
+}
+
+/// Ordered from most permissive to strictest, so `max` is the strictest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum VerdictDecision {
+    Approve,
+    Comment,
+    RequestChanges,
+    Block,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Finding {
+    pub severity: Severity,
+    /// The severity as the model wrote it, when that was not one of the five
+    /// words (a synonym, an unknown word, or nothing at all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity_label: Option<String>,
+    pub title: String,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
+/// Ordered from weakest to strongest so findings sort by severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// How a reply was read.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Reading {
+    /// One verdict, or several that agree, and nothing unreadable.
+    Clear(Verdict),
+    /// Several verdicts that disagree, or some verdict-like text that could not
+    /// be read beside a readable verdict stricter than `comment`: the strictest
+    /// readable verdict, with what else the reply held.
+    Ambiguous(Verdict, Ambiguity),
+    /// Nothing verdict-like at all: the reply is kept as text.
+    Absent,
+    /// Something verdict-like that could not be read, and no readable verdict
+    /// stricter than `comment`: the agent has no verdict.
+    Unreadable(Ambiguity),
+}
+
+/// What made a reply ambiguous; goes into the report as `reading`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Ambiguity {
+    /// Every readable decision the reply held, in the order found.
+    pub decisions: Vec<VerdictDecision>,
+    /// Why each verdict-like part that could not be read was refused.
+    pub unreadable: Vec<String>,
+}
+
+impl Reading {
+    pub(crate) fn verdict(&self) -> Option<&Verdict> {
+        match self {
+            Reading::Clear(v) | Reading::Ambiguous(v, _) => Some(v),
+            Reading::Absent | Reading::Unreadable(_) => None,
+        }
+    }
+}
+
+impl Ambiguity {
+    /// One line for reasons: "held approve, block; 1 unreadable part (…)".
+    pub(crate) fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.decisions.is_empty() {
+            let list: Vec<String> = self.decisions.iter().map(ToString::to_string).collect();
+            parts.push(format!("the reply held {}", list.join(", ")));
+        }
+        if let Some(first) = self.unreadable.first() {
+            let more = match self.unreadable.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            parts.push(format!("a verdict that could not be read ({first}{more})"));
+        }
+        parts.join("; ")
+    }
+}
+
+impl std::fmt::Display for VerdictDecision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            VerdictDecision::Approve => "approve",
+            VerdictDecision::RequestChanges => "request_changes",
+            VerdictDecision::Block => "block",
+            VerdictDecision::Comment => "comment",
+        })
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        })
+    }
+}
+
+impl Finding {
+    /// "high", or "high (weird)" when the model wrote another word.
+    pub(crate) fn severity_text(&self) -> String {
+        match &self.severity_label {
+            Some(label) => format!("{} ({label})", self.severity),
+            None => self.severity.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,210 @@
+//! Finding every verdict in a reply and settling on one, fail-closed.
+//!
+//! Every `{` in the reply starts a candidate JSON object (which covers the
+//! whole text, code fences, prose around an object, objects nested in other
+//! objects and the elements of an array). A candidate with a `decision` key is
+//! a verdict, readable or not. A `"decision":` key that lies inside no object
+//! that parses (an unescaped quote, `1e999`, a truncated reply) is unreadable.
+
+use serde_json::{Map, Value};
+
+use super::finding::{findings, text};
+use super::{Ambiguity, Finding, Reading, Severity, Verdict, VerdictDecision};
+
+/// Read `reply` by the rules of CONTRACT.md ("How a reply is read").
+pub(crate) fn read(reply: &str) -> Reading {
+    let objects = objects(reply);
+    let mut verdicts: Vec<Verdict> = Vec::new();
+    let mut unreadable: Vec<String> = Vec::new();
+    for (_, _, obj) in &objects {
+        if get(obj, "decision").is_some() {
+            match verdict(obj) {
+                Ok(v) => verdicts.push(v),
+                Err(why) => unreadable.push(why),
+            }
+        }
+    }
+    for pos in decision_keys(reply) {
+        if !objects.iter().any(|(s, e, _)| *s < pos && pos < *e) {
+            unreadable.push(format!(
+                "a \"decision\" key at byte {pos} is in text that is not valid JSON"
+            ));
+        }
+    }
+    settle(verdicts, unreadable)
+}
+
+fn settle(verdicts: Vec<Verdict>, unreadable: Vec<String>) -> Reading {
+    let mut decisions: Vec<VerdictDecision> = Vec::new();
+    for v in &verdicts {
+        if !decisions.contains(&v.decision) {
+            decisions.push(v.decision);
+        }
+    }
+    let Some(merged) = merge(verdicts) else {
+        return if unreadable.is_empty() {
+            Reading::Absent
+        } else {
+            Reading::Unreadable(Ambiguity {
+                decisions,
+                unreadable,
+            })
+        };
+    };
+    let critical = merged
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Critical);
+    let permissive = merged.decision <= VerdictDecision::Comment && !critical;
+    match (unreadable.is_empty(), decisions.len() > 1) {
+        (true, false) => Reading::Clear(merged),
+        (false, _) if permissive => Reading::Unreadable(Ambiguity {
+            decisions,
+            unreadable,
+        }),
+        _ => Reading::Ambiguous(
+            merged,
+            Ambiguity {
+                decisions,
+                unreadable,
+            },
+        ),
+    }
+}
+
+/// The strictest verdict, carrying the findings and actions of all of them
+/// (duplicates folded), so no finding is lost by the choice.
+fn merge(verdicts: Vec<Verdict>) -> Option<Verdict> {
+    let strictest = verdicts.iter().map(|v| v.decision).max()?;
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut actions: Vec<String> = Vec::new();
+    let mut chosen: Option<Verdict> = None;
+    for v in verdicts {
+        for f in &v.findings {
+            if !findings.contains(f) {
+                findings.push(f.clone());
+            }
+        }
+        for a in &v.actions {
+            if !actions.contains(a) {
+                actions.push(a.clone());
+            }
+        }
+        if chosen.is_none() && v.decision == strictest {
+            chosen = Some(v);
+        }
+    }
+    let mut v = chosen?;
+    v.findings = findings;
+    v.actions = actions;
+    Some(v)
+}
+
+/// Every JSON object that parses starting at some `{`: (start, end, object).
+fn objects(reply: &str) -> Vec<(usize, usize, Map<String, Value>)> {
+    let mut out = Vec::new();
+    for (i, _) in reply.match_indices('{') {
+        let mut stream = serde_json::Deserializer::from_str(&reply[i..]).into_iter::<Value>();
+        if let Some(Ok(Value::Object(map))) = stream.next() {
+            out.push((i, i + stream.byte_offset(), map));
+        }
+    }
+    out
+}
+
+/// Byte offsets of `"decision"` / `'decision'` keys (any case) followed by a
+/// colon, not escaped inside a JSON string.
+fn decision_keys(reply: &str) -> Vec<usize> {
+    const KEY: &[u8] = b"decision";
+    let bytes = reply.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + KEY.len() + 2 <= bytes.len() {
+        let q = bytes[i];
+        let escaped = i > 0 && bytes[i - 1] == b'\\';
+        if (q == b'"' || q == b'\'')
+            && !escaped
+            && bytes[i + 1..i + 1 + KEY.len()].eq_ignore_ascii_case(KEY)
+            && bytes[i + 1 + KEY.len()] == q
+        {
+            let rest = &bytes[i + 2 + KEY.len()..];
+            let colon = rest
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| *b == b':');
+            if colon {
+                out.push(i);
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A key of `obj`, matched without regard to case or surrounding spaces.
+pub(super) fn get<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+fn verdict(obj: &Map<String, Value>) -> Result<Verdict, String> {
+    let raw = get(obj, "decision").unwrap_or(&Value::Null);
+    let Some(word) = raw.as_str() else {
+        return Err(format!(
+            "\"decision\" is {}, not a word",
+            crate::text::ellipsize(&raw.to_string(), 40)
+        ));
+    };
+    let decision = decision(word).ok_or_else(|| {
+        format!(
+            "unknown decision {:?}",
+            crate::text::ellipsize(word.trim(), 40)
+        )
+    })?;
+    let score = get(obj, "score")
+        .and_then(|s| s.as_f64().or_else(|| s.as_str()?.trim().parse().ok()))
+        .filter(|s: &f64| s.is_finite())
+        .map(|s| s.clamp(0.0, 10.0));
+    let actions = match get(obj, "actions") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|x| x.as_str().map(|s| s.trim().to_string()))
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Some(Value::String(s)) if !s.trim().is_empty() => vec![s.trim().to_string()],
+        _ => Vec::new(),
+    };
+    Ok(Verdict {
+        decision,
+        score,
+        comments: get(obj, "comments")
+            .or_else(|| get(obj, "comment"))
+            .or_else(|| get(obj, "summary"))
+            .map(text)
+            .unwrap_or_default(),
+        findings: get(obj, "findings").map(findings).unwrap_or_default(),
+        actions,
+    })
+}
+
+/// A decision word, trimmed and case-insensitive, with its usual spellings.
+fn decision(word: &str) -> Option<VerdictDecision> {
+    let norm: String = word
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c == '-' || c == ' ' { '_' } else { c })
+        .collect();
+    Some(match norm.as_str() {
+        "approve" | "approved" => VerdictDecision::Approve,
+        "request_changes" | "changes_requested" | "request_change" | "requestchanges" => {
+            VerdictDecision::RequestChanges
+        }
+        "block" | "blocked" | "reject" | "rejected" => VerdictDecision::Block,
+        "comment" | "commented" => VerdictDecision::Comment,
+        _ => return None,
+    })
+}
