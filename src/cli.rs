@@ -255,7 +255,7 @@ pub enum ProfileArg {
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{e} (try e.g. 90s, 5m or 1h30m)"))
+    crate::bounds::duration(s)
 }
 
 #[cfg(test)]
@@ -287,6 +287,9 @@ mod tests {
                 true,
             ),
             ("bsu run x --timeout soon", false),
+            ("bsu run x --timeout 0s", false),
+            ("bsu run x --timeout 300000000000years", false),
+            ("bsu run x --timeout 365days", true),
             ("bsu run x --concurrency 0", false),
             ("bsu run x --format pdf", false),
             ("bsu run x --profile prod", false),

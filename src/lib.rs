@@ -4,6 +4,7 @@
 //! `config` (validated project) → the run engine → reports and state. Only
 //! `run` is public: everything else is an implementation detail of the binary.
 
+mod bounds;
 mod breaker;
 mod cli;
 mod client;

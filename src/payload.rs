@@ -13,9 +13,7 @@ use crate::error::{Error, Result};
 pub(crate) fn load(arg: Option<&str>, env: &Env) -> Result<Value> {
     let (source, text) = match arg {
         Some("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
+            let text = read_capped(std::io::stdin().lock(), "stdin")
                 .map_err(|e| Error::Usage(format!("could not read the payload from stdin: {e}")))?;
             ("stdin".to_string(), text)
         }
@@ -38,12 +36,30 @@ pub(crate) fn load(arg: Option<&str>, env: &Env) -> Result<Value> {
 }
 
 fn read(path: &Path, from: &str) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| {
-        Error::Usage(format!(
-            "could not read the payload {} (from {from}): {e}",
-            path.display()
-        ))
-    })
+    std::fs::File::open(path)
+        .and_then(|f| read_capped(f, &path.display().to_string()))
+        .map_err(|e| {
+            Error::Usage(format!(
+                "could not read the payload {} (from {from}): {e}",
+                path.display()
+            ))
+        })
+}
+
+/// Read at most `MAX_PAYLOAD_BYTES`; anything larger (`/dev/zero`, a runaway
+/// file) is refused before it fills memory.
+fn read_capped(r: impl Read, source: &str) -> std::io::Result<String> {
+    let cap = crate::bounds::MAX_PAYLOAD_BYTES;
+    let mut bytes = Vec::new();
+    r.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(std::io::Error::other(format!(
+            "{source} is larger than {} MiB, the most a payload may be",
+            cap >> 20
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::other(format!("{source} is not UTF-8 text")))
 }
 
 /// The event to run: the one named, else `GITHUB_EVENT_NAME` plus the

@@ -152,7 +152,7 @@ pub(super) fn status(
             Cell::new(
                 b.last_error
                     .as_deref()
-                    .map_or("-".to_string(), |e| crate::text::ellipsize(e, 60)),
+                    .map_or("-".to_string(), |e| crate::text::one_line(e, 60)),
             ),
         ]);
     }
@@ -168,7 +168,7 @@ pub(super) fn status(
                     crate::engine::rfc3339_ms(tr.at),
                     tr.from,
                     tr.to,
-                    tr.reason
+                    crate::text::one_line(&tr.reason, 200)
                 ));
             }
         }
@@ -193,18 +193,15 @@ pub(super) fn status(
     let mut t = out.table();
     t.set_header(["started", "event", "decision", "duration", "run", "report"]);
     for r in &runs {
-        let decision = if r.dry_run {
-            format!("{} (dry run)", r.decision)
-        } else {
-            r.decision.clone()
-        };
         t.add_row([
             r.started_at.clone(),
-            r.event.clone(),
-            decision,
+            crate::text::one_line(&r.event, 60),
+            crate::text::one_line(&r.decision, 20),
             format!("{:.1}s", r.duration_ms as f64 / 1000.0),
             r.run_id.clone(),
-            r.report.clone().unwrap_or_else(|| "-".into()),
+            r.report
+                .as_deref()
+                .map_or_else(|| "-".into(), |p| crate::text::one_line(p, 200)),
         ]);
     }
     out.print(&out.paint(&format!("Recent runs (last {})", args.runs), Paint::Dim));

@@ -36,7 +36,7 @@ pub(super) struct EventsFile {
 pub(super) struct DefaultsFile {
     pub provider: Option<Spanned<String>>,
     pub execution: Option<Execution>,
-    pub concurrency: Option<NonZeroU32>,
+    pub concurrency: Option<Bounded<{ crate::bounds::MAX_CONCURRENCY }>>,
     pub timeout: Option<HumanDuration>,
     pub agent_timeout: Option<HumanDuration>,
 }
@@ -48,8 +48,8 @@ pub(super) struct ProviderFile {
     pub base_url: Option<Spanned<String>>,
     pub api_key_env: Option<Spanned<String>>,
     pub model: Option<String>,
-    pub max_concurrency: Option<NonZeroU32>,
-    pub max_retries: Option<u32>,
+    pub max_concurrency: Option<Bounded<{ crate::bounds::MAX_CONCURRENCY }>>,
+    pub max_retries: Option<Retries>,
     pub request_timeout: Option<HumanDuration>,
     pub breaker: Option<BreakerFile>,
 }
@@ -57,7 +57,7 @@ pub(super) struct ProviderFile {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BreakerFile {
-    pub failure_threshold: Option<NonZeroU32>,
+    pub failure_threshold: Option<Bounded<{ crate::bounds::MAX_FAILURE_THRESHOLD }>>,
     pub reset_timeout: Option<HumanDuration>,
     pub max_reset_timeout: Option<HumanDuration>,
 }
@@ -135,7 +135,7 @@ pub(super) struct ApprovalFile {
     pub approvers: Vec<String>,
 }
 
-/// A positive humantime duration ("90s", "5m", "1h30m"). Parsing it during
+/// A humantime duration ("90s", "5m", "1h30m") within `bounds`. Parsing it during
 /// deserialisation lets the toml crate point at the offending value.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct HumanDuration(pub Duration);
@@ -143,16 +143,47 @@ pub(super) struct HumanDuration(pub Duration);
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        let parsed = humantime::parse_duration(&text).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "invalid duration {text:?}: {e}; write e.g. \"90s\", \"5m\" or \"1h30m\""
-            ))
-        })?;
-        if parsed.is_zero() {
-            return Err(serde::de::Error::custom(format!(
-                "duration {text:?} must be longer than zero"
-            )));
-        }
-        Ok(HumanDuration(parsed))
+        crate::bounds::duration(&text)
+            .map(HumanDuration)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A whole number from 1 to `MAX`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Bounded<const MAX: u32>(u32);
+
+impl<const MAX: u32> Bounded<MAX> {
+    pub(super) fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl<'de, const MAX: u32> Deserialize<'de> for Bounded<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i64::deserialize(d)?;
+        u32::try_from(n)
+            .map_err(|_| format!("{n} is out of range; it must be from 1 to {MAX}"))
+            .and_then(|n| crate::bounds::count(n, MAX))
+            .map(Bounded)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A retry count from 0 to `bounds::MAX_RETRIES`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Retries(pub u32);
+
+impl<'de> Deserialize<'de> for Retries {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i64::deserialize(d)?;
+        let max = crate::bounds::MAX_RETRIES;
+        u32::try_from(n)
+            .ok()
+            .filter(|n| *n <= max)
+            .map(Retries)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("{n} is out of range; it must be from 0 to {max}"))
+            })
     }
 }

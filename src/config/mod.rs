@@ -7,6 +7,7 @@
 
 mod file;
 mod load;
+mod paths;
 mod problem;
 mod providers;
 mod settle;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use load::{in_project, inspect, load, shown};
+pub(crate) use paths::knowledge_path;
 pub(crate) use problem::Problem;
 pub(crate) use strategy::{Strategy, StrategyMatch};
 
@@ -169,6 +171,15 @@ pub(crate) enum ReportFormat {
     Md,
     Junit,
     Sarif,
+}
+
+impl ReportFormat {
+    pub(crate) const ALL: [ReportFormat; 4] = [
+        ReportFormat::Json,
+        ReportFormat::Md,
+        ReportFormat::Junit,
+        ReportFormat::Sarif,
+    ];
 }
 
 macro_rules! display_as_serde {

@@ -68,7 +68,7 @@ pub(super) fn settle_providers(
                     p.max_concurrency = n.get();
                 }
                 if let Some(n) = pf.max_retries {
-                    p.max_retries = n;
+                    p.max_retries = n.0;
                 }
                 if let Some(d) = pf.request_timeout {
                     p.request_timeout = d.0;
@@ -146,22 +146,20 @@ fn apply_env(providers: &mut BTreeMap<String, Provider>, env: &Env, problems: &m
         });
     let model = env.get("BSU_MODEL");
     let retries = parse_env(env, "BSU_MAX_RETRIES", problems, |v| {
-        v.parse::<u32>()
+        v.trim()
+            .parse::<u32>()
             .ok()
-            .filter(|n| *n <= 100)
-            .ok_or("must be a whole number from 0 to 100")
+            .filter(|n| *n <= crate::bounds::MAX_RETRIES)
+            .ok_or_else(|| "must be a whole number from 0 to 100".to_string())
     });
     let threshold = parse_env(env, "BSU_BREAKER_FAILURE_THRESHOLD", problems, |v| {
-        v.parse::<u32>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or("must be a whole number above 0")
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| "must be a whole number from 1 to 10000".to_string())
+            .and_then(|n| crate::bounds::count(n, crate::bounds::MAX_FAILURE_THRESHOLD))
     });
     let reset = parse_env(env, "BSU_BREAKER_RESET_TIMEOUT", problems, |v| {
-        humantime::parse_duration(v)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or("must be a duration above zero, e.g. 30s or 2m")
+        crate::bounds::duration(v)
     });
     for p in providers.values_mut() {
         if p.kind == ProviderKind::Openai {
@@ -189,29 +187,50 @@ fn parse_env<T>(
     env: &Env,
     var: &str,
     problems: &mut Vec<Problem>,
-    parse: impl FnOnce(&str) -> Result<T, &'static str>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
 ) -> Option<T> {
     let value = env.get(var)?;
     match parse(value) {
         Ok(v) => Some(v),
         Err(why) => {
+            let why = if why.contains(value) {
+                why
+            } else {
+                format!("{value:?} {why}")
+            };
             problems.push(Problem::file(
                 format!("${var}"),
-                format!("{value:?} {why}; fix or unset {var}"),
+                format!("{why}; fix or unset {var}"),
             ));
             None
         }
     }
 }
 
+/// A base URL bsu can send to. A query (Azure's `?api-version=...`) is kept
+/// after the path bsu appends; its values are never shown, here or anywhere.
 fn check_base_url(url: &str) -> Result<(), String> {
+    let shown = url.split(['?', '#']).next().unwrap_or("");
+    let shown = if shown.len() < url.len() {
+        format!("{shown}?…")
+    } else {
+        shown.to_string()
+    };
     match reqwest::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        Ok(_) => Err(format!(
-            "base_url {url:?} must be an http:// or https:// URL with a host"
+        Ok(u) if !(matches!(u.scheme(), "http" | "https") && u.host().is_some()) => Err(format!(
+            "base_url {shown:?} must be an http:// or https:// URL with a host"
         )),
+        Ok(u) if !u.username().is_empty() || u.password().is_some() => Err(format!(
+            "base_url {:?} holds a user name or password; put the key in the variable \
+             api_key_env names instead",
+            format!("{}://…@{}", u.scheme(), u.host_str().unwrap_or(""))
+        )),
+        Ok(u) if u.fragment().is_some() => Err(format!(
+            "base_url {shown:?} has a #fragment, which is never sent; remove it"
+        )),
+        Ok(_) => Ok(()),
         Err(e) => Err(format!(
-            "base_url {url:?} is not a URL ({e}); write e.g. \"https://api.openai.com/v1\""
+            "base_url {shown:?} is not a URL ({e}); write e.g. \"https://api.openai.com/v1\""
         )),
     }
 }

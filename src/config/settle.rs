@@ -161,29 +161,8 @@ fn check_agent_values(root: &Path, parsed: &ParsedAgent, problems: &mut Vec<Prob
         }
     }
     for k in &a.knowledge {
-        let rel = Path::new(k.get_ref());
-        if rel.is_absolute() {
-            problems.push(src.at(
-                k,
-                format!(
-                    "knowledge file {:?} must be a path relative to the project folder",
-                    k.get_ref()
-                ),
-            ));
-        } else if !root.join(rel).is_file() {
-            let looked = shown(root, k.get_ref());
-            let looked = if looked == *k.get_ref() {
-                String::new()
-            } else {
-                format!(" (looked for {looked})")
-            };
-            problems.push(src.at(
-                k,
-                format!(
-                    "knowledge file {:?} does not exist{looked}; create it or remove it from the list",
-                    k.get_ref(),
-                ),
-            ));
+        if let Err(why) = super::knowledge_path(root, k.get_ref()) {
+            problems.push(src.at(k, why));
         }
     }
     if a.instructions.trim().is_empty() {

@@ -375,11 +375,16 @@ async fn load_knowledge(plan: &RunPlan) -> HashMap<String, Result<String, String
     paths.dedup();
     let mut set = JoinSet::new();
     for path in paths {
-        let full = plan.root.join(&path);
+        // Checked again here, not only by the configuration: the file is
+        // read now, and must still resolve inside the project.
+        let full = crate::config::knowledge_path(&plan.root, &path);
         set.spawn(async move {
-            let text = tokio::fs::read_to_string(&full)
-                .await
-                .map_err(|e| e.to_string());
+            let text = match full {
+                Ok(full) => tokio::fs::read_to_string(&full)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(why) => Err(why),
+            };
             (path, text)
         });
     }

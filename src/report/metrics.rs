@@ -46,6 +46,7 @@ pub(crate) fn render(r: &Report, exit_code: u8) -> String {
         "Decision of the last run (1 for the decision taken).",
         "gauge",
         [
+            Action::DryRun,
             Action::Approve,
             Action::ManualReview,
             Action::RequestChanges,
@@ -120,8 +121,10 @@ pub(crate) fn render(r: &Report, exit_code: u8) -> String {
     s
 }
 
+/// A label value on one line (no control characters), escaped.
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
+    crate::text::one_line(v, 500)
+        .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }

@@ -21,10 +21,10 @@ pub(crate) async fn write_reports(
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|e| format!("could not create the reports folder {}: {e}", dir.display()))?;
+    let event = file_event(&report.event);
     let base = format!(
-        "{}-{}-{}",
+        "{}-{event}-{}",
         file_stamp(&report.started_at),
-        sanitize(&report.event),
         report.run_id
     );
     let mut set = JoinSet::new();
@@ -54,8 +54,24 @@ pub(crate) async fn write_reports(
     if let Some(e) = first_error {
         return Err(e);
     }
+    // A latest.<ext> this run did not write would pass an older run off as this one.
+    for format in ReportFormat::ALL {
+        if !formats.contains(&format) {
+            let stale = dir.join(format!("latest.{}", extension(format)));
+            match tokio::fs::remove_file(&stale).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(format!(
+                        "could not remove the stale {}: {e}",
+                        stale.display()
+                    ))
+                }
+            }
+        }
+    }
     if keep > 0 {
-        prune(dir, &sanitize(&report.event), keep as usize).await;
+        prune(dir, &event, &base, keep as usize).await;
     }
     Ok(paths)
 }
@@ -110,53 +126,94 @@ pub(crate) fn sanitize(event: &str) -> String {
         .collect()
 }
 
-/// `2026-11-28T04:15:23.123Z` → `20261128T041523Z`.
+/// Longest event part of a report file name; longer events are shortened.
+const MAX_EVENT_IN_NAME: usize = 100;
+
+/// The event as it appears in file names: sanitized, and when longer than
+/// `MAX_EVENT_IN_NAME`, its first 80 characters and 12 hex digits of a
+/// SHA-256 of the whole name, so every report name fits a file system's 255.
+pub(crate) fn file_event(event: &str) -> String {
+    let clean = sanitize(event);
+    if clean.len() <= MAX_EVENT_IN_NAME {
+        return clean;
+    }
+    use sha2::{Digest, Sha256};
+    let digest = crate::engine::prompt::hex(&Sha256::digest(event.as_bytes()));
+    format!("{}~{}", &clean[..80], &digest[..12])
+}
+
+/// `2026-11-28T04:15:23.123Z` → `20261128T041523.123Z`.
 fn file_stamp(rfc3339: &str) -> String {
     let digits: String = rfc3339
         .chars()
         .take(19)
         .filter(|c| *c != '-' && *c != ':')
         .collect();
-    format!("{digits}Z")
+    let millis: String = rfc3339
+        .get(20..23)
+        .filter(|m| m.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or("000")
+        .to_string();
+    format!("{digits}.{millis}Z")
 }
 
-/// Keep the newest `keep` runs of this event in `dir`; delete the files of older ones.
-async fn prune(dir: &Path, event: &str, keep: usize) {
+/// Keep the newest `keep` runs of this event in `dir`, by their time stamps;
+/// delete the files of older ones. The run that just finished (`own`) is
+/// always kept, whatever the clock says of the others.
+async fn prune(dir: &Path, event: &str, own: &str, keep: usize) {
     let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
         return;
     };
-    let mut runs: Vec<(String, Vec<PathBuf>)> = Vec::new();
+    // (time key, stem, files)
+    let mut runs: Vec<(String, String, Vec<PathBuf>)> = Vec::new();
     while let Ok(Some(entry)) = entries.next_entry().await {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(stem) = run_stem(&name, event) else {
+        let Some((key, stem)) = run_stem(&name, event) else {
             continue;
         };
-        match runs.iter_mut().find(|(s, _)| *s == stem) {
-            Some((_, files)) => files.push(entry.path()),
-            None => runs.push((stem, vec![entry.path()])),
+        if stem == own {
+            continue;
+        }
+        match runs.iter_mut().find(|(_, s, _)| *s == stem) {
+            Some((_, _, files)) => files.push(entry.path()),
+            None => runs.push((key, stem, vec![entry.path()])),
         }
     }
-    // Stems start with the UTC timestamp, so name order is age order.
-    runs.sort_by(|a, b| b.0.cmp(&a.0));
-    for (_, files) in runs.into_iter().skip(keep) {
+    runs.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+    for (_, _, files) in runs.into_iter().skip(keep.saturating_sub(1)) {
         for f in files {
             let _ = tokio::fs::remove_file(f).await;
         }
     }
 }
 
-/// `<16-char stamp>-<event>-<12 hex>` when `name` is a report of `event`.
-fn run_stem(name: &str, event: &str) -> Option<String> {
-    let stamp = name.get(..16)?;
-    if !(stamp.ends_with('Z') && stamp.as_bytes()[8] == b'T') {
+/// `(time key, stem)` when `name` is a report of `event`: the stem is
+/// `<stamp>-<event>-<12 hex>`, the stamp `yyyymmddThhmmss.mmmZ` (or the
+/// second-precision `yyyymmddThhmmssZ` of older reports, keyed as `.000`).
+fn run_stem(name: &str, event: &str) -> Option<(String, String)> {
+    let (stamp, rest) = name.split_once('-')?;
+    let key = match stamp.len() {
+        16 => format!("{}.000Z", &stamp[..15]),
+        20 => stamp.to_string(),
+        _ => return None,
+    };
+    let shaped = key.len() == 20
+        && key.as_bytes()[8] == b'T'
+        && key.as_bytes()[15] == b'.'
+        && key.ends_with('Z')
+        && key[..8].bytes().all(|b| b.is_ascii_digit())
+        && key[9..15].bytes().all(|b| b.is_ascii_digit())
+        && key[16..19].bytes().all(|b| b.is_ascii_digit());
+    if !shaped {
         return None;
     }
-    let rest = name.get(17..)?.strip_prefix(event)?.strip_prefix('-')?;
+    let rest = rest.strip_prefix(event)?.strip_prefix('-')?;
     let id = rest.get(..12)?;
     if !id.chars().all(|c| c.is_ascii_hexdigit()) || !rest[12..].starts_with('.') {
         return None;
     }
-    Some(name[..17 + event.len() + 13].to_string())
+    let stem_len = stamp.len() + 1 + event.len() + 1 + 12;
+    Some((key, name[..stem_len].to_string()))
 }
 
 #[cfg(test)]
@@ -171,21 +228,44 @@ mod tests {
     }
 
     #[test]
+    fn long_events_are_shortened_with_a_hash() {
+        let long = "e".repeat(5000);
+        let f = file_event(&long);
+        assert_eq!(f.len(), 80 + 1 + 12);
+        assert_ne!(
+            f,
+            file_event(&format!("{long}x")),
+            "different events, different names"
+        );
+        assert_eq!(file_event("push"), "push");
+    }
+
+    #[test]
     fn stamps_and_stems() {
-        assert_eq!(file_stamp("2026-11-28T04:15:23.123Z"), "20261128T041523Z");
-        let name = "20261128T041523Z-push-0123456789ab.json";
         assert_eq!(
-            run_stem(name, "push").as_deref(),
-            Some("20261128T041523Z-push-0123456789ab")
+            file_stamp("2026-11-28T04:15:23.123Z"),
+            "20261128T041523.123Z"
+        );
+        let name = "20261128T041523.123Z-push-0123456789ab.json";
+        assert_eq!(
+            run_stem(name, "push"),
+            Some((
+                "20261128T041523.123Z".into(),
+                "20261128T041523.123Z-push-0123456789ab".into()
+            ))
         );
         assert_eq!(
-            run_stem("20261128T041523Z-push-0123456789ab.junit.xml", "push").as_deref(),
-            Some("20261128T041523Z-push-0123456789ab")
+            run_stem("20261128T041523Z-push-0123456789ab.junit.xml", "push"),
+            Some((
+                "20261128T041523.000Z".into(),
+                "20261128T041523Z-push-0123456789ab".into()
+            )),
+            "reports of older versions are still pruned"
         );
         assert_eq!(run_stem(name, "pull"), None);
         assert_eq!(run_stem("latest.json", "push"), None);
         assert_eq!(
-            run_stem("20261128T041523Z-push-extra-0123456789ab.json", "push"),
+            run_stem("20261128T041523.123Z-push-extra-0123456789ab.json", "push"),
             None
         );
     }

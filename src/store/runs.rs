@@ -40,17 +40,23 @@ pub(crate) fn recent(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<Ru
         "SELECT run_id, event, decision, started_at, duration_ms, report, project, started_ms, dry_run
          FROM runs ORDER BY started_ms DESC, rowid DESC LIMIT ?1",
     )?
-    .query_map([limit as i64], |r| {
+    .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+        let dry_run: bool = r.get(8)?;
         Ok(RunRecord {
             run_id: r.get(0)?,
             event: r.get(1)?,
-            decision: r.get(2)?,
+            // Older versions recorded dry runs as manual_review; a dry run decides nothing.
+            decision: if dry_run {
+                "dry_run".to_string()
+            } else {
+                r.get(2)?
+            },
             started_at: r.get(3)?,
             duration_ms: r.get::<_, i64>(4)? as u64,
             report: r.get(5)?,
             project: r.get(6)?,
             started_ms: r.get(7)?,
-            dry_run: r.get(8)?,
+            dry_run,
         })
     })?
     .collect()

@@ -570,7 +570,7 @@ fn report_files_are_named_by_the_contract_and_no_temp_files_remain() {
         let own = own.unwrap_or_else(|| panic!("no {ext} report in {names:?}"));
         assert_eq!(
             own.len(),
-            16 + 1 + "pull_request.opened".len() + 1 + run_id.len() + 1 + ext.len()
+            20 + 1 + "pull_request.opened".len() + 1 + run_id.len() + 1 + ext.len()
         );
         assert!(
             stdout.contains(&format!("Report: reports/{own}")),
