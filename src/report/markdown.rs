@@ -25,6 +25,19 @@ pub(crate) fn render(r: &Report) -> String {
     if r.interrupted {
         s.push_str("> [!WARNING]\n> The run was interrupted; this report is partial.\n\n");
     }
+    if let Some(cut) = &r.payload_cut {
+        let _ = writeln!(
+            s,
+            "> [!WARNING]\n> The payload was cut to fit the prompt: {} KB of {} KB were sent to {}.\n",
+            cut.sent_bytes / 1024,
+            cut.bytes.div_ceil(1024),
+            cut.agents
+                .iter()
+                .map(|a| format!("`{}`", code(a)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let strategy = if r.strategy == r.event {
         String::new()
     } else {

@@ -3,6 +3,7 @@
 
 mod config;
 mod fake;
+mod integrity;
 mod run;
 mod state;
 mod support;
