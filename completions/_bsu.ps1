@@ -217,7 +217,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Close one breaker (e.g. openai@api.openai.com), or all of them')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -237,7 +237,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             break
         }
         'bsu;breaker;help' {
-            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Close one breaker (e.g. openai@api.openai.com), or all of them')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -318,7 +318,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             break
         }
         'bsu;help;breaker' {
-            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Close one breaker (e.g. openai@api.openai.com), or all of them')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them')
             break
         }
         'bsu;help;breaker;reset' {

@@ -201,7 +201,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand reset 'Close one breaker (e.g. openai@api.openai.com), or all of them'
+            cand reset 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'bsu;breaker;reset'= {
@@ -219,7 +219,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand --version 'Print version'
         }
         &'bsu;breaker;help'= {
-            cand reset 'Close one breaker (e.g. openai@api.openai.com), or all of them'
+            cand reset 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'bsu;breaker;help;reset'= {
@@ -286,7 +286,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
         &'bsu;help;cache;prune'= {
         }
         &'bsu;help;breaker'= {
-            cand reset 'Close one breaker (e.g. openai@api.openai.com), or all of them'
+            cand reset 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'
         }
         &'bsu;help;breaker;reset'= {
         }

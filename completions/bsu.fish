@@ -160,7 +160,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_sub
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s q -l quiet -d 'Print only errors on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s V -l version -d 'Print version'
-complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com), or all of them'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
@@ -171,7 +171,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcomm
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s q -l quiet -d 'Print only errors on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s V -l version -d 'Print version'
-complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com), or all of them'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bsu -n "__fish_bsu_using_subcommand init" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand init" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
@@ -204,4 +204,4 @@ complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcom
 complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "clear" -d 'Remove every cached response'
 complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "prune" -d 'Remove expired cached responses'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com), or all of them'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'

@@ -145,7 +145,7 @@ pub enum CacheAction {
 
 #[derive(Debug, Subcommand)]
 pub enum BreakerAction {
-    /// Close one breaker (e.g. openai@api.openai.com), or all of them
+    /// Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them
     Reset {
         /// The breaker's name, as `bsu status` shows it
         name: Option<String>,

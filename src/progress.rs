@@ -35,11 +35,17 @@ impl Progress {
         let reason = crate::text::one_line(&outcome.reason().unwrap_or_default(), 300);
         match outcome.status() {
             Status::Succeeded => {
+                let ambiguous = if outcome.ambiguity().is_some() {
+                    " (ambiguous reply)"
+                } else {
+                    ""
+                };
                 let verdict = match outcome.verdict() {
                     Some(v) => {
                         let score = v.score.map_or(String::new(), |s| format!(" · {s}/10"));
-                        format!("{}{score}", v.decision)
+                        format!("{}{ambiguous}{score}", v.decision)
                     }
+                    None if outcome.ambiguity().is_some() => "unreadable verdict".into(),
                     None => "no verdict".into(),
                 };
                 let cached = if outcome.cached() { " · cached" } else { "" };

@@ -48,9 +48,9 @@ struct Block {
 
 #[derive(Deserialize, Default)]
 struct AnthropicUsage {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::count")]
     input_tokens: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::count")]
     output_tokens: u64,
 }
 
@@ -68,7 +68,7 @@ pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
         usage: Usage {
             prompt_tokens: m.usage.input_tokens,
             completion_tokens: m.usage.output_tokens,
-            total_tokens: m.usage.input_tokens + m.usage.output_tokens,
+            total_tokens: m.usage.input_tokens.saturating_add(m.usage.output_tokens),
         },
     })
 }

@@ -57,7 +57,20 @@ pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
         .ok_or("the reply has no choices[0].message.content")?;
     let mut usage = c.usage.unwrap_or_default();
     if usage.total_tokens == 0 {
-        usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+        usage.total_tokens = usage.prompt_tokens.saturating_add(usage.completion_tokens);
     }
     Ok(ChatReply { content, usage })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn absurd_usage_numbers_are_read_not_refused() {
+        let body = br#"{"choices": [{"message": {"content": "x"}}],
+            "usage": {"prompt_tokens": -5, "completion_tokens": 1e300, "total_tokens": "12"}}"#;
+        let r = super::parse(body).unwrap();
+        assert_eq!(r.usage.prompt_tokens, 0);
+        assert_eq!(r.usage.completion_tokens, u64::MAX);
+        assert_eq!(r.usage.total_tokens, 12);
+    }
 }

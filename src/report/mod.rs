@@ -129,8 +129,10 @@ impl Report {
             totals.retries += u64::from(a.attempts().saturating_sub(1));
             totals.cache_hits += u64::from(a.cached());
             if a.status() != Status::DryRun {
-                totals.prompt_tokens += a.usage().prompt_tokens;
-                totals.completion_tokens += a.usage().completion_tokens;
+                totals.prompt_tokens = totals.prompt_tokens.saturating_add(a.usage().prompt_tokens);
+                totals.completion_tokens = totals
+                    .completion_tokens
+                    .saturating_add(a.usage().completion_tokens);
             }
         }
         let payload_cut = outcome.payload_cut.map(|(bytes, sent)| PayloadCut {

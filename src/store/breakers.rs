@@ -167,13 +167,14 @@ pub(crate) fn reset(
 ) -> rusqlite::Result<Vec<String>> {
     immediate(conn, |tx| {
         let names: Vec<String> = match name {
+            // A name without its `#fingerprint` names every credential's breaker of that endpoint.
             Some(n) => tx
-                .query_row("SELECT name FROM breakers WHERE name = ?1", [n], |r| {
-                    r.get(0)
-                })
-                .optional()?
-                .into_iter()
-                .collect(),
+                .prepare(
+                    "SELECT name FROM breakers WHERE name = ?1
+                     OR substr(name, 1, length(?1) + 1) = ?1 || '#' ORDER BY name",
+                )?
+                .query_map([n], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?,
             None => tx
                 .prepare("SELECT name FROM breakers ORDER BY name")?
                 .query_map([], |r| r.get(0))?

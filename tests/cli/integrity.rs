@@ -315,6 +315,19 @@ fn breakers_are_per_credential() {
         "{names:?}"
     );
     assert!(!status.to_string().contains("team-a"));
+    // The endpoint without a fingerprint names every credential's breaker.
+    let endpoint = names[0].split('#').next().unwrap();
+    let (code, stdout, stderr) = p.run(&["breaker", "reset", endpoint]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (_, status) = p.json(&["status", "--json"]);
+    assert!(
+        status["breakers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["state"] == "closed"),
+        "{status}"
+    );
 }
 
 fn blocking() -> Fake {
