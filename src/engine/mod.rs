@@ -307,6 +307,11 @@ async fn attempt(
         .caller
         .call(provider, key, &request, &hash, deadline.at, &attempts)
         .await;
+    settle(called, agent, &deadline)
+}
+
+/// How a call's result becomes the agent's: a reply is read, a failure classified.
+fn settle(called: caller::Called, agent: &Agent, deadline: &deadline::Deadline) -> AgentResult {
     let attempts = called.attempts;
     match called.result {
         Ok(reply) if reply.content.trim().is_empty() => AgentResult::Failed {
