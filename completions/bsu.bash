@@ -750,7 +750,7 @@ _bsu() {
             return 0
             ;;
         bsu__subcmd__run)
-            opts="-C -v -q -h -V --payload --dry-run --agent --execution --concurrency --timeout --no-cache --reports-dir --format --json --fail-on --approve --context --profile --metrics-file --dir --state-dir --verbose --quiet --color --help --version"
+            opts="-C -v -q -h -V --payload --dry-run --agent --execution --concurrency --timeout --no-cache --reports-dir --format --json --fail-on --approve --context --profile --metrics-file --base --head --input --dir --state-dir --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -801,6 +801,18 @@ _bsu() {
                     return 0
                     ;;
                 --metrics-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --head)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -15,6 +15,10 @@ pub(crate) const MAX_CONCURRENCY: u32 = 1024;
 pub(crate) const MAX_RETRIES: u32 = 100;
 /// The largest breaker failure threshold.
 pub(crate) const MAX_FAILURE_THRESHOLD: u32 = 10_000;
+/// The largest context window a model may be given, in tokens.
+pub(crate) const MAX_CONTEXT_WINDOW: u32 = 10_000_000;
+/// The most batches one agent may be called with.
+pub(crate) const MAX_BATCHES: u32 = 100;
 /// The largest event payload bsu reads.
 pub(crate) const MAX_PAYLOAD_BYTES: u64 = 64 * 1024 * 1024;
 

@@ -69,7 +69,7 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run an event's agents, decide, and write reports
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Show circuit breakers, the response cache and recent runs
     Status(StatusArgs),
     /// Validate events.toml and agents/, listing every problem
@@ -217,6 +217,19 @@ pub struct RunArgs {
     /// Write Prometheus text-format metrics of this run to FILE (node_exporter textfile)
     #[arg(long, value_name = "FILE")]
     pub metrics_file: Option<PathBuf>,
+
+    /// Base of the change that diff inputs review [default: the payload's, else at a
+    /// terminal the merge-base with the upstream branch]
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+
+    /// Head of the change [default: the payload's; with --base alone, the working tree]
+    #[arg(long, value_name = "REV", requires = "base")]
+    pub head: Option<String>,
+
+    /// Supply or override input NAME with the text of FILE, or - for stdin (repeatable)
+    #[arg(long = "input", value_name = "NAME=FILE|-")]
+    pub inputs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

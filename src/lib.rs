@@ -13,6 +13,7 @@ mod config;
 mod engine;
 mod env;
 mod error;
+mod inputs;
 mod output;
 mod payload;
 mod plan;
@@ -21,6 +22,7 @@ mod report;
 mod run_id;
 mod store;
 mod text;
+mod tokens;
 
 use clap::Parser;
 

@@ -48,7 +48,7 @@ fn read(path: &Path, from: &str) -> Result<String> {
 
 /// Read at most `MAX_PAYLOAD_BYTES`; anything larger (`/dev/zero`, a runaway
 /// file) is refused before it fills memory.
-fn read_capped(r: impl Read, source: &str) -> std::io::Result<String> {
+pub(crate) fn read_capped(r: impl Read, source: &str) -> std::io::Result<String> {
     let cap = crate::bounds::MAX_PAYLOAD_BYTES;
     let mut bytes = Vec::new();
     r.take(cap + 1).read_to_end(&mut bytes)?;

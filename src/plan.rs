@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::{ExecutionArg, FailOn, FormatArg, ProfileArg, RunArgs};
 use crate::client::ApiKey;
+use crate::config::inputs::InputSpec;
 use crate::config::{
     strategy, Agent, CacheSettings, Config, Execution, Profile, Provider, ReportFormat,
     StrategyMatch,
@@ -56,6 +57,10 @@ pub(crate) struct RunPlan {
     /// Keys of the providers the run calls; empty in a dry run.
     pub keys: BTreeMap<String, ApiKey>,
     pub config_hash: String,
+    /// The event's inputs: the shared part of every agent's prompt.
+    pub shared_inputs: Vec<String>,
+    /// Every input the running agents read, shared ones first.
+    pub inputs: Vec<InputSpec>,
 }
 
 pub(crate) fn plan(
@@ -141,7 +146,22 @@ pub(crate) fn plan(
         f
     };
 
+    let mut needed: Vec<String> = strategy.inputs.clone();
+    for a in agents.iter().filter(|a| a.skip.is_none()) {
+        for i in &a.agent.inputs {
+            if !needed.contains(i) {
+                needed.push(i.clone());
+            }
+        }
+    }
+    let inputs: Vec<InputSpec> = needed
+        .iter()
+        .filter_map(|n| config.inputs.get(n).cloned())
+        .collect();
+
     Ok(RunPlan {
+        shared_inputs: strategy.inputs.clone(),
+        inputs,
         root: config.root.clone(),
         event,
         strategy: strategy.name.clone(),

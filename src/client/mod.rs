@@ -26,6 +26,10 @@ const MAX_REPLY_BYTES: usize = 10 * 1024 * 1024;
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ChatRequest {
     pub model: String,
+    /// The part of the system prompt shared by every agent of the run (a
+    /// prompt-cache prefix); empty when there is none.
+    pub shared: String,
+    /// The agent's own part of the system prompt.
     pub system: String,
     pub user: String,
     pub temperature: Option<f64>,

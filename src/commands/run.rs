@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::breaker::State;
 use crate::cli::RunArgs;
 use crate::client::{ApiKey, Client};
+use crate::config::inputs::{InputSource, InputSpec};
 use crate::config::{self, Provider, StrategyMatch};
 use crate::engine::caller::{breaker_name, Caller};
 use crate::engine::gate::Warn;
@@ -17,7 +18,7 @@ use crate::plan::{self, RunPlan};
 use crate::progress::Progress;
 use crate::report::{self, write, BreakerJson, Report};
 use crate::store::{self, runs::RunRecord, Store};
-use crate::{payload, run_id};
+use crate::{inputs, payload, run_id};
 
 pub(super) fn run(
     root: &Path,
@@ -30,6 +31,12 @@ pub(super) fn run(
     let payload = payload::load(args.payload.as_deref(), env)?;
     let event = payload::event_name(args.event.as_deref(), &payload, env)?;
     let plan = Arc::new(plan::plan(&config, args, payload, event, env)?);
+    if args.payload.as_deref() == Some("-") && args.inputs.iter().any(|i| i.ends_with("=-")) {
+        return Err(Error::Usage(
+            "--payload - and --input NAME=- both want stdin; give one of them a file".into(),
+        ));
+    }
+    let overrides = inputs::read_overrides(&args.inputs, &config.inputs)?;
     if plan.matched == StrategyMatch::Default {
         out.note(&format!(
             "bsu: no strategy matches {:?}; using the default strategy",
@@ -55,7 +62,65 @@ pub(super) fn run(
         .enable_all()
         .build()
         .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
-    runtime.block_on(run_async(plan, client, store, warn, out, args.json))
+    let request = Gather {
+        base: args.base.clone(),
+        head: args.head.clone(),
+        overrides,
+    };
+    runtime.block_on(async {
+        let gathered = gather(&plan, &request, store.as_ref()).await?;
+        run_async(plan, client, store, warn, out, args.json, gathered).await
+    })
+}
+
+/// What `bsu run` asked of the inputs.
+struct Gather {
+    base: Option<String>,
+    head: Option<String>,
+    overrides: std::collections::BTreeMap<String, String>,
+}
+
+/// Gather the run's inputs once, before any call; an input that cannot be
+/// gathered stops the run with exit 2 and nothing sent.
+async fn gather(
+    plan: &RunPlan,
+    g: &Gather,
+    store: Option<&Store>,
+) -> Result<Vec<inputs::Gathered>> {
+    if plan.inputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let since_last_run = plan.inputs.iter().any(|i| {
+        matches!(
+            i.source,
+            InputSource::GitLog {
+                since_last_run: true,
+                ..
+            }
+        )
+    });
+    let last_run_ms = match (store, since_last_run) {
+        (Some(db), true) => {
+            let event = plan.event.clone();
+            db.call(move |c| store::runs::last_decided(c, &event))
+                .await
+                .ok()
+                .flatten()
+        }
+        _ => None,
+    };
+    use std::io::IsTerminal;
+    let ctx = inputs::Context {
+        root: &plan.root,
+        payload: &plan.payload,
+        base: g.base.as_deref(),
+        head: g.head.as_deref(),
+        overrides: &g.overrides,
+        last_run_ms,
+        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+    };
+    let specs: Vec<&InputSpec> = plan.inputs.iter().collect();
+    inputs::gather(&specs, &ctx).await
 }
 
 async fn run_async(
@@ -65,6 +130,7 @@ async fn run_async(
     warn: Warn,
     out: &Output,
     json: bool,
+    gathered: Vec<inputs::Gathered>,
 ) -> Result<ExitCode> {
     // A dry run records itself in the history and touches nothing else.
     let live = store.clone().filter(|_| !plan.dry_run);
@@ -92,7 +158,14 @@ async fn run_async(
     ));
 
     let progress = Arc::new(Progress::new(out));
-    let outcome = engine::execute(plan.clone(), caller.clone(), progress, shutdown_signal()).await;
+    let outcome = engine::execute(
+        plan.clone(),
+        caller.clone(),
+        progress,
+        gathered,
+        shutdown_signal(),
+    )
+    .await;
     let code = outcome.exit_code(plan.dry_run, plan.fail_on);
     let after = match &live {
         Some(_) => breaker_states(live.as_ref(), &names).await,

@@ -29,6 +29,8 @@ pub(super) struct EventsFile {
     pub reports: ReportsFile,
     #[serde(default)]
     pub events: BTreeMap<Spanned<String>, EventFile>,
+    #[serde(default)]
+    pub inputs: BTreeMap<Spanned<String>, super::inputs::InputFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +53,7 @@ pub(super) struct ProviderFile {
     pub max_concurrency: Option<Bounded<{ crate::bounds::MAX_CONCURRENCY }>>,
     pub max_retries: Option<Retries>,
     pub request_timeout: Option<HumanDuration>,
+    pub context_window: Option<Bounded<{ crate::bounds::MAX_CONTEXT_WINDOW }>>,
     pub breaker: Option<BreakerFile>,
 }
 
@@ -88,6 +91,8 @@ pub(super) struct EventFile {
     pub required: Vec<Spanned<String>>,
     #[serde(default)]
     pub stop_on_failure: bool,
+    #[serde(default)]
+    pub inputs: Vec<Spanned<String>>,
 }
 
 /// `agents/<id>.toml`.
@@ -111,6 +116,10 @@ pub(super) struct AgentFile {
     pub profiles: Option<Vec<Profile>>,
     #[serde(default)]
     pub knowledge: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub inputs: Vec<Spanned<String>>,
+    pub max_batches: Option<Bounded<{ crate::bounds::MAX_BATCHES }>>,
+    pub context_window: Option<Bounded<{ crate::bounds::MAX_CONTEXT_WINDOW }>>,
     #[serde(default)]
     pub risk: RiskFile,
     #[serde(default)]
@@ -138,7 +147,7 @@ pub(super) struct ApprovalFile {
 /// A humantime duration ("90s", "5m", "1h30m") within `bounds`. Parsing it during
 /// deserialisation lets the toml crate point at the offending value.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct HumanDuration(pub Duration);
+pub(crate) struct HumanDuration(pub Duration);
 
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

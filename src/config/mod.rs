@@ -6,6 +6,7 @@
 //! so loading stays a function of (files, environment).
 
 mod file;
+pub(crate) mod inputs;
 mod load;
 mod paths;
 mod problem;
@@ -37,6 +38,8 @@ pub(crate) struct Config {
     /// Strategies in match order: exact names, globs longest first, `default`.
     pub strategies: Vec<Strategy>,
     pub agents: BTreeMap<String, Agent>,
+    /// `[inputs.NAME]`, by name.
+    pub inputs: BTreeMap<String, inputs::InputSpec>,
     /// The raw text of events.toml and of each agent file, for `config_hash`.
     pub sources: Sources,
 }
@@ -68,6 +71,8 @@ pub(crate) struct Provider {
     pub max_retries: u32,
     #[serde(with = "humantime_serde_str")]
     pub request_timeout: Duration,
+    /// Context window of its models in tokens; `None`: built in per model.
+    pub context_window: Option<u32>,
     pub breaker: BreakerSettings,
 }
 
@@ -115,6 +120,12 @@ pub(crate) struct Agent {
     pub profiles: Option<Vec<Profile>>,
     /// Paths relative to the project root, as written.
     pub knowledge: Vec<String>,
+    /// Inputs it reads besides its event's.
+    pub inputs: Vec<String>,
+    /// Most calls (batches) when its inputs do not fit one prompt; `None`: the default.
+    pub max_batches: Option<u32>,
+    /// Its model's context window in tokens; `None`: the provider's, else built in.
+    pub context_window: Option<u32>,
     pub risk: Risk,
     pub approval: Approval,
 }

@@ -73,6 +73,7 @@ pub(super) fn settle_providers(
                 if let Some(d) = pf.request_timeout {
                     p.request_timeout = d.0;
                 }
+                p.context_window = pf.context_window.map(|n| n.get());
                 if let Some(b) = &pf.breaker {
                     p.breaker = breaker_settings(&global, b);
                 }
@@ -128,6 +129,7 @@ fn builtin(kind: ProviderKind, name: &str, breaker: BreakerSettings) -> Provider
         max_concurrency: 8,
         max_retries: 2,
         request_timeout: Duration::from_secs(120),
+        context_window: None,
         breaker,
     }
 }

@@ -110,6 +110,20 @@ pub(super) fn settle(
     }
 
     let strategies = settle_strategies(&file, &src, &agents, agents_found, problems);
+    let inputs = super::inputs::settle_inputs(&file.inputs, &src, problems);
+    for parsed in agents.values() {
+        let asrc = Source {
+            display: &parsed.display,
+            text: &parsed.text,
+        };
+        super::inputs::check_names(
+            &parsed.file.inputs,
+            &file.inputs,
+            "this agent",
+            &asrc,
+            problems,
+        );
+    }
 
     let cache = CacheSettings {
         enabled: file.cache.enabled.unwrap_or(true),
@@ -138,6 +152,7 @@ pub(super) fn settle(
         reports,
         strategies,
         agents: settled_agents,
+        inputs,
         sources: Sources {
             events: events_text,
             agents: agents
@@ -219,6 +234,9 @@ fn settle_agent(
         contexts: a.contexts.clone(),
         profiles: a.profiles.clone(),
         knowledge: a.knowledge.iter().map(|k| k.get_ref().clone()).collect(),
+        inputs: a.inputs.iter().map(|k| k.get_ref().clone()).collect(),
+        max_batches: a.max_batches.map(|n| n.get()),
+        context_window: a.context_window.map(|n| n.get()),
         risk: Risk {
             level: a.risk.level,
             rationale: a.risk.rationale.clone(),
@@ -280,6 +298,13 @@ fn settle_strategies(
                 ));
             }
         }
+        super::inputs::check_names(
+            &ev.inputs,
+            &file.inputs,
+            &format!("event {event:?}"),
+            src,
+            problems,
+        );
         let mut required: Vec<String> = ev.required.iter().map(|r| r.get_ref().clone()).collect();
         required.dedup();
         strategies.push(Strategy {
@@ -295,6 +320,7 @@ fn settle_strategies(
             execution: ev.execution,
             required,
             stop_on_failure: ev.stop_on_failure,
+            inputs: ev.inputs.iter().map(|i| i.get_ref().clone()).collect(),
         });
     }
 

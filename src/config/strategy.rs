@@ -41,6 +41,8 @@ pub(crate) struct Strategy {
     pub execution: Option<Execution>,
     pub required: Vec<String>,
     pub stop_on_failure: bool,
+    /// Inputs every agent of the event reads (the shared part of each prompt).
+    pub inputs: Vec<String>,
 }
 
 /// Which kind of rule picked the strategy; a run reports it.
@@ -170,6 +172,7 @@ mod tests {
             execution: None,
             required: vec![],
             stop_on_failure: false,
+            inputs: vec![],
         }
     }
 

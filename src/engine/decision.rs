@@ -63,6 +63,28 @@ pub(crate) fn verdict_action(v: &Verdict) -> (Action, String) {
 /// and why. An ambiguous reply never approves: if its strictest verdict would,
 /// the agent asks for manual review instead.
 pub(crate) fn contribution(a: &AgentOutcome, required: &[String]) -> (Action, String) {
+    let (action, why) = from_reply(a, required);
+    // An agent that did not see all of its inputs cannot approve them.
+    match a.pack.as_ref().filter(|p| !p.unseen.is_empty()) {
+        Some(p) if a.status() == Status::Succeeded => {
+            let shown: Vec<&str> = p.unseen.iter().take(3).map(String::as_str).collect();
+            let more = match p.unseen.len() {
+                n if n > 3 => format!(" and {} more", n - 3),
+                _ => String::new(),
+            };
+            (
+                action.max(Action::ManualReview),
+                format!(
+                    "{why}; did not see all of its inputs: {}{more}",
+                    shown.join(", ")
+                ),
+            )
+        }
+        _ => (action, why),
+    }
+}
+
+fn from_reply(a: &AgentOutcome, required: &[String]) -> (Action, String) {
     let is_required = required.iter().any(|r| r == &a.id);
     match (a.status(), a.verdict()) {
         (Status::Succeeded, Some(v)) => {

@@ -5,18 +5,20 @@
 //! The engine does no terminal output (it reports progress to an `Observer`)
 //! and no file output (the report module writes what it returns).
 
+mod agent;
+pub(crate) mod budget;
 pub(crate) mod caller;
 pub(crate) mod deadline;
 pub(crate) mod decision;
 pub(crate) mod gate;
 pub(crate) mod outcome;
+pub(crate) mod pack;
 pub(crate) mod prompt;
 pub(crate) mod verdict;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -25,16 +27,17 @@ use tokio::time::Instant;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::client::{ChatRequest, FailureClass, Usage};
 use crate::config::{Agent, Execution};
+use crate::inputs::Gathered;
 use crate::plan::RunPlan;
-use caller::{Caller, Failure};
-use outcome::{AgentOutcome, AgentResult, Answer, RunOutcome, Status};
-use prompt::{Knowledge, Prompt};
+use caller::Caller;
+use outcome::{AgentOutcome, AgentResult, RunOutcome, Status};
 
 /// Told when each agent starts and finishes; the progress display implements it.
 pub(crate) trait Observer: Send + Sync {
     fn started(&self, agent: &Agent);
+    /// An agent whose inputs span several calls starts call `i` of `n`.
+    fn batch(&self, _agent: &Agent, _i: usize, _n: usize) {}
     fn finished(&self, outcome: &AgentOutcome);
 }
 
@@ -48,6 +51,8 @@ enum End {
 
 struct Shared {
     plan: Arc<RunPlan>,
+    /// Each agent's packed inputs, by its index in the plan.
+    packs: Vec<Option<budget::Packed>>,
     /// When the whole run must end.
     run_deadline: Instant,
     caller: Arc<Caller>,
@@ -62,20 +67,39 @@ pub(crate) async fn execute(
     plan: Arc<RunPlan>,
     caller: Arc<Caller>,
     observer: Arc<dyn Observer>,
+    inputs: Vec<Gathered>,
     cancel: impl Future<Output = ()>,
 ) -> RunOutcome {
     let started_at = SystemTime::now();
     let start = Instant::now();
     let knowledge = load_knowledge(&plan).await;
     let (payload_text, payload_cut) = prompt::payload_text(&plan.payload);
-    let shared = Arc::new(Shared {
+    let mut shared = Shared {
+        packs: budget::pack_all(&plan, &inputs, &payload_text, &knowledge),
         run_deadline: deadline::after(start, plan.timeout),
         payload_text,
         plan: plan.clone(),
         caller,
         knowledge,
         observer: observer.clone(),
-    });
+    };
+    // What each agent's first prompt shares with the others' (prompt caching).
+    let firsts: Vec<Option<String>> = (0..plan.agents.len())
+        .map(|i| {
+            shared.packs[i].as_ref()?;
+            agent::prompts(&shared, i, &[], &[])
+                .into_iter()
+                .next()
+                .map(|r| r.prompt.system)
+        })
+        .collect();
+    let prefixes = budget::shared_prefixes(&plan, &firsts);
+    for (p, tokens) in shared.packs.iter_mut().zip(prefixes) {
+        if let (Some(p), Some(t)) = (p, tokens) {
+            p.summary.shared_prefix_tokens = t;
+        }
+    }
+    let shared = Arc::new(shared);
 
     let mut outcomes: Vec<Option<AgentOutcome>> = plan
         .agents
@@ -121,7 +145,7 @@ pub(crate) async fn execute(
                     },
                     End::Interrupted => AgentResult::Interrupted { attempts: 0 },
                     End::Finished => {
-                        failed("its task ended without a result (a bug in bsu)".into())
+                        agent::failed("its task ended without a result (a bug in bsu)".into())
                     }
                 };
                 let mut o = AgentOutcome::of(&p.agent, result);
@@ -135,6 +159,7 @@ pub(crate) async fn execute(
     RunOutcome {
         agents,
         payload_cut,
+        inputs,
         decision,
         interrupted: end == End::Interrupted,
         started_at,
@@ -161,7 +186,7 @@ async fn parallel(
             let _permit = permits.acquire_owned().await.ok();
             let agent = &shared.plan.agents[idx].agent;
             shared.observer.started(agent);
-            let outcome = run_agent(&shared, agent, &[]).await;
+            let outcome = agent::run_agent(&shared, idx, &[]).await;
             shared.observer.finished(&outcome);
             (idx, outcome)
         });
@@ -214,7 +239,7 @@ async fn sequential(
             .collect();
         shared.observer.started(agent);
         tokio::select! {
-            outcome = run_agent(shared, agent, &earlier) => {
+            outcome = agent::run_agent(shared, idx, &earlier) => {
                 shared.observer.finished(&outcome);
                 halted = shared.plan.stop_on_failure
                     && !matches!(outcome.status(), Status::Succeeded | Status::DryRun);
@@ -224,148 +249,6 @@ async fn sequential(
         }
     }
     End::Finished
-}
-
-/// One agent, start to finish, within its own timeout.
-async fn run_agent(shared: &Shared, agent: &Agent, earlier: &[AgentOutcome]) -> AgentOutcome {
-    let start = Instant::now();
-    let mut out = AgentOutcome::of(
-        agent,
-        AgentResult::Skipped {
-            reason: String::new(),
-        },
-    );
-    out.result = attempt(shared, agent, earlier, start, &mut out.prompt_hash).await;
-    out.duration = start.elapsed();
-    out
-}
-
-fn failed(reason: String) -> AgentResult {
-    AgentResult::Failed {
-        reason,
-        class: FailureClass::Permanent,
-        attempts: 0,
-        usage: Usage::default(),
-    }
-}
-
-async fn attempt(
-    shared: &Shared,
-    agent: &Agent,
-    earlier: &[AgentOutcome],
-    start: Instant,
-    prompt_hash: &mut Option<String>,
-) -> AgentResult {
-    let plan = &shared.plan;
-    let mut knowledge = Vec::new();
-    for path in &agent.knowledge {
-        match shared.knowledge.get(path) {
-            Some(Ok(text)) => knowledge.push(Knowledge { path, text }),
-            other => {
-                let why = other
-                    .and_then(|r| r.as_ref().err())
-                    .map_or("not loaded", String::as_str);
-                return failed(format!("knowledge file {path} could not be read: {why}"));
-            }
-        }
-    }
-    let prompt = Prompt {
-        system: prompt::system(agent),
-        user: prompt::user(&plan.event, &shared.payload_text, &knowledge, earlier),
-    };
-    let Some(provider) = plan.providers.get(&agent.provider) else {
-        return failed(format!("provider {:?} is not configured", agent.provider));
-    };
-    let request = ChatRequest {
-        model: agent.model.clone(),
-        system: prompt.system.clone(),
-        user: prompt.user.clone(),
-        temperature: agent.temperature,
-        max_tokens: agent.max_tokens,
-    };
-    let hash = prompt::hash(provider, &request);
-    *prompt_hash = Some(hash.clone());
-
-    if plan.dry_run {
-        let tokens =
-            prompt::estimate_tokens(&prompt.system) + prompt::estimate_tokens(&prompt.user);
-        return AgentResult::DryRun {
-            prompt,
-            estimate: Usage {
-                prompt_tokens: tokens,
-                completion_tokens: 0,
-                total_tokens: tokens,
-            },
-        };
-    }
-    let Some(key) = plan.keys.get(&agent.provider) else {
-        return failed(format!("no API key for provider {:?}", agent.provider));
-    };
-    let deadline = deadline::for_agent(start, agent.timeout, shared.run_deadline, plan.timeout);
-    let attempts = AtomicU32::new(0);
-    let called = shared
-        .caller
-        .call(provider, key, &request, &hash, deadline.at, &attempts)
-        .await;
-    settle(called, agent, &deadline)
-}
-
-/// How a call's result becomes the agent's: a reply is read, a failure classified.
-fn settle(called: caller::Called, agent: &Agent, deadline: &deadline::Deadline) -> AgentResult {
-    let attempts = called.attempts;
-    match called.result {
-        Ok(reply) if reply.content.trim().is_empty() => AgentResult::Failed {
-            reason: "the model sent an empty reply".into(),
-            class: FailureClass::Permanent,
-            attempts,
-            usage: reply.usage,
-        },
-        Ok(reply) => {
-            let reading = verdict::read(&reply.content);
-            let disallowed_actions = reading
-                .verdict()
-                .map(|v| {
-                    v.actions
-                        .iter()
-                        .filter(|a| !agent.actions.contains(a))
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
-            AgentResult::Succeeded(Answer {
-                output: reply.content,
-                reading,
-                usage: reply.usage,
-                attempts,
-                cached: called.cached,
-                disallowed_actions,
-            })
-        }
-        Err(Failure::Rejected { breaker, retry_at }) if attempts == 0 => AgentResult::Rejected {
-            reason: format!(
-                "circuit breaker {breaker} is open; nothing was sent (next probe at {})",
-                rfc3339_ms(retry_at)
-            ),
-        },
-        Err(Failure::Rejected { breaker, .. }) => AgentResult::Failed {
-            reason: format!(
-                "circuit breaker {breaker} opened during its retries; stopped retrying"
-            ),
-            class: FailureClass::Transient,
-            attempts,
-            usage: Usage::default(),
-        },
-        Err(Failure::Deadline { last }) => AgentResult::TimedOut {
-            reason: deadline.reason(last.as_ref()),
-            attempts,
-        },
-        Err(Failure::Call(e)) => AgentResult::Failed {
-            reason: e.message,
-            class: e.class,
-            attempts,
-            usage: Usage::default(),
-        },
-    }
 }
 
 /// Read every knowledge file the running agents name, each once, concurrently.

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use super::decision::{Action, Decision};
+use super::pack::PackSummary;
 use super::prompt::Prompt;
 use super::verdict::{Ambiguity, Reading, Verdict};
 use crate::client::{FailureClass, Usage};
@@ -97,6 +98,8 @@ pub(crate) struct AgentOutcome {
     pub model: String,
     pub duration: Duration,
     pub prompt_hash: Option<String>,
+    /// What its inputs came to; `None` when it reads none.
+    pub pack: Option<PackSummary>,
     pub result: AgentResult,
 }
 
@@ -109,6 +112,7 @@ impl AgentOutcome {
             model: agent.model.clone(),
             duration: Duration::ZERO,
             prompt_hash: None,
+            pack: None,
             result,
         }
     }
@@ -211,6 +215,7 @@ impl AgentOutcome {
             model: "m".into(),
             duration: Duration::ZERO,
             prompt_hash: None,
+            pack: None,
             result,
         }
     }
@@ -235,6 +240,8 @@ pub(crate) struct RunOutcome {
     pub agents: Vec<AgentOutcome>,
     /// `(bytes, sent)`: the payload was cut from `bytes` to `sent` bytes for the prompt.
     pub payload_cut: Option<(usize, usize)>,
+    /// The run's inputs as gathered.
+    pub inputs: Vec<crate::inputs::Gathered>,
     pub decision: Decision,
     pub interrupted: bool,
     pub started_at: SystemTime,
@@ -276,6 +283,7 @@ mod tests {
         RunOutcome {
             agents,
             payload_cut: None,
+            inputs: vec![],
             decision: Decision {
                 action,
                 reason: String::new(),

@@ -1,6 +1,8 @@
-//! Rendering what an agent is sent: the system prompt (role, instructions and
-//! the reply contract) and the user message (event, payload, knowledge and,
-//! in a sequence, the earlier agents' results). Pure functions of their inputs.
+//! Rendering what an agent is sent, shared part first: the event, payload and
+//! the event's inputs are byte-identical for every agent of a run (so
+//! provider prompt caches serve them once); the agent's role, instructions
+//! and reply contract follow; the user message carries its knowledge, its own
+//! inputs and, in a sequence, the earlier agents' results. Pure functions.
 
 use std::fmt::Write as _;
 
@@ -19,8 +21,34 @@ const EARLIER_COMMENTS_CAP: usize = 2_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Prompt {
+    /// The system prompt as sent: the shared part, the role marker, the agent's part.
     pub system: String,
     pub user: String,
+}
+
+/// Where the shared part of the system prompt ends and the agent's begins.
+pub(crate) const ROLE_MARKER: &str = "=== Your role ===";
+
+/// The part of the system prompt every agent of the run is sent, byte for byte.
+pub(crate) fn shared(event: &str, payload_text: &str, inputs: &str, unseen: &str) -> String {
+    let mut s = String::from(
+        "You are one reviewer on a panel of AI agents run by bsu. Everything before the line \"",
+    );
+    s.push_str(ROLE_MARKER);
+    s.push_str("\" is what every reviewer on the panel is shown; your own role follows it.\n\n");
+    let _ = writeln!(s, "Event: {event}\n");
+    let _ = writeln!(s, "## Event payload\n\n```json\n{payload_text}\n```\n");
+    if !inputs.is_empty() {
+        s.push_str("## Inputs\n\n");
+        s.push_str(inputs);
+    }
+    s.push_str(unseen);
+    s
+}
+
+/// The system prompt as one text: `shared`, the marker, the agent's part.
+pub(crate) fn combined(shared: &str, system: &str) -> String {
+    format!("{shared}\n{ROLE_MARKER}\n\n{system}")
 }
 
 const REPLY_CONTRACT: &str = r#"## How to reply
@@ -87,15 +115,28 @@ pub(crate) struct Knowledge<'a> {
     pub text: &'a str,
 }
 
+/// The user message: `batch` is (this one, of how many) when there are several.
 pub(crate) fn user(
-    event: &str,
-    payload_text: &str,
     knowledge: &[Knowledge<'_>],
+    own_inputs: &str,
     earlier: &[AgentOutcome],
+    batch: Option<(usize, usize)>,
 ) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "Event: {event}\n");
-    let _ = writeln!(s, "## Event payload\n\n```json\n{payload_text}\n```");
+    let mut s = String::from("Review the event above");
+    match batch {
+        Some((i, n)) => {
+            let _ = writeln!(
+                s,
+                ". This is batch {i} of {n}: the inputs are split across {n} calls, and this call \
+                 shows part {i}. Judge what is shown here; the other parts are reviewed separately."
+            );
+        }
+        None => s.push_str(".\n"),
+    }
+    if !own_inputs.is_empty() {
+        s.push_str("\n## Your inputs\n\n");
+        s.push_str(own_inputs);
+    }
     for k in knowledge {
         let _ = writeln!(s, "\n## Reference: {}\n\n{}", k.path, k.text.trim_end());
     }
@@ -139,6 +180,7 @@ pub(crate) fn user(
 /// SHA-256 of everything that decides the reply: endpoint, model, parameters
 /// and messages. The response cache uses the same key.
 pub(crate) fn hash(provider: &Provider, req: &ChatRequest) -> String {
+    // `req` serialises its shared part, agent part and user message.
     let canonical = serde_json::json!({
         "kind": provider.kind,
         "endpoint": provider.base_url,
@@ -195,7 +237,7 @@ mod tests {
             ))),
         );
         a.name = "Architect".into();
-        let text = user("scheduled.weekly_agents", "{}", &[], &[a]);
+        let text = user(&[], "", &[a], None);
         assert!(text
             .contains("### Architect (architect): succeeded, decision request_changes, score 6"));
         assert!(text.contains("Split the god module."));

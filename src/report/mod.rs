@@ -46,6 +46,26 @@ pub(crate) struct Report {
     pub breakers: Vec<BreakerJson>,
     /// Set when the payload was too large for the prompt and was cut.
     pub payload_cut: Option<PayloadCut>,
+    /// What the run's inputs gathered; empty when it has none.
+    pub inputs: Vec<InputJson>,
+}
+
+/// One input as gathered, before any agent's budget.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct InputJson {
+    pub name: String,
+    pub kind: crate::config::inputs::InputKind,
+    pub source: crate::inputs::SourceInfo,
+    pub bytes: u64,
+    /// Files (or the one piece) gathered, each `path (label)`.
+    pub included: Vec<String>,
+    /// Left out on purpose: by configuration, or binary.
+    pub excluded: Vec<String>,
+    /// Not gathered whole (a command that failed to start, timed out or was cut).
+    pub unseen: Vec<String>,
+    pub exit_code: Option<i32>,
+    /// SHA-256 of what was gathered.
+    pub sha256: String,
 }
 
 /// The payload was cut to fit the prompt: how much, and who saw the cut text.
@@ -98,6 +118,8 @@ pub(crate) struct AgentJson {
     /// The rendered prompt; present in dry runs only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt: Option<Prompt>,
+    /// What it was given of the run's inputs; `null` when it reads none.
+    pub inputs: Option<crate::engine::pack::PackSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -189,11 +211,31 @@ impl Report {
                         AgentResult::DryRun { prompt, .. } => Some(prompt.clone()),
                         _ => None,
                     },
+                    inputs: a.pack.clone(),
                 })
                 .collect(),
             totals,
             breakers,
             payload_cut,
+            inputs: outcome
+                .inputs
+                .iter()
+                .map(|g| InputJson {
+                    name: g.name.clone(),
+                    kind: g.kind,
+                    source: g.source.clone(),
+                    bytes: g.bytes(),
+                    included: g
+                        .items
+                        .iter()
+                        .map(|i| format!("{} ({})", i.path, i.label))
+                        .collect(),
+                    excluded: g.excluded.clone(),
+                    unseen: g.unseen.clone(),
+                    exit_code: g.exit_code,
+                    sha256: g.sha256(),
+                })
+                .collect(),
         }
     }
 
@@ -263,6 +305,7 @@ mod tests {
             disallowed_actions: vec![],
             output: None,
             prompt: None,
+            inputs: None,
         };
         let mut security = agent("security-agent", Status::Succeeded);
         security.verdict = Some(Verdict {
@@ -339,6 +382,7 @@ mod tests {
                 after: "closed".into(),
             }],
             payload_cut: None,
+            inputs: vec![],
         }
     }
 

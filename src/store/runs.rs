@@ -61,3 +61,18 @@ pub(crate) fn recent(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<Ru
     })?
     .collect()
 }
+
+/// When `event` last ran to a decision on verdicts (approve, request_changes
+/// or block; not a dry run, not manual_review, which failed runs also get),
+/// in Unix milliseconds: what `since = "last_run"` means.
+pub(crate) fn last_decided(conn: &Connection, event: &str) -> rusqlite::Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row(
+        "SELECT started_ms FROM runs WHERE event = ?1 AND dry_run = 0
+         AND decision IN ('approve', 'request_changes', 'block')
+         ORDER BY started_ms DESC LIMIT 1",
+        [event],
+        |r| r.get(0),
+    )
+    .optional()
+}

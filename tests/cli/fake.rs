@@ -28,14 +28,29 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The agent id, from the system prompt bsu renders ("You are Agent <id>").
+    /// The system prompt: OpenAI's first message, or Anthropic's blocks joined.
+    pub fn system(&self) -> String {
+        if let Some(s) = self.body["messages"][0]["content"].as_str() {
+            return s.to_string();
+        }
+        match &self.body["system"] {
+            Value::String(s) => s.clone(),
+            Value::Array(blocks) => blocks
+                .iter()
+                .filter_map(|b| b["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => String::new(),
+        }
+    }
+
+    /// The agent id, from the system prompt bsu renders ("You are Agent <id>"
+    /// after the shared part).
     pub fn agent(&self) -> String {
-        let system = self.body["messages"][0]["content"]
-            .as_str()
-            .or_else(|| self.body["system"].as_str())
-            .unwrap_or("");
+        let system = self.system();
         system
-            .strip_prefix("You are Agent ")
+            .split_once("\nYou are Agent ")
+            .map(|(_, rest)| rest)
             .and_then(|rest| rest.split([',', '.', ' ']).next())
             .unwrap_or("")
             .to_string()

@@ -33,7 +33,11 @@ fn dry_run_sends_nothing_needs_no_key_and_carries_prompts() {
             .as_str()
             .unwrap()
             .contains("## How to reply"));
-        assert!(a["prompt"]["user"]
+        assert!(a["prompt"]["system"]
+            .as_str()
+            .unwrap()
+            .starts_with("You are one reviewer on a panel"));
+        assert!(a["prompt"]["system"]
             .as_str()
             .unwrap()
             .contains("Event: pull_request.opened"));
@@ -412,7 +416,7 @@ fn payload_sources_and_errors() {
         .file("event.json", r#"{"action": "opened", "number": 42}"#);
     let (code, _, _) = p.run(&["run", "pull_request.opened", "--payload", "event.json"]);
     assert_eq!(code, 0);
-    assert!(fake.requests()[0].user().contains("\"number\": 42"));
+    assert!(fake.requests()[0].system().contains("\"number\": 42"));
 
     let out = p
         .bsu()
@@ -425,7 +429,7 @@ fn payload_sources_and_errors() {
         .requests()
         .last()
         .unwrap()
-        .user()
+        .system()
         .contains("\"from\": \"stdin\""));
 
     // Inside GitHub Actions the event comes from GITHUB_EVENT_NAME + action.
@@ -486,6 +490,7 @@ fn the_json_report_matches_the_contract_field_for_field() {
             "event",
             "execution",
             "finished_at",
+            "inputs",
             "interrupted",
             "payload_cut",
             "run_id",
@@ -511,6 +516,7 @@ fn the_json_report_matches_the_contract_field_for_field() {
             "disallowed_actions",
             "duration_ms",
             "id",
+            "inputs",
             "model",
             "name",
             "output",
@@ -718,10 +724,17 @@ fn anthropic_request_shape() {
     assert_eq!(req.header("authorization"), None);
     assert_eq!(req.body["model"], "claude-test");
     assert_eq!(req.body["max_tokens"], 500);
-    assert!(req.body["system"]
+    let system = req.body["system"].as_array().unwrap();
+    assert_eq!(system.len(), 2, "the shared part and the agent's");
+    assert_eq!(system[0]["cache_control"], json!({"type": "ephemeral"}));
+    assert!(system[0]["text"]
         .as_str()
         .unwrap()
-        .starts_with("You are Agent a."));
+        .starts_with("You are one reviewer on a panel"));
+    assert!(system[1]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("=== Your role ===\n\nYou are Agent a."));
     assert_eq!(req.body["messages"].as_array().unwrap().len(), 1);
     assert_eq!(req.body["messages"][0]["role"], "user");
     let a = &p.latest()["agents"][0];

@@ -38,6 +38,7 @@ fn provider(max_retries: u32, threshold: u32) -> Provider {
         max_concurrency: 4,
         max_retries,
         request_timeout: Duration::from_secs(120),
+        context_window: None,
         breaker: BreakerSettings {
             failure_threshold: threshold,
             reset_timeout: Duration::from_secs(30),
@@ -164,6 +165,7 @@ impl Rig {
         let start = Instant::now();
         let req = ChatRequest {
             model: "m".into(),
+            shared: String::new(),
             system: String::new(),
             user: String::new(),
             temperature: None,

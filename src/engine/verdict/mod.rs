@@ -8,7 +8,7 @@ mod read;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use read::read;
+pub(crate) use read::{merge, read};
 
 /// What an agent decided, as it said it (merged when the reply held several).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -34,6 +34,27 @@ pub(crate) fn read(reply: &str) -> Reading {
     settle(verdicts, unreadable)
 }
 
+/// One reading from the readings of several batches of one agent, by the
+/// same rules: the strictest verdict, every finding; a batch that held no
+/// verdict at all is unreadable, since part of the change went unjudged.
+pub(crate) fn merge(readings: Vec<Reading>) -> Reading {
+    let n = readings.len();
+    let mut verdicts = Vec::new();
+    let mut unreadable = Vec::new();
+    for (i, r) in readings.into_iter().enumerate() {
+        match r {
+            Reading::Clear(v) => verdicts.push(v),
+            Reading::Ambiguous(v, a) => {
+                verdicts.push(v);
+                unreadable.extend(a.unreadable);
+            }
+            Reading::Unreadable(a) => unreadable.extend(a.unreadable),
+            Reading::Absent => unreadable.push(format!("batch {}/{n} held no verdict", i + 1)),
+        }
+    }
+    settle(verdicts, unreadable)
+}
+
 fn settle(verdicts: Vec<Verdict>, unreadable: Vec<String>) -> Reading {
     let mut decisions: Vec<VerdictDecision> = Vec::new();
     for v in &verdicts {
@@ -41,7 +62,7 @@ fn settle(verdicts: Vec<Verdict>, unreadable: Vec<String>) -> Reading {
             decisions.push(v.decision);
         }
     }
-    let Some(merged) = merge(verdicts) else {
+    let Some(merged) = merge_verdicts(verdicts) else {
         return if unreadable.is_empty() {
             Reading::Absent
         } else {
@@ -74,7 +95,7 @@ fn settle(verdicts: Vec<Verdict>, unreadable: Vec<String>) -> Reading {
 
 /// The strictest verdict, carrying the findings and actions of all of them
 /// (duplicates folded), so no finding is lost by the choice.
-fn merge(verdicts: Vec<Verdict>) -> Option<Verdict> {
+fn merge_verdicts(verdicts: Vec<Verdict>) -> Option<Verdict> {
     let strictest = verdicts.iter().map(|v| v.decision).max()?;
     let mut findings: Vec<Finding> = Vec::new();
     let mut actions: Vec<String> = Vec::new();

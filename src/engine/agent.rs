@@ -1,0 +1,274 @@
+//! One agent, start to finish: render its prompts (one per batch), call its
+//! model through the call path within its deadline, and read every reply
+//! into one result by the verdict rules.
+
+use std::sync::atomic::AtomicU32;
+
+use tokio::time::Instant;
+
+use super::caller::{Called, Failure};
+use super::outcome::{AgentOutcome, AgentResult, Answer};
+use super::pack::Batch;
+use super::prompt::{self, Knowledge, Prompt};
+use super::verdict::{self, Reading};
+use super::{deadline, rfc3339_ms, Shared};
+use crate::client::{ChatRequest, FailureClass, Usage};
+use crate::config::Agent;
+
+/// Run agent `idx` of the plan, within its own timeout.
+pub(super) async fn run_agent(
+    shared: &Shared,
+    idx: usize,
+    earlier: &[AgentOutcome],
+) -> AgentOutcome {
+    let start = Instant::now();
+    let agent = &shared.plan.agents[idx].agent;
+    let mut out = AgentOutcome::of(
+        agent,
+        AgentResult::Skipped {
+            reason: String::new(),
+        },
+    );
+    out.pack = shared.packs[idx].as_ref().map(|p| p.summary.clone());
+    out.result = attempt(shared, idx, earlier, start, &mut out.prompt_hash).await;
+    out.duration = start.elapsed();
+    out
+}
+
+pub(super) fn failed(reason: String) -> AgentResult {
+    AgentResult::Failed {
+        reason,
+        class: FailureClass::Permanent,
+        attempts: 0,
+        usage: Usage::default(),
+    }
+}
+
+/// A prompt with its shared part, which the request carries apart.
+pub(super) struct Rendered {
+    pub shared: String,
+    pub prompt: Prompt,
+}
+
+/// Every prompt the agent is sent: one per batch.
+pub(super) fn prompts(
+    shared: &Shared,
+    idx: usize,
+    knowledge: &[Knowledge<'_>],
+    earlier: &[AgentOutcome],
+) -> Vec<Rendered> {
+    let plan = &shared.plan;
+    let agent = &plan.agents[idx].agent;
+    let system = prompt::system(agent);
+    let one = [Batch::default()];
+    let (batches, unseen): (&[Batch], String) = match &shared.packs[idx] {
+        Some(p) => (&p.batches, super::pack::unseen_note(&p.summary.unseen)),
+        None => (&one, String::new()),
+    };
+    let n = batches.len();
+    batches
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let head = prompt::shared(&plan.event, &shared.payload_text, &b.shared, &unseen);
+            Rendered {
+                prompt: Prompt {
+                    system: prompt::combined(&head, &system),
+                    user: prompt::user(knowledge, &b.own, earlier, (n > 1).then_some((i + 1, n))),
+                },
+                shared: head,
+            }
+        })
+        .collect()
+}
+
+async fn attempt(
+    shared: &Shared,
+    idx: usize,
+    earlier: &[AgentOutcome],
+    start: Instant,
+    prompt_hash: &mut Option<String>,
+) -> AgentResult {
+    let plan = &shared.plan;
+    let agent = &plan.agents[idx].agent;
+    let mut knowledge = Vec::new();
+    for path in &agent.knowledge {
+        match shared.knowledge.get(path) {
+            Some(Ok(text)) => knowledge.push(Knowledge { path, text }),
+            other => {
+                let why = other
+                    .and_then(|r| r.as_ref().err())
+                    .map_or("not loaded", String::as_str);
+                return failed(format!("knowledge file {path} could not be read: {why}"));
+            }
+        }
+    }
+    let Some(provider) = plan.providers.get(&agent.provider) else {
+        return failed(format!("provider {:?} is not configured", agent.provider));
+    };
+    let system = prompt::system(agent);
+    let prompts = prompts(shared, idx, &knowledge, earlier);
+    let requests: Vec<ChatRequest> = prompts
+        .iter()
+        .map(|r| ChatRequest {
+            model: agent.model.clone(),
+            shared: r.shared.clone(),
+            system: system.clone(),
+            user: r.prompt.user.clone(),
+            temperature: agent.temperature,
+            max_tokens: agent.max_tokens,
+        })
+        .collect();
+    let hashes: Vec<String> = requests.iter().map(|r| prompt::hash(provider, r)).collect();
+    *prompt_hash = hashes.first().cloned();
+
+    if plan.dry_run {
+        let enc = shared.packs[idx]
+            .as_ref()
+            .map(|_| crate::tokens::encoding_for(&agent.model));
+        let tokens: u64 = prompts
+            .iter()
+            .map(|r| &r.prompt)
+            .map(|p| match enc {
+                Some(e) => crate::tokens::count(e, &p.system) + crate::tokens::count(e, &p.user),
+                None => prompt::estimate_tokens(&p.system) + prompt::estimate_tokens(&p.user),
+            })
+            .sum();
+        return AgentResult::DryRun {
+            prompt: prompts
+                .into_iter()
+                .next()
+                .map(|r| r.prompt)
+                .expect("one prompt at least"),
+            estimate: Usage {
+                prompt_tokens: tokens,
+                completion_tokens: 0,
+                total_tokens: tokens,
+            },
+        };
+    }
+    let Some(key) = plan.keys.get(&agent.provider) else {
+        return failed(format!("no API key for provider {:?}", agent.provider));
+    };
+    let deadline = deadline::for_agent(start, agent.timeout, shared.run_deadline, plan.timeout);
+    let n = requests.len();
+    let mut answers: Vec<Answer> = Vec::with_capacity(n);
+    let mut attempts_before = 0;
+    for (i, (request, hash)) in requests.iter().zip(&hashes).enumerate() {
+        if n > 1 {
+            shared.observer.batch(agent, i + 1, n);
+        }
+        let attempts = AtomicU32::new(0);
+        let called = shared
+            .caller
+            .call(provider, key, request, hash, deadline.at, &attempts)
+            .await;
+        match settle(called, agent, &deadline, attempts_before) {
+            AgentResult::Succeeded(a) => {
+                attempts_before = a.attempts;
+                answers.push(a);
+            }
+            other => return other,
+        }
+    }
+    AgentResult::Succeeded(merge(answers, agent))
+}
+
+/// One answer from the answers to every batch: the verdict rules decide.
+fn merge(mut answers: Vec<Answer>, agent: &Agent) -> Answer {
+    if answers.len() == 1 {
+        return answers.pop().expect("one");
+    }
+    let n = answers.len();
+    let readings: Vec<Reading> = answers.iter().map(|a| a.reading.clone()).collect();
+    let reading = verdict::merge(readings);
+    let mut usage = Usage::default();
+    for a in &answers {
+        usage.prompt_tokens = usage.prompt_tokens.saturating_add(a.usage.prompt_tokens);
+        usage.completion_tokens = usage
+            .completion_tokens
+            .saturating_add(a.usage.completion_tokens);
+        usage.total_tokens = usage.total_tokens.saturating_add(a.usage.total_tokens);
+    }
+    let output = answers
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("--- batch {}/{n} ---\n{}", i + 1, a.output))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Answer {
+        disallowed_actions: disallowed(&reading, agent),
+        output,
+        reading,
+        usage,
+        attempts: answers.last().map_or(0, |a| a.attempts),
+        cached: answers.iter().all(|a| a.cached),
+    }
+}
+
+fn disallowed(reading: &Reading, agent: &Agent) -> Vec<String> {
+    reading
+        .verdict()
+        .map(|v| {
+            v.actions
+                .iter()
+                .filter(|a| !agent.actions.contains(a))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How a call's result becomes the agent's: a reply is read, a failure
+/// classified. `before` counts the requests of earlier batches.
+fn settle(
+    called: Called,
+    agent: &Agent,
+    deadline: &deadline::Deadline,
+    before: u32,
+) -> AgentResult {
+    let attempts = before + called.attempts;
+    match called.result {
+        Ok(reply) if reply.content.trim().is_empty() => AgentResult::Failed {
+            reason: "the model sent an empty reply".into(),
+            class: FailureClass::Permanent,
+            attempts,
+            usage: reply.usage,
+        },
+        Ok(reply) => {
+            let reading = verdict::read(&reply.content);
+            AgentResult::Succeeded(Answer {
+                disallowed_actions: disallowed(&reading, agent),
+                output: reply.content,
+                reading,
+                usage: reply.usage,
+                attempts,
+                cached: called.cached,
+            })
+        }
+        Err(Failure::Rejected { breaker, retry_at }) if attempts == 0 => AgentResult::Rejected {
+            reason: format!(
+                "circuit breaker {breaker} is open; nothing was sent (next probe at {})",
+                rfc3339_ms(retry_at)
+            ),
+        },
+        Err(Failure::Rejected { breaker, .. }) => AgentResult::Failed {
+            reason: format!(
+                "circuit breaker {breaker} opened during its retries; stopped retrying"
+            ),
+            class: FailureClass::Transient,
+            attempts,
+            usage: Usage::default(),
+        },
+        Err(Failure::Deadline { last }) => AgentResult::TimedOut {
+            reason: deadline.reason(last.as_ref()),
+            attempts,
+        },
+        Err(Failure::Call(e)) => AgentResult::Failed {
+            reason: e.message,
+            class: e.class,
+            attempts,
+            usage: Usage::default(),
+        },
+    }
+}

@@ -1,0 +1,368 @@
+//! Packing inputs into each agent's token budget (CONTRACT.md, "Budgets and
+//! batches"): items go in a stable priority order; an item too large for a
+//! whole prompt is clipped to its hunks, then to a head and tail with a
+//! visible marker; what does not fit one prompt goes to the next batch, up to
+//! `max_batches`; everything left out is named, never silently dropped.
+//!
+//! Pure: gathered inputs and numbers in, rendered batches and a summary out.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::inputs::{Gathered, Item};
+use crate::tokens::{self, Encoding};
+
+/// Default most batches per agent.
+pub(crate) const DEFAULT_MAX_BATCHES: u32 = 5;
+/// Room kept for the reply when the agent sets no `max_tokens`.
+pub(crate) const DEFAULT_REPLY_TOKENS: u64 = 4096;
+/// Room kept per earlier agent whose result a sequential run passes on.
+pub(crate) const EARLIER_RESULT_TOKENS: u64 = 1200;
+/// Room kept for headings, batch notes and the list of what was left out.
+pub(crate) const OVERHEAD_TOKENS: u64 = 512;
+/// The list of what was left out, as the prompt shows it, is cut at this many names.
+const UNSEEN_SHOWN: usize = 200;
+
+/// What one agent is budgeted: its inputs and the numbers that bound them.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget<'a> {
+    pub encoding: Encoding,
+    /// Tokens the inputs of one prompt may take.
+    pub tokens: u64,
+    pub max_batches: u32,
+    /// The event's inputs: rendered into the shared part of the prompt.
+    pub shared: &'a [String],
+    /// The agent's own inputs: rendered after its instructions.
+    pub own: &'a [String],
+}
+
+/// One batch: the inputs sections of one call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Batch {
+    /// Rendered items of the event's inputs (part of the shared prefix).
+    pub shared: String,
+    /// Rendered items of the agent's own inputs.
+    pub own: String,
+}
+
+/// What an agent was given, for the report and the decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct PackSummary {
+    /// Input names it reads.
+    pub inputs: Vec<String>,
+    pub batches: u32,
+    /// Items shown only in part (cut to head and tail): `input:path (why)`.
+    pub clipped: Vec<String>,
+    /// What it did not see: `input:path (why)`. Not empty means it cannot approve.
+    pub unseen: Vec<String>,
+    /// Tokens of its inputs across batches, as its model counts them.
+    pub input_tokens: u64,
+    /// Tokens one prompt's inputs may take.
+    pub budget_tokens: u64,
+    /// Tokens of the longest prefix of its first prompt that another agent's
+    /// first prompt shares (what a provider's prompt cache can serve once).
+    pub shared_prefix_tokens: u64,
+}
+
+/// Token counts of items, memoised per encoding (each item is counted once
+/// per encoding however many agents read it).
+#[derive(Default)]
+pub(crate) struct Counter {
+    memo: HashMap<(Encoding, usize, usize), u64>,
+}
+
+impl Counter {
+    fn count(&mut self, enc: Encoding, key: (usize, usize), text: &str) -> u64 {
+        *self
+            .memo
+            .entry((enc, key.0, key.1))
+            .or_insert_with(|| tokens::count(enc, text))
+    }
+}
+
+/// Pack the named inputs for one agent.
+pub(crate) fn pack(
+    inputs: &[Gathered],
+    budget: &Budget<'_>,
+    counter: &mut Counter,
+) -> (Vec<Batch>, PackSummary) {
+    let mut summary = PackSummary {
+        inputs: budget.shared.iter().chain(budget.own).cloned().collect(),
+        budget_tokens: budget.tokens,
+        ..PackSummary::default()
+    };
+    let mut batches: Vec<Batch> = vec![Batch::default()];
+    let mut used = 0u64;
+    let max_batches = budget.max_batches.max(1) as usize;
+    let mut full = false;
+    for (shared, names) in [(true, budget.shared), (false, budget.own)] {
+        for name in names {
+            let Some((gi, g)) = inputs.iter().enumerate().find(|(_, g)| &g.name == name) else {
+                continue;
+            };
+            summary.unseen.extend(g.unseen.iter().cloned());
+            for (ii, item) in g.items.iter().enumerate() {
+                let id = format!("{}:{}", g.name, item.path);
+                if full {
+                    summary
+                        .unseen
+                        .push(format!("{id} (past max_batches = {max_batches})"));
+                    continue;
+                }
+                let mut rendered = render(g, item, None);
+                let mut t = counter.count(budget.encoding, (gi, ii), &rendered)
+                    + tokens::estimate(&header(g, item, None));
+                if t > budget.tokens {
+                    // Too big for any prompt: its hunks, then a head and tail.
+                    let (text, note, seen) = clip(item, budget);
+                    if !seen {
+                        summary.clipped.push(format!("{id} ({note})"));
+                        summary.unseen.push(format!("{id} ({note})"));
+                    }
+                    rendered = render(g, item, Some((&text, &note)));
+                    t = tokens::count(budget.encoding, &rendered);
+                }
+                if used + t > budget.tokens && used > 0 {
+                    if batches.len() == max_batches {
+                        full = true;
+                        summary
+                            .unseen
+                            .push(format!("{id} (past max_batches = {max_batches})"));
+                        continue;
+                    }
+                    batches.push(Batch::default());
+                    used = 0;
+                }
+                let b = batches.last_mut().expect("one batch at least");
+                if shared { &mut b.shared } else { &mut b.own }.push_str(&rendered);
+                used += t;
+                summary.input_tokens += t;
+            }
+        }
+    }
+    summary.batches = batches.len() as u32;
+    (batches, summary)
+}
+
+fn header(g: &Gathered, item: &Item, note: Option<&str>) -> String {
+    let mut h = format!("### {} · {} ({}", g.name, item.path, item.label);
+    if let Some(n) = note {
+        let _ = write!(h, "; {n}");
+    }
+    h.push_str(")\n");
+    h
+}
+
+/// An item as the prompt shows it: a heading and a fenced block.
+fn render(g: &Gathered, item: &Item, clipped: Option<(&str, &str)>) -> String {
+    let (text, note) = match clipped {
+        Some((t, n)) => (t, Some(n)),
+        None => (item.text.as_str(), None),
+    };
+    let lang = match g.kind {
+        crate::config::inputs::InputKind::GitDiff => "diff",
+        _ if clipped.is_some() && item.hunks.is_some() && note == Some(HUNKS_NOTE) => "diff",
+        _ => "text",
+    };
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!(
+        "{}{fence}{lang}\n{}\n{fence}\n\n",
+        header(g, item, note),
+        text.trim_end()
+    )
+}
+
+const HUNKS_NOTE: &str = "too large in full: only its changed hunks are shown";
+
+/// An item cut to fit one prompt: its hunks when it has them and they fit
+/// (the change itself, so still seen), else a head and a tail around a
+/// marker (not seen whole). Returns (text, note, seen).
+fn clip(item: &Item, budget: &Budget<'_>) -> (String, String, bool) {
+    let room = budget.tokens.saturating_sub(64);
+    if let Some(h) = &item.hunks {
+        if tokens::count(budget.encoding, h) <= room {
+            return (h.clone(), HUNKS_NOTE.to_string(), true);
+        }
+    }
+    let source = item.hunks.as_deref().unwrap_or(&item.text);
+    let cut = head_and_tail(source, budget.encoding, room);
+    (
+        cut,
+        "too large: the middle is cut out and was not shown".to_string(),
+        false,
+    )
+}
+
+/// The first and last parts of `text` that together fit `room` tokens, at
+/// line boundaries, with a marker naming how many lines were cut.
+pub(crate) fn head_and_tail(text: &str, enc: Encoding, room: u64) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let total = tokens::count(enc, text).max(1);
+    // Start from the share of lines the budget allows and shrink until it fits.
+    let mut keep = ((lines.len() as u64 * room) / total) as usize;
+    loop {
+        let head = keep.div_ceil(2);
+        let tail = keep / 2;
+        let cut = lines.len().saturating_sub(head + tail);
+        let out = format!(
+            "{}\n[bsu: {cut} lines cut here to fit the token budget; they were not shown]\n{}",
+            lines[..head.min(lines.len())].join("\n"),
+            lines[lines.len() - tail.min(lines.len())..].join("\n")
+        );
+        if keep == 0 || tokens::count(enc, &out) <= room {
+            return out;
+        }
+        keep = keep * 9 / 10;
+    }
+}
+
+/// Bytes of the longest prefix `a` and `b` share, at a char boundary of `a`.
+pub(crate) fn common_prefix_len(a: &str, b: &str) -> usize {
+    let n = a
+        .bytes()
+        .zip(b.bytes())
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    (0..=n).rev().find(|i| a.is_char_boundary(*i)).unwrap_or(0)
+}
+
+/// The list of what an agent did not see, as its prompt shows it.
+pub(crate) fn unseen_note(unseen: &[String]) -> String {
+    if unseen.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "## Not shown to you\n\nThese parts of the inputs were left out (token budget, batch limit, or a \
+         command that did not finish). Do not approve what you have not seen:\n",
+    );
+    for u in unseen.iter().take(UNSEEN_SHOWN) {
+        let _ = writeln!(s, "- {u}");
+    }
+    if unseen.len() > UNSEEN_SHOWN {
+        let _ = writeln!(s, "- and {} more", unseen.len() - UNSEEN_SHOWN);
+    }
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::inputs::InputKind;
+    use crate::inputs::SourceInfo;
+
+    fn input(name: &str, kind: InputKind, items: Vec<(&str, String)>) -> Gathered {
+        Gathered {
+            name: name.into(),
+            kind,
+            source: SourceInfo::default(),
+            items: items
+                .into_iter()
+                .map(|(p, t)| Item {
+                    path: p.into(),
+                    label: "modified".into(),
+                    text: t,
+                    rank: 0,
+                    hunks: None,
+                })
+                .collect(),
+            excluded: vec![],
+            unseen: vec![],
+            exit_code: None,
+        }
+    }
+
+    fn budget<'a>(tokens: u64, max_batches: u32, shared: &'a [String]) -> Budget<'a> {
+        Budget {
+            encoding: Encoding::Estimate,
+            tokens,
+            max_batches,
+            shared,
+            own: &[],
+        }
+    }
+
+    #[test]
+    fn everything_fits_in_one_batch() {
+        let g = input(
+            "diff",
+            InputKind::GitDiff,
+            vec![("a.rs", "+a\n".into()), ("b.rs", "+b\n".into())],
+        );
+        let names = ["diff".to_string()];
+        let (batches, s) = pack(&[g], &budget(10_000, 5, &names), &mut Counter::default());
+        assert_eq!(batches.len(), 1);
+        assert!(batches[0].shared.contains("### diff · a.rs (modified)"));
+        assert!(batches[0].shared.find("a.rs") < batches[0].shared.find("b.rs"));
+        assert!(s.unseen.is_empty() && s.clipped.is_empty());
+    }
+
+    #[test]
+    fn overflow_goes_to_batches_then_is_named() {
+        let big = "+x\n".repeat(100); // ~100 tokens by the estimate
+        let items = (0..6)
+            .map(|i| (["f0", "f1", "f2", "f3", "f4", "f5"][i], big.clone()))
+            .collect();
+        let g = input("diff", InputKind::GitDiff, items);
+        let names = ["diff".to_string()];
+        let (batches, s) = pack(&[g], &budget(250, 2, &names), &mut Counter::default());
+        assert_eq!((batches.len(), s.batches), (2, 2));
+        assert_eq!(
+            s.unseen,
+            [
+                "diff:f4 (past max_batches = 2)",
+                "diff:f5 (past max_batches = 2)"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_oversized_file_is_clipped_to_its_hunks_then_head_and_tail() {
+        let mut g = input(
+            "changed",
+            InputKind::ChangedFiles,
+            vec![("big.rs", "line\n".repeat(3000))],
+        );
+        g.items[0].hunks = Some("@@ -1 +1 @@\n-a\n+b\n".into());
+        let names = ["changed".to_string()];
+        let (batches, s) = pack(
+            &[g.clone()],
+            &budget(500, 5, &names),
+            &mut Counter::default(),
+        );
+        assert!(
+            batches[0].shared.contains(HUNKS_NOTE),
+            "{}",
+            batches[0].shared
+        );
+        assert!(s.unseen.is_empty(), "hunks are the change: seen");
+
+        g.items[0].hunks = None;
+        let (batches, s) = pack(&[g], &budget(500, 5, &names), &mut Counter::default());
+        assert!(batches[0]
+            .shared
+            .contains("lines cut here to fit the token budget"));
+        assert_eq!(s.clipped.len(), 1);
+        assert_eq!(s.unseen.len(), 1, "a head-and-tail clip was not seen whole");
+        assert!(tokens::estimate(&batches[0].shared) <= 500 + 64);
+    }
+
+    #[test]
+    fn a_commands_unseen_parts_carry_over() {
+        let mut g = input("lint", InputKind::Command, vec![("lint", "out".into())]);
+        g.unseen.push("lint: `x` did not finish within 1s".into());
+        let names = ["lint".to_string()];
+        let (_, s) = pack(&[g], &budget(1000, 1, &names), &mut Counter::default());
+        assert_eq!(s.unseen, ["lint: `x` did not finish within 1s"]);
+    }
+
+    #[test]
+    fn common_prefixes_stop_at_a_char_boundary() {
+        assert_eq!(common_prefix_len("abcdef-x", "abcdef-y"), 7);
+        assert_eq!(common_prefix_len("", "abc"), 0);
+        assert_eq!(common_prefix_len("aé", "aè"), 1);
+    }
+}

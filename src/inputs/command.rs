@@ -1,0 +1,118 @@
+//! A `command` input: argv run in the project root without a shell, with a
+//! timeout and an output cap. Its exit code is part of the input (a failing
+//! lint is information); a command that could not start, timed out or had
+//! its output cut has not been seen whole.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+
+use super::{Gathered, Item, SourceInfo};
+use crate::config::inputs::InputKind;
+
+pub(crate) async fn run(
+    root: &Path,
+    name: &str,
+    argv: &[String],
+    timeout: Duration,
+    max_bytes: u64,
+) -> Gathered {
+    let mut g = Gathered {
+        name: name.to_string(),
+        kind: InputKind::Command,
+        source: SourceInfo {
+            argv: argv.to_vec(),
+            ..SourceInfo::default()
+        },
+        items: Vec::new(),
+        excluded: Vec::new(),
+        unseen: Vec::new(),
+        exit_code: None,
+    };
+    let shown = argv.join(" ");
+    let mut child = match tokio::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            g.unseen
+                .push(format!("{name}: `{shown}` could not start ({e})"));
+            return g;
+        }
+    };
+    let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
+        g.unseen
+            .push(format!("{name}: `{shown}` has no output pipes"));
+        return g;
+    };
+    let read = async {
+        let (o, e) = tokio::join!(capped(out, max_bytes), capped(err, max_bytes));
+        let status = child.wait().await;
+        (o, e, status)
+    };
+    let (out, err, status) = match tokio::time::timeout(timeout, read).await {
+        Ok(done) => done,
+        Err(_) => {
+            g.unseen.push(format!(
+                "{name}: `{shown}` did not finish within {}",
+                humantime::format_duration(timeout)
+            ));
+            return g;
+        }
+    };
+    let code = status.ok().and_then(|s| s.code());
+    g.exit_code = code;
+    for (what, (text, cut)) in [("stdout", &out), ("stderr", &err)] {
+        if *cut {
+            g.unseen.push(format!(
+                "{name}: {what} of `{shown}` was cut at {max_bytes} bytes"
+            ));
+        }
+        let _ = text;
+    }
+    let code_text = code.map_or("killed by a signal".to_string(), |c| {
+        format!("exit code {c}")
+    });
+    let text = format!(
+        "$ {shown}\n[{code_text}]\n--- stdout ---\n{}\n--- stderr ---\n{}\n",
+        out.0.trim_end(),
+        err.0.trim_end()
+    );
+    g.items.push(Item {
+        path: name.to_string(),
+        label: code_text,
+        text,
+        rank: 0,
+        hunks: None,
+    });
+    g
+}
+
+/// Read at most `max` bytes; true when there was more. The rest is drained
+/// so the child never blocks on a full pipe.
+async fn capped(mut r: impl tokio::io::AsyncRead + Unpin, max: u64) -> (String, bool) {
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    let mut cut = false;
+    loop {
+        match r.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = (max as usize).saturating_sub(kept.len());
+                if n > room {
+                    cut = true;
+                }
+                kept.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+    }
+    (String::from_utf8_lossy(&kept).into_owned(), cut)
+}

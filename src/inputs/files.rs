@@ -1,0 +1,81 @@
+//! A `files` input: the files under the project matching globs, with
+//! `.gitignore` semantics (the `ignore` crate: ignored files stay out, `!`
+//! excludes), in path order. Binary files are listed as excluded.
+
+use std::path::Path;
+
+use ignore::overrides::OverrideBuilder;
+use ignore::WalkBuilder;
+
+use super::{Gathered, Item, SourceInfo};
+use crate::config::inputs::InputKind;
+use crate::error::{Error, Result};
+
+/// Most files one `files` input may hold.
+const MAX_FILES: usize = 10_000;
+/// Files larger than this are left out (listed as excluded).
+const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+pub(crate) fn gather(root: &Path, name: &str, globs: &[String]) -> Result<Gathered> {
+    let mut ob = OverrideBuilder::new(root);
+    for g in globs {
+        ob.add(g)
+            .map_err(|e| Error::Usage(format!("input {name}: glob {g:?} is not valid ({e})")))?;
+    }
+    let overrides = ob
+        .build()
+        .map_err(|e| Error::Usage(format!("input {name}: {e}")))?;
+    let walk = WalkBuilder::new(root)
+        .hidden(false)
+        .overrides(overrides)
+        .filter_entry(|e| e.file_name() != ".git")
+        .sort_by_file_path(|a, b| a.cmp(b))
+        .build();
+    let mut items = Vec::new();
+    let mut excluded = Vec::new();
+    for entry in walk.flatten() {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        if items.len() >= MAX_FILES {
+            excluded.push(format!("{rel} (over the {MAX_FILES}-file limit)"));
+            continue;
+        }
+        if entry.metadata().is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
+            excluded.push(format!("{rel} (larger than {} MiB)", MAX_FILE_BYTES >> 20));
+            continue;
+        }
+        match std::fs::read(entry.path()) {
+            Ok(bytes) if !bytes.contains(&0) => match String::from_utf8(bytes) {
+                Ok(text) => items.push(Item {
+                    path: rel,
+                    label: "file".into(),
+                    text,
+                    rank: 0,
+                    hunks: None,
+                }),
+                Err(_) => excluded.push(format!("{rel} (binary)")),
+            },
+            Ok(_) => excluded.push(format!("{rel} (binary)")),
+            Err(e) => excluded.push(format!("{rel} (unreadable: {e})")),
+        }
+    }
+    Ok(Gathered {
+        name: name.to_string(),
+        kind: InputKind::Files,
+        source: SourceInfo {
+            globs: globs.to_vec(),
+            ..SourceInfo::default()
+        },
+        items,
+        excluded,
+        unseen: Vec::new(),
+        exit_code: None,
+    })
+}

@@ -1,0 +1,123 @@
+//! Token counts and context windows per model family.
+//!
+//! OpenAI's models are counted with their real encodings (tiktoken-rs:
+//! `o200k_base` for the GPT-4o, GPT-4.1, GPT-5 and o-series families,
+//! `cl100k_base` for GPT-4 and GPT-3.5). Other models (Anthropic's, whose
+//! tokenizer is not public, and local models) get a documented, deliberately
+//! high estimate: one token per 3 bytes, so budgets err towards fitting less.
+//! Encodings are loaded on first use only: a run without inputs never loads one.
+
+/// How a model's text is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Encoding {
+    O200kBase,
+    Cl100kBase,
+    /// `ceil(bytes / 3)`.
+    Estimate,
+}
+
+/// The encoding of `model`, by its name.
+pub(crate) fn encoding_for(model: &str) -> Encoding {
+    let m = model.to_ascii_lowercase();
+    let m = m.rsplit('/').next().unwrap_or(&m); // "openai/gpt-4o" on routers
+    let starts = |p: &[&str]| p.iter().any(|x| m.starts_with(x));
+    if starts(&[
+        "gpt-4o",
+        "gpt-4.1",
+        "gpt-4.5",
+        "gpt-5",
+        "o1",
+        "o3",
+        "o4",
+        "chatgpt-4o",
+        "gpt-oss",
+    ]) {
+        Encoding::O200kBase
+    } else if starts(&["gpt-4", "gpt-3.5", "text-embedding-3", "text-embedding-ada"]) {
+        Encoding::Cl100kBase
+    } else {
+        Encoding::Estimate
+    }
+}
+
+/// Tokens of `text` in `enc`.
+pub(crate) fn count(enc: Encoding, text: &str) -> u64 {
+    match enc {
+        Encoding::O200kBase => tiktoken_rs::o200k_base_singleton()
+            .encode_ordinary(text)
+            .len() as u64,
+        Encoding::Cl100kBase => tiktoken_rs::cl100k_base_singleton()
+            .encode_ordinary(text)
+            .len() as u64,
+        Encoding::Estimate => estimate(text),
+    }
+}
+
+/// The documented estimate: one token per 3 bytes, rounded up.
+pub(crate) fn estimate(text: &str) -> u64 {
+    (text.len() as u64).div_ceil(3)
+}
+
+/// The context window bsu assumes for `model` when the configuration sets
+/// none: the published figure for the common OpenAI and Anthropic families,
+/// else 32,768 tokens (small on purpose: set `context_window` for others).
+pub(crate) fn context_window(model: &str) -> u32 {
+    let m = model.to_ascii_lowercase();
+    let m = m.rsplit('/').next().unwrap_or(&m);
+    let starts = |p: &str| m.starts_with(p);
+    if starts("gpt-4.1") {
+        1_047_576
+    } else if starts("gpt-5") {
+        400_000
+    } else if starts("o1-mini") {
+        128_000
+    } else if starts("o1") || starts("o3") || starts("o4") {
+        200_000
+    } else if starts("gpt-4o")
+        || starts("chatgpt-4o")
+        || starts("gpt-4-turbo")
+        || starts("gpt-4.5")
+        || starts("gpt-oss")
+    {
+        128_000
+    } else if starts("gpt-4-32k") {
+        32_768
+    } else if starts("gpt-4") {
+        8_192
+    } else if starts("gpt-3.5") {
+        16_385
+    } else if starts("claude") {
+        200_000
+    } else {
+        32_768
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families() {
+        assert_eq!(encoding_for("gpt-4o-mini"), Encoding::O200kBase);
+        assert_eq!(encoding_for("GPT-4.1"), Encoding::O200kBase);
+        assert_eq!(encoding_for("o3-mini"), Encoding::O200kBase);
+        assert_eq!(encoding_for("gpt-4-turbo"), Encoding::Cl100kBase);
+        assert_eq!(encoding_for("openai/gpt-4o"), Encoding::O200kBase);
+        assert_eq!(encoding_for("claude-sonnet-4-5"), Encoding::Estimate);
+        assert_eq!(encoding_for("llama3.1"), Encoding::Estimate);
+        assert_eq!(context_window("gpt-4o-mini"), 128_000);
+        assert_eq!(context_window("claude-sonnet-4-5"), 200_000);
+        assert_eq!(context_window("gpt-4.1-mini"), 1_047_576);
+        assert_eq!(context_window("mystery"), 32_768);
+    }
+
+    #[test]
+    fn counts_are_real_for_openai_and_high_for_the_estimate() {
+        assert_eq!(count(Encoding::O200kBase, "hello world"), 2);
+        assert_eq!(count(Encoding::Cl100kBase, "hello world"), 2);
+        assert_eq!(count(Encoding::Estimate, "hello world"), 4);
+        assert_eq!(count(Encoding::O200kBase, ""), 0);
+    }
+}
