@@ -288,6 +288,7 @@ fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::PathBuf]) {
         ]);
     }
     out.print(&table.to_string());
+    inputs_table(out, outcome);
     use crate::engine::decision::Action;
     let paint = match outcome.decision.action {
         Action::Approve => Paint::Green,
@@ -303,6 +304,40 @@ fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::PathBuf]) {
     for p in paths {
         out.print(&format!("Report: {}", p.display()));
     }
+}
+
+/// What each agent was given of the run's inputs: batches, tokens, the
+/// prefix its prompt shares with the others', and what it did not see.
+fn inputs_table(out: &Output, outcome: &RunOutcome) {
+    if outcome.agents.iter().all(|a| a.pack.is_none()) {
+        return;
+    }
+    let mut table = out.table();
+    table.set_header([
+        "agent",
+        "inputs",
+        "batches",
+        "input tokens",
+        "budget / batch",
+        "shared prefix",
+        "unseen",
+    ]);
+    for a in &outcome.agents {
+        let Some(p) = &a.pack else { continue };
+        table.add_row([
+            a.id.clone(),
+            p.inputs.join(", "),
+            p.batches.to_string(),
+            p.input_tokens.to_string(),
+            p.budget_tokens.to_string(),
+            p.shared_prefix_tokens.to_string(),
+            match p.unseen.len() {
+                0 => "-".to_string(),
+                n => format!("{n} part{}", if n == 1 { "" } else { "s" }),
+            },
+        ]);
+    }
+    out.print(&table.to_string());
 }
 
 /// Each breaker's state now; all closed when there is no state to read.

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use ignore::overrides::OverrideBuilder;
+use ignore::gitignore::GitignoreBuilder;
 use ignore::WalkBuilder;
 
 use super::{Gathered, Item, SourceInfo};
@@ -17,17 +17,20 @@ const MAX_FILES: usize = 10_000;
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 pub(crate) fn gather(root: &Path, name: &str, globs: &[String]) -> Result<Gathered> {
-    let mut ob = OverrideBuilder::new(root);
+    // The globs select files the way .gitignore lines select them: the last
+    // line that matches decides, and `!` takes a file back out.
+    let mut gb = GitignoreBuilder::new(root);
     for g in globs {
-        ob.add(g)
+        gb.add_line(None, g)
             .map_err(|e| Error::Usage(format!("input {name}: glob {g:?} is not valid ({e})")))?;
     }
-    let overrides = ob
+    let select = gb
         .build()
         .map_err(|e| Error::Usage(format!("input {name}: {e}")))?;
+    // The walk itself honours .gitignore (and .ignore): ignored files never come in.
     let walk = WalkBuilder::new(root)
         .hidden(false)
-        .overrides(overrides)
+        .require_git(false)
         .filter_entry(|e| e.file_name() != ".git")
         .sort_by_file_path(|a, b| a.cmp(b))
         .build();
@@ -35,6 +38,12 @@ pub(crate) fn gather(root: &Path, name: &str, globs: &[String]) -> Result<Gather
     let mut excluded = Vec::new();
     for entry in walk.flatten() {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        if !select
+            .matched_path_or_any_parents(entry.path(), false)
+            .is_ignore()
+        {
             continue;
         }
         let rel = entry

@@ -392,10 +392,11 @@ pub(crate) fn log_input(
         (None, None) => "HEAD".to_string(),
     };
     let max = format!("--max-count={max_commits}");
+    // git dates are whole seconds: round up, so the run's own second is not read again.
     let since = ctx
         .last_run_ms
         .filter(|_| since_last_run)
-        .map(|ms| format!("--since=@{}", ms / 1000));
+        .map(|ms| format!("--since=@{}", (ms + 999) / 1000));
     let mut args = vec![
         "log",
         "--no-color",

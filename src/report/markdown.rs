@@ -81,6 +81,7 @@ pub(crate) fn render(r: &Report) -> String {
     }
     s.push('\n');
 
+    inputs_section(&mut s, r);
     for a in r.agents.iter().filter(|a| a.status == Status::Succeeded) {
         agent_section(&mut s, a);
     }
@@ -135,6 +136,67 @@ pub(crate) fn render(r: &Report) -> String {
         r.bsu_version
     );
     s
+}
+
+/// What was reviewed: each input, what was left out on purpose, and what
+/// each agent did not see.
+fn inputs_section(s: &mut String, r: &Report) {
+    if r.inputs.is_empty() {
+        return;
+    }
+    s.push_str("## Inputs\n\n");
+    for i in &r.inputs {
+        let mut from = String::new();
+        if let Some(b) = &i.source.base {
+            let head = i.source.head.as_deref().unwrap_or("working tree");
+            from = format!(" · `{}..{}`", short(b), short(head));
+        }
+        let _ = writeln!(
+            s,
+            "- `{}` ({}){from} · {} item{} · {} KB{}",
+            code(&i.name),
+            i.kind,
+            i.included.len(),
+            if i.included.len() == 1 { "" } else { "s" },
+            i.bytes.div_ceil(1024),
+            match i.exit_code {
+                Some(c) => format!(" · exit code {c}"),
+                None => String::new(),
+            }
+        );
+        if !i.excluded.is_empty() {
+            let _ = writeln!(
+                s,
+                "  - left out on purpose: {}",
+                inline(&i.excluded.join(", "))
+            );
+        }
+    }
+    s.push('\n');
+    let unseen: Vec<&AgentJson> = r
+        .agents
+        .iter()
+        .filter(|a| a.inputs.as_ref().is_some_and(|p| !p.unseen.is_empty()))
+        .collect();
+    if !unseen.is_empty() {
+        s.push_str(
+            "> [!WARNING]\n> Not every agent saw the whole change; none of them can approve it:\n",
+        );
+        for a in unseen {
+            let p = a.inputs.as_ref().expect("filtered");
+            let _ = writeln!(
+                s,
+                "> - `{}` did not see {}",
+                a.id,
+                inline(&p.unseen.join(", "))
+            );
+        }
+        s.push('\n');
+    }
+}
+
+fn short(rev: &str) -> String {
+    code(&rev.chars().take(12).collect::<String>())
 }
 
 fn agent_section(s: &mut String, a: &AgentJson) {

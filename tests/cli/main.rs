@@ -3,6 +3,7 @@
 
 mod config;
 mod fake;
+mod inputs;
 mod integrity;
 mod run;
 mod state;
