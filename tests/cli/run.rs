@@ -20,8 +20,17 @@ fn panel() -> Project {
 #[test]
 fn dry_run_sends_nothing_needs_no_key_and_carries_prompts() {
     let fake = Fake::approving();
-    let p = Project::example().env("OPENAI_BASE_URL", &fake.url);
-    let (code, stdout, stderr) = p.run(&["run", "pull_request.opened", "--dry-run"]);
+    let p = Project::example().env("OPENAI_BASE_URL", &fake.url).file(
+        "change.patch",
+        "diff --git a/src/x.rs b/src/x.rs\n--- a/src/x.rs\n+++ b/src/x.rs\n@@ -1 +1 @@\n-a\n+b\n",
+    );
+    let (code, stdout, stderr) = p.run(&[
+        "run",
+        "pull_request.opened",
+        "--dry-run",
+        "--input",
+        "diff=change.patch",
+    ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(fake.count(), 0);
     let r = p.latest();
