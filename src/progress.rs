@@ -49,6 +49,11 @@ impl Progress {
                     None => "no verdict".into(),
                 };
                 let cached = if outcome.cached() { " · cached" } else { "" };
+                let batches = match outcome.pack.as_ref().map(|p| p.batches) {
+                    Some(n) if n > 1 => format!(" · {n} batches"),
+                    _ => String::new(),
+                };
+                let cached = format!("{batches}{cached}");
                 format!(
                     "{} {verdict} · {secs}{cached}",
                     self.out.paint_err("✓", Paint::Green)
@@ -89,6 +94,27 @@ impl Observer for Progress {
         bar.enable_steady_tick(Duration::from_millis(100));
         if let Ok(mut bars) = self.bars.lock() {
             bars.insert(agent.id.clone(), bar);
+        }
+    }
+
+    fn batch(&self, agent: &Agent, i: usize, n: usize) {
+        if self.out.quiet {
+            return;
+        }
+        let Some(_) = &self.live else {
+            crate::output::eprint_line(&format!("bsu: {}: batch {i}/{n}", agent.id));
+            return;
+        };
+        if let Some(bar) = self
+            .bars
+            .lock()
+            .ok()
+            .and_then(|b| b.get(&agent.id).cloned())
+        {
+            bar.set_message(format!(
+                "{}/{} · batch {i}/{n} …",
+                agent.provider, agent.model
+            ));
         }
     }
 

@@ -1,8 +1,9 @@
 //! Token counts and context windows per model family.
 //!
-//! OpenAI's models are counted with their real encodings (tiktoken-rs:
-//! `o200k_base` for the GPT-4o, GPT-4.1, GPT-5 and o-series families,
-//! `cl100k_base` for GPT-4 and GPT-3.5). Other models (Anthropic's, whose
+//! OpenAI's models are counted with their real encodings (`o200k_base` for
+//! the GPT-4o, GPT-4.1, GPT-5 and o-series families, `cl100k_base` for GPT-4
+//! and GPT-3.5), through the `bpe-openai` crate: GitHub's linear-time BPE,
+//! which gives tiktoken's counts about twice as fast to load and to count. Other models (Anthropic's, whose
 //! tokenizer is not public, and local models) get a documented, deliberately
 //! high estimate: one token per 3 bytes, so budgets err towards fitting less.
 //! Encodings are loaded on first use only: a run without inputs never loads one.
@@ -44,13 +45,17 @@ pub(crate) fn encoding_for(model: &str) -> Encoding {
 /// Tokens of `text` in `enc`.
 pub(crate) fn count(enc: Encoding, text: &str) -> u64 {
     match enc {
-        Encoding::O200kBase => tiktoken_rs::o200k_base_singleton()
-            .encode_ordinary(text)
-            .len() as u64,
-        Encoding::Cl100kBase => tiktoken_rs::cl100k_base_singleton()
-            .encode_ordinary(text)
-            .len() as u64,
+        Encoding::O200kBase => bpe_openai::o200k_base().count(text) as u64,
+        Encoding::Cl100kBase => bpe_openai::cl100k_base().count(text) as u64,
         Encoding::Estimate => estimate(text),
+    }
+}
+
+/// Load `enc` on another thread now, so it is ready when counting starts
+/// (loading takes tens of milliseconds; gathering inputs overlaps it).
+pub(crate) fn prewarm(enc: Encoding) {
+    if enc != Encoding::Estimate {
+        std::thread::spawn(move || count(enc, ""));
     }
 }
 

@@ -90,6 +90,18 @@ async fn gather(
     if plan.inputs.is_empty() {
         return Ok(Vec::new());
     }
+    // Load the tokenizers the packing will need while the inputs are gathered.
+    let mut encodings: Vec<crate::tokens::Encoding> = plan
+        .agents
+        .iter()
+        .filter(|a| a.skip.is_none())
+        .map(|a| crate::tokens::encoding_for(&a.agent.model))
+        .collect();
+    encodings.sort();
+    encodings.dedup();
+    for enc in encodings {
+        crate::tokens::prewarm(enc);
+    }
     let since_last_run = plan.inputs.iter().any(|i| {
         matches!(
             i.source,

@@ -123,17 +123,7 @@ async fn attempt(
     *prompt_hash = hashes.first().cloned();
 
     if plan.dry_run {
-        let enc = shared.packs[idx]
-            .as_ref()
-            .map(|_| crate::tokens::encoding_for(&agent.model));
-        let tokens: u64 = prompts
-            .iter()
-            .map(|r| &r.prompt)
-            .map(|p| match enc {
-                Some(e) => crate::tokens::count(e, &p.system) + crate::tokens::count(e, &p.user),
-                None => prompt::estimate_tokens(&p.system) + prompt::estimate_tokens(&p.user),
-            })
-            .sum();
+        let tokens = dry_run_tokens(shared, idx, &prompts, &knowledge, earlier);
         return AgentResult::DryRun {
             prompt: prompts
                 .into_iter()
@@ -172,6 +162,40 @@ async fn attempt(
         }
     }
     AgentResult::Succeeded(merge(answers, agent))
+}
+
+/// The prompt tokens of a dry run. With inputs: the pack's count of them plus
+/// each batch's other parts, counted with the model's encoding (the inputs are
+/// never counted twice); without: the rough estimate, so no tokenizer loads.
+fn dry_run_tokens(
+    shared: &Shared,
+    idx: usize,
+    prompts: &[Rendered],
+    knowledge: &[Knowledge<'_>],
+    earlier: &[AgentOutcome],
+) -> u64 {
+    let plan = &shared.plan;
+    let agent = &plan.agents[idx].agent;
+    let Some(pack) = &shared.packs[idx] else {
+        return prompts
+            .iter()
+            .map(|r| {
+                prompt::estimate_tokens(&r.prompt.system) + prompt::estimate_tokens(&r.prompt.user)
+            })
+            .sum();
+    };
+    let enc = crate::tokens::encoding_for(&agent.model);
+    let unseen = super::pack::unseen_note(&pack.summary.unseen);
+    let head = prompt::shared(&plan.event, &shared.payload_text, "", &unseen);
+    let fixed = crate::tokens::count(enc, &prompt::combined(&head, &prompt::system(agent)));
+    let n = pack.batches.len();
+    let rest: u64 = (0..n)
+        .map(|i| {
+            let user = prompt::user(knowledge, "", earlier, (n > 1).then_some((i + 1, n)));
+            fixed + crate::tokens::count(enc, &user)
+        })
+        .sum();
+    rest + pack.summary.input_tokens
 }
 
 /// One answer from the answers to every batch: the verdict rules decide.

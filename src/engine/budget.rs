@@ -24,7 +24,25 @@ pub(crate) fn pack_all(
     payload_text: &str,
     knowledge: &HashMap<String, Result<String, String>>,
 ) -> Vec<Option<Packed>> {
+    let started = std::time::Instant::now();
     let mut counter = Counter::default();
+    // Count every item once per encoding in use, in parallel, before packing.
+    let mut encodings: Vec<tokens::Encoding> = plan
+        .agents
+        .iter()
+        .filter(|p| p.skip.is_none())
+        .filter(|p| !plan.shared_inputs.is_empty() || !p.agent.inputs.is_empty())
+        .map(|p| tokens::encoding_for(&p.agent.model))
+        .collect();
+    encodings.sort();
+    encodings.dedup();
+    for enc in encodings {
+        counter.precount(enc, inputs);
+    }
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "counted input tokens"
+    );
     let mut earlier = 0u64;
     let mut out = Vec::with_capacity(plan.agents.len());
     for planned in &plan.agents {
@@ -80,6 +98,7 @@ pub(crate) fn pack_all(
         out.push(Some(Packed { batches, summary }));
         earlier += 1;
     }
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "packed inputs");
     out
 }
 
@@ -91,37 +110,53 @@ fn earlier_allowance(plan: &RunPlan, earlier: u64) -> u64 {
     }
 }
 
+/// An agent's first prompt, for measuring what it shares with the others'.
+pub(crate) struct First {
+    /// The system prompt as sent.
+    pub system: String,
+    /// Bytes of it that are the shared part.
+    pub head_len: usize,
+    /// The shared part without its inputs.
+    pub head_without_inputs: String,
+    /// Tokens of the inputs in the shared part, as the pack counted them.
+    pub inputs_tokens: u64,
+}
+
 /// For each agent, the tokens of the longest prefix its first prompt shares
-/// with another agent's: what a provider's prompt cache can serve once.
-/// Each prefix is counted once per encoding, however many agents share it.
-pub(crate) fn shared_prefixes(
-    plan: &RunPlan,
-    first_prompts: &[Option<String>],
-) -> Vec<Option<u64>> {
+/// with another agent's: what a provider's prompt cache can serve once. When
+/// the whole shared part is common (the usual case) its inputs are not
+/// counted again: their tokens come from the pack.
+pub(crate) fn shared_prefixes(plan: &RunPlan, firsts: &[Option<First>]) -> Vec<Option<u64>> {
     use std::hash::{Hash, Hasher};
     let mut memo: HashMap<(tokens::Encoding, u64), u64> = HashMap::new();
-    first_prompts
+    let mut count = |enc: tokens::Encoding, text: &str| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        *memo
+            .entry((enc, h.finish()))
+            .or_insert_with(|| tokens::count(enc, text))
+    };
+    firsts
         .iter()
         .enumerate()
         .map(|(i, mine)| {
             let mine = mine.as_ref()?;
             let enc = tokens::encoding_for(&plan.agents[i].agent.model);
-            let longest = first_prompts
+            let longest = firsts
                 .iter()
                 .enumerate()
                 .filter(|(j, _)| *j != i)
                 .filter_map(|(_, other)| other.as_ref())
-                .map(|other| pack::common_prefix_len(mine, other))
+                .map(|other| pack::common_prefix_len(&mine.system, &other.system))
                 .max()
                 .unwrap_or(0);
-            let prefix = &mine[..longest];
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            prefix.hash(&mut h);
-            Some(
-                *memo
-                    .entry((enc, h.finish()))
-                    .or_insert_with(|| tokens::count(enc, prefix)),
-            )
+            Some(if longest >= mine.head_len {
+                count(enc, &mine.head_without_inputs)
+                    + mine.inputs_tokens
+                    + count(enc, &mine.system[mine.head_len..longest])
+            } else {
+                count(enc, &mine.system[..longest])
+            })
         })
         .collect()
 }

@@ -84,13 +84,21 @@ pub(crate) async fn execute(
         observer: observer.clone(),
     };
     // What each agent's first prompt shares with the others' (prompt caching).
-    let firsts: Vec<Option<String>> = (0..plan.agents.len())
+    let firsts: Vec<Option<budget::First>> = (0..plan.agents.len())
         .map(|i| {
-            shared.packs[i].as_ref()?;
-            agent::prompts(&shared, i, &[], &[])
-                .into_iter()
-                .next()
-                .map(|r| r.prompt.system)
+            let pack = shared.packs[i].as_ref()?;
+            let rendered = agent::prompts(&shared, i, &[], &[]).into_iter().next()?;
+            Some(budget::First {
+                head_len: rendered.shared.len(),
+                system: rendered.prompt.system,
+                head_without_inputs: prompt::shared(
+                    &plan.event,
+                    &shared.payload_text,
+                    "",
+                    &pack::unseen_note(&pack.summary.unseen),
+                ),
+                inputs_tokens: pack.summary.first_batch_shared_tokens,
+            })
         })
         .collect();
     let prefixes = budget::shared_prefixes(&plan, &firsts);

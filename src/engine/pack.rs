@@ -64,6 +64,9 @@ pub(crate) struct PackSummary {
     /// Tokens of the longest prefix of its first prompt that another agent's
     /// first prompt shares (what a provider's prompt cache can serve once).
     pub shared_prefix_tokens: u64,
+    /// Tokens of the event's inputs in its first batch.
+    #[serde(skip)]
+    pub first_batch_shared_tokens: u64,
 }
 
 /// Token counts of items, memoised per encoding (each item is counted once
@@ -74,6 +77,44 @@ pub(crate) struct Counter {
 }
 
 impl Counter {
+    /// Count every item of `inputs` in `enc` at once, on every core.
+    pub(crate) fn precount(&mut self, enc: Encoding, inputs: &[Gathered]) {
+        let todo: Vec<(usize, usize, String)> = inputs
+            .iter()
+            .enumerate()
+            .flat_map(|(gi, g)| {
+                g.items
+                    .iter()
+                    .enumerate()
+                    .map(move |(ii, item)| (gi, ii, render(g, item, None)))
+            })
+            .filter(|(gi, ii, _)| !self.memo.contains_key(&(enc, *gi, *ii)))
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = todo.len().div_ceil(threads).max(1);
+        let counted: Vec<(usize, usize, u64)> = std::thread::scope(|s| {
+            let handles: Vec<_> = todo
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(gi, ii, text)| (*gi, *ii, tokens::count(enc, text)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for (gi, ii, t) in counted {
+            self.memo.insert((enc, gi, ii), t);
+        }
+    }
+
     fn count(&mut self, enc: Encoding, key: (usize, usize), text: &str) -> u64 {
         *self
             .memo
@@ -139,6 +180,9 @@ pub(crate) fn pack(
                 if shared { &mut b.shared } else { &mut b.own }.push_str(&rendered);
                 used += t;
                 summary.input_tokens += t;
+                if shared && batches.len() == 1 {
+                    summary.first_batch_shared_tokens += t;
+                }
             }
         }
     }
