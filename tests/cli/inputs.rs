@@ -454,3 +454,71 @@ inputs = ["dif"]
     );
     assert!(all.contains("agents/a.toml:3:"), "{all}");
 }
+
+#[test]
+fn a_file_over_the_budget_is_clipped_and_cannot_be_approved() {
+    let fake = Fake::approving();
+    let (p, base, _) = repo(EVENTS);
+    let huge: String = (0..3000).map(|i| format!("// HUGE line {i}\n")).collect();
+    let p = p
+        .file("src/huge.rs", &huge)
+        .agent("a", "context_window = 8000\nmax_tokens = 500")
+        .agent("b", "context_window = 8000\nmax_tokens = 500");
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-q", "-m", "huge"]);
+    let head = git(p.path(), &["rev-parse", "HEAD"]);
+    let p = p.serve(&fake);
+    let (code, _, stderr) = p.run(&[
+        "run",
+        "pull_request.opened",
+        "--base",
+        &base,
+        "--head",
+        &head,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let all: Vec<String> = fake.requests().iter().map(|r| r.system()).collect();
+    assert!(
+        all.iter()
+            .any(|s| s.contains("lines cut here to fit the token budget")),
+        "{}",
+        p.latest()["agents"][0]["inputs"]
+    );
+    assert!(all.iter().all(|s| s.contains("## Not shown to you")));
+    let r = p.latest();
+    assert_eq!(r["decision"]["action"], "manual_review");
+    assert!(
+        r["decision"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("did not see all of its inputs: diff:src/huge.rs"),
+        "{}",
+        r["decision"]
+    );
+    assert_eq!(
+        r["agents"][0]["inputs"]["clipped"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn untracked_files_join_a_working_tree_diff_when_asked() {
+    let fake = Fake::approving();
+    let events = EVENTS.replace(
+        "kind = \"git_diff\"",
+        "kind = \"git_diff\"\ninclude_untracked = true\ncontext_lines = 0",
+    );
+    let (p, _, head) = repo(&events);
+    let p = p.serve(&fake).file("notes/new.txt", "UNTRACKED-NOTE\n");
+    let (code, _, stderr) = p.run(&["run", "pull_request.opened", "--base", &head]);
+    assert_eq!(code, 0, "{stderr}");
+    let system = fake.requests()[0].system();
+    assert!(
+        system.contains("### diff · notes/new.txt (added)"),
+        "{system}"
+    );
+    assert!(system.contains("+UNTRACKED-NOTE"));
+}
