@@ -230,6 +230,17 @@ pub struct RunArgs {
     /// Supply or override input NAME with the text of FILE, or - for stdin (repeatable)
     #[arg(long = "input", value_name = "NAME=FILE|-")]
     pub inputs: Vec<String>,
+
+    /// Publish the decision: github (sticky comment, review, check run) [default: [publish.github] enabled]
+    #[arg(long, value_enum, value_name = "WHERE")]
+    pub publish: Vec<PublishArg>,
+}
+
+/// Where a run can publish its decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PublishArg {
+    /// The pull request and commit on GitHub
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

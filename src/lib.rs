@@ -18,6 +18,7 @@ mod output;
 mod payload;
 mod plan;
 mod progress;
+mod publish;
 mod report;
 mod run_id;
 mod store;

@@ -78,6 +78,11 @@ pub(crate) fn header_value(
     Some(value)
 }
 
+/// `Authorization: Bearer <key>`, marked sensitive.
+pub(crate) fn bearer(key: &ApiKey) -> Option<reqwest::header::HeaderValue> {
+    header_value(key, crate::config::ProviderKind::Openai)
+}
+
 const WINDOW: usize = 12;
 const MASK: &str = "[redacted]";
 

@@ -18,7 +18,7 @@ use crate::plan::{self, RunPlan};
 use crate::progress::Progress;
 use crate::report::{self, write, BreakerJson, Report};
 use crate::store::{self, runs::RunRecord, Store};
-use crate::{inputs, payload, run_id};
+use crate::{inputs, payload, publish, run_id};
 
 pub(super) fn run(
     root: &Path,
@@ -37,6 +37,16 @@ pub(super) fn run(
         ));
     }
     let overrides = inputs::read_overrides(&args.inputs, &config.inputs)?;
+    let github = if plan.dry_run {
+        None
+    } else {
+        publish::github_target(
+            &config.github,
+            args.publish.contains(&crate::cli::PublishArg::Github),
+            env,
+            &|m| out.note(m),
+        )?
+    };
     if plan.matched == StrategyMatch::Default {
         out.note(&format!(
             "bsu: no strategy matches {:?}; using the default strategy",
@@ -69,8 +79,20 @@ pub(super) fn run(
     };
     runtime.block_on(async {
         let gathered = gather(&plan, &request, store.as_ref()).await?;
-        run_async(plan, client, store, warn, out, args.json, gathered).await
+        let run = Run {
+            json: args.json,
+            gathered,
+            github,
+        };
+        run_async(plan, client, store, warn, out, run).await
     })
+}
+
+/// What the run carries besides the plan.
+struct Run {
+    json: bool,
+    gathered: Vec<inputs::Gathered>,
+    github: Option<publish::GithubTarget>,
 }
 
 /// What `bsu run` asked of the inputs.
@@ -141,9 +163,13 @@ async fn run_async(
     store: Option<Store>,
     warn: Warn,
     out: &Output,
-    json: bool,
-    gathered: Vec<inputs::Gathered>,
+    run: Run,
 ) -> Result<ExitCode> {
+    let Run {
+        json,
+        gathered,
+        github,
+    } = run;
     // A dry run records itself in the history and touches nothing else.
     let live = store.clone().filter(|_| !plan.dry_run);
     // Providers this run calls, with their keys; none in a dry run, which
@@ -205,10 +231,30 @@ async fn run_async(
             after: after.to_string(),
         })
         .collect();
-    let report = Report::new(&plan, &outcome, &run_id::new_run_id(), breakers);
+    let mut report = Report::new(&plan, &outcome, &run_id::new_run_id(), breakers);
+    let mut failed: Vec<String> = Vec::new();
+    let mut publish_failed = false;
+    if let Some(target) = &github {
+        // Workflow commands go to stdout, unless stdout carries the JSON report.
+        let print = |line: &str| {
+            if json {
+                crate::output::eprint_line(line);
+            } else {
+                out.print(line);
+            }
+        };
+        let published = publish::github::publish(target, &report, plan.fail_on, &print).await;
+        for e in published.failures() {
+            out.error(&e);
+            publish_failed = true;
+        }
+        report.publish = Some(published);
+        if publish_failed && target.settings.required {
+            failed.push("publishing to GitHub failed and [publish.github] required = true".into());
+        }
+    }
 
     let written = write::write_reports(&report, &plan.reports_dir, &plan.formats, plan.keep).await;
-    let mut failed: Vec<String> = Vec::new();
     if let Err(e) = &written {
         failed.push(e.clone());
     }

@@ -31,6 +31,7 @@ pub(super) struct EventsFile {
     pub events: BTreeMap<Spanned<String>, EventFile>,
     #[serde(default)]
     pub inputs: BTreeMap<Spanned<String>, super::inputs::InputFile>,
+    pub publish: Option<super::publish::PublishFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,6 +11,7 @@ mod load;
 mod paths;
 mod problem;
 mod providers;
+pub(crate) mod publish;
 mod settle;
 pub(crate) mod strategy;
 #[cfg(test)]
@@ -40,6 +41,8 @@ pub(crate) struct Config {
     pub agents: BTreeMap<String, Agent>,
     /// `[inputs.NAME]`, by name.
     pub inputs: BTreeMap<String, inputs::InputSpec>,
+    /// `[publish.github]`.
+    pub github: publish::GithubSettings,
     /// The raw text of events.toml and of each agent file, for `config_hash`.
     pub sources: Sources,
 }

@@ -111,6 +111,7 @@ pub(super) fn settle(
 
     let strategies = settle_strategies(&file, &src, &agents, agents_found, problems);
     let inputs = super::inputs::settle_inputs(&file.inputs, &src, problems);
+    let github = super::publish::settle_publish(file.publish.as_ref(), &src, problems);
     for parsed in agents.values() {
         let asrc = Source {
             display: &parsed.display,
@@ -153,6 +154,7 @@ pub(super) fn settle(
         strategies,
         agents: settled_agents,
         inputs,
+        github,
         sources: Sources {
             events: events_text,
             agents: agents

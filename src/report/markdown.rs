@@ -279,7 +279,7 @@ fn agent_section(s: &mut String, a: &AgentJson) {
     }
 }
 
-fn banner(action: Action) -> (&'static str, &'static str) {
+pub(crate) fn banner(action: Action) -> (&'static str, &'static str) {
     match action {
         Action::DryRun => ("📝", "Dry run"),
         Action::Approve => ("✅", "Approve"),
@@ -289,7 +289,7 @@ fn banner(action: Action) -> (&'static str, &'static str) {
     }
 }
 
-fn status_icon(status: Status) -> &'static str {
+pub(crate) fn status_icon(status: Status) -> &'static str {
     match status {
         Status::Succeeded => "✅",
         Status::Failed => "❌",
@@ -300,7 +300,7 @@ fn status_icon(status: Status) -> &'static str {
     }
 }
 
-fn severity_icon(severity: Severity) -> &'static str {
+pub(crate) fn severity_icon(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical => "🔴",
         Severity::High => "🟠",
@@ -326,7 +326,7 @@ fn cell(text: &str) -> String {
 }
 
 /// Text for inside a backtick code span, on one line.
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     crate::text::one_line(text, 300).replace('`', "'")
 }
 
@@ -335,7 +335,7 @@ fn code(text: &str) -> String {
 /// characters go, and a line that would start a heading, list, table, quote,
 /// fence or rule inside the quote is escaped, so nothing in it can
 /// restructure the report or forge a `Decision:` line.
-fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     html(crate::text::clean_block(text).trim())
         .lines()
         .map(|l| format!("> {}", neutral(l.trim())).trim_end().to_string())

@@ -48,6 +48,69 @@ pub(crate) struct Report {
     pub payload_cut: Option<PayloadCut>,
     /// What the run's inputs gathered; empty when it has none.
     pub inputs: Vec<InputJson>,
+    /// What was reviewed, from the payload.
+    pub subject: Subject,
+    /// What publishing did (`--publish github`); `null` when nothing was published.
+    pub publish: Option<crate::publish::Published>,
+}
+
+/// What a run reviewed, as the payload says: a pull request, a push, a schedule.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct Subject {
+    /// "pull_request", "push" or "other".
+    pub kind: String,
+    pub repository: Option<String>,
+    pub number: Option<u64>,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub base_sha: Option<String>,
+    pub head_sha: Option<String>,
+}
+
+impl Subject {
+    pub(crate) fn from_payload(p: &serde_json::Value) -> Subject {
+        let s = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_string);
+        let repository = s(p.pointer("/repository/full_name"));
+        if let Some(pr) = p.get("pull_request") {
+            return Subject {
+                kind: "pull_request".into(),
+                repository,
+                number: pr
+                    .get("number")
+                    .and_then(serde_json::Value::as_u64)
+                    .or_else(|| p.get("number").and_then(serde_json::Value::as_u64)),
+                title: s(pr.get("title")).map(|t| crate::text::one_line(&t, 300)),
+                url: s(pr.get("html_url")),
+                base_sha: s(pr.pointer("/base/sha")),
+                head_sha: s(pr.pointer("/head/sha")),
+            };
+        }
+        if let Some(issue) = p.get("issue").filter(|i| i.get("pull_request").is_some()) {
+            return Subject {
+                kind: "pull_request".into(),
+                repository,
+                number: issue.get("number").and_then(serde_json::Value::as_u64),
+                title: s(issue.get("title")).map(|t| crate::text::one_line(&t, 300)),
+                url: s(issue.get("html_url")),
+                ..Subject::default()
+            };
+        }
+        if p.get("after").is_some() {
+            return Subject {
+                kind: "push".into(),
+                repository,
+                base_sha: s(p.get("before")),
+                head_sha: s(p.get("after")),
+                url: s(p.get("compare")),
+                ..Subject::default()
+            };
+        }
+        Subject {
+            kind: "other".into(),
+            repository,
+            ..Subject::default()
+        }
+    }
 }
 
 /// One input as gathered, before any agent's budget.
@@ -66,6 +129,26 @@ pub(crate) struct InputJson {
     pub exit_code: Option<i32>,
     /// SHA-256 of what was gathered.
     pub sha256: String,
+    /// For a diff: each file's changed line ranges on the new side, `[first, last]`
+    /// (where a review may comment).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub diff_lines: std::collections::BTreeMap<String, Vec<[u64; 2]>>,
+}
+
+/// New-side line ranges of each hunk of a unified diff (`@@ -a,b +c,d @@`).
+pub(crate) fn hunk_ranges(diff: &str) -> Vec<[u64; 2]> {
+    diff.lines()
+        .filter_map(|l| l.strip_prefix("@@ "))
+        .filter_map(|l| l.split_whitespace().find(|w| w.starts_with('+')))
+        .filter_map(|w| {
+            let w = &w[1..];
+            let (start, len) = match w.split_once(',') {
+                Some((s, n)) => (s.parse::<u64>().ok()?, n.parse::<u64>().ok()?),
+                None => (w.parse::<u64>().ok()?, 1),
+            };
+            (len > 0).then(|| [start, start + len - 1])
+        })
+        .collect()
 }
 
 /// The payload was cut to fit the prompt: how much, and who saw the cut text.
@@ -234,8 +317,19 @@ impl Report {
                     unseen: g.unseen.clone(),
                     exit_code: g.exit_code,
                     sha256: g.sha256(),
+                    diff_lines: if g.kind == crate::config::inputs::InputKind::GitDiff {
+                        g.items
+                            .iter()
+                            .map(|i| (i.path.clone(), hunk_ranges(&i.text)))
+                            .filter(|(_, r)| !r.is_empty())
+                            .collect()
+                    } else {
+                        Default::default()
+                    },
                 })
                 .collect(),
+            subject: Subject::from_payload(&plan.payload),
+            publish: None,
         }
     }
 
@@ -383,7 +477,17 @@ mod tests {
             }],
             payload_cut: None,
             inputs: vec![],
+            subject: Subject::default(),
+            publish: None,
         }
+    }
+
+    #[test]
+    fn hunk_ranges_are_the_new_side() {
+        assert_eq!(
+            hunk_ranges("@@ -1,3 +10,5 @@ fn x\n+a\n@@ -20 +30 @@\n@@ -5,2 +7,0 @@\n"),
+            [[10, 14], [30, 30]]
+        );
     }
 
     fn text(format: ReportFormat) -> String {

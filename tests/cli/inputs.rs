@@ -11,7 +11,7 @@ use crate::fake::{Fake, Reply};
 use crate::support::Project;
 
 /// Run git in `dir` with a fixed identity; panics on failure.
-fn git(dir: &Path, args: &[&str]) -> String {
+pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)

@@ -3,8 +3,10 @@
 
 mod config;
 mod fake;
+mod github;
 mod inputs;
 mod integrity;
+mod publish;
 mod run;
 mod state;
 mod support;

@@ -502,10 +502,12 @@ fn the_json_report_matches_the_contract_field_for_field() {
             "inputs",
             "interrupted",
             "payload_cut",
+            "publish",
             "run_id",
             "schema_version",
             "started_at",
             "strategy",
+            "subject",
             "totals"
         ]
     );

@@ -1,0 +1,161 @@
+//! `[publish.github]` in events.toml: where and how a run's decision is
+//! published besides the reports (CONTRACT.md, "Publishing to GitHub").
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::file::HumanDuration;
+use super::settle::Source;
+use super::Problem;
+
+/// A review's state on GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum ReviewState {
+    Comment,
+    RequestChanges,
+    Approve,
+}
+
+impl ReviewState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Comment => "COMMENT",
+            ReviewState::RequestChanges => "REQUEST_CHANGES",
+            ReviewState::Approve => "APPROVE",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PublishFile {
+    pub github: Option<GithubFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct GithubFile {
+    /// Publish on every run, without `--publish github`.
+    pub enabled: Option<bool>,
+    pub comment: Option<bool>,
+    pub review: Option<bool>,
+    pub check: Option<bool>,
+    pub max_retries: Option<u32>,
+    pub timeout: Option<HumanDuration>,
+    /// A publish failure fails the run (exit 1).
+    pub required: Option<bool>,
+    pub token_env: Option<Spanned<String>>,
+    #[serde(default)]
+    pub review_states: ReviewStatesFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReviewStatesFile {
+    pub approve: Option<ReviewState>,
+    pub manual_review: Option<ReviewState>,
+    pub request_changes: Option<ReviewState>,
+    pub block: Option<ReviewState>,
+}
+
+/// How a run publishes to GitHub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct GithubSettings {
+    pub enabled: bool,
+    pub comment: bool,
+    pub review: bool,
+    pub check: bool,
+    pub max_retries: u32,
+    #[serde(with = "super::humantime_serde_str")]
+    pub timeout: Duration,
+    pub required: bool,
+    pub token_env: String,
+    pub review_states: ReviewStates,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub(crate) struct ReviewStates {
+    pub approve: ReviewState,
+    pub manual_review: ReviewState,
+    pub request_changes: ReviewState,
+    pub block: ReviewState,
+}
+
+impl Default for GithubSettings {
+    fn default() -> Self {
+        GithubSettings {
+            enabled: false,
+            comment: true,
+            review: true,
+            check: true,
+            max_retries: 3,
+            timeout: Duration::from_secs(120),
+            required: false,
+            token_env: "GITHUB_TOKEN".into(),
+            // By default bsu never approves a pull request on GitHub.
+            review_states: ReviewStates {
+                approve: ReviewState::Comment,
+                manual_review: ReviewState::Comment,
+                request_changes: ReviewState::RequestChanges,
+                block: ReviewState::RequestChanges,
+            },
+        }
+    }
+}
+
+pub(super) fn settle_publish(
+    file: Option<&PublishFile>,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) -> GithubSettings {
+    let mut s = GithubSettings::default();
+    let Some(g) = file.and_then(|f| f.github.as_ref()) else {
+        return s;
+    };
+    s.enabled = g.enabled.unwrap_or(false);
+    s.comment = g.comment.unwrap_or(true);
+    s.review = g.review.unwrap_or(true);
+    s.check = g.check.unwrap_or(true);
+    s.required = g.required.unwrap_or(false);
+    if let Some(n) = g.max_retries {
+        if n > crate::bounds::MAX_RETRIES {
+            problems.push(Problem::file(
+                src.display,
+                format!(
+                    "[publish.github] max_retries = {n} is out of range; it must be from 0 to 100"
+                ),
+            ));
+        }
+        s.max_retries = n.min(crate::bounds::MAX_RETRIES);
+    }
+    if let Some(d) = g.timeout {
+        s.timeout = d.0;
+    }
+    if let Some(var) = &g.token_env {
+        let name = var.get_ref();
+        let ok = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if ok {
+            s.token_env = name.clone();
+        } else {
+            problems.push(src.at(
+                var,
+                "token_env must name an environment variable (like GITHUB_TOKEN), not hold the token",
+            ));
+        }
+    }
+    let r = &g.review_states;
+    s.review_states = ReviewStates {
+        approve: r.approve.unwrap_or(s.review_states.approve),
+        manual_review: r.manual_review.unwrap_or(s.review_states.manual_review),
+        request_changes: r.request_changes.unwrap_or(s.review_states.request_changes),
+        block: r.block.unwrap_or(s.review_states.block),
+    };
+    s
+}

@@ -1,0 +1,222 @@
+//! GitHub's REST API: one request at a time with GitHub's own retry budget.
+//! Rate limits (`retry-after`, `x-ratelimit-remaining: 0` with
+//! `x-ratelimit-reset`, secondary limits' 403/429) and transient failures
+//! (connection errors, 5xx) are retried by the model calls' rules, never past
+//! the publish deadline. The token is redacted from everything kept.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::client::ApiKey;
+
+pub(crate) struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: ApiKey,
+    max_retries: u32,
+    deadline: Instant,
+}
+
+/// A failed request: the status when there was one, and a redacted message.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiError {
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub(crate) struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+impl Api {
+    pub(crate) fn new(
+        base: &str,
+        token: ApiKey,
+        max_retries: u32,
+        timeout: Duration,
+    ) -> Result<Api, String> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("could not start the HTTP client: {e}"))?;
+        Ok(Api {
+            http,
+            base: base.to_string(),
+            token,
+            max_retries,
+            deadline: crate::engine::deadline::after(Instant::now(), timeout),
+        })
+    }
+
+    /// `method path` with an optional JSON body; retried as the rules say.
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, ApiError> {
+        let mut retry = 0u32;
+        loop {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ApiError {
+                    status: None,
+                    message: format!("{method} {path}: the publish deadline passed"),
+                });
+            }
+            let result = self.once(method.clone(), path, body, left).await;
+            let (wait, error) = match result {
+                Ok(r) if (200..300).contains(&r.status) => return Ok(r),
+                Ok(r) => {
+                    let message = describe(&method, path, &r);
+                    let limited = rate_limited(&r);
+                    let transient = r.status >= 500 || r.status == 408;
+                    let error = ApiError {
+                        status: Some(r.status),
+                        message: self.token.redact(&message),
+                    };
+                    match limited {
+                        Some(wait) => (Some(wait), error),
+                        None if transient => (None, error),
+                        None => return Err(error),
+                    }
+                }
+                Err(e) => (None, e),
+            };
+            if retry >= self.max_retries {
+                return Err(error);
+            }
+            let delay = wait.unwrap_or_else(|| crate::engine::caller::backoff(retry, None, 0.5));
+            if Instant::now()
+                .checked_add(delay)
+                .is_none_or(|t| t >= self.deadline)
+            {
+                return Err(ApiError {
+                    message: format!(
+                        "{} (GitHub asked to wait {}, past the publish deadline)",
+                        error.message,
+                        humantime::format_duration(Duration::from_secs(delay.as_secs()))
+                    ),
+                    ..error
+                });
+            }
+            tracing::debug!(%path, retry = retry + 1, ?delay, "GitHub: retrying after: {}", error.message);
+            tokio::time::sleep(delay).await;
+            retry += 1;
+        }
+    }
+
+    async fn once(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        left: Duration,
+    ) -> Result<Response, ApiError> {
+        let url = format!("{}{path}", self.base);
+        let auth = crate::client::secret::bearer(&self.token).ok_or_else(|| ApiError {
+            status: None,
+            message: "the GitHub token cannot be sent in an HTTP header".into(),
+        })?;
+        let mut req = self
+            .http
+            .request(method.clone(), &url)
+            .header(AUTHORIZATION, auth)
+            .header(ACCEPT, "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28")
+            .timeout(left.min(Duration::from_secs(60)));
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let transport = |e: reqwest::Error| ApiError {
+            status: None,
+            message: self
+                .token
+                .redact(&format!("{method} {path}: {}", e.without_url())),
+        };
+        let mut resp = req.send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            if bytes.len() + chunk.len() > MAX_BODY {
+                return Err(ApiError {
+                    status: Some(status),
+                    message: format!("{method} {path}: reply larger than 8 MiB"),
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// How long GitHub asks to wait, when it says so: `retry-after`, or a spent
+/// primary limit (`x-ratelimit-remaining: 0` until `x-ratelimit-reset`).
+fn rate_limited(r: &Response) -> Option<Duration> {
+    if !matches!(r.status, 403 | 429) {
+        return None;
+    }
+    let mut h = HeaderMap::new();
+    for name in ["retry-after", "retry-after-ms"] {
+        if let Some(v) = r.headers.get(name) {
+            h.insert(name, v.clone());
+        }
+    }
+    if let Some(wait) = crate::client::error::retry_after(&h) {
+        return Some(wait);
+    }
+    let get = |n: &str| {
+        r.headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if get("x-ratelimit-remaining") == Some("0") {
+        let reset: u64 = get("x-ratelimit-reset")?.parse().ok()?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        return Some(Duration::from_secs(
+            reset.saturating_sub(now).min(24 * 3600),
+        ));
+    }
+    // A secondary limit without a retry-after: GitHub asks for at least a minute.
+    let text = r.body.to_string().to_ascii_lowercase();
+    (r.status == 429 || text.contains("secondary rate limit")).then(|| Duration::from_secs(60))
+}
+
+fn describe(method: &reqwest::Method, path: &str, r: &Response) -> String {
+    let message = r
+        .body
+        .get("message")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| crate::text::one_line(&r.body.to_string(), 300));
+    format!(
+        "{method} {path}: HTTP {}: {}",
+        r.status,
+        crate::text::one_line(&message, 300)
+    )
+}

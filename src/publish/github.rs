@@ -1,0 +1,268 @@
+//! Publishing a report to GitHub: the sticky comment (found by its marker
+//! across every page of comments, updated in place), the review (inline
+//! comments on diff lines; if GitHub rejects a line, every finding goes in
+//! the body), and the check run (annotations in batches of 50; a commit
+//! status plus workflow commands where checks are not permitted).
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use super::client::{Api, ApiError};
+use super::render;
+use super::{GithubTarget, Published, Step};
+use crate::engine::decision::Action;
+use crate::report::Report;
+
+/// Annotations GitHub takes per check-run request.
+const ANNOTATIONS_PER_REQUEST: usize = 50;
+/// Pages of comments read at most when looking for the sticky one.
+const MAX_PAGES: u32 = 50;
+
+/// Publish `r`; `print` receives workflow commands for stdout.
+pub(crate) async fn publish(
+    target: &GithubTarget,
+    r: &Report,
+    fail_on: Option<Action>,
+    print: &dyn Fn(&str),
+) -> Published {
+    let api = match Api::new(
+        &target.api_url,
+        target.token.clone(),
+        target.settings.max_retries,
+        target.settings.timeout,
+    ) {
+        Ok(api) => api,
+        Err(e) => {
+            let s = Step::done("failed", None, Some(e));
+            return Published {
+                comment: s.clone(),
+                review: s.clone(),
+                check: s,
+            };
+        }
+    };
+    let repo = format!("/repos/{}", target.repository);
+    let number = r
+        .subject
+        .number
+        .filter(|_| r.subject.kind == "pull_request");
+    let s = &target.settings;
+    let comment = match (s.comment, number) {
+        (false, _) => Step::skipped("turned off ([publish.github] comment = false)"),
+        (true, None) => Step::skipped("the payload names no pull request"),
+        (true, Some(n)) => sticky(&api, &repo, n, r, target.run_url.as_deref()).await,
+    };
+    let review = match (s.review, number) {
+        (false, _) => Step::skipped("turned off ([publish.github] review = false)"),
+        (true, None) => Step::skipped("the payload names no pull request"),
+        (true, Some(n)) => review(&api, &repo, n, r, target).await,
+    };
+    let sha = r.subject.head_sha.clone().or_else(|| target.sha.clone());
+    let check = match (s.check, sha) {
+        (false, _) => Step::skipped("turned off ([publish.github] check = false)"),
+        (true, None) => {
+            Step::skipped("no commit to attach a check to (no head SHA and no GITHUB_SHA)")
+        }
+        (true, Some(sha)) => check(&api, &repo, &sha, r, fail_on, print).await,
+    };
+    Published {
+        comment,
+        review,
+        check,
+    }
+}
+
+fn failed(e: &ApiError) -> Step {
+    Step::done("failed", None, Some(e.message.clone()))
+}
+
+async fn sticky(api: &Api, repo: &str, number: u64, r: &Report, run_url: Option<&str>) -> Step {
+    let marker = render::marker(&r.strategy);
+    let body = json!({"body": render::comment(r, run_url)});
+    let mut found: Option<u64> = None;
+    for page in 1..=MAX_PAGES {
+        let path = format!("{repo}/issues/{number}/comments?per_page=100&page={page}");
+        let comments = match api.send(Method::GET, &path, None).await {
+            Ok(resp) => resp.body,
+            Err(e) => return failed(&e),
+        };
+        let list = comments.as_array().cloned().unwrap_or_default();
+        found = list
+            .iter()
+            .find(|c| c["body"].as_str().is_some_and(|b| b.starts_with(&marker)))
+            .and_then(|c| c["id"].as_u64());
+        if found.is_some() || list.len() < 100 {
+            break;
+        }
+    }
+    let (method, path, status) = match found {
+        Some(id) => (
+            Method::PATCH,
+            format!("{repo}/issues/comments/{id}"),
+            "updated",
+        ),
+        None => (
+            Method::POST,
+            format!("{repo}/issues/{number}/comments"),
+            "created",
+        ),
+    };
+    match api.send(method, &path, Some(&body)).await {
+        Ok(resp) => Step::done(status, url(&resp.body), None),
+        Err(e) => failed(&e),
+    }
+}
+
+fn url(v: &Value) -> Option<String> {
+    v["html_url"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| v["id"].as_u64().map(|id| id.to_string()))
+}
+
+async fn review(api: &Api, repo: &str, number: u64, r: &Report, target: &GithubTarget) -> Step {
+    let states = &target.settings.review_states;
+    let event = match r.decision.action {
+        Action::Block => states.block,
+        Action::RequestChanges => states.request_changes,
+        Action::ManualReview => states.manual_review,
+        Action::Approve => states.approve,
+        Action::DryRun => return Step::skipped("a dry run publishes nothing"),
+    };
+    let (inline, rest) = render::review_comments(r);
+    let path = format!("{repo}/pulls/{number}/reviews");
+    let mut body = json!({
+        "event": event.as_str(),
+        "body": render::review_body(r, &rest, None),
+        "comments": inline,
+    });
+    if let Some(sha) = &r.subject.head_sha {
+        body["commit_id"] = json!(sha);
+    }
+    let n = inline.len();
+    match api.send(Method::POST, &path, Some(&body)).await {
+        Ok(resp) => Step::done(
+            "created",
+            url(&resp.body),
+            Some(format!(
+                "{} ({n} inline comment{})",
+                event.as_str(),
+                if n == 1 { "" } else { "s" }
+            )),
+        ),
+        // GitHub refuses the whole review when one line is not in its diff:
+        // send it again with every finding in the body.
+        Err(e) if e.status == Some(422) && n > 0 => {
+            let all = render::merged_findings(r);
+            body["comments"] = json!([]);
+            body["body"] = json!(render::review_body(
+                r,
+                &all,
+                Some("GitHub did not take the findings as line comments, so they are listed here."),
+            ));
+            match api.send(Method::POST, &path, Some(&body)).await {
+                Ok(resp) => Step::done(
+                    "created",
+                    url(&resp.body),
+                    Some(format!(
+                        "{}; GitHub rejected the line comments ({}), findings in the body",
+                        event.as_str(),
+                        e.message
+                    )),
+                ),
+                Err(e) => failed(&e),
+            }
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+async fn check(
+    api: &Api,
+    repo: &str,
+    sha: &str,
+    r: &Report,
+    fail_on: Option<Action>,
+    print: &dyn Fn(&str),
+) -> Step {
+    let conclusion = render::conclusion(r.decision.action, fail_on);
+    let annotations = render::annotations(r);
+    let mut batches = annotations.chunks(ANNOTATIONS_PER_REQUEST);
+    let title = format!("bsu: {}", r.decision.action);
+    let summary = crate::text::ellipsize(&render::comment(r, None), 60_000);
+    let first = json!({
+        "name": format!("bsu {}", r.event),
+        "head_sha": sha,
+        "status": "completed",
+        "conclusion": conclusion,
+        "output": {"title": title, "summary": summary, "annotations": batches.next().unwrap_or(&[])},
+    });
+    match api
+        .send(Method::POST, &format!("{repo}/check-runs"), Some(&first))
+        .await
+    {
+        Ok(resp) => {
+            let id = resp.body["id"].as_u64();
+            for batch in batches {
+                let Some(id) = id else { break };
+                let more =
+                    json!({"output": {"title": title, "summary": summary, "annotations": batch}});
+                if let Err(e) = api
+                    .send(
+                        Method::PATCH,
+                        &format!("{repo}/check-runs/{id}"),
+                        Some(&more),
+                    )
+                    .await
+                {
+                    return failed(&e);
+                }
+            }
+            Step::done(
+                "created",
+                url(&resp.body),
+                Some(format!(
+                    "{conclusion}, {} annotation{}",
+                    annotations.len(),
+                    if annotations.len() == 1 { "" } else { "s" }
+                )),
+            )
+        }
+        // No checks: write permission (a fork's token): a commit status, and
+        // the findings as workflow commands, which Actions turns into annotations.
+        Err(e) if matches!(e.status, Some(403 | 404)) => {
+            for line in render::workflow_commands(r) {
+                print(&line);
+            }
+            let state = if conclusion == "failure" {
+                "failure"
+            } else {
+                "success"
+            };
+            let status = json!({
+                "state": state,
+                "context": format!("bsu {}", r.event),
+                "description": crate::text::ellipsize(&format!("{}: {}", r.decision.action, crate::text::one_line(&r.decision.reason, 200)), 139),
+            });
+            match api
+                .send(
+                    Method::POST,
+                    &format!("{repo}/statuses/{sha}"),
+                    Some(&status),
+                )
+                .await
+            {
+                Ok(resp) => Step::done(
+                    "created",
+                    url(&resp.body),
+                    Some(format!(
+                        "commit status {state} (check runs not permitted: {})",
+                        e.message
+                    )),
+                ),
+                Err(e2) => failed(&e2),
+            }
+        }
+        Err(e) => failed(&e),
+    }
+}

@@ -1,0 +1,158 @@
+//! Publishing a run where people look: on the pull request (a sticky comment,
+//! a review with inline comments, a check run). Runs after the run decided and
+//! before the report files are written, and reads only the report, so what it
+//! shows is what the report holds, and what it did or failed to do is
+//! recorded in the report. A publish failure never changes the decision.
+
+mod client;
+pub(crate) mod github;
+mod render;
+
+use serde::Serialize;
+
+use crate::client::ApiKey;
+use crate::config::publish::GithubSettings;
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+/// Where and as whom to publish, resolved from the environment before the run.
+#[derive(Debug, Clone)]
+pub(crate) struct GithubTarget {
+    pub settings: GithubSettings,
+    pub api_url: String,
+    pub repository: String,
+    pub token: ApiKey,
+    /// Link to the workflow run, when inside GitHub Actions.
+    pub run_url: Option<String>,
+    /// `GITHUB_SHA`, the last resort for a check run's commit.
+    pub sha: Option<String>,
+}
+
+/// Resolve the GitHub target: `Ok(None)` when publishing is off. Asked for on
+/// the command line, a missing token or repository is a usage error; enabled
+/// only in the configuration, publishing is skipped with a note instead.
+pub(crate) fn github_target(
+    settings: &GithubSettings,
+    asked: bool,
+    env: &Env,
+    note: &dyn Fn(&str),
+) -> Result<Option<GithubTarget>> {
+    if !asked && !settings.enabled {
+        return Ok(None);
+    }
+    let token = env.get(&settings.token_env);
+    let repository = env.get("GITHUB_REPOSITORY");
+    let (token, repository) = match (token, repository) {
+        (Some(t), Some(r)) => (t, r),
+        (t, r) => {
+            let missing: Vec<&str> = [
+                t.is_none().then_some(settings.token_env.as_str()),
+                r.is_none().then_some("GITHUB_REPOSITORY"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let why = format!(
+                "publishing to GitHub needs {} (set inside GitHub Actions; give the job \
+                 `permissions: pull-requests: write, checks: write`)",
+                missing.join(" and ")
+            );
+            if asked {
+                return Err(Error::Usage(why));
+            }
+            note(&format!("bsu: not publishing: {why}"));
+            return Ok(None);
+        }
+    };
+    if let Err(why) = crate::client::secret::check_key(token) {
+        return Err(Error::Usage(format!("{} {why}", settings.token_env)));
+    }
+    if repository.split('/').count() != 2 || repository.contains(char::is_whitespace) {
+        return Err(Error::Usage(format!(
+            "GITHUB_REPOSITORY {repository:?} must be OWNER/NAME"
+        )));
+    }
+    let api_url = env
+        .get("GITHUB_API_URL")
+        .unwrap_or("https://api.github.com")
+        .trim_end_matches('/')
+        .to_string();
+    if reqwest::Url::parse(&api_url).is_err() {
+        return Err(Error::Usage(format!(
+            "GITHUB_API_URL {api_url:?} is not a URL"
+        )));
+    }
+    let run_url = match (env.get("GITHUB_SERVER_URL"), env.get("GITHUB_RUN_ID")) {
+        (Some(server), Some(id)) => Some(format!(
+            "{}/{repository}/actions/runs/{id}",
+            server.trim_end_matches('/')
+        )),
+        _ => None,
+    };
+    Ok(Some(GithubTarget {
+        settings: settings.clone(),
+        api_url,
+        repository: repository.to_string(),
+        token: ApiKey::new(token.to_string()),
+        run_url,
+        sha: env.get("GITHUB_SHA").map(str::to_string),
+    }))
+}
+
+/// What publishing did, for the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct Published {
+    pub comment: Step,
+    pub review: Step,
+    pub check: Step,
+}
+
+/// One thing published, or why not.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct Step {
+    /// "created", "updated", "skipped" or "failed".
+    pub status: String,
+    /// What it is on GitHub: a URL or an id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Why it was skipped or failed, or a detail of what was done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Step {
+    pub(crate) fn done(status: &str, url: Option<String>, detail: Option<String>) -> Step {
+        Step {
+            status: status.into(),
+            url,
+            detail,
+        }
+    }
+
+    pub(crate) fn skipped(why: &str) -> Step {
+        Step::done("skipped", None, Some(why.into()))
+    }
+
+    pub(crate) fn failed(&self) -> bool {
+        self.status == "failed"
+    }
+}
+
+impl Published {
+    pub(crate) fn failures(&self) -> Vec<String> {
+        [
+            ("comment", &self.comment),
+            ("review", &self.review),
+            ("check", &self.check),
+        ]
+        .into_iter()
+        .filter(|(_, s)| s.failed())
+        .map(|(what, s)| {
+            format!(
+                "publishing the {what} to GitHub failed: {}",
+                s.detail.as_deref().unwrap_or("")
+            )
+        })
+        .collect()
+    }
+}

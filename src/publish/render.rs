@@ -1,0 +1,336 @@
+//! What GitHub is shown, rendered from the report: the sticky comment, the
+//! review (inline comments where a finding's line is in the diff, the rest
+//! in its body), the check run's conclusion, summary and annotations.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::engine::decision::Action;
+use crate::engine::verdict::Severity;
+use crate::report::markdown::{banner, code, inline, quote, severity_icon, status_icon};
+use crate::report::Report;
+
+/// The hidden line the sticky comment is found by: one per strategy.
+pub(crate) fn marker(strategy: &str) -> String {
+    format!(
+        "<!-- bsu:sticky strategy={} -->",
+        code(strategy).replace("--", "- -")
+    )
+}
+
+/// A finding merged across agents: duplicates folded, the strongest severity kept.
+#[derive(Debug, Clone)]
+pub(crate) struct Merged {
+    pub severity: Severity,
+    pub label: String,
+    pub title: String,
+    pub detail: String,
+    pub file: Option<String>,
+    pub line: Option<u64>,
+    pub agents: Vec<String>,
+}
+
+pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
+    let mut out: Vec<Merged> = Vec::new();
+    for a in &r.agents {
+        let Some(v) = &a.verdict else { continue };
+        for f in &v.findings {
+            let key = |m: &Merged| {
+                m.file == f.file
+                    && m.line == f.line
+                    && m.title.trim().eq_ignore_ascii_case(f.title.trim())
+            };
+            match out.iter_mut().find(|m| key(m)) {
+                Some(m) => {
+                    if f.severity > m.severity {
+                        m.severity = f.severity;
+                        m.label = f.severity_text();
+                    }
+                    if !m.agents.contains(&a.id) {
+                        m.agents.push(a.id.clone());
+                    }
+                }
+                None => out.push(Merged {
+                    severity: f.severity,
+                    label: f.severity_text(),
+                    title: f.title.clone(),
+                    detail: f.detail.clone(),
+                    file: f.file.clone(),
+                    line: f.line,
+                    agents: vec![a.id.clone()],
+                }),
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.file.cmp(&b.file))
+            .then_with(|| a.line.cmp(&b.line))
+    });
+    out
+}
+
+fn place(m: &Merged) -> String {
+    match (&m.file, m.line) {
+        (Some(f), Some(l)) => format!(" `{}:{l}`", code(f)),
+        (Some(f), None) => format!(" `{}`", code(f)),
+        _ => String::new(),
+    }
+}
+
+const MAX_LISTED: usize = 50;
+
+/// The sticky comment: the latest run only.
+pub(crate) fn comment(r: &Report, run_url: Option<&str>) -> String {
+    let mut s = marker(&r.strategy);
+    s.push('\n');
+    let (icon, word) = banner(r.decision.action);
+    let _ = writeln!(s, "## {icon} bsu: {word} — `{}`\n", code(&r.event));
+    let _ = writeln!(
+        s,
+        "**Decision: {}** — {}\n",
+        r.decision.action,
+        inline(&r.decision.reason)
+    );
+    s.push_str("| Agent | Status | Verdict |\n|---|---|---|\n");
+    for a in &r.agents {
+        let verdict = match (&a.verdict, &a.ambiguity) {
+            (Some(v), None) => v.decision.to_string(),
+            (Some(v), Some(_)) => format!("{} (ambiguous reply)", v.decision),
+            (None, Some(_)) => "unreadable".into(),
+            (None, None) => "—".into(),
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` | {} {} | {verdict} |",
+            a.id,
+            status_icon(a.status),
+            a.status
+        );
+    }
+    s.push('\n');
+    let findings = merged_findings(r);
+    if !findings.is_empty() {
+        let _ = writeln!(s, "### Findings ({})\n", findings.len());
+        for m in findings.iter().take(MAX_LISTED) {
+            let _ = writeln!(
+                s,
+                "- {} **{}**{} {} — {}",
+                severity_icon(m.severity),
+                inline(&m.label),
+                place(m),
+                inline(&m.title),
+                m.agents
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if findings.len() > MAX_LISTED {
+            let _ = writeln!(
+                s,
+                "- … and {} more in the report",
+                findings.len() - MAX_LISTED
+            );
+        }
+        s.push('\n');
+    }
+    let unseen: Vec<String> = r
+        .agents
+        .iter()
+        .filter_map(|a| Some((a, a.inputs.as_ref()?)))
+        .filter(|(_, p)| !p.unseen.is_empty())
+        .map(|(a, p)| format!("`{}`: {}", a.id, inline(&p.unseen.join(", "))))
+        .collect();
+    if !unseen.is_empty() {
+        s.push_str("> [!WARNING]\n> Not everything was seen, so no agent could approve it:\n");
+        for u in unseen {
+            let _ = writeln!(s, "> - {u}");
+        }
+        s.push('\n');
+    }
+    let comments: Vec<String> = r
+        .agents
+        .iter()
+        .filter_map(|a| {
+            let v = a.verdict.as_ref()?;
+            (!v.comments.trim().is_empty())
+                .then(|| format!("**`{}`**\n\n{}\n", a.id, quote(&v.comments)))
+        })
+        .collect();
+    if !comments.is_empty() {
+        s.push_str("<details><summary>What each agent said</summary>\n\n");
+        for c in comments {
+            s.push_str(&c);
+            s.push('\n');
+        }
+        s.push_str("</details>\n\n");
+    }
+    let mut footer = vec![format!("run `{}`", r.run_id)];
+    if let Some(sha) = &r.subject.head_sha {
+        footer.push(format!(
+            "commit `{}`",
+            code(&sha.chars().take(12).collect::<String>())
+        ));
+    }
+    if let Some(url) = run_url {
+        footer.push(format!("[workflow run]({url})"));
+    }
+    let _ = writeln!(
+        s,
+        "<sub>bsu {} · {}</sub>",
+        r.bsu_version,
+        footer.join(" · ")
+    );
+    s
+}
+
+/// Is `file:line` inside the diff (where GitHub takes a review comment)?
+fn in_diff(r: &Report, file: &str, line: u64) -> bool {
+    r.inputs.iter().any(|i| {
+        i.diff_lines
+            .get(file)
+            .is_some_and(|ranges| ranges.iter().any(|[a, b]| (*a..=*b).contains(&line)))
+    })
+}
+
+/// Inline review comments for findings on diff lines, and the rest.
+pub(crate) fn review_comments(r: &Report) -> (Vec<Value>, Vec<Merged>) {
+    let mut inline_comments = Vec::new();
+    let mut rest = Vec::new();
+    for m in merged_findings(r) {
+        match (&m.file, m.line) {
+            (Some(f), Some(l)) if in_diff(r, f, l) => inline_comments.push(json!({
+                "path": f,
+                "line": l,
+                "side": "RIGHT",
+                "body": finding_body(&m),
+            })),
+            _ => rest.push(m),
+        }
+    }
+    (inline_comments, rest)
+}
+
+fn finding_body(m: &Merged) -> String {
+    let mut s = format!(
+        "{} **{}** {}",
+        severity_icon(m.severity),
+        inline(&m.label),
+        inline(&m.title)
+    );
+    if !m.detail.trim().is_empty() {
+        let _ = write!(s, "\n\n{}", quote(&m.detail));
+    }
+    let _ = write!(s, "\n\n<sub>bsu: {}</sub>", m.agents.join(", "));
+    s
+}
+
+/// The review's body: the decision, and the findings not commented inline.
+pub(crate) fn review_body(r: &Report, rest: &[Merged], note: Option<&str>) -> String {
+    let (icon, word) = banner(r.decision.action);
+    let mut s = format!("{icon} **bsu: {word}** — {}\n", inline(&r.decision.reason));
+    if let Some(n) = note {
+        let _ = writeln!(s, "\n{n}");
+    }
+    if !rest.is_empty() {
+        s.push_str("\nFindings not on a changed line:\n\n");
+        for m in rest.iter().take(MAX_LISTED) {
+            let _ = writeln!(
+                s,
+                "- {} **{}**{} {}",
+                severity_icon(m.severity),
+                inline(&m.label),
+                place(m),
+                inline(&m.title)
+            );
+        }
+    }
+    s
+}
+
+/// The check run's conclusion: `failure` exactly when the decision reaches
+/// `--fail-on`, `neutral` for manual review below that line, else `success`.
+pub(crate) fn conclusion(action: Action, fail_on: Option<Action>) -> &'static str {
+    match fail_on {
+        Some(level) if action >= level => "failure",
+        _ if action == Action::ManualReview => "neutral",
+        _ => "success",
+    }
+}
+
+/// Check-run annotations: one per finding that names a file.
+pub(crate) fn annotations(r: &Report) -> Vec<Value> {
+    merged_findings(r)
+        .into_iter()
+        .filter_map(|m| {
+            let file = m.file.clone()?;
+            let line = m.line.unwrap_or(1);
+            let level = match m.severity {
+                Severity::Critical | Severity::High => "failure",
+                Severity::Medium => "warning",
+                Severity::Low | Severity::Info => "notice",
+            };
+            Some(json!({
+                "path": file,
+                "start_line": line,
+                "end_line": line,
+                "annotation_level": level,
+                "title": crate::text::one_line(&format!("[{}] {}", m.label, m.title), 255),
+                "message": crate::text::ellipsize(&format!("{}\n\n(bsu: {})", m.detail.trim(), m.agents.join(", ")), 60_000),
+            }))
+        })
+        .collect()
+}
+
+/// The same findings as workflow commands, for jobs without check-run permission.
+pub(crate) fn workflow_commands(r: &Report) -> Vec<String> {
+    let esc = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let prop = |s: &str| esc(s).replace(':', "%3A").replace(',', "%2C");
+    merged_findings(r)
+        .into_iter()
+        .filter_map(|m| {
+            let file = m.file.as_ref()?;
+            let kind = match m.severity {
+                Severity::Critical | Severity::High => "error",
+                Severity::Medium => "warning",
+                Severity::Low | Severity::Info => "notice",
+            };
+            let line = m.line.map(|l| format!(",line={l}")).unwrap_or_default();
+            Some(format!(
+                "::{kind} file={}{line},title={}::{}",
+                prop(file),
+                prop(&crate::text::one_line(&m.title, 200)),
+                esc(&crate::text::one_line(&m.detail, 2000))
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conclusions_follow_fail_on() {
+        use Action::*;
+        assert_eq!(conclusion(Block, Some(Block)), "failure");
+        assert_eq!(conclusion(RequestChanges, Some(Block)), "success");
+        assert_eq!(conclusion(ManualReview, Some(Block)), "neutral");
+        assert_eq!(conclusion(ManualReview, Some(ManualReview)), "failure");
+        assert_eq!(conclusion(Approve, Some(ManualReview)), "success");
+        assert_eq!(conclusion(Block, None), "success");
+    }
+
+    #[test]
+    fn markers_cannot_be_closed_early() {
+        assert_eq!(marker("a-->b"), "<!-- bsu:sticky strategy=a- ->b -->");
+    }
+}

@@ -1,0 +1,153 @@
+//! A loopback fake of the GitHub REST endpoints bsu publishes to: issue
+//! comments (paginated), reviews (422 for a line outside the diff), check
+//! runs (or 403 where checks are not permitted), commit statuses, and
+//! scripted rate limits. Built on the model fake's server.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use crate::fake::{Fake, Reply, Request};
+
+#[derive(Default)]
+pub struct GhState {
+    pub comments: Vec<(u64, String)>,
+    pub reviews: Vec<Value>,
+    pub check_runs: Vec<Value>,
+    pub annotation_batches: Vec<usize>,
+    pub statuses: Vec<Value>,
+    /// Lines a review may comment on, per file.
+    pub diff_lines: BTreeMap<String, Vec<u64>>,
+    pub checks_forbidden: bool,
+    /// Answer this many requests with a secondary rate limit first.
+    pub rate_limited: usize,
+    next_id: u64,
+}
+
+pub struct GitHub {
+    pub fake: Fake,
+    pub state: Arc<Mutex<GhState>>,
+}
+
+impl GitHub {
+    pub fn start() -> GitHub {
+        let state = Arc::new(Mutex::new(GhState {
+            next_id: 1000,
+            ..GhState::default()
+        }));
+        let st = state.clone();
+        let fake = Fake::start(move |r| answer(&mut st.lock().unwrap(), r));
+        GitHub { fake, state }
+    }
+
+    /// `GITHUB_API_URL` for bsu (the fake serves from its root).
+    pub fn api_url(&self) -> String {
+        self.fake.url.trim_end_matches("/v1").to_string()
+    }
+
+    pub fn with<T>(&self, f: impl FnOnce(&mut GhState) -> T) -> T {
+        f(&mut self.state.lock().unwrap())
+    }
+}
+
+fn answer(s: &mut GhState, r: &Request) -> Reply {
+    if s.rate_limited > 0 {
+        s.rate_limited -= 1;
+        return Reply::json(
+            403,
+            json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
+        )
+        .header("retry-after", "1");
+    }
+    let (path, query) = r.path.split_once('?').unwrap_or((&r.path, ""));
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let page: usize = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("page="))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    s.next_id += 1;
+    let id = s.next_id;
+    match (r.method.as_str(), parts.as_slice()) {
+        ("GET", ["repos", _, _, "issues", _, "comments"]) => {
+            let list: Vec<Value> = s
+                .comments
+                .iter()
+                .skip((page - 1) * 100)
+                .take(100)
+                .map(|(id, body)| json!({"id": id, "body": body}))
+                .collect();
+            Reply::json(200, json!(list))
+        }
+        ("POST", ["repos", _, _, "issues", _, "comments"]) => {
+            let body = r.body["body"].as_str().unwrap_or("").to_string();
+            s.comments.push((id, body));
+            Reply::json(
+                201,
+                json!({"id": id, "html_url": format!("https://github.test/c/{id}")}),
+            )
+        }
+        ("PATCH", ["repos", _, _, "issues", "comments", cid]) => {
+            let cid: u64 = cid.parse().unwrap_or(0);
+            match s.comments.iter_mut().find(|(i, _)| *i == cid) {
+                Some(c) => {
+                    c.1 = r.body["body"].as_str().unwrap_or("").to_string();
+                    Reply::json(
+                        200,
+                        json!({"id": cid, "html_url": format!("https://github.test/c/{cid}")}),
+                    )
+                }
+                None => Reply::json(404, json!({"message": "Not Found"})),
+            }
+        }
+        ("POST", ["repos", _, _, "pulls", _, "reviews"]) => {
+            let comments = r.body["comments"].as_array().cloned().unwrap_or_default();
+            let bad = comments.iter().any(|c| {
+                let path = c["path"].as_str().unwrap_or("");
+                let line = c["line"].as_u64().unwrap_or(0);
+                !s.diff_lines.get(path).is_some_and(|ls| ls.contains(&line))
+            });
+            if bad {
+                return Reply::json(
+                    422,
+                    json!({"message": "Unprocessable Entity", "errors": ["Line could not be resolved"]}),
+                );
+            }
+            s.reviews.push(r.body.clone());
+            Reply::json(
+                200,
+                json!({"id": id, "html_url": format!("https://github.test/r/{id}")}),
+            )
+        }
+        ("POST", ["repos", _, _, "check-runs"]) => {
+            if s.checks_forbidden {
+                return Reply::json(
+                    403,
+                    json!({"message": "Resource not accessible by integration"}),
+                );
+            }
+            let n = r.body["output"]["annotations"]
+                .as_array()
+                .map_or(0, Vec::len);
+            s.annotation_batches.push(n);
+            s.check_runs.push(r.body.clone());
+            Reply::json(
+                201,
+                json!({"id": id, "html_url": format!("https://github.test/k/{id}")}),
+            )
+        }
+        ("PATCH", ["repos", _, _, "check-runs", _]) => {
+            let n = r.body["output"]["annotations"]
+                .as_array()
+                .map_or(0, Vec::len);
+            s.annotation_batches.push(n);
+            Reply::json(200, json!({"id": id}))
+        }
+        ("POST", ["repos", _, _, "statuses", _]) => {
+            s.statuses.push(r.body.clone());
+            Reply::json(201, json!({"id": id}))
+        }
+        _ => Reply::json(404, json!({"message": "Not Found", "path": r.path})),
+    }
+}

@@ -1,0 +1,273 @@
+//! `--publish github` end to end against the loopback GitHub fake: the
+//! sticky comment, the review with inline comments, the check run, rate
+//! limits, fallbacks, and that publishing never changes the decision.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::fake::{Fake, Reply};
+use crate::github::GitHub;
+use crate::inputs::git;
+use crate::support::Project;
+
+const TOKEN: &str = "ghs_TESTTOKEN_0123456789abcdefXYZ";
+
+const EVENTS: &str = r#"
+[inputs.diff]
+kind = "git_diff"
+
+[events."pull_request.opened"]
+agents = ["a", "b"]
+inputs = ["diff"]
+"#;
+
+/// A repository whose last commit changes src/lib.rs lines 1-3, with a PR payload.
+fn pr_project(gh: &GitHub, models: &Fake) -> Project {
+    let p = Project::with_agents(EVENTS, &["a", "b"]).file("src/lib.rs", "fn a() {}\n");
+    let d = p.path().to_path_buf();
+    git(&d, &["init", "-q", "-b", "main"]);
+    git(&d, &["add", "-A"]);
+    git(&d, &["commit", "-q", "-m", "base"]);
+    let base = git(&d, &["rev-parse", "HEAD"]);
+    let p = p.file("src/lib.rs", "fn a() {}\nfn b() {}\nfn c() {}\n");
+    git(&d, &["commit", "-q", "-am", "change"]);
+    let head = git(&d, &["rev-parse", "HEAD"]);
+    let payload = json!({"action": "opened", "number": 7,
+        "pull_request": {"number": 7, "title": "Demo", "html_url": "https://github.test/o/r/pull/7",
+                         "base": {"sha": base}, "head": {"sha": head}},
+        "repository": {"full_name": "o/r"}});
+    p.serve(models)
+        .file("event.json", &payload.to_string())
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_API_URL", &gh.api_url())
+        .env("GITHUB_SERVER_URL", "https://github.test")
+        .env("GITHUB_RUN_ID", "99")
+}
+
+fn findings_reply(decision: &str) -> Reply {
+    Reply::content(
+        &json!({"decision": decision, "comments": "see findings", "findings": [
+            {"severity": "high", "title": "Unchecked input", "detail": "validate it", "file": "src/lib.rs", "line": 2},
+            {"severity": "low", "title": "Far away", "file": "src/lib.rs", "line": 100},
+            {"severity": "info", "title": "General remark"}
+        ]})
+        .to_string(),
+    )
+}
+
+fn models() -> Fake {
+    Fake::start(|r| {
+        if r.agent() == "a" {
+            findings_reply("request_changes")
+        } else {
+            // b repeats one of a's findings: folded into one, both agents named.
+            Reply::content(
+                r#"{"decision": "approve", "findings": [{"severity": "medium", "title": "unchecked input", "file": "src/lib.rs", "line": 2}]}"#,
+            )
+        }
+    })
+}
+
+fn run(p: &Project) -> (i32, String, String) {
+    p.run(&[
+        "run",
+        "pull_request.opened",
+        "--payload",
+        "event.json",
+        "--publish",
+        "github",
+    ])
+}
+
+#[test]
+fn the_decision_lands_on_the_pull_request_and_the_comment_is_sticky() {
+    let gh = GitHub::start();
+    gh.with(|s| {
+        s.diff_lines.insert("src/lib.rs".into(), vec![1, 2, 3]);
+        // 150 comments of others: the marker must be looked for on later pages too.
+        for i in 0..150 {
+            s.comments.push((i, format!("someone else's comment {i}")));
+        }
+    });
+    let models = models();
+    let p = pr_project(&gh, &models);
+    let (code, stdout, stderr) = run(&p);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let sticky = gh.with(|s| s.comments.last().cloned().unwrap());
+    assert!(sticky
+        .1
+        .starts_with("<!-- bsu:sticky strategy=pull_request.opened -->"));
+    assert!(
+        sticky.1.contains("**Decision: request_changes**"),
+        "{}",
+        sticky.1
+    );
+    assert!(
+        sticky.1.contains("Unchecked input — `a`, `b`"),
+        "folded across agents: {}",
+        sticky.1
+    );
+    assert!(sticky
+        .1
+        .contains("[workflow run](https://github.test/o/r/actions/runs/99)"));
+    let review = gh.with(|s| s.reviews[0].clone());
+    assert_eq!(review["event"], "REQUEST_CHANGES");
+    let inline = review["comments"].as_array().unwrap();
+    assert_eq!(inline.len(), 1, "only the finding on a diff line: {review}");
+    assert_eq!(
+        (inline[0]["path"].as_str(), inline[0]["line"].as_u64()),
+        (Some("src/lib.rs"), Some(2))
+    );
+    assert!(review["body"].as_str().unwrap().contains("Far away"));
+    let check = gh.with(|s| s.check_runs[0].clone());
+    assert_eq!(
+        check["conclusion"], "success",
+        "request_changes is below --fail-on block"
+    );
+    assert_eq!(check["head_sha"], p.latest()["subject"]["head_sha"]);
+    assert_eq!(check["output"]["annotations"].as_array().unwrap().len(), 2);
+    let r = p.latest();
+    assert_eq!(r["publish"]["comment"]["status"], "created");
+    assert_eq!(r["publish"]["review"]["status"], "created");
+    assert_eq!(r["publish"]["check"]["status"], "created");
+    for req in gh.fake.requests() {
+        assert!(req.header("user-agent").unwrap_or("").starts_with("bsu/"));
+        assert_eq!(
+            req.header("authorization"),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+    }
+
+    // The next push: the same comment is updated, not a new one added.
+    models.set_script(|_| Reply::verdict("approve", 9));
+    let (code, stdout, stderr) = p.run(&[
+        "run",
+        "pull_request.opened",
+        "--payload",
+        "event.json",
+        "--publish",
+        "github",
+        "--no-cache",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (count, body) = gh.with(|s| (s.comments.len(), s.comments.last().unwrap().1.clone()));
+    assert_eq!(count, 151);
+    assert!(body.contains("**Decision: approve**"), "{body}");
+    assert!(
+        !body.contains("Unchecked input"),
+        "resolved findings disappear"
+    );
+    assert_eq!(p.latest()["publish"]["comment"]["status"], "updated");
+    assert_eq!(
+        gh.with(|s| s.reviews[1]["event"].clone()),
+        "COMMENT",
+        "bsu never approves by default"
+    );
+
+    // The token is in no artefact.
+    let all = format!("{stdout}{stderr}{}", p.all_text());
+    assert!(!all.contains("TESTTOKEN"), "the token leaked");
+}
+
+#[test]
+fn a_line_github_rejects_falls_back_to_the_body() {
+    let gh = GitHub::start(); // the fake takes no line at all
+    let models = models();
+    let p = pr_project(&gh, &models);
+    let (code, _, stderr) = run(&p);
+    assert_eq!(code, 0, "{stderr}");
+    let review = gh.with(|s| s.reviews[0].clone());
+    assert_eq!(review["comments"], json!([]));
+    assert!(review["body"].as_str().unwrap().contains("Unchecked input"));
+    let detail = p.latest()["publish"]["review"]["detail"].to_string();
+    assert!(detail.contains("rejected the line comments"), "{detail}");
+}
+
+#[test]
+fn rate_limits_are_waited_out_and_forbidden_checks_become_a_status() {
+    let gh = GitHub::start();
+    gh.with(|s| {
+        s.rate_limited = 1;
+        s.checks_forbidden = true;
+    });
+    let models = models();
+    let p = pr_project(&gh, &models);
+    let (code, stdout, stderr) = run(&p);
+    assert_eq!(code, 0, "{stderr}");
+    let r = p.latest();
+    assert_eq!(
+        r["publish"]["comment"]["status"], "created",
+        "{}",
+        r["publish"]
+    );
+    let statuses = gh.with(|s| s.statuses.clone());
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(statuses[0]["state"], "success");
+    assert!(
+        stdout.contains("::error file=src/lib.rs,line=2,title=Unchecked input::"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_publish_failure_keeps_the_decisions_exit_code_unless_required() {
+    let models = Fake::start(|_| Reply::verdict("block", 1));
+    let gh = GitHub::start();
+    let p = pr_project(&gh, &models).env("GITHUB_API_URL", "http://127.0.0.1:9");
+    let (code, _, stderr) = run(&p);
+    assert_eq!(code, 3, "the block still fails the job: {stderr}");
+    assert!(
+        stderr.contains("publishing the comment to GitHub failed"),
+        "{stderr}"
+    );
+    assert_eq!(p.latest()["publish"]["comment"]["status"], "failed");
+    assert_eq!(p.latest()["decision"]["action"], "block");
+
+    let models = Fake::approving();
+    let p = pr_project(&gh, &models)
+        .env("GITHUB_API_URL", "http://127.0.0.1:9")
+        .file(
+            "events.toml",
+            &format!("{EVENTS}\n[publish.github]\nrequired = true\nmax_retries = 0\n"),
+        );
+    let (code, _, stderr) = run(&p);
+    assert_eq!(code, 1, "{stderr}");
+}
+
+#[test]
+fn publishing_needs_a_token_and_a_repository() {
+    let models = Fake::approving();
+    let p = Project::with_agents("[events.x]\nagents = [\"a\"]\n", &["a"]).serve(&models);
+    let (code, _, stderr) = p.run(&["run", "x", "--publish", "github"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("GITHUB_TOKEN and GITHUB_REPOSITORY"),
+        "{stderr}"
+    );
+    assert_eq!(models.count(), 0, "nothing was sent");
+    // Enabled in the configuration only: skipped with a note, the run goes on.
+    let p = p.file(
+        "events.toml",
+        "[events.x]\nagents = [\"a\"]\n[publish.github]\nenabled = true\n",
+    );
+    let (code, _, stderr) = p.run(&["run", "x"]);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("not publishing"), "{stderr}");
+}
+
+#[test]
+fn annotations_go_in_batches_of_fifty() {
+    let many: Vec<Value> = (0..120)
+        .map(|i| json!({"severity": "medium", "title": format!("f{i}"), "file": "src/lib.rs", "line": i + 1}))
+        .collect();
+    let reply = json!({"decision": "comment", "findings": many}).to_string();
+    let models = Fake::start(move |_| Reply::content(&reply));
+    let gh = GitHub::start();
+    let p = pr_project(&gh, &models);
+    let (code, _, stderr) = run(&p);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(gh.with(|s| s.annotation_batches.clone()), [50, 50, 20]);
+    let _ = Duration::ZERO;
+}
