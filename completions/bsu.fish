@@ -67,6 +67,9 @@ complete -c bsu -n "__fish_bsu_using_subcommand run" -l metrics-file -d 'Write P
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l base -d 'Base of the change that diff inputs review [default: the payload\'s, else at a terminal the merge-base with the upstream branch]' -r
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l head -d 'Head of the change [default: the payload\'s; with --base alone, the working tree]' -r
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l input -d 'Supply or override input NAME with the text of FILE, or - for stdin (repeatable)' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l if-running -d 'When another run of this project and event is in progress: wait, skip, or run alongside it [default: defaults.if_running, else run]' -r -f -a "wait\t'Wait for it to finish (within the run\'s timeout), then run'
+skip\t'Do nothing and exit 0'
+run\t'Run anyway, alongside it'"
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l publish -d 'Publish the decision: github (sticky comment, review, check run) [default: [publish.github] enabled]' -r -f -a "github\t'The pull request and commit on GitHub'"
 complete -c bsu -n "__fish_bsu_using_subcommand run" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F

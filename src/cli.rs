@@ -231,6 +231,11 @@ pub struct RunArgs {
     #[arg(long = "input", value_name = "NAME=FILE|-")]
     pub inputs: Vec<String>,
 
+    /// When another run of this project and event is in progress: wait, skip, or run
+    /// alongside it [default: defaults.if_running, else run]
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub if_running: Option<crate::config::IfRunning>,
+
     /// Publish the decision: github (sticky comment, review, check run) [default: [publish.github] enabled]
     #[arg(long, value_enum, value_name = "WHERE")]
     pub publish: Vec<PublishArg>,

@@ -53,6 +53,10 @@ pub(crate) enum Error {
     /// Something bsu needed to finish failed (e.g. a report could not be written).
     #[error("{0}")]
     Failed(String),
+
+    /// Nothing was done, and waiting will help (another run held the lock too long).
+    #[error("{0}")]
+    TryLater(String),
 }
 
 impl Error {
@@ -60,6 +64,7 @@ impl Error {
         match self {
             Error::Config(_) | Error::Usage(_) => ExitCode::Usage,
             Error::Io { .. } | Error::Failed(_) => ExitCode::Failure,
+            Error::TryLater(_) => ExitCode::TempFail,
         }
     }
 

@@ -13,7 +13,9 @@ mod config;
 mod engine;
 mod env;
 mod error;
+mod filters;
 mod inputs;
+mod lock;
 mod output;
 mod payload;
 mod plan;
@@ -24,6 +26,7 @@ mod run_id;
 mod store;
 mod text;
 mod tokens;
+mod trigger;
 
 use clap::Parser;
 

@@ -1,5 +1,5 @@
 //! The event payload (`--payload FILE|-`, else `$GITHUB_EVENT_PATH`, else
-//! `{}`) and, inside GitHub Actions, the event name it implies.
+//! `{}`). Which event it is, is `crate::trigger`'s business.
 
 use std::io::Read;
 use std::path::Path;
@@ -60,47 +60,4 @@ pub(crate) fn read_capped(r: impl Read, source: &str) -> std::io::Result<String>
     }
     String::from_utf8(bytes)
         .map_err(|_| std::io::Error::other(format!("{source} is not UTF-8 text")))
-}
-
-/// The event to run: the one named, else `GITHUB_EVENT_NAME` plus the
-/// payload's `action` (`pull_request` + `opened` → `pull_request.opened`).
-pub(crate) fn event_name(named: Option<&str>, payload: &Value, env: &Env) -> Result<String> {
-    if let Some(name) = named {
-        if name.trim().is_empty() {
-            return Err(Error::Usage("the event name is empty".into()));
-        }
-        return Ok(name.to_string());
-    }
-    let Some(github) = env.get("GITHUB_EVENT_NAME") else {
-        return Err(Error::Usage(
-            "no event given: name one, e.g. `bsu run pull_request.opened` (`bsu events` lists them); \
-             inside GitHub Actions GITHUB_EVENT_NAME names it"
-                .into(),
-        ));
-    };
-    Ok(match payload.get("action").and_then(Value::as_str) {
-        Some(action) if !action.is_empty() => format!("{github}.{action}"),
-        _ => github.to_string(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn github_event_name_and_action() {
-        let env = Env::from_pairs(&[("GITHUB_EVENT_NAME", "pull_request")]);
-        assert_eq!(
-            event_name(None, &json!({"action": "opened"}), &env).unwrap(),
-            "pull_request.opened"
-        );
-        assert_eq!(event_name(None, &json!({}), &env).unwrap(), "pull_request");
-        assert_eq!(
-            event_name(Some("push"), &json!({"action": "x"}), &env).unwrap(),
-            "push"
-        );
-        assert!(event_name(None, &json!({}), &Env::default()).is_err());
-    }
 }

@@ -61,6 +61,11 @@ pub(crate) struct RunPlan {
     pub shared_inputs: Vec<String>,
     /// Every input the running agents read, shared ones first.
     pub inputs: Vec<InputSpec>,
+    /// The strategy's filters.
+    pub when: crate::config::github::Filters,
+    pub skip: crate::config::github::Filters,
+    /// `GITHUB_OUTPUT`, inside GitHub Actions.
+    pub github_output: Option<PathBuf>,
 }
 
 pub(crate) fn plan(
@@ -160,6 +165,9 @@ pub(crate) fn plan(
         .collect();
 
     Ok(RunPlan {
+        when: strategy.when.clone(),
+        skip: strategy.skip.clone(),
+        github_output: env.get("GITHUB_OUTPUT").map(PathBuf::from),
         shared_inputs: strategy.inputs.clone(),
         inputs,
         root: config.root.clone(),

@@ -7,6 +7,7 @@ use crate::breaker::State;
 use crate::cli::RunArgs;
 use crate::client::{ApiKey, Client};
 use crate::config::inputs::{InputSource, InputSpec};
+use crate::config::IfRunning;
 use crate::config::{self, Provider, StrategyMatch};
 use crate::engine::caller::{breaker_name, Caller};
 use crate::engine::gate::Warn;
@@ -18,7 +19,8 @@ use crate::plan::{self, RunPlan};
 use crate::progress::Progress;
 use crate::report::{self, write, BreakerJson, Report};
 use crate::store::{self, runs::RunRecord, Store};
-use crate::{inputs, payload, publish, run_id};
+use crate::trigger::Trigger;
+use crate::{filters, inputs, lock, payload, publish, run_id, trigger};
 
 pub(super) fn run(
     root: &Path,
@@ -29,8 +31,33 @@ pub(super) fn run(
 ) -> Result<ExitCode> {
     let config = config::load(root, env)?;
     let payload = payload::load(args.payload.as_deref(), env)?;
-    let event = payload::event_name(args.event.as_deref(), &payload, env)?;
+    let (event, pull_request_target) =
+        match trigger::resolve(args.event.as_deref(), &payload, env, &config)? {
+            Trigger::Run {
+                event,
+                pull_request_target,
+            } => (event, pull_request_target),
+            Trigger::Ignore(why) => return skipped(out, env, None, &why),
+        };
     let plan = Arc::new(plan::plan(&config, args, payload, event, env)?);
+    if pull_request_target && !config.actions.allow_commands_on_pull_request_target {
+        if let Some(c) = plan
+            .inputs
+            .iter()
+            .find(|i| matches!(i.source, InputSource::Command { .. }))
+        {
+            return Err(Error::Usage(format!(
+                "input {:?} runs a command, and this is a pull_request_target run: the checked-out \
+                 code may come from a fork and the job has secrets. bsu refuses to run commands \
+                 here; set [github] allow_commands_on_pull_request_target = true only if the \
+                 workflow checks out trusted code",
+                c.name
+            )));
+        }
+    }
+    if let Some(why) = filters::from_payload(&plan.when, &plan.skip, &plan.payload) {
+        return skipped(out, env, Some(&plan.event), &why);
+    }
     if args.payload.as_deref() == Some("-") && args.inputs.iter().any(|i| i.ends_with("=-")) {
         return Err(Error::Usage(
             "--payload - and --input NAME=- both want stdin; give one of them a file".into(),
@@ -68,6 +95,17 @@ pub(super) fn run(
             None
         }
     };
+    // One run at a time per project and event, when asked.
+    let _lock = if plan.dry_run {
+        None
+    } else {
+        lock_run(&plan, &config, args, state_dir, out)?
+    };
+    let _lock = match _lock {
+        Some(Locked::Skip(why)) => return skipped(out, env, Some(&plan.event), &why),
+        Some(Locked::Held(l)) => Some(l),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -79,6 +117,9 @@ pub(super) fn run(
     };
     runtime.block_on(async {
         let gathered = gather(&plan, &request, store.as_ref()).await?;
+        if let Some(why) = filters::from_paths(&plan.when, &gathered) {
+            return skipped(out, env, Some(&plan.event), &why);
+        }
         let run = Run {
             json: args.json,
             gathered,
@@ -86,6 +127,129 @@ pub(super) fn run(
         };
         run_async(plan, client, store, warn, out, run).await
     })
+}
+
+enum Locked {
+    Held(lock::RunLock),
+    Skip(String),
+}
+
+/// Take the run's lock as `--if-running` (or `defaults.if_running`) says.
+fn lock_run(
+    plan: &RunPlan,
+    config: &config::Config,
+    args: &RunArgs,
+    state_dir: Option<&Path>,
+    out: &Output,
+) -> Result<Option<Locked>> {
+    let mode = args.if_running.unwrap_or(config.defaults.if_running);
+    if mode == IfRunning::Run {
+        return Ok(None);
+    }
+    let dir = match store::state_dir(state_dir) {
+        Ok(d) => d,
+        Err(e) => {
+            out.warn(&format!("{e}; running without the --if-running lock"));
+            return Ok(None);
+        }
+    };
+    let project = std::path::absolute(&plan.root).unwrap_or_else(|_| plan.root.clone());
+    let wait = (mode == IfRunning::Wait).then_some(plan.timeout);
+    if mode == IfRunning::Wait {
+        out.note(&format!(
+            "bsu: waiting for any other run of {:?} to finish",
+            plan.event
+        ));
+    }
+    match lock::acquire(&dir, &project, &plan.event, wait) {
+        Ok(Ok(l)) => Ok(Some(Locked::Held(l))),
+        Ok(Err(lock::Busy::Held(who))) => Ok(Some(Locked::Skip(format!(
+            "another run of this event is in progress ({who}); --if-running skip"
+        )))),
+        Ok(Err(lock::Busy::TimedOut(who))) => Err(Error::TryLater(format!(
+            "another run of {:?} ({who}) did not finish within {}; try again later",
+            plan.event,
+            humantime::format_duration(plan.timeout)
+        ))),
+        Err(e) => {
+            out.warn(&format!(
+                "could not take the run lock ({e}); running without it"
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// A run that has nothing to do: it sends nothing, exits 0, and says why on
+/// stderr, in the step summary and in `GITHUB_OUTPUT`.
+fn skipped(out: &Output, env: &Env, event: Option<&str>, why: &str) -> Result<ExitCode> {
+    let what = event.map_or("bsu".to_string(), |e| format!("bsu {e}"));
+    out.note(&format!("{what}: skipped: {why}"));
+    if let Some(path) = env.get("GITHUB_STEP_SUMMARY") {
+        let _ = append_line(
+            Path::new(path),
+            &format!("**{what}: skipped** — {}\n", report::markdown::inline(why)),
+        );
+    }
+    if let Some(path) = env.get("GITHUB_OUTPUT") {
+        let _ = append_line(
+            Path::new(path),
+            &format!(
+                "decision=skipped\nskipped-reason={}",
+                crate::text::one_line(why, 500)
+            ),
+        );
+    }
+    Ok(ExitCode::Success)
+}
+
+fn append_line(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(f, "{text}")
+}
+
+/// `GITHUB_OUTPUT`: what later steps of the job read.
+fn github_outputs(
+    path: &Path,
+    report: &Report,
+    written: &[std::path::PathBuf],
+) -> std::io::Result<()> {
+    let findings: usize = report
+        .agents
+        .iter()
+        .filter_map(|a| a.verdict.as_ref())
+        .map(|v| v.findings.len())
+        .sum();
+    let failed = report
+        .agents
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.status,
+                engine::outcome::Status::Succeeded | engine::outcome::Status::DryRun
+            )
+        })
+        .count();
+    let report_path = written
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .or(written.first())
+        .map(|p| absolute(p))
+        .unwrap_or_default();
+    append_line(
+        path,
+        &format!(
+            "decision={}\nreport={}\nrun-id={}\nagents={}\nfailed-agents={failed}\nfindings={findings}",
+            report.decision.action,
+            crate::text::one_line(&report_path, 4096),
+            report.run_id,
+            report.agents.len()
+        ),
+    )
 }
 
 /// What the run carries besides the plan.
@@ -262,6 +426,14 @@ async fn run_async(
         if let Err(e) = write::append(path, &report::markdown::render(&report)).await {
             failed.push(format!(
                 "could not append to GITHUB_STEP_SUMMARY ({}): {e}",
+                path.display()
+            ));
+        }
+    }
+    if let Some(path) = &plan.github_output {
+        if let Err(e) = github_outputs(path, &report, written.as_deref().unwrap_or(&[])) {
+            failed.push(format!(
+                "could not write GITHUB_OUTPUT ({}): {e}",
                 path.display()
             ));
         }

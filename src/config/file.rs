@@ -32,6 +32,7 @@ pub(super) struct EventsFile {
     #[serde(default)]
     pub inputs: BTreeMap<Spanned<String>, super::inputs::InputFile>,
     pub publish: Option<super::publish::PublishFile>,
+    pub github: Option<super::github::GithubFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,6 +43,7 @@ pub(super) struct DefaultsFile {
     pub concurrency: Option<Bounded<{ crate::bounds::MAX_CONCURRENCY }>>,
     pub timeout: Option<HumanDuration>,
     pub agent_timeout: Option<HumanDuration>,
+    pub if_running: Option<super::IfRunning>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,6 +96,13 @@ pub(super) struct EventFile {
     pub stop_on_failure: bool,
     #[serde(default)]
     pub inputs: Vec<Spanned<String>>,
+    /// Cron expressions (as in the workflow's `on.schedule`) this strategy answers.
+    #[serde(default)]
+    pub schedule: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub when: super::github::Filters,
+    #[serde(default)]
+    pub skip: super::github::Filters,
 }
 
 /// `agents/<id>.toml`.

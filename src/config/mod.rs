@@ -6,6 +6,7 @@
 //! so loading stays a function of (files, environment).
 
 mod file;
+pub(crate) mod github;
 pub(crate) mod inputs;
 mod load;
 mod paths;
@@ -43,6 +44,8 @@ pub(crate) struct Config {
     pub inputs: BTreeMap<String, inputs::InputSpec>,
     /// `[publish.github]`.
     pub github: publish::GithubSettings,
+    /// `[github]`: slash commands and `pull_request_target` safety.
+    pub actions: github::GithubActions,
     /// The raw text of events.toml and of each agent file, for `config_hash`.
     pub sources: Sources,
 }
@@ -53,6 +56,19 @@ pub(crate) struct Sources {
     pub agents: BTreeMap<String, String>,
 }
 
+/// What a run does when another run of the same project and event holds the lock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum IfRunning {
+    /// Wait for it to finish (within the run's timeout), then run.
+    Wait,
+    /// Do nothing and exit 0.
+    Skip,
+    /// Run anyway, alongside it.
+    #[default]
+    Run,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Defaults {
     pub provider: String,
@@ -60,6 +76,7 @@ pub(crate) struct Defaults {
     pub concurrency: u32,
     pub timeout: Duration,
     pub agent_timeout: Duration,
+    pub if_running: IfRunning,
 }
 
 /// A model provider endpoint with every default and override applied.

@@ -88,6 +88,7 @@ pub(super) fn settle(
             .defaults
             .agent_timeout
             .map_or(Duration::from_secs(300), |d| d.0),
+        if_running: file.defaults.if_running.unwrap_or_default(),
     };
 
     let mut settled_agents = BTreeMap::new();
@@ -112,6 +113,7 @@ pub(super) fn settle(
     let strategies = settle_strategies(&file, &src, &agents, agents_found, problems);
     let inputs = super::inputs::settle_inputs(&file.inputs, &src, problems);
     let github = super::publish::settle_publish(file.publish.as_ref(), &src, problems);
+    let actions = super::github::settle(file.github.as_ref());
     for parsed in agents.values() {
         let asrc = Source {
             display: &parsed.display,
@@ -155,6 +157,7 @@ pub(super) fn settle(
         agents: settled_agents,
         inputs,
         github,
+        actions,
         sources: Sources {
             events: events_text,
             agents: agents
@@ -300,6 +303,26 @@ fn settle_strategies(
                 ));
             }
         }
+        for cron in &ev.schedule {
+            if !super::github::is_cron(cron.get_ref()) {
+                problems.push(src.at(
+                    cron,
+                    format!(
+                        "schedule {:?} is not a cron expression of five fields, as in the \
+                         workflow's `on.schedule` (e.g. \"0 6 * * 1\")",
+                        cron.get_ref()
+                    ),
+                ));
+            }
+        }
+        for g in ev.when.paths.iter().chain(&ev.when.base_branches) {
+            if globset::Glob::new(g).is_err() {
+                problems.push(src.at(
+                    name,
+                    format!("event {event:?}: filter glob {g:?} is not valid"),
+                ));
+            }
+        }
         super::inputs::check_names(
             &ev.inputs,
             &file.inputs,
@@ -323,6 +346,13 @@ fn settle_strategies(
             required,
             stop_on_failure: ev.stop_on_failure,
             inputs: ev.inputs.iter().map(|i| i.get_ref().clone()).collect(),
+            schedule: ev
+                .schedule
+                .iter()
+                .map(|c| c.get_ref().trim().to_string())
+                .collect(),
+            when: ev.when.clone(),
+            skip: ev.skip.clone(),
         });
     }
 

@@ -43,6 +43,12 @@ pub(crate) struct Strategy {
     pub stop_on_failure: bool,
     /// Inputs every agent of the event reads (the shared part of each prompt).
     pub inputs: Vec<String>,
+    /// Cron expressions of GitHub's `schedule` trigger this strategy answers.
+    pub schedule: Vec<String>,
+    /// Run only when these hold.
+    pub when: super::github::Filters,
+    /// Do not run when any of these holds.
+    pub skip: super::github::Filters,
 }
 
 /// Which kind of rule picked the strategy; a run reports it.
@@ -173,6 +179,9 @@ mod tests {
             required: vec![],
             stop_on_failure: false,
             inputs: vec![],
+            schedule: vec![],
+            when: Default::default(),
+            skip: Default::default(),
         }
     }
 

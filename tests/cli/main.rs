@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `bsu` binary, run in temporary projects, against
 //! real HTTP servers on 127.0.0.1. One test binary, one module per area.
 
+mod actions;
 mod config;
 mod fake;
 mod github;

@@ -1,0 +1,166 @@
+//! Which event a run is, from the command line or from GitHub Actions'
+//! trigger (CONTRACT.md, "GitHub Actions"): `pull_request` and
+//! `pull_request_target` become `pull_request.<action>`, `push` stays `push`,
+//! `schedule` picks the strategy bound to the cron entry that fired,
+//! `workflow_dispatch` may name the event in its inputs, `merge_group` and
+//! others become `<name>.<action>`, and `issue_comment` runs `/bsu run EVENT`
+//! from an allowed author on a pull request.
+
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+/// What to run, or why not to run at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Trigger {
+    Run {
+        event: String,
+        /// Fork code with secrets: `command` inputs are refused unless allowed.
+        pull_request_target: bool,
+    },
+    /// Nothing to do (a comment that is no `/bsu` command, or from an author
+    /// who may not run one): exit 0, saying why.
+    Ignore(String),
+}
+
+fn run(event: String) -> Trigger {
+    Trigger::Run {
+        event,
+        pull_request_target: false,
+    }
+}
+
+/// An event name from a comment or dispatch input: a plain word, nothing else.
+fn checked_event(name: &str, from: &str) -> Result<String> {
+    let ok = !name.is_empty()
+        && name.len() <= 200
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-*".contains(c))
+        && !name.contains('*');
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err(Error::Usage(format!(
+            "{from} names event {:?}; an event is letters, digits, '.', '_' and '-'",
+            crate::text::one_line(name, 80)
+        )))
+    }
+}
+
+pub(crate) fn resolve(
+    named: Option<&str>,
+    payload: &Value,
+    env: &Env,
+    config: &Config,
+) -> Result<Trigger> {
+    if let Some(name) = named {
+        if name.trim().is_empty() {
+            return Err(Error::Usage("the event name is empty".into()));
+        }
+        return Ok(run(name.to_string()));
+    }
+    let Some(github) = env.get("GITHUB_EVENT_NAME") else {
+        return Err(Error::Usage(
+            "no event given: name one, e.g. `bsu run pull_request.opened` (`bsu events` lists them); \
+             inside GitHub Actions GITHUB_EVENT_NAME names it"
+                .into(),
+        ));
+    };
+    let action = payload
+        .get("action")
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty());
+    let with_action = |name: &str| match action {
+        Some(a) => format!("{name}.{a}"),
+        None => name.to_string(),
+    };
+    Ok(match github {
+        "pull_request_target" => Trigger::Run {
+            event: with_action("pull_request"),
+            pull_request_target: true,
+        },
+        "schedule" => run(schedule(payload, config)?),
+        "workflow_dispatch" => match payload
+            .pointer("/inputs/event")
+            .and_then(Value::as_str)
+            .map(str::trim)
+        {
+            Some(e) if !e.is_empty() => run(checked_event(e, "workflow_dispatch input `event`")?),
+            _ => run("workflow_dispatch".into()),
+        },
+        "issue_comment" => slash_command(payload, config)?,
+        other => run(with_action(other)),
+    })
+}
+
+/// The strategy bound to the cron entry that fired (`github.event.schedule`).
+fn schedule(payload: &Value, config: &Config) -> Result<String> {
+    let Some(cron) = payload
+        .get("schedule")
+        .and_then(Value::as_str)
+        .map(str::trim)
+    else {
+        return Err(Error::Usage(
+            "a schedule run's payload says no `schedule`; run bsu with the event's payload \
+             (GITHUB_EVENT_PATH), or name the event: `bsu run scheduled.weekly`"
+                .into(),
+        ));
+    };
+    let norm = |c: &str| c.split_whitespace().collect::<Vec<_>>().join(" ");
+    config
+        .strategies
+        .iter()
+        .find(|s| s.schedule.iter().any(|c| norm(c) == norm(cron)))
+        .map(|s| s.name.clone())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "no strategy is bound to the schedule {cron:?}; add `schedule = [\"{cron}\"]` to the \
+                 [events.\"...\"] table that should run then (a schedule never falls through to the \
+                 default strategy)"
+            ))
+        })
+}
+
+/// `/bsu run EVENT` in a pull request's comment, from an allowed author.
+fn slash_command(payload: &Value, config: &Config) -> Result<Trigger> {
+    let body = payload
+        .pointer("/comment/body")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let Some(words) = body
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("/bsu"))
+        .filter(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+    else {
+        return Ok(Trigger::Ignore("the comment holds no /bsu command".into()));
+    };
+    if payload.pointer("/issue/pull_request").is_none() {
+        return Ok(Trigger::Ignore(
+            "/bsu commands are honoured on pull requests only".into(),
+        ));
+    }
+    let association = payload
+        .pointer("/comment/author_association")
+        .and_then(Value::as_str)
+        .unwrap_or("NONE")
+        .to_ascii_uppercase();
+    let allowed = &config.actions.slash_command_associations;
+    if !allowed.contains(&association) {
+        return Ok(Trigger::Ignore(format!(
+            "the comment's author is {association}; /bsu commands are honoured from {} \
+             ([github] slash_command_associations)",
+            allowed.join(", ")
+        )));
+    }
+    let mut parts = words.split_whitespace();
+    match (parts.next(), parts.next()) {
+        (Some("run"), Some(event)) => Ok(run(checked_event(event, "the /bsu command")?)),
+        _ => Ok(Trigger::Ignore(
+            "the /bsu command is not understood; write `/bsu run EVENT`".into(),
+        )),
+    }
+}
