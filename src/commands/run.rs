@@ -95,6 +95,20 @@ pub(super) fn run(
             None
         }
     };
+    let webhook = match (&config.webhook, plan.dry_run) {
+        (Some(w), false) => match env.get(&w.url_env) {
+            Some(url) if reqwest::Url::parse(url).is_ok() => Some((w.clone(), url.to_string())),
+            Some(_) => return Err(Error::Usage(format!("{} does not hold a URL", w.url_env))),
+            None => {
+                out.note(&format!(
+                    "bsu: not posting to the webhook: {} is not set",
+                    w.url_env
+                ));
+                None
+            }
+        },
+        _ => None,
+    };
     // One run at a time per project and event, when asked.
     let _lock = if plan.dry_run {
         None
@@ -124,6 +138,7 @@ pub(super) fn run(
             json: args.json,
             gathered,
             github,
+            webhook,
         };
         run_async(plan, client, store, warn, out, run).await
     })
@@ -257,6 +272,8 @@ struct Run {
     json: bool,
     gathered: Vec<inputs::Gathered>,
     github: Option<publish::GithubTarget>,
+    /// `[publish.webhook]` and its URL.
+    webhook: Option<(config::publish::WebhookSettings, String)>,
 }
 
 /// What `bsu run` asked of the inputs.
@@ -333,6 +350,7 @@ async fn run_async(
         json,
         gathered,
         github,
+        webhook,
     } = run;
     // A dry run records itself in the history and touches nothing else.
     let live = store.clone().filter(|_| !plan.dry_run);
@@ -416,6 +434,22 @@ async fn run_async(
         if publish_failed && target.settings.required {
             failed.push("publishing to GitHub failed and [publish.github] required = true".into());
         }
+    }
+    if let Some((settings, url)) = &webhook {
+        let step = publish::webhook::post(settings, url, &report).await;
+        if step.failed() {
+            out.error(&format!(
+                "posting to the webhook in {} failed: {}",
+                settings.url_env,
+                step.detail.as_deref().unwrap_or("")
+            ));
+            if settings.required {
+                failed.push(
+                    "posting to the webhook failed and [publish.webhook] required = true".into(),
+                );
+            }
+        }
+        report.publish.get_or_insert_with(Default::default).webhook = Some(step);
     }
 
     let written = write::write_reports(&report, &plan.reports_dir, &plan.formats, plan.keep).await;

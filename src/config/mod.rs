@@ -44,6 +44,8 @@ pub(crate) struct Config {
     pub inputs: BTreeMap<String, inputs::InputSpec>,
     /// `[publish.github]`.
     pub github: publish::GithubSettings,
+    /// `[publish.webhook]`.
+    pub webhook: Option<publish::WebhookSettings>,
     /// `[github]`: slash commands and `pull_request_target` safety.
     pub actions: github::GithubActions,
     /// The raw text of events.toml and of each agent file, for `config_hash`.

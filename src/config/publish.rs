@@ -33,6 +33,67 @@ impl ReviewState {
 #[serde(deny_unknown_fields)]
 pub(super) struct PublishFile {
     pub github: Option<GithubFile>,
+    pub webhook: Option<WebhookFile>,
+}
+
+/// `[publish.webhook]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WebhookFile {
+    /// The variable holding the URL (webhook URLs are secrets: never in the file).
+    pub url_env: Spanned<String>,
+    pub format: Option<WebhookFormat>,
+    /// Post only for these decisions; absent: every decision.
+    pub on: Option<Vec<crate::engine::decision::Action>>,
+    pub required: Option<bool>,
+}
+
+/// What a webhook receives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum WebhookFormat {
+    /// Slack-compatible `text` and `blocks`.
+    #[default]
+    Slack,
+    /// The JSON report itself.
+    Report,
+}
+
+/// `[publish.webhook]`, settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct WebhookSettings {
+    pub url_env: String,
+    pub format: WebhookFormat,
+    pub on: Option<Vec<crate::engine::decision::Action>>,
+    pub required: bool,
+}
+
+pub(super) fn settle_webhook(
+    file: Option<&PublishFile>,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<WebhookSettings> {
+    let w = file.and_then(|f| f.webhook.as_ref())?;
+    let name = w.url_env.get_ref();
+    let ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        problems.push(src.at(
+            &w.url_env,
+            "url_env must name an environment variable (like BSU_WEBHOOK_URL), not hold the URL: \
+             webhook URLs are secrets",
+        ));
+        return None;
+    }
+    Some(WebhookSettings {
+        url_env: name.clone(),
+        format: w.format.unwrap_or_default(),
+        on: w.on.clone(),
+        required: w.required.unwrap_or(false),
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -114,6 +114,7 @@ pub(super) fn settle(
     let inputs = super::inputs::settle_inputs(&file.inputs, &src, problems);
     let github = super::publish::settle_publish(file.publish.as_ref(), &src, problems);
     let actions = super::github::settle(file.github.as_ref());
+    let webhook = super::publish::settle_webhook(file.publish.as_ref(), &src, problems);
     for parsed in agents.values() {
         let asrc = Source {
             display: &parsed.display,
@@ -157,6 +158,7 @@ pub(super) fn settle(
         agents: settled_agents,
         inputs,
         github,
+        webhook,
         actions,
         sources: Sources {
             events: events_text,

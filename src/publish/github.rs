@@ -35,9 +35,10 @@ pub(crate) async fn publish(
         Err(e) => {
             let s = Step::done("failed", None, Some(e));
             return Published {
-                comment: s.clone(),
-                review: s.clone(),
-                check: s,
+                comment: Some(s.clone()),
+                review: Some(s.clone()),
+                check: Some(s),
+                webhook: None,
             };
         }
     };
@@ -66,9 +67,10 @@ pub(crate) async fn publish(
         (true, Some(sha)) => check(&api, &repo, &sha, r, fail_on, print).await,
     };
     Published {
-        comment,
-        review,
-        check,
+        comment: Some(comment),
+        review: Some(review),
+        check: Some(check),
+        webhook: None,
     }
 }
 

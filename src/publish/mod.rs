@@ -7,6 +7,7 @@
 mod client;
 pub(crate) mod github;
 mod render;
+pub(crate) mod webhook;
 
 use serde::Serialize;
 
@@ -102,9 +103,16 @@ pub(crate) fn github_target(
 /// What publishing did, for the report.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Published {
-    pub comment: Step,
-    pub review: Step,
-    pub check: Step,
+    /// `--publish github`: the sticky comment, the review, the check run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<Step>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<Step>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<Step>,
+    /// `[publish.webhook]`, when configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<Step>,
 }
 
 /// One thing published, or why not.
@@ -140,12 +148,13 @@ impl Step {
 
 impl Published {
     pub(crate) fn failures(&self) -> Vec<String> {
-        [
+        let mut out: Vec<String> = [
             ("comment", &self.comment),
             ("review", &self.review),
             ("check", &self.check),
         ]
         .into_iter()
+        .filter_map(|(what, s)| Some((what, s.as_ref()?)))
         .filter(|(_, s)| s.failed())
         .map(|(what, s)| {
             format!(
@@ -153,6 +162,13 @@ impl Published {
                 s.detail.as_deref().unwrap_or("")
             )
         })
-        .collect()
+        .collect();
+        if let Some(w) = self.webhook.as_ref().filter(|w| w.failed()) {
+            out.push(format!(
+                "posting to the webhook failed: {}",
+                w.detail.as_deref().unwrap_or("")
+            ));
+        }
+        out
     }
 }

@@ -271,3 +271,35 @@ fn annotations_go_in_batches_of_fifty() {
     assert_eq!(gh.with(|s| s.annotation_batches.clone()), [50, 50, 20]);
     let _ = Duration::ZERO;
 }
+
+#[test]
+fn a_webhook_receives_the_summary_and_its_url_stays_secret() {
+    let models = Fake::start(|_| Reply::verdict("block", 1));
+    let hook = Fake::start(|_| Reply::json(200, json!({"ok": true})));
+    let url = format!("{}/hooks/SECRETHOOK123", hook.url);
+    let events =
+        "[events.nightly]\nagents = [\"a\"]\n[publish.webhook]\nurl_env = \"AUDIT_HOOK\"\n";
+    let p = Project::with_agents(events, &["a"])
+        .serve(&models)
+        .env("AUDIT_HOOK", &url);
+    let (code, stdout, stderr) = p.run(&["run", "nightly", "-v"]);
+    assert_eq!(code, 3, "{stderr}");
+    let posted = hook.requests();
+    assert_eq!(posted.len(), 1);
+    let text = posted[0].body["text"].as_str().unwrap();
+    assert!(text.contains("bsu nightly: *block*"), "{text}");
+    assert!(text.contains("• a: block"), "{text}");
+    assert_eq!(p.latest()["publish"]["webhook"]["status"], "created");
+    let all = format!("{stdout}{stderr}{}", p.all_text());
+    assert!(!all.contains("SECRETHOOK"), "the webhook URL leaked");
+
+    // `on` limits the decisions posted; the report format posts the report.
+    let p = p.file(
+        "events.toml",
+        &format!("{events}on = [\"approve\"]\nformat = \"report\"\n"),
+    );
+    let (code, _, _) = p.run(&["run", "nightly", "--no-cache"]);
+    assert_eq!(code, 3);
+    assert_eq!(hook.count(), 1, "a block is not in on = [\"approve\"]");
+    assert_eq!(p.latest()["publish"]["webhook"]["status"], "skipped");
+}

@@ -1,0 +1,81 @@
+//! `[publish.webhook]`: the run's summary posted as JSON to a URL read from
+//! an environment variable (Slack-compatible `text` and `blocks`, or the
+//! report itself), for cron jobs that report somewhere people read. The URL
+//! is a secret: it is never printed, logged or written.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::Step;
+use crate::config::publish::{WebhookFormat, WebhookSettings};
+use crate::report::Report;
+
+const ATTEMPTS: u32 = 3;
+
+/// The message: one line of decision, one per agent that did not approve.
+pub(crate) fn slack_text(r: &Report) -> String {
+    let mut s = format!(
+        "bsu {}: *{}* — {}",
+        crate::text::one_line(&r.event, 200),
+        r.decision.action,
+        crate::text::one_line(&r.decision.reason, 500)
+    );
+    for a in &r.agents {
+        if a.decision != crate::engine::decision::Action::Approve {
+            s.push_str(&format!("\n• {}: {} ({})", a.id, a.decision, a.status));
+        }
+    }
+    s
+}
+
+pub(crate) async fn post(settings: &WebhookSettings, url: &str, r: &Report) -> Step {
+    if let Some(on) = &settings.on {
+        if !on.contains(&r.decision.action) {
+            return Step::skipped(&format!(
+                "decision {} is not in [publish.webhook] on",
+                r.decision.action
+            ));
+        }
+    }
+    let body = match settings.format {
+        WebhookFormat::Slack => {
+            let text = slack_text(r);
+            json!({"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]})
+        }
+        WebhookFormat::Report => serde_json::to_value(r).unwrap_or_default(),
+    };
+    let http = match reqwest::Client::builder()
+        .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_secs(30))
+        .build()
+    {
+        Ok(h) => h,
+        Err(e) => return Step::done("failed", None, Some(e.to_string())),
+    };
+    let mut last = String::new();
+    for attempt in 0..ATTEMPTS {
+        match http.post(url).json(&body).send().await {
+            Ok(resp) if resp.status().is_success() => {
+                return Step::done(
+                    "created",
+                    None,
+                    Some(format!("HTTP {}", resp.status().as_u16())),
+                );
+            }
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                last = format!("HTTP {status}");
+                if !(status == 429 || status >= 500) {
+                    break;
+                }
+            }
+            // Never the URL: it carries the webhook's secret.
+            Err(e) => last = format!("could not post: {}", e.without_url()),
+        }
+        if attempt + 1 < ATTEMPTS {
+            tokio::time::sleep(crate::engine::caller::backoff(attempt, None, 0.5)).await;
+        }
+    }
+    Step::done("failed", None, Some(last))
+}
