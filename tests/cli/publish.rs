@@ -303,3 +303,53 @@ fn a_webhook_receives_the_summary_and_its_url_stays_secret() {
     assert_eq!(hook.count(), 1, "a block is not in on = [\"approve\"]");
     assert_eq!(p.latest()["publish"]["webhook"]["status"], "skipped");
 }
+
+/// As a new user would: the review workflow of docs/github-actions.md, run
+/// as Actions runs it (no event name, no flags besides --publish) on a
+/// recorded `pull_request` payload, against the GitHub fake.
+#[test]
+fn the_documented_workflow_on_a_recorded_payload() {
+    let gh = GitHub::start();
+    gh.with(|s| {
+        s.diff_lines.insert("src/lib.rs".into(), vec![1, 2, 3]);
+    });
+    let models = models();
+    let p = pr_project(&gh, &models).file(
+        "events.toml",
+        "[inputs.diff]\nkind = \"git_diff\"\n[events.\"pull_request.*\"]\nagents = [\"a\", \"b\"]\ninputs = [\"diff\"]\n",
+    );
+    let recorded = std::fs::read_to_string(
+        crate::support::repo_root().join("docs/examples/github-pull_request.synchronize.json"),
+    )
+    .unwrap();
+    let event: Value = serde_json::from_str(&p.read("event.json")).unwrap();
+    let payload = recorded
+        .replace(
+            "BASE_SHA",
+            event["pull_request"]["base"]["sha"].as_str().unwrap(),
+        )
+        .replace(
+            "HEAD_SHA",
+            event["pull_request"]["head"]["sha"].as_str().unwrap(),
+        );
+    let recorded_path = p.path().join("recorded.json");
+    let p = p
+        .file("recorded.json", &payload)
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", recorded_path.to_str().unwrap())
+        .env("GITHUB_ACTIONS", "true");
+    let (code, stdout, stderr) = p.run(&["run", "--publish", "github"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(p.latest()["event"], "pull_request.synchronize");
+    assert_eq!(p.latest()["subject"]["number"], 42);
+    let (comments, reviews, checks) =
+        gh.with(|s| (s.comments.len(), s.reviews.len(), s.check_runs.len()));
+    assert_eq!((comments, reviews, checks), (1, 1, 1));
+    let paths: Vec<String> = gh.fake.requests().iter().map(|r| r.path.clone()).collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.starts_with("/repos/o/r/issues/42/comments")),
+        "{paths:?}"
+    );
+}
