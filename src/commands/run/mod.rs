@@ -1,5 +1,10 @@
 //! `bsu run`: plan, execute, write reports, print the summary, exit by the contract.
 
+mod actions;
+mod summary;
+
+use actions::{github_outputs, lock_run, skipped, Locked};
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -7,20 +12,19 @@ use crate::breaker::State;
 use crate::cli::RunArgs;
 use crate::client::{ApiKey, Client};
 use crate::config::inputs::{InputSource, InputSpec};
-use crate::config::IfRunning;
 use crate::config::{self, Provider, StrategyMatch};
+use crate::engine;
 use crate::engine::caller::{breaker_name, Caller};
 use crate::engine::gate::Warn;
-use crate::engine::{self, outcome::RunOutcome};
 use crate::env::Env;
 use crate::error::{Error, ExitCode, Result};
-use crate::output::{Output, Paint};
+use crate::output::Output;
 use crate::plan::{self, RunPlan};
 use crate::progress::Progress;
 use crate::report::{self, write, BreakerJson, Report};
 use crate::store::{self, runs::RunRecord, Store};
 use crate::trigger::Trigger;
-use crate::{filters, inputs, lock, payload, publish, run_id, trigger};
+use crate::{filters, inputs, payload, publish, run_id, trigger};
 
 pub(super) fn run(
     root: &Path,
@@ -142,129 +146,6 @@ pub(super) fn run(
         };
         run_async(plan, client, store, warn, out, run).await
     })
-}
-
-enum Locked {
-    Held(lock::RunLock),
-    Skip(String),
-}
-
-/// Take the run's lock as `--if-running` (or `defaults.if_running`) says.
-fn lock_run(
-    plan: &RunPlan,
-    config: &config::Config,
-    args: &RunArgs,
-    state_dir: Option<&Path>,
-    out: &Output,
-) -> Result<Option<Locked>> {
-    let mode = args.if_running.unwrap_or(config.defaults.if_running);
-    if mode == IfRunning::Run {
-        return Ok(None);
-    }
-    let dir = match store::state_dir(state_dir) {
-        Ok(d) => d,
-        Err(e) => {
-            out.warn(&format!("{e}; running without the --if-running lock"));
-            return Ok(None);
-        }
-    };
-    let project = std::path::absolute(&plan.root).unwrap_or_else(|_| plan.root.clone());
-    let wait = (mode == IfRunning::Wait).then_some(plan.timeout);
-    if mode == IfRunning::Wait {
-        out.note(&format!(
-            "bsu: waiting for any other run of {:?} to finish",
-            plan.event
-        ));
-    }
-    match lock::acquire(&dir, &project, &plan.event, wait) {
-        Ok(Ok(l)) => Ok(Some(Locked::Held(l))),
-        Ok(Err(lock::Busy::Held(who))) => Ok(Some(Locked::Skip(format!(
-            "another run of this event is in progress ({who}); --if-running skip"
-        )))),
-        Ok(Err(lock::Busy::TimedOut(who))) => Err(Error::TryLater(format!(
-            "another run of {:?} ({who}) did not finish within {}; try again later",
-            plan.event,
-            humantime::format_duration(plan.timeout)
-        ))),
-        Err(e) => {
-            out.warn(&format!(
-                "could not take the run lock ({e}); running without it"
-            ));
-            Ok(None)
-        }
-    }
-}
-
-/// A run that has nothing to do: it sends nothing, exits 0, and says why on
-/// stderr, in the step summary and in `GITHUB_OUTPUT`.
-fn skipped(out: &Output, env: &Env, event: Option<&str>, why: &str) -> Result<ExitCode> {
-    let what = event.map_or("bsu".to_string(), |e| format!("bsu {e}"));
-    out.note(&format!("{what}: skipped: {why}"));
-    if let Some(path) = env.get("GITHUB_STEP_SUMMARY") {
-        let _ = append_line(
-            Path::new(path),
-            &format!("**{what}: skipped** — {}\n", report::markdown::inline(why)),
-        );
-    }
-    if let Some(path) = env.get("GITHUB_OUTPUT") {
-        let _ = append_line(
-            Path::new(path),
-            &format!(
-                "decision=skipped\nskipped-reason={}",
-                crate::text::one_line(why, 500)
-            ),
-        );
-    }
-    Ok(ExitCode::Success)
-}
-
-fn append_line(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    writeln!(f, "{text}")
-}
-
-/// `GITHUB_OUTPUT`: what later steps of the job read.
-fn github_outputs(
-    path: &Path,
-    report: &Report,
-    written: &[std::path::PathBuf],
-) -> std::io::Result<()> {
-    let findings: usize = report
-        .agents
-        .iter()
-        .filter_map(|a| a.verdict.as_ref())
-        .map(|v| v.findings.len())
-        .sum();
-    let failed = report
-        .agents
-        .iter()
-        .filter(|a| {
-            !matches!(
-                a.status,
-                engine::outcome::Status::Succeeded | engine::outcome::Status::DryRun
-            )
-        })
-        .count();
-    let report_path = written
-        .iter()
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
-        .or(written.first())
-        .map(|p| absolute(p))
-        .unwrap_or_default();
-    append_line(
-        path,
-        &format!(
-            "decision={}\nreport={}\nrun-id={}\nagents={}\nfailed-agents={failed}\nfindings={findings}",
-            report.decision.action,
-            crate::text::one_line(&report_path, 4096),
-            report.run_id,
-            report.agents.len()
-        ),
-    )
 }
 
 /// What the run carries besides the plan.
@@ -508,7 +389,7 @@ async fn run_async(
     if json {
         out.print(&report.to_json());
     } else if !out.quiet {
-        summary(out, &outcome, written.as_deref().unwrap_or(&[]));
+        summary::summary(out, &outcome, written.as_deref().unwrap_or(&[]));
     }
     if !failed.is_empty() {
         for e in &failed {
@@ -522,88 +403,6 @@ async fn run_async(
     Ok(code)
 }
 
-fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::PathBuf]) {
-    let mut table = out.table();
-    table.set_header(["agent", "status", "verdict", "score", "time", "tokens"]);
-    for a in &outcome.agents {
-        let status = match a.status() {
-            engine::outcome::Status::Succeeded if a.cached() => "succeeded (cached)".to_string(),
-            s => s.to_string(),
-        };
-        let verdict = match (a.verdict(), a.ambiguity()) {
-            (Some(v), Some(_)) => format!("{} (ambiguous)", v.decision),
-            (Some(v), None) => v.decision.to_string(),
-            (None, Some(_)) => "unreadable".into(),
-            (None, None) => "-".into(),
-        };
-        table.add_row([
-            a.id.clone(),
-            status,
-            verdict,
-            a.verdict()
-                .and_then(|v| v.score)
-                .map_or("-".into(), |s| format!("{s}")),
-            format!("{:.1}s", a.duration.as_secs_f64()),
-            if a.usage().total_tokens == 0 {
-                "-".into()
-            } else {
-                a.usage().total_tokens.to_string()
-            },
-        ]);
-    }
-    out.print(&table.to_string());
-    inputs_table(out, outcome);
-    use crate::engine::decision::Action;
-    let paint = match outcome.decision.action {
-        Action::Approve => Paint::Green,
-        Action::ManualReview | Action::DryRun => Paint::Yellow,
-        Action::RequestChanges | Action::Block => Paint::Red,
-    };
-    let word = outcome.decision.action.to_string().to_uppercase();
-    out.print(&format!(
-        "{} {}",
-        out.paint(&format!("Decision: {word}"), paint),
-        crate::text::one_line(&outcome.decision.reason, 2_000)
-    ));
-    for p in paths {
-        out.print(&format!("Report: {}", p.display()));
-    }
-}
-
-/// What each agent was given of the run's inputs: batches, tokens, the
-/// prefix its prompt shares with the others', and what it did not see.
-fn inputs_table(out: &Output, outcome: &RunOutcome) {
-    if outcome.agents.iter().all(|a| a.pack.is_none()) {
-        return;
-    }
-    let mut table = out.table();
-    table.set_header([
-        "agent",
-        "inputs",
-        "batches",
-        "input tokens",
-        "budget / batch",
-        "shared prefix",
-        "unseen",
-    ]);
-    for a in &outcome.agents {
-        let Some(p) = &a.pack else { continue };
-        table.add_row([
-            a.id.clone(),
-            p.inputs.join(", "),
-            p.batches.to_string(),
-            p.input_tokens.to_string(),
-            p.budget_tokens.to_string(),
-            p.shared_prefix_tokens.to_string(),
-            match p.unseen.len() {
-                0 => "-".to_string(),
-                n => format!("{n} part{}", if n == 1 { "" } else { "s" }),
-            },
-        ]);
-    }
-    out.print(&table.to_string());
-}
-
 /// Each breaker's state now; all closed when there is no state to read.
 async fn breaker_states(store: Option<&Store>, names: &[String]) -> Vec<(String, State)> {
     let closed = || names.iter().map(|n| (n.clone(), State::Closed)).collect();
@@ -615,7 +414,7 @@ async fn breaker_states(store: Option<&Store>, names: &[String]) -> Vec<(String,
         .unwrap_or_else(|_| closed())
 }
 
-fn absolute(p: &Path) -> String {
+pub(super) fn absolute(p: &Path) -> String {
     std::path::absolute(p)
         .unwrap_or_else(|_| p.to_path_buf())
         .display()

@@ -1,0 +1,138 @@
+//! What `bsu run` does for GitHub Actions and cron around a run: the
+//! `--if-running` lock, runs that have nothing to do, and `GITHUB_OUTPUT`.
+
+use std::path::Path;
+
+use crate::cli::RunArgs;
+use crate::config::{self, IfRunning};
+use crate::engine;
+use crate::env::Env;
+use crate::error::{Error, ExitCode, Result};
+use crate::lock;
+use crate::output::Output;
+use crate::plan::RunPlan;
+use crate::report::{self, Report};
+use crate::store;
+
+pub(super) enum Locked {
+    Held(lock::RunLock),
+    Skip(String),
+}
+
+/// Take the run's lock as `--if-running` (or `defaults.if_running`) says.
+pub(super) fn lock_run(
+    plan: &RunPlan,
+    config: &config::Config,
+    args: &RunArgs,
+    state_dir: Option<&Path>,
+    out: &Output,
+) -> Result<Option<Locked>> {
+    let mode = args.if_running.unwrap_or(config.defaults.if_running);
+    if mode == IfRunning::Run {
+        return Ok(None);
+    }
+    let dir = match store::state_dir(state_dir) {
+        Ok(d) => d,
+        Err(e) => {
+            out.warn(&format!("{e}; running without the --if-running lock"));
+            return Ok(None);
+        }
+    };
+    let project = std::path::absolute(&plan.root).unwrap_or_else(|_| plan.root.clone());
+    let wait = (mode == IfRunning::Wait).then_some(plan.timeout);
+    if mode == IfRunning::Wait {
+        out.note(&format!(
+            "bsu: waiting for any other run of {:?} to finish",
+            plan.event
+        ));
+    }
+    match lock::acquire(&dir, &project, &plan.event, wait) {
+        Ok(Ok(l)) => Ok(Some(Locked::Held(l))),
+        Ok(Err(lock::Busy::Held(who))) => Ok(Some(Locked::Skip(format!(
+            "another run of this event is in progress ({who}); --if-running skip"
+        )))),
+        Ok(Err(lock::Busy::TimedOut(who))) => Err(Error::TryLater(format!(
+            "another run of {:?} ({who}) did not finish within {}; try again later",
+            plan.event,
+            humantime::format_duration(plan.timeout)
+        ))),
+        Err(e) => {
+            out.warn(&format!(
+                "could not take the run lock ({e}); running without it"
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// A run that has nothing to do: it sends nothing, exits 0, and says why on
+/// stderr, in the step summary and in `GITHUB_OUTPUT`.
+pub(super) fn skipped(out: &Output, env: &Env, event: Option<&str>, why: &str) -> Result<ExitCode> {
+    let what = event.map_or("bsu".to_string(), |e| format!("bsu {e}"));
+    out.note(&format!("{what}: skipped: {why}"));
+    if let Some(path) = env.get("GITHUB_STEP_SUMMARY") {
+        let _ = append_line(
+            Path::new(path),
+            &format!("**{what}: skipped** — {}\n", report::markdown::inline(why)),
+        );
+    }
+    if let Some(path) = env.get("GITHUB_OUTPUT") {
+        let _ = append_line(
+            Path::new(path),
+            &format!(
+                "decision=skipped\nskipped-reason={}",
+                crate::text::one_line(why, 500)
+            ),
+        );
+    }
+    Ok(ExitCode::Success)
+}
+
+fn append_line(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(f, "{text}")
+}
+
+/// `GITHUB_OUTPUT`: what later steps of the job read.
+pub(super) fn github_outputs(
+    path: &Path,
+    report: &Report,
+    written: &[std::path::PathBuf],
+) -> std::io::Result<()> {
+    let findings: usize = report
+        .agents
+        .iter()
+        .filter_map(|a| a.verdict.as_ref())
+        .map(|v| v.findings.len())
+        .sum();
+    let failed = report
+        .agents
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.status,
+                engine::outcome::Status::Succeeded | engine::outcome::Status::DryRun
+            )
+        })
+        .count();
+    let report_path = written
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .or(written.first())
+        .map(|p| super::absolute(p))
+        .unwrap_or_default();
+    append_line(
+        path,
+        &format!(
+            "decision={}\nreport={}\nrun-id={}\nagents={}\nfailed-agents={failed}\nfindings={findings}",
+            report.decision.action,
+            crate::text::one_line(&report_path, 4096),
+            report.run_id,
+            report.agents.len()
+        ),
+    )
+}
