@@ -231,6 +231,10 @@ pub struct RunArgs {
     #[arg(long = "input", value_name = "NAME=FILE|-")]
     pub inputs: Vec<String>,
 
+    /// An event no strategy matches is an error, not a run of the default strategy
+    #[arg(long)]
+    pub strict: bool,
+
     /// When another run of this project and event is in progress: wait, skip, or run
     /// alongside it [default: defaults.if_running, else run]
     #[arg(long, value_enum, value_name = "WHAT")]

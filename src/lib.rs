@@ -14,6 +14,7 @@ mod engine;
 mod env;
 mod error;
 mod filters;
+mod hints;
 mod inputs;
 mod lock;
 mod output;

@@ -112,6 +112,14 @@ impl Output {
         }
     }
 
+    /// A hint on stderr: what to change. Shown with `-q` too, since it goes with an error.
+    pub(crate) fn hint(&self, text: &str) {
+        eprint_line(&format!(
+            "{} {text}",
+            self.paint_err("hint:", Paint::Yellow)
+        ));
+    }
+
     /// An error on stderr, always.
     pub(crate) fn error(&self, text: &str) {
         eprint_line(&format!("{} {text}", self.paint_err("error:", Paint::Red)));

@@ -66,6 +66,8 @@ pub(crate) struct RunPlan {
     pub skip: crate::config::github::Filters,
     /// `GITHUB_OUTPUT`, inside GitHub Actions.
     pub github_output: Option<PathBuf>,
+    /// A strategy the event name is probably a typo of, when it fell to the default.
+    pub suggestion: Option<String>,
 }
 
 pub(crate) fn plan(
@@ -75,12 +77,29 @@ pub(crate) fn plan(
     event: String,
     env: &Env,
 ) -> Result<RunPlan> {
+    let suggestion = nearest(&config.strategies, &event);
+    let did_you_mean = suggestion
+        .as_ref()
+        .map(|s| format!("did you mean {s:?}? "))
+        .unwrap_or_default();
     let (strategy, matched) = strategy::resolve(&config.strategies, &event).ok_or_else(|| {
         Error::Usage(format!(
             "no strategy matches event {event:?} and events.toml has no [events.default]; \
-             add one, or pick an event from `bsu events`"
+             {did_you_mean}pick an event from `bsu events`, or add [events.default]"
         ))
     })?;
+    let strict = args.strict || config.defaults.unmatched == crate::config::Unmatched::Error;
+    if matched == StrategyMatch::Default && strict && event != "default" {
+        return Err(Error::Usage(format!(
+            "no strategy matches event {event:?}; {did_you_mean}(`bsu events` lists them; \
+             {} keeps a typo from running the default strategy)",
+            if args.strict {
+                "--strict"
+            } else {
+                "defaults.unmatched = \"error\""
+            }
+        )));
+    }
 
     for id in &args.agents {
         if !strategy.agents.contains(id) {
@@ -165,6 +184,7 @@ pub(crate) fn plan(
         .collect();
 
     Ok(RunPlan {
+        suggestion: suggestion.filter(|_| matched == StrategyMatch::Default),
         when: strategy.when.clone(),
         skip: strategy.skip.clone(),
         github_output: env.get("GITHUB_OUTPUT").map(PathBuf::from),
@@ -210,6 +230,17 @@ pub(crate) fn plan(
         providers,
         keys,
     })
+}
+
+/// The strategy name closest to `event`, when one is close enough to be a typo of it.
+fn nearest(strategies: &[crate::config::Strategy], event: &str) -> Option<String> {
+    strategies
+        .iter()
+        .filter(|s| s.name != "default" && !s.name.contains('*'))
+        .map(|s| (strsim::levenshtein(&s.name, event), &s.name))
+        .filter(|(d, name)| *d > 0 && *d <= (name.len() / 4).max(2))
+        .min()
+        .map(|(_, name)| name.clone())
 }
 
 /// Why governance keeps `agent` from running here, if it does.

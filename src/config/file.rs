@@ -44,6 +44,7 @@ pub(super) struct DefaultsFile {
     pub timeout: Option<HumanDuration>,
     pub agent_timeout: Option<HumanDuration>,
     pub if_running: Option<super::IfRunning>,
+    pub unmatched: Option<super::Unmatched>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -58,6 +58,17 @@ pub(crate) struct Sources {
     pub agents: BTreeMap<String, String>,
 }
 
+/// What an event no strategy matches does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Unmatched {
+    /// Run the default strategy, saying so (and the nearest strategy).
+    #[default]
+    Default,
+    /// Stop with exit 2 and the nearest strategy.
+    Error,
+}
+
 /// What a run does when another run of the same project and event holds the lock.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -79,6 +90,7 @@ pub(crate) struct Defaults {
     pub timeout: Duration,
     pub agent_timeout: Duration,
     pub if_running: IfRunning,
+    pub unmatched: Unmatched,
 }
 
 /// A model provider endpoint with every default and override applied.

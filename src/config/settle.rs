@@ -89,6 +89,7 @@ pub(super) fn settle(
             .agent_timeout
             .map_or(Duration::from_secs(300), |d| d.0),
         if_running: file.defaults.if_running.unwrap_or_default(),
+        unmatched: file.defaults.unmatched.unwrap_or_default(),
     };
 
     let mut settled_agents = BTreeMap::new();

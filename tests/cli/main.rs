@@ -11,3 +11,4 @@ mod publish;
 mod run;
 mod state;
 mod support;
+mod terminal;

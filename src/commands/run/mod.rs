@@ -79,8 +79,13 @@ pub(super) fn run(
         )?
     };
     if plan.matched == StrategyMatch::Default {
+        let hint = plan
+            .suggestion
+            .as_ref()
+            .map(|s| format!(" (did you mean {s:?}? `--strict` or defaults.unmatched = \"error\" stops typos)"))
+            .unwrap_or_default();
         out.note(&format!(
-            "bsu: no strategy matches {:?}; using the default strategy",
+            "bsu: no strategy matches {:?}; using the default strategy{hint}",
             plan.event
         ));
     }
@@ -386,6 +391,7 @@ async fn run_async(
         }
     }
 
+    summary::failures(out, &outcome, &plan);
     if json {
         out.print(&report.to_json());
     } else if !out.quiet {

@@ -36,7 +36,7 @@ pub(super) fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::Pa
     }
     out.print(&table.to_string());
     inputs_table(out, outcome);
-    use crate::engine::decision::Action;
+    use engine::decision::Action;
     let paint = match outcome.decision.action {
         Action::Approve => Paint::Green,
         Action::ManualReview | Action::DryRun => Paint::Yellow,
@@ -48,8 +48,85 @@ pub(super) fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::Pa
         out.paint(&format!("Decision: {word}"), paint),
         crate::text::one_line(&outcome.decision.reason, 2_000)
     ));
+    findings(out, outcome);
+    for a in &outcome.agents {
+        let not_approving = a.status() == engine::outcome::Status::Succeeded
+            && engine::decision::contribution(a, &[]).0 != Action::Approve;
+        if not_approving {
+            let said = a
+                .verdict()
+                .map(|v| v.comments.as_str())
+                .filter(|c| !c.trim().is_empty())
+                .map(|c| crate::text::one_line(c, 160))
+                .or_else(|| a.reason().map(|r| crate::text::one_line(&r, 160)))
+                .unwrap_or_else(|| "no comment".into());
+            out.print(&format!("  {}: {said}", a.id));
+        }
+    }
     for p in paths {
         out.print(&format!("Report: {}", p.display()));
+    }
+}
+
+/// The strongest findings across agents: severity, agent, place, title; the rest counted.
+fn findings(out: &Output, outcome: &RunOutcome) {
+    let mut all: Vec<(&engine::verdict::Finding, &str)> = outcome
+        .agents
+        .iter()
+        .filter_map(|a| Some((a.verdict()?, a.id.as_str())))
+        .flat_map(|(v, id)| v.findings.iter().map(move |f| (f, id)))
+        .collect();
+    if all.is_empty() {
+        return;
+    }
+    all.sort_by_key(|f| std::cmp::Reverse(f.0.severity));
+    const SHOWN: usize = 5;
+    out.print(&format!("Findings: {}", all.len()));
+    for (f, id) in all.iter().take(SHOWN) {
+        let place = match (&f.file, f.line) {
+            (Some(file), Some(l)) => format!("{}:{l}", crate::text::one_line(file, 80)),
+            (Some(file), None) => crate::text::one_line(file, 80),
+            _ => "-".into(),
+        };
+        let sev = f.severity.to_string();
+        let paint = match f.severity {
+            engine::verdict::Severity::Critical | engine::verdict::Severity::High => Paint::Red,
+            engine::verdict::Severity::Medium => Paint::Yellow,
+            _ => Paint::Dim,
+        };
+        out.print(&format!(
+            "  {} {id}  {place}  {}",
+            out.paint(&format!("{sev:<8}"), paint),
+            crate::text::one_line(&f.title, 120)
+        ));
+    }
+    if all.len() > SHOWN {
+        out.print(&format!("  … and {} more in the report", all.len() - SHOWN));
+    }
+}
+
+/// After every run, on stderr: one line for each agent that did not succeed
+/// (even with `-q`), and a hint saying what to change where bsu can tell.
+pub(super) fn failures(out: &Output, outcome: &RunOutcome, plan: &crate::plan::RunPlan) {
+    use engine::outcome::Status;
+    for a in &outcome.agents {
+        if matches!(
+            a.status(),
+            Status::Succeeded | Status::Skipped | Status::DryRun
+        ) {
+            continue;
+        }
+        if out.quiet {
+            out.error(&format!(
+                "agent {} {}: {}",
+                a.id,
+                a.status(),
+                crate::text::one_line(&a.reason().unwrap_or_default(), 300)
+            ));
+        }
+        if let Some(h) = crate::hints::hint(a, plan.providers.get(&a.provider)) {
+            out.hint(&format!("{}: {h}", a.id));
+        }
     }
 }
 

@@ -1,0 +1,146 @@
+//! The terminal: a summary that says why, a hint for every failure class,
+//! `-q` that keeps errors, and typo'd events.
+
+use serde_json::json;
+
+use crate::fake::{Fake, Reply};
+use crate::support::Project;
+
+fn one() -> Project {
+    Project::with_agents(
+        "[events.\"pull_request.opened\"]\nagents = [\"a\"]\n[events.default]\nagents = [\"a\"]\n",
+        &["a"],
+    )
+}
+
+#[test]
+fn the_summary_gives_the_reason_the_strongest_findings_and_who_did_not_approve() {
+    let fake = Fake::start(|_| {
+        Reply::content(
+            &json!({"decision": "block", "comments": "Rotate the key before merging.", "findings": [
+                {"severity": "low", "title": "Naming"},
+                {"severity": "critical", "title": "Leaked key", "file": "config/app.toml", "line": 3}
+            ]})
+            .to_string(),
+        )
+    });
+    let p = one().serve(&fake);
+    let (code, stdout, _) = p.run(&["run", "pull_request.opened", "--color", "never"]);
+    assert_eq!(code, 3);
+    assert!(
+        stdout.contains("Decision: BLOCK a (verdict block)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Findings: 2"), "{stdout}");
+    let critical = stdout.find("critical").unwrap();
+    let low = stdout.find("low ").unwrap();
+    assert!(critical < low, "strongest first: {stdout}");
+    assert!(
+        stdout.contains("a  config/app.toml:3  Leaked key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  a: Rotate the key before merging."),
+        "{stdout}"
+    );
+}
+
+fn hint_of(p: &Project, args: &[&str]) -> String {
+    let (_, _, stderr) = p.run(args);
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("hint:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_failure_class_gets_a_hint_naming_what_to_change() {
+    let run = ["run", "pull_request.opened", "--color", "never"];
+    let refused = Fake::start(|_| {
+        Reply::json(
+            401,
+            json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}),
+        )
+    });
+    let h = hint_of(&one().serve(&refused), &run);
+    assert!(h.contains("refused the key in OPENAI_API_KEY"), "{h}");
+
+    let not_found = Fake::start(|_| Reply::error(404, "Not Found"));
+    let root = not_found.url.trim_end_matches("/v1").to_string();
+    let h = hint_of(&one().serve(&not_found).env("OPENAI_BASE_URL", &root), &run);
+    assert!(
+        h.contains("has no chat endpoint") && h.contains("/v1"),
+        "{h}"
+    );
+
+    let p = one().serve(&refused).env(
+        "OPENAI_BASE_URL",
+        "http://127.0.0.1:9/v1?api-version=SECRETQ",
+    );
+    let h = hint_of(&p.env("BSU_MAX_RETRIES", "0"), &run);
+    assert!(h.contains("bsu tried http://127.0.0.1:9/v1"), "{h}");
+    assert!(h.contains("misconfigured rather than down"), "{h}");
+    assert!(!h.contains("SECRETQ"));
+
+    let quota = Fake::start(|_| {
+        Reply::json(
+            429,
+            json!({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "code": "insufficient_quota"}}),
+        )
+    });
+    let p = one().serve(&quota);
+    let h = hint_of(&p, &run);
+    assert!(
+        h.contains("quota is used up") && h.contains("You exceeded your current quota"),
+        "{h}"
+    );
+    // The quota opened the breaker: the next run is rejected, and told how to reset it.
+    let h = hint_of(&p, &run);
+    assert!(h.contains("bsu breaker reset openai@127.0.0.1:"), "{h}");
+}
+
+#[test]
+fn quiet_keeps_errors_one_line_per_failed_agent() {
+    let fake = Fake::start(|_| Reply::error(500, "boom"));
+    let p = Project::with_agents("[events.x]\nagents = [\"a\", \"b\"]\n", &["a", "b"])
+        .serve(&fake)
+        .env("BSU_MAX_RETRIES", "0");
+    let (code, stdout, stderr) = p.run(&["-q", "run", "x"]);
+    assert_eq!(code, 75);
+    assert!(stdout.is_empty(), "{stdout}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: agent"))
+        .collect();
+    assert_eq!(errors.len(), 2, "{stderr}");
+    assert!(errors[0].contains("failed: HTTP 500"), "{stderr}");
+}
+
+#[test]
+fn a_typo_suggests_the_nearest_event_and_strict_stops_it() {
+    let fake = Fake::approving();
+    let p = one().serve(&fake);
+    let (code, _, stderr) = p.run(&["run", "pull_request.opend"]);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("did you mean \"pull_request.opened\"?"),
+        "{stderr}"
+    );
+    assert_eq!(fake.count(), 1, "the default strategy ran");
+
+    let (code, _, stderr) = p.run(&["run", "pull_request.opend", "--strict"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("did you mean \"pull_request.opened\"?"),
+        "{stderr}"
+    );
+    let strict = p.file(
+        "events.toml",
+        "[defaults]\nunmatched = \"error\"\n[events.\"pull_request.opened\"]\nagents = [\"a\"]\n[events.default]\nagents = [\"a\"]\n",
+    );
+    let (code, _, stderr) = strict.run(&["run", "pull_request.opend"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("defaults.unmatched"), "{stderr}");
+    assert_eq!(fake.count(), 1, "nothing more was sent");
+}
