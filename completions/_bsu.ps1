@@ -41,6 +41,8 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Manage the response cache')
             [CompletionResult]::new('breaker', 'breaker', [CompletionResultType]::ParameterValue, 'Manage circuit breakers')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter events.toml and agents/ in the project directory')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Render a run''s JSON report again, in any format')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two runs: decision, agents, findings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -170,6 +172,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of a table')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
@@ -185,6 +188,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of a table')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
@@ -232,6 +236,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the breakers closed as JSON on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
@@ -259,6 +264,41 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment means never, unless "always")')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite files that already exist')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print what was written as JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'bsu;report' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The format to print')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'bsu;diff' {
+            [CompletionResult]::new('--last', '--last', [CompletionResultType]::ParameterName, 'Compare the two newest runs of EVENT in the run history instead')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the differences as JSON on stdout')
+            [CompletionResult]::new('--exit-code', '--exit-code', [CompletionResultType]::ParameterName, 'Exit 1 when the decision changed (like `git diff --exit-code`)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
@@ -293,6 +333,8 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Manage the response cache')
             [CompletionResult]::new('breaker', 'breaker', [CompletionResultType]::ParameterValue, 'Manage circuit breakers')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter events.toml and agents/ in the project directory')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Render a run''s JSON report again, in any format')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two runs: decision, agents, findings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -331,6 +373,12 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             break
         }
         'bsu;help;init' {
+            break
+        }
+        'bsu;help;report' {
+            break
+        }
+        'bsu;help;diff' {
             break
         }
         'bsu;help;completions' {

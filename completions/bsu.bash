@@ -31,6 +31,9 @@ _bsu() {
             bsu,completions)
                 cmd="bsu__subcmd__completions"
                 ;;
+            bsu,diff)
+                cmd="bsu__subcmd__diff"
+                ;;
             bsu,events)
                 cmd="bsu__subcmd__events"
                 ;;
@@ -39,6 +42,9 @@ _bsu() {
                 ;;
             bsu,init)
                 cmd="bsu__subcmd__init"
+                ;;
+            bsu,report)
+                cmd="bsu__subcmd__report"
                 ;;
             bsu,run)
                 cmd="bsu__subcmd__run"
@@ -91,6 +97,9 @@ _bsu() {
             bsu__subcmd__help,completions)
                 cmd="bsu__subcmd__help__subcmd__completions"
                 ;;
+            bsu__subcmd__help,diff)
+                cmd="bsu__subcmd__help__subcmd__diff"
+                ;;
             bsu__subcmd__help,events)
                 cmd="bsu__subcmd__help__subcmd__events"
                 ;;
@@ -99,6 +108,9 @@ _bsu() {
                 ;;
             bsu__subcmd__help,init)
                 cmd="bsu__subcmd__help__subcmd__init"
+                ;;
+            bsu__subcmd__help,report)
+                cmd="bsu__subcmd__help__subcmd__report"
                 ;;
             bsu__subcmd__help,run)
                 cmd="bsu__subcmd__help__subcmd__run"
@@ -122,7 +134,7 @@ _bsu() {
 
     case "${cmd}" in
         bsu)
-            opts="-C -v -q -h -V --dir --state-dir --verbose --quiet --color --help --version run status check events agents cache breaker init completions help"
+            opts="-C -v -q -h -V --dir --state-dir --verbose --quiet --color --help --version run status check events agents cache breaker init report diff completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -258,7 +270,7 @@ _bsu() {
             return 0
             ;;
         bsu__subcmd__breaker__subcmd__reset)
-            opts="-C -v -q -h -V --dir --state-dir --verbose --quiet --color --help --version"
+            opts="-C -v -q -h -V --json --dir --state-dir --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,7 +330,7 @@ _bsu() {
             return 0
             ;;
         bsu__subcmd__cache__subcmd__clear)
-            opts="-C -v -q -h -V --dir --state-dir --verbose --quiet --color --help --version"
+            opts="-C -v -q -h -V --json --dir --state-dir --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,7 +416,7 @@ _bsu() {
             return 0
             ;;
         bsu__subcmd__cache__subcmd__prune)
-            opts="-C -v -q -h -V --dir --state-dir --verbose --quiet --color --help --version"
+            opts="-C -v -q -h -V --json --dir --state-dir --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -493,6 +505,40 @@ _bsu() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bsu__subcmd__diff)
+            opts="-C -v -q -h -V --last --json --exit-code --dir --state-dir --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bsu__subcmd__events)
             opts="-C -v -q -h -V --json --dir --state-dir --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -524,7 +570,7 @@ _bsu() {
             return 0
             ;;
         bsu__subcmd__help)
-            opts="run status check events agents cache breaker init completions help"
+            opts="run status check events agents cache breaker init report diff completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -649,6 +695,20 @@ _bsu() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bsu__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bsu__subcmd__help__subcmd__events)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -691,6 +751,20 @@ _bsu() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bsu__subcmd__help__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bsu__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -720,12 +794,46 @@ _bsu() {
             return 0
             ;;
         bsu__subcmd__init)
-            opts="-C -v -q -h -V --force --dir --state-dir --verbose --quiet --color --help --version"
+            opts="-C -v -q -h -V --force --json --dir --state-dir --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__report)
+            opts="-C -v -q -h -V --format --dir --state-dir --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "json md junit sarif metrics" -- "${cur}"))
+                    return 0
+                    ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

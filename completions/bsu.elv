@@ -38,6 +38,8 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand cache 'Manage the response cache'
             cand breaker 'Manage circuit breakers'
             cand init 'Write a starter events.toml and agents/ in the project directory'
+            cand report 'Render a run''s JSON report again, in any format'
+            cand diff 'Show what changed between two runs: decision, agents, findings'
             cand completions 'Print shell completions to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -160,6 +162,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
             cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
             cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --json 'Print JSON on stdout instead of a table'
             cand -v 'Say more on stderr (-v: debug, -vv: trace)'
             cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
             cand -q 'Print only errors on stderr'
@@ -174,6 +177,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
             cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
             cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --json 'Print JSON on stdout instead of a table'
             cand -v 'Say more on stderr (-v: debug, -vv: trace)'
             cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
             cand -q 'Print only errors on stderr'
@@ -215,6 +219,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
             cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
             cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --json 'Print the breakers closed as JSON on stdout'
             cand -v 'Say more on stderr (-v: debug, -vv: trace)'
             cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
             cand -q 'Print only errors on stderr'
@@ -238,6 +243,39 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
             cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
             cand --force 'Overwrite files that already exist'
+            cand --json 'Print what was written as JSON on stdout'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;report'= {
+            cand --format 'The format to print'
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;diff'= {
+            cand --last 'Compare the two newest runs of EVENT in the run history instead'
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --json 'Print the differences as JSON on stdout'
+            cand --exit-code 'Exit 1 when the decision changed (like `git diff --exit-code`)'
             cand -v 'Say more on stderr (-v: debug, -vv: trace)'
             cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
             cand -q 'Print only errors on stderr'
@@ -270,6 +308,8 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand cache 'Manage the response cache'
             cand breaker 'Manage circuit breakers'
             cand init 'Write a starter events.toml and agents/ in the project directory'
+            cand report 'Render a run''s JSON report again, in any format'
+            cand diff 'Show what changed between two runs: decision, agents, findings'
             cand completions 'Print shell completions to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -297,6 +337,10 @@ set edit:completion:arg-completer[bsu] = {|@words|
         &'bsu;help;breaker;reset'= {
         }
         &'bsu;help;init'= {
+        }
+        &'bsu;help;report'= {
+        }
+        &'bsu;help;diff'= {
         }
         &'bsu;help;completions'= {
         }

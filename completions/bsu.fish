@@ -41,6 +41,8 @@ complete -c bsu -n "__fish_bsu_needs_command" -f -a "agents" -d 'List agents'
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "cache" -d 'Manage the response cache'
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "breaker" -d 'Manage circuit breakers'
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "init" -d 'Write a starter events.toml and agents/ in the project directory'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "report" -d 'Render a run\'s JSON report again, in any format'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "diff" -d 'Show what changed between two runs: decision, agents, findings'
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l payload -d 'Event payload as JSON, from a file or - for stdin [default: $GITHUB_EVENT_PATH, else {}]' -r
@@ -143,6 +145,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcomman
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -l json -d 'Print JSON on stdout instead of a table'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s q -l quiet -d 'Print only errors on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -152,6 +155,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcomman
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -l json -d 'Print JSON on stdout instead of a table'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only errors on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -175,6 +179,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcomm
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -l json -d 'Print the breakers closed as JSON on stdout'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s q -l quiet -d 'Print only errors on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -187,10 +192,37 @@ complete -c bsu -n "__fish_bsu_using_subcommand init" -l color -d 'When to use c
 always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand init" -l force -d 'Overwrite files that already exist'
+complete -c bsu -n "__fish_bsu_using_subcommand init" -l json -d 'Print what was written as JSON on stdout'
 complete -c bsu -n "__fish_bsu_using_subcommand init" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
 complete -c bsu -n "__fish_bsu_using_subcommand init" -s q -l quiet -d 'Print only errors on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand init" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand report" -l format -d 'The format to print' -r -f -a "json\t''
+md\t''
+junit\t''
+sarif\t''
+metrics\t''"
+complete -c bsu -n "__fish_bsu_using_subcommand report" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand report" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand report" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand report" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand report" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand report" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand diff" -l last -d 'Compare the two newest runs of EVENT in the run history instead' -r
+complete -c bsu -n "__fish_bsu_using_subcommand diff" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand diff" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand diff" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand diff" -l json -d 'Print the differences as JSON on stdout'
+complete -c bsu -n "__fish_bsu_using_subcommand diff" -l exit-code -d 'Exit 1 when the decision changed (like `git diff --exit-code`)'
+complete -c bsu -n "__fish_bsu_using_subcommand diff" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand diff" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
@@ -200,16 +232,18 @@ complete -c bsu -n "__fish_bsu_using_subcommand completions" -s v -l verbose -d 
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s q -l quiet -d 'Print only errors on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "run" -d 'Run an event\'s agents, decide, and write reports'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "status" -d 'Show circuit breakers, the response cache and recent runs'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "check" -d 'Validate events.toml and agents/, listing every problem'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "events" -d 'List event strategies in the order they are matched'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "agents" -d 'List agents'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "cache" -d 'Manage the response cache'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "breaker" -d 'Manage circuit breakers'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "init" -d 'Write a starter events.toml and agents/ in the project directory'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "run" -d 'Run an event\'s agents, decide, and write reports'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "status" -d 'Show circuit breakers, the response cache and recent runs'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "check" -d 'Validate events.toml and agents/, listing every problem'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "events" -d 'List event strategies in the order they are matched'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "agents" -d 'List agents'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "cache" -d 'Manage the response cache'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "breaker" -d 'Manage circuit breakers'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "init" -d 'Write a starter events.toml and agents/ in the project directory'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "report" -d 'Render a run\'s JSON report again, in any format'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "diff" -d 'Show what changed between two runs: decision, agents, findings'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "clear" -d 'Remove every cached response'
 complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "prune" -d 'Remove expired cached responses'
 complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'

@@ -90,6 +90,10 @@ pub enum Command {
     },
     /// Write a starter events.toml and agents/ in the project directory
     Init(InitArgs),
+    /// Render a run's JSON report again, in any format
+    Report(ReportArgs),
+    /// Show what changed between two runs: decision, agents, findings
+    Diff(DiffArgs),
     /// Print shell completions to stdout
     Completions {
         /// The shell to complete for
@@ -133,14 +137,61 @@ pub struct InitArgs {
     /// Overwrite files that already exist
     #[arg(long)]
     pub force: bool,
+
+    /// Print what was written as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A JSON report written by `bsu run`
+    pub file: PathBuf,
+
+    /// The format to print
+    #[arg(long, value_enum, default_value_t = RenderFormat::Md)]
+    pub format: RenderFormat,
+}
+
+/// What `bsu report` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    Json,
+    Md,
+    Junit,
+    Sarif,
+    Metrics,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older report (JSON)
+    #[arg(required_unless_present = "last")]
+    pub before: Option<PathBuf>,
+
+    /// The newer report (JSON)
+    #[arg(required_unless_present = "last")]
+    pub after: Option<PathBuf>,
+
+    /// Compare the two newest runs of EVENT in the run history instead
+    #[arg(long, value_name = "EVENT", conflicts_with_all = ["before", "after"])]
+    pub last: Option<String>,
+
+    /// Print the differences as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+
+    /// Exit 1 when the decision changed (like `git diff --exit-code`)
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum CacheAction {
     /// Remove every cached response
-    Clear,
+    Clear(JsonFlag),
     /// Remove expired cached responses
-    Prune,
+    Prune(JsonFlag),
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +200,10 @@ pub enum BreakerAction {
     Reset {
         /// The breaker's name, as `bsu status` shows it
         name: Option<String>,
+
+        /// Print the breakers closed as JSON on stdout
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -329,6 +384,10 @@ mod tests {
             ("bsu -v -v status --json --runs 3", true),
             ("bsu -q -v status", false),
             ("bsu cache clear", true),
+            ("bsu cache clear --json", true),
+            ("bsu cache prune --json", true),
+            ("bsu breaker reset --json", true),
+            ("bsu init --json", true),
             ("bsu cache prune", true),
             ("bsu cache", false),
             ("bsu breaker reset", true),

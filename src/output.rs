@@ -95,6 +95,22 @@ impl Output {
         }
     }
 
+    /// Write `text` to stdout exactly as it is (no newline added).
+    pub(crate) fn print_raw(&self, text: &str) {
+        let mut state = self.stdout.lock().unwrap_or_else(|p| p.into_inner());
+        if !matches!(*state, StdoutState::Open) {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            *state = if e.kind() == std::io::ErrorKind::BrokenPipe {
+                StdoutState::Closed
+            } else {
+                StdoutState::Failed(format!("could not write to stdout: {e}"))
+            };
+        }
+    }
+
     /// A message for people on stderr, unless `--quiet`.
     pub(crate) fn note(&self, text: &str) {
         if !self.quiet {

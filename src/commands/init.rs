@@ -8,7 +8,7 @@ use crate::output::Output;
 const EVENTS: &str = include_str!("starter/events.toml");
 const REVIEWER: &str = include_str!("starter/reviewer.toml");
 
-pub(super) fn init(root: &Path, out: &Output, force: bool) -> Result<ExitCode> {
+pub(super) fn init(root: &Path, out: &Output, force: bool, json: bool) -> Result<ExitCode> {
     let files = [
         (root.join("events.toml"), EVENTS),
         (root.join("agents").join("reviewer.toml"), REVIEWER),
@@ -27,12 +27,18 @@ pub(super) fn init(root: &Path, out: &Output, force: bool) -> Result<ExitCode> {
             )));
         }
     }
+    let mut written = Vec::new();
     for (path, text) in &files {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
         out.note(&format!("wrote {}", path.display()));
+        written.push(path.display().to_string());
+    }
+    if json {
+        let body = serde_json::json!({"written": written});
+        out.print(&serde_json::to_string_pretty(&body).expect("plain data"));
     }
     out.note("next: `bsu check`, then `bsu run pull_request.opened --dry-run`");
     Ok(ExitCode::Success)

@@ -6,6 +6,7 @@ mod check;
 mod completions;
 mod init;
 mod list;
+mod report;
 mod run;
 mod state;
 
@@ -23,7 +24,9 @@ pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
         Command::Events(args) => list::events(&root, env, out, args.json),
         Command::Agents(args) => list::agents(&root, env, out, args.context.as_deref(), args.json),
         Command::Completions { shell } => completions::print(shell, out),
-        Command::Init(args) => init::init(&root, out, args.force),
+        Command::Init(args) => init::init(&root, out, args.force, args.json),
+        Command::Report(args) => report::render(&args, out),
+        Command::Diff(args) => report::diff(&args, cli.global.state_dir.as_deref(), out),
         Command::Run(args) => run::run(&root, cli.global.state_dir.as_deref(), &args, env, out),
         Command::Status(args) => {
             state::status(&root, cli.global.state_dir.as_deref(), &args, env, out)

@@ -49,12 +49,12 @@ struct CacheJson {
     ttl_seconds: u64,
 }
 
-fn open(state_dir: Option<&Path>, out: &Output) -> Result<Option<Store>> {
+pub(super) fn open(state_dir: Option<&Path>, out: &Output) -> Result<Option<Store>> {
     let dir = store::state_dir(state_dir).map_err(Error::Usage)?;
     Store::open_existing(&dir, &|w| out.warn(w)).map_err(Error::Failed)
 }
 
-fn db_error(e: rusqlite::Error) -> Error {
+pub(super) fn db_error(e: rusqlite::Error) -> Error {
     Error::Failed(format!("state database: {e}"))
 }
 
@@ -259,15 +259,20 @@ pub(super) fn cache(
     let removed = match open(state_dir, out)? {
         None => 0,
         Some(s) => match action {
-            CacheAction::Clear => s.with(store::cache::clear),
-            CacheAction::Prune => s.with(|c| store::cache::prune(c, store::now_ms())),
+            CacheAction::Clear(_) => s.with(store::cache::clear),
+            CacheAction::Prune(_) => s.with(|c| store::cache::prune(c, store::now_ms())),
         }
         .map_err(db_error)?,
     };
-    let what = match action {
-        CacheAction::Clear => "cached",
-        CacheAction::Prune => "expired",
+    let (what, verb, json) = match action {
+        CacheAction::Clear(j) => ("cached", "clear", j.json),
+        CacheAction::Prune(j) => ("expired", "prune", j.json),
     };
+    if json {
+        let body = serde_json::json!({"action": verb, "removed": removed});
+        out.print(&serde_json::to_string_pretty(&body).expect("plain data"));
+        return Ok(ExitCode::Success);
+    }
     out.print(&format!(
         "removed {removed} {what} response{}",
         if removed == 1 { "" } else { "s" }
@@ -280,7 +285,7 @@ pub(super) fn breaker(
     action: &BreakerAction,
     out: &Output,
 ) -> Result<ExitCode> {
-    let BreakerAction::Reset { name } = action;
+    let BreakerAction::Reset { name, json } = action;
     let store = open(state_dir, out)?;
     let reset = match &store {
         None => Vec::new(),
@@ -304,6 +309,11 @@ pub(super) fn breaker(
                 }
             )));
         }
+    }
+    if *json {
+        let body = serde_json::json!({"reset": reset});
+        out.print(&serde_json::to_string_pretty(&body).expect("plain data"));
+        return Ok(ExitCode::Success);
     }
     for n in &reset {
         out.print(&format!("closed {n}"));

@@ -17,7 +17,7 @@ use crate::client::{FailureClass, Usage};
 use crate::config::Agent;
 use crate::error::ExitCode;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Status {
     Succeeded,

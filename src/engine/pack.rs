@@ -48,7 +48,7 @@ pub(crate) struct Batch {
 }
 
 /// What an agent was given, for the report and the decision.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub(crate) struct PackSummary {
     /// Input names it reads.
     pub inputs: Vec<String>,

@@ -34,7 +34,8 @@ pub(crate) struct Item {
 }
 
 /// Where an input came from, for the report.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub(crate) struct SourceInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<String>,

@@ -21,7 +21,7 @@ use crate::plan::RunPlan;
 pub(crate) use metrics::render as render_metrics;
 
 /// The JSON report, `schema_version` 1.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct Report {
     pub schema_version: u32,
     pub bsu_version: String,
@@ -52,10 +52,13 @@ pub(crate) struct Report {
     pub subject: Subject,
     /// What publishing did (`--publish github`); `null` when nothing was published.
     pub publish: Option<crate::publish::Published>,
+    /// The exit code the contract gives this run's outcome (before any
+    /// failure to write reports or publish).
+    pub exit_code: u8,
 }
 
 /// What a run reviewed, as the payload says: a pull request, a push, a schedule.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub(crate) struct Subject {
     /// "pull_request", "push" or "other".
     pub kind: String,
@@ -114,7 +117,7 @@ impl Subject {
 }
 
 /// One input as gathered, before any agent's budget.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct InputJson {
     pub name: String,
     pub kind: crate::config::inputs::InputKind,
@@ -131,7 +134,7 @@ pub(crate) struct InputJson {
     pub sha256: String,
     /// For a diff: each file's changed line ranges on the new side, `[first, last]`
     /// (where a review may comment).
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub diff_lines: std::collections::BTreeMap<String, Vec<[u64; 2]>>,
 }
 
@@ -152,7 +155,7 @@ pub(crate) fn hunk_ranges(diff: &str) -> Vec<[u64; 2]> {
 }
 
 /// The payload was cut to fit the prompt: how much, and who saw the cut text.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct PayloadCut {
     /// Bytes of the payload as pretty JSON.
     pub bytes: u64,
@@ -162,14 +165,14 @@ pub(crate) struct PayloadCut {
     pub agents: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct DecisionJson {
     pub action: Action,
     /// One line naming the agents that caused the decision.
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct AgentJson {
     pub id: String,
     pub name: String,
@@ -205,7 +208,7 @@ pub(crate) struct AgentJson {
     pub inputs: Option<crate::engine::pack::PackSummary>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub(crate) struct Totals {
     pub calls: u64,
     pub retries: u64,
@@ -214,7 +217,7 @@ pub(crate) struct Totals {
     pub completion_tokens: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct BreakerJson {
     pub name: String,
     pub before: String,
@@ -227,6 +230,7 @@ impl Report {
         outcome: &RunOutcome,
         run_id: &str,
         breakers: Vec<BreakerJson>,
+        exit_code: u8,
     ) -> Self {
         let mut totals = Totals::default();
         for a in &outcome.agents {
@@ -330,6 +334,7 @@ impl Report {
                 .collect(),
             subject: Subject::from_payload(&plan.payload),
             publish: None,
+            exit_code,
         }
     }
 
@@ -479,6 +484,7 @@ mod tests {
             inputs: vec![],
             subject: Subject::default(),
             publish: None,
+            exit_code: 3,
         }
     }
 

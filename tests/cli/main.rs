@@ -12,3 +12,4 @@ mod run;
 mod state;
 mod support;
 mod terminal;
+mod tools;

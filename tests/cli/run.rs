@@ -498,6 +498,7 @@ fn the_json_report_matches_the_contract_field_for_field() {
             "duration_ms",
             "event",
             "execution",
+            "exit_code",
             "finished_at",
             "inputs",
             "interrupted",

@@ -144,3 +144,34 @@ fn a_typo_suggests_the_nearest_event_and_strict_stops_it() {
     assert!(stderr.contains("defaults.unmatched"), "{stderr}");
     assert_eq!(fake.count(), 1, "nothing more was sent");
 }
+
+/// Every command's `--json` has a stable shape; snapshots pin it.
+#[test]
+fn every_json_shape_is_pinned() {
+    let p = Project::empty();
+    let (code, init) = p.json(&["init", "--json"]);
+    assert_eq!(code, 0);
+    let written: Vec<String> = init["written"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().trim_start_matches("./").to_string())
+        .collect();
+    assert_eq!(written, ["events.toml", "agents/reviewer.toml"]);
+    let shapes: Vec<(&str, Vec<&str>)> = vec![
+        ("check", vec!["check", "--json"]),
+        ("events", vec!["events", "--json"]),
+        ("agents", vec!["agents", "--json"]),
+        ("cache_clear", vec!["cache", "clear", "--json"]),
+        ("cache_prune", vec!["cache", "prune", "--json"]),
+        ("breaker_reset", vec!["breaker", "reset", "--json"]),
+    ];
+    for (name, args) in shapes {
+        let (code, value) = p.json(&args);
+        assert_eq!(code, 0, "{name}");
+        insta::assert_snapshot!(
+            format!("json_{name}"),
+            serde_json::to_string_pretty(&value).unwrap()
+        );
+    }
+}

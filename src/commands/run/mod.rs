@@ -299,7 +299,13 @@ async fn run_async(
             after: after.to_string(),
         })
         .collect();
-    let mut report = Report::new(&plan, &outcome, &run_id::new_run_id(), breakers);
+    let mut report = Report::new(
+        &plan,
+        &outcome,
+        &run_id::new_run_id(),
+        breakers,
+        code.into(),
+    );
     let mut failed: Vec<String> = Vec::new();
     let mut publish_failed = false;
     if let Some(target) = &github {

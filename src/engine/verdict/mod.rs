@@ -73,7 +73,7 @@ pub(crate) enum Reading {
 }
 
 /// What made a reply ambiguous; goes into the report as `reading`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub(crate) struct Ambiguity {
     /// Every readable decision the reply held, in the order found.
     pub decisions: Vec<VerdictDecision>,
