@@ -69,6 +69,8 @@ complete -c bsu -n "__fish_bsu_using_subcommand run" -l metrics-file -d 'Write P
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l base -d 'Base of the change that diff inputs review [default: the payload\'s, else at a terminal the merge-base with the upstream branch]' -r
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l head -d 'Head of the change [default: the payload\'s; with --base alone, the working tree]' -r
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l input -d 'Supply or override input NAME with the text of FILE, or - for stdin (repeatable)' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l record -d 'Write every model exchange to DIR, one JSON file per request (never the key)' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l replay -d 'Answer every model request from recordings in DIR: no network, no API key' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l if-running -d 'When another run of this project and event is in progress: wait, skip, or run alongside it [default: defaults.if_running, else run]' -r -f -a "wait\t'Wait for it to finish (within the run\'s timeout), then run'
 skip\t'Do nothing and exit 0'
 run\t'Run anyway, alongside it'"

@@ -286,6 +286,14 @@ pub struct RunArgs {
     #[arg(long = "input", value_name = "NAME=FILE|-")]
     pub inputs: Vec<String>,
 
+    /// Write every model exchange to DIR, one JSON file per request (never the key)
+    #[arg(long, value_name = "DIR", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+
+    /// Answer every model request from recordings in DIR: no network, no API key
+    #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
+    pub replay: Option<PathBuf>,
+
     /// An event no strategy matches is an error, not a run of the default strategy
     #[arg(long)]
     pub strict: bool,

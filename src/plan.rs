@@ -148,6 +148,12 @@ pub(crate) fn plan(
         .collect();
     let keys = if args.dry_run {
         BTreeMap::new()
+    } else if args.replay.is_some() {
+        // A replay sends nothing: no key is read, a placeholder stands in.
+        providers
+            .keys()
+            .map(|p| (p.clone(), ApiKey::new("replay".into())))
+            .collect()
     } else {
         keys(&agents, &providers, env)?
     };

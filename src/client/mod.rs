@@ -8,6 +8,7 @@
 mod anthropic;
 pub(crate) mod error;
 mod openai;
+pub(crate) mod recording;
 pub(crate) mod secret;
 
 use std::time::Duration;

@@ -103,3 +103,128 @@ fn diff_shows_the_decision_agents_and_findings_that_moved() {
     assert_eq!(code, 2);
     assert!(stderr.contains("needs two"), "{stderr}");
 }
+
+#[test]
+fn record_then_replay_offline_without_a_key() {
+    let fake = Fake::start(|r| {
+        if r.agent() == "a" {
+            Reply::verdict("request_changes", 5)
+        } else {
+            Reply::verdict("approve", 9)
+        }
+    });
+    let p = two_agents().serve(&fake);
+    let (code, _, stderr) = p.run(&["run", "nightly", "--record", "rec"]);
+    assert_eq!(code, 0, "{stderr}");
+    let files: Vec<_> = std::fs::read_dir(p.path().join("rec"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 2, "one file per request");
+    let text: String = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap())
+        .collect();
+    assert!(
+        !text.contains(crate::support::TEST_KEY),
+        "the key is never recorded"
+    );
+    assert!(text.contains("\"bsu_recording\": 1"));
+    let first = p.latest();
+
+    // No server, no key: the replay decides the same.
+    let url = fake.url.clone();
+    drop(fake);
+    let offline = two_agents().env("OPENAI_BASE_URL", &url).file("keep", "");
+    std::fs::create_dir_all(offline.path().join("rec")).unwrap();
+    for f in &files {
+        std::fs::copy(f.path(), offline.path().join("rec").join(f.file_name())).unwrap();
+    }
+    let (code, _, stderr) = offline.run(&["run", "nightly", "--replay", "rec"]);
+    assert_eq!(code, 0, "{stderr}");
+    let replayed = offline.latest();
+    assert_eq!(replayed["decision"], first["decision"]);
+    assert_eq!(
+        replayed["agents"][0]["verdict"],
+        first["agents"][0]["verdict"]
+    );
+
+    // A request with no recording: exit 2, naming the agent and the request.
+    let changed = offline.agent("b", "description = \"Something else now.\"");
+    let (code, _, stderr) = changed.run(&["run", "nightly", "--replay", "rec"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("agent b: bsu replay: no recording for request"),
+        "{stderr}"
+    );
+}
+
+/// The example project ships a recording, so the README's first command
+/// shows a whole run offline. `BSU_UPDATE_RECORDING=1 cargo test recording`
+/// writes it again after a change to the example's prompts.
+#[test]
+fn the_example_recording_replays_the_readme_command() {
+    let root = crate::support::repo_root();
+    let dir = root.join("docs/examples/recording");
+    let p = Project::example()
+        .file(
+            "event.json",
+            &std::fs::read_to_string(root.join("docs/examples/pull_request.opened.json")).unwrap(),
+        )
+        .file(
+            "change.patch",
+            &std::fs::read_to_string(root.join("docs/examples/change.patch")).unwrap(),
+        );
+    let args = [
+        "run",
+        "pull_request.opened",
+        "--payload",
+        "event.json",
+        "--input",
+        "diff=change.patch",
+    ];
+    if std::env::var_os("BSU_UPDATE_RECORDING").is_some() {
+        let mut dry = args.to_vec();
+        dry.extend(["--dry-run", "--json"]);
+        let (code, report) = p.json(&dry);
+        assert_eq!(code, 0);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for a in report["agents"].as_array().unwrap() {
+            let id = a["id"].as_str().unwrap();
+            let reply = match id {
+                "code-review-agent" => json!({"decision": "request_changes", "score": 6,
+                    "comments": "The limiter is keyed by peer IP, which is the proxy's address behind the load balancer: every client shares one bucket.",
+                    "findings": [{"severity": "high", "title": "Rate limit keyed by the proxy's IP",
+                        "detail": "Use the client address from X-Forwarded-For as set by the trusted proxy.",
+                        "file": "src/api/search.rs", "line": 13}], "actions": ["suggest_fixes"]}),
+                "security-agent" => json!({"decision": "approve", "score": 8,
+                    "comments": "No secrets or injection paths in this change; 429 with Retry-After is correct.",
+                    "findings": [{"severity": "low", "title": "Limit is not configurable per route", "file": "config/app.toml", "line": 8}], "actions": []}),
+                _ => json!({"decision": "approve", "score": 9,
+                    "comments": "Small, described change with tests mentioned; labels and description are in order.",
+                    "findings": [], "actions": []}),
+            };
+            let rec = json!({
+                "bsu_recording": 1,
+                "hash": a["prompt_hash"],
+                "provider": a["provider"],
+                "model": a["model"],
+                "request": a["prompt"],
+                "reply": {"content": reply.to_string(),
+                          "usage": {"prompt_tokens": a["usage"]["prompt_tokens"], "completion_tokens": 180, "total_tokens": 0}},
+            });
+            let name = format!("{}.json", a["prompt_hash"].as_str().unwrap());
+            std::fs::write(dir.join(name), serde_json::to_string_pretty(&rec).unwrap()).unwrap();
+        }
+    }
+    let mut replay = args.to_vec();
+    let dir_s = dir.to_str().unwrap().to_string();
+    replay.extend(["--replay", &dir_s]);
+    let (code, stdout, stderr) = p.run(&replay);
+    assert_eq!(
+        code, 0,
+        "the example recording is stale: run `BSU_UPDATE_RECORDING=1 cargo test recording`\n{stdout}{stderr}"
+    );
+    assert!(stdout.contains("Decision: REQUEST_CHANGES"), "{stdout}");
+}

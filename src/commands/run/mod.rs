@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::breaker::State;
 use crate::cli::RunArgs;
-use crate::client::{ApiKey, Client};
+use crate::client::{recording, ApiKey, Client};
 use crate::config::inputs::{InputSource, InputSpec};
 use crate::config::{self, Provider, StrategyMatch};
 use crate::engine;
@@ -68,6 +68,22 @@ pub(super) fn run(
         ));
     }
     let overrides = inputs::read_overrides(&args.inputs, &config.inputs)?;
+    if let Some(dir) = &args.record {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Usage(format!(
+                "--record {}: cannot create it ({e})",
+                dir.display()
+            ))
+        })?;
+    }
+    if let Some(dir) = &args.replay {
+        if !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "--replay {}: no such folder of recordings (make one with --record)",
+                dir.display()
+            )));
+        }
+    }
     let github = if plan.dry_run {
         None
     } else {
@@ -145,6 +161,8 @@ pub(super) fn run(
         }
         let run = Run {
             json: args.json,
+            record: args.record.clone(),
+            replay: args.replay.clone(),
             gathered,
             github,
             webhook,
@@ -156,6 +174,9 @@ pub(super) fn run(
 /// What the run carries besides the plan.
 struct Run {
     json: bool,
+    /// `--record DIR` / `--replay DIR`.
+    record: Option<std::path::PathBuf>,
+    replay: Option<std::path::PathBuf>,
     gathered: Vec<inputs::Gathered>,
     github: Option<publish::GithubTarget>,
     /// `[publish.webhook]` and its URL.
@@ -234,6 +255,8 @@ async fn run_async(
 ) -> Result<ExitCode> {
     let Run {
         json,
+        record,
+        replay,
         gathered,
         github,
         webhook,
@@ -253,10 +276,23 @@ async fn run_async(
         .filter_map(|p| Some((p, plan.keys.get(&p.name)?)))
         .collect();
     let names: Vec<String> = used.iter().map(|(p, k)| breaker_name(p, k)).collect();
+    // A replay touches no breaker and no cache: it is not a provider's doing.
+    let live = live.filter(|_| replay.is_none());
     let before = breaker_states(live.as_ref(), &names).await;
-    let cache = plan.cache.clone().filter(|_| !plan.dry_run);
+    let cache = plan
+        .cache
+        .clone()
+        .filter(|_| !plan.dry_run && replay.is_none());
+    let transport: Arc<dyn engine::caller::Transport> = match (&replay, &record) {
+        (Some(dir), _) => Arc::new(recording::Replayer { dir: dir.clone() }),
+        (None, Some(dir)) => Arc::new(recording::Recorder {
+            inner: client,
+            dir: dir.clone(),
+        }),
+        (None, None) => Arc::new(client),
+    };
     let caller = Arc::new(Caller::new(
-        Arc::new(client),
+        transport,
         used.iter().copied(),
         live.clone(),
         cache,
@@ -408,6 +444,24 @@ async fn run_async(
             out.error(e);
         }
         return Ok(ExitCode::Failure);
+    }
+    if replay.is_some() {
+        let missing: Vec<String> = outcome
+            .agents
+            .iter()
+            .filter_map(|a| {
+                let reason = a.reason()?;
+                reason
+                    .starts_with(recording::MISSING)
+                    .then(|| format!("agent {}: {reason}", a.id))
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}; record them with --record DIR against a real provider",
+                missing.join("; ")
+            )));
+        }
     }
     if outcome.interrupted {
         out.error("interrupted; the partial report was written");

@@ -1,0 +1,119 @@
+//! `--record DIR` and `--replay DIR`: every model exchange as one readable
+//! JSON file per request, named by the request's hash (the response cache's
+//! key), so a run can be replayed with no network and no key. Keys are never
+//! recorded: requests carry none, and replies are redacted before they get here.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ApiKey, CallError, ChatReply, ChatRequest, Client, FailureClass, Usage};
+use crate::config::Provider;
+use crate::engine::caller::Transport;
+
+/// Written as the first words of a replay's missing-recording failure.
+pub(crate) const MISSING: &str = "bsu replay: no recording for request";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Recording {
+    bsu_recording: u32,
+    hash: String,
+    provider: String,
+    model: String,
+    /// What was asked, for people reading the recording; a replay matches by `hash` alone.
+    #[serde(default)]
+    request: serde_json::Value,
+    reply: Reply,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Reply {
+    content: String,
+    usage: Usage,
+}
+
+fn file(dir: &Path, hash: &str) -> PathBuf {
+    dir.join(format!("{hash}.json"))
+}
+
+/// The real client, writing each successful exchange to `dir`.
+pub(crate) struct Recorder {
+    pub inner: Client,
+    pub dir: PathBuf,
+}
+
+impl Transport for Recorder {
+    fn send<'a>(
+        &'a self,
+        provider: &'a Provider,
+        key: &'a ApiKey,
+        req: &'a ChatRequest,
+        timeout: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<ChatReply, CallError>> + Send + 'a>> {
+        Box::pin(async move {
+            let result = self.inner.send(provider, key, req, timeout).await;
+            if let Ok(reply) = &result {
+                let hash = crate::engine::prompt::hash(provider, req);
+                let rec = Recording {
+                    bsu_recording: 1,
+                    hash: hash.clone(),
+                    provider: provider.name.clone(),
+                    model: req.model.clone(),
+                    request: serde_json::to_value(req).unwrap_or_default(),
+                    reply: Reply {
+                        content: reply.content.clone(),
+                        usage: reply.usage,
+                    },
+                };
+                let text = serde_json::to_string_pretty(&rec).unwrap_or_default();
+                if let Err(e) =
+                    crate::report::write::atomic_write(&file(&self.dir, &hash), text.as_bytes())
+                        .await
+                {
+                    tracing::warn!("could not record the reply in {}: {e}", self.dir.display());
+                }
+            }
+            result
+        })
+    }
+}
+
+/// Serves recorded replies; never touches the network.
+pub(crate) struct Replayer {
+    pub dir: PathBuf,
+}
+
+impl Transport for Replayer {
+    fn send<'a>(
+        &'a self,
+        provider: &'a Provider,
+        _: &'a ApiKey,
+        req: &'a ChatRequest,
+        _: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<ChatReply, CallError>> + Send + 'a>> {
+        Box::pin(async move {
+            let hash = crate::engine::prompt::hash(provider, req);
+            let path = file(&self.dir, &hash);
+            let missing = || CallError {
+                class: FailureClass::Permanent,
+                status: None,
+                message: format!("{MISSING} {hash} in {}", self.dir.display()),
+                retry_after: None,
+            };
+            let text = tokio::fs::read_to_string(&path)
+                .await
+                .map_err(|_| missing())?;
+            let rec: Recording = serde_json::from_str(&text).map_err(|e| CallError {
+                message: format!("bsu replay: {} is not a recording ({e})", path.display()),
+                ..missing()
+            })?;
+            Ok(ChatReply {
+                content: rec.reply.content,
+                usage: rec.reply.usage,
+            })
+        })
+    }
+}
