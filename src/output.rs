@@ -25,6 +25,8 @@ pub(crate) struct Output {
     pub stderr_is_terminal: bool,
     pub quiet: bool,
     pub verbose: u8,
+    /// `COLUMNS`, when set: the width tables fit, terminal or not.
+    pub columns: Option<u16>,
     stdout: Arc<Mutex<StdoutState>>,
 }
 
@@ -56,6 +58,10 @@ impl Output {
             stderr_is_terminal: stderr_tty,
             quiet,
             verbose,
+            columns: env
+                .get("COLUMNS")
+                .and_then(|c| c.trim().parse::<u16>().ok())
+                .filter(|c| *c >= 20),
             stdout: Arc::default(),
         }
     }
@@ -152,12 +158,25 @@ impl Output {
         } else {
             table.force_no_tty();
         }
+        if let Some(w) = self.columns {
+            table.set_width(w);
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+            return table;
+        }
         let arrangement = match table.width() {
             Some(w) if w >= 60 => ContentArrangement::Dynamic,
             _ => ContentArrangement::Disabled,
         };
         table.set_content_arrangement(arrangement);
         table
+    }
+
+    /// The width output should fit: `COLUMNS`, else the terminal's, else none.
+    pub(crate) fn width(&self) -> Option<u16> {
+        self.columns.or_else(|| {
+            let t = Table::new();
+            t.width().filter(|w| *w >= 20)
+        })
     }
 
     pub(crate) fn paint(&self, text: &str, paint: Paint) -> String {

@@ -13,6 +13,38 @@ pub(crate) fn ellipsize(s: &str, max: usize) -> String {
     }
 }
 
+/// `s` cut to at most `max` characters by taking out its middle (`…`), which
+/// keeps both the start and the end of a path readable.
+pub(crate) fn middle_ellipsis(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max || max < 3 {
+        return s.to_string();
+    }
+    let keep = max - 1;
+    let head = keep / 2;
+    let tail = keep - head;
+    let start: String = s.chars().take(head).collect();
+    let end: String = s.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
+/// `path` as people want to read it: relative to the current directory when
+/// it is inside it, else with the home directory written `~`.
+pub(crate) fn display_path(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    if let Ok(cwd) = std::env::current_dir() {
+        if let Ok(rel) = p.strip_prefix(&cwd) {
+            return rel.display().to_string();
+        }
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        if let Ok(rel) = p.strip_prefix(std::path::Path::new(&home)) {
+            return format!("~/{}", rel.display());
+        }
+    }
+    path.to_string()
+}
+
 /// Characters that must never reach a terminal or a one-line field: C0 and C1
 /// controls (ESC, CSI, BEL, CR, ...), line and paragraph separators, and the
 /// bidirectional overrides that make text read differently than it is.
@@ -60,6 +92,18 @@ mod tests {
         assert_eq!(ellipsize("héllo", 5), "héllo");
         assert_eq!(ellipsize("héllo", 2), "hé…");
         assert_eq!(ellipsize("", 0), "");
+    }
+
+    #[test]
+    fn middles_are_cut_out_of_long_paths() {
+        assert_eq!(middle_ellipsis("abcdefghij", 7), "abc…hij");
+        assert_eq!(middle_ellipsis("short", 7), "short");
+        assert_eq!(
+            middle_ellipsis("/a/very/long/path/report.json", 15)
+                .chars()
+                .count(),
+            15
+        );
     }
 
     #[test]

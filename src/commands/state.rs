@@ -192,16 +192,27 @@ pub(super) fn status(
 
     let mut t = out.table();
     t.set_header(["started", "event", "decision", "duration", "run", "report"]);
+    // The other columns take about 70 characters; the path gets the rest.
+    let path_room = out
+        .width()
+        .map_or(usize::MAX, |w| usize::from(w).saturating_sub(72).max(16));
     for r in &runs {
         t.add_row([
-            r.started_at.clone(),
-            crate::text::one_line(&r.event, 60),
+            r.started_at
+                .get(..19)
+                .unwrap_or(&r.started_at)
+                .replace('T', " "),
+            crate::text::middle_ellipsis(&crate::text::one_line(&r.event, 60), 24),
             crate::text::one_line(&r.decision, 20),
             format!("{:.1}s", r.duration_ms as f64 / 1000.0),
             r.run_id.clone(),
-            r.report
-                .as_deref()
-                .map_or_else(|| "-".into(), |p| crate::text::one_line(p, 200)),
+            r.report.as_deref().map_or_else(
+                || "-".into(),
+                |p| {
+                    let shown = crate::text::one_line(&crate::text::display_path(p), 500);
+                    crate::text::middle_ellipsis(&shown, path_room)
+                },
+            ),
         ]);
     }
     out.print(&out.paint(&format!("Recent runs (last {})", args.runs), Paint::Dim));

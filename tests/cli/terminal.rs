@@ -175,3 +175,48 @@ fn every_json_shape_is_pinned() {
         );
     }
 }
+
+#[test]
+fn status_fits_80_columns_and_shows_whole_paths_at_200() {
+    let fake = Fake::approving();
+    let p = Project::with_agents(
+        "[reports]\ndir = \"reports/a/rather/deeply/nested/folder/for/every/report\"\n[events.\"pull_request.synchronize\"]\nagents = [\"a\"]\n",
+        &["a"],
+    )
+    .serve(&fake);
+    for _ in 0..3 {
+        assert_eq!(p.run(&["run", "pull_request.synchronize"]).0, 0);
+    }
+    let narrow = p
+        .bsu()
+        .args(["status", "--color", "never"])
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    let narrow = String::from_utf8_lossy(&narrow.stdout).into_owned();
+    for line in narrow.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}\n{narrow}",
+            line.chars().count()
+        );
+    }
+    assert!(
+        narrow.contains('…'),
+        "long paths lose their middle: {narrow}"
+    );
+    let wide = p
+        .bsu()
+        .args(["status", "--color", "never"])
+        .env("COLUMNS", "200")
+        .output()
+        .unwrap();
+    let wide = String::from_utf8_lossy(&wide.stdout).into_owned();
+    assert!(
+        wide.contains("reports/a/rather/deeply/nested/folder/for/every/report/"),
+        "relative to the current directory, whole: {wide}"
+    );
+    for line in wide.lines() {
+        assert!(line.chars().count() <= 200);
+    }
+}
