@@ -30,7 +30,7 @@ complete -c bsu -n "__fish_bsu_needs_command" -l color -d 'When to use colour (N
 always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_needs_command" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_needs_command" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_needs_command" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_needs_command" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "run" -d 'Run an event\'s agents, decide, and write reports'
@@ -85,7 +85,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand run" -l no-cache -d 'Neither rea
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l json -d 'Print the report JSON on stdout instead of the human summary'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l strict -d 'An event no strategy matches is an error, not a run of the default strategy'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand run" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand run" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand status" -l runs -d 'How many recent runs to list' -r
@@ -96,7 +96,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand status" -l json -d 'Print JSON on stdout instead of tables'
 complete -c bsu -n "__fish_bsu_using_subcommand status" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand status" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand status" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand status" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand check" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
@@ -106,7 +106,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand check" -l json -d 'Print JSON on stdout instead of a table'
 complete -c bsu -n "__fish_bsu_using_subcommand check" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand check" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand check" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand check" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand events" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
@@ -116,7 +116,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand events" -l json -d 'Print JSON on stdout instead of a table'
 complete -c bsu -n "__fish_bsu_using_subcommand events" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand events" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand events" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand events" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand events" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand agents" -l context -d 'Only agents allowed to run in this context (ci, cli, github, ...)' -r
@@ -127,7 +127,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand agents" -l json -d 'Print a JSON array of agents on stdout instead of a table'
 complete -c bsu -n "__fish_bsu_using_subcommand agents" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand agents" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand agents" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand agents" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand agents" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
@@ -136,7 +136,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subco
 always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and not __fish_seen_subcommand_from clear prune help" -f -a "clear" -d 'Remove every cached response'
@@ -149,7 +149,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -l json -d 'Print JSON on stdout instead of a table'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from clear" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
@@ -159,7 +159,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -l json -d 'Print JSON on stdout instead of a table'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "clear" -d 'Remove every cached response'
@@ -171,7 +171,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_sub
 always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and not __fish_seen_subcommand_from reset help" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'
@@ -183,7 +183,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -l json -d 'Print the breakers closed as JSON on stdout'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'
@@ -196,7 +196,7 @@ never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand init" -l force -d 'Overwrite files that already exist'
 complete -c bsu -n "__fish_bsu_using_subcommand init" -l json -d 'Print what was written as JSON on stdout'
 complete -c bsu -n "__fish_bsu_using_subcommand init" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand init" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand init" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand init" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand report" -l format -d 'The format to print' -r -f -a "json\t''
@@ -210,7 +210,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand report" -l color -d 'When to use
 always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand report" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand report" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand report" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand report" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand diff" -l last -d 'Compare the two newest runs of EVENT in the run history instead' -r
@@ -222,7 +222,7 @@ never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand diff" -l json -d 'Print the differences as JSON on stdout'
 complete -c bsu -n "__fish_bsu_using_subcommand diff" -l exit-code -d 'Exit 1 when the decision changed (like `git diff --exit-code`)'
 complete -c bsu -n "__fish_bsu_using_subcommand diff" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand diff" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand diff" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
@@ -231,7 +231,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand completions" -l color -d 'When t
 always\t'Always colour'
 never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
-complete -c bsu -n "__fish_bsu_using_subcommand completions" -s q -l quiet -d 'Print only errors on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand completions" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "run" -d 'Run an event\'s agents, decide, and write reports'

@@ -24,6 +24,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+const GLOBAL: &str = "Global options";
+
+const RUN_EXAMPLES: &str = "Examples:
+  bsu run pull_request.opened --dry-run --base main     render what the panel would be sent
+  git diff main | bsu run review --input diff=-          review a diff from stdin
+  bsu run --publish github                               inside GitHub Actions: the event comes from the trigger
+
+Environment (besides the flags' own):
+  OPENAI_API_KEY, ANTHROPIC_API_KEY   keys, read from the variable each provider's api_key_env names
+  OPENAI_BASE_URL, BSU_MODEL          base URL and model of every kind = \"openai\" provider
+  BSU_MAX_RETRIES, BSU_BREAKER_FAILURE_THRESHOLD, BSU_BREAKER_RESET_TIMEOUT   every provider's retry and breaker settings
+  GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY
+  CI=true (default context ci), NO_COLOR, COLUMNS";
+
 /// Flags every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -33,25 +47,26 @@ pub struct GlobalArgs {
         long = "dir",
         value_name = "DIR",
         env = "BSU_DIR",
-        global = true
+        global = true,
+        help_heading = GLOBAL
     )]
     pub dir: Option<PathBuf>,
 
     /// Where breaker state, the response cache and run history live
     /// [default: the platform state directory, e.g. ~/.local/state/bsu]
-    #[arg(long, value_name = "DIR", env = "BSU_STATE_DIR", global = true)]
+    #[arg(long, value_name = "DIR", env = "BSU_STATE_DIR", global = true, help_heading = GLOBAL)]
     pub state_dir: Option<PathBuf>,
 
     /// Say more on stderr (-v: debug, -vv: trace)
-    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet", help_heading = GLOBAL)]
     pub verbose: u8,
 
-    /// Print only errors on stderr
-    #[arg(short, long, global = true)]
+    /// Print only errors (and their hints) on stderr
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
     /// When to use colour (NO_COLOR in the environment means never, unless "always")
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", global = true)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", global = true, help_heading = GLOBAL)]
     pub color: ColorChoice,
 }
 
@@ -69,32 +84,53 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run an event's agents, decide, and write reports
+    #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
     /// Show circuit breakers, the response cache and recent runs
+    #[command(
+        after_help = "Examples:\n  bsu status\n  bsu status --json --runs 50\n  COLUMNS=80 bsu status"
+    )]
     Status(StatusArgs),
     /// Validate events.toml and agents/, listing every problem
+    #[command(after_help = "Examples:\n  bsu check\n  bsu -C path/to/project check --json")]
     Check(JsonFlag),
     /// List event strategies in the order they are matched
+    #[command(after_help = "Examples:\n  bsu events\n  bsu events --json")]
     Events(JsonFlag),
     /// List agents
+    #[command(after_help = "Examples:\n  bsu agents\n  bsu agents --context ci --json")]
     Agents(AgentsArgs),
     /// Manage the response cache
+    #[command(after_help = "Examples:\n  bsu cache prune\n  bsu cache clear --json")]
     Cache {
         #[command(subcommand)]
         action: CacheAction,
     },
     /// Manage circuit breakers
+    #[command(
+        after_help = "Examples:\n  bsu breaker reset openai@api.openai.com\n  bsu breaker reset --json"
+    )]
     Breaker {
         #[command(subcommand)]
         action: BreakerAction,
     },
     /// Write a starter events.toml and agents/ in the project directory
+    #[command(after_help = "Examples:\n  bsu init\n  bsu -C new-project init --json")]
     Init(InitArgs),
     /// Render a run's JSON report again, in any format
+    #[command(
+        after_help = "Examples:\n  bsu report reports/latest.json\n  bsu report reports/latest.json --format junit > junit.xml"
+    )]
     Report(ReportArgs),
     /// Show what changed between two runs: decision, agents, findings
+    #[command(
+        after_help = "Examples:\n  bsu diff old.json new.json\n  bsu diff --last scheduled.nightly --exit-code"
+    )]
     Diff(DiffArgs),
     /// Print shell completions to stdout
+    #[command(
+        after_help = "Examples:\n  bsu completions bash > ~/.local/share/bash-completion/completions/bsu\n  bsu completions zsh > ~/.zfunc/_bsu"
+    )]
     Completions {
         /// The shell to complete for
         #[arg(value_enum)]
