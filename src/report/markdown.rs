@@ -13,6 +13,9 @@ pub(crate) fn render(r: &Report) -> String {
     let mut s = String::new();
     let (icon, word) = banner(r.decision.action);
     let _ = writeln!(s, "# {icon} {word} — `{}`\n", code(&r.event));
+    if let Some(what) = reviewed(r) {
+        let _ = writeln!(s, "Reviewed: {what}\n");
+    }
     let _ = writeln!(
         s,
         "> **Decision: {}** — {}\n",
@@ -136,6 +139,33 @@ pub(crate) fn render(r: &Report) -> String {
         r.bsu_version
     );
     s
+}
+
+/// The subject in one line: the pull request (number, title, link, commit),
+/// the push, or nothing for other events.
+fn reviewed(r: &Report) -> Option<String> {
+    let sub = &r.subject;
+    let short = |sha: &str| code(&sha.chars().take(12).collect::<String>());
+    match sub.kind.as_str() {
+        "pull_request" => {
+            let mut t = match (sub.number, &sub.url) {
+                (Some(n), Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
+                    format!("[pull request #{n}]({})", url.replace(['(', ')', ' '], ""))
+                }
+                (Some(n), _) => format!("pull request #{n}"),
+                _ => "a pull request".into(),
+            };
+            if let Some(title) = &sub.title {
+                let _ = write!(t, " “{}”", inline(title));
+            }
+            if let Some(head) = &sub.head_sha {
+                let _ = write!(t, " at `{}`", short(head));
+            }
+            Some(t)
+        }
+        "push" => sub.head_sha.as_ref().map(|h| format!("push to `{}`", short(h))),
+        _ => None,
+    }
 }
 
 /// What was reviewed: each input, what was left out on purpose, and what

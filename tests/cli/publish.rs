@@ -128,6 +128,11 @@ fn the_decision_lands_on_the_pull_request_and_the_comment_is_sticky() {
     );
     assert_eq!(check["head_sha"], p.latest()["subject"]["head_sha"]);
     assert_eq!(check["output"]["annotations"].as_array().unwrap().len(), 2);
+    assert!(
+        p.read("reports/latest.md")
+            .contains("Reviewed: [pull request #7](https://github.test/o/r/pull/7) “Demo” at `"),
+        "the report opens with what was reviewed"
+    );
     let r = p.latest();
     assert_eq!(r["publish"]["comment"]["status"], "created");
     assert_eq!(r["publish"]["review"]["status"], "created");
