@@ -24,6 +24,7 @@ mod progress;
 mod publish;
 mod report;
 mod run_id;
+mod schemas;
 mod store;
 mod text;
 mod tokens;

@@ -38,7 +38,9 @@ pub(crate) struct ChatRequest {
 }
 
 /// Token counts as the provider reported them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub(crate) struct Usage {
     #[serde(default, deserialize_with = "count")]
     pub prompt_tokens: u64,

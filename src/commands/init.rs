@@ -9,13 +9,33 @@ const EVENTS: &str = include_str!("starter/events.toml");
 const REVIEWER: &str = include_str!("starter/reviewer.toml");
 
 pub(super) fn init(root: &Path, out: &Output, force: bool, json: bool) -> Result<ExitCode> {
+    let schemas = crate::schemas::all();
+    let schema = |name: &str| {
+        schemas
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default()
+    };
+    let (events_schema, agent_schema) = (schema("events.schema.json"), schema("agent.schema.json"));
+    // The schemas go with the project, so `#:schema` lines work offline and
+    // always match this bsu.
     let files = [
         (root.join("events.toml"), EVENTS),
         (root.join("agents").join("reviewer.toml"), REVIEWER),
+        (
+            root.join(".bsu").join("events.schema.json"),
+            events_schema.as_str(),
+        ),
+        (
+            root.join(".bsu").join("agent.schema.json"),
+            agent_schema.as_str(),
+        ),
     ];
     if !force {
         let existing: Vec<String> = files
             .iter()
+            .take(2)
             .filter(|(p, _)| p.exists())
             .map(|(p, _)| p.display().to_string())
             .collect();

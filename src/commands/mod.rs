@@ -8,7 +8,7 @@ mod init;
 mod list;
 mod report;
 mod run;
-mod state;
+pub(crate) mod state;
 
 use std::path::PathBuf;
 

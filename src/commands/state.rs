@@ -15,14 +15,15 @@ use crate::error::{Error, ExitCode, Result};
 use crate::output::{Output, Paint};
 use crate::store::{self, cache::Stats, runs::RunRecord, Store};
 
-#[derive(Serialize)]
-struct StatusJson {
+/// `bsu status --json`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct StatusJson {
     breakers: Vec<BreakerJson>,
     cache: CacheJson,
     runs: Vec<RunRecord>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct BreakerJson {
     name: String,
     state: State,
@@ -38,7 +39,7 @@ struct BreakerJson {
     last_error: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct CacheJson {
     entries: u64,
     bytes: u64,

@@ -15,11 +15,12 @@ use toml::Spanned;
 use super::{Execution, Profile, ProviderKind, ReportFormat, RiskLevel};
 
 /// `events.toml`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EventsFile {
     #[serde(default)]
     pub defaults: DefaultsFile,
+    #[schemars(with = "Option<BTreeMap<String, ProviderFile>>")]
     pub providers: Option<BTreeMap<Spanned<String>, ProviderFile>>,
     #[serde(default)]
     pub breaker: BreakerFile,
@@ -28,16 +29,19 @@ pub(super) struct EventsFile {
     #[serde(default)]
     pub reports: ReportsFile,
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, EventFile>")]
     pub events: BTreeMap<Spanned<String>, EventFile>,
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, super::inputs::InputFile>")]
     pub inputs: BTreeMap<Spanned<String>, super::inputs::InputFile>,
     pub publish: Option<super::publish::PublishFile>,
     pub github: Option<super::github::GithubFile>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DefaultsFile {
+    #[schemars(with = "Option<String>")]
     pub provider: Option<Spanned<String>>,
     pub execution: Option<Execution>,
     pub concurrency: Option<Bounded<{ crate::bounds::MAX_CONCURRENCY }>>,
@@ -47,11 +51,13 @@ pub(super) struct DefaultsFile {
     pub unmatched: Option<super::Unmatched>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ProviderFile {
     pub kind: Option<ProviderKind>,
+    #[schemars(with = "Option<String>")]
     pub base_url: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub api_key_env: Option<Spanned<String>>,
     pub model: Option<String>,
     pub max_concurrency: Option<Bounded<{ crate::bounds::MAX_CONCURRENCY }>>,
@@ -61,7 +67,7 @@ pub(super) struct ProviderFile {
     pub breaker: Option<BreakerFile>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BreakerFile {
     pub failure_threshold: Option<Bounded<{ crate::bounds::MAX_FAILURE_THRESHOLD }>>,
@@ -69,7 +75,7 @@ pub(super) struct BreakerFile {
     pub max_reset_timeout: Option<HumanDuration>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CacheFile {
     pub enabled: Option<bool>,
@@ -77,7 +83,7 @@ pub(super) struct CacheFile {
     pub max_bytes: Option<u64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ReportsFile {
     pub dir: Option<PathBuf>,
@@ -85,20 +91,24 @@ pub(super) struct ReportsFile {
     pub keep: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EventFile {
     pub description: Option<String>,
+    #[schemars(with = "Vec<String>")]
     pub agents: Spanned<Vec<Spanned<String>>>,
     pub execution: Option<Execution>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub required: Vec<Spanned<String>>,
     #[serde(default)]
     pub stop_on_failure: bool,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub inputs: Vec<Spanned<String>>,
     /// Cron expressions (as in the workflow's `on.schedule`) this strategy answers.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub schedule: Vec<Spanned<String>>,
     #[serde(default)]
     pub when: super::github::Filters,
@@ -107,7 +117,7 @@ pub(super) struct EventFile {
 }
 
 /// `agents/<id>.toml`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AgentFile {
     pub name: String,
@@ -116,8 +126,10 @@ pub(super) struct AgentFile {
     #[serde(default)]
     pub role: String,
     pub instructions: String,
+    #[schemars(with = "Option<String>")]
     pub provider: Option<Spanned<String>>,
     pub model: Option<String>,
+    #[schemars(with = "Option<f64>")]
     pub temperature: Option<Spanned<f64>>,
     pub max_tokens: Option<NonZeroU32>,
     pub timeout: Option<HumanDuration>,
@@ -126,8 +138,10 @@ pub(super) struct AgentFile {
     pub contexts: Option<Vec<String>>,
     pub profiles: Option<Vec<Profile>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub knowledge: Vec<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub inputs: Vec<Spanned<String>>,
     pub max_batches: Option<Bounded<{ crate::bounds::MAX_BATCHES }>>,
     pub context_window: Option<Bounded<{ crate::bounds::MAX_CONTEXT_WINDOW }>>,
@@ -137,7 +151,7 @@ pub(super) struct AgentFile {
     pub approval: ApprovalFile,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RiskFile {
     #[serde(default)]
@@ -146,7 +160,7 @@ pub(super) struct RiskFile {
     pub rationale: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ApprovalFile {
     #[serde(default)]
@@ -205,5 +219,39 @@ impl<'de> Deserialize<'de> for Retries {
             .ok_or_else(|| {
                 serde::de::Error::custom(format!("{n} is out of range; it must be from 0 to {max}"))
             })
+    }
+}
+
+impl schemars::JsonSchema for HumanDuration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A duration from 1ms to 365days, as humantime writes it: \"90s\", \"5m\", \"1h30m\"",
+            "pattern": "^\\s*[0-9]+\\s*[a-zA-Z]+(\\s*[0-9]+\\s*[a-zA-Z]+)*\\s*$"
+        })
+    }
+}
+
+impl<const MAX: u32> schemars::JsonSchema for Bounded<MAX> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Count1To{MAX}").into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "integer", "minimum": 1, "maximum": MAX})
+    }
+}
+
+impl schemars::JsonSchema for Retries {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Retries".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "integer", "minimum": 0, "maximum": crate::bounds::MAX_RETRIES})
     }
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// `[github]` as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct GithubFile {
     pub slash_command_associations: Option<Vec<String>>,
@@ -48,7 +48,7 @@ pub(super) fn settle(file: Option<&GithubFile>) -> GithubActions {
 }
 
 /// A strategy's filters: `skip` says when not to run, `when` what must hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Filters {
     /// Skip: draft pull requests.

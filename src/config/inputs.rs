@@ -17,7 +17,7 @@ pub(crate) fn is_valid_name(name: &str) -> bool {
     super::is_valid_id(name)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum InputKind {
     GitDiff,
@@ -40,9 +40,10 @@ impl std::fmt::Display for InputKind {
 }
 
 /// `[inputs.NAME]` as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct InputFile {
+    #[schemars(with = "InputKind")]
     pub kind: Spanned<InputKind>,
     pub description: Option<String>,
     // git_diff, changed_files

@@ -59,7 +59,9 @@ pub(crate) struct Sources {
 }
 
 /// What an event no strategy matches does.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Unmatched {
     /// Run the default strategy, saying so (and the nearest strategy).
@@ -70,7 +72,18 @@ pub(crate) enum Unmatched {
 }
 
 /// What a run does when another run of the same project and event holds the lock.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Deserialize,
+    Serialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum IfRunning {
     /// Wait for it to finish (within the run's timeout), then run.
@@ -176,7 +189,9 @@ pub(crate) struct Approval {
     pub approvers: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Execution {
     #[default]
@@ -184,14 +199,26 @@ pub(crate) enum Execution {
     Sequential,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ProviderKind {
     Openai,
     Anthropic,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum RiskLevel {
     #[default]
@@ -201,7 +228,7 @@ pub(crate) enum RiskLevel {
     Critical,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Profile {
     Development,
@@ -209,7 +236,7 @@ pub(crate) enum Profile {
     Production,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ReportFormat {
     Json,
@@ -254,4 +281,13 @@ pub(crate) fn is_valid_id(id: &str) -> bool {
     let mut chars = id.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// JSON Schemas of `events.toml` and of an agent file, for editors (taplo,
+/// Even Better TOML): what the files may hold, straight from the types bsu reads them with.
+pub(crate) fn file_schemas() -> (schemars::Schema, schemars::Schema) {
+    (
+        schemars::schema_for!(file::EventsFile),
+        schemars::schema_for!(file::AgentFile),
+    )
 }

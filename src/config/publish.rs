@@ -11,7 +11,7 @@ use super::settle::Source;
 use super::Problem;
 
 /// A review's state on GitHub.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum ReviewState {
     Comment,
@@ -29,7 +29,7 @@ impl ReviewState {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PublishFile {
     pub github: Option<GithubFile>,
@@ -37,10 +37,11 @@ pub(super) struct PublishFile {
 }
 
 /// `[publish.webhook]` as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct WebhookFile {
     /// The variable holding the URL (webhook URLs are secrets: never in the file).
+    #[schemars(with = "String")]
     pub url_env: Spanned<String>,
     pub format: Option<WebhookFormat>,
     /// Post only for these decisions; absent: every decision.
@@ -49,7 +50,9 @@ pub(super) struct WebhookFile {
 }
 
 /// What a webhook receives.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum WebhookFormat {
     /// Slack-compatible `text` and `blocks`.
@@ -96,7 +99,7 @@ pub(super) fn settle_webhook(
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct GithubFile {
     /// Publish on every run, without `--publish github`.
@@ -108,12 +111,13 @@ pub(super) struct GithubFile {
     pub timeout: Option<HumanDuration>,
     /// A publish failure fails the run (exit 1).
     pub required: Option<bool>,
+    #[schemars(with = "Option<String>")]
     pub token_env: Option<Spanned<String>>,
     #[serde(default)]
     pub review_states: ReviewStatesFile,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ReviewStatesFile {
     pub approve: Option<ReviewState>,

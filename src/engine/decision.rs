@@ -8,7 +8,18 @@ use super::verdict::{Severity, Verdict, VerdictDecision};
 
 /// The run's decision, ordered from weakest to strongest. `DryRun` is not a
 /// decision at all: a dry run sends nothing, so it decides nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Action {
     DryRun,

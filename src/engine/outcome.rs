@@ -17,7 +17,9 @@ use crate::client::{FailureClass, Usage};
 use crate::config::Agent;
 use crate::error::ExitCode;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Status {
     Succeeded,

@@ -48,7 +48,9 @@ pub(crate) struct Batch {
 }
 
 /// What an agent was given, for the report and the decision.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub(crate) struct PackSummary {
     /// Input names it reads.
     pub inputs: Vec<String>,

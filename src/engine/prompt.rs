@@ -19,7 +19,7 @@ pub(crate) const PAYLOAD_CAP: usize = 200 * 1024;
 /// Earlier agents' comments are cut to this many characters in later prompts.
 const EARLIER_COMMENTS_CAP: usize = 2_000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Prompt {
     /// The system prompt as sent: the shared part, the role marker, the agent's part.
     pub system: String,

@@ -34,7 +34,9 @@ pub(crate) struct Item {
 }
 
 /// Where an input came from, for the report.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default)]
 pub(crate) struct SourceInfo {
     #[serde(skip_serializing_if = "Option::is_none")]

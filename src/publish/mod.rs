@@ -101,7 +101,7 @@ pub(crate) fn github_target(
 }
 
 /// What publishing did, for the report.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Published {
     /// `--publish github`: the sticky comment, the review, the check run.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -116,7 +116,7 @@ pub(crate) struct Published {
 }
 
 /// One thing published, or why not.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Step {
     /// "created", "updated", "skipped" or "failed".
     pub status: String,

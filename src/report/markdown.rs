@@ -149,7 +149,9 @@ fn reviewed(r: &Report) -> Option<String> {
     match sub.kind.as_str() {
         "pull_request" => {
             let mut t = match (sub.number, &sub.url) {
-                (Some(n), Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
+                (Some(n), Some(url))
+                    if url.starts_with("https://") || url.starts_with("http://") =>
+                {
                     format!("[pull request #{n}]({})", url.replace(['(', ')', ' '], ""))
                 }
                 (Some(n), _) => format!("pull request #{n}"),
@@ -163,7 +165,10 @@ fn reviewed(r: &Report) -> Option<String> {
             }
             Some(t)
         }
-        "push" => sub.head_sha.as_ref().map(|h| format!("push to `{}`", short(h))),
+        "push" => sub
+            .head_sha
+            .as_ref()
+            .map(|h| format!("push to `{}`", short(h))),
         _ => None,
     }
 }

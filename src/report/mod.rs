@@ -21,7 +21,7 @@ use crate::plan::RunPlan;
 pub(crate) use metrics::render as render_metrics;
 
 /// The JSON report, `schema_version` 1.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Report {
     pub schema_version: u32,
     pub bsu_version: String,
@@ -58,7 +58,7 @@ pub(crate) struct Report {
 }
 
 /// What a run reviewed, as the payload says: a pull request, a push, a schedule.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Subject {
     /// "pull_request", "push" or "other".
     pub kind: String,
@@ -117,7 +117,7 @@ impl Subject {
 }
 
 /// One input as gathered, before any agent's budget.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct InputJson {
     pub name: String,
     pub kind: crate::config::inputs::InputKind,
@@ -155,7 +155,7 @@ pub(crate) fn hunk_ranges(diff: &str) -> Vec<[u64; 2]> {
 }
 
 /// The payload was cut to fit the prompt: how much, and who saw the cut text.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct PayloadCut {
     /// Bytes of the payload as pretty JSON.
     pub bytes: u64,
@@ -165,14 +165,14 @@ pub(crate) struct PayloadCut {
     pub agents: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct DecisionJson {
     pub action: Action,
     /// One line naming the agents that caused the decision.
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct AgentJson {
     pub id: String,
     pub name: String,
@@ -208,7 +208,7 @@ pub(crate) struct AgentJson {
     pub inputs: Option<crate::engine::pack::PackSummary>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Totals {
     pub calls: u64,
     pub retries: u64,
@@ -217,7 +217,7 @@ pub(crate) struct Totals {
     pub completion_tokens: u64,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct BreakerJson {
     pub name: String,
     pub before: String,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::immediate;
 
 /// One run as `bsu status --json` lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct RunRecord {
     pub run_id: String,
     pub event: String,

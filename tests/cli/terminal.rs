@@ -157,7 +157,18 @@ fn every_json_shape_is_pinned() {
         .iter()
         .map(|w| w.as_str().unwrap().trim_start_matches("./").to_string())
         .collect();
-    assert_eq!(written, ["events.toml", "agents/reviewer.toml"]);
+    assert_eq!(
+        written,
+        [
+            "events.toml",
+            "agents/reviewer.toml",
+            ".bsu/events.schema.json",
+            ".bsu/agent.schema.json"
+        ]
+    );
+    assert!(p
+        .read("events.toml")
+        .starts_with("#:schema ./.bsu/events.schema.json\n"));
     let shapes: Vec<(&str, Vec<&str>)> = vec![
         ("check", vec!["check", "--json"]),
         ("events", vec!["events", "--json"]),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use read::{merge, read};
 
 /// What an agent decided, as it said it (merged when the reply held several).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Verdict {
     pub decision: VerdictDecision,
     pub score: Option<f64>,
@@ -21,7 +21,19 @@ pub(crate) struct Verdict {
 }
 
 /// Ordered from most permissive to strictest, so `max` is the strictest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum VerdictDecision {
     Approve,
@@ -30,7 +42,7 @@ pub(crate) enum VerdictDecision {
     Block,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Finding {
     pub severity: Severity,
     /// The severity as the model wrote it, when that was not one of the five
@@ -46,7 +58,9 @@ pub(crate) struct Finding {
 }
 
 /// Ordered from weakest to strongest so findings sort by severity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Severity {
     Info,
@@ -73,7 +87,7 @@ pub(crate) enum Reading {
 }
 
 /// What made a reply ambiguous; goes into the report as `reading`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Ambiguity {
     /// Every readable decision the reply held, in the order found.
     pub decisions: Vec<VerdictDecision>,
