@@ -63,23 +63,64 @@ impl Bench {
     }
 
     fn run(&self, args: &[&str]) -> i32 {
-        self.cmd(args).output().unwrap().status.code().unwrap_or(-1)
+        self.timed(args).0
+    }
+
+    /// Run `bsu ARGS` once: (exit code, wall time).
+    fn timed(&self, args: &[&str]) -> (i32, Duration) {
+        let t = Instant::now();
+        let out = self.cmd(args).output().unwrap();
+        (out.status.code().unwrap_or(-1), t.elapsed())
+    }
+
+    /// Peak RSS (KiB) of one run of `bsu ARGS`, measured by `/usr/bin/time`
+    /// (GNU time's `%M`) when the machine has it; 0 when it does not.
+    fn peak_rss(&self, args: &[&str]) -> u64 {
+        let time = Path::new("/usr/bin/time");
+        if !time.exists() {
+            return 0;
+        }
+        let out_file = self.dir.path().join(".rss");
+        let inner = self.cmd(args);
+        // GNU time runs the same program, arguments, folder and environment.
+        let mut c = Command::new(time);
+        c.args(["-f", "%M", "-o"])
+            .arg(&out_file)
+            .arg(inner.get_program());
+        c.args(inner.get_args());
+        c.current_dir(self.dir.path()).env_clear();
+        for (k, v) in inner.get_envs() {
+            if let Some(v) = v {
+                c.env(k, v);
+            }
+        }
+        let _ = c.output();
+        std::fs::read_to_string(&out_file)
+            .ok()
+            .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()))
+            .unwrap_or(0)
     }
 
     /// Median wall time of `n` runs of `bsu ARGS`, checking the exit code.
     fn median(&self, n: usize, args: &[&str], code: i32) -> Duration {
-        let mut times: Vec<Duration> = (0..n)
-            .map(|_| {
-                let t = Instant::now();
-                let got = self.run(args);
-                let took = t.elapsed();
-                assert_eq!(got, code, "bsu {args:?}");
-                took
-            })
-            .collect();
-        times.sort();
-        times[n / 2]
+        self.measure(n, args, code).0
     }
+
+    /// Median wall time of `n` runs, and the peak RSS (KiB) of one more.
+    fn measure(&self, n: usize, args: &[&str], code: i32) -> (Duration, u64) {
+        let mut times = Vec::new();
+        for _ in 0..n {
+            let (got, took) = self.timed(args);
+            assert_eq!(got, code, "bsu {args:?}");
+            times.push(took);
+        }
+        times.sort();
+        (times[n / 2], self.peak_rss(args))
+    }
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
 }
 
 fn ms(d: Duration) -> f64 {
@@ -118,14 +159,38 @@ fn main() {
     let panel = "[events.review]\nagents = [\"a\", \"b\", \"c\", \"d\"]\n";
 
     let baseline_project = Bench::new(panel, &["a", "b", "c", "d"]);
-    let baseline = baseline_project.median(21, &["--version"], 0);
+    let (baseline, baseline_rss) = baseline_project.measure(21, &["--version"], 0);
 
-    // 1. A 4-agent parallel run against a server with 200 ms latency.
+    // 1. Parallel fan-out at N = 4, 32, 256 against a server with 200 ms
+    //    latency, and 4 agents in sequence (ideal: 4 x 200 ms).
     let server = Fake::start(move |_| Reply::verdict("approve", 9).delay(latency));
-    let parallel = Bench::new(panel, &["a", "b", "c", "d"])
-        .env("OPENAI_BASE_URL", &server.url)
-        .env("OPENAI_API_KEY", KEY);
-    let fan_out = parallel.median(11, &["run", "review", "--no-cache", "-q"], 0);
+    let mut fan = Vec::new();
+    for (n, runs) in [(4usize, 11usize), (32, 7), (256, 5)] {
+        let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let list = ids
+            .iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let events = format!(
+            "[defaults]\nconcurrency = {n}\n[providers.openai]\nkind = \"openai\"\nmax_concurrency = {n}\n\
+             [events.review]\nagents = [{list}]\n"
+        );
+        let b = Bench::new(&events, &refs)
+            .env("OPENAI_BASE_URL", &server.url)
+            .env("OPENAI_API_KEY", KEY);
+        let (t, rss) = b.measure(runs, &["run", "review", "--no-cache", "-q"], 0);
+        fan.push((n, t, rss));
+    }
+    let fan_out = fan[0].1;
+    let seq = Bench::new(
+        "[events.review]\nagents = [\"a\", \"b\", \"c\", \"d\"]\nexecution = \"sequential\"\n",
+        &["a", "b", "c", "d"],
+    )
+    .env("OPENAI_BASE_URL", &server.url)
+    .env("OPENAI_API_KEY", KEY);
+    let (sequential, seq_rss) = seq.measure(7, &["run", "review", "--no-cache", "-q"], 0);
 
     // 2. A run rejected by an open breaker.
     let down = Fake::start(|_| Reply::error(503, "down"));
@@ -137,7 +202,7 @@ fn main() {
         .env("BSU_BREAKER_RESET_TIMEOUT", "1h");
     rejected.run(&["run", "review", "-q"]);
     let sent = down.count();
-    let reject = rejected.median(21, &["run", "review", "-q"], 75);
+    let (reject, reject_rss) = rejected.measure(21, &["run", "review", "-q"], 75);
     assert_eq!(down.count(), sent, "an open breaker sends nothing");
 
     // 3. A run served entirely from the cache.
@@ -146,14 +211,14 @@ fn main() {
         .env("OPENAI_API_KEY", KEY);
     cached.run(&["run", "review", "-q"]);
     let before = server.count();
-    let from_cache = cached.median(21, &["run", "review", "-q"], 0);
+    let (from_cache, cache_rss) = cached.measure(21, &["run", "review", "-q"], 0);
     assert_eq!(server.count(), before, "every reply came from the cache");
 
     // 4. `bsu status` with 10,000 cache entries and 1,000 runs.
     let status = Bench::new(panel, &["a", "b", "c", "d"]);
     status.run(&["run", "review", "--dry-run", "-q"]);
     seed_status(&status.state(), 10_000, 1_000);
-    let status_json = status.median(21, &["status", "--json"], 0);
+    let (status_json, status_rss) = status.measure(21, &["status", "--json"], 0);
     let status_human = status.median(21, &["status"], 0);
 
     // 5. Packing: a 1 MB, 300-file diff for 8 agents, counted with the tokenizer,
@@ -171,7 +236,7 @@ fn main() {
     );
     let patch = big_patch(300, 1024 * 1024);
     std::fs::write(packing.dir.path().join("change.patch"), &patch).unwrap();
-    let packed = packing.median(
+    let (packed, packed_rss) = packing.measure(
         11,
         &[
             "run",
@@ -190,48 +255,72 @@ fn main() {
         report.push_str(&s);
         report.push('\n');
     };
-    line("bsu benchmarks (median wall time; 2-core machine)".into());
+    line("bsu benchmarks: median wall time, and the largest peak RSS of the runs".into());
     line(format!(
-        "  process start-up, `bsu --version` (baseline)   {:>8.1} ms",
-        ms(baseline)
+        "  process start-up, `bsu --version` (baseline)    {:>8.1} ms  {:>6.1} MiB",
+        ms(baseline),
+        mib(baseline_rss)
+    ));
+    for (n, t, rss) in &fan {
+        line(format!(
+            "  {n:>3} agents in parallel, 200 ms latency        {:>8.1} ms  {:>6.1} MiB  = {:.3}x the ideal 200 ms, {:+.1} ms of overhead",
+            ms(*t),
+            mib(*rss),
+            t.as_secs_f64() / latency.as_secs_f64(),
+            ms(*t) - ms(latency)
+        ));
+    }
+    let ideal_seq = latency * 4;
+    line(format!(
+        "    4 agents in sequence, 200 ms latency         {:>8.1} ms  {:>6.1} MiB  = {:.3}x the ideal 800 ms, {:+.1} ms of overhead",
+        ms(sequential),
+        mib(seq_rss),
+        sequential.as_secs_f64() / ideal_seq.as_secs_f64(),
+        ms(sequential) - ms(ideal_seq)
     ));
     line(format!(
-        "  4 agents in parallel, 200 ms server latency     {:>8.1} ms  = {:.2}x the ideal 200 ms",
-        ms(fan_out),
-        fan_out.as_secs_f64() / latency.as_secs_f64()
-    ));
-    line(format!(
-        "  run rejected by an open breaker (4 agents)      {:>8.1} ms  = {:.2}x start-up, {:+.1} ms of bsu's own work",
+        "  run rejected by an open breaker (4 agents)       {:>8.1} ms  {:>6.1} MiB  = {:.2}x start-up",
         ms(reject),
-        reject.as_secs_f64() / baseline.as_secs_f64(),
-        ms(reject) - ms(baseline)
+        mib(reject_rss),
+        reject.as_secs_f64() / baseline.as_secs_f64()
     ));
     line(format!(
-        "  run served entirely from cache (4 agents)       {:>8.1} ms  = {:.2}x start-up, {:+.1} ms of bsu's own work",
+        "  run served entirely from cache (4 agents)        {:>8.1} ms  {:>6.1} MiB  = {:.2}x start-up",
         ms(from_cache),
-        from_cache.as_secs_f64() / baseline.as_secs_f64(),
-        ms(from_cache) - ms(baseline)
+        mib(cache_rss),
+        from_cache.as_secs_f64() / baseline.as_secs_f64()
     ));
     line(format!(
-        "  bsu status --json, 10k cache entries, 1k runs   {:>8.1} ms  = {:.2}x start-up",
+        "  bsu status --json, 10k cache entries, 1k runs    {:>8.1} ms  {:>6.1} MiB  = {:.2}x start-up",
         ms(status_json),
+        mib(status_rss),
         status_json.as_secs_f64() / baseline.as_secs_f64()
     ));
     line(format!(
-        "  bsu status (tables), same state                 {:>8.1} ms  = {:.2}x start-up",
+        "  bsu status (tables), same state                  {:>8.1} ms             = {:.2}x start-up",
         ms(status_human),
         status_human.as_secs_f64() / baseline.as_secs_f64()
     ));
     line(format!(
-        "  8-agent dry run, no inputs (baseline)           {:>8.1} ms",
+        "  8-agent dry run, no inputs (baseline)            {:>8.1} ms",
         ms(no_inputs)
     ));
     line(format!(
-        "  8-agent dry run, 1 MB 300-file diff packed      {:>8.1} ms  = {:.2}x the baseline, {:+.1} ms to gather, count and pack ({} bytes)",
+        "  8-agent dry run, 1 MB 300-file diff packed       {:>8.1} ms  {:>6.1} MiB  = {:.2}x the baseline, {:+.1} ms to gather, count and pack",
         ms(packed),
+        mib(packed_rss),
         packed.as_secs_f64() / no_inputs.as_secs_f64(),
-        ms(packed) - ms(no_inputs),
-        patch.len()
+        ms(packed) - ms(no_inputs)
+    ));
+    line(String::new());
+    line("The seed service bsu replaces, same cases (its own measurements):".into());
+    line(format!(
+        "    4 agents in parallel, 200 ms latency           785.0 ms    73.0 MiB  = 3.925x the ideal; bsu: {:.1}x faster",
+        785.0 / ms(fan_out)
+    ));
+    line(format!(
+        "    4 agents in sequence, 200 ms latency          1618.0 ms              = 2.023x the ideal; bsu: {:.1}x faster",
+        1618.0 / ms(sequential)
     ));
     write_page(&report);
 }
