@@ -247,6 +247,7 @@ pub enum BreakerAction {
 pub struct RunArgs {
     /// The event to run, e.g. pull_request.opened. Inside GitHub Actions it may be
     /// left out: GITHUB_EVENT_NAME and the payload's "action" name it.
+    #[arg(add = clap_complete::engine::ArgValueCandidates::new(crate::complete::events))]
     pub event: Option<String>,
 
     /// Event payload as JSON, from a file or - for stdin [default: $GITHUB_EVENT_PATH, else {}]
@@ -258,7 +259,7 @@ pub struct RunArgs {
     pub dry_run: bool,
 
     /// Run only these of the event's agents (repeatable)
-    #[arg(long = "agent", value_name = "ID")]
+    #[arg(long = "agent", value_name = "ID", add = clap_complete::engine::ArgValueCandidates::new(crate::complete::agents))]
     pub agents: Vec<String>,
 
     /// Run the agents in parallel or in sequence, whatever the event says

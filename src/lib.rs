@@ -9,6 +9,7 @@ mod breaker;
 mod cli;
 mod client;
 mod commands;
+mod complete;
 mod config;
 mod engine;
 mod env;
@@ -38,6 +39,23 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    // `COMPLETE=bash bsu` prints the shell's hook; the hook calls back here.
+    let args: Vec<T> = args.into_iter().collect();
+    if std::env::var_os("COMPLETE").is_some_and(|v| !v.is_empty() && v != "0") {
+        use clap::CommandFactory;
+        let argv: Vec<std::ffi::OsString> = args.iter().cloned().map(Into::into).collect();
+        let cwd = std::env::current_dir().ok();
+        match clap_complete::CompleteEnv::with_factory(cli::Cli::command)
+            .try_complete(argv, cwd.as_deref())
+        {
+            Ok(true) => return 0,
+            Ok(false) => {}
+            Err(e) => {
+                let _ = e.print();
+                return 2;
+            }
+        }
+    }
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

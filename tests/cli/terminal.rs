@@ -231,3 +231,36 @@ fn status_fits_80_columns_and_shows_whole_paths_at_200() {
         assert!(line.chars().count() <= 200);
     }
 }
+
+/// `COMPLETE=bash` completion asks the binary; it reads the project's events and agents.
+#[test]
+fn dynamic_completion_offers_the_projects_events_and_agents() {
+    let p = Project::with_agents(
+        "[events.\"pull_request.opened\"]\nagents = [\"security\", \"style\"]\n[events.\"scheduled.*\"]\nagents = [\"style\"]\n",
+        &["security", "style"],
+    );
+    let complete = |index: &str, words: &[&str]| {
+        let out = p
+            .bsu()
+            .env("COMPLETE", "bash")
+            .env("_CLAP_COMPLETE_INDEX", index)
+            .env("_CLAP_COMPLETE_COMP_TYPE", "9")
+            .env("_CLAP_COMPLETE_SPACE", "true")
+            .env("_CLAP_IFS", "\n")
+            .arg("--")
+            .args(words)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let events = complete("2", &["bsu", "run", "pull"]);
+    assert_eq!(
+        events.trim(),
+        "pull_request.opened",
+        "globs are not names: {events}"
+    );
+    let agents = complete("3", &["bsu", "run", "--agent", "s"]);
+    assert_eq!(agents.lines().collect::<Vec<_>>(), ["security", "style"]);
+    let hook = p.bsu().env("COMPLETE", "bash").output().unwrap();
+    assert!(String::from_utf8_lossy(&hook.stdout).contains("_clap_complete_bsu"));
+}
