@@ -1,6 +1,12 @@
-//! Progress on stderr while a run goes: live spinners (one line per agent)
-//! when stderr is a terminal, one plain line per start and finish otherwise,
-//! nothing with `--quiet`. Implements the engine's `Observer`.
+//! Progress on stderr while a run goes, as the engine's `Observer`.
+//!
+//! At a terminal: a header (`done/total` and the elapsed time), then one line
+//! per agent: queued agents dim, running ones with a spinner and their own
+//! elapsed time (and `batch i/n`), finished ones marked by what they decided
+//! (a block is never a green tick). When the run ends, `finish` clears every
+//! live line, so the summary table replaces them and no spinner is left behind
+//! (Ctrl-C included). Off a terminal: one plain line per start and finish.
+//! Nothing with `--quiet`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,30 +15,88 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::Agent;
+use crate::engine::decision::{contribution, Action};
 use crate::engine::outcome::{AgentOutcome, Status};
 use crate::engine::Observer;
 use crate::output::{Output, Paint};
 
-pub(crate) struct Progress {
-    out: Output,
-    live: Option<MultiProgress>,
+struct Live {
+    multi: MultiProgress,
+    header: ProgressBar,
     bars: Mutex<HashMap<String, ProgressBar>>,
 }
 
+pub(crate) struct Progress {
+    out: Output,
+    live: Option<Live>,
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+/// How a finished agent is marked: by what it contributes to the decision,
+/// not by whether its call succeeded.
+pub(crate) fn mark(outcome: &AgentOutcome) -> (&'static str, Paint) {
+    match outcome.status() {
+        Status::Skipped | Status::DryRun => ("·", Paint::Dim),
+        Status::Succeeded => match contribution(outcome, &[]).0 {
+            Action::Approve | Action::DryRun => ("✓", Paint::Green),
+            Action::ManualReview => ("?", Paint::Yellow),
+            Action::RequestChanges => ("✗", Paint::Red),
+            Action::Block => ("⛔", Paint::Red),
+        },
+        _ => ("✗", Paint::Red),
+    }
+}
+
 impl Progress {
-    pub(crate) fn new(out: &Output) -> Self {
-        let live = (!out.quiet && out.stderr_is_terminal)
-            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+    /// `agents`: every agent the run will report, in order, for the queued lines.
+    pub(crate) fn new(out: &Output, agents: &[&Agent]) -> Self {
+        let live = (!out.quiet && out.stderr_is_terminal).then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let header = multi.add(ProgressBar::new(agents.len() as u64));
+            header.set_style(style("{prefix:.bold} {pos}/{len} agents done · {elapsed}"));
+            header.set_prefix("bsu");
+            header.enable_steady_tick(Duration::from_millis(200));
+            let mut bars = HashMap::new();
+            for a in agents {
+                let bar = multi.add(ProgressBar::new_spinner());
+                bar.set_style(style("  {prefix:.dim} {msg:.dim}"));
+                bar.set_prefix(a.id.clone());
+                bar.set_message("queued");
+                bars.insert(a.id.clone(), bar);
+            }
+            Live {
+                multi,
+                header,
+                bars: Mutex::new(bars),
+            }
+        });
         Progress {
             out: out.clone(),
             live,
-            bars: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Take every live line off the screen: the summary replaces them.
+    pub(crate) fn finish(&self) {
+        if let Some(live) = &self.live {
+            if let Ok(mut bars) = live.bars.lock() {
+                for (_, bar) in bars.drain() {
+                    bar.finish_and_clear();
+                }
+            }
+            live.header.finish_and_clear();
+            let _ = live.multi.clear();
         }
     }
 
     fn line(&self, outcome: &AgentOutcome) -> String {
         let secs = format!("{:.1}s", outcome.duration.as_secs_f64());
         let reason = crate::text::one_line(&outcome.reason().unwrap_or_default(), 300);
+        let (symbol, paint) = mark(outcome);
+        let symbol = self.out.paint_err(symbol, paint);
         match outcome.status() {
             Status::Succeeded => {
                 let ambiguous = if outcome.ambiguity().is_some() {
@@ -48,28 +112,27 @@ impl Progress {
                     None if outcome.ambiguity().is_some() => "unreadable verdict".into(),
                     None => "no verdict".into(),
                 };
-                let cached = if outcome.cached() { " · cached" } else { "" };
+                let verdict = self.out.paint_err(&verdict, paint);
                 let batches = match outcome.pack.as_ref().map(|p| p.batches) {
                     Some(n) if n > 1 => format!(" · {n} batches"),
                     _ => String::new(),
                 };
-                let cached = format!("{batches}{cached}");
-                format!(
-                    "{} {verdict} · {secs}{cached}",
-                    self.out.paint_err("✓", Paint::Green)
-                )
+                let cached = if outcome.cached() { " · cached" } else { "" };
+                format!("{symbol} {verdict} · {secs}{batches}{cached}")
             }
             Status::DryRun => format!(
-                "{} dry run · ~{} prompt tokens",
-                self.out.paint_err("·", Paint::Dim),
+                "{symbol} dry run · ~{} prompt tokens",
                 outcome.usage().prompt_tokens
             ),
-            Status::Skipped => format!("{} skipped: {reason}", self.out.paint_err("–", Paint::Dim)),
-            status => format!(
-                "{} {status} after {secs}: {reason}",
-                self.out.paint_err("✗", Paint::Red)
-            ),
+            Status::Skipped => format!("{symbol} skipped: {reason}"),
+            status => format!("{symbol} {status} after {secs}: {reason}"),
         }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
@@ -78,22 +141,23 @@ impl Observer for Progress {
         if self.out.quiet {
             return;
         }
-        let Some(multi) = &self.live else {
+        let Some(live) = &self.live else {
             crate::output::eprint_line(&format!(
                 "bsu: {}: started ({}/{})",
                 agent.id, agent.provider, agent.model
             ));
             return;
         };
-        let bar = multi.add(ProgressBar::new_spinner());
-        let style = ProgressStyle::with_template("{spinner} {prefix:.bold} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner());
-        bar.set_style(style);
-        bar.set_prefix(agent.id.clone());
-        bar.set_message(format!("{}/{} …", agent.provider, agent.model));
-        bar.enable_steady_tick(Duration::from_millis(100));
-        if let Ok(mut bars) = self.bars.lock() {
-            bars.insert(agent.id.clone(), bar);
+        if let Some(bar) = live
+            .bars
+            .lock()
+            .ok()
+            .and_then(|b| b.get(&agent.id).cloned())
+        {
+            bar.set_style(style("{spinner} {prefix:.bold} {msg} {elapsed:.dim}"));
+            bar.set_message(format!("{}/{}", agent.provider, agent.model));
+            bar.reset_elapsed();
+            bar.enable_steady_tick(Duration::from_millis(100));
         }
     }
 
@@ -101,18 +165,18 @@ impl Observer for Progress {
         if self.out.quiet {
             return;
         }
-        let Some(_) = &self.live else {
+        let Some(live) = &self.live else {
             crate::output::eprint_line(&format!("bsu: {}: batch {i}/{n}", agent.id));
             return;
         };
-        if let Some(bar) = self
+        if let Some(bar) = live
             .bars
             .lock()
             .ok()
             .and_then(|b| b.get(&agent.id).cloned())
         {
             bar.set_message(format!(
-                "{}/{} · batch {i}/{n} …",
+                "{}/{} · batch {i}/{n}",
                 agent.provider, agent.model
             ));
         }
@@ -123,25 +187,25 @@ impl Observer for Progress {
             return;
         }
         let line = self.line(outcome);
-        let Some(multi) = &self.live else {
+        let Some(live) = &self.live else {
             crate::output::eprint_line(&format!("bsu: {}: {}", outcome.id, strip(&line)));
             return;
         };
-        let bar = self
+        live.header.inc(1);
+        match live
             .bars
             .lock()
             .ok()
-            .and_then(|mut b| b.remove(&outcome.id));
-        match bar {
+            .and_then(|b| b.get(&outcome.id).cloned())
+        {
             Some(bar) => {
-                bar.set_style(
-                    ProgressStyle::with_template("  {prefix:.bold} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                );
-                bar.finish_with_message(line);
+                bar.disable_steady_tick();
+                bar.set_style(style("  {prefix:.bold} {msg}"));
+                bar.set_message(line);
+                bar.tick();
             }
             None => {
-                let _ = multi.println(format!("  {} {line}", outcome.id));
+                let _ = live.multi.println(format!("  {} {line}", outcome.id));
             }
         }
     }
@@ -150,4 +214,32 @@ impl Observer for Progress {
 /// Plain log lines carry no colour codes even when colour is forced.
 fn strip(line: &str) -> String {
     console::strip_ansi_codes(line).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::outcome::{AgentResult, Answer};
+    use crate::engine::verdict::read;
+
+    fn replied(text: &str) -> AgentOutcome {
+        AgentOutcome::test("a", AgentResult::Succeeded(Answer::test(read(text))))
+    }
+
+    #[test]
+    fn a_block_is_never_a_green_tick() {
+        let (s, p) = mark(&replied(r#"{"decision": "block"}"#));
+        assert_eq!(s, "⛔");
+        assert!(matches!(p, Paint::Red));
+        let (s, _) = mark(&replied(
+            r#"{"decision": "approve", "findings": [{"severity": "critical", "title": "x"}]}"#,
+        ));
+        assert_eq!(s, "⛔", "a critical finding blocks");
+        assert!(matches!(
+            mark(&replied(r#"{"decision": "request_changes"}"#)).1,
+            Paint::Red
+        ));
+        assert!(matches!(mark(&replied("no verdict")).1, Paint::Yellow));
+        assert_eq!(mark(&replied(r#"{"decision": "approve"}"#)).0, "✓");
+    }
 }

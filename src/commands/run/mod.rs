@@ -299,15 +299,18 @@ async fn run_async(
         warn.clone(),
     ));
 
-    let progress = Arc::new(Progress::new(out));
+    let listed: Vec<&config::Agent> = plan.agents.iter().map(|p| &p.agent).collect();
+    let progress = Arc::new(Progress::new(out, &listed));
     let outcome = engine::execute(
         plan.clone(),
         caller.clone(),
-        progress,
+        progress.clone(),
         gathered,
         shutdown_signal(),
     )
     .await;
+    // The live lines leave the screen; the summary replaces them.
+    progress.finish();
     let code = outcome.exit_code(plan.dry_run, plan.fail_on);
     let after = match &live {
         Some(_) => breaker_states(live.as_ref(), &names).await,
