@@ -238,15 +238,33 @@ pub(crate) fn plan(
     })
 }
 
-/// The strategy name closest to `event`, when one is close enough to be a typo of it.
+/// The strategy closest to `event`, when one is close enough to be a typo of
+/// it: an exact name, or a glob whose literal part is near the event's start
+/// (`pull_requst` → `pull_request.*`).
 fn nearest(strategies: &[crate::config::Strategy], event: &str) -> Option<String> {
     strategies
         .iter()
-        .filter(|s| s.name != "default" && !s.name.contains('*'))
-        .map(|s| (strsim::levenshtein(&s.name, event), &s.name))
-        .filter(|(d, name)| *d > 0 && *d <= (name.len() / 4).max(2))
-        .min()
-        .map(|(_, name)| name.clone())
+        .filter(|s| s.name != "default")
+        .filter_map(|s| {
+            let target = match s.name.split_once('*') {
+                Some((prefix, _)) if !prefix.is_empty() => {
+                    let cut: String = event.chars().take(prefix.chars().count()).collect();
+                    // The event may stop short of the prefix's last separator.
+                    let d = strsim::levenshtein(prefix, &cut).min(strsim::levenshtein(
+                        prefix.trim_end_matches(['.', '_', '-']),
+                        event,
+                    ));
+                    // A glob's literal part equal to the event still did not match it.
+                    (d, prefix.len(), true)
+                }
+                Some(_) => return None,
+                None => (strsim::levenshtein(&s.name, event), s.name.len(), false),
+            };
+            Some((target.0, target.1, target.2, &s.name))
+        })
+        .filter(|(d, len, glob, _)| (*d > 0 || *glob) && *d <= (len / 4).max(2))
+        .min_by_key(|(d, _, _, _)| *d)
+        .map(|(_, _, _, name)| name.clone())
 }
 
 /// Why governance keeps `agent` from running here, if it does.

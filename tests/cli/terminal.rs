@@ -264,3 +264,17 @@ fn dynamic_completion_offers_the_projects_events_and_agents() {
     let hook = p.bsu().env("COMPLETE", "bash").output().unwrap();
     assert!(String::from_utf8_lossy(&hook.stdout).contains("_clap_complete_bsu"));
 }
+
+#[test]
+fn a_typo_of_a_glob_strategy_suggests_the_glob() {
+    let p = Project::with_agents(
+        "[events.\"pull_request.*\"]\nagents = [\"a\"]\n[events.default]\nagents = [\"a\"]\n",
+        &["a"],
+    );
+    let (code, _, stderr) = p.run(&["run", "pull_requst", "--strict", "--dry-run"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("did you mean \"pull_request.*\"?"),
+        "{stderr}"
+    );
+}
