@@ -155,7 +155,7 @@ async fn review(api: &Api, repo: &str, number: u64, r: &Report, target: &GithubT
         // GitHub refuses the whole review when one line is not in its diff:
         // send it again with every finding in the body.
         Err(e) if e.status == Some(422) && n > 0 => {
-            let all = render::merged_findings(r);
+            let all = crate::report::findings::merged_findings(r);
             body["comments"] = json!([]);
             body["body"] = json!(render::review_body(
                 r,

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::engine::decision::Action;
 use crate::engine::verdict::Severity;
+use crate::report::findings::{merged_findings, Merged};
 use crate::report::markdown::{banner, code, inline, quote, severity_icon, status_icon};
 use crate::report::Report;
 
@@ -17,59 +18,6 @@ pub(crate) fn marker(strategy: &str) -> String {
         "<!-- bsu:sticky strategy={} -->",
         code(strategy).replace("--", "- -")
     )
-}
-
-/// A finding merged across agents: duplicates folded, the strongest severity kept.
-#[derive(Debug, Clone)]
-pub(crate) struct Merged {
-    pub severity: Severity,
-    pub label: String,
-    pub title: String,
-    pub detail: String,
-    pub file: Option<String>,
-    pub line: Option<u64>,
-    pub agents: Vec<String>,
-}
-
-pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
-    let mut out: Vec<Merged> = Vec::new();
-    for a in &r.agents {
-        let Some(v) = &a.verdict else { continue };
-        for f in &v.findings {
-            let key = |m: &Merged| {
-                m.file == f.file
-                    && m.line == f.line
-                    && m.title.trim().eq_ignore_ascii_case(f.title.trim())
-            };
-            match out.iter_mut().find(|m| key(m)) {
-                Some(m) => {
-                    if f.severity > m.severity {
-                        m.severity = f.severity;
-                        m.label = f.severity_text();
-                    }
-                    if !m.agents.contains(&a.id) {
-                        m.agents.push(a.id.clone());
-                    }
-                }
-                None => out.push(Merged {
-                    severity: f.severity,
-                    label: f.severity_text(),
-                    title: f.title.clone(),
-                    detail: f.detail.clone(),
-                    file: f.file.clone(),
-                    line: f.line,
-                    agents: vec![a.id.clone()],
-                }),
-            }
-        }
-    }
-    out.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.file.cmp(&b.file))
-            .then_with(|| a.line.cmp(&b.line))
-    });
-    out
 }
 
 fn place(m: &Merged) -> String {

@@ -84,6 +84,7 @@ pub(crate) fn render(r: &Report) -> String {
     }
     s.push('\n');
 
+    merged_section(&mut s, r);
     inputs_section(&mut s, r);
     for a in r.agents.iter().filter(|a| a.status == Status::Succeeded) {
         agent_section(&mut s, a);
@@ -139,6 +140,35 @@ pub(crate) fn render(r: &Report) -> String {
         r.bsu_version
     );
     s
+}
+
+/// Every finding of the run, merged across agents, strongest first.
+fn merged_section(s: &mut String, r: &Report) {
+    let all = super::findings::merged_findings(r);
+    if all.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "## Findings ({})\n", all.len());
+    for m in &all {
+        let place = match (&m.file, m.line) {
+            (Some(f), Some(l)) => format!(" `{}:{l}`", code(f)),
+            (Some(f), None) => format!(" `{}`", code(f)),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "- {} **{}**{place} {} — {}",
+            severity_icon(m.severity),
+            inline(&m.label),
+            inline(&m.title),
+            m.agents
+                .iter()
+                .map(|a| format!("`{}`", code(a)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    s.push('\n');
 }
 
 /// The subject in one line: the pull request (number, title, link, commit),

@@ -2,6 +2,7 @@
 //! the engine's outcome, pure renderers for each format, and `write`, the one
 //! place that touches report files.
 
+pub(crate) mod findings;
 mod junit;
 pub(crate) mod markdown;
 mod metrics;

@@ -575,7 +575,8 @@ fn model_text_cannot_forge_structure() {
         ("summary", std::fs::read_to_string(summary.path()).unwrap()),
     ] {
         let headings: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
-        assert_eq!(headings.len(), 2, "{what}: {headings:?}\n{text}");
+        assert_eq!(headings.len(), 3, "{what}: {headings:?}\n{text}");
+        assert!(headings[1].starts_with("## Findings (") && headings[2] == "## Agent a (`a`)");
         assert!(
             headings[0].starts_with("# ⛔ Block"),
             "{what}: {headings:?}"
