@@ -65,6 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Supply or override input NAME with the text of FILE, or - for stdin (repeatable)')
             [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Write every model exchange to DIR, one JSON file per request (never the key)')
             [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'Answer every model request from recordings in DIR: no network, no API key')
+            [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse the run (exit 2, nothing sent) when its projected cost is above USD [default: budget.max_cost_per_run]')
             [CompletionResult]::new('--if-running', '--if-running', [CompletionResultType]::ParameterName, 'When another run of this project and event is in progress: wait, skip, or run alongside it [default: defaults.if_running, else run]')
             [CompletionResult]::new('--publish', '--publish', [CompletionResultType]::ParameterName, 'Publish the decision: github (sticky comment, review, check run) [default: [publish.github] enabled]')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')

@@ -61,6 +61,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand --input 'Supply or override input NAME with the text of FILE, or - for stdin (repeatable)'
             cand --record 'Write every model exchange to DIR, one JSON file per request (never the key)'
             cand --replay 'Answer every model request from recordings in DIR: no network, no API key'
+            cand --max-cost 'Refuse the run (exit 2, nothing sent) when its projected cost is above USD [default: budget.max_cost_per_run]'
             cand --if-running 'When another run of this project and event is in progress: wait, skip, or run alongside it [default: defaults.if_running, else run]'
             cand --publish 'Publish the decision: github (sticky comment, review, check run) [default: [publish.github] enabled]'
             cand -C 'Project directory holding events.toml and agents/ [default: current directory]'

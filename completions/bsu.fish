@@ -71,6 +71,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand run" -l head -d 'Head of the cha
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l input -d 'Supply or override input NAME with the text of FILE, or - for stdin (repeatable)' -r
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l record -d 'Write every model exchange to DIR, one JSON file per request (never the key)' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l replay -d 'Answer every model request from recordings in DIR: no network, no API key' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l max-cost -d 'Refuse the run (exit 2, nothing sent) when its projected cost is above USD [default: budget.max_cost_per_run]' -r
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l if-running -d 'When another run of this project and event is in progress: wait, skip, or run alongside it [default: defaults.if_running, else run]' -r -f -a "wait\t'Wait for it to finish (within the run\'s timeout), then run'
 skip\t'Do nothing and exit 0'
 run\t'Run anyway, alongside it'"

@@ -331,6 +331,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
     pub replay: Option<PathBuf>,
 
+    /// Refuse the run (exit 2, nothing sent) when its projected cost is above USD
+    /// [default: budget.max_cost_per_run]
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    pub max_cost: Option<f64>,
+
     /// An event no strategy matches is an error, not a run of the default strategy
     #[arg(long)]
     pub strict: bool,
@@ -385,6 +390,19 @@ pub enum ProfileArg {
     Development,
     Staging,
     Production,
+}
+
+fn parse_usd(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .trim_start_matches('$')
+        .parse()
+        .map_err(|_| format!("{s:?} is not an amount of USD, e.g. 0.50"))?;
+    if v.is_finite() && v > 0.0 && v <= 1e6 {
+        Ok(v)
+    } else {
+        Err(format!("{s:?} must be above 0 and at most 1000000"))
+    }
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

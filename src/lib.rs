@@ -11,6 +11,7 @@ mod client;
 mod commands;
 mod complete;
 mod config;
+mod cost;
 mod engine;
 mod env;
 mod error;

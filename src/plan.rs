@@ -68,6 +68,9 @@ pub(crate) struct RunPlan {
     pub github_output: Option<PathBuf>,
     /// A strategy the event name is probably a typo of, when it fell to the default.
     pub suggestion: Option<String>,
+    pub prices: crate::cost::PriceBook,
+    /// The cap on the projected cost, USD, and where it comes from.
+    pub max_cost: Option<(f64, String)>,
 }
 
 pub(crate) fn plan(
@@ -190,6 +193,12 @@ pub(crate) fn plan(
         .collect();
 
     Ok(RunPlan {
+        prices: config.prices.clone(),
+        max_cost: match (args.max_cost, config.max_cost_per_run) {
+            (Some(c), _) => Some((c, "--max-cost".into())),
+            (None, Some(c)) => Some((c, "budget.max_cost_per_run".into())),
+            (None, None) => None,
+        },
         suggestion: suggestion.filter(|_| matched == StrategyMatch::Default),
         when: strategy.when.clone(),
         skip: strategy.skip.clone(),

@@ -56,6 +56,10 @@ struct AnthropicUsage {
     input_tokens: u64,
     #[serde(default, deserialize_with = "super::count")]
     output_tokens: u64,
+    #[serde(default, deserialize_with = "super::count")]
+    cache_read_input_tokens: u64,
+    #[serde(default, deserialize_with = "super::count")]
+    cache_creation_input_tokens: u64,
 }
 
 pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
@@ -69,10 +73,38 @@ pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
         .join("");
     Ok(ChatReply {
         content,
-        usage: Usage {
-            prompt_tokens: m.usage.input_tokens,
-            completion_tokens: m.usage.output_tokens,
-            total_tokens: m.usage.input_tokens.saturating_add(m.usage.output_tokens),
+        // Anthropic's input_tokens leave out what was read from or written to
+        // the cache; bsu's prompt_tokens count every prompt token.
+        usage: {
+            let u = &m.usage;
+            let prompt = u
+                .input_tokens
+                .saturating_add(u.cache_read_input_tokens)
+                .saturating_add(u.cache_creation_input_tokens);
+            Usage {
+                prompt_tokens: prompt,
+                completion_tokens: u.output_tokens,
+                total_tokens: prompt.saturating_add(u.output_tokens),
+                cached_prompt_tokens: u.cache_read_input_tokens,
+                cache_creation_tokens: u.cache_creation_input_tokens,
+            }
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cache_reads_and_writes_are_counted_as_prompt_tokens() {
+        let r = super::parse(
+            br#"{"content": [{"type": "text", "text": "ok"}],
+                "usage": {"input_tokens": 10, "output_tokens": 5,
+                          "cache_read_input_tokens": 300, "cache_creation_input_tokens": 40}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.usage.prompt_tokens, 350);
+        assert_eq!(r.usage.cached_prompt_tokens, 300);
+        assert_eq!(r.usage.cache_creation_tokens, 40);
+        assert_eq!(r.usage.total_tokens, 355);
+    }
 }

@@ -48,6 +48,13 @@ pub(crate) struct Usage {
     pub completion_tokens: u64,
     #[serde(default, deserialize_with = "count")]
     pub total_tokens: u64,
+    /// Prompt tokens served from the provider's prompt cache (OpenAI
+    /// `prompt_tokens_details.cached_tokens`, Anthropic `cache_read_input_tokens`).
+    #[serde(default, deserialize_with = "count")]
+    pub cached_prompt_tokens: u64,
+    /// Prompt tokens written to the cache (Anthropic `cache_creation_input_tokens`).
+    #[serde(default, deserialize_with = "count")]
+    pub cache_creation_tokens: u64,
 }
 
 /// A token count as a server may send it: a negative, fractional, string or

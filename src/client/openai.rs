@@ -48,7 +48,12 @@ struct Message {
 }
 
 pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
-    let c: Completion = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let raw: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let cached = raw
+        .pointer("/usage/prompt_tokens_details/cached_tokens")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    let c: Completion = serde_json::from_value(raw).map_err(|e| e.to_string())?;
     let content = c
         .choices
         .into_iter()
@@ -56,6 +61,7 @@ pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
         .and_then(|ch| ch.message.content)
         .ok_or("the reply has no choices[0].message.content")?;
     let mut usage = c.usage.unwrap_or_default();
+    usage.cached_prompt_tokens = cached.min(usage.prompt_tokens);
     if usage.total_tokens == 0 {
         usage.total_tokens = usage.prompt_tokens.saturating_add(usage.completion_tokens);
     }

@@ -36,6 +36,21 @@ pub(super) struct EventsFile {
     pub inputs: BTreeMap<Spanned<String>, super::inputs::InputFile>,
     pub publish: Option<super::publish::PublishFile>,
     pub github: Option<super::github::GithubFile>,
+    /// `[prices."MODEL"]`: USD per million tokens.
+    #[serde(default)]
+    pub prices: BTreeMap<String, crate::cost::Price>,
+    pub budget: Option<BudgetFile>,
+}
+
+/// `[budget]`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BudgetFile {
+    /// Refuse a run whose projected cost (output at max_tokens) is above this, in USD.
+    pub max_cost_per_run: Option<f64>,
+    /// LiteLLM's model_prices_and_context_window.json, relative to the project.
+    #[schemars(with = "Option<String>")]
+    pub pricing_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]

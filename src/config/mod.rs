@@ -46,6 +46,10 @@ pub(crate) struct Config {
     pub github: publish::GithubSettings,
     /// `[publish.webhook]`.
     pub webhook: Option<publish::WebhookSettings>,
+    /// Prices: `[prices]`, `[budget] pricing_file`, the built-in table.
+    pub prices: crate::cost::PriceBook,
+    /// `[budget] max_cost_per_run`, USD.
+    pub max_cost_per_run: Option<f64>,
     /// `[github]`: slash commands and `pull_request_target` safety.
     pub actions: github::GithubActions,
     /// The raw text of events.toml and of each agent file, for `config_hash`.

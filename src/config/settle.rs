@@ -116,6 +116,7 @@ pub(super) fn settle(
     let github = super::publish::settle_publish(file.publish.as_ref(), &src, problems);
     let actions = super::github::settle(file.github.as_ref());
     let webhook = super::publish::settle_webhook(file.publish.as_ref(), &src, problems);
+    let (prices, max_cost_per_run) = settle_budget(root, &file, &src, problems);
     for parsed in agents.values() {
         let asrc = Source {
             display: &parsed.display,
@@ -160,6 +161,8 @@ pub(super) fn settle(
         inputs,
         github,
         webhook,
+        prices,
+        max_cost_per_run,
         actions,
         sources: Sources {
             events: events_text,
@@ -169,6 +172,57 @@ pub(super) fn settle(
                 .collect(),
         },
     })
+}
+
+/// `[prices]` and `[budget]`: prices must be finite and not negative, the cap
+/// above zero, the pricing file a LiteLLM price file inside the project.
+fn settle_budget(
+    root: &Path,
+    file: &EventsFile,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) -> (crate::cost::PriceBook, Option<f64>) {
+    let ok = |x: f64| x.is_finite() && (0.0..=1e6).contains(&x);
+    for (model, p) in &file.prices {
+        let all = [Some(p.input), Some(p.output), p.cached_input, p.cache_write];
+        if !all.into_iter().flatten().all(ok) {
+            problems.push(Problem::file(
+                src.display,
+                format!("[prices.{model:?}]: prices are USD per million tokens, from 0 to 1000000"),
+            ));
+        }
+    }
+    let budget = file.budget.as_ref();
+    let cap = budget.and_then(|b| b.max_cost_per_run);
+    if let Some(c) = cap {
+        if !(c.is_finite() && c > 0.0) {
+            problems.push(Problem::file(
+                src.display,
+                format!("[budget] max_cost_per_run = {c} must be a positive number of USD"),
+            ));
+        }
+    }
+    let mut from_file = BTreeMap::new();
+    if let Some(pf) = budget.and_then(|b| b.pricing_file.as_ref()) {
+        match super::knowledge_path(root, pf.get_ref())
+            .and_then(|p| std::fs::read_to_string(&p).map_err(|e| e.to_string()))
+            .and_then(|t| crate::cost::read_litellm(&t))
+        {
+            Ok(m) => from_file = m,
+            Err(e) => problems.push(src.at(
+                pf,
+                format!(
+                    "pricing_file {:?}: {}",
+                    pf.get_ref(),
+                    e.replace("knowledge file", "file")
+                ),
+            )),
+        }
+    }
+    (
+        crate::cost::PriceBook::new(file.prices.clone(), from_file),
+        cap,
+    )
 }
 
 /// Checks of one agent file that need nothing from events.toml.

@@ -11,9 +11,10 @@ use super::outcome::{AgentOutcome, AgentResult, Answer};
 use super::pack::Batch;
 use super::prompt::{self, Knowledge, Prompt};
 use super::verdict::{self, Reading};
-use super::{deadline, rfc3339_ms, Shared};
+use super::{deadline, rfc3339_ms, Prepared, Shared};
 use crate::client::{ChatRequest, FailureClass, Usage};
 use crate::config::Agent;
+use crate::plan::RunPlan;
 
 /// Run agent `idx` of the plan, within its own timeout.
 pub(super) async fn run_agent(
@@ -29,7 +30,7 @@ pub(super) async fn run_agent(
             reason: String::new(),
         },
     );
-    out.pack = shared.packs[idx].as_ref().map(|p| p.summary.clone());
+    out.pack = shared.prep.packs[idx].as_ref().map(|p| p.summary.clone());
     out.result = attempt(shared, idx, earlier, start, &mut out.prompt_hash).await;
     out.duration = start.elapsed();
     out
@@ -52,16 +53,16 @@ pub(super) struct Rendered {
 
 /// Every prompt the agent is sent: one per batch.
 pub(super) fn prompts(
-    shared: &Shared,
+    plan: &RunPlan,
+    prep: &Prepared,
     idx: usize,
     knowledge: &[Knowledge<'_>],
     earlier: &[AgentOutcome],
 ) -> Vec<Rendered> {
-    let plan = &shared.plan;
     let agent = &plan.agents[idx].agent;
     let system = prompt::system(agent);
     let one = [Batch::default()];
-    let (batches, unseen): (&[Batch], String) = match &shared.packs[idx] {
+    let (batches, unseen): (&[Batch], String) = match &prep.packs[idx] {
         Some(p) => (&p.batches, super::pack::unseen_note(&p.summary.unseen)),
         None => (&one, String::new()),
     };
@@ -70,7 +71,7 @@ pub(super) fn prompts(
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let head = prompt::shared(&plan.event, &shared.payload_text, &b.shared, &unseen);
+            let head = prompt::shared(&plan.event, &prep.payload_text, &b.shared, &unseen);
             Rendered {
                 prompt: Prompt {
                     system: prompt::combined(&head, &system),
@@ -93,7 +94,7 @@ async fn attempt(
     let agent = &plan.agents[idx].agent;
     let mut knowledge = Vec::new();
     for path in &agent.knowledge {
-        match shared.knowledge.get(path) {
+        match shared.prep.knowledge.get(path) {
             Some(Ok(text)) => knowledge.push(Knowledge { path, text }),
             other => {
                 let why = other
@@ -107,7 +108,7 @@ async fn attempt(
         return failed(format!("provider {:?} is not configured", agent.provider));
     };
     let system = prompt::system(agent);
-    let prompts = prompts(shared, idx, &knowledge, earlier);
+    let prompts = prompts(plan, &shared.prep, idx, &knowledge, earlier);
     let requests: Vec<ChatRequest> = prompts
         .iter()
         .map(|r| ChatRequest {
@@ -123,7 +124,7 @@ async fn attempt(
     *prompt_hash = hashes.first().cloned();
 
     if plan.dry_run {
-        let tokens = dry_run_tokens(shared, idx, &prompts, &knowledge, earlier);
+        let tokens = prompt_tokens(plan, &shared.prep, idx, &prompts, &knowledge, earlier);
         return AgentResult::DryRun {
             prompt: prompts
                 .into_iter()
@@ -132,8 +133,8 @@ async fn attempt(
                 .expect("one prompt at least"),
             estimate: Usage {
                 prompt_tokens: tokens,
-                completion_tokens: 0,
                 total_tokens: tokens,
+                ..Usage::default()
             },
         };
     }
@@ -167,16 +168,16 @@ async fn attempt(
 /// The prompt tokens of a dry run. With inputs: the pack's count of them plus
 /// each batch's other parts, counted with the model's encoding (the inputs are
 /// never counted twice); without: the rough estimate, so no tokenizer loads.
-fn dry_run_tokens(
-    shared: &Shared,
+pub(super) fn prompt_tokens(
+    plan: &RunPlan,
+    prep: &Prepared,
     idx: usize,
     prompts: &[Rendered],
     knowledge: &[Knowledge<'_>],
     earlier: &[AgentOutcome],
 ) -> u64 {
-    let plan = &shared.plan;
     let agent = &plan.agents[idx].agent;
-    let Some(pack) = &shared.packs[idx] else {
+    let Some(pack) = &prep.packs[idx] else {
         return prompts
             .iter()
             .map(|r| {
@@ -186,7 +187,7 @@ fn dry_run_tokens(
     };
     let enc = crate::tokens::encoding_for(&agent.model);
     let unseen = super::pack::unseen_note(&pack.summary.unseen);
-    let head = prompt::shared(&plan.event, &shared.payload_text, "", &unseen);
+    let head = prompt::shared(&plan.event, &prep.payload_text, "", &unseen);
     let fixed = crate::tokens::count(enc, &prompt::combined(&head, &prompt::system(agent)));
     let n = pack.batches.len();
     let rest: u64 = (0..n)

@@ -49,51 +49,43 @@ enum End {
     Interrupted,
 }
 
-struct Shared {
-    plan: Arc<RunPlan>,
-    /// Each agent's packed inputs, by its index in the plan.
-    packs: Vec<Option<budget::Packed>>,
-    /// When the whole run must end.
-    run_deadline: Instant,
-    caller: Arc<Caller>,
-    payload_text: String,
+/// What a run's agents are sent, worked out before anything is: knowledge
+/// files, the payload as the prompt carries it, the inputs packed per agent.
+/// The cost projection reads it; `execute` runs it.
+pub(crate) struct Prepared {
     /// Each knowledge file read once per run, shared by every agent naming it.
-    knowledge: HashMap<String, Result<String, String>>,
-    observer: Arc<dyn Observer>,
+    pub knowledge: HashMap<String, Result<String, String>>,
+    pub payload_text: String,
+    pub payload_cut: Option<(usize, usize)>,
+    /// Each agent's packed inputs, by its index in the plan.
+    pub packs: Vec<Option<budget::Packed>>,
+    pub inputs: Vec<Gathered>,
 }
 
-/// Run the plan to the end, the run deadline, or `cancel` (Ctrl-C).
-pub(crate) async fn execute(
-    plan: Arc<RunPlan>,
-    caller: Arc<Caller>,
-    observer: Arc<dyn Observer>,
-    inputs: Vec<Gathered>,
-    cancel: impl Future<Output = ()>,
-) -> RunOutcome {
-    let started_at = SystemTime::now();
-    let start = Instant::now();
-    let knowledge = load_knowledge(&plan).await;
+/// Read, pack and measure everything the run will send; sends nothing.
+pub(crate) async fn prepare(plan: &RunPlan, inputs: Vec<Gathered>) -> Prepared {
+    let knowledge = load_knowledge(plan).await;
     let (payload_text, payload_cut) = prompt::payload_text(&plan.payload);
-    let mut shared = Shared {
-        packs: budget::pack_all(&plan, &inputs, &payload_text, &knowledge),
-        run_deadline: deadline::after(start, plan.timeout),
-        payload_text,
-        plan: plan.clone(),
-        caller,
+    let mut prep = Prepared {
+        packs: budget::pack_all(plan, &inputs, &payload_text, &knowledge),
         knowledge,
-        observer: observer.clone(),
+        payload_text,
+        payload_cut,
+        inputs,
     };
     // What each agent's first prompt shares with the others' (prompt caching).
     let firsts: Vec<Option<budget::First>> = (0..plan.agents.len())
         .map(|i| {
-            let pack = shared.packs[i].as_ref()?;
-            let rendered = agent::prompts(&shared, i, &[], &[]).into_iter().next()?;
+            let pack = prep.packs[i].as_ref()?;
+            let rendered = agent::prompts(plan, &prep, i, &[], &[])
+                .into_iter()
+                .next()?;
             Some(budget::First {
                 head_len: rendered.shared.len(),
                 system: rendered.prompt.system,
                 head_without_inputs: prompt::shared(
                     &plan.event,
-                    &shared.payload_text,
+                    &prep.payload_text,
                     "",
                     &pack::unseen_note(&pack.summary.unseen),
                 ),
@@ -101,12 +93,62 @@ pub(crate) async fn execute(
             })
         })
         .collect();
-    let prefixes = budget::shared_prefixes(&plan, &firsts);
-    for (p, tokens) in shared.packs.iter_mut().zip(prefixes) {
+    let prefixes = budget::shared_prefixes(plan, &firsts);
+    for (p, tokens) in prep.packs.iter_mut().zip(prefixes) {
         if let (Some(p), Some(t)) = (p, tokens) {
             p.summary.shared_prefix_tokens = t;
         }
     }
+    prep
+}
+
+/// The prompt tokens agent `idx` will send in all its batches (earlier
+/// results of a sequence not included): counted with its model's encoding
+/// when it reads inputs, else the rough estimate.
+pub(crate) fn prompt_tokens(plan: &RunPlan, prep: &Prepared, idx: usize) -> (u64, u32) {
+    let agent = &plan.agents[idx].agent;
+    let knowledge: Vec<prompt::Knowledge<'_>> = agent
+        .knowledge
+        .iter()
+        .filter_map(|k| {
+            let text = prep.knowledge.get(k)?.as_ref().ok()?;
+            Some(prompt::Knowledge { path: k, text })
+        })
+        .collect();
+    let prompts = agent::prompts(plan, prep, idx, &knowledge, &[]);
+    let batches = prompts.len() as u32;
+    (
+        agent::prompt_tokens(plan, prep, idx, &prompts, &knowledge, &[]),
+        batches,
+    )
+}
+
+struct Shared {
+    plan: Arc<RunPlan>,
+    prep: Prepared,
+    /// When the whole run must end.
+    run_deadline: Instant,
+    caller: Arc<Caller>,
+    observer: Arc<dyn Observer>,
+}
+
+/// Run the plan to the end, the run deadline, or `cancel` (Ctrl-C).
+pub(crate) async fn execute(
+    plan: Arc<RunPlan>,
+    prep: Prepared,
+    caller: Arc<Caller>,
+    observer: Arc<dyn Observer>,
+    cancel: impl Future<Output = ()>,
+) -> RunOutcome {
+    let started_at = SystemTime::now();
+    let start = Instant::now();
+    let shared = Shared {
+        run_deadline: deadline::after(start, plan.timeout),
+        prep,
+        plan: plan.clone(),
+        caller,
+        observer: observer.clone(),
+    };
     let shared = Arc::new(shared);
 
     let mut outcomes: Vec<Option<AgentOutcome>> = plan
@@ -164,10 +206,11 @@ pub(crate) async fn execute(
         })
         .collect();
     let decision = decision::decide(&agents, &plan.required);
+    // Aborted agent tasks may still hold `shared` for a moment: copy, never unwrap.
     RunOutcome {
         agents,
-        payload_cut,
-        inputs,
+        payload_cut: shared.prep.payload_cut,
+        inputs: shared.prep.inputs.clone(),
         decision,
         interrupted: end == End::Interrupted,
         started_at,

@@ -56,6 +56,8 @@ pub(crate) struct Report {
     /// The exit code the contract gives this run's outcome (before any
     /// failure to write reports or publish).
     pub exit_code: u8,
+    /// What the run was projected to cost before it ran, and what it cost.
+    pub cost: Option<crate::cost::CostReport>,
 }
 
 /// What a run reviewed, as the payload says: a pull request, a push, a schedule.
@@ -336,6 +338,7 @@ impl Report {
             subject: Subject::from_payload(&plan.payload),
             publish: None,
             exit_code,
+            cost: None,
         }
     }
 
@@ -399,6 +402,7 @@ mod tests {
                 prompt_tokens: 100,
                 completion_tokens: 20,
                 total_tokens: 120,
+                ..Usage::default()
             },
             verdict: None,
             ambiguity: None,
@@ -486,6 +490,7 @@ mod tests {
             subject: Subject::default(),
             publish: None,
             exit_code: 3,
+            cost: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod actions;
 mod config;
+mod cost;
 mod fake;
 mod github;
 mod inputs;

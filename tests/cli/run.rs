@@ -493,6 +493,7 @@ fn the_json_report_matches_the_contract_field_for_field() {
             "breakers",
             "bsu_version",
             "config_hash",
+            "cost",
             "decision",
             "dry_run",
             "duration_ms",
@@ -543,7 +544,8 @@ fn the_json_report_matches_the_contract_field_for_field() {
     let a = &r["agents"][0];
     assert_eq!(
         a["usage"],
-        json!({"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120})
+        json!({"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120,
+               "cached_prompt_tokens": 0, "cache_creation_tokens": 0})
     );
     assert_eq!(
         keys(&a["verdict"]),
@@ -754,7 +756,8 @@ fn anthropic_request_shape() {
     let a = &p.latest()["agents"][0];
     assert_eq!(
         a["usage"],
-        json!({"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60})
+        json!({"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60,
+               "cached_prompt_tokens": 0, "cache_creation_tokens": 0})
     );
     assert_eq!(a["verdict"]["decision"], "approve");
 }

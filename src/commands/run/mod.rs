@@ -299,13 +299,22 @@ async fn run_async(
         warn.clone(),
     ));
 
+    // Everything the agents will be sent, and what it may cost, before anything is sent.
+    let prepared = engine::prepare(&plan, gathered).await;
+    let projected = crate::cost::project(&plan, &prepared, &plan.prices);
+    if let Some((cap, from)) = &plan.max_cost {
+        if let Some(why) = crate::cost::over_cap(&projected, *cap, from) {
+            return Err(Error::Usage(why));
+        }
+    }
+    out.note(&format!("bsu: {}", crate::cost::line(&projected)));
     let listed: Vec<&config::Agent> = plan.agents.iter().map(|p| &p.agent).collect();
     let progress = Arc::new(Progress::new(out, &listed));
     let outcome = engine::execute(
         plan.clone(),
+        prepared,
         caller.clone(),
         progress.clone(),
-        gathered,
         shutdown_signal(),
     )
     .await;
@@ -345,6 +354,7 @@ async fn run_async(
         breakers,
         code.into(),
     );
+    report.cost = Some(cost_report(&outcome, projected, &plan.prices));
     let mut failed: Vec<String> = Vec::new();
     let mut publish_failed = false;
     if let Some(target) = &github {
@@ -470,6 +480,35 @@ async fn run_async(
         out.error("interrupted; the partial report was written");
     }
     Ok(code)
+}
+
+/// The projection and what the run actually cost.
+fn cost_report(
+    outcome: &engine::outcome::RunOutcome,
+    projected: Vec<crate::cost::AgentCost>,
+    prices: &crate::cost::PriceBook,
+) -> crate::cost::CostReport {
+    let used: Vec<(String, String, crate::client::Usage)> = outcome
+        .agents
+        .iter()
+        .filter(|a| a.status() != engine::outcome::Status::DryRun && a.usage().total_tokens > 0)
+        .map(|a| (a.id.clone(), a.model.clone(), a.usage()))
+        .collect();
+    let (actual, saved) = crate::cost::actual(&used, prices);
+    let mut unpriced: Vec<String> = projected
+        .iter()
+        .filter(|c| c.usd.is_none())
+        .map(|c| c.id.clone())
+        .collect();
+    unpriced.dedup();
+    crate::cost::CostReport {
+        projected_usd: crate::cost::total(&projected),
+        projected,
+        actual_usd: crate::cost::total(&actual),
+        actual,
+        unpriced,
+        cache_saved_usd: saved,
+    }
 }
 
 /// Each breaker's state now; all closed when there is no state to read.

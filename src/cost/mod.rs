@@ -1,0 +1,151 @@
+//! What a run costs: prices per model, the projection made before anything
+//! is sent (and the cap that refuses a run over it), and the actual cost from
+//! the tokens the providers report. Prices are USD per million tokens.
+//! A model with no known price is reported as unpriced, never as free.
+
+mod prices;
+
+use serde::{Deserialize, Serialize};
+
+pub(crate) use prices::{read_litellm, Price, PriceBook};
+
+use crate::client::Usage;
+use crate::engine::Prepared;
+use crate::plan::RunPlan;
+
+/// One agent's projected cost: its prompts as counted, its output at most
+/// `max_tokens` (else 4,096) per batch, priced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct AgentCost {
+    pub id: String,
+    pub model: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// `null`: no price is known for the model.
+    pub usd: Option<f64>,
+}
+
+/// The run's projection, and what it actually cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct CostReport {
+    /// The most the run may cost, before it ran (output at `max_tokens`).
+    pub projected_usd: f64,
+    pub projected: Vec<AgentCost>,
+    /// From the tokens the providers reported; cached prompt tokens at their price.
+    pub actual_usd: f64,
+    pub actual: Vec<AgentCost>,
+    /// Agents whose model has no known price (counted as 0 in the totals above).
+    pub unpriced: Vec<String>,
+    /// What the provider's prompt cache saved, in USD.
+    pub cache_saved_usd: f64,
+}
+
+/// Project every running agent's cost.
+pub(crate) fn project(plan: &RunPlan, prep: &Prepared, prices: &PriceBook) -> Vec<AgentCost> {
+    plan.agents
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.skip.is_none())
+        .map(|(i, p)| {
+            let (input, batches) = crate::engine::prompt_tokens(plan, prep, i);
+            let per_batch = p
+                .agent
+                .max_tokens
+                .map_or(crate::engine::pack::DEFAULT_REPLY_TOKENS, u64::from);
+            let output = per_batch * u64::from(batches.max(1));
+            let usd = prices.get(&p.agent.model).map(|pr| {
+                pr.cost(&Usage {
+                    prompt_tokens: input,
+                    completion_tokens: output,
+                    total_tokens: input + output,
+                    ..Usage::default()
+                })
+            });
+            AgentCost {
+                id: p.agent.id.clone(),
+                model: p.agent.model.clone(),
+                input_tokens: input,
+                output_tokens: output,
+                usd,
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn total(costs: &[AgentCost]) -> f64 {
+    costs.iter().filter_map(|c| c.usd).sum()
+}
+
+/// "≤ $0.0123 for 3 agents (1 unpriced: a)" — the line a terminal sees.
+pub(crate) fn line(costs: &[AgentCost]) -> String {
+    let unpriced: Vec<&str> = costs
+        .iter()
+        .filter(|c| c.usd.is_none())
+        .map(|c| c.id.as_str())
+        .collect();
+    let mut s = format!(
+        "projected cost: at most ${:.4} for {} agent{}",
+        total(costs),
+        costs.len(),
+        if costs.len() == 1 { "" } else { "s" }
+    );
+    if !unpriced.is_empty() {
+        s.push_str(&format!(
+            " ({} unpriced: {})",
+            unpriced.len(),
+            unpriced.join(", ")
+        ));
+    }
+    s
+}
+
+/// Why a projection over `cap` is refused: the agents by projected cost.
+pub(crate) fn over_cap(costs: &[AgentCost], cap: f64, from: &str) -> Option<String> {
+    let t = total(costs);
+    if t <= cap {
+        return None;
+    }
+    let mut sorted: Vec<&AgentCost> = costs.iter().collect();
+    sorted.sort_by(|a, b| b.usd.unwrap_or(0.0).total_cmp(&a.usd.unwrap_or(0.0)));
+    let list: Vec<String> = sorted
+        .iter()
+        .map(|c| match c.usd {
+            Some(u) => format!(
+                "{} ${u:.4} ({} in + {} out tokens of {})",
+                c.id, c.input_tokens, c.output_tokens, c.model
+            ),
+            None => format!("{} unpriced ({})", c.id, c.model),
+        })
+        .collect();
+    Some(format!(
+        "the run could cost up to ${t:.4}, over the cap of ${cap:.4} ({from}); nothing was sent. \
+         By projected cost: {}. Lower max_tokens, narrow the inputs, run fewer agents (--agent), \
+         or raise the cap",
+        list.join("; ")
+    ))
+}
+
+/// The actual cost of each agent that called a model, and what caching saved.
+pub(crate) fn actual(
+    agents: &[(String, String, Usage)],
+    prices: &PriceBook,
+) -> (Vec<AgentCost>, f64) {
+    let mut saved = 0.0;
+    let costs = agents
+        .iter()
+        .map(|(id, model, usage)| {
+            let price = prices.get(model);
+            if let Some(p) = &price {
+                saved += p.cache_saving(usage);
+            }
+            AgentCost {
+                id: id.clone(),
+                model: model.clone(),
+                input_tokens: usage.prompt_tokens,
+                output_tokens: usage.completion_tokens,
+                usd: price.map(|p| p.cost(usage)),
+            }
+        })
+        .collect();
+    (costs, saved)
+}

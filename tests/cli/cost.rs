@@ -1,0 +1,119 @@
+//! Cost: a projection before any request, a cap that refuses before any
+//! request, actual cost from reported tokens (cached ones at their price),
+//! unpriced models reported as such, and prices from config or LiteLLM files.
+
+use serde_json::json;
+
+use crate::fake::{Fake, Reply};
+use crate::support::Project;
+
+fn pair(extra: &str) -> Project {
+    Project::with_agents(
+        &format!("{extra}\n[events.review]\nagents = [\"a\", \"b\"]\n"),
+        &[],
+    )
+    .agent("a", "model = \"gpt-4o\"\nmax_tokens = 1000")
+    .agent("b", "model = \"gpt-4o-mini\"\nmax_tokens = 500")
+}
+
+fn cached_reply() -> Reply {
+    Reply::json(
+        200,
+        json!({"choices": [{"message": {"content": "{\"decision\": \"approve\"}"}}],
+               "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100,
+                         "prompt_tokens_details": {"cached_tokens": 600}}}),
+    )
+}
+
+#[test]
+fn a_cap_refuses_before_any_request_and_lists_agents_by_cost() {
+    let fake = Fake::start(|_| cached_reply());
+    let p = pair("").serve(&fake);
+    let (code, _, stderr) = p.run(&["run", "review", "--max-cost", "0.001"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("over the cap of $0.0010 (--max-cost); nothing was sent"),
+        "{stderr}"
+    );
+    let a = stderr.find("a $").expect(&stderr);
+    let b = stderr.find("b $").expect(&stderr);
+    assert!(a < b, "gpt-4o costs more than gpt-4o-mini: {stderr}");
+    assert_eq!(fake.count(), 0);
+
+    let capped = pair("[budget]\nmax_cost_per_run = 0.001").serve(&fake);
+    let (code, _, stderr) = capped.run(&["run", "review"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("(budget.max_cost_per_run)"), "{stderr}");
+    assert_eq!(fake.count(), 0);
+}
+
+#[test]
+fn projected_and_actual_cost_with_cached_tokens() {
+    let fake = Fake::start(|_| cached_reply());
+    let p = pair("").serve(&fake);
+    let (code, _, stderr) = p.run(&["run", "review", "--max-cost", "5"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("projected cost: at most $"), "{stderr}");
+    let cost = &p.latest()["cost"];
+    let projected = cost["projected"].as_array().unwrap();
+    assert_eq!(projected[0]["output_tokens"], 1000, "output at max_tokens");
+    assert_eq!(projected[1]["output_tokens"], 500);
+    assert!(cost["projected_usd"].as_f64().unwrap() > 0.0);
+    // gpt-4o: 400 fresh × $2.50 + 600 cached × $1.25 + 100 out × $10.00, per million.
+    let a = &cost["actual"][0];
+    let want = (400.0 * 2.5 + 600.0 * 1.25 + 100.0 * 10.0) / 1e6;
+    assert!((a["usd"].as_f64().unwrap() - want).abs() < 1e-12, "{a}");
+    assert!(cost["cache_saved_usd"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        p.latest()["agents"][0]["usage"]["cached_prompt_tokens"],
+        600
+    );
+    assert!(cost["actual_usd"].as_f64().unwrap() <= cost["projected_usd"].as_f64().unwrap());
+}
+
+#[test]
+fn unknown_models_are_unpriced_not_free_and_prices_can_be_set() {
+    let fake = Fake::start(|_| cached_reply());
+    let p = pair("").serve(&fake).env("BSU_MODEL", "my-local-llama");
+    let (code, _, stderr) = p.run(&["run", "review"]);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("2 unpriced: a, b"), "{stderr}");
+    let cost = &p.latest()["cost"];
+    assert_eq!(cost["unpriced"], json!(["a", "b"]));
+    assert_eq!(cost["projected"][0]["usd"], serde_json::Value::Null);
+
+    // [prices] in events.toml, and LiteLLM's file format.
+    let priced = pair("[prices.\"my-local-llama\"]\ninput = 1.0\noutput = 2.0")
+        .serve(&fake)
+        .env("BSU_MODEL", "my-local-llama");
+    assert_eq!(priced.run(&["run", "review"]).0, 0);
+    assert_eq!(priced.latest()["cost"]["unpriced"], json!([]));
+    let litellm = pair("[budget]\npricing_file = \"prices.json\"")
+        .serve(&fake)
+        .env("BSU_MODEL", "my-local-llama")
+        .file(
+            "prices.json",
+            r#"{"my-local-llama": {"input_cost_per_token": 1e-6, "output_cost_per_token": 3e-6}}"#,
+        );
+    assert_eq!(litellm.run(&["run", "review"]).0, 0);
+    let a = &litellm.latest()["cost"]["actual"][0];
+    assert!(
+        (a["usd"].as_f64().unwrap() - (1000.0 + 300.0) / 1e6).abs() < 1e-12,
+        "{a}"
+    );
+    let bad = pair("[budget]\npricing_file = \"../outside.json\"");
+    let (code, stdout, _) = bad.run(&["check"]);
+    assert_eq!(code, 2);
+    assert!(stdout.contains("pricing_file"), "{stdout}");
+}
+
+#[test]
+fn a_dry_run_projects_too() {
+    let p = pair("");
+    let (code, _, stderr) = p.run(&["run", "review", "--dry-run", "--max-cost", "0.00001"]);
+    assert_eq!(code, 2, "a cap refuses a dry run too: {stderr}");
+    let (code, _, stderr) = p.run(&["run", "review", "--dry-run"]);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("projected cost"), "{stderr}");
+    assert!(p.latest()["cost"]["projected_usd"].as_f64().unwrap() > 0.0);
+}
