@@ -71,6 +71,9 @@ pub(crate) struct RunPlan {
     pub prices: crate::cost::PriceBook,
     /// The cap on the projected cost, USD, and where it comes from.
     pub max_cost: Option<(f64, String)>,
+    /// `[budget] max_cost_per_day` and `max_cost_per_month`, USD.
+    pub per_day: Option<f64>,
+    pub per_month: Option<f64>,
 }
 
 pub(crate) fn plan(
@@ -194,6 +197,8 @@ pub(crate) fn plan(
 
     Ok(RunPlan {
         prices: config.prices.clone(),
+        per_day: config.max_cost_per_day,
+        per_month: config.max_cost_per_month,
         max_cost: match (args.max_cost, config.max_cost_per_run) {
             (Some(c), _) => Some((c, "--max-cost".into())),
             (None, Some(c)) => Some((c, "budget.max_cost_per_run".into())),

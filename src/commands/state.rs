@@ -21,6 +21,23 @@ pub(crate) struct StatusJson {
     breakers: Vec<BreakerJson>,
     cache: CacheJson,
     runs: Vec<RunRecord>,
+    /// What runs cost (actual, as providers reported), by provider and model.
+    spend: SpendJson,
+}
+
+#[derive(Serialize, schemars::JsonSchema, Default)]
+struct SpendJson {
+    /// Since 00:00 UTC today.
+    today: Vec<SpendRow>,
+    last_7_days: Vec<SpendRow>,
+    last_30_days: Vec<SpendRow>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct SpendRow {
+    provider: String,
+    model: String,
+    usd: f64,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -80,6 +97,28 @@ pub(super) fn status(
             .map_err(db_error)?,
         None => (Vec::new(), Stats::default(), Vec::new()),
     };
+    let spend = match &store {
+        Some(s) => {
+            let ((day0, _), _) = store::spend::day_and_month(now);
+            let rows = |from: i64| {
+                s.with(|c| store::spend::by_model(c, from)).map(|v| {
+                    v.into_iter()
+                        .map(|(provider, model, usd)| SpendRow {
+                            provider,
+                            model,
+                            usd,
+                        })
+                        .collect::<Vec<_>>()
+                })
+            };
+            SpendJson {
+                today: rows(day0).map_err(db_error)?,
+                last_7_days: rows(now - 7 * 86_400_000).map_err(db_error)?,
+                last_30_days: rows(now - 30 * 86_400_000).map_err(db_error)?,
+            }
+        }
+        None => SpendJson::default(),
+    };
     // The last few transitions of each breaker tell how it got where it is (human view only).
     let transitions = match (&store, args.json) {
         (Some(s), false) => breakers
@@ -118,10 +157,12 @@ pub(super) fn status(
                 .collect(),
             cache,
             runs,
+            spend,
         };
         out.print(&serde_json::to_string_pretty(&body).expect("plain data"));
         return Ok(ExitCode::Success);
     }
+    spend_table(out, &spend);
 
     let mut t = out.table();
     t.set_header([
@@ -241,6 +282,37 @@ fn breaker_json(name: String, b: Breaker) -> BreakerJson {
         rejections: b.rejections,
         last_error: b.last_error,
     }
+}
+
+/// Spend today, in 7 days and in 30 days, by provider and model.
+fn spend_table(out: &Output, spend: &SpendJson) {
+    let mut keys: Vec<(String, String)> = spend
+        .last_30_days
+        .iter()
+        .map(|r| (r.provider.clone(), r.model.clone()))
+        .collect();
+    keys.dedup();
+    if keys.is_empty() {
+        return;
+    }
+    let find = |rows: &[SpendRow], k: &(String, String)| {
+        rows.iter()
+            .find(|r| r.provider == k.0 && r.model == k.1)
+            .map_or(0.0, |r| r.usd)
+    };
+    let mut t = out.table();
+    t.set_header(["provider", "model", "today", "7 days", "30 days"]);
+    for k in &keys {
+        t.add_row([
+            crate::text::one_line(&k.0, 40),
+            crate::text::one_line(&k.1, 40),
+            format!("${:.4}", find(&spend.today, k)),
+            format!("${:.4}", find(&spend.last_7_days, k)),
+            format!("${:.4}", find(&spend.last_30_days, k)),
+        ]);
+    }
+    out.print(&out.paint("Spend (USD, as providers reported tokens)", Paint::Dim));
+    out.print(&t.to_string());
 }
 
 /// "in 12s", "now", or "-" when closed.

@@ -48,6 +48,10 @@ pub(super) struct EventsFile {
 pub(super) struct BudgetFile {
     /// Refuse a run whose projected cost (output at max_tokens) is above this, in USD.
     pub max_cost_per_run: Option<f64>,
+    /// The project's spend per UTC day, across every process sharing the state dir, USD.
+    pub max_cost_per_day: Option<f64>,
+    /// The project's spend per UTC calendar month, USD.
+    pub max_cost_per_month: Option<f64>,
     /// LiteLLM's model_prices_and_context_window.json, relative to the project.
     #[schemars(with = "Option<String>")]
     pub pricing_file: Option<Spanned<String>>,

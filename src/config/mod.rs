@@ -50,6 +50,9 @@ pub(crate) struct Config {
     pub prices: crate::cost::PriceBook,
     /// `[budget] max_cost_per_run`, USD.
     pub max_cost_per_run: Option<f64>,
+    /// `[budget] max_cost_per_day` and `max_cost_per_month`, USD.
+    pub max_cost_per_day: Option<f64>,
+    pub max_cost_per_month: Option<f64>,
     /// `[github]`: slash commands and `pull_request_target` safety.
     pub actions: github::GithubActions,
     /// The raw text of events.toml and of each agent file, for `config_hash`.

@@ -163,6 +163,8 @@ pub(super) fn settle(
         webhook,
         prices,
         max_cost_per_run,
+        max_cost_per_day: file.budget.as_ref().and_then(|b| b.max_cost_per_day),
+        max_cost_per_month: file.budget.as_ref().and_then(|b| b.max_cost_per_month),
         actions,
         sources: Sources {
             events: events_text,
@@ -194,12 +196,21 @@ fn settle_budget(
     }
     let budget = file.budget.as_ref();
     let cap = budget.and_then(|b| b.max_cost_per_run);
-    if let Some(c) = cap {
-        if !(c.is_finite() && c > 0.0) {
-            problems.push(Problem::file(
-                src.display,
-                format!("[budget] max_cost_per_run = {c} must be a positive number of USD"),
-            ));
+    for (key, v) in [
+        ("max_cost_per_run", cap),
+        ("max_cost_per_day", budget.and_then(|b| b.max_cost_per_day)),
+        (
+            "max_cost_per_month",
+            budget.and_then(|b| b.max_cost_per_month),
+        ),
+    ] {
+        if let Some(c) = v {
+            if !(c.is_finite() && c > 0.0) {
+                problems.push(Problem::file(
+                    src.display,
+                    format!("[budget] {key} = {c} must be a positive number of USD"),
+                ));
+            }
         }
     }
     let mut from_file = BTreeMap::new();

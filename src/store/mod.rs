@@ -12,6 +12,7 @@
 pub(crate) mod breakers;
 pub(crate) mod cache;
 pub(crate) mod runs;
+pub(crate) mod spend;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,7 +27,8 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 const FILE: &str = "state.db";
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE breakers (
     name TEXT PRIMARY KEY,
     state TEXT NOT NULL,
@@ -75,7 +77,21 @@ CREATE TABLE runs (
     dry_run INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX runs_by_start ON runs(started_ms);
-"#];
+"#,
+    r#"
+CREATE TABLE spend (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    project TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    usd REAL NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    reserved INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX spend_by_project ON spend(project, at_ms);
+"#,
+];
 
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -117,3 +117,55 @@ fn a_dry_run_projects_too() {
     assert!(stderr.contains("projected cost"), "{stderr}");
     assert!(p.latest()["cost"]["projected_usd"].as_f64().unwrap() > 0.0);
 }
+
+/// Eight processes at once against a daily budget that fits two projections:
+/// two run, six are refused with 75 and send nothing, and spend stays under it.
+#[test]
+fn a_daily_budget_holds_across_concurrent_processes() {
+    let fake =
+        Fake::start(|_| Reply::verdict("approve", 9).delay(std::time::Duration::from_millis(800)));
+    let p = Project::with_agents(
+        "[budget]\nmax_cost_per_day = 0.025\n[events.review]\nagents = [\"a\"]\n",
+        &[],
+    )
+    .agent("a", "model = \"gpt-4o\"\nmax_tokens = 1000")
+    .serve(&fake);
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            p.command()
+                .args(["run", "review", "--no-cache"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut codes = Vec::new();
+    let mut refusals = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        codes.push(out.status.code().unwrap());
+        if out.status.code() == Some(75) {
+            refusals.push(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+    }
+    let ran = codes.iter().filter(|c| **c == 0).count();
+    assert_eq!(ran, 2, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 75).count(), 6, "{codes:?}");
+    assert_eq!(fake.count(), 2, "refused runs send nothing");
+    assert!(
+        refusals[0].contains("the daily budget of $0.0250 would be exceeded"),
+        "{}",
+        refusals[0]
+    );
+    assert!(refusals[0].contains("It frees up at"), "{}", refusals[0]);
+    let (_, status) = p.json(&["status", "--json"]);
+    let today: f64 = status["spend"]["today"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["usd"].as_f64().unwrap())
+        .sum();
+    assert!(today > 0.0 && today <= 0.025, "{}", status["spend"]);
+    assert_eq!(status["spend"]["today"][0]["model"], "gpt-4o");
+}

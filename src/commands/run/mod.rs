@@ -1,6 +1,7 @@
 //! `bsu run`: plan, execute, write reports, print the summary, exit by the contract.
 
 mod actions;
+mod budget;
 mod summary;
 
 use actions::{github_outputs, lock_run, skipped, Locked};
@@ -308,6 +309,8 @@ async fn run_async(
         }
     }
     out.note(&format!("bsu: {}", crate::cost::line(&projected)));
+    let run_id = run_id::new_run_id();
+    let reserved = budget::reserve(&plan, store.as_ref(), &run_id, &projected).await?;
     let listed: Vec<&config::Agent> = plan.agents.iter().map(|p| &p.agent).collect();
     let progress = Arc::new(Progress::new(out, &listed));
     let outcome = engine::execute(
@@ -347,14 +350,12 @@ async fn run_async(
             after: after.to_string(),
         })
         .collect();
-    let mut report = Report::new(
-        &plan,
-        &outcome,
-        &run_id::new_run_id(),
-        breakers,
-        code.into(),
-    );
-    report.cost = Some(cost_report(&outcome, projected, &plan.prices));
+    let mut report = Report::new(&plan, &outcome, &run_id, breakers, code.into());
+    let costs = cost_report(&outcome, projected, &plan.prices);
+    if reserved {
+        budget::settle(&plan, store.as_ref(), &run_id, &costs.actual).await;
+    }
+    report.cost = Some(costs);
     let mut failed: Vec<String> = Vec::new();
     let mut publish_failed = false;
     if let Some(target) = &github {

@@ -1,0 +1,100 @@
+//! Daily and monthly budgets across processes: before anything is sent, the
+//! run's projected cost is reserved in the state database in the same
+//! transaction that checks what the project spent today and this month
+//! (UTC); after the run the reservation becomes the actual cost.
+
+use crate::cost::AgentCost;
+use crate::error::{Error, Result};
+use crate::plan::RunPlan;
+use crate::store::{self, spend, Store};
+
+/// Reserve `projected` for `run_id`, or say when the budget frees up (exit 75).
+pub(super) async fn reserve(
+    plan: &RunPlan,
+    store: Option<&Store>,
+    run_id: &str,
+    projected: &[AgentCost],
+) -> Result<bool> {
+    if plan.dry_run || (plan.per_day.is_none() && plan.per_month.is_none()) {
+        return Ok(false);
+    }
+    let Some(db) = store else {
+        return Err(Error::TryLater(
+            "[budget] limits the project's daily or monthly spend, and the state database that \
+             records it cannot be used; nothing was sent"
+                .into(),
+        ));
+    };
+    let now = store::now_ms();
+    let ((day0, day1), (month0, month1)) = spend::day_and_month(now);
+    let mut windows = Vec::new();
+    if let Some(l) = plan.per_day {
+        windows.push(spend::Window {
+            limit_usd: l,
+            from_ms: day0,
+            until_ms: day1,
+        });
+    }
+    if let Some(l) = plan.per_month {
+        windows.push(spend::Window {
+            limit_usd: l,
+            from_ms: month0,
+            until_ms: month1,
+        });
+    }
+    let usd = crate::cost::total(projected);
+    let project = super::absolute(&plan.root);
+    let id = run_id.to_string();
+    let result = db
+        .call(move |c| spend::reserve(c, &project, &id, usd, now, &windows))
+        .await
+        .map_err(|e| {
+            Error::TryLater(format!(
+                "could not check the budget in the state database ({e}); nothing was sent"
+            ))
+        })?;
+    match result {
+        Ok(()) => Ok(true),
+        Err(r) => {
+            let which = if r.window.until_ms - r.window.from_ms <= 86_400_000 {
+                "daily"
+            } else {
+                "monthly"
+            };
+            Err(Error::TryLater(format!(
+                "the {which} budget of ${:.4} would be exceeded: ${:.4} is spent or reserved and this \
+                 run could cost up to ${usd:.4}; nothing was sent. It frees up at {} (UTC)",
+                r.window.limit_usd,
+                r.spent_usd,
+                crate::engine::rfc3339_ms(r.window.until_ms)
+            )))
+        }
+    }
+}
+
+/// Turn the reservation into the actual cost of each agent.
+pub(super) async fn settle(
+    plan: &RunPlan,
+    store: Option<&Store>,
+    run_id: &str,
+    actual: &[AgentCost],
+) {
+    let Some(db) = store else { return };
+    let project = super::absolute(&plan.root);
+    let rows: Vec<(String, String, f64)> = actual
+        .iter()
+        .map(|c| {
+            let provider = plan
+                .agents
+                .iter()
+                .find(|a| a.agent.id == c.id)
+                .map(|a| a.agent.provider.clone())
+                .unwrap_or_default();
+            (provider, c.model.clone(), c.usd.unwrap_or(0.0))
+        })
+        .collect();
+    let id = run_id.to_string();
+    let _ = db
+        .call(move |c| spend::settle(c, &project, &id, store::now_ms(), &rows))
+        .await;
+}
