@@ -249,6 +249,38 @@ fn main() {
         0,
     );
 
+    // 6. The cost projection of that 8-agent run with inputs, as bsu times it (-v).
+    let projection_us: Vec<u64> = (0..7)
+        .filter_map(|_| {
+            let out = packing
+                .cmd(&[
+                    "-v",
+                    "run",
+                    "review",
+                    "--dry-run",
+                    "--input",
+                    "diff=change.patch",
+                ])
+                .output()
+                .ok()?;
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            let line = err
+                .lines()
+                .find(|l| l.contains("projected the run's cost"))?;
+            line.split("us=")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    let mut sorted = projection_us.clone();
+    sorted.sort_unstable();
+    let projection_ms = sorted
+        .get(sorted.len() / 2)
+        .map_or(f64::NAN, |u| *u as f64 / 1000.0);
+
     let mut report = String::new();
     let mut line = |s: String| {
         println!("{s}");
@@ -311,6 +343,9 @@ fn main() {
         mib(packed_rss),
         packed.as_secs_f64() / no_inputs.as_secs_f64(),
         ms(packed) - ms(no_inputs)
+    ));
+    line(format!(
+        "  cost projection of that run (8 agents, inputs)  {projection_ms:>8.2} ms  (timed inside bsu)"
     ));
     line(String::new());
     line("The seed service bsu replaces, same cases (its own measurements):".into());

@@ -302,7 +302,13 @@ async fn run_async(
 
     // Everything the agents will be sent, and what it may cost, before anything is sent.
     let prepared = engine::prepare(&plan, gathered).await;
+    let projecting = std::time::Instant::now();
     let projected = crate::cost::project(&plan, &prepared, &plan.prices);
+    tracing::debug!(
+        us = projecting.elapsed().as_micros() as u64,
+        agents = projected.len(),
+        "projected the run's cost"
+    );
     if let Some((cap, from)) = &plan.max_cost {
         if let Some(why) = crate::cost::over_cap(&projected, *cap, from) {
             return Err(Error::Usage(why));
