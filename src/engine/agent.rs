@@ -188,15 +188,38 @@ pub(super) fn prompt_tokens(
     let enc = crate::tokens::encoding_for(&agent.model);
     let unseen = super::pack::unseen_note(&pack.summary.unseen);
     let head = prompt::shared(&plan.event, &prep.payload_text, "", &unseen);
-    let fixed = crate::tokens::count(enc, &prompt::combined(&head, &prompt::system(agent)));
+    // The shared head is the same for every agent with the same budget: count
+    // it once per run (the parts are counted apart; their sum is the prompt's
+    // count to within a token at each seam).
+    let fixed = counted(enc, &head)
+        + crate::tokens::count(enc, &prompt::combined("", &prompt::system(agent)));
     let n = pack.batches.len();
-    let rest: u64 = (0..n)
-        .map(|i| {
-            let user = prompt::user(knowledge, "", earlier, (n > 1).then_some((i + 1, n)));
-            fixed + crate::tokens::count(enc, &user)
-        })
-        .sum();
-    rest + pack.summary.input_tokens
+    let user = crate::tokens::count(enc, &prompt::user(knowledge, "", earlier, None));
+    // Each batch repeats the fixed parts; the batch note adds a sentence.
+    let note = if n > 1 { 40 } else { 0 };
+    (fixed + user + note) * n as u64 + pack.summary.input_tokens
+}
+
+/// `count(enc, text)`, remembered for the process: the shared head of a run
+/// is the same text for most agents.
+fn counted(enc: crate::tokens::Encoding, text: &str) -> u64 {
+    use std::collections::HashMap;
+    use std::hash::{Hash, Hasher};
+    use std::sync::{Mutex, OnceLock};
+    type Key = (crate::tokens::Encoding, u64, usize);
+    static MEMO: OnceLock<Mutex<HashMap<Key, u64>>> = OnceLock::new();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    let key = (enc, h.finish(), text.len());
+    let memo = MEMO.get_or_init(Mutex::default);
+    if let Some(n) = memo.lock().ok().and_then(|m| m.get(&key).copied()) {
+        return n;
+    }
+    let n = crate::tokens::count(enc, text);
+    if let Ok(mut m) = memo.lock() {
+        m.insert(key, n);
+    }
+    n
 }
 
 /// One answer from the answers to every batch: the verdict rules decide.

@@ -115,8 +115,15 @@ pub(crate) fn prompt_tokens(plan: &RunPlan, prep: &Prepared, idx: usize) -> (u64
             Some(prompt::Knowledge { path: k, text })
         })
         .collect();
-    let prompts = agent::prompts(plan, prep, idx, &knowledge, &[]);
-    let batches = prompts.len() as u32;
+    // With inputs, the pack's counts and the prompt's other parts are enough:
+    // the full prompts (the inputs copied into each) are not rendered.
+    let prompts = match &prep.packs[idx] {
+        Some(_) => Vec::new(),
+        None => agent::prompts(plan, prep, idx, &knowledge, &[]),
+    };
+    let batches = prep.packs[idx]
+        .as_ref()
+        .map_or(prompts.len(), |p| p.batches.len()) as u32;
     (
         agent::prompt_tokens(plan, prep, idx, &prompts, &knowledge, &[]),
         batches,
