@@ -149,7 +149,8 @@ pub(crate) fn plan(
 
     let providers: BTreeMap<String, Provider> = agents
         .iter()
-        .filter_map(|p| config.providers.get(&p.agent.provider))
+        .flat_map(|p| std::iter::once(&p.agent.provider).chain(&p.agent.fallback))
+        .filter_map(|name| config.providers.get(name))
         .map(|p| (p.name.clone(), p.clone()))
         .collect();
     let keys = if args.dry_run {
@@ -332,6 +333,19 @@ fn keys(
             .filter(|a| a.skip.is_none() && a.agent.provider == provider.name)
             .map(|a| a.agent.id.as_str())
             .collect();
+        let fallback_only = users.is_empty()
+            && agents
+                .iter()
+                .any(|a| a.skip.is_none() && a.agent.fallback.contains(&provider.name));
+        if fallback_only {
+            // A fallback without its key is passed over in the chain, not an error.
+            if let Some(key) = env.get(&provider.api_key_env) {
+                if crate::client::secret::check_key(key).is_ok() {
+                    keys.insert(provider.name.clone(), ApiKey::new(key.to_string()));
+                }
+            }
+            continue;
+        }
         if users.is_empty() {
             continue;
         }

@@ -84,6 +84,9 @@ pub(super) struct ProviderFile {
     pub request_timeout: Option<HumanDuration>,
     pub context_window: Option<Bounded<{ crate::bounds::MAX_CONTEXT_WINDOW }>>,
     pub breaker: Option<BreakerFile>,
+    /// Providers to try, in order, when this one is unavailable.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub fallback: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, schemars::JsonSchema)]
@@ -164,6 +167,9 @@ pub(super) struct AgentFile {
     pub inputs: Vec<Spanned<String>>,
     pub max_batches: Option<Bounded<{ crate::bounds::MAX_BATCHES }>>,
     pub context_window: Option<Bounded<{ crate::bounds::MAX_CONTEXT_WINDOW }>>,
+    /// Providers to try, in order, when its own is unavailable (wins over the provider's).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub fallback: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub risk: RiskFile,
     #[serde(default)]

@@ -128,6 +128,8 @@ pub(crate) struct Provider {
     /// Context window of its models in tokens; `None`: built in per model.
     pub context_window: Option<u32>,
     pub breaker: BreakerSettings,
+    /// Providers its agents fall back to, in order.
+    pub fallback: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -180,6 +182,9 @@ pub(crate) struct Agent {
     pub max_batches: Option<u32>,
     /// Its model's context window in tokens; `None`: the provider's, else built in.
     pub context_window: Option<u32>,
+    /// Providers tried in order when its own is unavailable (breaker open,
+    /// quota exhausted, transient failures past the retries).
+    pub fallback: Vec<String>,
     pub risk: Risk,
     pub approval: Approval,
 }

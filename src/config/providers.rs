@@ -74,6 +74,12 @@ pub(super) fn settle_providers(
                     p.request_timeout = d.0;
                 }
                 p.context_window = pf.context_window.map(|n| n.get());
+                p.fallback = pf
+                    .fallback
+                    .iter()
+                    .flatten()
+                    .map(|f| f.get_ref().clone())
+                    .collect();
                 if let Some(b) = &pf.breaker {
                     p.breaker = breaker_settings(&global, b);
                 }
@@ -131,6 +137,7 @@ fn builtin(kind: ProviderKind, name: &str, breaker: BreakerSettings) -> Provider
         request_timeout: Duration::from_secs(120),
         context_window: None,
         breaker,
+        fallback: Vec::new(),
     }
 }
 

@@ -63,6 +63,15 @@ pub(super) fn settle(
     };
 
     let providers = settle_providers(&file, &src, env, problems);
+    for (name, pf) in file.providers.iter().flatten() {
+        for f in pf.fallback.iter().flatten() {
+            if f.get_ref() == name.get_ref() {
+                problems.push(src.at(f, "a provider cannot fall back to itself"));
+            } else if !providers.contains_key(f.get_ref()) {
+                problems.push(src.at(f, unknown_provider(f.get_ref(), &providers)));
+            }
+        }
+    }
     // Agents that name no provider use defaults.provider, else "openai", else
     // the only provider there is. Whether that is a problem is decided per agent.
     let default_provider = match &file.defaults.provider {
@@ -310,6 +319,19 @@ fn settle_agent(
         inputs: a.inputs.iter().map(|k| k.get_ref().clone()).collect(),
         max_batches: a.max_batches.map(|n| n.get()),
         context_window: a.context_window.map(|n| n.get()),
+        fallback: match &a.fallback {
+            Some(list) => {
+                for f in list {
+                    if !providers.contains_key(f.get_ref()) {
+                        problems.push(src.at(f, unknown_provider(f.get_ref(), providers)));
+                    } else if f.get_ref() == provider_name {
+                        problems.push(src.at(f, "a fallback cannot be the agent's own provider"));
+                    }
+                }
+                list.iter().map(|f| f.get_ref().clone()).collect()
+            }
+            None => provider.fallback.clone(),
+        },
         risk: Risk {
             level: a.risk.level,
             rationale: a.risk.rationale.clone(),

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicU32;
 use tokio::time::Instant;
 
 use super::caller::{Called, Failure};
-use super::outcome::{AgentOutcome, AgentResult, Answer};
+use super::outcome::{AgentOutcome, AgentResult, Answer, Route};
 use super::pack::Batch;
 use super::prompt::{self, Knowledge, Prompt};
 use super::verdict::{self, Reading};
@@ -31,7 +31,13 @@ pub(super) async fn run_agent(
         },
     );
     out.pack = shared.prep.packs[idx].as_ref().map(|p| p.summary.clone());
-    out.result = attempt(shared, idx, earlier, start, &mut out.prompt_hash).await;
+    let (result, route) = attempt(shared, idx, earlier, start, &mut out.prompt_hash).await;
+    out.result = result;
+    if let Some(r) = route {
+        out.provider = r.provider.clone();
+        out.model = r.model.clone();
+        out.route = Some(r);
+    }
     out.duration = start.elapsed();
     out
 }
@@ -89,7 +95,7 @@ async fn attempt(
     earlier: &[AgentOutcome],
     start: Instant,
     prompt_hash: &mut Option<String>,
-) -> AgentResult {
+) -> (AgentResult, Option<Route>) {
     let plan = &shared.plan;
     let agent = &plan.agents[idx].agent;
     let mut knowledge = Vec::new();
@@ -100,32 +106,40 @@ async fn attempt(
                 let why = other
                     .and_then(|r| r.as_ref().err())
                     .map_or("not loaded", String::as_str);
-                return failed(format!("knowledge file {path} could not be read: {why}"));
+                return (
+                    failed(format!("knowledge file {path} could not be read: {why}")),
+                    None,
+                );
             }
         }
     }
-    let Some(provider) = plan.providers.get(&agent.provider) else {
-        return failed(format!("provider {:?} is not configured", agent.provider));
-    };
     let system = prompt::system(agent);
     let prompts = prompts(plan, &shared.prep, idx, &knowledge, earlier);
-    let requests: Vec<ChatRequest> = prompts
-        .iter()
-        .map(|r| ChatRequest {
-            model: agent.model.clone(),
-            shared: r.shared.clone(),
-            system: system.clone(),
-            user: r.prompt.user.clone(),
-            temperature: agent.temperature,
-            max_tokens: agent.max_tokens,
-        })
-        .collect();
-    let hashes: Vec<String> = requests.iter().map(|r| prompt::hash(provider, r)).collect();
-    *prompt_hash = hashes.first().cloned();
+    let requests = |model: &str| -> Vec<ChatRequest> {
+        prompts
+            .iter()
+            .map(|r| ChatRequest {
+                model: model.to_string(),
+                shared: r.shared.clone(),
+                system: system.clone(),
+                user: r.prompt.user.clone(),
+                temperature: agent.temperature,
+                max_tokens: agent.max_tokens,
+            })
+            .collect()
+    };
+    let Some(provider) = plan.providers.get(&agent.provider) else {
+        return (
+            failed(format!("provider {:?} is not configured", agent.provider)),
+            None,
+        );
+    };
+    let first = requests(&agent.model);
+    *prompt_hash = first.first().map(|r| prompt::hash(provider, r));
 
     if plan.dry_run {
         let tokens = prompt_tokens(plan, &shared.prep, idx, &prompts, &knowledge, earlier);
-        return AgentResult::DryRun {
+        let dry = AgentResult::DryRun {
             prompt: prompts
                 .into_iter()
                 .next()
@@ -137,11 +151,90 @@ async fn attempt(
                 ..Usage::default()
             },
         };
+        return (dry, None);
     }
-    let Some(key) = plan.keys.get(&agent.provider) else {
-        return failed(format!("no API key for provider {:?}", agent.provider));
-    };
     let deadline = deadline::for_agent(start, agent.timeout, shared.run_deadline, plan.timeout);
+    // The agent's provider, then its fallbacks in order: the next is tried
+    // when one is unavailable (breaker open, quota, transient failures that
+    // outlasted the retries). A fallback's reply is read like any other.
+    let chain: Vec<&str> = std::iter::once(agent.provider.as_str())
+        .chain(agent.fallback.iter().map(String::as_str))
+        .collect();
+    let mut moves = Vec::new();
+    let mut last = failed("no provider could be tried".into());
+    for (n, name) in chain.iter().enumerate() {
+        let Some(provider) = plan.providers.get(*name) else {
+            moves.push(format!("{name}: not configured"));
+            continue;
+        };
+        let Some(key) = plan.keys.get(*name) else {
+            last = failed(format!("no API key for provider {name:?}"));
+            moves.push(format!("{name}: no API key"));
+            continue;
+        };
+        let model = if n == 0 {
+            agent.model.clone()
+        } else {
+            provider.model.clone()
+        };
+        let reqs = if n == 0 {
+            first.clone()
+        } else {
+            requests(&model)
+        };
+        let result = call_batches(shared, agent, provider, key, &reqs, &deadline).await;
+        let unavailable = match &result {
+            AgentResult::Rejected { .. } => true,
+            AgentResult::Failed { class, .. } => {
+                matches!(class, FailureClass::Quota | FailureClass::Transient)
+            }
+            _ => false,
+        };
+        if unavailable && n + 1 < chain.len() {
+            let why = match &result {
+                AgentResult::Rejected { reason } | AgentResult::Failed { reason, .. } => {
+                    reason.clone()
+                }
+                _ => String::new(),
+            };
+            moves.push(format!("{name}: {}", crate::text::one_line(&why, 200)));
+            last = result;
+            continue;
+        }
+        return with_route(result, n, name, &model, moves);
+    }
+    with_route(last, 0, &agent.provider, &agent.model, moves)
+}
+
+/// A result, with where it was served when the chain moved past the agent's provider.
+fn with_route(
+    result: AgentResult,
+    n: usize,
+    provider: &str,
+    model: &str,
+    moves: Vec<String>,
+) -> (AgentResult, Option<Route>) {
+    if moves.is_empty() && n == 0 {
+        return (result, None);
+    }
+    let route = Route {
+        provider: provider.to_string(),
+        model: model.to_string(),
+        moves,
+    };
+    (result, Some(route))
+}
+
+/// Every batch of one provider's requests, in order; the first failure ends it.
+async fn call_batches(
+    shared: &Shared,
+    agent: &Agent,
+    provider: &crate::config::Provider,
+    key: &crate::client::ApiKey,
+    requests: &[ChatRequest],
+    deadline: &deadline::Deadline,
+) -> AgentResult {
+    let hashes: Vec<String> = requests.iter().map(|r| prompt::hash(provider, r)).collect();
     let n = requests.len();
     let mut answers: Vec<Answer> = Vec::with_capacity(n);
     let mut attempts_before = 0;
@@ -154,7 +247,7 @@ async fn attempt(
             .caller
             .call(provider, key, request, hash, deadline.at, &attempts)
             .await;
-        match settle(called, agent, &deadline, attempts_before) {
+        match settle(called, agent, deadline, attempts_before) {
             AgentResult::Succeeded(a) => {
                 attempts_before = a.attempts;
                 answers.push(a);

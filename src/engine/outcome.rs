@@ -102,7 +102,19 @@ pub(crate) struct AgentOutcome {
     pub prompt_hash: Option<String>,
     /// What its inputs came to; `None` when it reads none.
     pub pack: Option<PackSummary>,
+    /// Set when the call moved down its fallback chain.
+    pub route: Option<Route>,
     pub result: AgentResult,
+}
+
+/// Where an agent was served when its own provider was unavailable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct Route {
+    /// The provider and model that served it (or failed last).
+    pub provider: String,
+    pub model: String,
+    /// Each provider passed over, with why: `openai: circuit breaker ... is open`.
+    pub moves: Vec<String>,
 }
 
 impl AgentOutcome {
@@ -115,6 +127,7 @@ impl AgentOutcome {
             duration: Duration::ZERO,
             prompt_hash: None,
             pack: None,
+            route: None,
             result,
         }
     }
@@ -218,6 +231,7 @@ impl AgentOutcome {
             duration: Duration::ZERO,
             prompt_hash: None,
             pack: None,
+            route: None,
             result,
         }
     }

@@ -209,6 +209,10 @@ pub(crate) struct AgentJson {
     pub prompt: Option<Prompt>,
     /// What it was given of the run's inputs; `null` when it reads none.
     pub inputs: Option<crate::engine::pack::PackSummary>,
+    /// Set when its own provider was unavailable and the fallback chain served
+    /// it (`provider` and `model` above are then the ones that served).
+    #[serde(default)]
+    pub fallback: Option<crate::engine::outcome::Route>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -302,6 +306,7 @@ impl Report {
                         _ => None,
                     },
                     inputs: a.pack.clone(),
+                    fallback: a.route.clone(),
                 })
                 .collect(),
             totals,
@@ -410,6 +415,7 @@ mod tests {
             output: None,
             prompt: None,
             inputs: None,
+            fallback: None,
         };
         let mut security = agent("security-agent", Status::Succeeded);
         security.verdict = Some(Verdict {

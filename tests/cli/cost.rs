@@ -169,3 +169,83 @@ fn a_daily_budget_holds_across_concurrent_processes() {
     assert!(today > 0.0 && today <= 0.025, "{}", status["spend"]);
     assert_eq!(status["spend"]["today"][0]["model"], "gpt-4o");
 }
+
+fn with_backup(primary: &Fake, backup: &Fake) -> Project {
+    let events = format!(
+        "[providers.openai]\nkind = \"openai\"\nbase_url = \"{}\"\n\
+         [providers.backup]\nkind = \"openai\"\nbase_url = \"{}\"\napi_key_env = \"BACKUP_KEY\"\nmodel = \"backup-model\"\n\
+         [events.review]\nagents = [\"a\"]\n",
+        primary.url, backup.url
+    );
+    Project::with_agents(&events, &[])
+        .agent("a", "fallback = [\"backup\"]")
+        .env("OPENAI_API_KEY", crate::support::TEST_KEY)
+        .env("BACKUP_KEY", "sk-backup-key")
+        .env("BSU_MAX_RETRIES", "0")
+        .env("BSU_BREAKER_FAILURE_THRESHOLD", "1")
+}
+
+#[test]
+fn the_fallback_serves_when_the_primary_is_down_open_or_out_of_quota() {
+    let primary = Fake::start(|_| Reply::error(503, "down"));
+    let backup = Fake::start(|_| Reply::verdict("block", 2));
+    let p = with_backup(&primary, &backup);
+    let (code, _, stderr) = p.run(&["run", "review"]);
+    assert_eq!(
+        code, 3,
+        "the fallback's block is read like any other: {stderr}"
+    );
+    let a = &p.latest()["agents"][0];
+    assert_eq!(
+        (a["provider"].as_str(), a["model"].as_str()),
+        (Some("backup"), Some("backup-model"))
+    );
+    assert!(
+        a["fallback"]["moves"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("openai: HTTP 503"),
+        "{a}"
+    );
+    assert_eq!(
+        backup.requests()[0].header("authorization"),
+        Some("Bearer sk-backup-key")
+    );
+
+    // The primary's breaker is open now: nothing is sent to it, the backup serves.
+    let sent = primary.count();
+    let (code, _, _) = p.run(&["run", "review", "--no-cache"]);
+    assert_eq!(code, 3);
+    assert_eq!(primary.count(), sent);
+    let moves = p.latest()["agents"][0]["fallback"]["moves"].to_string();
+    assert!(moves.contains("circuit breaker"), "{moves}");
+
+    // Quota on the primary.
+    let quota = Fake::start(|_| {
+        Reply::json(
+            429,
+            json!({"error": {"message": "quota", "type": "insufficient_quota", "code": "insufficient_quota"}}),
+        )
+    });
+    let p = with_backup(&quota, &backup);
+    assert_eq!(p.run(&["run", "review"]).0, 3);
+    assert_eq!(p.latest()["agents"][0]["provider"], "backup");
+}
+
+#[test]
+fn an_agent_whose_whole_chain_failed_is_failed() {
+    let primary = Fake::start(|_| Reply::error(503, "down"));
+    let backup = Fake::start(|_| Reply::error(503, "also down"));
+    let p = with_backup(&primary, &backup);
+    let (code, _, _) = p.run(&["run", "review"]);
+    assert_eq!(code, 75, "every failure was transient");
+    let a = &p.latest()["agents"][0];
+    assert_eq!(a["status"], "failed");
+    assert_eq!(a["provider"], "backup");
+    assert_eq!(a["fallback"]["moves"].as_array().unwrap().len(), 1);
+    // A fallback naming no provider is a configuration error.
+    let bad = with_backup(&primary, &backup).agent("a", "fallback = [\"nope\"]");
+    let (code, stdout, _) = bad.run(&["check"]);
+    assert_eq!(code, 2);
+    assert!(stdout.contains("nope"), "{stdout}");
+}

@@ -528,6 +528,7 @@ fn the_json_report_matches_the_contract_field_for_field() {
             "decision",
             "disallowed_actions",
             "duration_ms",
+            "fallback",
             "id",
             "inputs",
             "model",

@@ -270,9 +270,10 @@ async fn run_async(
         .providers
         .values()
         .filter(|p| {
-            plan.agents
-                .iter()
-                .any(|a| a.skip.is_none() && a.agent.provider == p.name)
+            plan.agents.iter().any(|a| {
+                a.skip.is_none()
+                    && (a.agent.provider == p.name || a.agent.fallback.contains(&p.name))
+            })
         })
         .filter_map(|p| Some((p, plan.keys.get(&p.name)?)))
         .collect();

@@ -39,6 +39,7 @@ fn provider(max_retries: u32, threshold: u32) -> Provider {
         max_retries,
         request_timeout: Duration::from_secs(120),
         context_window: None,
+        fallback: vec![],
         breaker: BreakerSettings {
             failure_threshold: threshold,
             reset_timeout: Duration::from_secs(30),
