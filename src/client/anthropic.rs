@@ -72,6 +72,7 @@ pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
         .collect::<Vec<_>>()
         .join("");
     Ok(ChatReply {
+        pace: None,
         content,
         // Anthropic's input_tokens leave out what was read from or written to
         // the cache; bsu's prompt_tokens count every prompt token.

@@ -8,6 +8,7 @@
 mod anthropic;
 pub(crate) mod error;
 mod openai;
+pub(crate) mod ratelimit;
 pub(crate) mod recording;
 pub(crate) mod secret;
 
@@ -82,6 +83,8 @@ fn clamp(f: f64) -> u64 {
 pub(crate) struct ChatReply {
     pub content: String,
     pub usage: Usage,
+    /// How long the provider's rate-limit headers ask further requests to wait.
+    pub pace: Option<Duration>,
 }
 
 /// The process's one HTTP client, cheap to clone.
@@ -192,12 +195,17 @@ impl Client {
             ProviderKind::Openai => openai::parse(&body),
             ProviderKind::Anthropic => anthropic::parse(&body),
         };
-        parsed.map_err(|why| CallError {
-            class: FailureClass::Permanent,
-            status: Some(status),
-            message: format!("unreadable reply from {}: {why}", provider.name),
-            retry_after: None,
-        })
+        parsed
+            .map(|mut r| {
+                r.pace = ratelimit::pace(&headers);
+                r
+            })
+            .map_err(|why| CallError {
+                class: FailureClass::Permanent,
+                status: Some(status),
+                message: format!("unreadable reply from {}: {why}", provider.name),
+                retry_after: None,
+            })
     }
 }
 

@@ -65,7 +65,11 @@ pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
     if usage.total_tokens == 0 {
         usage.total_tokens = usage.prompt_tokens.saturating_add(usage.completion_tokens);
     }
-    Ok(ChatReply { content, usage })
+    Ok(ChatReply {
+        content,
+        usage,
+        pace: None,
+    })
 }
 
 #[cfg(test)]

@@ -111,6 +111,7 @@ impl Transport for Replayer {
                 ..missing()
             })?;
             Ok(ChatReply {
+                pace: None,
                 content: rec.reply.content,
                 usage: rec.reply.usage,
             })

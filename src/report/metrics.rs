@@ -118,6 +118,20 @@ pub(crate) fn render(r: &Report, exit_code: u8) -> String {
             ),
         ],
     );
+    if let Some(cost) = &r.cost {
+        metric(
+            "bsu_run_cost_usd",
+            "Cost of the last run in USD: the projection before it ran, and the actual cost.",
+            "gauge",
+            vec![
+                (
+                    ",kind=\"projected\"".into(),
+                    format!("{}", cost.projected_usd),
+                ),
+                (",kind=\"actual\"".into(), format!("{}", cost.actual_usd)),
+            ],
+        );
+    }
     s
 }
 

@@ -29,6 +29,7 @@ pub(crate) fn get(
         let reply = found
             .and_then(|text| serde_json::from_str::<Stored>(&text).ok())
             .map(|s| ChatReply {
+                pace: None,
                 content: s.content,
                 usage: s.usage,
             });
@@ -148,6 +149,7 @@ mod tests {
 
     fn reply(text: &str) -> ChatReply {
         ChatReply {
+            pace: None,
             content: text.into(),
             usage: Usage::default(),
         }

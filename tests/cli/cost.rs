@@ -51,9 +51,30 @@ fn a_cap_refuses_before_any_request_and_lists_agents_by_cost() {
 fn projected_and_actual_cost_with_cached_tokens() {
     let fake = Fake::start(|_| cached_reply());
     let p = pair("").serve(&fake);
-    let (code, _, stderr) = p.run(&["run", "review", "--max-cost", "5"]);
+    let (code, _, stderr) = p.run(&[
+        "run",
+        "review",
+        "--max-cost",
+        "5",
+        "--metrics-file",
+        "m.prom",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("projected cost: at most $"), "{stderr}");
+    let metrics = p.read("m.prom");
+    assert!(
+        metrics.contains("bsu_run_cost_usd{event=\"review\",kind=\"actual\"}"),
+        "{metrics}"
+    );
+    // Spend is recorded with or without a budget: bsu status shows it.
+    let (_, status) = p.json(&["status", "--json"]);
+    let models: Vec<&str> = status["spend"]["today"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["gpt-4o", "gpt-4o-mini"], "{}", status["spend"]);
     let cost = &p.latest()["cost"];
     let projected = cost["projected"].as_array().unwrap();
     assert_eq!(projected[0]["output_tokens"], 1000, "output at max_tokens");
@@ -248,4 +269,43 @@ fn an_agent_whose_whole_chain_failed_is_failed() {
     let (code, stdout, _) = bad.run(&["check"]);
     assert_eq!(code, 2);
     assert!(stdout.contains("nope"), "{stdout}");
+}
+
+/// A provider that allows 3 requests per 600 ms window and says so in its
+/// headers: bsu waits for the window to reset instead of running into 429s.
+#[test]
+fn pacing_keeps_a_rate_limited_provider_under_its_limit() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let state = Arc::new(Mutex::new((Instant::now(), 0u32, 0u32))); // window start, used, 429s
+    let st = state.clone();
+    let fake = Fake::start(move |_| {
+        let mut s = st.lock().unwrap();
+        let window = Duration::from_millis(600);
+        if s.0.elapsed() >= window {
+            *s = (Instant::now(), 0, s.2);
+        }
+        let left_ms = window.saturating_sub(s.0.elapsed()).as_millis() + 1;
+        if s.1 >= 3 {
+            s.2 += 1;
+            return Reply::json(429, json!({"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}))
+                .header("retry-after-ms", &left_ms.to_string());
+        }
+        s.1 += 1;
+        Reply::verdict("approve", 9)
+            .header("x-ratelimit-limit-requests", "3")
+            .header("x-ratelimit-remaining-requests", &(3 - s.1).to_string())
+            .header("x-ratelimit-reset-requests", &format!("{left_ms}ms"))
+    });
+    let ids = ["a", "b", "c", "d", "e", "f"];
+    let p = Project::with_agents(
+        "[providers.openai]\nkind = \"openai\"\nmax_concurrency = 1\n\
+         [events.burst]\nagents = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]\n",
+        &ids,
+    )
+    .serve(&fake);
+    let (code, _, stderr) = p.run(&["run", "burst", "--no-cache"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(fake.count(), 6);
+    assert_eq!(state.lock().unwrap().2, 0, "no request ran into the limit");
 }

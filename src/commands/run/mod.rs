@@ -359,7 +359,9 @@ async fn run_async(
         .collect();
     let mut report = Report::new(&plan, &outcome, &run_id, breakers, code.into());
     let costs = cost_report(&outcome, projected, &plan.prices);
-    if reserved {
+    // Every run that called a provider records what it spent (the history of
+    // `bsu status` and of the budgets); a reservation becomes the actual cost.
+    if reserved || (!plan.dry_run && replay.is_none()) {
         budget::settle(&plan, store.as_ref(), &run_id, &costs.actual).await;
     }
     report.cost = Some(costs);

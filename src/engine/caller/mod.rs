@@ -85,6 +85,8 @@ pub(crate) struct Caller {
     cache: Option<CacheSettings>,
     gates: HashMap<String, Arc<Gate>>,
     bulkheads: HashMap<String, Arc<Semaphore>>,
+    /// Per provider: no request before this instant (its rate-limit headers said a limit is spent).
+    paced: Mutex<HashMap<String, Instant>>,
     in_flight: Mutex<HashMap<String, Shared>>,
     warn: Warn,
 }
@@ -149,6 +151,7 @@ impl Caller {
             cache,
             gates,
             bulkheads,
+            paced: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
             warn,
         }
@@ -298,6 +301,20 @@ impl Caller {
             let Ok(permit) = tokio::time::timeout_at(deadline, bulkhead.acquire()).await else {
                 return Err(cut());
             };
+            // Pacing: a spent rate limit holds requests until it resets, within the deadline.
+            let hold = self
+                .paced
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&provider.name)
+                .copied();
+            if let Some(until) = hold.filter(|t| *t > Instant::now()) {
+                if until >= deadline {
+                    return Err(cut());
+                }
+                tracing::debug!(provider = %provider.name, wait = ?(until - Instant::now()), "pacing: a rate limit is spent");
+                tokio::time::sleep_until(until).await;
+            }
             let ticket = match tokio::time::timeout_at(deadline, gate.admit()).await {
                 Err(_) => return Err(cut()),
                 Ok(Err(retry_at)) => {
@@ -315,6 +332,18 @@ impl Caller {
             attempts.fetch_add(1, Ordering::SeqCst);
             let timeout = provider.request_timeout.min(left);
             let result = self.transport.send(provider, key, req, timeout).await;
+            // Record a spent rate limit before the next request can take the permit.
+            if let Some(wait) = result
+                .as_ref()
+                .ok()
+                .and_then(|r| r.pace)
+                .filter(|w| !w.is_zero())
+            {
+                let until = crate::engine::deadline::after(Instant::now(), wait);
+                let mut paced = self.paced.lock().unwrap_or_else(|p| p.into_inner());
+                let e = paced.entry(provider.name.clone()).or_insert(until);
+                *e = (*e).max(until);
+            }
             drop(permit);
             let outcome = match &result {
                 Ok(_) => Outcome::Success,

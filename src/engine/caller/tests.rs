@@ -122,6 +122,7 @@ fn err(class: FailureClass, message: &str, retry_after: Option<Duration>) -> Cal
 
 fn ok() -> Step {
     Step::Reply(Ok(ChatReply {
+        pace: None,
         content: "{\"decision\": \"approve\"}".into(),
         usage: Usage::default(),
     }))
