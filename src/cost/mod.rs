@@ -13,11 +13,13 @@ use crate::client::Usage;
 use crate::engine::Prepared;
 use crate::plan::RunPlan;
 
-/// One agent's projected cost: its prompts as counted, its output at most
-/// `max_tokens` (else 4,096) per batch, priced.
+/// One agent's cost. Projected: its prompts as counted, its output at most
+/// `max_tokens` (else 4,096) per batch, priced at the dearest model of its
+/// fallback chain. Actual: the provider and model that served it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct AgentCost {
     pub id: String,
+    pub provider: String,
     pub model: String,
     pub input_tokens: u64,
     pub output_tokens: u64,
@@ -53,20 +55,36 @@ pub(crate) fn project(plan: &RunPlan, prep: &Prepared, prices: &PriceBook) -> Ve
                 .max_tokens
                 .map_or(crate::engine::pack::DEFAULT_REPLY_TOKENS, u64::from);
             let output = per_batch * u64::from(batches.max(1));
-            let usd = prices.get(&p.agent.model).map(|pr| {
-                pr.cost(&Usage {
-                    prompt_tokens: input,
-                    completion_tokens: output,
-                    total_tokens: input + output,
-                    ..Usage::default()
-                })
-            });
+            let usage = Usage {
+                prompt_tokens: input,
+                completion_tokens: output,
+                total_tokens: input + output,
+                ..Usage::default()
+            };
+            // The agent's own model, then each fallback's: a run may be served
+            // by any of them, so it is projected at the dearest priced one.
+            let chain = std::iter::once((p.agent.provider.as_str(), p.agent.model.as_str())).chain(
+                p.agent.fallback.iter().filter_map(|name| {
+                    plan.providers
+                        .get(name)
+                        .map(|pr| (name.as_str(), pr.model.as_str()))
+                }),
+            );
+            let mut pick = (p.agent.provider.as_str(), p.agent.model.as_str(), None);
+            for (provider, model) in chain {
+                if let Some(usd) = prices.get(model).map(|pr| pr.cost(&usage)) {
+                    if pick.2.is_none_or(|best| usd > best) {
+                        pick = (provider, model, Some(usd));
+                    }
+                }
+            }
             AgentCost {
                 id: p.agent.id.clone(),
-                model: p.agent.model.clone(),
+                provider: pick.0.to_string(),
+                model: pick.1.to_string(),
                 input_tokens: input,
                 output_tokens: output,
-                usd,
+                usd: pick.2,
             }
         })
         .collect()
@@ -127,19 +145,20 @@ pub(crate) fn over_cap(costs: &[AgentCost], cap: f64, from: &str) -> Option<Stri
 
 /// The actual cost of each agent that called a model, and what caching saved.
 pub(crate) fn actual(
-    agents: &[(String, String, Usage)],
+    agents: &[(String, String, String, Usage)],
     prices: &PriceBook,
 ) -> (Vec<AgentCost>, f64) {
     let mut saved = 0.0;
     let costs = agents
         .iter()
-        .map(|(id, model, usage)| {
+        .map(|(id, provider, model, usage)| {
             let price = prices.get(model);
             if let Some(p) = &price {
                 saved += p.cache_saving(usage);
             }
             AgentCost {
                 id: id.clone(),
+                provider: provider.clone(),
                 model: model.clone(),
                 input_tokens: usage.prompt_tokens,
                 output_tokens: usage.completion_tokens,

@@ -91,6 +91,11 @@ CREATE TABLE spend (
 );
 CREATE INDEX spend_by_project ON spend(project, at_ms);
 "#,
+    r#"
+ALTER TABLE spend ADD COLUMN agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE spend ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE spend ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The schema version this build writes.

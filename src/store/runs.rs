@@ -15,6 +15,11 @@ pub(crate) struct RunRecord {
     pub duration_ms: u64,
     /// Path of the JSON (or first) report written; `null` if none was.
     pub report: Option<String>,
+    /// What it actually cost (USD, priced models only); `null` when it sent
+    /// nothing or its spend was not recorded.
+    pub cost_usd: Option<f64>,
+    /// Tokens the providers reported for it, prompt and completion.
+    pub tokens: u64,
     #[serde(skip)]
     pub project: String,
     #[serde(skip)]
@@ -37,7 +42,9 @@ pub(crate) fn record(conn: &mut Connection, r: &RunRecord) -> rusqlite::Result<(
 /// The `limit` most recent runs, newest first.
 pub(crate) fn recent(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<RunRecord>> {
     conn.prepare(
-        "SELECT run_id, event, decision, started_at, duration_ms, report, project, started_ms, dry_run
+        "SELECT run_id, event, decision, started_at, duration_ms, report, project, started_ms, dry_run,
+                (SELECT SUM(usd) FROM spend s WHERE s.run_id = runs.run_id AND s.reserved = 0),
+                (SELECT SUM(input_tokens + output_tokens) FROM spend s WHERE s.run_id = runs.run_id AND s.reserved = 0)
          FROM runs ORDER BY started_ms DESC, rowid DESC LIMIT ?1",
     )?
     .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
@@ -54,6 +61,8 @@ pub(crate) fn recent(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<Ru
             started_at: r.get(3)?,
             duration_ms: r.get::<_, i64>(4)? as u64,
             report: r.get(5)?,
+            cost_usd: r.get(9)?,
+            tokens: r.get::<_, Option<i64>>(10)?.unwrap_or(0).max(0) as u64,
             project: r.get(6)?,
             started_ms: r.get(7)?,
             dry_run,

@@ -54,23 +54,45 @@ pub(crate) fn reserve(
     })
 }
 
+/// One agent's actual cost, as the run's history keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Spent {
+    pub agent: String,
+    pub provider: String,
+    pub model: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub usd: f64,
+}
+
 /// Replace `run_id`'s reservation with what it actually cost, per agent.
 pub(crate) fn settle(
     conn: &mut Connection,
     project: &str,
     run_id: &str,
     now_ms: i64,
-    actual: &[(String, String, f64)],
+    actual: &[Spent],
 ) -> rusqlite::Result<()> {
     immediate(conn, |tx| {
         tx.execute(
             "DELETE FROM spend WHERE run_id = ?1 AND reserved = 1",
             params![run_id],
         )?;
-        for (provider, model, usd) in actual {
+        for s in actual {
             tx.execute(
-                "INSERT INTO spend (run_id, project, at_ms, usd, provider, model, reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
-                params![run_id, project, now_ms, usd, provider, model],
+                "INSERT INTO spend (run_id, project, at_ms, usd, provider, model, reserved, agent, input_tokens, output_tokens)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)",
+                params![
+                    run_id,
+                    project,
+                    now_ms,
+                    s.usd,
+                    s.provider,
+                    s.model,
+                    s.agent,
+                    i64::try_from(s.input_tokens).unwrap_or(i64::MAX),
+                    i64::try_from(s.output_tokens).unwrap_or(i64::MAX)
+                ],
             )?;
         }
         Ok(())

@@ -254,6 +254,50 @@ fn the_fallback_serves_when_the_primary_is_down_open_or_out_of_quota() {
 }
 
 #[test]
+fn a_fallback_is_projected_at_the_dearest_model_and_charged_at_the_one_that_served() {
+    let primary = Fake::start(|_| Reply::error(503, "down"));
+    let backup = Fake::start(|_| Reply::verdict("approve", 9));
+    let events = format!(
+        "[providers.openai]\nkind = \"openai\"\nbase_url = \"{}\"\n\
+         [providers.backup]\nkind = \"openai\"\nbase_url = \"{}\"\napi_key_env = \"BACKUP_KEY\"\nmodel = \"gpt-4o\"\n\
+         [events.review]\nagents = [\"a\"]\n",
+        primary.url, backup.url
+    );
+    let p = Project::with_agents(&events, &[])
+        .agent(
+            "a",
+            "model = \"gpt-4o-mini\"\nmax_tokens = 1000\nfallback = [\"backup\"]",
+        )
+        .env("OPENAI_API_KEY", crate::support::TEST_KEY)
+        .env("BACKUP_KEY", "sk-backup-key")
+        .env("BSU_MAX_RETRIES", "0");
+    let (code, _, stderr) = p.run(&["run", "review"]);
+    assert_eq!(code, 0, "{stderr}");
+    let cost = &p.latest()["cost"];
+    // Either model may serve, so the cap sees the dearer one.
+    assert_eq!(cost["projected"][0]["model"], "gpt-4o", "{cost}");
+    assert_eq!(cost["projected"][0]["provider"], "backup");
+    // The backup served: 100 prompt and 20 completion tokens of gpt-4o.
+    let a = &cost["actual"][0];
+    assert_eq!(
+        (a["provider"].as_str(), a["model"].as_str()),
+        (Some("backup"), Some("gpt-4o"))
+    );
+    let want = (100.0 * 2.5 + 20.0 * 10.0) / 1e6;
+    assert!((a["usd"].as_f64().unwrap() - want).abs() < 1e-12, "{a}");
+
+    // The run history keeps what each run cost.
+    let (_, status) = p.json(&["status", "--json"]);
+    let run = &status["runs"][0];
+    assert_eq!(run["tokens"], 120, "{run}");
+    assert!(
+        (run["cost_usd"].as_f64().unwrap() - want).abs() < 1e-12,
+        "{run}"
+    );
+    assert_eq!(status["spend"]["today"][0]["provider"], "backup");
+}
+
+#[test]
 fn an_agent_whose_whole_chain_failed_is_failed() {
     let primary = Fake::start(|_| Reply::error(503, "down"));
     let backup = Fake::start(|_| Reply::error(503, "also down"));

@@ -496,17 +496,23 @@ fn run_history_lists_runs_newest_first() {
     assert_eq!(events, ["a", "b", "a"]);
     assert_eq!(runs[0]["decision"], "manual_review");
     assert_eq!(runs[2]["decision"], "approve");
+    // What each run cost: nothing answered the failed one, the dry run sent nothing.
+    assert!(runs[2]["tokens"].as_u64().unwrap() > 0, "{}", runs[2]);
+    assert!(runs[2]["cost_usd"].is_f64(), "{}", runs[2]);
+    assert!(runs[1]["cost_usd"].is_null() && runs[0]["cost_usd"].is_null());
     let mut keys: Vec<&String> = runs[0].as_object().unwrap().keys().collect();
     keys.sort();
     assert_eq!(
         keys,
         [
+            "cost_usd",
             "decision",
             "duration_ms",
             "event",
             "report",
             "run_id",
-            "started_at"
+            "started_at",
+            "tokens"
         ]
     );
     assert!(runs[0]["report"].as_str().unwrap().ends_with(".json"));

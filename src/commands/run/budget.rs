@@ -81,16 +81,15 @@ pub(super) async fn settle(
 ) {
     let Some(db) = store else { return };
     let project = super::absolute(&plan.root);
-    let rows: Vec<(String, String, f64)> = actual
+    let rows: Vec<spend::Spent> = actual
         .iter()
-        .map(|c| {
-            let provider = plan
-                .agents
-                .iter()
-                .find(|a| a.agent.id == c.id)
-                .map(|a| a.agent.provider.clone())
-                .unwrap_or_default();
-            (provider, c.model.clone(), c.usd.unwrap_or(0.0))
+        .map(|c| spend::Spent {
+            agent: c.id.clone(),
+            provider: c.provider.clone(),
+            model: c.model.clone(),
+            input_tokens: c.input_tokens,
+            output_tokens: c.output_tokens,
+            usd: c.usd.unwrap_or(0.0),
         })
         .collect();
     let id = run_id.to_string();

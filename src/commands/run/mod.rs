@@ -446,6 +446,9 @@ async fn run_async(
                 .ok()
                 .and_then(|p| p.first())
                 .map(|p| absolute(p)),
+            // Read back from the run's spend, settled above.
+            cost_usd: None,
+            tokens: 0,
             project: absolute(&plan.root),
             dry_run: plan.dry_run,
         };
@@ -498,11 +501,19 @@ fn cost_report(
     projected: Vec<crate::cost::AgentCost>,
     prices: &crate::cost::PriceBook,
 ) -> crate::cost::CostReport {
-    let used: Vec<(String, String, crate::client::Usage)> = outcome
+    // Priced at the provider and model that served each agent (a fallback's
+    // when the call moved down the chain).
+    let used: Vec<_> = outcome
         .agents
         .iter()
         .filter(|a| a.status() != engine::outcome::Status::DryRun && a.usage().total_tokens > 0)
-        .map(|a| (a.id.clone(), a.model.clone(), a.usage()))
+        .map(|a| {
+            let (provider, model) = match &a.route {
+                Some(r) => (r.provider.clone(), r.model.clone()),
+                None => (a.provider.clone(), a.model.clone()),
+            };
+            (a.id.clone(), provider, model, a.usage())
+        })
         .collect();
     let (actual, saved) = crate::cost::actual(&used, prices);
     let mut unpriced: Vec<String> = projected
