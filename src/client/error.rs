@@ -144,22 +144,29 @@ pub(crate) fn describe(status: u16, body: &ErrorBody, request_id: Option<&str>) 
 /// The longest wait a server can ask for; anything longer (`1e300`) is read as this.
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
+/// A header's value as trimmed text; `None` when absent or not visible ASCII.
+pub(crate) fn header<'h>(headers: &'h reqwest::header::HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// A wait a server asked for, in seconds: at most `MAX_RETRY_AFTER`;
+/// negative and non-finite values are no wait at all (`None`).
+pub(crate) fn server_wait(secs: f64) -> Option<Duration> {
+    (secs.is_finite() && secs >= 0.0).then(|| {
+        Duration::try_from_secs_f64(secs)
+            .unwrap_or(MAX_RETRY_AFTER)
+            .min(MAX_RETRY_AFTER)
+    })
+}
+
 /// `retry-after-ms`, then `retry-after` (seconds or an HTTP date), at most
 /// `MAX_RETRY_AFTER`. Negative, non-numeric and non-finite values are ignored.
 pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let get = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    let secs = |s: f64| {
-        (s.is_finite() && s >= 0.0).then(|| {
-            Duration::try_from_secs_f64(s)
-                .unwrap_or(MAX_RETRY_AFTER)
-                .min(MAX_RETRY_AFTER)
-        })
-    };
+    let get = |name: &str| header(headers, name);
+    let secs = server_wait;
     if let Some(wait) = get("retry-after-ms")
         .and_then(|v| v.parse::<f64>().ok())
         .and_then(|ms| secs(ms / 1000.0))

@@ -6,10 +6,12 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 
+use super::error::{header, server_wait, MAX_RETRY_AFTER};
+
 /// How long to hold further requests to this provider: the longest reset of
 /// a limit this reply left at zero, at most 24 hours; `None` when none is spent.
 pub(crate) fn pace(headers: &HeaderMap) -> Option<Duration> {
-    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
+    let get = |n: &str| header(headers, n);
     let mut wait: Option<Duration> = None;
     let mut hold = |d: Option<Duration>| {
         if let Some(d) = d {
@@ -18,7 +20,7 @@ pub(crate) fn pace(headers: &HeaderMap) -> Option<Duration> {
     };
     for dim in ["requests", "tokens"] {
         if get(&format!("x-ratelimit-remaining-{dim}")) == Some("0") {
-            hold(get(&format!("x-ratelimit-reset-{dim}")).and_then(go_duration));
+            hold(get(&format!("x-ratelimit-reset-{dim}")).and_then(reset));
         }
     }
     for dim in ["requests", "tokens", "input-tokens", "output-tokens"] {
@@ -26,13 +28,24 @@ pub(crate) fn pace(headers: &HeaderMap) -> Option<Duration> {
             hold(get(&format!("anthropic-ratelimit-{dim}-reset")).and_then(until));
         }
     }
-    wait.map(|w| w.min(crate::client::error::MAX_RETRY_AFTER))
+    wait
 }
 
-/// Go's duration format as OpenAI sends it: `1.491s`, `250ms`, `6m0s`, `1h2m3s`.
-pub(crate) fn go_duration(text: &str) -> Option<Duration> {
+/// A reset as OpenAI-compatible servers send it: plain seconds (`20`,
+/// `0.5`) or Go's duration format (`1.491s`, `250ms`, `6m0s`, `1h2m3s`),
+/// at most 24 hours.
+pub(crate) fn reset(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    match text.parse::<f64>() {
+        Ok(secs) => server_wait(secs),
+        Err(_) => go_duration(text).and_then(server_wait),
+    }
+}
+
+/// Go's duration format, in seconds.
+fn go_duration(text: &str) -> Option<f64> {
     let mut total = 0f64;
-    let mut rest = text.trim();
+    let mut rest = text;
     if rest.is_empty() {
         return None;
     }
@@ -57,7 +70,7 @@ pub(crate) fn go_duration(text: &str) -> Option<Duration> {
         total += value * seconds;
         rest = &rest[unit_len..];
     }
-    (total.is_finite() && total >= 0.0).then(|| Duration::try_from_secs_f64(total).ok())?
+    Some(total)
 }
 
 /// An RFC 3339 instant, as a wait from now (zero when it has passed).
@@ -65,7 +78,8 @@ fn until(text: &str) -> Option<Duration> {
     let at = humantime::parse_rfc3339_weak(text).ok()?;
     Some(
         at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
     )
 }
 
@@ -76,12 +90,26 @@ mod tests {
 
     #[test]
     fn every_reset_format_parses() {
-        assert_eq!(go_duration("1.491s"), Some(Duration::from_millis(1491)));
-        assert_eq!(go_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(go_duration("6m0s"), Some(Duration::from_secs(360)));
-        assert_eq!(go_duration("1h2m3s"), Some(Duration::from_secs(3723)));
-        assert_eq!(go_duration("soon"), None);
-        assert_eq!(go_duration(""), None);
+        assert_eq!(reset("1.491s"), Some(Duration::from_millis(1491)));
+        assert_eq!(reset("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(reset("6m0s"), Some(Duration::from_secs(360)));
+        assert_eq!(reset("1h2m3s"), Some(Duration::from_secs(3723)));
+        assert_eq!(reset("20"), Some(Duration::from_secs(20)), "plain seconds");
+        assert_eq!(reset(" 0.5 "), Some(Duration::from_millis(500)));
+        assert_eq!(reset("soon"), None);
+        assert_eq!(reset(""), None);
+        assert_eq!(reset("-1"), None);
+        assert_eq!(reset("-1s"), None);
+        assert_eq!(reset("1.2.3s"), None);
+    }
+
+    #[test]
+    fn absurd_resets_hold_at_most_a_day() {
+        for absurd in ["1e300", "99999999999999999999999h"] {
+            assert_eq!(reset(absurd), Some(MAX_RETRY_AFTER), "{absurd}");
+        }
+        assert_eq!(reset("NaN"), None);
+        assert_eq!(reset("inf"), None);
     }
 
     #[test]
