@@ -61,30 +61,41 @@ pub(crate) fn project(plan: &RunPlan, prep: &Prepared, prices: &PriceBook) -> Ve
                 total_tokens: input + output,
                 ..Usage::default()
             };
-            // The agent's own model, then each fallback's: a run may be served
-            // by any of them, so it is projected at the dearest priced one.
+            // The agent's own model, then each fallback that can serve (one
+            // without its key is passed over): any of them may, so the agent
+            // is projected at the dearest, and at none when one has no price.
             let chain = std::iter::once((p.agent.provider.as_str(), p.agent.model.as_str())).chain(
-                p.agent.fallback.iter().filter_map(|name| {
-                    plan.providers
-                        .get(name)
-                        .map(|pr| (name.as_str(), pr.model.as_str()))
-                }),
+                p.agent
+                    .fallback
+                    .iter()
+                    .filter(|name| plan.dry_run || plan.keys.contains_key(*name))
+                    .filter_map(|name| {
+                        plan.providers
+                            .get(name)
+                            .map(|pr| (name.as_str(), pr.model.as_str()))
+                    }),
             );
-            let mut pick = (p.agent.provider.as_str(), p.agent.model.as_str(), None);
+            let mut pick: Option<(&str, &str, Option<f64>)> = None;
             for (provider, model) in chain {
-                if let Some(usd) = prices.get(model).map(|pr| pr.cost(&usage)) {
-                    if pick.2.is_none_or(|best| usd > best) {
-                        pick = (provider, model, Some(usd));
-                    }
+                let usd = prices.get(model).map(|pr| pr.cost(&usage));
+                let dearer = match (pick, usd) {
+                    (None, _) | (Some((_, _, Some(_))), None) => true,
+                    (Some((_, _, Some(best))), Some(usd)) => usd > best,
+                    (Some((_, _, None)), _) => false,
+                };
+                if dearer {
+                    pick = Some((provider, model, usd));
                 }
             }
+            let (provider, model, usd) =
+                pick.unwrap_or((p.agent.provider.as_str(), p.agent.model.as_str(), None));
             AgentCost {
                 id: p.agent.id.clone(),
-                provider: pick.0.to_string(),
-                model: pick.1.to_string(),
+                provider: provider.to_string(),
+                model: model.to_string(),
                 input_tokens: input,
                 output_tokens: output,
-                usd: pick.2,
+                usd,
             }
         })
         .collect()
@@ -115,6 +126,25 @@ pub(crate) fn line(costs: &[AgentCost]) -> String {
         ));
     }
     s
+}
+
+/// Why a run under a cap or budget (`what`) cannot be held to it: an agent
+/// whose model has no price could cost anything, so it is refused rather
+/// than counted as free.
+pub(crate) fn unpriced_under(costs: &[AgentCost], what: &str) -> Option<String> {
+    let unpriced: Vec<String> = costs
+        .iter()
+        .filter(|c| c.usd.is_none())
+        .map(|c| format!("{} ({})", c.id, c.model))
+        .collect();
+    let first = costs.iter().find(|c| c.usd.is_none())?;
+    Some(format!(
+        "{what} limits this run's cost, but no price is known for {}; nothing was sent. \
+         Set one in events.toml, e.g. [prices.\"{}\"] input = 0.15, output = 0.60 \
+         (USD per million tokens; 0 for a free local model), or a pricing_file",
+        unpriced.join(", "),
+        first.model
+    ))
 }
 
 /// Why a projection over `cap` is refused: the agents by projected cost.

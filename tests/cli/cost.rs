@@ -103,6 +103,36 @@ fn unknown_models_are_unpriced_not_free_and_prices_can_be_set() {
     assert_eq!(cost["unpriced"], json!(["a", "b"]));
     assert_eq!(cost["projected"][0]["usd"], serde_json::Value::Null);
 
+    // Under a cap or a budget an unpriced model could cost anything: refused, not free.
+    let sent = fake.count();
+    let (code, _, stderr) = p.run(&["run", "review", "--max-cost", "5"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no price is known for a (my-local-llama), b (my-local-llama)")
+            && stderr.contains("[prices.\"my-local-llama\"]"),
+        "{stderr}"
+    );
+    let budgeted = pair("[budget]\nmax_cost_per_day = 5.0")
+        .serve(&fake)
+        .env("BSU_MODEL", "my-local-llama");
+    let (code, _, stderr) = budgeted.run(&["run", "review"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("[budget] limits this run's cost"),
+        "{stderr}"
+    );
+    assert_eq!(fake.count(), sent, "nothing was sent");
+    let free = pair(
+        "[budget]\nmax_cost_per_day = 5.0\n[prices.\"my-local-llama\"]\ninput = 0\noutput = 0",
+    )
+    .serve(&fake)
+    .env("BSU_MODEL", "my-local-llama");
+    assert_eq!(
+        free.run(&["run", "review", "--max-cost", "0.01"]).0,
+        0,
+        "priced at 0 on purpose"
+    );
+
     // [prices] in events.toml, and LiteLLM's file format.
     let priced = pair("[prices.\"my-local-llama\"]\ninput = 1.0\noutput = 2.0")
         .serve(&fake)
@@ -295,6 +325,36 @@ fn a_fallback_is_projected_at_the_dearest_model_and_charged_at_the_one_that_serv
         "{run}"
     );
     assert_eq!(status["spend"]["today"][0]["provider"], "backup");
+}
+
+#[test]
+fn an_unpriced_fallback_makes_the_agent_unpriced_unless_it_cannot_serve() {
+    let primary = Fake::start(|_| Reply::verdict("approve", 9));
+    let backup = Fake::start(|_| Reply::verdict("approve", 9));
+    let events = format!(
+        "[providers.openai]\nkind = \"openai\"\nbase_url = \"{}\"\n\
+         [providers.backup]\nkind = \"openai\"\nbase_url = \"{}\"\napi_key_env = \"BACKUP_KEY\"\nmodel = \"backup-model\"\n\
+         [events.review]\nagents = [\"a\"]\n",
+        primary.url, backup.url
+    );
+    let without_key = Project::with_agents(&events, &[])
+        .agent("a", "model = \"gpt-4o-mini\"\nfallback = [\"backup\"]")
+        .env("OPENAI_API_KEY", crate::support::TEST_KEY);
+    // Without its key the backup cannot serve: the agent is priced at its own model.
+    let (code, _, stderr) = without_key.run(&["run", "review", "--max-cost", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        without_key.latest()["cost"]["projected"][0]["model"],
+        "gpt-4o-mini"
+    );
+    // With it, the backup may serve at an unknown price: refused under a cap.
+    let with_key = without_key.env("BACKUP_KEY", "sk-backup-key");
+    let sent = primary.count();
+    let (code, _, stderr) = with_key.run(&["run", "review", "--max-cost", "1"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("a (backup-model)"), "{stderr}");
+    assert_eq!(primary.count(), sent);
+    assert_eq!(backup.count(), 0);
 }
 
 #[test]

@@ -311,7 +311,14 @@ async fn run_async(
         "projected the run's cost"
     );
     if let Some((cap, from)) = &plan.max_cost {
-        if let Some(why) = crate::cost::over_cap(&projected, *cap, from) {
+        if let Some(why) = crate::cost::unpriced_under(&projected, from)
+            .or_else(|| crate::cost::over_cap(&projected, *cap, from))
+        {
+            return Err(Error::Usage(why));
+        }
+    }
+    if !plan.dry_run && (plan.per_day.is_some() || plan.per_month.is_some()) {
+        if let Some(why) = crate::cost::unpriced_under(&projected, "[budget]") {
             return Err(Error::Usage(why));
         }
     }
