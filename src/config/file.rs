@@ -38,7 +38,8 @@ pub(super) struct EventsFile {
     pub github: Option<super::github::GithubFile>,
     /// `[prices."MODEL"]`: USD per million tokens.
     #[serde(default)]
-    pub prices: BTreeMap<String, crate::cost::Price>,
+    #[schemars(with = "BTreeMap<String, crate::cost::Price>")]
+    pub prices: BTreeMap<String, Spanned<crate::cost::Price>>,
     pub budget: Option<BudgetFile>,
 }
 

@@ -194,12 +194,13 @@ fn settle_budget(
     problems: &mut Vec<Problem>,
 ) -> (crate::cost::PriceBook, Option<f64>) {
     let ok = |x: f64| x.is_finite() && (0.0..=1e6).contains(&x);
-    for (model, p) in &file.prices {
+    for (model, spanned) in &file.prices {
+        let p = spanned.get_ref();
         let all = [Some(p.input), Some(p.output), p.cached_input, p.cache_write];
         if !all.into_iter().flatten().all(ok) {
-            problems.push(Problem::file(
-                src.display,
-                format!("[prices.{model:?}]: prices are USD per million tokens, from 0 to 1000000"),
+            problems.push(src.at(
+                spanned,
+                format!("[prices.{model:?}]: prices are USD per million tokens, from 0 to 1000000; e.g. input = 0.15, output = 0.60"),
             ));
         }
     }
@@ -240,7 +241,13 @@ fn settle_budget(
         }
     }
     (
-        crate::cost::PriceBook::new(file.prices.clone(), from_file),
+        crate::cost::PriceBook::new(
+            file.prices
+                .iter()
+                .map(|(m, p)| (m.clone(), *p.get_ref()))
+                .collect(),
+            from_file,
+        ),
         cap,
     )
 }

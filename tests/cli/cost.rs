@@ -156,6 +156,13 @@ fn unknown_models_are_unpriced_not_free_and_prices_can_be_set() {
     let (code, stdout, _) = bad.run(&["check"]);
     assert_eq!(code, 2);
     assert!(stdout.contains("pricing_file"), "{stdout}");
+    let negative = pair("[prices.\"gpt-4o\"]\ninput = -1.0\noutput = 2.0");
+    let (code, stdout, _) = negative.run(&["check"]);
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("events.toml:1:1: [prices.\"gpt-4o\"]: prices are USD per million tokens"),
+        "{stdout}"
+    );
 }
 
 #[test]
