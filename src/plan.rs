@@ -74,6 +74,10 @@ pub(crate) struct RunPlan {
     /// `[budget] max_cost_per_day` and `max_cost_per_month`, USD.
     pub per_day: Option<f64>,
     pub per_month: Option<f64>,
+    /// Every secret the run knows (CONTRACT.md, "Secrets").
+    pub secrets: std::sync::Arc<crate::secrets::Secrets>,
+    /// The project's identity for budgets, locks and history: its canonical folder.
+    pub project: String,
 }
 
 pub(crate) fn plan(
@@ -197,6 +201,8 @@ pub(crate) fn plan(
         .collect();
 
     Ok(RunPlan {
+        secrets: std::sync::Arc::new(secrets(config, env)),
+        project: project_identity(&config.root),
         prices: config.prices.clone(),
         per_day: config.max_cost_per_day,
         per_month: config.max_cost_per_month,
@@ -251,6 +257,38 @@ pub(crate) fn plan(
         providers,
         keys,
     })
+}
+
+/// The run's redaction set: every provider's key, the GitHub token, the
+/// webhook URL and the variables of `[secrets] redact`.
+pub(crate) fn secrets(config: &Config, env: &Env) -> crate::secrets::Secrets {
+    let mut s = crate::secrets::Secrets::default();
+    for p in config.providers.values() {
+        s.add_var(&p.api_key_env, env.get(&p.api_key_env));
+    }
+    for name in [config.github.token_env.as_str(), "GITHUB_TOKEN", "GH_TOKEN"] {
+        s.add_var(name, env.get(name));
+    }
+    if let Some(w) = &config.webhook {
+        s.add_var(&w.url_env, None);
+        if let Some(url) = env.get(&w.url_env) {
+            s.add_url(url);
+        }
+    }
+    for name in &config.secret_vars {
+        s.add_var(name, env.get(name));
+    }
+    s
+}
+
+/// What identifies a project whatever spelling of its folder ran bsu
+/// (`-C p/`, a symlink, `..`): the canonical folder.
+pub(crate) fn project_identity(root: &std::path::Path) -> String {
+    root.canonicalize()
+        .or_else(|_| std::path::absolute(root))
+        .unwrap_or_else(|_| root.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// The strategy closest to `event`, when one is close enough to be a typo of

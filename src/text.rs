@@ -121,3 +121,8 @@ mod tests {
         assert_eq!(clean_block("a\rb\r\nc\x1b[31m\td\u{9b}"), "a\nb\nc[31m\td");
     }
 }
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -41,6 +41,21 @@ pub(super) struct EventsFile {
     #[schemars(with = "BTreeMap<String, crate::cost::Price>")]
     pub prices: BTreeMap<String, Spanned<crate::cost::Price>>,
     pub budget: Option<BudgetFile>,
+    /// `[secrets]`: more variables whose values are secrets.
+    pub secrets: Option<SecretsFile>,
+}
+
+/// `[secrets]`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SecretsFile {
+    /// Variables whose values bsu redacts from everything it keeps, prints,
+    /// records, sends or publishes, and removes from the environment of git
+    /// and `command` inputs (provider keys, the GitHub token and the webhook
+    /// URL are always in the set).
+    #[schemars(with = "Vec<String>")]
+    #[serde(default)]
+    pub redact: Vec<Spanned<String>>,
 }
 
 /// `[budget]`.

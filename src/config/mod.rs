@@ -25,7 +25,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use load::{in_project, inspect, load, shown};
-pub(crate) use paths::knowledge_path;
+pub(crate) use paths::{knowledge_path, read_knowledge};
 pub(crate) use problem::Problem;
 pub(crate) use strategy::{Strategy, StrategyMatch};
 
@@ -55,6 +55,8 @@ pub(crate) struct Config {
     pub max_cost_per_month: Option<f64>,
     /// `[github]`: slash commands and `pull_request_target` safety.
     pub actions: github::GithubActions,
+    /// `[secrets] redact`: more variables whose values are secrets.
+    pub secret_vars: Vec<String>,
     /// The raw text of events.toml and of each agent file, for `config_hash`.
     pub sources: Sources,
 }

@@ -8,17 +8,20 @@ use std::path::{Path, PathBuf};
 /// Knowledge files larger than this are refused rather than read into every prompt.
 pub(crate) const MAX_KNOWLEDGE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// The canonical path of knowledge file `rel` of the project at `root`, or
-/// why it cannot be used.
+/// The path of knowledge file `rel` of the project at `root`, or why it
+/// cannot be used: it must be a regular file inside the project, reached
+/// without following a symlink (the reading rule, `crate::project_file`).
 pub(crate) fn knowledge_path(root: &Path, rel: &str) -> Result<PathBuf, String> {
-    if Path::new(rel).is_absolute() {
-        return Err(format!(
-            "knowledge file {rel:?} must be a path relative to the project folder"
-        ));
-    }
-    let joined = root.join(rel);
-    let resolved = match joined.canonicalize() {
-        Ok(p) => p,
+    let full = crate::project_file::inside(root, rel).map_err(|_| {
+        format!(
+            "knowledge file {rel:?} resolves to {}, outside the project folder {}; knowledge \
+             files must live inside the project",
+            lexical(&std::path::absolute(root).unwrap_or_default().join(rel)).display(),
+            root.display()
+        )
+    })?;
+    let meta = match std::fs::symlink_metadata(&full) {
+        Ok(m) => m,
         Err(_) => {
             let looked = super::shown(root, rel);
             let looked = if looked == rel {
@@ -31,23 +34,16 @@ pub(crate) fn knowledge_path(root: &Path, rel: &str) -> Result<PathBuf, String> 
             ));
         }
     };
-    let project = root
-        .canonicalize()
-        .map_err(|e| format!("the project folder cannot be resolved: {e}"))?;
-    if !resolved.starts_with(&project) {
+    if meta.file_type().is_symlink() {
         return Err(format!(
-            "knowledge file {rel:?} resolves to {}, outside the project folder {}; knowledge \
-             files must live inside the project (symlinks are followed)",
-            resolved.display(),
-            project.display()
+            "knowledge file {rel:?} is a symlink; knowledge files must be regular files inside \
+             the project folder (symlinks are never followed): copy the file in instead"
         ));
     }
-    let meta = std::fs::metadata(&resolved)
-        .map_err(|e| format!("knowledge file {rel:?} cannot be read: {e}"))?;
     if !meta.is_file() {
         return Err(format!(
-            "knowledge file {rel:?} resolves to {}, which is not a regular file",
-            resolved.display()
+            "knowledge file {rel:?} is not a regular file ({})",
+            full.display()
         ));
     }
     if meta.len() > MAX_KNOWLEDGE_BYTES {
@@ -57,7 +53,42 @@ pub(crate) fn knowledge_path(root: &Path, rel: &str) -> Result<PathBuf, String> 
             MAX_KNOWLEDGE_BYTES >> 20
         ));
     }
-    Ok(resolved)
+    // Folders on the way must be real folders too.
+    match crate::project_file::read(root, rel, 0) {
+        crate::project_file::Entry::NotRead(why) if why.contains("symlink") => Err(format!(
+            "knowledge file {rel:?} {why}; knowledge files must be regular files inside the \
+             project folder"
+        )),
+        _ => Ok(full),
+    }
+}
+
+/// `p` with `.` and `..` worked out by name, for messages.
+fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Read knowledge file `rel` by the reading rule.
+pub(crate) fn read_knowledge(root: &Path, rel: &str) -> Result<String, String> {
+    knowledge_path(root, rel)?;
+    match crate::project_file::read(root, rel, MAX_KNOWLEDGE_BYTES) {
+        crate::project_file::Entry::File(bytes) => String::from_utf8(bytes)
+            .map_err(|_| format!("knowledge file {rel:?} is not UTF-8 text")),
+        crate::project_file::Entry::Symlink(_) => Err(format!(
+            "knowledge file {rel:?} is a symlink (symlinks are never followed)"
+        )),
+        crate::project_file::Entry::NotRead(why) => Err(format!("knowledge file {rel:?} {why}")),
+    }
 }
 
 #[cfg(test)]
@@ -81,7 +112,11 @@ mod tests {
             std::os::unix::fs::symlink(dir.path().join("secret.env"), root.join("link.md"))
                 .unwrap();
             let e = knowledge_path(&root, "link.md").unwrap_err();
-            assert!(e.contains("outside the project folder"), "{e}");
+            assert!(e.contains("is a symlink"), "{e}");
+            std::os::unix::fs::symlink(dir.path(), root.join("up")).unwrap();
+            let e = knowledge_path(&root, "up/secret.env").unwrap_err();
+            assert!(e.contains("symlink"), "{e}");
+            assert!(read_knowledge(&root, "up/secret.env").is_err());
             std::os::unix::fs::symlink("/proc/self/environ", root.join("env.md")).unwrap();
             assert!(knowledge_path(&root, "env.md").is_err());
             assert!(knowledge_path(&root, "../../../../../../proc/self/environ").is_err());
@@ -90,6 +125,7 @@ mod tests {
         assert!(knowledge_path(&root, "knowledge")
             .unwrap_err()
             .contains("not a regular file"));
+        assert_eq!(read_knowledge(&root, "knowledge/ok.md").unwrap(), "x");
         assert!(knowledge_path(&root, "missing.md")
             .unwrap_err()
             .contains("does not exist"));

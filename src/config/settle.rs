@@ -175,6 +175,7 @@ pub(super) fn settle(
         max_cost_per_day: file.budget.as_ref().and_then(|b| b.max_cost_per_day),
         max_cost_per_month: file.budget.as_ref().and_then(|b| b.max_cost_per_month),
         actions,
+        secret_vars: settle_secrets(&file, &src, problems),
         sources: Sources {
             events: events_text,
             agents: agents
@@ -183,6 +184,31 @@ pub(super) fn settle(
                 .collect(),
         },
     })
+}
+
+/// `[secrets] redact`: names of environment variables.
+fn settle_secrets(file: &EventsFile, src: &Source<'_>, problems: &mut Vec<Problem>) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in file.secrets.iter().flat_map(|s| &s.redact) {
+        let n = name.get_ref();
+        let valid = n
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if valid {
+            out.push(n.clone());
+        } else {
+            problems.push(src.at(
+                name,
+                format!(
+                    "[secrets] redact: {n:?} is not the name of an environment variable; \
+                     write names like \"DEPLOY_TOKEN\", never the secret itself"
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// `[prices]` and `[budget]`: prices must be finite and not negative, the cap

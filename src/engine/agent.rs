@@ -69,7 +69,7 @@ pub(super) fn prompts(
     let system = prompt::system(agent);
     let one = [Batch::default()];
     let (batches, unseen): (&[Batch], String) = match &prep.packs[idx] {
-        Some(p) => (&p.batches, super::pack::unseen_note(&p.summary.unseen)),
+        Some(p) => (&p.batches, super::pack::unseen_note(&p.summary)),
         None => (&one, String::new()),
     };
     let n = batches.len();
@@ -279,7 +279,7 @@ pub(super) fn prompt_tokens(
             .sum();
     };
     let enc = crate::tokens::encoding_for(&agent.model);
-    let unseen = super::pack::unseen_note(&pack.summary.unseen);
+    let unseen = super::pack::unseen_note(&pack.summary);
     let head = prompt::shared(&plan.event, &prep.payload_text, "", &unseen);
     // The shared head is the same for every agent with the same budget: count
     // it once per run (the parts are counted apart; their sum is the prompt's

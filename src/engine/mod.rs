@@ -87,7 +87,7 @@ pub(crate) async fn prepare(plan: &RunPlan, inputs: Vec<Gathered>) -> Prepared {
                     &plan.event,
                     &prep.payload_text,
                     "",
-                    &pack::unseen_note(&pack.summary.unseen),
+                    &pack::unseen_note(&pack.summary),
                 ),
                 inputs_tokens: pack.summary.first_batch_shared_tokens,
             })
@@ -322,15 +322,10 @@ async fn load_knowledge(plan: &RunPlan) -> HashMap<String, Result<String, String
     let mut set = JoinSet::new();
     for path in paths {
         // Checked again here, not only by the configuration: the file is
-        // read now, and must still resolve inside the project.
-        let full = crate::config::knowledge_path(&plan.root, &path);
-        set.spawn(async move {
-            let text = match full {
-                Ok(full) => tokio::fs::read_to_string(&full)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(why) => Err(why),
-            };
+        // read now, by the reading rule.
+        let root = plan.root.clone();
+        set.spawn_blocking(move || {
+            let text = crate::config::read_knowledge(&root, &path);
             (path, text)
         });
     }

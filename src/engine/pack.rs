@@ -59,6 +59,10 @@ pub(crate) struct PackSummary {
     pub clipped: Vec<String>,
     /// What it did not see: `input:path (why)`. Not empty means it cannot approve.
     pub unseen: Vec<String>,
+    /// Files the change touches that were left out by a rule the base branch
+    /// controls (lockfiles, binaries, ...): `input:path (why)`. Named in the prompt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<String>,
     /// Tokens of its inputs across batches, as its model counts them.
     pub input_tokens: u64,
     /// Tokens one prompt's inputs may take.
@@ -146,6 +150,9 @@ pub(crate) fn pack(
                 continue;
             };
             summary.unseen.extend(g.unseen.iter().cloned());
+            summary
+                .excluded
+                .extend(g.excluded.iter().map(|e| format!("{}:{e}", g.name)));
             for (ii, item) in g.items.iter().enumerate() {
                 let id = format!("{}:{}", g.name, item.path);
                 if full {
@@ -275,23 +282,36 @@ pub(crate) fn common_prefix_len(a: &str, b: &str) -> usize {
     (0..=n).rev().find(|i| a.is_char_boundary(*i)).unwrap_or(0)
 }
 
-/// The list of what an agent did not see, as its prompt shows it.
-pub(crate) fn unseen_note(unseen: &[String]) -> String {
-    if unseen.is_empty() {
-        return String::new();
+/// What an agent was not shown, as its prompt says it: every file the
+/// change touches that the prompt does not show, left out on purpose or not.
+pub(crate) fn unseen_note(summary: &PackSummary) -> String {
+    let mut s = String::new();
+    if !summary.unseen.is_empty() {
+        s.push_str(
+            "## Not shown to you\n\nThese parts of the inputs were not shown to you (token budget, \
+             batch limit, a command that did not finish, or an exclusion the change itself could \
+             have caused). Do not approve what you have not seen:\n",
+        );
+        list(&mut s, &summary.unseen);
     }
-    let mut s = String::from(
-        "## Not shown to you\n\nThese parts of the inputs were left out (token budget, batch limit, or a \
-         command that did not finish). Do not approve what you have not seen:\n",
-    );
-    for u in unseen.iter().take(UNSEEN_SHOWN) {
+    if !summary.excluded.is_empty() {
+        s.push_str(
+            "## Changed but not shown\n\nThe change also touches these files, left out by rules \
+             the base branch controls:\n",
+        );
+        list(&mut s, &summary.excluded);
+    }
+    s
+}
+
+fn list(s: &mut String, items: &[String]) {
+    for u in items.iter().take(UNSEEN_SHOWN) {
         let _ = writeln!(s, "- {u}");
     }
-    if unseen.len() > UNSEEN_SHOWN {
-        let _ = writeln!(s, "- and {} more", unseen.len() - UNSEEN_SHOWN);
+    if items.len() > UNSEEN_SHOWN {
+        let _ = writeln!(s, "- and {} more", items.len() - UNSEEN_SHOWN);
     }
     s.push('\n');
-    s
 }
 
 #[cfg(test)]

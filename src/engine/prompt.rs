@@ -190,9 +190,7 @@ pub(crate) fn hash(provider: &Provider, req: &ChatRequest) -> String {
     hex(&digest)
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use crate::text::hex;
 
 /// A rough token count (about four characters a token) for dry runs.
 pub(crate) fn estimate_tokens(text: &str) -> u64 {

@@ -3,17 +3,17 @@
 //! lint is information); a command that could not start, timed out or had
 //! its output cut has not been seen whole.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 
-use super::{Gathered, Item, SourceInfo};
+use super::{Context, Gathered, Item, SourceInfo};
 use crate::config::inputs::InputKind;
+use crate::process::Group;
 
 pub(crate) async fn run(
-    root: &Path,
+    ctx: &Context<'_>,
     name: &str,
     argv: &[String],
     timeout: Duration,
@@ -32,15 +32,16 @@ pub(crate) async fn run(
         exit_code: None,
     };
     let shown = argv.join(" ");
-    let mut child = match tokio::process::Command::new(&argv[0])
-        .args(&argv[1..])
-        .current_dir(root)
+    let mut cmd = tokio::process::Command::new(&argv[0]);
+    cmd.args(&argv[1..])
+        .current_dir(ctx.root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-    {
+        .stderr(Stdio::piped());
+    crate::process::scrub(&mut cmd, ctx.scrub);
+    // The command and everything it starts die with `_group`: on its
+    // timeout, the run's deadline, a signal, or any early return.
+    let (mut child, _group) = match Group::spawn(&mut cmd) {
         Ok(c) => c,
         Err(e) => {
             g.unseen

@@ -10,6 +10,7 @@ use ignore::WalkBuilder;
 use super::{Gathered, Item, SourceInfo};
 use crate::config::inputs::InputKind;
 use crate::error::{Error, Result};
+use crate::project_file::Entry;
 
 /// Most files one `files` input may hold.
 const MAX_FILES: usize = 10_000;
@@ -36,8 +37,10 @@ pub(crate) fn gather(root: &Path, name: &str, globs: &[String]) -> Result<Gather
         .build();
     let mut items = Vec::new();
     let mut excluded = Vec::new();
+    let mut unseen = Vec::new();
     for entry in walk.flatten() {
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let Some(t) = entry.file_type() else { continue };
+        if t.is_dir() {
             continue;
         }
         if !select
@@ -60,8 +63,9 @@ pub(crate) fn gather(root: &Path, name: &str, globs: &[String]) -> Result<Gather
             excluded.push(format!("{rel} (larger than {} MiB)", MAX_FILE_BYTES >> 20));
             continue;
         }
-        match std::fs::read(entry.path()) {
-            Ok(bytes) if !bytes.contains(&0) => match String::from_utf8(bytes) {
+        // The reading rule: a regular file inside the project, no link followed.
+        match crate::project_file::read(root, &rel, MAX_FILE_BYTES) {
+            Entry::File(bytes) if !bytes.contains(&0) => match String::from_utf8(bytes) {
                 Ok(text) => items.push(Item {
                     path: rel,
                     label: "file".into(),
@@ -71,8 +75,15 @@ pub(crate) fn gather(root: &Path, name: &str, globs: &[String]) -> Result<Gather
                 }),
                 Err(_) => excluded.push(format!("{rel} (binary)")),
             },
-            Ok(_) => excluded.push(format!("{rel} (binary)")),
-            Err(e) => excluded.push(format!("{rel} (unreadable: {e})")),
+            Entry::File(_) => excluded.push(format!("{rel} (binary)")),
+            Entry::Symlink(target) => items.push(Item {
+                path: rel,
+                label: "symlink, not followed".into(),
+                text: format!("symlink to {target}\n"),
+                rank: 0,
+                hunks: None,
+            }),
+            Entry::NotRead(why) => unseen.push(format!("{name}:{rel} (not read: it {why})")),
         }
     }
     Ok(Gathered {
@@ -84,7 +95,7 @@ pub(crate) fn gather(root: &Path, name: &str, globs: &[String]) -> Result<Gather
         },
         items,
         excluded,
-        unseen: Vec::new(),
+        unseen,
         exit_code: None,
     })
 }

@@ -4,7 +4,7 @@
 //! receives these as plain data and packs them per agent (`engine::pack`).
 
 mod command;
-mod diff;
+pub(crate) mod diff;
 mod files;
 mod git;
 
@@ -84,7 +84,7 @@ impl Gathered {
             h.update(i.text.as_bytes());
             h.update(b"\0");
         }
-        crate::engine::prompt::hex(&h.finalize())
+        crate::text::hex(&h.finalize())
     }
 }
 
@@ -97,10 +97,28 @@ pub(crate) struct Context<'a> {
     pub head: Option<&'a str>,
     /// `--input NAME=FILE|-`, read.
     pub overrides: &'a BTreeMap<String, String>,
-    /// When this event last ran successfully (Unix ms), for `since = "last_run"`.
-    pub last_run_ms: Option<i64>,
+    /// The event's last decided run, for `since = "last_run"`; `None`: there was none.
+    pub last_run: Option<LastRun>,
     /// stdin and stderr are terminals: a diff may default to the working tree.
     pub interactive: bool,
+    /// Variables removed from the environment of git and commands: the run's secrets.
+    pub scrub: &'a [String],
+}
+
+impl Context<'_> {
+    pub(crate) fn git(&self) -> git::Git<'_> {
+        git::Git {
+            root: self.root,
+            scrub: self.scrub,
+        }
+    }
+}
+
+/// What `since = "last_run"` starts from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct LastRun {
+    /// The commit the run reviewed, when it recorded one.
+    pub head: Option<String>,
 }
 
 /// Gather `specs` in order. An input that cannot be gathered at all (no
@@ -119,31 +137,34 @@ pub(crate) async fn gather(specs: &[&InputSpec], ctx: &Context<'_>) -> Result<Ve
                 let range = match &range_cache {
                     Some(r) => r.clone(),
                     None => {
-                        let r = git::resolve_range(ctx, &spec.name, opts.fetch)?;
+                        let r = git::resolve_range(ctx, &spec.name, opts.fetch).await?;
                         range_cache = Some(r.clone());
                         r
                     }
                 };
-                git::diff_input(ctx.root, spec, opts, &range)?
+                git::diff_input(ctx.git(), spec, opts, &range).await?
             }
             InputSource::Files { globs } => files::gather(ctx.root, &spec.name, globs)?,
             InputSource::GitLog {
                 range,
                 since_last_run,
                 max_commits,
-            } => git::log_input(
-                ctx,
-                spec,
-                range.as_deref(),
-                *since_last_run,
-                *max_commits,
-                range_cache.as_ref(),
-            )?,
+            } => {
+                git::log_input(
+                    ctx,
+                    spec,
+                    range.as_deref(),
+                    *since_last_run,
+                    *max_commits,
+                    range_cache.as_ref(),
+                )
+                .await?
+            }
             InputSource::Command {
                 argv,
                 timeout,
                 max_bytes,
-            } => command::run(ctx.root, &spec.name, argv, *timeout, *max_bytes).await,
+            } => command::run(ctx, &spec.name, argv, *timeout, *max_bytes).await,
         };
         out.push(g);
     }

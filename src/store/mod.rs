@@ -96,6 +96,13 @@ ALTER TABLE spend ADD COLUMN agent TEXT NOT NULL DEFAULT '';
 ALTER TABLE spend ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE spend ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+ALTER TABLE runs ADD COLUMN strategy TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN head_sha TEXT;
+ALTER TABLE runs ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX runs_by_project ON runs(project, strategy, started_ms);
+ALTER TABLE spend ADD COLUMN lease_until_ms INTEGER;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -122,7 +122,10 @@ fn a_pull_request_diff_reaches_every_agent_and_the_report() {
     assert_eq!(input["sha256"].as_str().unwrap().len(), 64);
     let excluded = input["excluded"].to_string();
     assert!(excluded.contains("logo.png (binary)"), "{excluded}");
-    assert!(excluded.contains("Cargo.lock (excluded by configuration)"));
+    assert!(
+        excluded.contains("Cargo.lock (lockfile, excluded by rule *.lock)"),
+        "{excluded}"
+    );
     let a = &r["agents"][0]["inputs"];
     assert_eq!(a["inputs"], json!(["diff"]));
     assert_eq!(a["batches"], 1);

@@ -222,13 +222,14 @@ async fn gather(
             }
         )
     });
-    let last_run_ms = match (store, since_last_run) {
+    let last_run = match (store, since_last_run) {
         (Some(db), true) => {
-            let event = plan.event.clone();
-            db.call(move |c| store::runs::last_decided(c, &event))
+            let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
+            db.call(move |c| store::runs::last_decided(c, &project, &strategy))
                 .await
                 .ok()
                 .flatten()
+                .map(|head| inputs::LastRun { head })
         }
         _ => None,
     };
@@ -239,8 +240,9 @@ async fn gather(
         base: g.base.as_deref(),
         head: g.head.as_deref(),
         overrides: &g.overrides,
-        last_run_ms,
+        last_run,
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        scrub: plan.secrets.names(),
     };
     let specs: Vec<&InputSpec> = plan.inputs.iter().collect();
     inputs::gather(&specs, &ctx).await
@@ -456,8 +458,11 @@ async fn run_async(
             // Read back from the run's spend, settled above.
             cost_usd: None,
             tokens: 0,
-            project: absolute(&plan.root),
+            project: plan.project.clone(),
             dry_run: plan.dry_run,
+            replayed: replay.is_some(),
+            strategy: plan.strategy.clone(),
+            head_sha: outcome.inputs.iter().find_map(|g| g.source.head.clone()),
         };
         if let Err(e) = db.call(move |c| store::runs::record(c, &record)).await {
             if !db.degraded() {

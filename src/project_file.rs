@@ -1,0 +1,201 @@
+//! The one rule for reading a file of the project (CONTRACT.md, "Reading
+//! rule"): a path is read only when it is a regular file that lies inside the
+//! project, reached without following any symlink. A symlink is shown as what
+//! git shows for it (its target text), never followed; anything else (a FIFO,
+//! a device, a directory, a path through a symlinked folder, one that leaves
+//! the root) is not read, and the caller names it as unseen.
+//!
+//! Every input kind (`git_diff`, `changed_files`, `files`) and knowledge
+//! files read through here. A leaf: it imports nothing else of the crate.
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+/// What reading a project path gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Entry {
+    /// A regular file inside the project, its bytes.
+    File(Vec<u8>),
+    /// A symlink, not followed: its target as text.
+    Symlink(String),
+    /// Not read, and why ("a FIFO", "outside the project", ...).
+    NotRead(String),
+}
+
+/// `rel` joined to `root` with `.` and `..` worked out by name alone, or why
+/// the path is not one of the project's (absolute, or leaving the root).
+pub(crate) fn inside(root: &Path, rel: &str) -> Result<PathBuf, String> {
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    for c in Path::new(rel).components() {
+        match c {
+            Component::Normal(p) => parts.push(p),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if parts.pop().is_none() {
+                    return Err("leaves the project folder".into());
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err("is not a path relative to the project folder".into())
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Err("names the project folder itself".into());
+    }
+    let mut out = root.to_path_buf();
+    out.extend(parts);
+    Ok(out)
+}
+
+/// Check every folder between `root` and `full` without following links:
+/// each must be a real folder. `Ok(())` when the last part may be looked at.
+fn folders_are_real(root: &Path, full: &Path) -> Result<(), String> {
+    let rest = full
+        .strip_prefix(root)
+        .map_err(|_| "leaves the project folder")?;
+    let mut at = root.to_path_buf();
+    let parts: Vec<Component<'_>> = rest.components().collect();
+    for c in &parts[..parts.len().saturating_sub(1)] {
+        at.push(c);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!(
+                    "lies behind the symlink {} (symlinks are not followed)",
+                    at.strip_prefix(root).unwrap_or(&at).display()
+                ))
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err("lies below something that is not a folder".into()),
+            Err(e) => return Err(format!("cannot be read ({})", e.kind())),
+        }
+    }
+    Ok(())
+}
+
+/// What kind of thing `m` is, for a sentence: "a FIFO", "a folder", ...
+fn kind_of(m: &std::fs::Metadata) -> &'static str {
+    let t = m.file_type();
+    if t.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    "not a regular file"
+}
+
+/// Read project path `rel` by the rule, at most `max` bytes of it (a larger
+/// file is not read, and says so).
+pub(crate) fn read(root: &Path, rel: &str, max: u64) -> Entry {
+    match read_checked(root, rel, max) {
+        Ok(e) => e,
+        Err(why) => Entry::NotRead(why),
+    }
+}
+
+fn read_checked(root: &Path, rel: &str, max: u64) -> Result<Entry, String> {
+    let full = inside(root, rel)?;
+    folders_are_real(root, &full)?;
+    let meta = std::fs::symlink_metadata(&full).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "does not exist".to_string(),
+        k => format!("cannot be read ({k})"),
+    })?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(&full).map_err(|e| format!("cannot be read ({e})"))?;
+        return Ok(Entry::Symlink(target.to_string_lossy().into_owned()));
+    }
+    if !meta.is_file() {
+        return Err(format!("is {}, not a regular file", kind_of(&meta)));
+    }
+    if meta.len() > max {
+        return Err(format!("is larger than {} bytes", max));
+    }
+    let file = std::fs::File::open(&full).map_err(|e| format!("cannot be read ({e})"))?;
+    // The file opened must be the one looked at: a swap for a link between
+    // the look and the open is refused.
+    let opened = file
+        .metadata()
+        .map_err(|e| format!("cannot be read ({e})"))?;
+    if !opened.is_file() || !same_file(&meta, &opened) {
+        return Err("changed while it was being read".into());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot be read ({e})"))?;
+    if bytes.len() as u64 > max {
+        return Err(format!("is larger than {} bytes", max));
+    }
+    Ok(Entry::File(bytes))
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_inside_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("proj");
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("src/a.rs"), "fn a() {}").unwrap();
+        std::fs::write(dir.path().join("secret"), "KEY=1").unwrap();
+        assert_eq!(
+            read(&root, "src/a.rs", 100),
+            Entry::File(b"fn a() {}".to_vec())
+        );
+        assert_eq!(
+            read(&root, "src/../src/a.rs", 100),
+            Entry::File(b"fn a() {}".to_vec())
+        );
+        assert!(matches!(read(&root, "../secret", 100), Entry::NotRead(w) if w.contains("leaves")));
+        assert!(matches!(read(&root, "/etc/passwd", 100), Entry::NotRead(_)));
+        assert!(matches!(read(&root, "src", 100), Entry::NotRead(w) if w.contains("a folder")));
+        assert!(matches!(read(&root, "src/a.rs", 3), Entry::NotRead(w) if w.contains("larger")));
+        assert!(matches!(read(&root, "nope", 3), Entry::NotRead(w) if w == "does not exist"));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/proc/self/environ", root.join("env.txt")).unwrap();
+            assert_eq!(
+                read(&root, "env.txt", 100),
+                Entry::Symlink("/proc/self/environ".into())
+            );
+            std::os::unix::fs::symlink(dir.path(), root.join("up")).unwrap();
+            assert!(
+                matches!(read(&root, "up/secret", 100), Entry::NotRead(w) if w.contains("symlink up"))
+            );
+            let fifo = root.join("pipe");
+            let ok = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                assert!(
+                    matches!(read(&root, "pipe", 100), Entry::NotRead(w) if w.contains("FIFO"))
+                );
+            }
+        }
+    }
+}
