@@ -28,6 +28,8 @@ pub(crate) struct Output {
     /// `COLUMNS`, when set: the width tables fit, terminal or not.
     pub columns: Option<u16>,
     stdout: Arc<Mutex<StdoutState>>,
+    /// Redacted from every line printed, once a run knows its secrets.
+    secrets: Option<Arc<crate::secrets::Secrets>>,
 }
 
 #[derive(Debug, Default)]
@@ -63,6 +65,22 @@ impl Output {
                 .and_then(|c| c.trim().parse::<u16>().ok())
                 .filter(|c| *c >= 20),
             stdout: Arc::default(),
+            secrets: None,
+        }
+    }
+
+    /// The same output, redacting `secrets` from every line it prints.
+    pub(crate) fn with_secrets(&self, secrets: Arc<crate::secrets::Secrets>) -> Output {
+        Output {
+            secrets: Some(secrets),
+            ..self.clone()
+        }
+    }
+
+    fn clean<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.secrets {
+            Some(s) if !s.is_empty() => std::borrow::Cow::Owned(s.redact(text)),
+            _ => std::borrow::Cow::Borrowed(text),
         }
     }
 
@@ -76,6 +94,7 @@ impl Output {
 
     /// Write a result line to stdout.
     pub(crate) fn print(&self, text: &str) {
+        let text = &*self.clean(text);
         let mut state = self.stdout.lock().unwrap_or_else(|p| p.into_inner());
         if !matches!(*state, StdoutState::Open) {
             return;
@@ -103,6 +122,7 @@ impl Output {
 
     /// Write `text` to stdout exactly as it is (no newline added).
     pub(crate) fn print_raw(&self, text: &str) {
+        let text = &*self.clean(text);
         let mut state = self.stdout.lock().unwrap_or_else(|p| p.into_inner());
         if !matches!(*state, StdoutState::Open) {
             return;
@@ -120,12 +140,13 @@ impl Output {
     /// A message for people on stderr, unless `--quiet`.
     pub(crate) fn note(&self, text: &str) {
         if !self.quiet {
-            eprint_line(text);
+            eprint_line(&self.clean(text));
         }
     }
 
     /// A warning on stderr, unless `--quiet`.
     pub(crate) fn warn(&self, text: &str) {
+        let text = &*self.clean(text);
         if !self.quiet {
             eprint_line(&format!(
                 "{} {text}",
@@ -144,6 +165,7 @@ impl Output {
 
     /// An error on stderr, always.
     pub(crate) fn error(&self, text: &str) {
+        let text = &*self.clean(text);
         eprint_line(&format!("{} {text}", self.paint_err("error:", Paint::Red)));
     }
 

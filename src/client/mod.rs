@@ -10,6 +10,7 @@ pub(crate) mod error;
 mod openai;
 pub(crate) mod ratelimit;
 pub(crate) mod recording;
+pub(crate) mod redacting;
 pub(crate) mod secret;
 
 use std::time::Duration;

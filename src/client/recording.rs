@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ApiKey, CallError, ChatReply, ChatRequest, Client, FailureClass, Usage};
+use super::{ApiKey, CallError, ChatReply, ChatRequest, FailureClass, Usage};
 use crate::config::Provider;
 use crate::engine::caller::Transport;
 
@@ -39,9 +39,9 @@ fn file(dir: &Path, hash: &str) -> PathBuf {
     dir.join(format!("{hash}.json"))
 }
 
-/// The real client, writing each successful exchange to `dir`.
+/// A transport (the real client, redacting), writing each successful exchange to `dir`.
 pub(crate) struct Recorder {
-    pub inner: Client,
+    pub inner: std::sync::Arc<dyn Transport>,
     pub dir: PathBuf,
 }
 

@@ -63,9 +63,18 @@ pub(crate) struct Prepared {
 }
 
 /// Read, pack and measure everything the run will send; sends nothing.
-pub(crate) async fn prepare(plan: &RunPlan, inputs: Vec<Gathered>) -> Prepared {
-    let knowledge = load_knowledge(plan).await;
+pub(crate) async fn prepare(plan: &RunPlan, mut inputs: Vec<Gathered>) -> Prepared {
+    // No secret the run holds reaches a prompt, whatever file or command output carried it.
+    let secrets = &plan.secrets;
+    for g in &mut inputs {
+        g.redact(secrets);
+    }
+    let mut knowledge = load_knowledge(plan).await;
+    for text in knowledge.values_mut().flat_map(|k| k.as_mut().ok()) {
+        *text = secrets.redact(text);
+    }
     let (payload_text, payload_cut) = prompt::payload_text(&plan.payload);
+    let payload_text = secrets.redact(&payload_text);
     let mut prep = Prepared {
         packs: budget::pack_all(plan, &inputs, &payload_text, &knowledge),
         knowledge,

@@ -75,6 +75,24 @@ impl Gathered {
         self.items.iter().map(|i| i.text.len() as u64).sum()
     }
 
+    /// Every secret of the run taken out of what was gathered.
+    pub(crate) fn redact(&mut self, secrets: &crate::secrets::Secrets) {
+        if secrets.is_empty() {
+            return;
+        }
+        for i in &mut self.items {
+            i.text = secrets.redact(&i.text);
+            i.path = secrets.redact(&i.path);
+            i.label = secrets.redact(&i.label);
+            if let Some(h) = &mut i.hunks {
+                *h = secrets.redact(h);
+            }
+        }
+        for s in self.excluded.iter_mut().chain(self.unseen.iter_mut()) {
+            *s = secrets.redact(s);
+        }
+    }
+
     /// SHA-256 of every item, in order, as gathered.
     pub(crate) fn sha256(&self) -> String {
         let mut h = Sha256::new();

@@ -350,6 +350,21 @@ impl Report {
     pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the report is plain data")
     }
+
+    /// Every secret of the run taken out of every string of the report: what
+    /// every format, publication, summary and output is made from.
+    pub(crate) fn redact(&mut self, secrets: &crate::secrets::Secrets) {
+        if secrets.is_empty() {
+            return;
+        }
+        let Ok(mut value) = serde_json::to_value(&*self) else {
+            return;
+        };
+        secrets.redact_json(&mut value);
+        if let Ok(clean) = serde_json::from_value(value) {
+            *self = clean;
+        }
+    }
 }
 
 /// Render `report` in `format`: pure, report → bytes.

@@ -272,3 +272,114 @@ fn quoted_and_non_utf8_names_cannot_shift_one_files_text_onto_another() {
     assert!(included.contains("b_evil.sh (added)"), "{included}");
     let _ = json!(null);
 }
+
+/// Every file under `dir`, as text.
+fn text_under(dir: &Path) -> String {
+    let mut out = String::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.push_str(&text_under(&p));
+        } else if let Ok(b) = std::fs::read(&p) {
+            out.push_str(&String::from_utf8_lossy(&b));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_secret_the_run_holds_reaches_any_artefact_or_request() {
+    use crate::github::GitHub;
+    use crate::support::TEST_KEY;
+    const TOKEN: &str = "ghs_GITHUBTOKEN_0123456789abcdefXYZ";
+    const DEPLOY: &str = "deploy-SECRET-0123456789-abcdef";
+    let gh = GitHub::start();
+    let hook = Fake::start(|_| crate::fake::Reply::json(200, json!({"ok": true})));
+    let hook_url = format!("{}/hooks/T000/B000/SECRETHOOKPATH123456", hook.url);
+    let quoted = format!("token {TOKEN} hook {hook_url} deploy {DEPLOY} key {TEST_KEY}");
+    let reply = json!({"decision": "block", "comments": quoted,
+        "findings": [{"severity": "high", "title": format!("leak {TOKEN}"), "detail": quoted,
+                      "file": "src/lib.rs", "line": 1}]})
+    .to_string();
+    let models = Fake::start(move |_| crate::fake::Reply::content(&reply));
+    let events = r#"
+[inputs.diff]
+kind = "git_diff"
+
+[inputs.env]
+kind = "command"
+argv = ["env"]
+
+[secrets]
+redact = ["DEPLOY_TOKEN"]
+
+[publish.webhook]
+url_env = "AUDIT_HOOK"
+
+[events."pull_request.opened"]
+agents = ["a"]
+inputs = ["diff", "env"]
+"#;
+    let p = Project::with_agents(events, &["a"]).file("src/lib.rs", "fn a() {}\n");
+    let d = p.path().to_path_buf();
+    git(&d, &["init", "-q", "-b", "main"]);
+    git(&d, &["add", "-A"]);
+    git(&d, &["commit", "-q", "-m", "base"]);
+    let base = git(&d, &["rev-parse", "HEAD"]);
+    let p = p.file("src/lib.rs", &format!("fn a() {{}}\n// {DEPLOY}\n"));
+    let head = commit(&d);
+    let payload = json!({"action": "opened", "number": 7,
+        "pull_request": {"number": 7, "title": "Demo", "html_url": "https://github.test/o/r/pull/7",
+                         "base": {"sha": base}, "head": {"sha": head}},
+        "repository": {"full_name": "o/r"}});
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let p = p
+        .serve(&models)
+        .file("event.json", &payload.to_string())
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("DEPLOY_TOKEN", DEPLOY)
+        .env("AUDIT_HOOK", &hook_url)
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_API_URL", &gh.api_url())
+        .env("GITHUB_STEP_SUMMARY", &summary.path().display().to_string());
+    let (code, stdout, stderr) = p.run(&[
+        "run",
+        "pull_request.opened",
+        "--payload",
+        "event.json",
+        "--publish",
+        "github",
+        "--record",
+        "rec",
+        "--json",
+        "-v",
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    let sent_text = sent(&models);
+    assert!(sent_text.contains("PATH="), "the command ran: {sent_text}");
+    let published: String = gh
+        .fake
+        .requests()
+        .iter()
+        .chain(hook.requests().iter())
+        .map(|r| r.body.to_string())
+        .collect();
+    assert!(!published.is_empty());
+    let kept = format!(
+        "{stdout}{stderr}{}{}{}{}",
+        text_under(&p.path().join("reports")),
+        text_under(&p.path().join("rec")),
+        text_under(&p.path().join(".state")),
+        std::fs::read_to_string(summary.path()).unwrap(),
+    );
+    for (what, text) in [
+        ("sent", &sent_text),
+        ("published", &published),
+        ("kept", &kept),
+    ] {
+        for secret in [TOKEN, DEPLOY, "SECRETHOOKPATH", TEST_KEY] {
+            assert!(!text.contains(secret), "{secret} was {what}");
+        }
+    }
+    assert!(published.contains("[redacted]"), "{published}");
+}

@@ -45,6 +45,8 @@ pub(super) fn run(
             Trigger::Ignore(why) => return skipped(out, env, None, &why),
         };
     let plan = Arc::new(plan::plan(&config, args, payload, event, env)?);
+    // From here on nothing printed can carry a secret the run holds.
+    let out = &out.with_secrets(plan.secrets.clone());
     if pull_request_target && !config.actions.allow_commands_on_pull_request_target {
         if let Some(c) = plan
             .inputs
@@ -287,13 +289,22 @@ async fn run_async(
         .cache
         .clone()
         .filter(|_| !plan.dry_run && replay.is_none());
+    // Every reply and error is redacted before the cache, a recording or the
+    // report sees it.
+    let redacting =
+        |inner: Arc<dyn engine::caller::Transport>| -> Arc<dyn engine::caller::Transport> {
+            Arc::new(crate::client::redacting::Redacting {
+                inner,
+                secrets: plan.secrets.clone(),
+            })
+        };
     let transport: Arc<dyn engine::caller::Transport> = match (&replay, &record) {
-        (Some(dir), _) => Arc::new(recording::Replayer { dir: dir.clone() }),
+        (Some(dir), _) => redacting(Arc::new(recording::Replayer { dir: dir.clone() })),
         (None, Some(dir)) => Arc::new(recording::Recorder {
-            inner: client,
+            inner: redacting(Arc::new(client)),
             dir: dir.clone(),
         }),
-        (None, None) => Arc::new(client),
+        (None, None) => redacting(Arc::new(client)),
     };
     let caller = Arc::new(Caller::new(
         transport,
@@ -374,6 +385,8 @@ async fn run_async(
         budget::settle(&plan, store.as_ref(), &run_id, &costs.actual).await;
     }
     report.cost = Some(costs);
+    // Model and server text may quote a secret: none reaches a publication or a file.
+    report.redact(&plan.secrets);
     let mut failed: Vec<String> = Vec::new();
     let mut publish_failed = false;
     if let Some(target) = &github {
@@ -412,6 +425,8 @@ async fn run_async(
         report.publish.get_or_insert_with(Default::default).webhook = Some(step);
     }
 
+    // Publishing added servers' words: redact again before anything is written.
+    report.redact(&plan.secrets);
     let written = write::write_reports(&report, &plan.reports_dir, &plan.formats, plan.keep).await;
     if let Err(e) = &written {
         failed.push(e.clone());

@@ -1,0 +1,48 @@
+//! A transport that redacts every secret of the run from what it sends and
+//! from everything that comes back (the reply and any error text), so no
+//! cache entry, recording, report or publication downstream can hold one.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{ApiKey, CallError, ChatReply, ChatRequest};
+use crate::config::Provider;
+use crate::engine::caller::Transport;
+use crate::secrets::Secrets;
+
+pub(crate) struct Redacting {
+    pub inner: Arc<dyn Transport>,
+    pub secrets: Arc<Secrets>,
+}
+
+impl Transport for Redacting {
+    fn send<'a>(
+        &'a self,
+        provider: &'a Provider,
+        key: &'a ApiKey,
+        req: &'a ChatRequest,
+        timeout: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<ChatReply, CallError>> + Send + 'a>> {
+        Box::pin(async move {
+            let s = &self.secrets;
+            let clean = ChatRequest {
+                shared: s.redact(&req.shared),
+                system: s.redact(&req.system),
+                user: s.redact(&req.user),
+                ..req.clone()
+            };
+            match self.inner.send(provider, key, &clean, timeout).await {
+                Ok(reply) => Ok(ChatReply {
+                    content: s.redact(&reply.content),
+                    ..reply
+                }),
+                Err(e) => Err(CallError {
+                    message: s.redact(&e.message),
+                    ..e
+                }),
+            }
+        })
+    }
+}
