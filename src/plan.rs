@@ -259,6 +259,28 @@ pub(crate) fn plan(
     })
 }
 
+/// Refuse what would run or fetch the head's code when it is untrusted
+/// (`trigger::untrusted_head`): `command` inputs and `fetch = true`.
+pub(crate) fn refuse_untrusted(plan: &RunPlan, why: &str) -> Result<()> {
+    use crate::config::inputs::InputSource;
+    for i in &plan.inputs {
+        let what = match &i.source {
+            InputSource::Command { .. } => "runs a command",
+            InputSource::GitDiff(o) | InputSource::ChangedFiles(o) if o.fetch => {
+                "fetches commits from the remote (fetch = true)"
+            }
+            _ => continue,
+        };
+        return Err(Error::Usage(format!(
+            "input {:?} {what}, and {why}. bsu refuses to run or fetch the pull request's code \
+             here; set [github] allow_commands_on_pull_request_target = true only if the workflow \
+             checks out trusted code",
+            i.name
+        )));
+    }
+    Ok(())
+}
+
 /// The run's redaction set: every provider's key, the GitHub token, the
 /// webhook URL and the variables of `[secrets] redact`.
 pub(crate) fn secrets(config: &Config, env: &Env) -> crate::secrets::Secrets {

@@ -126,3 +126,50 @@ mod tests {
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// `text` with every @-mention made inert (a zero-width space after the
+/// `@`), so text a model wrote cannot notify users or teams. Addresses
+/// (`a@b.c`) are left alone: a mention starts a word.
+pub(crate) fn defang_mentions(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut prev: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        let starts_word = prev.is_none_or(|p| !(p.is_alphanumeric() || p == '_' || p == '`'));
+        if c == '@' && starts_word && chars.peek().is_some_and(|n| n.is_ascii_alphanumeric()) {
+            out.push('\u{200B}');
+        }
+        prev = Some(c);
+    }
+    out
+}
+
+/// `text` safe inside a Slack message: `&`, `<` and `>` escaped (so no
+/// `<!channel>`, `<@U123>` or masked `<url|label>` link can be formed) and
+/// @-mentions made inert; links stay visible as plain URLs.
+pub(crate) fn slack_escape(text: &str) -> String {
+    defang_mentions(
+        &text
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;"),
+    )
+}
+
+#[cfg(test)]
+mod mention_tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_inert_and_slack_controls_escaped() {
+        assert_eq!(
+            defang_mentions("ping @org/team and @user, not a@b.c"),
+            "ping @\u{200B}org/team and @\u{200B}user, not a@b.c"
+        );
+        assert_eq!(
+            slack_escape("<!channel> <https://evil|Click to approve> & @here"),
+            "&lt;!channel&gt; &lt;https://evil|Click to approve&gt; &amp; @\u{200B}here"
+        );
+    }
+}

@@ -17,8 +17,6 @@ use crate::error::{Error, Result};
 pub(crate) enum Trigger {
     Run {
         event: String,
-        /// Fork code with secrets: `command` inputs are refused unless allowed.
-        pull_request_target: bool,
     },
     /// Nothing to do (a comment that is no `/bsu` command, or from an author
     /// who may not run one): exit 0, saying why.
@@ -26,10 +24,7 @@ pub(crate) enum Trigger {
 }
 
 fn run(event: String) -> Trigger {
-    Trigger::Run {
-        event,
-        pull_request_target: false,
-    }
+    Trigger::Run { event }
 }
 
 /// An event name from a comment or dispatch input: a plain word, nothing else.
@@ -78,10 +73,8 @@ pub(crate) fn resolve(
         None => name.to_string(),
     };
     Ok(match github {
-        "pull_request_target" => Trigger::Run {
-            event: with_action("pull_request"),
-            pull_request_target: true,
-        },
+        // Its trust is `untrusted_head`'s call, whatever names the event.
+        "pull_request_target" => run(with_action("pull_request")),
         "schedule" => run(schedule(payload, config)?),
         "workflow_dispatch" => match payload
             .pointer("/inputs/event")
@@ -94,6 +87,33 @@ pub(crate) fn resolve(
         "issue_comment" => slash_command(payload, config)?,
         other => run(with_action(other)),
     })
+}
+
+/// Why the checked-out code may be a stranger's while the job holds
+/// secrets, whatever name the event was run under: a privileged trigger
+/// (`pull_request_target`, `issue_comment`, `workflow_run`, read from
+/// `GITHUB_EVENT_NAME`), or a pull request whose head repository is not its
+/// base repository (a fork). `None`: the code is the repository's own.
+pub(crate) fn untrusted_head(payload: &Value, env: &Env) -> Option<String> {
+    if let Some(name @ ("pull_request_target" | "issue_comment" | "workflow_run")) =
+        env.get("GITHUB_EVENT_NAME")
+    {
+        return Some(format!(
+            "this is a {name} run (GITHUB_EVENT_NAME): the job has the repository's secrets and \
+             the code may come from a fork"
+        ));
+    }
+    let repo = |side: &str| {
+        payload
+            .pointer(&format!("/pull_request/{side}/repo/full_name"))
+            .and_then(Value::as_str)
+    };
+    match (repo("head"), repo("base")) {
+        (Some(head), Some(base)) if !head.eq_ignore_ascii_case(base) => Some(format!(
+            "the pull request's head is in {head}, not in {base} (a fork), and this job has secrets"
+        )),
+        _ => None,
+    }
 }
 
 /// The strategy bound to the cron entry that fired (`github.event.schedule`).
@@ -138,7 +158,11 @@ fn slash_command(payload: &Value, config: &Config) -> Result<Trigger> {
     else {
         return Ok(Trigger::Ignore("the comment holds no /bsu command".into()));
     };
-    if payload.pointer("/issue/pull_request").is_none() {
+    // GitHub sends `"pull_request": null` on a plain issue: only an object is a pull request.
+    if !payload
+        .pointer("/issue/pull_request")
+        .is_some_and(Value::is_object)
+    {
         return Ok(Trigger::Ignore(
             "/bsu commands are honoured on pull requests only".into(),
         ));

@@ -25,6 +25,47 @@ pub(crate) struct Api {
 pub(crate) struct ApiError {
     pub status: Option<u16>,
     pub message: String,
+    /// GitHub's rate limit (primary or secondary) outlasted the retries.
+    pub rate_limited: bool,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: Option<u16>, message: String) -> Self {
+        ApiError {
+            status,
+            message,
+            rate_limited: false,
+        }
+    }
+}
+
+/// Text fields of a request body that people read on GitHub.
+const PROSE_KEYS: &[&str] = &[
+    "body",
+    "summary",
+    "text",
+    "title",
+    "message",
+    "raw_details",
+    "description",
+];
+
+/// Every prose field of `v` with its @-mentions made inert: model text must
+/// not notify anyone (GitHub notifies on every new comment and review).
+fn defang(v: &mut Value, prose: bool) {
+    match v {
+        Value::String(s) if prose => *s = crate::text::defang_mentions(s),
+        Value::Array(a) => a.iter_mut().for_each(|x| defang(x, prose)),
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                defang(
+                    x,
+                    PROSE_KEYS.contains(&k.as_str()) || (prose && !x.is_string()),
+                );
+            }
+        }
+        _ => {}
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -69,14 +110,20 @@ impl Api {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Response, ApiError> {
+        let body = body.map(|b| {
+            let mut b = b.clone();
+            defang(&mut b, false);
+            b
+        });
+        let body = body.as_ref();
         let mut retry = 0u32;
         loop {
             let left = self.deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(ApiError {
-                    status: None,
-                    message: format!("{method} {path}: the publish deadline passed"),
-                });
+                return Err(ApiError::new(
+                    None,
+                    format!("{method} {path}: the publish deadline passed"),
+                ));
             }
             let result = self.once(method.clone(), path, body, left).await;
             let (wait, error) = match result {
@@ -88,6 +135,7 @@ impl Api {
                     let error = ApiError {
                         status: Some(r.status),
                         message: self.token.redact(&message),
+                        rate_limited: limited.is_some(),
                     };
                     match limited {
                         Some(wait) => (Some(wait), error),
@@ -128,9 +176,11 @@ impl Api {
         left: Duration,
     ) -> Result<Response, ApiError> {
         let url = format!("{}{path}", self.base);
-        let auth = crate::client::secret::bearer(&self.token).ok_or_else(|| ApiError {
-            status: None,
-            message: "the GitHub token cannot be sent in an HTTP header".into(),
+        let auth = crate::client::secret::bearer(&self.token).ok_or_else(|| {
+            ApiError::new(
+                None,
+                "the GitHub token cannot be sent in an HTTP header".into(),
+            )
         })?;
         let mut req = self
             .http
@@ -144,6 +194,7 @@ impl Api {
         }
         let transport = |e: reqwest::Error| ApiError {
             status: None,
+            rate_limited: false,
             message: self
                 .token
                 .redact(&format!("{method} {path}: {}", e.without_url())),
@@ -154,10 +205,10 @@ impl Api {
         let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(transport)? {
             if bytes.len() + chunk.len() > MAX_BODY {
-                return Err(ApiError {
-                    status: Some(status),
-                    message: format!("{method} {path}: reply larger than 8 MiB"),
-                });
+                return Err(ApiError::new(
+                    Some(status),
+                    format!("{method} {path}: reply larger than 8 MiB"),
+                ));
             }
             bytes.extend_from_slice(&chunk);
         }

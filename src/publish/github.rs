@@ -58,19 +58,73 @@ pub(crate) async fn publish(
         (true, None) => Step::skipped("the payload names no pull request"),
         (true, Some(n)) => review(&api, &repo, n, r, target).await,
     };
-    let sha = r.subject.head_sha.clone().or_else(|| target.sha.clone());
-    let check = match (s.check, sha) {
+    let check = match (s.check, check_sha(&api, &repo, r, target).await) {
         (false, _) => Step::skipped("turned off ([publish.github] check = false)"),
-        (true, None) => {
-            Step::skipped("no commit to attach a check to (no head SHA and no GITHUB_SHA)")
-        }
-        (true, Some(sha)) => check(&api, &repo, &sha, r, fail_on, print).await,
+        (true, Err(why)) => Step::skipped(&why),
+        (true, Ok(sha)) => check(&api, &repo, &sha, r, fail_on, print).await,
     };
     Published {
         comment: Some(comment),
         review: Some(review),
         check: Some(check),
         webhook: None,
+    }
+}
+
+/// The commit a check belongs on: the one the run reviewed. For a pull
+/// request that is its head (from the payload, else asked of GitHub: an
+/// issue comment's payload names none, and GITHUB_SHA is then the default
+/// branch); never a commit the run did not review.
+async fn check_sha(
+    api: &Api,
+    repo: &str,
+    r: &Report,
+    target: &GithubTarget,
+) -> Result<String, String> {
+    let reviewed = r.inputs.iter().find_map(|i| i.source.head.clone());
+    if r.subject.kind != "pull_request" {
+        return r
+            .subject
+            .head_sha
+            .clone()
+            .or(reviewed)
+            .or_else(|| target.sha.clone())
+            .ok_or_else(|| {
+                "no commit to attach a check to (no head SHA and no GITHUB_SHA)".into()
+            });
+    }
+    if let Some(sha) = r.subject.head_sha.clone().or(reviewed) {
+        return Ok(sha);
+    }
+    let Some(n) = r.subject.number else {
+        return Err("the pull request's head commit is unknown: no check".into());
+    };
+    match api
+        .send(Method::GET, &format!("{repo}/pulls/{n}"), None)
+        .await
+    {
+        Ok(resp) => resp.body["head"]["sha"]
+            .as_str()
+            .filter(|s| s.len() >= 7 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(str::to_string)
+            .ok_or_else(|| format!("GitHub named no head commit for pull request #{n}: no check")),
+        Err(e) => Err(format!(
+            "could not ask GitHub for pull request #{n}'s head commit ({}): no check, rather \
+             than one on a commit the run did not review",
+            e.message
+        )),
+    }
+}
+
+/// Who the token is, so only bsu's own sticky comment is adopted: the
+/// user's login (`GET /user`), else GitHub Actions' bot (an installation
+/// token cannot read `/user`).
+async fn identity(api: &Api) -> String {
+    match api.send(Method::GET, "/user", None).await {
+        Ok(resp) => resp.body["login"]
+            .as_str()
+            .map_or_else(|| "github-actions[bot]".to_string(), str::to_string),
+        Err(_) => "github-actions[bot]".to_string(),
     }
 }
 
@@ -81,6 +135,9 @@ fn failed(e: &ApiError) -> Step {
 async fn sticky(api: &Api, repo: &str, number: u64, r: &Report, run_url: Option<&str>) -> Step {
     let marker = render::marker(&r.strategy);
     let body = json!({"body": render::comment(r, run_url)});
+    // A comment with the marker by anyone else is not bsu's: its author
+    // could edit it back to a forged result.
+    let me = identity(api).await;
     let mut found: Option<u64> = None;
     for page in 1..=MAX_PAGES {
         let path = format!("{repo}/issues/{number}/comments?per_page=100&page={page}");
@@ -91,7 +148,10 @@ async fn sticky(api: &Api, repo: &str, number: u64, r: &Report, run_url: Option<
         let list = comments.as_array().cloned().unwrap_or_default();
         found = list
             .iter()
-            .find(|c| c["body"].as_str().is_some_and(|b| b.starts_with(&marker)))
+            .find(|c| {
+                c["body"].as_str().is_some_and(|b| b.starts_with(&marker))
+                    && c["user"]["login"].as_str() == Some(me.as_str())
+            })
             .and_then(|c| c["id"].as_u64());
         if found.is_some() || list.len() < 100 {
             break;
@@ -231,8 +291,10 @@ async fn check(
             )
         }
         // No checks: write permission (a fork's token): a commit status, and
-        // the findings as workflow commands, which Actions turns into annotations.
-        Err(e) if matches!(e.status, Some(403 | 404)) => {
+        // the findings as workflow commands, which Actions turns into
+        // annotations. A rate limit that outlasted the retries is a failure,
+        // not a refusal of permission.
+        Err(e) if !e.rate_limited && matches!(e.status, Some(403 | 404)) => {
             for line in render::workflow_commands(r) {
                 print(&line);
             }

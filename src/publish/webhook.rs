@@ -14,7 +14,12 @@ use crate::report::Report;
 const ATTEMPTS: u32 = 3;
 
 /// The message: one line of decision, one per agent that did not approve.
+/// Everything in it is escaped for Slack: the reason quotes model text.
 pub(crate) fn slack_text(r: &Report) -> String {
+    crate::text::slack_escape(&slack_text_raw(r))
+}
+
+fn slack_text_raw(r: &Report) -> String {
     let mut s = format!(
         "bsu {}: *{}* — {}",
         crate::text::one_line(&r.event, 200),

@@ -22,7 +22,24 @@ pub struct GhState {
     pub checks_forbidden: bool,
     /// Answer this many requests with a secondary rate limit first.
     pub rate_limited: usize,
+    /// Answer this many check-run creations with a secondary rate limit.
+    pub checks_rate_limited: usize,
+    /// Who wrote each comment; comments without an entry are someone else's.
+    pub authors: BTreeMap<u64, String>,
+    /// The token's user, for `GET /user`; `None`: an installation token
+    /// (GitHub answers 403, and comments are by github-actions[bot]).
+    pub user_login: Option<String>,
+    /// Head commits of pull requests, for `GET /repos/o/r/pulls/N`.
+    pub pulls: BTreeMap<u64, String>,
     next_id: u64,
+}
+
+fn secondary_limit() -> Reply {
+    Reply::json(
+        403,
+        json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
+    )
+    .header("retry-after", "1")
 }
 
 pub struct GitHub {
@@ -54,11 +71,7 @@ impl GitHub {
 fn answer(s: &mut GhState, r: &Request) -> Reply {
     if s.rate_limited > 0 {
         s.rate_limited -= 1;
-        return Reply::json(
-            403,
-            json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
-        )
-        .header("retry-after", "1");
+        return secondary_limit();
     }
     let (path, query) = r.path.split_once('?').unwrap_or((&r.path, ""));
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -76,13 +89,18 @@ fn answer(s: &mut GhState, r: &Request) -> Reply {
                 .iter()
                 .skip((page - 1) * 100)
                 .take(100)
-                .map(|(id, body)| json!({"id": id, "body": body}))
+                .map(|(id, body)| {
+                    let login = s.authors.get(id).map_or("someone-else", String::as_str);
+                    json!({"id": id, "body": body, "user": {"login": login, "type": "User"}})
+                })
                 .collect();
             Reply::json(200, json!(list))
         }
         ("POST", ["repos", _, _, "issues", _, "comments"]) => {
             let body = r.body["body"].as_str().unwrap_or("").to_string();
             s.comments.push((id, body));
+            let me = s.user_login.clone().unwrap_or("github-actions[bot]".into());
+            s.authors.insert(id, me);
             Reply::json(
                 201,
                 json!({"id": id, "html_url": format!("https://github.test/c/{id}")}),
@@ -120,7 +138,24 @@ fn answer(s: &mut GhState, r: &Request) -> Reply {
                 json!({"id": id, "html_url": format!("https://github.test/r/{id}")}),
             )
         }
+        ("GET", ["user"]) => match &s.user_login {
+            Some(login) => Reply::json(200, json!({"login": login, "type": "User"})),
+            None => Reply::json(
+                403,
+                json!({"message": "Resource not accessible by integration"}),
+            ),
+        },
+        ("GET", ["repos", _, _, "pulls", n]) => {
+            match n.parse::<u64>().ok().and_then(|n| s.pulls.get(&n)) {
+                Some(sha) => Reply::json(200, json!({"number": n, "head": {"sha": sha}})),
+                None => Reply::json(404, json!({"message": "Not Found"})),
+            }
+        }
         ("POST", ["repos", _, _, "check-runs"]) => {
+            if s.checks_rate_limited > 0 {
+                s.checks_rate_limited -= 1;
+                return secondary_limit();
+            }
             if s.checks_forbidden {
                 return Reply::json(
                     403,

@@ -15,3 +15,4 @@ mod state;
 mod support;
 mod terminal;
 mod tools;
+mod trust;

@@ -23,7 +23,7 @@ inputs = ["diff"]
 "#;
 
 /// A repository whose last commit changes src/lib.rs lines 1-3, with a PR payload.
-fn pr_project(gh: &GitHub, models: &Fake) -> Project {
+pub fn pr_project(gh: &GitHub, models: &Fake) -> Project {
     let p = Project::with_agents(EVENTS, &["a", "b"]).file("src/lib.rs", "fn a() {}\n");
     let d = p.path().to_path_buf();
     git(&d, &["init", "-q", "-b", "main"]);
@@ -70,7 +70,7 @@ fn models() -> Fake {
     })
 }
 
-fn run(p: &Project) -> (i32, String, String) {
+pub fn run(p: &Project) -> (i32, String, String) {
     p.run(&[
         "run",
         "pull_request.opened",

@@ -36,30 +36,17 @@ pub(super) fn run(
 ) -> Result<ExitCode> {
     let config = config::load(root, env)?;
     let payload = payload::load(args.payload.as_deref(), env)?;
-    let (event, pull_request_target) =
-        match trigger::resolve(args.event.as_deref(), &payload, env, &config)? {
-            Trigger::Run {
-                event,
-                pull_request_target,
-            } => (event, pull_request_target),
-            Trigger::Ignore(why) => return skipped(out, env, None, &why),
-        };
+    let event = match trigger::resolve(args.event.as_deref(), &payload, env, &config)? {
+        Trigger::Run { event } => event,
+        Trigger::Ignore(why) => return skipped(out, env, None, &why),
+    };
+    let untrusted = trigger::untrusted_head(&payload, env);
     let plan = Arc::new(plan::plan(&config, args, payload, event, env)?);
     // From here on nothing printed can carry a secret the run holds.
     let out = &out.with_secrets(plan.secrets.clone());
-    if pull_request_target && !config.actions.allow_commands_on_pull_request_target {
-        if let Some(c) = plan
-            .inputs
-            .iter()
-            .find(|i| matches!(i.source, InputSource::Command { .. }))
-        {
-            return Err(Error::Usage(format!(
-                "input {:?} runs a command, and this is a pull_request_target run: the checked-out \
-                 code may come from a fork and the job has secrets. bsu refuses to run commands \
-                 here; set [github] allow_commands_on_pull_request_target = true only if the \
-                 workflow checks out trusted code",
-                c.name
-            )));
+    if let Some(why) = &untrusted {
+        if !config.actions.allow_commands_on_pull_request_target {
+            plan::refuse_untrusted(&plan, why)?;
         }
     }
     if let Some(why) = filters::from_payload(&plan.when, &plan.skip, &plan.payload) {

@@ -307,7 +307,7 @@ impl<'a> Rules<'a> {
             exclude: opts
                 .exclude
                 .iter()
-                .map(|g| (g.clone(), crate::inputs::diff::Matcher::new(&[g.clone()])))
+                .map(|g| (g.clone(), crate::inputs::diff::Matcher::new(std::slice::from_ref(g))))
                 .collect(),
             config_touched: touches_config(entries, config_paths),
             config_paths,
@@ -368,7 +368,7 @@ impl<'a> Rules<'a> {
         Some(match rule_of(glob) {
             Some(Rule::Lockfile) => Fate::Excluded(format!("lockfile, excluded by rule {glob}")),
             Some(Rule::Vendored) => {
-                let m = crate::inputs::diff::Matcher::new(&[glob.clone()]);
+                let m = crate::inputs::diff::Matcher::new(std::slice::from_ref(glob));
                 let moved_in = e
                     .old_path
                     .as_deref()
