@@ -75,6 +75,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Render every prompt and estimate tokens; send nothing and change no state')
             [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Neither read nor write the response cache')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report JSON on stdout instead of the human summary')
+            [CompletionResult]::new('--publish-replayed', '--publish-replayed', [CompletionResultType]::ParameterName, 'Let a replayed run publish (--publish, webhooks): a recording is a file anyone may edit, so a replay publishes nothing unless this is given')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'An event no strategy matches is an error, not a run of the default strategy')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')

@@ -858,7 +858,7 @@ _bsu() {
             return 0
             ;;
         bsu__subcmd__run)
-            opts="-C -v -q -h -V --payload --dry-run --agent --execution --concurrency --timeout --no-cache --reports-dir --format --json --fail-on --approve --context --profile --metrics-file --base --head --input --record --replay --max-cost --strict --if-running --publish --dir --state-dir --verbose --quiet --color --help --version"
+            opts="-C -v -q -h -V --payload --dry-run --agent --execution --concurrency --timeout --no-cache --reports-dir --format --json --fail-on --approve --context --profile --metrics-file --base --head --input --record --replay --publish-replayed --max-cost --strict --if-running --publish --dir --state-dir --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

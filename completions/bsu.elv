@@ -71,6 +71,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand --dry-run 'Render every prompt and estimate tokens; send nothing and change no state'
             cand --no-cache 'Neither read nor write the response cache'
             cand --json 'Print the report JSON on stdout instead of the human summary'
+            cand --publish-replayed 'Let a replayed run publish (--publish, webhooks): a recording is a file anyone may edit, so a replay publishes nothing unless this is given'
             cand --strict 'An event no strategy matches is an error, not a run of the default strategy'
             cand -v 'Say more on stderr (-v: debug, -vv: trace)'
             cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'

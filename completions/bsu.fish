@@ -84,6 +84,7 @@ never\t'Never colour'"
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l dry-run -d 'Render every prompt and estimate tokens; send nothing and change no state'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l no-cache -d 'Neither read nor write the response cache'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l json -d 'Print the report JSON on stdout instead of the human summary'
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l publish-replayed -d 'Let a replayed run publish (--publish, webhooks): a recording is a file anyone may edit, so a replay publishes nothing unless this is given'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l strict -d 'An event no strategy matches is an error, not a run of the default strategy'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -s q -l quiet -d 'Print only errors (and their hints) on stderr'

@@ -331,6 +331,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
     pub replay: Option<PathBuf>,
 
+    /// Let a replayed run publish (--publish, webhooks): a recording is a file
+    /// anyone may edit, so a replay publishes nothing unless this is given
+    #[arg(long, requires = "replay")]
+    pub publish_replayed: bool,
+
     /// Refuse the run (exit 2, nothing sent) when its projected cost is above USD
     /// [default: budget.max_cost_per_run]
     #[arg(long, value_name = "USD", value_parser = parse_usd)]

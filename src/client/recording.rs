@@ -16,6 +16,8 @@ use crate::engine::caller::Transport;
 
 /// Written as the first words of a replay's missing-recording failure.
 pub(crate) const MISSING: &str = "bsu replay: no recording for request";
+/// The first words of every replay failure: a missing, unreadable or mismatched recording.
+pub(crate) const FAILED: &str = "bsu replay:";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Recording {
@@ -56,28 +58,42 @@ impl Transport for Recorder {
         Box::pin(async move {
             let result = self.inner.send(provider, key, req, timeout).await;
             if let Ok(reply) = &result {
-                let hash = crate::engine::prompt::hash(provider, req);
-                let rec = Recording {
-                    bsu_recording: 1,
-                    hash: hash.clone(),
-                    provider: provider.name.clone(),
-                    model: req.model.clone(),
-                    request: serde_json::to_value(req).unwrap_or_default(),
-                    reply: Reply {
-                        content: reply.content.clone(),
-                        usage: reply.usage,
-                    },
-                };
-                let text = serde_json::to_string_pretty(&rec).unwrap_or_default();
-                if let Err(e) =
-                    crate::report::write::atomic_write(&file(&self.dir, &hash), text.as_bytes())
-                        .await
-                {
-                    tracing::warn!("could not record the reply in {}: {e}", self.dir.display());
-                }
+                self.write(provider, req, reply).await;
             }
             result
         })
+    }
+
+    fn served_from_cache<'a>(
+        &'a self,
+        provider: &'a Provider,
+        req: &'a ChatRequest,
+        reply: &'a ChatReply,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(self.write(provider, req, reply))
+    }
+}
+
+impl Recorder {
+    async fn write(&self, provider: &Provider, req: &ChatRequest, reply: &ChatReply) {
+        let hash = crate::engine::prompt::hash(provider, req);
+        let rec = Recording {
+            bsu_recording: 1,
+            hash: hash.clone(),
+            provider: provider.name.clone(),
+            model: req.model.clone(),
+            request: serde_json::to_value(req).unwrap_or_default(),
+            reply: Reply {
+                content: reply.content.clone(),
+                usage: reply.usage,
+            },
+        };
+        let text = serde_json::to_string_pretty(&rec).unwrap_or_default();
+        if let Err(e) =
+            crate::report::write::atomic_write(&file(&self.dir, &hash), text.as_bytes()).await
+        {
+            tracing::warn!("could not record the reply in {}: {e}", self.dir.display());
+        }
     }
 }
 
@@ -110,6 +126,24 @@ impl Transport for Replayer {
                 message: format!("bsu replay: {} is not a recording ({e})", path.display()),
                 ..missing()
             })?;
+            // A recording answers only the request it was made for: the hash it
+            // names (of the whole request) and its provider and model must be this one's.
+            let mismatch = if rec.hash != hash {
+                Some(format!("it names request {}", rec.hash))
+            } else if rec.provider != provider.name || rec.model != req.model {
+                Some(format!("it was made with {}/{}", rec.provider, rec.model))
+            } else {
+                None
+            };
+            if let Some(why) = mismatch {
+                return Err(CallError {
+                    message: format!(
+                        "bsu replay: {} does not answer request {hash} ({why}); record it again",
+                        path.display()
+                    ),
+                    ..missing()
+                });
+            }
             Ok(ChatReply {
                 pace: None,
                 content: rec.reply.content,

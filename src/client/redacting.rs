@@ -17,6 +17,18 @@ pub(crate) struct Redacting {
     pub secrets: Arc<Secrets>,
 }
 
+impl Redacting {
+    fn clean(&self, req: &ChatRequest) -> ChatRequest {
+        let s = &self.secrets;
+        ChatRequest {
+            shared: s.redact(&req.shared),
+            system: s.redact(&req.system),
+            user: s.redact(&req.user),
+            ..req.clone()
+        }
+    }
+}
+
 impl Transport for Redacting {
     fn send<'a>(
         &'a self,
@@ -26,13 +38,8 @@ impl Transport for Redacting {
         timeout: Duration,
     ) -> Pin<Box<dyn Future<Output = Result<ChatReply, CallError>> + Send + 'a>> {
         Box::pin(async move {
+            let clean = self.clean(req);
             let s = &self.secrets;
-            let clean = ChatRequest {
-                shared: s.redact(&req.shared),
-                system: s.redact(&req.system),
-                user: s.redact(&req.user),
-                ..req.clone()
-            };
             match self.inner.send(provider, key, &clean, timeout).await {
                 Ok(reply) => Ok(ChatReply {
                     content: s.redact(&reply.content),
@@ -43,6 +50,22 @@ impl Transport for Redacting {
                     ..e
                 }),
             }
+        })
+    }
+
+    fn served_from_cache<'a>(
+        &'a self,
+        provider: &'a Provider,
+        req: &'a ChatRequest,
+        reply: &'a ChatReply,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            let clean = self.clean(req);
+            let reply = ChatReply {
+                content: self.secrets.redact(&reply.content),
+                ..reply.clone()
+            };
+            self.inner.served_from_cache(provider, &clean, &reply).await;
         })
     }
 }

@@ -245,7 +245,11 @@ pub(super) fn status(
                 .unwrap_or(&r.started_at)
                 .replace('T', " "),
             crate::text::middle_ellipsis(&crate::text::one_line(&r.event, 60), 24),
-            crate::text::one_line(&r.decision, 20),
+            if r.replayed {
+                format!("{} (replay)", crate::text::one_line(&r.decision, 20))
+            } else {
+                crate::text::one_line(&r.decision, 20)
+            },
             format!("{:.1}s", r.duration_ms as f64 / 1000.0),
             r.run_id.clone(),
             r.report.as_deref().map_or_else(

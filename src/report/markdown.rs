@@ -22,6 +22,14 @@ pub(crate) fn render(r: &Report) -> String {
         r.decision.action,
         inline(&r.decision.reason)
     );
+    if let Some(dir) = &r.replayed_from {
+        let _ = writeln!(
+            s,
+            "> [!WARNING]\n> Replayed from the recordings in `{}`: no model was called, and this \
+             is not a live review of the change.\n",
+            code(dir)
+        );
+    }
     if r.dry_run {
         s.push_str("> [!NOTE]\n> Dry run: prompts were rendered and nothing was sent. Token counts are estimates.\n\n");
     }

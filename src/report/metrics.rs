@@ -36,6 +36,15 @@ pub(crate) fn render(r: &Report, exit_code: u8) -> String {
         )],
     );
     metric(
+        "bsu_run_replayed",
+        "1 when the last run was answered from recordings (--replay), not by models.",
+        "gauge",
+        vec![(
+            String::new(),
+            u8::from(r.replayed_from.is_some()).to_string(),
+        )],
+    );
+    metric(
         "bsu_run_exit_code",
         "Exit code of the last run.",
         "gauge",

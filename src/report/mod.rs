@@ -58,6 +58,10 @@ pub(crate) struct Report {
     pub exit_code: u8,
     /// What the run was projected to cost before it ran, and what it cost.
     pub cost: Option<crate::cost::CostReport>,
+    /// The folder of recordings that answered this run (`--replay`): no
+    /// model was called. Absent for a live run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replayed_from: Option<String>,
 }
 
 /// What a run reviewed, as the payload says: a pull request, a push, a schedule.
@@ -344,6 +348,7 @@ impl Report {
             publish: None,
             exit_code,
             cost: None,
+            replayed_from: None,
         }
     }
 
@@ -512,6 +517,7 @@ mod tests {
             publish: None,
             exit_code: 3,
             cost: None,
+            replayed_from: None,
         }
     }
 

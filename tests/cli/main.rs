@@ -6,6 +6,7 @@ mod config;
 mod cost;
 mod fake;
 mod github;
+mod history;
 mod hostile;
 mod inputs;
 mod integrity;

@@ -124,6 +124,22 @@ pub(super) fn run(
         },
         _ => None,
     };
+    if args.replay.is_some() && !args.publish_replayed {
+        let targets: Vec<&str> = [
+            github.as_ref().map(|_| "GitHub"),
+            webhook.as_ref().map(|_| "the webhook"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !targets.is_empty() {
+            return Err(Error::Usage(format!(
+                "--replay answers from recordings anyone can edit, so a replayed run does not \
+                 publish to {}; drop the publishing, or pass --publish-replayed to publish it anyway",
+                targets.join(" or ")
+            )));
+        }
+    }
     // One run at a time per project and event, when asked.
     let _lock = if plan.dry_run {
         None
@@ -365,6 +381,7 @@ async fn run_async(
         })
         .collect();
     let mut report = Report::new(&plan, &outcome, &run_id, breakers, code.into());
+    report.replayed_from = replay.as_ref().map(|d| d.display().to_string());
     let costs = cost_report(&outcome, projected, &plan.prices);
     // Every run that called a provider records what it spent (the history of
     // `bsu status` and of the budgets); a reservation becomes the actual cost.
@@ -474,6 +491,12 @@ async fn run_async(
     }
 
     summary::failures(out, &outcome, &plan);
+    if let Some(dir) = &replay {
+        out.note(&format!(
+            "bsu: replayed from the recordings in {}: no model was called",
+            dir.display()
+        ));
+    }
     if json {
         out.print(&report.to_json());
     } else if !out.quiet {
@@ -492,7 +515,7 @@ async fn run_async(
             .filter_map(|a| {
                 let reason = a.reason()?;
                 reason
-                    .starts_with(recording::MISSING)
+                    .starts_with(recording::FAILED)
                     .then(|| format!("agent {}: {reason}", a.id))
             })
             .collect();

@@ -40,6 +40,17 @@ pub(crate) trait Transport: Send + Sync {
         req: &'a ChatRequest,
         timeout: Duration,
     ) -> Pin<Box<dyn Future<Output = Result<ChatReply, CallError>> + Send + 'a>>;
+
+    /// A reply the response cache served for `req`, with no request sent: a
+    /// recorder keeps it too, so the recording can replay the whole run.
+    fn served_from_cache<'a>(
+        &'a self,
+        _provider: &'a Provider,
+        _req: &'a ChatRequest,
+        _reply: &'a ChatReply,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async {})
+    }
 }
 
 impl Transport for Client {
@@ -243,11 +254,14 @@ impl Caller {
                 .await
             {
                 Ok(Some(reply)) => {
+                    self.transport
+                        .served_from_cache(provider, req, &reply)
+                        .await;
                     return Called {
                         result: Ok(reply),
                         attempts: 0,
                         cached: true,
-                    }
+                    };
                 }
                 Ok(None) => {}
                 Err(_) if store.degraded() => {}

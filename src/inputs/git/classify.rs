@@ -307,7 +307,12 @@ impl<'a> Rules<'a> {
             exclude: opts
                 .exclude
                 .iter()
-                .map(|g| (g.clone(), crate::inputs::diff::Matcher::new(std::slice::from_ref(g))))
+                .map(|g| {
+                    (
+                        g.clone(),
+                        crate::inputs::diff::Matcher::new(std::slice::from_ref(g)),
+                    )
+                })
                 .collect(),
             config_touched: touches_config(entries, config_paths),
             config_paths,
