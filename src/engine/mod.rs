@@ -148,16 +148,63 @@ struct Shared {
     observer: Arc<dyn Observer>,
 }
 
-/// Run the plan to the end, the run deadline, or `cancel` (Ctrl-C).
+/// What stopped a run before any agent was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The run's deadline passed while its inputs were gathered or counted.
+    Deadline,
+    /// Ctrl-C or SIGTERM while its inputs were gathered or counted.
+    Interrupted,
+}
+
+/// The outcome of a run stopped while gathering: every agent that would
+/// have run timed out or was interrupted, and nothing was sent.
+pub(crate) fn stopped(plan: &RunPlan, stop: Stop, start: Instant) -> RunOutcome {
+    let now = SystemTime::now();
+    let duration = start.elapsed();
+    let agents: Vec<AgentOutcome> = plan
+        .agents
+        .iter()
+        .map(|p| {
+            let result = match (&p.skip, stop) {
+                (Some(reason), _) => AgentResult::Skipped {
+                    reason: reason.clone(),
+                },
+                (None, Stop::Deadline) => AgentResult::TimedOut {
+                    reason: format!(
+                        "{} while the run's inputs were being gathered and counted; nothing was sent",
+                        deadline::run_reason(plan.timeout)
+                    ),
+                    attempts: 0,
+                },
+                (None, Stop::Interrupted) => AgentResult::Interrupted { attempts: 0 },
+            };
+            AgentOutcome::of(&p.agent, result)
+        })
+        .collect();
+    RunOutcome {
+        decision: decision::decide(&agents, &plan.required),
+        agents,
+        payload_cut: None,
+        inputs: Vec::new(),
+        interrupted: stop == Stop::Interrupted,
+        started_at: now.checked_sub(duration).unwrap_or(now),
+        finished_at: now,
+        duration,
+    }
+}
+
+/// Run the plan to the end, the run deadline (counted from `start`, when
+/// the run began gathering), or `cancel` (Ctrl-C).
 pub(crate) async fn execute(
     plan: Arc<RunPlan>,
     prep: Prepared,
     caller: Arc<Caller>,
     observer: Arc<dyn Observer>,
     cancel: impl Future<Output = ()>,
+    start: Instant,
 ) -> RunOutcome {
     let started_at = SystemTime::now();
-    let start = Instant::now();
     let shared = Shared {
         run_deadline: deadline::after(start, plan.timeout),
         prep,

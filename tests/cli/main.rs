@@ -4,6 +4,7 @@
 mod actions;
 mod config;
 mod cost;
+mod deadline;
 mod fake;
 mod github;
 mod history;

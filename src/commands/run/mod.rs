@@ -2,6 +2,7 @@
 
 mod actions;
 mod budget;
+mod signal;
 mod summary;
 
 use actions::{github_outputs, lock_run, skipped, Locked};
@@ -161,11 +162,32 @@ pub(super) fn run(
         overrides,
     };
     runtime.block_on(async {
-        let gathered = gather(&plan, &request, store.as_ref()).await?;
-        if let Some(why) = filters::from_paths(&plan.when, &gathered) {
-            return skipped(out, env, Some(&plan.event), &why);
+        // The run's deadline and its signal handlers start before gathering:
+        // a hanging command or fetch cannot outlive either.
+        let start = tokio::time::Instant::now();
+        let mut shutdown = signal::Shutdown::install();
+        let deadline = engine::deadline::after(start, plan.timeout);
+        // On a task of its own, so the deadline fires even mid-parse; dropping
+        // the guard aborts it, and its children die with their process groups.
+        let task = Aborting(tokio::spawn({
+            let (plan, store) = (plan.clone(), store.clone());
+            async move { gather(&plan, &request, store.as_ref()).await }
+        }));
+        let gathered = tokio::select! {
+            g = tokio::time::timeout_at(deadline, task.join()) => match g {
+                Ok(g) => Ok(g?),
+                Err(_) => Err(engine::Stop::Deadline),
+            },
+            () = shutdown.signalled() => Err(engine::Stop::Interrupted),
+        };
+        if let Ok(g) = &gathered {
+            if let Some(why) = filters::from_paths(&plan.when, g) {
+                return skipped(out, env, Some(&plan.event), &why);
+            }
         }
         let run = Run {
+            start,
+            shutdown,
             json: args.json,
             record: args.record.clone(),
             replay: args.replay.clone(),
@@ -177,13 +199,34 @@ pub(super) fn run(
     })
 }
 
+/// A task aborted when its guard is dropped.
+struct Aborting<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Aborting<Result<T>> {
+    async fn join(mut self) -> Result<T> {
+        (&mut self.0)
+            .await
+            .map_err(|e| Error::Failed(format!("gathering the inputs failed: {e}")))?
+    }
+}
+
+impl<T> Drop for Aborting<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// What the run carries besides the plan.
 struct Run {
+    /// When the run's deadline started: before gathering.
+    start: tokio::time::Instant,
+    shutdown: signal::Shutdown,
     json: bool,
     /// `--record DIR` / `--replay DIR`.
     record: Option<std::path::PathBuf>,
     replay: Option<std::path::PathBuf>,
-    gathered: Vec<inputs::Gathered>,
+    /// The inputs, or what stopped their gathering.
+    gathered: std::result::Result<Vec<inputs::Gathered>, engine::Stop>,
     github: Option<publish::GithubTarget>,
     /// `[publish.webhook]` and its URL.
     webhook: Option<(config::publish::WebhookSettings, String)>,
@@ -250,7 +293,10 @@ async fn gather(
         scrub: plan.secrets.names(),
     };
     let specs: Vec<&InputSpec> = plan.inputs.iter().collect();
-    inputs::gather(&specs, &ctx).await
+    let started = std::time::Instant::now();
+    let gathered = inputs::gather(&specs, &ctx).await;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "gathered inputs");
+    gathered
 }
 
 async fn run_async(
@@ -262,6 +308,8 @@ async fn run_async(
     run: Run,
 ) -> Result<ExitCode> {
     let Run {
+        start,
+        mut shutdown,
         json,
         record,
         replay,
@@ -317,42 +365,20 @@ async fn run_async(
         warn.clone(),
     ));
 
-    // Everything the agents will be sent, and what it may cost, before anything is sent.
-    let prepared = engine::prepare(&plan, gathered).await;
-    let projecting = std::time::Instant::now();
-    let projected = crate::cost::project(&plan, &prepared, &plan.prices);
-    tracing::debug!(
-        us = projecting.elapsed().as_micros() as u64,
-        agents = projected.len(),
-        "projected the run's cost"
-    );
-    if let Some((cap, from)) = &plan.max_cost {
-        if let Some(why) = crate::cost::unpriced_under(&projected, from)
-            .or_else(|| crate::cost::over_cap(&projected, *cap, from))
-        {
-            return Err(Error::Usage(why));
-        }
-    }
-    if !plan.dry_run && (plan.per_day.is_some() || plan.per_month.is_some()) {
-        if let Some(why) = crate::cost::unpriced_under(&projected, "[budget]") {
-            return Err(Error::Usage(why));
-        }
-    }
-    out.note(&format!("bsu: {}", crate::cost::line(&projected)));
     let run_id = run_id::new_run_id();
-    let reserved = budget::reserve(&plan, store.as_ref(), &run_id, &projected).await?;
-    let listed: Vec<&config::Agent> = plan.agents.iter().map(|p| &p.agent).collect();
-    let progress = Arc::new(Progress::new(out, &listed));
-    let outcome = engine::execute(
-        plan.clone(),
-        prepared,
-        caller.clone(),
-        progress.clone(),
-        shutdown_signal(),
-    )
-    .await;
-    // The live lines leave the screen; the summary replaces them.
-    progress.finish();
+    let (outcome, projected, reserved) = match gathered {
+        Ok(gathered) => {
+            let calls = Calls {
+                start,
+                shutdown: &mut shutdown,
+                run_id: &run_id,
+                store: store.as_ref(),
+            };
+            call_agents(&plan, gathered, caller.clone(), out, calls).await?
+        }
+        // Stopped while gathering: no agent was called; the report says why.
+        Err(stop) => (engine::stopped(&plan, stop, start), Vec::new(), false),
+    };
     let code = outcome.exit_code(plan.dry_run, plan.fail_on);
     let after = match &live {
         Some(_) => breaker_states(live.as_ref(), &names).await,
@@ -532,6 +558,77 @@ async fn run_async(
     Ok(code)
 }
 
+/// What `call_agents` needs of the run besides the plan.
+struct Calls<'a> {
+    start: tokio::time::Instant,
+    shutdown: &'a mut signal::Shutdown,
+    run_id: &'a str,
+    store: Option<&'a Store>,
+}
+
+/// Prepare the prompts, check the cost against caps and budgets, reserve
+/// it, and call the agents: the outcome, the projection, and whether a
+/// budget reservation was made.
+async fn call_agents(
+    plan: &Arc<RunPlan>,
+    gathered: Vec<inputs::Gathered>,
+    caller: Arc<Caller>,
+    out: &Output,
+    calls: Calls<'_>,
+) -> Result<(
+    engine::outcome::RunOutcome,
+    Vec<crate::cost::AgentCost>,
+    bool,
+)> {
+    // Everything the agents will be sent, and what it may cost, before anything is sent.
+    // Counting a huge change's tokens is work too: it stops at the deadline.
+    let preparing = tokio::spawn({
+        let plan = plan.clone();
+        async move { engine::prepare(&plan, gathered).await }
+    });
+    let deadline = engine::deadline::after(calls.start, plan.timeout);
+    let prepared = tokio::select! {
+        p = preparing => p.map_err(|e| Error::Failed(format!("preparing the prompts failed: {e}")))?,
+        () = tokio::time::sleep_until(deadline) => return Ok((engine::stopped(plan, engine::Stop::Deadline, calls.start), Vec::new(), false)),
+        () = calls.shutdown.signalled() => return Ok((engine::stopped(plan, engine::Stop::Interrupted, calls.start), Vec::new(), false)),
+    };
+    let projecting = std::time::Instant::now();
+    let projected = crate::cost::project(plan, &prepared, &plan.prices);
+    tracing::debug!(
+        us = projecting.elapsed().as_micros() as u64,
+        agents = projected.len(),
+        "projected the run's cost"
+    );
+    if let Some((cap, from)) = &plan.max_cost {
+        if let Some(why) = crate::cost::unpriced_under(&projected, from)
+            .or_else(|| crate::cost::over_cap(&projected, *cap, from))
+        {
+            return Err(Error::Usage(why));
+        }
+    }
+    if !plan.dry_run && (plan.per_day.is_some() || plan.per_month.is_some()) {
+        if let Some(why) = crate::cost::unpriced_under(&projected, "[budget]") {
+            return Err(Error::Usage(why));
+        }
+    }
+    out.note(&format!("bsu: {}", crate::cost::line(&projected)));
+    let reserved = budget::reserve(plan, calls.store, calls.run_id, &projected).await?;
+    let listed: Vec<&config::Agent> = plan.agents.iter().map(|p| &p.agent).collect();
+    let progress = Arc::new(Progress::new(out, &listed));
+    let outcome = engine::execute(
+        plan.clone(),
+        prepared,
+        caller,
+        progress.clone(),
+        calls.shutdown.signalled(),
+        calls.start,
+    )
+    .await;
+    // The live lines leave the screen; the summary replaces them.
+    progress.finish();
+    Ok((outcome, projected, reserved))
+}
+
 /// The projection and what the run actually cost.
 fn cost_report(
     outcome: &engine::outcome::RunOutcome,
@@ -585,28 +682,4 @@ pub(super) fn absolute(p: &Path) -> String {
         .unwrap_or_else(|_| p.to_path_buf())
         .display()
         .to_string()
-}
-
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }

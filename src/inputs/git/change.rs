@@ -134,7 +134,9 @@ pub(super) fn pair<'p>(entries: &[RawEntry], secs: &[&'p [u8]]) -> Vec<Option<&'
         .collect()
 }
 
-/// A `git_diff` or `changed_files` input over `range`.
+/// A `git_diff` or `changed_files` input over `range`. The parsing and the
+/// classification run on blocking threads: a change of tens of thousands of
+/// files must not hold up the run's deadline timer.
 pub(crate) async fn diff_input(
     git: Git<'_>,
     spec: &InputSpec,
@@ -146,7 +148,69 @@ pub(crate) async fn diff_input(
     // bsu's configuration, as the repository names it (the project may be a subfolder).
     let prefix = git.ok_text(&["rev-parse", "--show-prefix"], &what).await?;
     let prefix = prefix.trim_end_matches(['\n', '\r']);
-    let config_paths = [format!("{prefix}events.toml"), format!("{prefix}agents/*")];
+    let config_paths = vec![format!("{prefix}events.toml"), format!("{prefix}agents/*")];
+    let (raw, patch) = diffs(git, opts, range, &what).await?;
+    let parsed = tokio::task::spawn_blocking(move || {
+        let entries = parse_raw(&raw)?;
+        let secs = sections(&patch);
+        let texts: Vec<Option<Vec<u8>>> = pair(&entries, &secs)
+            .into_iter()
+            .map(|s| s.map(<[u8]>::to_vec))
+            .collect();
+        Ok::<_, String>((entries, texts))
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    let (mut entries, mut texts) =
+        parsed.map_err(|e| crate::error::Error::Usage(format!("{what}: {e}")))?;
+    if range.head.is_none() && opts.include_untracked {
+        for (e, text) in untracked(git, &top, &what).await? {
+            entries.push(e);
+            texts.push(Some(text));
+        }
+    }
+    let whole = matches!(spec.source, InputSource::ChangedFiles(_));
+    let probes = probe(git, &top, range, &entries, &texts, whole).await;
+    let attrs = classify::base_attributes(git, &range.base, &entries, &texts).await;
+    let mut g = Gathered {
+        name: spec.name.clone(),
+        kind: spec.kind(),
+        source: SourceInfo {
+            base: Some(range.base.clone()),
+            head: range.head.clone(),
+            resolved_by: Some(range.resolved_by.clone()),
+            ..SourceInfo::default()
+        },
+        items: Vec::new(),
+        excluded: Vec::new(),
+        unseen: Vec::new(),
+        exit_code: None,
+    };
+    let opts = opts.clone();
+    let changed = Changed {
+        entries,
+        texts,
+        probes,
+        attrs,
+        config_paths,
+        whole,
+    };
+    tokio::task::spawn_blocking(move || {
+        changed.sort_into(&mut g, &opts);
+        g
+    })
+    .await
+    .map_err(|e| crate::error::Error::Failed(format!("{what}: {e}")))
+}
+
+/// `git diff --raw -z` and the patch of the same range.
+async fn diffs(
+    git: Git<'_>,
+    opts: &DiffOptions,
+    range: &Range,
+    what: &str,
+) -> Result<(Vec<u8>, Vec<u8>)> {
     let mut revs = vec![range.base.as_str()];
     if let Some(h) = &range.head {
         revs.push(h);
@@ -162,8 +226,7 @@ pub(crate) async fn diff_input(
     ];
     raw_args.extend(&revs);
     raw_args.push("--");
-    let mut entries = parse_raw(&git.ok(&raw_args, &what).await?)
-        .map_err(|e| crate::error::Error::Usage(format!("{what}: {e}")))?;
+    let raw = git.ok(&raw_args, what).await?;
     let unified = format!("--unified={}", opts.context_lines);
     let mut patch_args = vec![
         "diff",
@@ -178,66 +241,54 @@ pub(crate) async fn diff_input(
     ];
     patch_args.extend(&revs);
     patch_args.push("--");
-    let patch = git.ok(&patch_args, &what).await?;
-    let secs = sections(&patch);
-    let mut texts: Vec<Option<Vec<u8>>> = pair(&entries, &secs)
-        .into_iter()
-        .map(|s| s.map(<[u8]>::to_vec))
-        .collect();
-    if range.head.is_none() && opts.include_untracked {
-        for (e, text) in untracked(git, &top, &what).await? {
-            entries.push(e);
-            texts.push(Some(text));
-        }
-    }
-    let whole = matches!(spec.source, InputSource::ChangedFiles(_));
-    let probes = probe(git, &top, range, &entries, &texts, whole).await;
-    let attrs = classify::base_attributes(git, &range.base, &entries, &texts).await;
-    let rules = Rules::new(opts, &entries, &config_paths, &attrs);
-    let order: Vec<diff::Matcher> = opts
-        .order
-        .iter()
-        .map(|g| diff::Matcher::new(std::slice::from_ref(g)))
-        .collect();
-    let mut g = Gathered {
-        name: spec.name.clone(),
-        kind: spec.kind(),
-        source: SourceInfo {
-            base: Some(range.base.clone()),
-            head: range.head.clone(),
-            resolved_by: Some(range.resolved_by.clone()),
-            ..SourceInfo::default()
-        },
-        items: Vec::new(),
-        excluded: Vec::new(),
-        unseen: Vec::new(),
-        exit_code: None,
-    };
-    let mut whole_read = 0usize;
-    for (i, e) in entries.iter().enumerate() {
-        let name = e.name();
-        match rules.fate(e, texts[i].as_deref(), probes.get(&i)) {
-            Fate::Excluded(why) => g.excluded.push(format!("{name} ({why})")),
-            Fate::Unseen(why) => g.unseen.push(format!("{}:{name} ({why})", spec.name)),
-            Fate::Shown(patch_text) => {
-                let mut item = Item {
-                    rank: diff::rank(&name, &order),
-                    path: name,
-                    label: e.label(),
-                    text: patch_text,
-                    hunks: None,
-                };
-                if whole && e.status != b'D' {
-                    whole_read += 1;
-                    whole_text(&mut item, probes.get(&i), whole_read);
+    let patch = git.ok(&patch_args, what).await?;
+    Ok((raw, patch))
+}
+
+/// A change's files with everything known of them, to be sorted into shown,
+/// left out and unseen.
+struct Changed {
+    entries: Vec<RawEntry>,
+    texts: Vec<Option<Vec<u8>>>,
+    probes: HashMap<usize, Probe>,
+    attrs: classify::Attrs,
+    config_paths: Vec<String>,
+    whole: bool,
+}
+
+impl Changed {
+    fn sort_into(&self, g: &mut Gathered, opts: &DiffOptions) {
+        let rules = Rules::new(opts, &self.entries, &self.config_paths, &self.attrs);
+        let order: Vec<diff::Matcher> = opts
+            .order
+            .iter()
+            .map(|o| diff::Matcher::new(std::slice::from_ref(o)))
+            .collect();
+        let mut whole_read = 0usize;
+        for (i, e) in self.entries.iter().enumerate() {
+            let name = e.name();
+            match rules.fate(e, self.texts[i].as_deref(), self.probes.get(&i)) {
+                Fate::Excluded(why) => g.excluded.push(format!("{name} ({why})")),
+                Fate::Unseen(why) => g.unseen.push(format!("{}:{name} ({why})", g.name)),
+                Fate::Shown(patch_text) => {
+                    let mut item = Item {
+                        rank: diff::rank(&name, &order),
+                        path: name,
+                        label: e.label(),
+                        text: patch_text,
+                        hunks: None,
+                    };
+                    if self.whole && e.status != b'D' {
+                        whole_read += 1;
+                        whole_text(&mut item, self.probes.get(&i), whole_read);
+                    }
+                    g.items.push(item);
                 }
-                g.items.push(item);
             }
         }
+        g.items
+            .sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.path.cmp(&b.path)));
     }
-    g.items
-        .sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.path.cmp(&b.path)));
-    Ok(g)
 }
 
 /// `changed_files`: the file's whole new text when it was read, its hunks kept for clipping.

@@ -97,11 +97,25 @@ fn rule_of(glob: &str) -> Option<Rule> {
 
 /// The default rule `path` falls under, if any (whether or not the input uses defaults).
 pub(super) fn default_rule(path: &str) -> Option<Rule> {
-    [LOCKFILES, VENDORED, GENERATED]
+    // Built once: a change may touch tens of thousands of files.
+    static MATCHERS: std::sync::LazyLock<Vec<(Rule, crate::inputs::diff::Matcher)>> =
+        std::sync::LazyLock::new(|| {
+            [
+                (Rule::Lockfile, LOCKFILES),
+                (Rule::Vendored, VENDORED),
+                (Rule::Generated, GENERATED),
+            ]
+            .into_iter()
+            .map(|(rule, globs)| {
+                let globs: Vec<String> = globs.iter().map(|g| g.to_string()).collect();
+                (rule, crate::inputs::diff::Matcher::new(&globs))
+            })
+            .collect()
+        });
+    MATCHERS
         .iter()
-        .flat_map(|l| l.iter())
-        .find(|g| crate::inputs::diff::Matcher::new(&[g.to_string()]).is_match(path))
-        .and_then(|g| rule_of(g))
+        .find(|(_, m)| m.is_match(path))
+        .map(|(rule, _)| *rule)
 }
 
 /// Extensions of files that are text whatever bytes they hold: one of these
@@ -291,6 +305,8 @@ pub(super) async fn base_attributes(
 /// The rules of one input over one change.
 pub(super) struct Rules<'a> {
     exclude: Vec<(String, crate::inputs::diff::Matcher)>,
+    /// Every exclude glob at once: most files match none, and are told so in one look.
+    any_exclude: crate::inputs::diff::Matcher,
     config_touched: bool,
     config_paths: &'a [String],
     attrs: &'a Attrs,
@@ -304,6 +320,7 @@ impl<'a> Rules<'a> {
         attrs: &'a Attrs,
     ) -> Self {
         Rules {
+            any_exclude: crate::inputs::diff::Matcher::new(&opts.exclude),
             exclude: opts
                 .exclude
                 .iter()
@@ -369,11 +386,13 @@ impl<'a> Rules<'a> {
     }
 
     fn excluded(&self, e: &RawEntry, name: &str, probe: Option<&Probe>) -> Option<Fate> {
-        let (glob, _) = self.exclude.iter().find(|(_, m)| m.is_match(name))?;
+        if !self.any_exclude.is_match(name) {
+            return None;
+        }
+        let (glob, m) = self.exclude.iter().find(|(_, m)| m.is_match(name))?;
         Some(match rule_of(glob) {
             Some(Rule::Lockfile) => Fate::Excluded(format!("lockfile, excluded by rule {glob}")),
             Some(Rule::Vendored) => {
-                let m = crate::inputs::diff::Matcher::new(std::slice::from_ref(glob));
                 let moved_in = e
                     .old_path
                     .as_deref()
