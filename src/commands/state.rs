@@ -31,6 +31,9 @@ struct SpendJson {
     today: Vec<SpendRow>,
     last_7_days: Vec<SpendRow>,
     last_30_days: Vec<SpendRow>,
+    /// Budget reservations of runs that have not settled: running now, or
+    /// dead before settling (`expired`: the lease ran out, no longer counted).
+    reservations: Vec<store::spend::Reservation>,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -115,6 +118,9 @@ pub(super) fn status(
                 today: rows(day0).map_err(db_error)?,
                 last_7_days: rows(now - 7 * 86_400_000).map_err(db_error)?,
                 last_30_days: rows(now - 30 * 86_400_000).map_err(db_error)?,
+                reservations: s
+                    .with(|c| store::spend::reservations(c, now))
+                    .map_err(db_error)?,
             }
         }
         None => SpendJson::default(),
@@ -163,6 +169,7 @@ pub(super) fn status(
         return Ok(ExitCode::Success);
     }
     spend_table(out, &spend);
+    reservations_table(out, &spend.reservations);
 
     let mut t = out.table();
     t.set_header([
@@ -316,6 +323,26 @@ fn spend_table(out: &Output, spend: &SpendJson) {
         ]);
     }
     out.print(&out.paint("Spend (USD, as providers reported tokens)", Paint::Dim));
+    out.print(&t.to_string());
+}
+
+/// Reservations not settled; an expired lease no longer counts.
+fn reservations_table(out: &Output, rows: &[store::spend::Reservation]) {
+    if rows.is_empty() {
+        return;
+    }
+    let mut t = out.table();
+    t.set_header(["run", "reserved", "lease"]);
+    for r in rows {
+        let lease = match (r.expired, r.lease_until_ms) {
+            (true, Some(_)) => "expired: no longer counted".to_string(),
+            (true, None) => "none: no longer counted".to_string(),
+            (false, Some(at)) => format!("held until {}", crate::engine::rfc3339_ms(at)),
+            (false, None) => "-".to_string(),
+        };
+        t.add_row([r.run_id.clone(), format!("${:.4}", r.usd), lease]);
+    }
+    out.print(&out.paint("Budget reservations not settled", Paint::Dim));
     out.print(&t.to_string());
 }
 

@@ -23,20 +23,29 @@ pub(crate) struct Refused {
     pub spent_usd: f64,
 }
 
-/// Check every window and reserve `usd` for `run_id`, in one transaction.
+/// What spend counts against a budget: what was spent, and reservations
+/// whose lease has not run out (a run killed before settling stops holding
+/// its reservation when its lease ends).
+const COUNTED: &str = "(reserved = 0 OR lease_until_ms > ?3)";
+
+/// Check every window and reserve `usd` for `run_id` until `lease_until_ms`
+/// (the run's deadline and a margin), in one transaction.
 pub(crate) fn reserve(
     conn: &mut Connection,
     project: &str,
     run_id: &str,
     usd: f64,
-    now_ms: i64,
+    (now_ms, lease_until_ms): (i64, i64),
     windows: &[Window],
 ) -> rusqlite::Result<Result<(), Refused>> {
     immediate(conn, |tx| {
         for w in windows {
             let spent: f64 = tx.query_row(
-                "SELECT COALESCE(SUM(usd), 0) FROM spend WHERE project = ?1 AND at_ms >= ?2",
-                params![project, w.from_ms],
+                &format!(
+                    "SELECT COALESCE(SUM(usd), 0) FROM spend WHERE project = ?1 AND at_ms >= ?2 \
+                     AND {COUNTED}"
+                ),
+                params![project, w.from_ms, now_ms],
                 |r| r.get(0),
             )?;
             if spent + usd > w.limit_usd {
@@ -47,8 +56,8 @@ pub(crate) fn reserve(
             }
         }
         tx.execute(
-            "INSERT INTO spend (run_id, project, at_ms, usd, provider, model, reserved) VALUES (?1, ?2, ?3, ?4, '', '', 1)",
-            params![run_id, project, now_ms, usd],
+            "INSERT INTO spend (run_id, project, at_ms, usd, provider, model, reserved, lease_until_ms) VALUES (?1, ?2, ?3, ?4, '', '', 1, ?5)",
+            params![run_id, project, now_ms, usd, lease_until_ms],
         )?;
         Ok(Ok(()))
     })
@@ -97,6 +106,37 @@ pub(crate) fn settle(
         }
         Ok(())
     })
+}
+
+/// A reservation not (yet) settled.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct Reservation {
+    pub run_id: String,
+    pub project: String,
+    pub usd: f64,
+    /// Unix ms; `null` for one made before leases existed (never counted).
+    pub lease_until_ms: Option<i64>,
+    /// The lease ran out: the run died before settling, and this no longer counts.
+    pub expired: bool,
+}
+
+/// Reservations not settled, newest first.
+pub(crate) fn reservations(conn: &Connection, now_ms: i64) -> rusqlite::Result<Vec<Reservation>> {
+    conn.prepare(
+        "SELECT run_id, project, usd, lease_until_ms FROM spend WHERE reserved = 1
+         ORDER BY at_ms DESC LIMIT 50",
+    )?
+    .query_map([], |r| {
+        let lease: Option<i64> = r.get(3)?;
+        Ok(Reservation {
+            run_id: r.get(0)?,
+            project: r.get(1)?,
+            usd: r.get(2)?,
+            lease_until_ms: lease,
+            expired: lease.is_none_or(|l| l <= now_ms),
+        })
+    })?
+    .collect()
 }
 
 /// Spend since `from_ms` by provider and model (every project), largest first.

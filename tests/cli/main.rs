@@ -9,6 +9,7 @@ mod fake;
 mod github;
 mod history;
 mod hostile;
+mod identity;
 mod inputs;
 mod integrity;
 mod publish;

@@ -54,7 +54,7 @@ fn status_works_with_no_state_and_has_the_contract_shape() {
         v,
         json!({"breakers": [], "cache": {"entries": 0, "bytes": 0, "hits": 0, "misses": 0, "hit_rate": 0.0,
             "expired": 0, "ttl_seconds": 86400}, "runs": [],
-            "spend": {"today": [], "last_7_days": [], "last_30_days": []}})
+            "spend": {"today": [], "last_7_days": [], "last_30_days": [], "reservations": []}})
     );
     let (code, stdout, _) = p.run(&["status"]);
     assert_eq!(code, 0);

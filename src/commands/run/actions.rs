@@ -38,7 +38,8 @@ pub(super) fn lock_run(
             return Ok(None);
         }
     };
-    let project = std::path::absolute(&plan.root).unwrap_or_else(|_| plan.root.clone());
+    // The project's identity, not the spelling of its folder.
+    let project = std::path::PathBuf::from(&plan.project);
     let wait = (mode == IfRunning::Wait).then_some(plan.timeout);
     if mode == IfRunning::Wait {
         out.note(&format!(

@@ -8,6 +8,11 @@ use crate::error::{Error, Result};
 use crate::plan::RunPlan;
 use crate::store::{self, spend, Store};
 
+/// How long past the run's deadline a reservation is held when the run dies
+/// before settling (SIGKILL): long enough for the engine's backstop and
+/// slow bookkeeping, short enough not to block the day.
+pub(crate) const LEASE_MARGIN_MS: i64 = 60_000;
+
 /// Reserve `projected` for `run_id`, or say when the budget frees up (exit 75).
 pub(super) async fn reserve(
     plan: &RunPlan,
@@ -43,10 +48,15 @@ pub(super) async fn reserve(
         });
     }
     let usd = crate::cost::total(projected);
-    let project = super::absolute(&plan.root);
+    let project = plan.project.clone();
     let id = run_id.to_string();
+    // Held until the run settles, or, if it dies first, until its deadline
+    // and the lease margin have passed.
+    let lease = now
+        .saturating_add(i64::try_from(plan.timeout.as_millis()).unwrap_or(i64::MAX))
+        .saturating_add(LEASE_MARGIN_MS);
     let result = db
-        .call(move |c| spend::reserve(c, &project, &id, usd, now, &windows))
+        .call(move |c| spend::reserve(c, &project, &id, usd, (now, lease), &windows))
         .await
         .map_err(|e| {
             Error::TryLater(format!(
@@ -80,7 +90,7 @@ pub(super) async fn settle(
     actual: &[AgentCost],
 ) {
     let Some(db) = store else { return };
-    let project = super::absolute(&plan.root);
+    let project = plan.project.clone();
     let rows: Vec<spend::Spent> = actual
         .iter()
         .map(|c| spend::Spent {
