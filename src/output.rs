@@ -28,8 +28,9 @@ pub(crate) struct Output {
     /// `COLUMNS`, when set: the width tables fit, terminal or not.
     pub columns: Option<u16>,
     stdout: Arc<Mutex<StdoutState>>,
-    /// Redacted from every line printed, once a run knows its secrets.
-    secrets: Option<Arc<crate::secrets::Secrets>>,
+    /// Redacted from every line printed (by this output and every clone of
+    /// it, the one printing errors at exit too), once a run knows its secrets.
+    secrets: Arc<std::sync::RwLock<Option<Arc<crate::secrets::Secrets>>>>,
 }
 
 #[derive(Debug, Default)]
@@ -65,20 +66,18 @@ impl Output {
                 .and_then(|c| c.trim().parse::<u16>().ok())
                 .filter(|c| *c >= 20),
             stdout: Arc::default(),
-            secrets: None,
+            secrets: Arc::default(),
         }
     }
 
-    /// The same output, redacting `secrets` from every line it prints.
-    pub(crate) fn with_secrets(&self, secrets: Arc<crate::secrets::Secrets>) -> Output {
-        Output {
-            secrets: Some(secrets),
-            ..self.clone()
-        }
+    /// From now on, redact `secrets` from every line this output and its
+    /// clones print.
+    pub(crate) fn set_secrets(&self, secrets: Arc<crate::secrets::Secrets>) {
+        *self.secrets.write().unwrap_or_else(|p| p.into_inner()) = Some(secrets);
     }
 
     fn clean<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        match &self.secrets {
+        match &*self.secrets.read().unwrap_or_else(|p| p.into_inner()) {
             Some(s) if !s.is_empty() => std::borrow::Cow::Owned(s.redact(text)),
             _ => std::borrow::Cow::Borrowed(text),
         }

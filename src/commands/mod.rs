@@ -26,7 +26,7 @@ pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
         Command::Completions { shell } => completions::print(shell, out),
         Command::Init(args) => init::init(&root, out, args.force, args.json),
         Command::Report(args) => report::render(&args, out),
-        Command::Diff(args) => report::diff(&args, cli.global.state_dir.as_deref(), out),
+        Command::Diff(args) => report::diff(&root, &args, cli.global.state_dir.as_deref(), out),
         Command::Run(args) => run::run(&root, cli.global.state_dir.as_deref(), &args, env, out),
         Command::Status(args) => {
             state::status(&root, cli.global.state_dir.as_deref(), &args, env, out)

@@ -158,8 +158,15 @@ fn compare(before: &Report, after: &Report) -> Diff {
     }
 }
 
-/// The two newest runs of `event` with reports on disk, from the history.
-fn last_two(state_dir: Option<&Path>, event: &str, out: &Output) -> Result<(String, String)> {
+/// The two newest runs of `event` of this project with reports on disk,
+/// from the history (another project sharing the state directory is not this one).
+fn last_two(
+    root: &Path,
+    state_dir: Option<&Path>,
+    event: &str,
+    out: &Output,
+) -> Result<(String, String)> {
+    let project = crate::plan::project_identity(root);
     let Some(db) = open(state_dir, out)? else {
         return Err(Error::Usage(
             "no run history yet (the state directory is empty)".into(),
@@ -170,7 +177,7 @@ fn last_two(state_dir: Option<&Path>, event: &str, out: &Output) -> Result<(Stri
         .map_err(db_error)?;
     let paths: Vec<String> = runs
         .into_iter()
-        .filter(|r| r.event == event && !r.dry_run)
+        .filter(|r| r.event == event && !r.dry_run && r.project == project)
         .filter_map(|r| r.report)
         .filter(|p| Path::new(p).is_file())
         .take(2)
@@ -185,10 +192,15 @@ fn last_two(state_dir: Option<&Path>, event: &str, out: &Output) -> Result<(Stri
     }
 }
 
-pub(super) fn diff(args: &DiffArgs, state_dir: Option<&Path>, out: &Output) -> Result<ExitCode> {
+pub(super) fn diff(
+    root: &Path,
+    args: &DiffArgs,
+    state_dir: Option<&Path>,
+    out: &Output,
+) -> Result<ExitCode> {
     let (a, b) = match (&args.last, &args.before, &args.after) {
         (Some(event), _, _) => {
-            let (a, b) = last_two(state_dir, event, out)?;
+            let (a, b) = last_two(root, state_dir, event, out)?;
             (a.into(), b.into())
         }
         (None, Some(a), Some(b)) => (a.clone(), b.clone()),

@@ -174,33 +174,67 @@ fn strip_side(p: &str, side: &str) -> Option<String> {
     Some(p.strip_prefix(side).unwrap_or(p).to_string())
 }
 
-/// Items of a diff, with what was excluded on purpose and why.
-pub(crate) fn items_from_patch(patch: &str, opts: &DiffOptions) -> (Vec<Item>, Vec<String>) {
-    let exclude = Matcher::new(&opts.exclude);
+/// A given patch's items, with what was left out on purpose (and why) and
+/// what counts as unseen: the rules of `git::given_patch_fate`.
+pub(crate) struct FromPatch {
+    pub items: Vec<Item>,
+    pub excluded: Vec<String>,
+    pub unseen: Vec<String>,
+}
+
+/// Items of a diff given with `--input NAME`.
+pub(crate) fn items_from_patch(patch: &str, opts: &DiffOptions, name: &str) -> FromPatch {
+    let any = Matcher::new(&opts.exclude);
+    let globs: Vec<(&String, Matcher)> = opts
+        .exclude
+        .iter()
+        .map(|g| (g, Matcher::new(std::slice::from_ref(g))))
+        .collect();
     let order: Vec<Matcher> = opts
         .order
         .iter()
         .map(|g| Matcher::new(std::slice::from_ref(g)))
         .collect();
-    let mut items = Vec::new();
-    let mut excluded = Vec::new();
-    for f in split(patch) {
-        if f.binary {
-            excluded.push(format!("{} (binary)", f.path));
-        } else if exclude.is_match(&f.path) {
-            excluded.push(format!("{} (excluded by configuration)", f.path));
-        } else {
-            items.push(Item {
+    let files = split(patch);
+    let config_touched = files.iter().any(|f| {
+        f.path == "events.toml" || (f.path.starts_with("agents/") && f.path.ends_with(".toml"))
+    });
+    let mut out = FromPatch {
+        items: Vec::new(),
+        excluded: Vec::new(),
+        unseen: Vec::new(),
+    };
+    for f in files {
+        let glob = any
+            .is_match(&f.path)
+            .then(|| {
+                globs
+                    .iter()
+                    .find(|(_, m)| m.is_match(&f.path))
+                    .map(|(g, _)| g.as_str())
+            })
+            .flatten();
+        let added = f.label == "added";
+        match super::git::given_patch_fate(&f.path, added, f.binary, &f.text, glob, config_touched)
+        {
+            Some(super::git::Fate::Excluded(why)) => {
+                out.excluded.push(format!("{} ({why})", f.path))
+            }
+            Some(super::git::Fate::Unseen(why) | super::git::Fate::Shown(why)) => {
+                out.unseen.push(format!("{name}:{} ({why})", f.path))
+            }
+            None => out.items.push(Item {
                 rank: rank(&f.path, &order),
                 path: f.path,
                 label: f.label,
                 text: f.text,
                 hunks: None,
-            });
+            }),
         }
     }
-    items.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.path.cmp(&b.path)));
-    (items, excluded)
+    out.items
+        .sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.path.cmp(&b.path)));
+    out
 }
 
 #[cfg(test)]
@@ -244,16 +278,27 @@ diff --git a/docs/a.md b/docs/a.md\nnew file mode 100644\n--- /dev/null\n+++ b/d
             fetch: false,
             order: vec![],
         };
-        let (items, excluded) = items_from_patch(PATCH, &opts);
-        let paths: Vec<&str> = items.iter().map(|i| i.path.as_str()).collect();
+        let got = items_from_patch(PATCH, &opts, "diff");
+        let paths: Vec<&str> = got.items.iter().map(|i| i.path.as_str()).collect();
         assert_eq!(paths, ["new.rs", "src/lib.rs", "tests/t.rs", "docs/a.md"]);
         assert_eq!(
-            excluded,
+            got.excluded,
             [
                 "logo.png (binary)",
-                "Cargo.lock (excluded by configuration)"
+                "Cargo.lock (lockfile, excluded by rule *.lock)"
             ]
         );
+        assert!(got.unseen.is_empty());
+        // A script the given patch calls binary, and a generated-looking name
+        // without a marker, are unseen: the patch may be the attacker's.
+        let hostile = "diff --git a/deploy.sh b/deploy.sh\nBinary files a/deploy.sh and b/deploy.sh differ\n\
+diff --git a/x.min.js b/x.min.js\nnew file mode 100644\n--- /dev/null\n+++ b/x.min.js\n@@ -0,0 +1 @@\n+evil()\n";
+        let opts = DiffOptions {
+            exclude: vec!["*.min.js".into()],
+            ..opts
+        };
+        let got = items_from_patch(hostile, &opts, "diff");
+        assert_eq!(got.unseen.len(), 2, "{:?}", got.unseen);
     }
 
     #[test]

@@ -196,8 +196,11 @@ fn overridden(spec: &InputSpec, text: &str) -> Gathered {
         resolved_by: Some("--input".into()),
         ..SourceInfo::default()
     };
-    let (items, excluded) = match &spec.source {
-        InputSource::GitDiff(opts) => diff::items_from_patch(text, opts),
+    let (items, excluded, unseen) = match &spec.source {
+        InputSource::GitDiff(opts) => {
+            let p = diff::items_from_patch(text, opts, &spec.name);
+            (p.items, p.excluded, p.unseen)
+        }
         _ => (
             vec![Item {
                 path: spec.name.clone(),
@@ -207,6 +210,7 @@ fn overridden(spec: &InputSpec, text: &str) -> Gathered {
                 hunks: None,
             }],
             Vec::new(),
+            Vec::new(),
         ),
     };
     Gathered {
@@ -215,7 +219,7 @@ fn overridden(spec: &InputSpec, text: &str) -> Gathered {
         source,
         items,
         excluded,
-        unseen: Vec::new(),
+        unseen,
         exit_code: None,
     }
 }

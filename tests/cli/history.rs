@@ -219,3 +219,23 @@ fn a_run_served_from_the_cache_is_recorded_whole() {
     let (code, _, stderr) = p.run(&replay);
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn diff_last_compares_this_projects_runs_only() {
+    let fake = Fake::approving();
+    let state = tempfile::tempdir().unwrap();
+    let state_dir = state.path().display().to_string();
+    let events = "[events.nightly]\nagents = [\"a\"]\n";
+    let a = Project::with_agents(events, &["a"])
+        .serve(&fake)
+        .env("BSU_STATE_DIR", &state_dir);
+    let b = Project::with_agents(events, &["a"])
+        .serve(&fake)
+        .env("BSU_STATE_DIR", &state_dir);
+    assert_eq!(a.run(&["run", "nightly"]).0, 0);
+    assert_eq!(b.run(&["run", "nightly", "--no-cache"]).0, 0);
+    // Two runs of nightly in the shared history, but one per project.
+    let (code, _, stderr) = b.run(&["diff", "--last", "nightly"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("has 1 run of \"nightly\""), "{stderr}");
+}

@@ -383,3 +383,22 @@ inputs = ["diff", "env"]
     }
     assert!(published.contains("[redacted]"), "{published}");
 }
+
+#[test]
+fn an_error_printed_at_exit_carries_no_secret_either() {
+    let fake = Fake::approving();
+    let (p, _) = repo_with(&[("src/lib.rs", b"fn a() {}\n")]);
+    let secret = "deploy-SECRET-0123456789-abcdef";
+    let p = p
+        .serve(&fake)
+        .file(
+            "events.toml",
+            &format!("{EVENTS}\n[secrets]\nredact = [\"DEPLOY_TOKEN\"]\n"),
+        )
+        .env("DEPLOY_TOKEN", secret);
+    // A revision that happens to be the secret: git's refusal quotes it.
+    let (code, stdout, stderr) = p.run(&["run", "review", "--base", secret]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("[redacted]"), "{stderr}");
+    assert!(!format!("{stdout}{stderr}").contains(secret), "{stderr}");
+}

@@ -43,8 +43,9 @@ pub(super) fn run(
     };
     let untrusted = trigger::untrusted_head(&payload, env);
     let plan = Arc::new(plan::plan(&config, args, payload, event, env)?);
-    // From here on nothing printed can carry a secret the run holds.
-    let out = &out.with_secrets(plan.secrets.clone());
+    // From here on nothing printed, errors at exit included, can carry a
+    // secret the run holds.
+    out.set_secrets(plan.secrets.clone());
     if let Some(why) = &untrusted {
         if !config.actions.allow_commands_on_pull_request_target {
             plan::refuse_untrusted(&plan, why)?;

@@ -44,7 +44,7 @@ impl Probe {
 
 /// What becomes of one changed file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Fate {
+pub(crate) enum Fate {
     /// Shown: its patch, as text.
     Shown(String),
     /// Left out by a rule the base branch controls, and why.
@@ -426,6 +426,51 @@ impl<'a> Rules<'a> {
             None => Fate::Excluded(format!("excluded by rule {glob}")),
         })
     }
+}
+
+/// What becomes of a file of a patch given with `--input` (which may come
+/// from the pull request itself: `gh pr diff | bsu run --input diff=-`):
+/// `None` to show it, else why it is left out or unseen. There is no base
+/// branch to ask, so only what the patch itself proves is trusted.
+pub(crate) fn given_patch_fate(
+    path: &str,
+    added: bool,
+    binary: bool,
+    section: &str,
+    glob: Option<&str>,
+    config_touched: bool,
+) -> Option<Fate> {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    let always = base == ".gitattributes" || base == ".gitignore";
+    if binary {
+        return Some(if text_extension(path) {
+            Fate::Unseen(
+                "the given patch marks it binary, and a file of its kind is text: not shown".into(),
+            )
+        } else {
+            Fate::Excluded("binary".into())
+        });
+    }
+    let glob = glob.filter(|_| !always)?;
+    Some(match rule_of(glob) {
+        Some(Rule::Lockfile) => Fate::Excluded(format!("lockfile, excluded by rule {glob}")),
+        Some(Rule::Vendored) if added => Fate::Unseen(format!(
+            "added under {} by this change: vendored code the base branch does not have is not \
+             excluded",
+            glob.trim_end_matches("/**")
+        )),
+        Some(Rule::Vendored) => Fate::Excluded(format!("vendored, excluded by rule {glob}")),
+        Some(Rule::Generated) if has_generated_marker(section.as_bytes()) => {
+            Fate::Excluded(format!("generated (it says so), excluded by rule {glob}"))
+        }
+        Some(Rule::Generated) => Fate::Unseen(format!(
+            "named like generated code (rule {glob}) but its change shows no generated marker"
+        )),
+        None if config_touched => Fate::Unseen(format!(
+            "excluded by rule {glob} of the configuration, which this change edits: not trusted"
+        )),
+        None => Fate::Excluded(format!("excluded by rule {glob}")),
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod quote;
 mod range;
 
 pub(crate) use change::diff_input;
+pub(crate) use classify::{given_patch_fate, Fate};
 pub(crate) use log::log_input;
 pub(crate) use range::{resolve_range, Range};
 
