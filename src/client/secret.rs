@@ -83,24 +83,10 @@ pub(crate) fn bearer(key: &ApiKey) -> Option<reqwest::header::HeaderValue> {
     header_value(key, crate::config::ProviderKind::Openai)
 }
 
-const WINDOW: usize = 12;
-const MASK: &str = "[redacted]";
-
+/// `text` with `key`, and any 12-character stretch of it, redacted: the
+/// redaction set's rule (`crate::secrets`) for one key.
 pub(crate) fn redact_key(key: &str, text: &str) -> String {
-    if key.is_empty() {
-        return text.to_string();
-    }
-    let mut out = text.replace(key, MASK);
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() > WINDOW {
-        for start in 0..=chars.len() - WINDOW {
-            let piece: String = chars[start..start + WINDOW].iter().collect();
-            if out.contains(&piece) {
-                out = out.replace(&piece, MASK);
-            }
-        }
-    }
-    out
+    crate::secrets::redact_value(key, text)
 }
 
 #[cfg(test)]

@@ -119,10 +119,8 @@ impl InputSpec {
     }
 }
 
-/// Files left out of diffs unless `default_excludes = false`: lockfiles,
-/// vendored and generated code, minified bundles and source maps. Binary
-/// files are always left out (git says so) and listed.
-pub(crate) const DEFAULT_EXCLUDES: &[&str] = &[
+/// Lockfiles: left out of diffs by default, and named in the prompt.
+pub(crate) const LOCKFILES: &[&str] = &[
     "*.lock",
     "Cargo.lock",
     "package-lock.json",
@@ -134,9 +132,11 @@ pub(crate) const DEFAULT_EXCLUDES: &[&str] = &[
     "Gemfile.lock",
     "poetry.lock",
     "uv.lock",
-    "vendor/**",
-    "third_party/**",
-    "node_modules/**",
+];
+/// Vendored code: left out by default when the base branch already has it.
+pub(crate) const VENDORED: &[&str] = &["vendor/**", "third_party/**", "node_modules/**"];
+/// Generated code: left out by default when it says it was generated.
+pub(crate) const GENERATED: &[&str] = &[
     "*.min.js",
     "*.min.css",
     "*.map",
@@ -144,6 +144,14 @@ pub(crate) const DEFAULT_EXCLUDES: &[&str] = &[
     "*_pb2.py",
     "*.generated.*",
 ];
+
+/// Files left out of diffs unless `default_excludes = false` (lockfiles,
+/// vendored and generated code), each only by the rules of
+/// `inputs::git::classify`. Binary files are left out when git and their
+/// content agree, and listed.
+pub(crate) fn default_excludes() -> impl Iterator<Item = &'static str> {
+    LOCKFILES.iter().chain(VENDORED).chain(GENERATED).copied()
+}
 
 pub(crate) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
 pub(crate) const DEFAULT_COMMAND_MAX_BYTES: u64 = 1024 * 1024;
@@ -223,7 +231,7 @@ fn settle_one(
     }
     let diff = || {
         let mut exclude: Vec<String> = if f.default_excludes.unwrap_or(true) {
-            DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect()
+            default_excludes().map(str::to_string).collect()
         } else {
             Vec::new()
         };

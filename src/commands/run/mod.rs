@@ -2,10 +2,14 @@
 
 mod actions;
 mod budget;
+mod calls;
+mod gather;
 mod signal;
 mod summary;
 
 use actions::{github_outputs, lock_run, skipped, Locked};
+use calls::{call_agents, Calls};
+use gather::{gather, Aborting, Gather};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +17,6 @@ use std::sync::Arc;
 use crate::breaker::State;
 use crate::cli::RunArgs;
 use crate::client::{recording, ApiKey, Client};
-use crate::config::inputs::{InputSource, InputSpec};
 use crate::config::{self, Provider, StrategyMatch};
 use crate::engine;
 use crate::engine::caller::{breaker_name, Caller};
@@ -22,7 +25,6 @@ use crate::env::Env;
 use crate::error::{Error, ExitCode, Result};
 use crate::output::Output;
 use crate::plan::{self, RunPlan};
-use crate::progress::Progress;
 use crate::report::{self, write, BreakerJson, Report};
 use crate::store::{self, runs::RunRecord, Store};
 use crate::trigger::Trigger;
@@ -200,23 +202,6 @@ pub(super) fn run(
     })
 }
 
-/// A task aborted when its guard is dropped.
-struct Aborting<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Aborting<Result<T>> {
-    async fn join(mut self) -> Result<T> {
-        (&mut self.0)
-            .await
-            .map_err(|e| Error::Failed(format!("gathering the inputs failed: {e}")))?
-    }
-}
-
-impl<T> Drop for Aborting<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// What the run carries besides the plan.
 struct Run {
     /// When the run's deadline started: before gathering.
@@ -231,73 +216,6 @@ struct Run {
     github: Option<publish::GithubTarget>,
     /// `[publish.webhook]` and its URL.
     webhook: Option<(config::publish::WebhookSettings, String)>,
-}
-
-/// What `bsu run` asked of the inputs.
-struct Gather {
-    base: Option<String>,
-    head: Option<String>,
-    overrides: std::collections::BTreeMap<String, String>,
-}
-
-/// Gather the run's inputs once, before any call; an input that cannot be
-/// gathered stops the run with exit 2 and nothing sent.
-async fn gather(
-    plan: &RunPlan,
-    g: &Gather,
-    store: Option<&Store>,
-) -> Result<Vec<inputs::Gathered>> {
-    if plan.inputs.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Load the tokenizers the packing will need while the inputs are gathered.
-    let mut encodings: Vec<crate::tokens::Encoding> = plan
-        .agents
-        .iter()
-        .filter(|a| a.skip.is_none())
-        .map(|a| crate::tokens::encoding_for(&a.agent.model))
-        .collect();
-    encodings.sort();
-    encodings.dedup();
-    for enc in encodings {
-        crate::tokens::prewarm(enc);
-    }
-    let since_last_run = plan.inputs.iter().any(|i| {
-        matches!(
-            i.source,
-            InputSource::GitLog {
-                since_last_run: true,
-                ..
-            }
-        )
-    });
-    let last_run = match (store, since_last_run) {
-        (Some(db), true) => {
-            let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
-            db.call(move |c| store::runs::last_decided(c, &project, &strategy))
-                .await
-                .ok()
-                .flatten()
-                .map(|head| inputs::LastRun { head })
-        }
-        _ => None,
-    };
-    use std::io::IsTerminal;
-    let ctx = inputs::Context {
-        root: &plan.root,
-        payload: &plan.payload,
-        base: g.base.as_deref(),
-        head: g.head.as_deref(),
-        overrides: &g.overrides,
-        last_run,
-        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-        scrub: plan.secrets.names(),
-    };
-    let specs: Vec<&InputSpec> = plan.inputs.iter().collect();
-    let started = std::time::Instant::now();
-    let gathered = inputs::gather(&specs, &ctx).await;
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "gathered inputs");
-    gathered
 }
 
 async fn run_async(
@@ -557,77 +475,6 @@ async fn run_async(
         out.error("interrupted; the partial report was written");
     }
     Ok(code)
-}
-
-/// What `call_agents` needs of the run besides the plan.
-struct Calls<'a> {
-    start: tokio::time::Instant,
-    shutdown: &'a mut signal::Shutdown,
-    run_id: &'a str,
-    store: Option<&'a Store>,
-}
-
-/// Prepare the prompts, check the cost against caps and budgets, reserve
-/// it, and call the agents: the outcome, the projection, and whether a
-/// budget reservation was made.
-async fn call_agents(
-    plan: &Arc<RunPlan>,
-    gathered: Vec<inputs::Gathered>,
-    caller: Arc<Caller>,
-    out: &Output,
-    calls: Calls<'_>,
-) -> Result<(
-    engine::outcome::RunOutcome,
-    Vec<crate::cost::AgentCost>,
-    bool,
-)> {
-    // Everything the agents will be sent, and what it may cost, before anything is sent.
-    // Counting a huge change's tokens is work too: it stops at the deadline.
-    let preparing = tokio::spawn({
-        let plan = plan.clone();
-        async move { engine::prepare(&plan, gathered).await }
-    });
-    let deadline = engine::deadline::after(calls.start, plan.timeout);
-    let prepared = tokio::select! {
-        p = preparing => p.map_err(|e| Error::Failed(format!("preparing the prompts failed: {e}")))?,
-        () = tokio::time::sleep_until(deadline) => return Ok((engine::stopped(plan, engine::Stop::Deadline, calls.start), Vec::new(), false)),
-        () = calls.shutdown.signalled() => return Ok((engine::stopped(plan, engine::Stop::Interrupted, calls.start), Vec::new(), false)),
-    };
-    let projecting = std::time::Instant::now();
-    let projected = crate::cost::project(plan, &prepared, &plan.prices);
-    tracing::debug!(
-        us = projecting.elapsed().as_micros() as u64,
-        agents = projected.len(),
-        "projected the run's cost"
-    );
-    if let Some((cap, from)) = &plan.max_cost {
-        if let Some(why) = crate::cost::unpriced_under(&projected, from)
-            .or_else(|| crate::cost::over_cap(&projected, *cap, from))
-        {
-            return Err(Error::Usage(why));
-        }
-    }
-    if !plan.dry_run && (plan.per_day.is_some() || plan.per_month.is_some()) {
-        if let Some(why) = crate::cost::unpriced_under(&projected, "[budget]") {
-            return Err(Error::Usage(why));
-        }
-    }
-    out.note(&format!("bsu: {}", crate::cost::line(&projected)));
-    let reserved = budget::reserve(plan, calls.store, calls.run_id, &projected).await?;
-    let listed: Vec<&config::Agent> = plan.agents.iter().map(|p| &p.agent).collect();
-    let progress = Arc::new(Progress::new(out, &listed));
-    let outcome = engine::execute(
-        plan.clone(),
-        prepared,
-        caller,
-        progress.clone(),
-        calls.shutdown.signalled(),
-        calls.start,
-    )
-    .await;
-    // The live lines leave the screen; the summary replaces them.
-    progress.finish();
-    Ok((outcome, projected, reserved))
 }
 
 /// The projection and what the run actually cost.

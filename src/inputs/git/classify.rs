@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use super::change::{touches_config, RawEntry};
 use super::Git;
-use crate::config::inputs::DiffOptions;
+use crate::config::inputs::{DiffOptions, GENERATED, LOCKFILES, VENDORED};
 
 /// What a file's content looked like, read by id or by the reading rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,29 +59,6 @@ pub(super) enum Rule {
     Vendored,
     Generated,
 }
-
-const LOCKFILES: &[&str] = &[
-    "*.lock",
-    "Cargo.lock",
-    "package-lock.json",
-    "npm-shrinkwrap.json",
-    "pnpm-lock.yaml",
-    "yarn.lock",
-    "go.sum",
-    "composer.lock",
-    "Gemfile.lock",
-    "poetry.lock",
-    "uv.lock",
-];
-const VENDORED: &[&str] = &["vendor/**", "third_party/**", "node_modules/**"];
-const GENERATED: &[&str] = &[
-    "*.min.js",
-    "*.min.css",
-    "*.map",
-    "*.pb.go",
-    "*_pb2.py",
-    "*.generated.*",
-];
 
 fn rule_of(glob: &str) -> Option<Rule> {
     if LOCKFILES.contains(&glob) {

@@ -6,6 +6,7 @@
 
 mod change;
 mod classify;
+mod contents;
 mod log;
 mod quote;
 mod range;

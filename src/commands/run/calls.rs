@@ -1,0 +1,87 @@
+//! Preparing the prompts, checking the cost against caps and budgets,
+//! reserving it, and calling the agents: the run's middle stages, raced
+//! against its deadline and signals.
+
+use std::sync::Arc;
+
+use super::{budget, signal};
+use crate::config;
+use crate::engine;
+use crate::engine::caller::Caller;
+use crate::error::{Error, Result};
+use crate::inputs;
+use crate::output::Output;
+use crate::plan::RunPlan;
+use crate::progress::Progress;
+use crate::store::Store;
+
+/// What `call_agents` needs of the run besides the plan.
+pub(super) struct Calls<'a> {
+    pub start: tokio::time::Instant,
+    pub shutdown: &'a mut signal::Shutdown,
+    pub run_id: &'a str,
+    pub store: Option<&'a Store>,
+}
+
+/// Prepare the prompts, check the cost against caps and budgets, reserve
+/// it, and call the agents: the outcome, the projection, and whether a
+/// budget reservation was made.
+pub(super) async fn call_agents(
+    plan: &Arc<RunPlan>,
+    gathered: Vec<inputs::Gathered>,
+    caller: Arc<Caller>,
+    out: &Output,
+    calls: Calls<'_>,
+) -> Result<(
+    engine::outcome::RunOutcome,
+    Vec<crate::cost::AgentCost>,
+    bool,
+)> {
+    // Everything the agents will be sent, and what it may cost, before anything is sent.
+    // Counting a huge change's tokens is work too: it stops at the deadline.
+    let preparing = tokio::spawn({
+        let plan = plan.clone();
+        async move { engine::prepare(&plan, gathered).await }
+    });
+    let deadline = engine::deadline::after(calls.start, plan.timeout);
+    let prepared = tokio::select! {
+        p = preparing => p.map_err(|e| Error::Failed(format!("preparing the prompts failed: {e}")))?,
+        () = tokio::time::sleep_until(deadline) => return Ok((engine::stopped(plan, engine::Stop::Deadline, calls.start), Vec::new(), false)),
+        () = calls.shutdown.signalled() => return Ok((engine::stopped(plan, engine::Stop::Interrupted, calls.start), Vec::new(), false)),
+    };
+    let projecting = std::time::Instant::now();
+    let projected = crate::cost::project(plan, &prepared, &plan.prices);
+    tracing::debug!(
+        us = projecting.elapsed().as_micros() as u64,
+        agents = projected.len(),
+        "projected the run's cost"
+    );
+    if let Some((cap, from)) = &plan.max_cost {
+        if let Some(why) = crate::cost::unpriced_under(&projected, from)
+            .or_else(|| crate::cost::over_cap(&projected, *cap, from))
+        {
+            return Err(Error::Usage(why));
+        }
+    }
+    if !plan.dry_run && (plan.per_day.is_some() || plan.per_month.is_some()) {
+        if let Some(why) = crate::cost::unpriced_under(&projected, "[budget]") {
+            return Err(Error::Usage(why));
+        }
+    }
+    out.note(&format!("bsu: {}", crate::cost::line(&projected)));
+    let reserved = budget::reserve(plan, calls.store, calls.run_id, &projected).await?;
+    let listed: Vec<&config::Agent> = plan.agents.iter().map(|p| &p.agent).collect();
+    let progress = Arc::new(Progress::new(out, &listed));
+    let outcome = engine::execute(
+        plan.clone(),
+        prepared,
+        caller,
+        progress.clone(),
+        calls.shutdown.signalled(),
+        calls.start,
+    )
+    .await;
+    // The live lines leave the screen; the summary replaces them.
+    progress.finish();
+    Ok((outcome, projected, reserved))
+}

@@ -1,0 +1,93 @@
+//! Gathering a run's inputs once, before any call, on a task of its own
+//! that the run's deadline or a signal can abandon (aborting it kills the
+//! process groups of git and of commands).
+
+use crate::config::inputs::{InputSource, InputSpec};
+use crate::error::{Error, Result};
+use crate::inputs;
+use crate::plan::RunPlan;
+use crate::store::{self, Store};
+
+/// A task aborted when its guard is dropped.
+pub(super) struct Aborting<T>(pub(super) tokio::task::JoinHandle<T>);
+
+impl<T> Aborting<Result<T>> {
+    pub(super) async fn join(mut self) -> Result<T> {
+        (&mut self.0)
+            .await
+            .map_err(|e| Error::Failed(format!("gathering the inputs failed: {e}")))?
+    }
+}
+
+impl<T> Drop for Aborting<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What `bsu run` asked of the inputs.
+pub(super) struct Gather {
+    pub base: Option<String>,
+    pub head: Option<String>,
+    pub overrides: std::collections::BTreeMap<String, String>,
+}
+
+/// Gather the run's inputs once, before any call; an input that cannot be
+/// gathered stops the run with exit 2 and nothing sent.
+pub(super) async fn gather(
+    plan: &RunPlan,
+    g: &Gather,
+    store: Option<&Store>,
+) -> Result<Vec<inputs::Gathered>> {
+    if plan.inputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Load the tokenizers the packing will need while the inputs are gathered.
+    let mut encodings: Vec<crate::tokens::Encoding> = plan
+        .agents
+        .iter()
+        .filter(|a| a.skip.is_none())
+        .map(|a| crate::tokens::encoding_for(&a.agent.model))
+        .collect();
+    encodings.sort();
+    encodings.dedup();
+    for enc in encodings {
+        crate::tokens::prewarm(enc);
+    }
+    let since_last_run = plan.inputs.iter().any(|i| {
+        matches!(
+            i.source,
+            InputSource::GitLog {
+                since_last_run: true,
+                ..
+            }
+        )
+    });
+    let last_run = match (store, since_last_run) {
+        (Some(db), true) => {
+            let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
+            db.call(move |c| store::runs::last_decided(c, &project, &strategy))
+                .await
+                .ok()
+                .flatten()
+                .map(|head| inputs::LastRun { head })
+        }
+        _ => None,
+    };
+    use std::io::IsTerminal;
+    let ctx = inputs::Context {
+        root: &plan.root,
+        payload: &plan.payload,
+        base: g.base.as_deref(),
+        head: g.head.as_deref(),
+        overrides: &g.overrides,
+        last_run,
+        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        scrub: plan.secrets.names(),
+    };
+    let specs: Vec<&InputSpec> = plan.inputs.iter().collect();
+    let started = std::time::Instant::now();
+    let gathered = inputs::gather(&specs, &ctx).await;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "gathered inputs");
+    gathered
+}
