@@ -220,7 +220,17 @@ fn rate_limits_are_waited_out_and_forbidden_checks_become_a_status() {
 fn a_publish_failure_keeps_the_decisions_exit_code_unless_required() {
     let models = Fake::start(|_| Reply::verdict("block", 1));
     let gh = GitHub::start();
-    let p = pr_project(&gh, &models).env("GITHUB_API_URL", "http://127.0.0.1:9");
+    // Nothing listens on port 9; no retries, so the test waits out no backoff
+    // (retries are tested against the fake's rate limits).
+    let p = pr_project(&gh, &models)
+        .env("GITHUB_API_URL", "http://127.0.0.1:9")
+        .file(
+            "events.toml",
+            &format!("{EVENTS}
+[publish.github]
+max_retries = 0
+"),
+        );
     let (code, _, stderr) = run(&p);
     assert_eq!(code, 3, "the block still fails the job: {stderr}");
     assert!(
