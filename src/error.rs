@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::Problem;
+use crate::problem::Problem;
 
 /// Process exit codes of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

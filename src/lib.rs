@@ -16,24 +16,27 @@ mod engine;
 mod env;
 mod error;
 mod filters;
+mod fsio;
 mod hints;
 mod inputs;
 mod lock;
 mod output;
 mod payload;
 mod plan;
+mod prices;
+mod problem;
 mod process;
 mod progress;
 mod project_file;
 mod publish;
 mod report;
 mod run_id;
-mod schemas;
 mod secrets;
 mod store;
 mod text;
 mod tokens;
 mod trigger;
+mod vocab;
 
 use clap::Parser;
 

@@ -30,7 +30,7 @@ fn path(state_dir: &Path, project: &Path, event: &str) -> std::path::PathBuf {
     h.update(project.as_os_str().as_encoded_bytes());
     h.update(b"\0");
     h.update(event.as_bytes());
-    let hex = crate::engine::prompt::hex(&h.finalize());
+    let hex = crate::text::hex(&h.finalize());
     state_dir.join("locks").join(format!("{}.lock", &hex[..16]))
 }
 

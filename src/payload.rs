@@ -1,7 +1,6 @@
 //! The event payload (`--payload FILE|-`, else `$GITHUB_EVENT_PATH`, else
 //! `{}`). Which event it is, is `crate::trigger`'s business.
 
-use std::io::Read;
 use std::path::Path;
 
 use serde_json::Value;
@@ -46,18 +45,4 @@ fn read(path: &Path, from: &str) -> Result<String> {
         })
 }
 
-/// Read at most `MAX_PAYLOAD_BYTES`; anything larger (`/dev/zero`, a runaway
-/// file) is refused before it fills memory.
-pub(crate) fn read_capped(r: impl Read, source: &str) -> std::io::Result<String> {
-    let cap = crate::bounds::MAX_PAYLOAD_BYTES;
-    let mut bytes = Vec::new();
-    r.take(cap + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > cap {
-        return Err(std::io::Error::other(format!(
-            "{source} is larger than {} MiB, the most a payload may be",
-            cap >> 20
-        )));
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| std::io::Error::other(format!("{source} is not UTF-8 text")))
-}
+pub(crate) use crate::fsio::read_capped;

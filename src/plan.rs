@@ -17,10 +17,10 @@ use crate::config::{
     strategy, Agent, CacheSettings, Config, Execution, Profile, Provider, ReportFormat,
     StrategyMatch,
 };
-use crate::engine::decision::Action;
-use crate::engine::prompt::hex;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::text::hex;
+use crate::vocab::Action;
 
 /// One agent of the event, to run or to report as skipped.
 #[derive(Debug, Clone)]
@@ -68,7 +68,7 @@ pub(crate) struct RunPlan {
     pub github_output: Option<PathBuf>,
     /// A strategy the event name is probably a typo of, when it fell to the default.
     pub suggestion: Option<String>,
-    pub prices: crate::cost::PriceBook,
+    pub prices: crate::prices::PriceBook,
     /// The cap on the projected cost, USD, and where it comes from.
     pub max_cost: Option<(f64, String)>,
     /// `[budget] max_cost_per_day` and `max_cost_per_month`, USD.

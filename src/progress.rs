@@ -15,10 +15,11 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::Agent;
-use crate::engine::decision::{contribution, Action};
+use crate::engine::decision::contribution;
 use crate::engine::outcome::{AgentOutcome, Status};
 use crate::engine::Observer;
 use crate::output::{Output, Paint};
+use crate::vocab::Action;
 
 struct Live {
     multi: MultiProgress,

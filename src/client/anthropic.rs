@@ -20,7 +20,7 @@ pub(super) fn request(
         // The shared part is its own block, marked as a prompt-cache breakpoint.
         "system": [
             {"type": "text", "text": req.shared, "cache_control": {"type": "ephemeral"}},
-            {"type": "text", "text": format!("{}\n\n{}", crate::engine::prompt::ROLE_MARKER, req.system)},
+            {"type": "text", "text": format!("{}\n\n{}", super::ROLE_MARKER, req.system)},
         ],
         "messages": [{"role": "user", "content": req.user}],
         "max_tokens": req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),

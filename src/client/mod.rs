@@ -12,6 +12,7 @@ pub(crate) mod ratelimit;
 pub(crate) mod recording;
 pub(crate) mod redacting;
 pub(crate) mod secret;
+mod transport;
 
 use std::time::Duration;
 
@@ -39,46 +40,8 @@ pub(crate) struct ChatRequest {
     pub max_tokens: Option<u32>,
 }
 
-/// Token counts as the provider reported them.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-pub(crate) struct Usage {
-    #[serde(default, deserialize_with = "count")]
-    pub prompt_tokens: u64,
-    #[serde(default, deserialize_with = "count")]
-    pub completion_tokens: u64,
-    #[serde(default, deserialize_with = "count")]
-    pub total_tokens: u64,
-    /// Prompt tokens served from the provider's prompt cache (OpenAI
-    /// `prompt_tokens_details.cached_tokens`, Anthropic `cache_read_input_tokens`).
-    #[serde(default, deserialize_with = "count")]
-    pub cached_prompt_tokens: u64,
-    /// Prompt tokens written to the cache (Anthropic `cache_creation_input_tokens`).
-    #[serde(default, deserialize_with = "count")]
-    pub cache_creation_tokens: u64,
-}
-
-/// A token count as a server may send it: a negative, fractional, string or
-/// absurd number is read as the nearest count (or 0), never a failed reply.
-pub(crate) fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let v = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
-    let n = match &v {
-        serde_json::Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(clamp)),
-        serde_json::Value::String(s) => s.trim().parse::<f64>().ok().map(clamp),
-        _ => None,
-    };
-    Ok(n.unwrap_or(0))
-}
-
-fn clamp(f: f64) -> u64 {
-    if f.is_finite() && f > 0.0 {
-        // `as` saturates at u64::MAX.
-        f as u64
-    } else {
-        0
-    }
-}
+pub(crate) use crate::vocab::{count, Usage};
+pub(crate) use transport::{combined, request_hash, Transport, ROLE_MARKER};
 
 #[derive(Debug, Clone)]
 pub(crate) struct ChatReply {

@@ -15,7 +15,7 @@ pub(super) fn request(
     let mut body = json!({
         "model": req.model,
         "messages": [
-            {"role": "system", "content": crate::engine::prompt::combined(&req.shared, &req.system)},
+            {"role": "system", "content": super::combined(&req.shared, &req.system)},
             {"role": "user", "content": req.user},
         ],
         "response_format": {"type": "json_object"},

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::Transport;
 use super::{ApiKey, CallError, ChatReply, ChatRequest, FailureClass, Usage};
 use crate::config::Provider;
-use crate::engine::caller::Transport;
 
 /// Written as the first words of a replay's missing-recording failure.
 pub(crate) const MISSING: &str = "bsu replay: no recording for request";
@@ -76,7 +76,7 @@ impl Transport for Recorder {
 
 impl Recorder {
     async fn write(&self, provider: &Provider, req: &ChatRequest, reply: &ChatReply) {
-        let hash = crate::engine::prompt::hash(provider, req);
+        let hash = super::request_hash(provider, req);
         let rec = Recording {
             bsu_recording: 1,
             hash: hash.clone(),
@@ -89,9 +89,7 @@ impl Recorder {
             },
         };
         let text = serde_json::to_string_pretty(&rec).unwrap_or_default();
-        if let Err(e) =
-            crate::report::write::atomic_write(&file(&self.dir, &hash), text.as_bytes()).await
-        {
+        if let Err(e) = crate::fsio::atomic_write(&file(&self.dir, &hash), text.as_bytes()).await {
             tracing::warn!("could not record the reply in {}: {e}", self.dir.display());
         }
     }
@@ -111,7 +109,7 @@ impl Transport for Replayer {
         _: Duration,
     ) -> Pin<Box<dyn Future<Output = Result<ChatReply, CallError>> + Send + 'a>> {
         Box::pin(async move {
-            let hash = crate::engine::prompt::hash(provider, req);
+            let hash = super::request_hash(provider, req);
             let path = file(&self.dir, &hash);
             let missing = || CallError {
                 class: FailureClass::Permanent,

@@ -7,9 +7,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::Transport;
 use super::{ApiKey, CallError, ChatReply, ChatRequest};
 use crate::config::Provider;
-use crate::engine::caller::Transport;
 use crate::secrets::Secrets;
 
 pub(crate) struct Redacting {

@@ -9,7 +9,7 @@ const EVENTS: &str = include_str!("starter/events.toml");
 const REVIEWER: &str = include_str!("starter/reviewer.toml");
 
 pub(super) fn init(root: &Path, out: &Output, force: bool, json: bool) -> Result<ExitCode> {
-    let schemas = crate::schemas::all();
+    let schemas = super::schemas::all();
     let schema = |name: &str| {
         schemas
             .iter()

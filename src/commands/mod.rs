@@ -8,6 +8,7 @@ mod init;
 mod list;
 mod report;
 mod run;
+mod schemas;
 pub(crate) mod state;
 
 use std::path::PathBuf;

@@ -38,8 +38,8 @@ pub(super) struct EventsFile {
     pub github: Option<super::github::GithubFile>,
     /// `[prices."MODEL"]`: USD per million tokens.
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, crate::cost::Price>")]
-    pub prices: BTreeMap<String, Spanned<crate::cost::Price>>,
+    #[schemars(with = "BTreeMap<String, crate::prices::Price>")]
+    pub prices: BTreeMap<String, Spanned<crate::prices::Price>>,
     pub budget: Option<BudgetFile>,
     /// `[secrets]`: more variables whose values are secrets.
     pub secrets: Option<SecretsFile>,

@@ -170,7 +170,7 @@ fn read_agents(
 fn read_text(path: &Path, display: &str) -> Result<Option<String>, Problem> {
     match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|e| {
-            let (line, column) = super::problem::line_col(
+            let (line, column) = crate::problem::line_col(
                 &String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
                 usize::MAX,
             );

@@ -10,7 +10,6 @@ pub(crate) mod github;
 pub(crate) mod inputs;
 mod load;
 mod paths;
-mod problem;
 mod providers;
 pub(crate) mod publish;
 mod settle;
@@ -24,9 +23,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use crate::problem::Problem;
 pub(crate) use load::{in_project, inspect, load, shown};
 pub(crate) use paths::{knowledge_path, read_knowledge};
-pub(crate) use problem::Problem;
 pub(crate) use strategy::{Strategy, StrategyMatch};
 
 /// A project whose files all validated.
@@ -47,7 +46,7 @@ pub(crate) struct Config {
     /// `[publish.webhook]`.
     pub webhook: Option<publish::WebhookSettings>,
     /// Prices: `[prices]`, `[budget] pricing_file`, the built-in table.
-    pub prices: crate::cost::PriceBook,
+    pub prices: crate::prices::PriceBook,
     /// `[budget] max_cost_per_run`, USD.
     pub max_cost_per_run: Option<f64>,
     /// `[budget] max_cost_per_day` and `max_cost_per_month`, USD.

@@ -45,7 +45,7 @@ pub(super) struct WebhookFile {
     pub url_env: Spanned<String>,
     pub format: Option<WebhookFormat>,
     /// Post only for these decisions; absent: every decision.
-    pub on: Option<Vec<crate::engine::decision::Action>>,
+    pub on: Option<Vec<crate::vocab::Action>>,
     pub required: Option<bool>,
 }
 
@@ -67,7 +67,7 @@ pub(crate) enum WebhookFormat {
 pub(crate) struct WebhookSettings {
     pub url_env: String,
     pub format: WebhookFormat,
-    pub on: Option<Vec<crate::engine::decision::Action>>,
+    pub on: Option<Vec<crate::vocab::Action>>,
     pub required: bool,
 }
 

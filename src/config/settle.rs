@@ -218,7 +218,7 @@ fn settle_budget(
     file: &EventsFile,
     src: &Source<'_>,
     problems: &mut Vec<Problem>,
-) -> (crate::cost::PriceBook, Option<f64>) {
+) -> (crate::prices::PriceBook, Option<f64>) {
     let ok = |x: f64| x.is_finite() && (0.0..=1e6).contains(&x);
     for (model, spanned) in &file.prices {
         let p = spanned.get_ref();
@@ -253,7 +253,7 @@ fn settle_budget(
     if let Some(pf) = budget.and_then(|b| b.pricing_file.as_ref()) {
         match super::knowledge_path(root, pf.get_ref())
             .and_then(|p| std::fs::read_to_string(&p).map_err(|e| e.to_string()))
-            .and_then(|t| crate::cost::read_litellm(&t))
+            .and_then(|t| crate::prices::read_litellm(&t))
         {
             Ok(m) => from_file = m,
             Err(e) => problems.push(src.at(
@@ -267,7 +267,7 @@ fn settle_budget(
         }
     }
     (
-        crate::cost::PriceBook::new(
+        crate::prices::PriceBook::new(
             file.prices
                 .iter()
                 .map(|(m, p)| (m.clone(), *p.get_ref()))

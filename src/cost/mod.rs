@@ -3,11 +3,9 @@
 //! the tokens the providers report. Prices are USD per million tokens.
 //! A model with no known price is reported as unpriced, never as free.
 
-mod prices;
-
 use serde::{Deserialize, Serialize};
 
-pub(crate) use prices::{read_litellm, Price, PriceBook};
+pub(crate) use crate::prices::PriceBook;
 
 use crate::client::Usage;
 use crate::engine::Prepared;

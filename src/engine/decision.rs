@@ -6,40 +6,7 @@ use serde::Serialize;
 use super::outcome::{AgentOutcome, Status};
 use super::verdict::{Severity, Verdict, VerdictDecision};
 
-/// The run's decision, ordered from weakest to strongest. `DryRun` is not a
-/// decision at all: a dry run sends nothing, so it decides nothing.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Action {
-    DryRun,
-    Approve,
-    ManualReview,
-    RequestChanges,
-    Block,
-}
-
-impl std::fmt::Display for Action {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Action::DryRun => "dry_run",
-            Action::Approve => "approve",
-            Action::ManualReview => "manual_review",
-            Action::RequestChanges => "request_changes",
-            Action::Block => "block",
-        })
-    }
-}
+pub(crate) use crate::vocab::Action;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Decision {

@@ -7,11 +7,9 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::outcome::AgentOutcome;
-use crate::client::ChatRequest;
-use crate::config::{Agent, Provider};
+use crate::config::Agent;
 
 /// The payload is cut to this many bytes of pretty JSON, with a visible note.
 pub(crate) const PAYLOAD_CAP: usize = 200 * 1024;
@@ -26,8 +24,7 @@ pub(crate) struct Prompt {
     pub user: String,
 }
 
-/// Where the shared part of the system prompt ends and the agent's begins.
-pub(crate) const ROLE_MARKER: &str = "=== Your role ===";
+pub(crate) use crate::client::{combined, ROLE_MARKER};
 
 /// The part of the system prompt every agent of the run is sent, byte for byte.
 pub(crate) fn shared(event: &str, payload_text: &str, inputs: &str, unseen: &str) -> String {
@@ -44,11 +41,6 @@ pub(crate) fn shared(event: &str, payload_text: &str, inputs: &str, unseen: &str
     }
     s.push_str(unseen);
     s
-}
-
-/// The system prompt as one text: `shared`, the marker, the agent's part.
-pub(crate) fn combined(shared: &str, system: &str) -> String {
-    format!("{shared}\n{ROLE_MARKER}\n\n{system}")
 }
 
 const REPLY_CONTRACT: &str = r#"## How to reply
@@ -177,19 +169,7 @@ pub(crate) fn user(
     s
 }
 
-/// SHA-256 of everything that decides the reply: endpoint, model, parameters
-/// and messages. The response cache uses the same key.
-pub(crate) fn hash(provider: &Provider, req: &ChatRequest) -> String {
-    // `req` serialises its shared part, agent part and user message.
-    let canonical = serde_json::json!({
-        "kind": provider.kind,
-        "endpoint": provider.base_url,
-        "request": req,
-    });
-    let digest = Sha256::digest(canonical.to_string().as_bytes());
-    hex(&digest)
-}
-
+pub(crate) use crate::client::request_hash as hash;
 pub(crate) use crate::text::hex;
 
 /// A rough token count (about four characters a token) for dry runs.

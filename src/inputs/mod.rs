@@ -255,10 +255,9 @@ pub(crate) fn read_overrides(
                 ));
             }
             stdin_used = true;
-            crate::payload::read_capped(std::io::stdin().lock(), "stdin")
+            crate::fsio::read_capped(std::io::stdin().lock(), "stdin")
         } else {
-            std::fs::File::open(PathBuf::from(from))
-                .and_then(|f| crate::payload::read_capped(f, from))
+            std::fs::File::open(PathBuf::from(from)).and_then(|f| crate::fsio::read_capped(f, from))
         }
         .map_err(|e| Error::Usage(format!("--input {name}: could not read {from}: {e}")))?;
         out.insert(name.to_string(), text);

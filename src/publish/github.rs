@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use super::client::{Api, ApiError};
 use super::render;
 use super::{GithubTarget, Published, Step};
-use crate::engine::decision::Action;
 use crate::report::Report;
+use crate::vocab::Action;
 
 /// Annotations GitHub takes per check-run request.
 const ANNOTATIONS_PER_REQUEST: usize = 50;

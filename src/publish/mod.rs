@@ -9,8 +9,6 @@ pub(crate) mod github;
 mod render;
 pub(crate) mod webhook;
 
-use serde::Serialize;
-
 use crate::client::ApiKey;
 use crate::config::publish::GithubSettings;
 use crate::env::Env;
@@ -100,75 +98,4 @@ pub(crate) fn github_target(
     }))
 }
 
-/// What publishing did, for the report.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub(crate) struct Published {
-    /// `--publish github`: the sticky comment, the review, the check run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub comment: Option<Step>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub review: Option<Step>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub check: Option<Step>,
-    /// `[publish.webhook]`, when configured.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub webhook: Option<Step>,
-}
-
-/// One thing published, or why not.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub(crate) struct Step {
-    /// "created", "updated", "skipped" or "failed".
-    pub status: String,
-    /// What it is on GitHub: a URL or an id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Why it was skipped or failed, or a detail of what was done.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-impl Step {
-    pub(crate) fn done(status: &str, url: Option<String>, detail: Option<String>) -> Step {
-        Step {
-            status: status.into(),
-            url,
-            detail,
-        }
-    }
-
-    pub(crate) fn skipped(why: &str) -> Step {
-        Step::done("skipped", None, Some(why.into()))
-    }
-
-    pub(crate) fn failed(&self) -> bool {
-        self.status == "failed"
-    }
-}
-
-impl Published {
-    pub(crate) fn failures(&self) -> Vec<String> {
-        let mut out: Vec<String> = [
-            ("comment", &self.comment),
-            ("review", &self.review),
-            ("check", &self.check),
-        ]
-        .into_iter()
-        .filter_map(|(what, s)| Some((what, s.as_ref()?)))
-        .filter(|(_, s)| s.failed())
-        .map(|(what, s)| {
-            format!(
-                "publishing the {what} to GitHub failed: {}",
-                s.detail.as_deref().unwrap_or("")
-            )
-        })
-        .collect();
-        if let Some(w) = self.webhook.as_ref().filter(|w| w.failed()) {
-            out.push(format!(
-                "posting to the webhook failed: {}",
-                w.detail.as_deref().unwrap_or("")
-            ));
-        }
-        out
-    }
-}
+pub(crate) use crate::report::{Published, Step};

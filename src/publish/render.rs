@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use crate::engine::decision::Action;
 use crate::engine::verdict::Severity;
 use crate::report::findings::{merged_findings, Merged};
 use crate::report::markdown::{banner, code, inline, quote, severity_icon, status_icon};
 use crate::report::Report;
+use crate::vocab::Action;
 
 /// The hidden line the sticky comment is found by: one per strategy.
 pub(crate) fn marker(strategy: &str) -> String {

@@ -27,7 +27,7 @@ fn slack_text_raw(r: &Report) -> String {
         crate::text::one_line(&r.decision.reason, 500)
     );
     for a in &r.agents {
-        if a.decision != crate::engine::decision::Action::Approve {
+        if a.decision != crate::vocab::Action::Approve {
             s.push_str(&format!("\n• {}: {} ({})", a.id, a.decision, a.status));
         }
     }

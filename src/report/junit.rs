@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 
 use super::{AgentJson, Report};
-use crate::engine::decision::Action;
 use crate::engine::outcome::Status;
+use crate::vocab::Action;
 
 pub(crate) fn render(r: &Report) -> String {
     let mut counts = Counts::default();

@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 
 use super::{AgentJson, Report};
-use crate::engine::decision::Action;
 use crate::engine::outcome::Status;
 use crate::engine::verdict::Severity;
+use crate::vocab::Action;
 
 pub(crate) fn render(r: &Report) -> String {
     let mut s = String::new();

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use crate::engine::decision::Action;
 use crate::engine::outcome::Status;
+use crate::vocab::Action;
 
 pub(crate) fn render(r: &Report, exit_code: u8) -> String {
     let ev = label(&r.event);

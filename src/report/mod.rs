@@ -6,6 +6,7 @@ pub(crate) mod findings;
 mod junit;
 pub(crate) mod markdown;
 mod metrics;
+mod published;
 mod sarif;
 pub(crate) mod write;
 
@@ -13,13 +14,14 @@ use serde::Serialize;
 
 use crate::client::Usage;
 use crate::config::{Execution, ReportFormat};
-use crate::engine::decision::Action;
 use crate::engine::outcome::{AgentResult, RunOutcome, Status};
 use crate::engine::prompt::Prompt;
 use crate::engine::verdict::{Ambiguity, Verdict};
 use crate::plan::RunPlan;
+use crate::vocab::Action;
 
 pub(crate) use metrics::render as render_metrics;
+pub(crate) use published::{Published, Step};
 
 /// The JSON report, `schema_version` 1.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -52,7 +54,7 @@ pub(crate) struct Report {
     /// What was reviewed, from the payload.
     pub subject: Subject,
     /// What publishing did (`--publish github`); `null` when nothing was published.
-    pub publish: Option<crate::publish::Published>,
+    pub publish: Option<Published>,
     /// The exit code the contract gives this run's outcome (before any
     /// failure to write reports or publish).
     pub exit_code: u8,

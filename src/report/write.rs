@@ -76,27 +76,7 @@ pub(crate) async fn write_reports(
     Ok(paths)
 }
 
-/// Write `bytes` to `path` through a temporary file in the same folder and a rename.
-pub(crate) async fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        crate::run_id::random_hex(6)
-    ));
-    let result = async {
-        tokio::fs::write(&tmp, bytes).await?;
-        tokio::fs::rename(&tmp, path).await
-    }
-    .await;
-    if result.is_err() {
-        let _ = tokio::fs::remove_file(&tmp).await;
-    }
-    result
-}
+pub(crate) use crate::fsio::atomic_write;
 
 /// Append `text` to `path` (the GitHub step summary), creating it if needed.
 pub(crate) async fn append(path: &Path, text: &str) -> std::io::Result<()> {

@@ -226,10 +226,12 @@ fn a_publish_failure_keeps_the_decisions_exit_code_unless_required() {
         .env("GITHUB_API_URL", "http://127.0.0.1:9")
         .file(
             "events.toml",
-            &format!("{EVENTS}
+            &format!(
+                "{EVENTS}
 [publish.github]
 max_retries = 0
-"),
+"
+            ),
         );
     let (code, _, stderr) = run(&p);
     assert_eq!(code, 3, "the block still fails the job: {stderr}");

@@ -481,7 +481,7 @@ async fn run_async(
 fn cost_report(
     outcome: &engine::outcome::RunOutcome,
     projected: Vec<crate::cost::AgentCost>,
-    prices: &crate::cost::PriceBook,
+    prices: &crate::prices::PriceBook,
 ) -> crate::cost::CostReport {
     // Priced at the provider and model that served each agent (a fallback's
     // when the call moved down the chain).

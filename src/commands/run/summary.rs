@@ -36,7 +36,7 @@ pub(super) fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::Pa
     }
     out.print(&table.to_string());
     inputs_table(out, outcome);
-    use engine::decision::Action;
+    use crate::vocab::Action;
     let paint = match outcome.decision.action {
         Action::Approve => Paint::Green,
         Action::ManualReview | Action::DryRun => Paint::Yellow,

@@ -16,8 +16,6 @@
 //! is tested under tokio's paused clock.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,43 +25,11 @@ use tokio::time::Instant;
 
 use super::gate::{Gate, Warn};
 use crate::breaker::{self, Outcome};
-use crate::client::{ApiKey, CallError, ChatReply, ChatRequest, Client, FailureClass};
+use crate::client::{ApiKey, CallError, ChatReply, ChatRequest, FailureClass};
 use crate::config::{CacheSettings, Provider};
 use crate::store::{self, Store};
 
-/// Sends one request once, within `timeout`. `Client` is the real one.
-pub(crate) trait Transport: Send + Sync {
-    fn send<'a>(
-        &'a self,
-        provider: &'a Provider,
-        key: &'a ApiKey,
-        req: &'a ChatRequest,
-        timeout: Duration,
-    ) -> Pin<Box<dyn Future<Output = Result<ChatReply, CallError>> + Send + 'a>>;
-
-    /// A reply the response cache served for `req`, with no request sent: a
-    /// recorder keeps it too, so the recording can replay the whole run.
-    fn served_from_cache<'a>(
-        &'a self,
-        _provider: &'a Provider,
-        _req: &'a ChatRequest,
-        _reply: &'a ChatReply,
-    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
-        Box::pin(async {})
-    }
-}
-
-impl Transport for Client {
-    fn send<'a>(
-        &'a self,
-        provider: &'a Provider,
-        key: &'a ApiKey,
-        req: &'a ChatRequest,
-        timeout: Duration,
-    ) -> Pin<Box<dyn Future<Output = Result<ChatReply, CallError>> + Send + 'a>> {
-        Box::pin(Client::send(self, provider, key, req, timeout))
-    }
-}
+pub(crate) use crate::client::Transport;
 
 /// Why a call produced no reply.
 #[derive(Debug, Clone)]

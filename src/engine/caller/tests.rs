@@ -3,6 +3,8 @@
 //! every timing case runs in milliseconds of real time.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::AtomicI64;
 
 use super::*;

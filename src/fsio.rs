@@ -1,0 +1,44 @@
+//! Files written whole or not at all, and text read with a cap: the file
+//! I/O every layer shares. A leaf (it uses only other leaves: `bounds`,
+//! `run_id`).
+
+use std::io::Read;
+use std::path::Path;
+
+/// Write `bytes` to `path` through a temporary file in the same folder and a rename.
+pub(crate) async fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        crate::run_id::random_hex(6)
+    ));
+    let result = async {
+        tokio::fs::write(&tmp, bytes).await?;
+        tokio::fs::rename(&tmp, path).await
+    }
+    .await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&tmp).await;
+    }
+    result
+}
+
+/// Read at most `MAX_PAYLOAD_BYTES`; anything larger (`/dev/zero`, a runaway
+/// file) is refused before it fills memory.
+pub(crate) fn read_capped(r: impl Read, source: &str) -> std::io::Result<String> {
+    let cap = crate::bounds::MAX_PAYLOAD_BYTES;
+    let mut bytes = Vec::new();
+    r.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(std::io::Error::other(format!(
+            "{source} is larger than {} MiB, the most a payload may be",
+            cap >> 20
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::other(format!("{source} is not UTF-8 text")))
+}
