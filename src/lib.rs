@@ -4,6 +4,8 @@
 //! `config` (validated project) → the run engine → reports and state. Only
 //! `run` is public: everything else is an implementation detail of the binary.
 
+#[cfg(test)]
+mod architecture;
 mod bounds;
 mod breaker;
 mod cli;
