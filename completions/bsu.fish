@@ -46,46 +46,46 @@ complete -c bsu -n "__fish_bsu_needs_command" -f -a "diff" -d 'Show what changed
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l payload -d 'Event payload as JSON, from a file or - for stdin [default: $GITHUB_EVENT_PATH, else {}]' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l base -d 'Base of the change that diff inputs review [default: the payload\'s, else at a terminal the merge-base with the upstream branch]' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l head -d 'Head of the change [default: the payload\'s; with --base alone, the working tree]' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l input -d 'Supply or override input NAME with the text of FILE, or - for stdin (repeatable)' -r
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l agent -d 'Run only these of the event\'s agents (repeatable)' -r
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l execution -d 'Run the agents in parallel or in sequence, whatever the event says' -r -f -a "parallel\t''
-sequential\t''"
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l concurrency -d 'Most agent calls in flight at once' -r
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l timeout -d 'Deadline for the whole run, e.g. 90s or 10m' -r
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l reports-dir -d 'Where to write reports [default: reports.dir from events.toml]' -r -F
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l format -d 'Which reports to write, comma-separated: json, md, junit, sarif [default: reports.formats]' -r -f -a "json\t''
-md\t''
-junit\t''
-sarif\t''"
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l fail-on -d 'Exit 3 when the decision is at least this strong' -r -f -a "block\t'Exit 3 only on block'
-request_changes\t'Exit 3 on request_changes or block'
-manual_review\t'Exit 3 on anything but approve'
-never\t'Never exit 3'"
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l approve -d 'Let an agent that requires approval run (repeatable)' -r
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l context -d 'Run context agents are filtered by [default: ci when CI=true, else cli]' -r
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l profile -d 'Deployment profile agents are filtered by' -r -f -a "development\t''
 staging\t''
 production\t''"
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l metrics-file -d 'Write Prometheus text-format metrics of this run to FILE (node_exporter textfile)' -r -F
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l base -d 'Base of the change that diff inputs review [default: the payload\'s, else at a terminal the merge-base with the upstream branch]' -r
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l head -d 'Head of the change [default: the payload\'s; with --base alone, the working tree]' -r
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l input -d 'Supply or override input NAME with the text of FILE, or - for stdin (repeatable)' -r
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l record -d 'Write every model exchange to DIR, one JSON file per request (never the key)' -r -F
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l replay -d 'Answer every model request from recordings in DIR: no network, no API key' -r -F
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l max-cost -d 'Refuse the run (exit 2, nothing sent) when its projected cost is above USD [default: budget.max_cost_per_run]' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l execution -d 'Run the agents in parallel or in sequence, whatever the event says' -r -f -a "parallel\t''
+sequential\t''"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l concurrency -d 'Most agent calls in flight at once' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l timeout -d 'Deadline for the whole run, e.g. 90s or 10m' -r
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l if-running -d 'When another run of this project and event is in progress: wait, skip, or run alongside it [default: defaults.if_running, else run]' -r -f -a "wait\t'Wait for it to finish (within the run\'s timeout), then run'
 skip\t'Do nothing and exit 0'
 run\t'Run anyway, alongside it'"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l format -d 'Which reports to write, comma-separated: json, md, junit, sarif [default: reports.formats]' -r -f -a "json\t''
+md\t''
+junit\t''
+sarif\t''"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l reports-dir -d 'Where to write reports [default: reports.dir from events.toml]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l fail-on -d 'Exit 3 when the decision is at least this strong' -r -f -a "block\t'Exit 3 only on block'
+request_changes\t'Exit 3 on request_changes or block'
+manual_review\t'Exit 3 on anything but approve'
+never\t'Never exit 3'"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l metrics-file -d 'Write Prometheus text-format metrics of this run to FILE (node_exporter textfile)' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l publish -d 'Publish the decision: github (sticky comment, review, check run) [default: [publish.github] enabled]' -r -f -a "github\t'The pull request and commit on GitHub'"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l max-cost -d 'Refuse the run (exit 2, nothing sent) when its projected cost is above USD [default: budget.max_cost_per_run]' -r
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l record -d 'Write every model exchange to DIR, one JSON file per request (never the key)' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l replay -d 'Answer every model request from recordings in DIR: no network, no API key' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand run" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l strict -d 'An event no strategy matches is an error, not a run of the default strategy'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l dry-run -d 'Render every prompt and estimate tokens; send nothing and change no state'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l no-cache -d 'Neither read nor write the response cache'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l json -d 'Print the report JSON on stdout instead of the human summary'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l publish-replayed -d 'Let a replayed run publish (--publish, webhooks): a recording is a file anyone may edit, so a replay publishes nothing unless this is given'
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l strict -d 'An event no strategy matches is an error, not a run of the default strategy'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -243,6 +243,15 @@ pub enum BreakerAction {
     },
 }
 
+/// Headings `bsu run --help` groups its flags under.
+const INPUTS: &str = "Inputs";
+const SELECTION: &str = "Agent selection";
+const EXECUTION: &str = "Execution";
+const OUTPUT: &str = "Output";
+const PUBLISHING: &str = "Publishing";
+const COST: &str = "Cost";
+const RECORDING: &str = "Recording";
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The event to run, e.g. pull_request.opened. Inside GitHub Actions it may be
@@ -251,108 +260,108 @@ pub struct RunArgs {
     pub event: Option<String>,
 
     /// Event payload as JSON, from a file or - for stdin [default: $GITHUB_EVENT_PATH, else {}]
-    #[arg(long, value_name = "FILE|-")]
+    #[arg(long, value_name = "FILE|-", help_heading = INPUTS)]
     pub payload: Option<String>,
-
-    /// Render every prompt and estimate tokens; send nothing and change no state
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// Run only these of the event's agents (repeatable)
-    #[arg(long = "agent", value_name = "ID", add = clap_complete::engine::ArgValueCandidates::new(crate::complete::agents))]
-    pub agents: Vec<String>,
-
-    /// Run the agents in parallel or in sequence, whatever the event says
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub execution: Option<ExecutionArg>,
-
-    /// Most agent calls in flight at once
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub concurrency: Option<u32>,
-
-    /// Deadline for the whole run, e.g. 90s or 10m
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub timeout: Option<std::time::Duration>,
-
-    /// Neither read nor write the response cache
-    #[arg(long)]
-    pub no_cache: bool,
-
-    /// Where to write reports [default: reports.dir from events.toml]
-    #[arg(long, value_name = "DIR", env = "BSU_REPORTS_DIR")]
-    pub reports_dir: Option<PathBuf>,
-
-    /// Which reports to write, comma-separated: json, md, junit, sarif [default: reports.formats]
-    #[arg(long, value_name = "LIST", value_delimiter = ',', value_enum)]
-    pub format: Vec<FormatArg>,
-
-    /// Print the report JSON on stdout instead of the human summary
-    #[arg(long)]
-    pub json: bool,
-
-    /// Exit 3 when the decision is at least this strong
-    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::Block)]
-    pub fail_on: FailOn,
-
-    /// Let an agent that requires approval run (repeatable)
-    #[arg(long = "approve", value_name = "ID")]
-    pub approve: Vec<String>,
-
-    /// Run context agents are filtered by [default: ci when CI=true, else cli]
-    #[arg(long, value_name = "C")]
-    pub context: Option<String>,
-
-    /// Deployment profile agents are filtered by
-    #[arg(long, value_enum, value_name = "P", env = "BSU_PROFILE", default_value_t = ProfileArg::Development)]
-    pub profile: ProfileArg,
-
-    /// Write Prometheus text-format metrics of this run to FILE (node_exporter textfile)
-    #[arg(long, value_name = "FILE")]
-    pub metrics_file: Option<PathBuf>,
 
     /// Base of the change that diff inputs review [default: the payload's, else at a
     /// terminal the merge-base with the upstream branch]
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", help_heading = INPUTS)]
     pub base: Option<String>,
 
     /// Head of the change [default: the payload's; with --base alone, the working tree]
-    #[arg(long, value_name = "REV", requires = "base")]
+    #[arg(long, value_name = "REV", requires = "base", help_heading = INPUTS)]
     pub head: Option<String>,
 
     /// Supply or override input NAME with the text of FILE, or - for stdin (repeatable)
-    #[arg(long = "input", value_name = "NAME=FILE|-")]
+    #[arg(long = "input", value_name = "NAME=FILE|-", help_heading = INPUTS)]
     pub inputs: Vec<String>,
 
-    /// Write every model exchange to DIR, one JSON file per request (never the key)
-    #[arg(long, value_name = "DIR", conflicts_with = "replay")]
-    pub record: Option<PathBuf>,
+    /// Run only these of the event's agents (repeatable)
+    #[arg(long = "agent", value_name = "ID", add = clap_complete::engine::ArgValueCandidates::new(crate::complete::agents), help_heading = SELECTION)]
+    pub agents: Vec<String>,
 
-    /// Answer every model request from recordings in DIR: no network, no API key
-    #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
-    pub replay: Option<PathBuf>,
+    /// Let an agent that requires approval run (repeatable)
+    #[arg(long = "approve", value_name = "ID", help_heading = SELECTION)]
+    pub approve: Vec<String>,
+
+    /// Run context agents are filtered by [default: ci when CI=true, else cli]
+    #[arg(long, value_name = "C", help_heading = SELECTION)]
+    pub context: Option<String>,
+
+    /// Deployment profile agents are filtered by
+    #[arg(long, value_enum, value_name = "P", env = "BSU_PROFILE", default_value_t = ProfileArg::Development, help_heading = SELECTION)]
+    pub profile: ProfileArg,
+
+    /// An event no strategy matches is an error, not a run of the default strategy
+    #[arg(long, help_heading = SELECTION)]
+    pub strict: bool,
+
+    /// Render every prompt and estimate tokens; send nothing and change no state
+    #[arg(long, help_heading = EXECUTION)]
+    pub dry_run: bool,
+
+    /// Run the agents in parallel or in sequence, whatever the event says
+    #[arg(long, value_enum, value_name = "MODE", help_heading = EXECUTION)]
+    pub execution: Option<ExecutionArg>,
+
+    /// Most agent calls in flight at once
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024), help_heading = EXECUTION)]
+    pub concurrency: Option<u32>,
+
+    /// Deadline for the whole run, e.g. 90s or 10m
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = EXECUTION)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Neither read nor write the response cache
+    #[arg(long, help_heading = EXECUTION)]
+    pub no_cache: bool,
+
+    /// When another run of this project and event is in progress: wait, skip, or run
+    /// alongside it [default: defaults.if_running, else run]
+    #[arg(long, value_enum, value_name = "WHAT", help_heading = EXECUTION)]
+    pub if_running: Option<crate::config::IfRunning>,
+
+    /// Print the report JSON on stdout instead of the human summary
+    #[arg(long, help_heading = OUTPUT)]
+    pub json: bool,
+
+    /// Which reports to write, comma-separated: json, md, junit, sarif [default: reports.formats]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_enum, help_heading = OUTPUT)]
+    pub format: Vec<FormatArg>,
+
+    /// Where to write reports [default: reports.dir from events.toml]
+    #[arg(long, value_name = "DIR", env = "BSU_REPORTS_DIR", help_heading = OUTPUT)]
+    pub reports_dir: Option<PathBuf>,
+
+    /// Exit 3 when the decision is at least this strong
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::Block, help_heading = OUTPUT)]
+    pub fail_on: FailOn,
+
+    /// Write Prometheus text-format metrics of this run to FILE (node_exporter textfile)
+    #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
+    pub metrics_file: Option<PathBuf>,
+
+    /// Publish the decision: github (sticky comment, review, check run) [default: [publish.github] enabled]
+    #[arg(long, value_enum, value_name = "WHERE", help_heading = PUBLISHING)]
+    pub publish: Vec<PublishArg>,
 
     /// Let a replayed run publish (--publish, webhooks): a recording is a file
     /// anyone may edit, so a replay publishes nothing unless this is given
-    #[arg(long, requires = "replay")]
+    #[arg(long, requires = "replay", help_heading = PUBLISHING)]
     pub publish_replayed: bool,
 
     /// Refuse the run (exit 2, nothing sent) when its projected cost is above USD
     /// [default: budget.max_cost_per_run]
-    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    #[arg(long, value_name = "USD", value_parser = parse_usd, help_heading = COST)]
     pub max_cost: Option<f64>,
 
-    /// An event no strategy matches is an error, not a run of the default strategy
-    #[arg(long)]
-    pub strict: bool,
+    /// Write every model exchange to DIR, one JSON file per request (never the key)
+    #[arg(long, value_name = "DIR", conflicts_with = "replay", help_heading = RECORDING)]
+    pub record: Option<PathBuf>,
 
-    /// When another run of this project and event is in progress: wait, skip, or run
-    /// alongside it [default: defaults.if_running, else run]
-    #[arg(long, value_enum, value_name = "WHAT")]
-    pub if_running: Option<crate::config::IfRunning>,
-
-    /// Publish the decision: github (sticky comment, review, check run) [default: [publish.github] enabled]
-    #[arg(long, value_enum, value_name = "WHERE")]
-    pub publish: Vec<PublishArg>,
+    /// Answer every model request from recordings in DIR: no network, no API key
+    #[arg(long, value_name = "DIR", conflicts_with = "dry_run", help_heading = RECORDING)]
+    pub replay: Option<PathBuf>,
 }
 
 /// Where a run can publish its decision.

@@ -6,6 +6,8 @@ mod check;
 mod completions;
 mod init;
 mod list;
+#[cfg(test)]
+mod reference;
 mod report;
 mod run;
 mod schemas;
