@@ -9,7 +9,34 @@ use super::{ChatReply, ChatRequest, Usage};
 /// The Messages API requires `max_tokens`; this is used when the agent sets none.
 const DEFAULT_MAX_TOKENS: u32 = 2048;
 
-pub(super) fn request(
+/// Anthropic's Messages API.
+pub(super) struct Anthropic;
+
+impl super::Protocol for Anthropic {
+    fn path(&self) -> &'static str {
+        "messages"
+    }
+
+    fn auth_value(&self, key: &str) -> String {
+        key.to_string()
+    }
+
+    fn request(
+        &self,
+        http: &reqwest::Client,
+        url: reqwest::Url,
+        auth: HeaderValue,
+        req: &ChatRequest,
+    ) -> reqwest::RequestBuilder {
+        request(http, url, auth, req)
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<ChatReply, String> {
+        parse(body)
+    }
+}
+
+fn request(
     http: &reqwest::Client,
     url: reqwest::Url,
     key: HeaderValue,
@@ -62,7 +89,7 @@ struct AnthropicUsage {
     cache_creation_input_tokens: u64,
 }
 
-pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
+fn parse(body: &[u8]) -> Result<ChatReply, String> {
     let m: Messages = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let content: String = m
         .content

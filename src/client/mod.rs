@@ -8,6 +8,7 @@
 mod anthropic;
 pub(crate) mod error;
 mod openai;
+mod protocol;
 pub(crate) mod ratelimit;
 pub(crate) mod recording;
 pub(crate) mod redacting;
@@ -21,7 +22,7 @@ use serde::Serialize;
 pub(crate) use error::{CallError, FailureClass};
 pub(crate) use secret::ApiKey;
 
-use crate::config::{Provider, ProviderKind};
+use crate::config::Provider;
 
 /// Replies larger than this are an error, not an out-of-memory.
 const MAX_REPLY_BYTES: usize = 10 * 1024 * 1024;
@@ -41,6 +42,7 @@ pub(crate) struct ChatRequest {
 }
 
 pub(crate) use crate::vocab::{count, Usage};
+pub(crate) use protocol::Protocol;
 pub(crate) use transport::{combined, request_hash, Transport, ROLE_MARKER};
 
 #[derive(Debug, Clone)]
@@ -115,26 +117,20 @@ impl Client {
             message,
             retry_after: None,
         };
-        let suffix = match provider.kind {
-            ProviderKind::Openai => "chat/completions",
-            ProviderKind::Anthropic => "messages",
-        };
-        let url = endpoint(&provider.base_url, suffix).ok_or_else(|| {
+        let protocol = protocol::for_kind(provider.kind);
+        let url = endpoint(&provider.base_url, protocol.path()).ok_or_else(|| {
             permanent(format!(
                 "base_url of provider {:?} is not a valid URL",
                 provider.name
             ))
         })?;
-        let auth = secret::header_value(key, provider.kind).ok_or_else(|| {
+        let auth = secret::header_value(key, |k| protocol.auth_value(k)).ok_or_else(|| {
             permanent(format!(
                 "the key in {} cannot be sent in an HTTP header",
                 provider.api_key_env
             ))
         })?;
-        let builder = match provider.kind {
-            ProviderKind::Openai => openai::request(&self.http, url, auth, req),
-            ProviderKind::Anthropic => anthropic::request(&self.http, url, auth, req),
-        };
+        let builder = protocol.request(&self.http, url, auth, req);
         let response = builder
             .timeout(timeout)
             .send()
@@ -155,13 +151,10 @@ impl Client {
                 retry_after: error::retry_after(&headers),
             });
         }
-        let parsed = match provider.kind {
-            ProviderKind::Openai => openai::parse(&body),
-            ProviderKind::Anthropic => anthropic::parse(&body),
-        };
-        parsed
+        protocol
+            .parse(&body)
             .map(|mut r| {
-                r.pace = ratelimit::pace(&headers);
+                r.pace = protocol.pace(&headers);
                 r
             })
             .map_err(|why| CallError {

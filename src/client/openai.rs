@@ -6,7 +6,34 @@ use serde_json::json;
 
 use super::{ChatReply, ChatRequest, Usage};
 
-pub(super) fn request(
+/// OpenAI's chat completions, and every server compatible with them.
+pub(super) struct OpenAi;
+
+impl super::Protocol for OpenAi {
+    fn path(&self) -> &'static str {
+        "chat/completions"
+    }
+
+    fn auth_value(&self, key: &str) -> String {
+        format!("Bearer {key}")
+    }
+
+    fn request(
+        &self,
+        http: &reqwest::Client,
+        url: reqwest::Url,
+        auth: HeaderValue,
+        req: &ChatRequest,
+    ) -> reqwest::RequestBuilder {
+        request(http, url, auth, req)
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<ChatReply, String> {
+        parse(body)
+    }
+}
+
+fn request(
     http: &reqwest::Client,
     url: reqwest::Url,
     auth: HeaderValue,
@@ -47,7 +74,7 @@ struct Message {
     content: Option<String>,
 }
 
-pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
+fn parse(body: &[u8]) -> Result<ChatReply, String> {
     let raw: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let cached = raw
         .pointer("/usage/prompt_tokens_details/cached_tokens")

@@ -62,17 +62,15 @@ pub(crate) fn check_key(key: &str) -> Result<(), String> {
     }
 }
 
-/// The header that carries `key` for `kind`, marked sensitive; `None` when
-/// the key cannot be a header value (the plan refuses such keys first).
+/// The header value that carries `key` as `render` writes it (a protocol's
+/// `Bearer KEY`, or the key), marked sensitive; `None` when the key cannot be
+/// a header value (the plan refuses such keys first).
 pub(crate) fn header_value(
     key: &ApiKey,
-    kind: crate::config::ProviderKind,
+    render: impl Fn(&str) -> String,
 ) -> Option<reqwest::header::HeaderValue> {
     check_key(&key.0).ok()?;
-    let text = match kind {
-        crate::config::ProviderKind::Openai => format!("Bearer {}", key.0),
-        crate::config::ProviderKind::Anthropic => key.0.clone(),
-    };
+    let text = render(&key.0);
     let mut value = reqwest::header::HeaderValue::from_str(&text).ok()?;
     value.set_sensitive(true);
     Some(value)
@@ -80,7 +78,7 @@ pub(crate) fn header_value(
 
 /// `Authorization: Bearer <key>`, marked sensitive.
 pub(crate) fn bearer(key: &ApiKey) -> Option<reqwest::header::HeaderValue> {
-    header_value(key, crate::config::ProviderKind::Openai)
+    header_value(key, |k| format!("Bearer {k}"))
 }
 
 /// `text` with `key`, and any 12-character stretch of it, redacted: the

@@ -219,6 +219,32 @@ pub(crate) enum ProviderKind {
     Anthropic,
 }
 
+/// What a provider of a kind uses unless events.toml says otherwise.
+pub(crate) struct KindDefaults {
+    pub base_url: &'static str,
+    pub api_key_env: &'static str,
+    pub model: &'static str,
+}
+
+impl ProviderKind {
+    /// A kind's defaults. A new kind is an arm here, one in
+    /// `client::protocol::for_kind`, and its protocol's file.
+    pub(crate) fn defaults(self) -> KindDefaults {
+        match self {
+            ProviderKind::Openai => KindDefaults {
+                base_url: "https://api.openai.com/v1",
+                api_key_env: "OPENAI_API_KEY",
+                model: "gpt-4o-mini",
+            },
+            ProviderKind::Anthropic => KindDefaults {
+                base_url: "https://api.anthropic.com/v1",
+                api_key_env: "ANTHROPIC_API_KEY",
+                model: "claude-sonnet-4-5",
+            },
+        }
+    }
+}
+
 #[derive(
     Debug,
     Clone,

@@ -9,10 +9,6 @@ use super::settle::Source;
 use super::{is_valid_id, BreakerSettings, Problem, Provider, ProviderKind};
 use crate::env::Env;
 
-pub(crate) const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
-pub(crate) const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
-pub(crate) const ANTHROPIC_DEFAULT_BASE_URL: &str = "https://api.anthropic.com/v1";
-pub(crate) const ANTHROPIC_DEFAULT_MODEL: &str = "claude-sonnet-4-5";
 
 pub(super) fn settle_providers(
     file: &EventsFile,
@@ -114,18 +110,11 @@ fn breaker_settings(base: &BreakerSettings, file: &BreakerFile) -> BreakerSettin
 }
 
 fn builtin(kind: ProviderKind, name: &str, breaker: BreakerSettings) -> Provider {
-    let (base_url, api_key_env, model) = match kind {
-        ProviderKind::Openai => (
-            OPENAI_DEFAULT_BASE_URL,
-            "OPENAI_API_KEY",
-            OPENAI_DEFAULT_MODEL,
-        ),
-        ProviderKind::Anthropic => (
-            ANTHROPIC_DEFAULT_BASE_URL,
-            "ANTHROPIC_API_KEY",
-            ANTHROPIC_DEFAULT_MODEL,
-        ),
-    };
+    let super::KindDefaults {
+        base_url,
+        api_key_env,
+        model,
+    } = kind.defaults();
     Provider {
         name: name.to_string(),
         kind,
