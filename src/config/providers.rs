@@ -9,7 +9,6 @@ use super::settle::Source;
 use super::{is_valid_id, BreakerSettings, Problem, Provider, ProviderKind};
 use crate::env::Env;
 
-
 pub(super) fn settle_providers(
     file: &EventsFile,
     src: &Source<'_>,

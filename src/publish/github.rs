@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::client::{Api, ApiError};
 use super::render;
-use super::{GithubTarget, Published, Step};
+use super::{GithubTarget, Published, Step, StepStatus};
 use crate::report::Report;
 use crate::vocab::Action;
 
@@ -23,7 +23,7 @@ pub(crate) async fn publish(
     target: &GithubTarget,
     r: &Report,
     fail_on: Option<Action>,
-    print: &dyn Fn(&str),
+    print: &(dyn Fn(&str) + Sync),
 ) -> Published {
     let api = match Api::new(
         &target.api_url,
@@ -33,7 +33,7 @@ pub(crate) async fn publish(
     ) {
         Ok(api) => api,
         Err(e) => {
-            let s = Step::done("failed", None, Some(e));
+            let s = Step::done(StepStatus::Failed, None, Some(e));
             return Published {
                 comment: Some(s.clone()),
                 review: Some(s.clone()),
@@ -129,7 +129,7 @@ async fn identity(api: &Api) -> String {
 }
 
 fn failed(e: &ApiError) -> Step {
-    Step::done("failed", None, Some(e.message.clone()))
+    Step::done(StepStatus::Failed, None, Some(e.message.clone()))
 }
 
 async fn sticky(api: &Api, repo: &str, number: u64, r: &Report, run_url: Option<&str>) -> Step {
@@ -161,12 +161,12 @@ async fn sticky(api: &Api, repo: &str, number: u64, r: &Report, run_url: Option<
         Some(id) => (
             Method::PATCH,
             format!("{repo}/issues/comments/{id}"),
-            "updated",
+            StepStatus::Updated,
         ),
         None => (
             Method::POST,
             format!("{repo}/issues/{number}/comments"),
-            "created",
+            StepStatus::Created,
         ),
     };
     match api.send(method, &path, Some(&body)).await {
@@ -204,7 +204,7 @@ async fn review(api: &Api, repo: &str, number: u64, r: &Report, target: &GithubT
     let n = inline.len();
     match api.send(Method::POST, &path, Some(&body)).await {
         Ok(resp) => Step::done(
-            "created",
+            StepStatus::Created,
             url(&resp.body),
             Some(format!(
                 "{} ({n} inline comment{})",
@@ -224,7 +224,7 @@ async fn review(api: &Api, repo: &str, number: u64, r: &Report, target: &GithubT
             ));
             match api.send(Method::POST, &path, Some(&body)).await {
                 Ok(resp) => Step::done(
-                    "created",
+                    StepStatus::Created,
                     url(&resp.body),
                     Some(format!(
                         "{}; GitHub rejected the line comments ({}), findings in the body",
@@ -245,7 +245,7 @@ async fn check(
     sha: &str,
     r: &Report,
     fail_on: Option<Action>,
-    print: &dyn Fn(&str),
+    print: &(dyn Fn(&str) + Sync),
 ) -> Step {
     let conclusion = render::conclusion(r.decision.action, fail_on);
     let annotations = render::annotations(r);
@@ -281,7 +281,7 @@ async fn check(
                 }
             }
             Step::done(
-                "created",
+                StepStatus::Created,
                 url(&resp.body),
                 Some(format!(
                     "{conclusion}, {} annotation{}",
@@ -317,7 +317,7 @@ async fn check(
                 .await
             {
                 Ok(resp) => Step::done(
-                    "created",
+                    StepStatus::Created,
                     url(&resp.body),
                     Some(format!(
                         "commit status {state} (check runs not permitted: {})",

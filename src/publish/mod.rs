@@ -5,6 +5,7 @@
 //! recorded in the report. A publish failure never changes the decision.
 
 mod client;
+mod destination;
 pub(crate) mod github;
 mod render;
 pub(crate) mod webhook;
@@ -98,4 +99,5 @@ pub(crate) fn github_target(
     }))
 }
 
-pub(crate) use crate::report::{Published, Step};
+pub(crate) use crate::report::{Published, Step, StepStatus};
+pub(crate) use destination::{Destination, GitHub, Webhook};

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::Step;
+use super::{Step, StepStatus};
 use crate::config::publish::{WebhookFormat, WebhookSettings};
 use crate::report::Report;
 
@@ -56,14 +56,14 @@ pub(crate) async fn post(settings: &WebhookSettings, url: &str, r: &Report) -> S
         .build()
     {
         Ok(h) => h,
-        Err(e) => return Step::done("failed", None, Some(e.to_string())),
+        Err(e) => return Step::done(StepStatus::Failed, None, Some(e.to_string())),
     };
     let mut last = String::new();
     for attempt in 0..ATTEMPTS {
         match http.post(url).json(&body).send().await {
             Ok(resp) if resp.status().is_success() => {
                 return Step::done(
-                    "created",
+                    StepStatus::Created,
                     None,
                     Some(format!("HTTP {}", resp.status().as_u16())),
                 );
@@ -82,5 +82,5 @@ pub(crate) async fn post(settings: &WebhookSettings, url: &str, r: &Report) -> S
             tokio::time::sleep(crate::engine::caller::backoff(attempt, None, 0.5)).await;
         }
     }
-    Step::done("failed", None, Some(last))
+    Step::done(StepStatus::Failed, None, Some(last))
 }

@@ -21,7 +21,7 @@ use crate::plan::RunPlan;
 use crate::vocab::Action;
 
 pub(crate) use metrics::render as render_metrics;
-pub(crate) use published::{Published, Step};
+pub(crate) use published::{Published, Step, StepStatus};
 
 /// The JSON report, `schema_version` 1.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]

@@ -18,11 +18,23 @@ pub(crate) struct Published {
     pub webhook: Option<Step>,
 }
 
+/// What became of one publishing step.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StepStatus {
+    Created,
+    Updated,
+    #[default]
+    Skipped,
+    Failed,
+}
+
 /// One thing published, or why not.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Step {
-    /// "created", "updated", "skipped" or "failed".
-    pub status: String,
+    pub status: StepStatus,
     /// What it is on GitHub: a URL or an id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -32,26 +44,27 @@ pub(crate) struct Step {
 }
 
 impl Step {
-    pub(crate) fn done(status: &str, url: Option<String>, detail: Option<String>) -> Step {
+    pub(crate) fn done(status: StepStatus, url: Option<String>, detail: Option<String>) -> Step {
         Step {
-            status: status.into(),
+            status,
             url,
             detail,
         }
     }
 
     pub(crate) fn skipped(why: &str) -> Step {
-        Step::done("skipped", None, Some(why.into()))
+        Step::done(StepStatus::Skipped, None, Some(why.into()))
     }
 
     pub(crate) fn failed(&self) -> bool {
-        self.status == "failed"
+        self.status == StepStatus::Failed
     }
 }
 
 impl Published {
+    /// GitHub's failed steps (the comment, the review, the check), as sentences.
     pub(crate) fn failures(&self) -> Vec<String> {
-        let mut out: Vec<String> = [
+        [
             ("comment", &self.comment),
             ("review", &self.review),
             ("check", &self.check),
@@ -65,13 +78,6 @@ impl Published {
                 s.detail.as_deref().unwrap_or("")
             )
         })
-        .collect();
-        if let Some(w) = self.webhook.as_ref().filter(|w| w.failed()) {
-            out.push(format!(
-                "posting to the webhook failed: {}",
-                w.detail.as_deref().unwrap_or("")
-            ));
-        }
-        out
+        .collect()
     }
 }

@@ -337,41 +337,33 @@ async fn run_async(
     // Model and server text may quote a secret: none reaches a publication or a file.
     report.redact(&plan.secrets);
     let mut failed: Vec<String> = Vec::new();
-    let mut publish_failed = false;
-    if let Some(target) = &github {
-        // Workflow commands go to stdout, unless stdout carries the JSON report.
-        let print = |line: &str| {
-            if json {
-                crate::output::eprint_line(line);
-            } else {
-                out.print(line);
-            }
-        };
-        let published = publish::github::publish(target, &report, plan.fail_on, &print).await;
-        for e in published.failures() {
-            out.error(&e);
-            publish_failed = true;
-        }
-        report.publish = Some(published);
-        if publish_failed && target.settings.required {
-            failed.push("publishing to GitHub failed and [publish.github] required = true".into());
-        }
+    // Delivery is a loop over destinations, each recording its steps in the report.
+    let mut destinations: Vec<Box<dyn publish::Destination>> = Vec::new();
+    if let Some(target) = github {
+        destinations.push(Box::new(publish::GitHub {
+            target,
+            fail_on: plan.fail_on,
+        }));
     }
-    if let Some((settings, url)) = &webhook {
-        let step = publish::webhook::post(settings, url, &report).await;
-        if step.failed() {
-            out.error(&format!(
-                "posting to the webhook in {} failed: {}",
-                settings.url_env,
-                step.detail.as_deref().unwrap_or("")
-            ));
-            if settings.required {
-                failed.push(
-                    "posting to the webhook failed and [publish.webhook] required = true".into(),
-                );
-            }
+    if let Some((settings, url)) = webhook {
+        destinations.push(Box::new(publish::Webhook { settings, url }));
+    }
+    // Workflow commands go to stdout, unless stdout carries the JSON report.
+    let print = |line: &str| {
+        if json {
+            crate::output::eprint_line(line);
+        } else {
+            out.print(line);
         }
-        report.publish.get_or_insert_with(Default::default).webhook = Some(step);
+    };
+    for d in &destinations {
+        let mut published = report.publish.take().unwrap_or_default();
+        let delivery = d.deliver(&report, &mut published, &print).await;
+        report.publish = Some(published);
+        for e in &delivery.failures {
+            out.error(e);
+        }
+        failed.extend(delivery.fails_run);
     }
 
     // Publishing added servers' words: redact again before anything is written.

@@ -1,0 +1,97 @@
+//! Where a run's result goes, behind one trait: GitHub (the sticky comment,
+//! the review, the check run) and the webhook today; another code host is
+//! one more implementation. Delivery is a loop over destinations; each
+//! records its steps in the report's `publish` and says what failed.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::{GithubTarget, Published};
+use crate::config::publish::WebhookSettings;
+use crate::report::Report;
+use crate::vocab::Action;
+
+/// What one destination's delivery came to.
+#[derive(Debug, Default)]
+pub(crate) struct Delivery {
+    /// Each step that failed, as a sentence for stderr.
+    pub failures: Vec<String>,
+    /// Set when a failure fails the run (`required = true`): why.
+    pub fails_run: Option<String>,
+}
+
+pub(crate) trait Destination: Send + Sync {
+    /// Deliver `report`, recording each step in `published`; `print` takes
+    /// lines for stdout (GitHub's workflow commands).
+    fn deliver<'a>(
+        &'a self,
+        report: &'a Report,
+        published: &'a mut Published,
+        print: &'a (dyn Fn(&str) + Sync),
+    ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>>;
+}
+
+/// The pull request and commit on GitHub.
+pub(crate) struct GitHub {
+    pub target: GithubTarget,
+    pub fail_on: Option<Action>,
+}
+
+impl Destination for GitHub {
+    fn deliver<'a>(
+        &'a self,
+        report: &'a Report,
+        published: &'a mut Published,
+        print: &'a (dyn Fn(&str) + Sync),
+    ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>> {
+        Box::pin(async move {
+            let done = super::github::publish(&self.target, report, self.fail_on, print).await;
+            published.comment = done.comment;
+            published.review = done.review;
+            published.check = done.check;
+            let failures = published.failures();
+            let fails_run = (!failures.is_empty() && self.target.settings.required).then(|| {
+                "publishing to GitHub failed and [publish.github] required = true".to_string()
+            });
+            Delivery {
+                failures,
+                fails_run,
+            }
+        })
+    }
+}
+
+/// `[publish.webhook]`, with its URL (a secret) read from its variable.
+pub(crate) struct Webhook {
+    pub settings: WebhookSettings,
+    pub url: String,
+}
+
+impl Destination for Webhook {
+    fn deliver<'a>(
+        &'a self,
+        report: &'a Report,
+        published: &'a mut Published,
+        _print: &'a (dyn Fn(&str) + Sync),
+    ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>> {
+        Box::pin(async move {
+            let step = super::webhook::post(&self.settings, &self.url, report).await;
+            let mut delivery = Delivery::default();
+            if step.failed() {
+                delivery.failures.push(format!(
+                    "posting to the webhook in {} failed: {}",
+                    self.settings.url_env,
+                    step.detail.as_deref().unwrap_or("")
+                ));
+                if self.settings.required {
+                    delivery.fails_run = Some(
+                        "posting to the webhook failed and [publish.webhook] required = true"
+                            .into(),
+                    );
+                }
+            }
+            published.webhook = Some(step);
+            delivery
+        })
+    }
+}
