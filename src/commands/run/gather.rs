@@ -8,11 +8,35 @@ use crate::inputs;
 use crate::plan::RunPlan;
 use crate::store::{self, Store};
 
+/// Gather on a task of its own, raced against the run's deadline and the
+/// signals: the deadline fires even mid-parse, and dropping the task's guard
+/// aborts it, its children dying with their process groups. `Err` of the
+/// inner result: what stopped the gathering.
+pub(super) async fn under_deadline(
+    plan: &std::sync::Arc<RunPlan>,
+    request: Gather,
+    store: Option<Store>,
+    deadline: tokio::time::Instant,
+    shutdown: &mut super::signal::Shutdown,
+) -> Result<std::result::Result<Vec<inputs::Gathered>, crate::engine::Stop>> {
+    let task = Aborting(tokio::spawn({
+        let plan = plan.clone();
+        async move { gather(&plan, &request, store.as_ref()).await }
+    }));
+    Ok(tokio::select! {
+        g = tokio::time::timeout_at(deadline, task.join()) => match g {
+            Ok(g) => Ok(g?),
+            Err(_) => Err(crate::engine::Stop::Deadline),
+        },
+        () = shutdown.signalled() => Err(crate::engine::Stop::Interrupted),
+    })
+}
+
 /// A task aborted when its guard is dropped.
-pub(super) struct Aborting<T>(pub(super) tokio::task::JoinHandle<T>);
+struct Aborting<T>(tokio::task::JoinHandle<T>);
 
 impl<T> Aborting<Result<T>> {
-    pub(super) async fn join(mut self) -> Result<T> {
+    async fn join(mut self) -> Result<T> {
         (&mut self.0)
             .await
             .map_err(|e| Error::Failed(format!("gathering the inputs failed: {e}")))?
@@ -34,7 +58,7 @@ pub(super) struct Gather {
 
 /// Gather the run's inputs once, before any call; an input that cannot be
 /// gathered stops the run with exit 2 and nothing sent.
-pub(super) async fn gather(
+async fn gather(
     plan: &RunPlan,
     g: &Gather,
     store: Option<&Store>,

@@ -1,0 +1,197 @@
+//! The first stage of `bsu run`: everything decided before the runtime
+//! starts. The project, the payload and the event; the plan; the trust
+//! checks; the inputs given on the command line; where results go; the
+//! state; the run lock. Nothing is sent here.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::actions::{lock_run, skipped, Locked};
+use crate::cli::RunArgs;
+use crate::config::{self, Config, StrategyMatch};
+use crate::engine::gate::Warn;
+use crate::env::Env;
+use crate::error::{Error, ExitCode, Result};
+use crate::lock::RunLock;
+use crate::output::Output;
+use crate::plan::{self, RunPlan};
+use crate::store::{self, Store};
+use crate::trigger::Trigger;
+use crate::{filters, inputs, payload, publish, trigger};
+
+/// A run ready to gather its inputs.
+pub(super) struct Ready {
+    pub plan: Arc<RunPlan>,
+    /// `--input NAME=...`, read.
+    pub overrides: std::collections::BTreeMap<String, String>,
+    pub destinations: Vec<Box<dyn publish::Destination>>,
+    /// `None`: running without state (it could not be opened).
+    pub store: Option<Store>,
+    pub warn: Warn,
+    /// Held for the whole run (`--if-running`), released on drop.
+    pub _lock: Option<RunLock>,
+}
+
+/// Resolve the run, or the exit code of a run that has nothing to do.
+pub(super) fn resolve(
+    root: &Path,
+    state_dir: Option<&Path>,
+    args: &RunArgs,
+    env: &Env,
+    out: &Output,
+) -> Result<std::result::Result<Ready, ExitCode>> {
+    let config = config::load(root, env)?;
+    let payload = payload::load(args.payload.as_deref(), env)?;
+    let event = match trigger::resolve(args.event.as_deref(), &payload, env, &config)? {
+        Trigger::Run { event } => event,
+        Trigger::Ignore(why) => return skipped(out, env, None, &why).map(Err),
+    };
+    let untrusted = trigger::untrusted_head(&payload, env);
+    let plan = Arc::new(plan::plan(&config, args, payload, event, env)?);
+    // From here on nothing printed, errors at exit included, can carry a
+    // secret the run holds.
+    out.set_secrets(plan.secrets.clone());
+    if let Some(why) = &untrusted {
+        if !config.actions.allow_commands_on_pull_request_target {
+            plan::refuse_untrusted(&plan, why)?;
+        }
+    }
+    if let Some(why) = filters::from_payload(&plan.when, &plan.skip, &plan.payload) {
+        return skipped(out, env, Some(&plan.event), &why).map(Err);
+    }
+    let overrides = given_inputs(args, &config)?;
+    let destinations = destinations(&plan, &config, args, env, out)?;
+    note_default_strategy(&plan, out);
+    let warn: Warn = {
+        let out = out.clone();
+        Arc::new(move |m: &str| out.warn(m))
+    };
+    // State is an optimisation: if it cannot be opened the run goes on without it.
+    let store = match store::state_dir(state_dir).and_then(|dir| Store::open(&dir, &*warn)) {
+        Ok(store) => Some(store.with_warn(warn.clone())),
+        Err(e) => {
+            warn(&format!(
+                "{e}; running without breaker state, response cache or history"
+            ));
+            None
+        }
+    };
+    // One run at a time per project and event, when asked.
+    let lock = match (!plan.dry_run)
+        .then(|| lock_run(&plan, &config, args, state_dir, out))
+        .transpose()?
+        .flatten()
+    {
+        Some(Locked::Skip(why)) => return skipped(out, env, Some(&plan.event), &why).map(Err),
+        Some(Locked::Held(l)) => Some(l),
+        None => None,
+    };
+    Ok(Ok(Ready {
+        plan,
+        overrides,
+        destinations,
+        store,
+        warn,
+        _lock: lock,
+    }))
+}
+
+/// `--input NAME=FILE|-` read, and the folders of `--record` and `--replay` checked.
+fn given_inputs(
+    args: &RunArgs,
+    config: &Config,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    if args.payload.as_deref() == Some("-") && args.inputs.iter().any(|i| i.ends_with("=-")) {
+        return Err(Error::Usage(
+            "--payload - and --input NAME=- both want stdin; give one of them a file".into(),
+        ));
+    }
+    let overrides = inputs::read_overrides(&args.inputs, &config.inputs)?;
+    if let Some(dir) = &args.record {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Usage(format!(
+                "--record {}: cannot create it ({e})",
+                dir.display()
+            ))
+        })?;
+    }
+    if let Some(dir) = &args.replay {
+        if !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "--replay {}: no such folder of recordings (make one with --record)",
+                dir.display()
+            )));
+        }
+    }
+    Ok(overrides)
+}
+
+/// Where the result goes: GitHub and the webhook, each when asked or
+/// configured and usable; none for a dry run, and none for a replay unless
+/// `--publish-replayed`.
+fn destinations(
+    plan: &RunPlan,
+    config: &Config,
+    args: &RunArgs,
+    env: &Env,
+    out: &Output,
+) -> Result<Vec<Box<dyn publish::Destination>>> {
+    let mut all: Vec<(&str, Box<dyn publish::Destination>)> = Vec::new();
+    if plan.dry_run {
+        return Ok(Vec::new());
+    }
+    let asked = args.publish.contains(&crate::cli::PublishArg::Github);
+    if let Some(target) = publish::github_target(&config.github, asked, env, &|m| out.note(m))? {
+        all.push((
+            "GitHub",
+            Box::new(publish::GitHub {
+                target,
+                fail_on: plan.fail_on,
+            }),
+        ));
+    }
+    if let Some(w) = &config.webhook {
+        match env.get(&w.url_env) {
+            Some(url) if reqwest::Url::parse(url).is_ok() => all.push((
+                "the webhook",
+                Box::new(publish::Webhook {
+                    settings: w.clone(),
+                    url: url.to_string(),
+                }),
+            )),
+            Some(_) => return Err(Error::Usage(format!("{} does not hold a URL", w.url_env))),
+            None => out.note(&format!(
+                "bsu: not posting to the webhook: {} is not set",
+                w.url_env
+            )),
+        }
+    }
+    if args.replay.is_some() && !args.publish_replayed && !all.is_empty() {
+        let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
+        return Err(Error::Usage(format!(
+            "--replay answers from recordings anyone can edit, so a replayed run does not \
+             publish to {}; drop the publishing, or pass --publish-replayed to publish it anyway",
+            names.join(" or ")
+        )));
+    }
+    Ok(all.into_iter().map(|(_, d)| d).collect())
+}
+
+fn note_default_strategy(plan: &RunPlan, out: &Output) {
+    if plan.matched != StrategyMatch::Default {
+        return;
+    }
+    let hint = plan
+        .suggestion
+        .as_ref()
+        .map(|s| {
+            format!(
+                " (did you mean {s:?}? `--strict` or defaults.unmatched = \"error\" stops typos)"
+            )
+        })
+        .unwrap_or_default();
+    out.note(&format!(
+        "bsu: no strategy matches {:?}; using the default strategy{hint}",
+        plan.event
+    ));
+}
