@@ -12,6 +12,7 @@ mod report;
 mod run;
 mod schemas;
 pub(crate) mod state;
+mod status;
 
 use std::path::PathBuf;
 
@@ -32,7 +33,7 @@ pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
         Command::Diff(args) => report::diff(&root, &args, cli.global.state_dir.as_deref(), out),
         Command::Run(args) => run::run(&root, cli.global.state_dir.as_deref(), &args, env, out),
         Command::Status(args) => {
-            state::status(&root, cli.global.state_dir.as_deref(), &args, env, out)
+            status::status(&root, cli.global.state_dir.as_deref(), &args, env, out)
         }
         Command::Cache { action } => state::cache(cli.global.state_dir.as_deref(), &action, out),
         Command::Breaker { action } => {

@@ -20,7 +20,7 @@ pub(crate) fn all() -> Vec<(&'static str, String)> {
         ),
         (
             "status.schema.json",
-            pretty(&schemars::schema_for!(super::state::StatusJson)),
+            pretty(&schemars::schema_for!(super::status::StatusJson)),
         ),
     ]
 }

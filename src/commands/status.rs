@@ -1,0 +1,383 @@
+//! `bsu status`: breakers, the response cache, recent runs and spend, built
+//! once as the `--json` document; the text view is rendered from it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use comfy_table::{Cell, Color};
+use serde::Serialize;
+
+use super::state::{db_error, open, size};
+use crate::breaker::{Breaker, State};
+use crate::cli::StatusArgs;
+use crate::config;
+use crate::env::Env;
+use crate::error::{ExitCode, Result};
+use crate::output::{Output, Paint};
+use crate::store::{self, cache::Stats, runs::RunRecord, Store};
+
+/// `bsu status --json`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct StatusJson {
+    breakers: Vec<BreakerJson>,
+    cache: CacheJson,
+    runs: Vec<RunRecord>,
+    /// What runs cost (actual, as providers reported), by provider and model.
+    spend: SpendJson,
+}
+
+#[derive(Serialize, schemars::JsonSchema, Default)]
+struct SpendJson {
+    /// Since 00:00 UTC today.
+    today: Vec<SpendRow>,
+    last_7_days: Vec<SpendRow>,
+    last_30_days: Vec<SpendRow>,
+    /// Budget reservations of runs that have not settled: running now, or
+    /// dead before settling (`expired`: the lease ran out, no longer counted).
+    reservations: Vec<store::spend::Reservation>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct SpendRow {
+    provider: String,
+    model: String,
+    usd: f64,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct BreakerJson {
+    name: String,
+    state: State,
+    consecutive_failures: u32,
+    /// RFC 3339, or null.
+    opened_at: Option<String>,
+    /// When the next probe may go, RFC 3339, or null when closed.
+    retry_at: Option<String>,
+    calls: u64,
+    successes: u64,
+    failures: u64,
+    rejections: u64,
+    last_error: Option<String>,
+    /// For the text view: the breaker as stored.
+    #[serde(skip)]
+    raw: Breaker,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct CacheJson {
+    entries: u64,
+    bytes: u64,
+    hits: u64,
+    misses: u64,
+    hit_rate: f64,
+    expired: u64,
+    ttl_seconds: u64,
+    #[serde(skip)]
+    ttl: Duration,
+}
+
+pub(super) fn status(
+    root: &Path,
+    state_dir: Option<&Path>,
+    args: &StatusArgs,
+    env: &Env,
+    out: &Output,
+) -> Result<ExitCode> {
+    let store = open(state_dir, out)?;
+    let now = store::now_ms();
+    let status = build(store.as_ref(), root, env, args.runs, now)?;
+    if args.json {
+        out.print(&serde_json::to_string_pretty(&status).expect("plain data"));
+        return Ok(ExitCode::Success);
+    }
+    // The last few transitions of each breaker tell how it got where it is (text only).
+    let transitions = match &store {
+        Some(s) => status
+            .breakers
+            .iter()
+            .map(|b| {
+                Ok((
+                    b.name.clone(),
+                    s.with(|c| store::breakers::transitions(c, &b.name, 3))?,
+                ))
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_error)?,
+        None => Vec::new(),
+    };
+    spend_table(out, &status.spend);
+    reservations_table(out, &status.spend.reservations);
+    breakers_table(out, &status.breakers, &transitions, now);
+    cache_table(out, &status.cache);
+    runs_table(out, &status.runs, args.runs);
+    Ok(ExitCode::Success)
+}
+
+/// The `--json` document, read from the state (empty without one).
+fn build(
+    store: Option<&Store>,
+    root: &Path,
+    env: &Env,
+    runs: usize,
+    now: i64,
+) -> Result<StatusJson> {
+    let (breakers, stats, runs) = match store {
+        Some(s) => s
+            .with(|c| {
+                Ok((
+                    store::breakers::list(c)?,
+                    store::cache::stats(c, now)?,
+                    store::runs::recent(c, runs)?,
+                ))
+            })
+            .map_err(db_error)?,
+        None => (Vec::new(), Stats::default(), Vec::new()),
+    };
+    let spend = match store {
+        Some(s) => spend(s, now)?,
+        None => SpendJson::default(),
+    };
+    // The TTL is the project's, when there is a project here; else the default.
+    let ttl = config::load(root, env).map_or(Duration::from_secs(86_400), |c| c.cache.ttl);
+    let lookups = stats.hits + stats.misses;
+    let cache = CacheJson {
+        entries: stats.entries,
+        bytes: stats.bytes,
+        hits: stats.hits,
+        misses: stats.misses,
+        hit_rate: if lookups == 0 {
+            0.0
+        } else {
+            stats.hits as f64 / lookups as f64
+        },
+        expired: stats.expired,
+        ttl_seconds: ttl.as_secs(),
+        ttl,
+    };
+    Ok(StatusJson {
+        breakers: breakers
+            .into_iter()
+            .map(|(name, b)| breaker_json(name, b))
+            .collect(),
+        cache,
+        runs,
+        spend,
+    })
+}
+
+fn spend(s: &Store, now: i64) -> Result<SpendJson> {
+    let ((day0, _), _) = store::spend::day_and_month(now);
+    let rows = |from: i64| {
+        s.with(|c| store::spend::by_model(c, from)).map(|v| {
+            v.into_iter()
+                .map(|(provider, model, usd)| SpendRow {
+                    provider,
+                    model,
+                    usd,
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    Ok(SpendJson {
+        today: rows(day0).map_err(db_error)?,
+        last_7_days: rows(now - 7 * 86_400_000).map_err(db_error)?,
+        last_30_days: rows(now - 30 * 86_400_000).map_err(db_error)?,
+        reservations: s
+            .with(|c| store::spend::reservations(c, now))
+            .map_err(db_error)?,
+    })
+}
+
+type Transitions = Vec<(String, Vec<crate::breaker::Transition>)>;
+
+fn breakers_table(out: &Output, breakers: &[BreakerJson], transitions: &Transitions, now: i64) {
+    let mut t = out.table();
+    t.set_header([
+        "breaker",
+        "state",
+        "failures in a row",
+        "calls",
+        "ok",
+        "failed",
+        "rejected",
+        "next probe",
+        "last error",
+    ]);
+    for b in breakers {
+        let colour = match b.state {
+            State::Closed => Color::Green,
+            State::Open => Color::Red,
+            State::HalfOpen => Color::Yellow,
+        };
+        t.add_row(vec![
+            Cell::new(&b.name),
+            Cell::new(b.state).fg(colour),
+            Cell::new(b.consecutive_failures),
+            Cell::new(b.calls),
+            Cell::new(b.successes),
+            Cell::new(b.failures),
+            Cell::new(b.rejections),
+            Cell::new(next_probe(&b.raw, now)),
+            Cell::new(
+                b.last_error
+                    .as_deref()
+                    .map_or("-".to_string(), |e| crate::text::one_line(e, 60)),
+            ),
+        ]);
+    }
+    out.print(&out.paint("Circuit breakers", Paint::Dim));
+    if breakers.is_empty() {
+        out.print("  none yet: a breaker appears with the first call to a provider");
+        return;
+    }
+    out.print(&t.to_string());
+    for (name, history) in transitions {
+        for tr in history {
+            out.print(&format!(
+                "  {} {name}: {} → {} ({})",
+                crate::engine::rfc3339_ms(tr.at),
+                tr.from,
+                tr.to,
+                crate::text::one_line(&tr.reason, 200)
+            ));
+        }
+    }
+}
+
+fn cache_table(out: &Output, cache: &CacheJson) {
+    let mut t = out.table();
+    t.set_header([
+        "entries", "size", "hit rate", "hits", "misses", "expired", "ttl",
+    ]);
+    t.add_row([
+        cache.entries.to_string(),
+        size(cache.bytes),
+        format!("{:.0}%", cache.hit_rate * 100.0),
+        cache.hits.to_string(),
+        cache.misses.to_string(),
+        cache.expired.to_string(),
+        humantime::format_duration(cache.ttl).to_string(),
+    ]);
+    out.print(&out.paint("Response cache", Paint::Dim));
+    out.print(&t.to_string());
+}
+
+fn runs_table(out: &Output, runs: &[RunRecord], last: usize) {
+    let mut t = out.table();
+    t.set_header(["started", "event", "decision", "duration", "run", "report"]);
+    // The other columns take about 70 characters; the path gets the rest.
+    let path_room = out
+        .width()
+        .map_or(usize::MAX, |w| usize::from(w).saturating_sub(72).max(16));
+    for r in runs {
+        t.add_row([
+            r.started_at
+                .get(..19)
+                .unwrap_or(&r.started_at)
+                .replace('T', " "),
+            crate::text::middle_ellipsis(&crate::text::one_line(&r.event, 60), 24),
+            if r.replayed {
+                format!("{} (replay)", crate::text::one_line(&r.decision, 20))
+            } else {
+                crate::text::one_line(&r.decision, 20)
+            },
+            format!("{:.1}s", r.duration_ms as f64 / 1000.0),
+            r.run_id.clone(),
+            r.report.as_deref().map_or_else(
+                || "-".into(),
+                |p| {
+                    let shown = crate::text::one_line(&crate::text::display_path(p), 500);
+                    crate::text::middle_ellipsis(&shown, path_room)
+                },
+            ),
+        ]);
+    }
+    out.print(&out.paint(&format!("Recent runs (last {last})"), Paint::Dim));
+    if runs.is_empty() {
+        out.print("  none yet");
+    } else {
+        out.print(&t.to_string());
+    }
+}
+
+fn breaker_json(name: String, b: Breaker) -> BreakerJson {
+    BreakerJson {
+        name,
+        state: b.state,
+        consecutive_failures: b.consecutive_failures,
+        opened_at: b.opened_at.map(crate::engine::rfc3339_ms),
+        retry_at: b
+            .retry_at
+            .filter(|_| b.state != State::Closed)
+            .map(crate::engine::rfc3339_ms),
+        calls: b.calls,
+        successes: b.successes,
+        failures: b.failures,
+        rejections: b.rejections,
+        last_error: b.last_error.clone(),
+        raw: b,
+    }
+}
+
+/// Spend today, in 7 days and in 30 days, by provider and model.
+fn spend_table(out: &Output, spend: &SpendJson) {
+    let mut keys: Vec<(String, String)> = spend
+        .last_30_days
+        .iter()
+        .map(|r| (r.provider.clone(), r.model.clone()))
+        .collect();
+    keys.dedup();
+    if keys.is_empty() {
+        return;
+    }
+    let find = |rows: &[SpendRow], k: &(String, String)| {
+        rows.iter()
+            .find(|r| r.provider == k.0 && r.model == k.1)
+            .map_or(0.0, |r| r.usd)
+    };
+    let mut t = out.table();
+    t.set_header(["provider", "model", "today", "7 days", "30 days"]);
+    for k in &keys {
+        t.add_row([
+            crate::text::one_line(&k.0, 40),
+            crate::text::one_line(&k.1, 40),
+            format!("${:.4}", find(&spend.today, k)),
+            format!("${:.4}", find(&spend.last_7_days, k)),
+            format!("${:.4}", find(&spend.last_30_days, k)),
+        ]);
+    }
+    out.print(&out.paint("Spend (USD, as providers reported tokens)", Paint::Dim));
+    out.print(&t.to_string());
+}
+
+/// Reservations not settled; an expired lease no longer counts.
+fn reservations_table(out: &Output, rows: &[store::spend::Reservation]) {
+    if rows.is_empty() {
+        return;
+    }
+    let mut t = out.table();
+    t.set_header(["run", "reserved", "lease"]);
+    for r in rows {
+        let lease = match (r.expired, r.lease_until_ms) {
+            (true, Some(_)) => "expired: no longer counted".to_string(),
+            (true, None) => "none: no longer counted".to_string(),
+            (false, Some(at)) => format!("held until {}", crate::engine::rfc3339_ms(at)),
+            (false, None) => "-".to_string(),
+        };
+        t.add_row([r.run_id.clone(), format!("${:.4}", r.usd), lease]);
+    }
+    out.print(&out.paint("Budget reservations not settled", Paint::Dim));
+    out.print(&t.to_string());
+}
+
+/// "in 12s", "now", or "-" when closed.
+fn next_probe(b: &Breaker, now: i64) -> String {
+    match b.retry_at.filter(|_| b.state != State::Closed) {
+        None => "-".into(),
+        Some(at) if at <= now => "now".into(),
+        Some(at) => format!(
+            "in {}",
+            humantime::format_duration(Duration::from_secs(((at - now) as u64).div_ceil(1000)))
+        ),
+    }
+}
