@@ -14,11 +14,27 @@ pub(crate) enum FailureClass {
     Permanent,
 }
 
+/// What kept a request from getting an HTTP answer, when something did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Fault {
+    /// It got an answer (or failed for another reason: read the status).
+    #[default]
+    None,
+    /// The host answered, but nothing listens on the port.
+    Refused,
+    /// The host name does not resolve.
+    NoSuchHost,
+    /// The server could not be reached otherwise.
+    Unreachable,
+}
+
 /// One failed attempt.
 #[derive(Debug, Clone)]
 pub(crate) struct CallError {
     pub class: FailureClass,
     pub status: Option<u16>,
+    /// Why no HTTP answer came, when none did.
+    pub fault: Fault,
     /// Readable and already redacted.
     pub message: String,
     /// From `retry-after-ms` or `retry-after`, when the server sent one.

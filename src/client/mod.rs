@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub(crate) use error::{CallError, FailureClass};
+pub(crate) use error::{CallError, FailureClass, Fault};
 pub(crate) use secret::ApiKey;
 
 use crate::config::Provider;
@@ -112,6 +112,7 @@ impl Client {
         timeout: Duration,
     ) -> Result<ChatReply, CallError> {
         let permanent = |message: String| CallError {
+            fault: Fault::None,
             class: FailureClass::Permanent,
             status: None,
             message,
@@ -145,6 +146,7 @@ impl Client {
                 .iter()
                 .find_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()));
             return Err(CallError {
+                fault: Fault::None,
                 class: error::classify(status, parsed.code.as_deref(), parsed.kind.as_deref()),
                 status: Some(status),
                 message: error::describe(status, &parsed, request_id),
@@ -158,6 +160,7 @@ impl Client {
                 r
             })
             .map_err(|why| CallError {
+                fault: Fault::None,
                 class: FailureClass::Permanent,
                 status: Some(status),
                 message: format!("unreadable reply from {}: {why}", provider.name),
@@ -171,6 +174,7 @@ async fn read_capped(
     timeout: Duration,
 ) -> Result<Vec<u8>, CallError> {
     let too_big = || CallError {
+        fault: Fault::None,
         class: FailureClass::Permanent,
         status: None,
         message: format!(
@@ -218,11 +222,35 @@ fn transport(e: reqwest::Error, timeout: Duration) -> CallError {
         format!("network error: {}", root_cause(&e))
     };
     CallError {
+        fault: fault_of(&e),
         class: FailureClass::Transient,
         status: None,
         message,
         retry_after: None,
     }
+}
+
+/// Why a connection failed, from the error's chain of causes: a refused
+/// connection is an `io::Error` of its kind; a name that does not resolve
+/// is told by the resolver's words, the only trace it leaves.
+fn fault_of(e: &reqwest::Error) -> Fault {
+    if !e.is_connect() {
+        return Fault::None;
+    }
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return Fault::Refused;
+            }
+        }
+        let text = err.to_string();
+        if text.contains("dns error") || text.contains("failed to lookup") {
+            return Fault::NoSuchHost;
+        }
+        cur = err.source();
+    }
+    Fault::Unreachable
 }
 
 /// The innermost error message (reqwest's own Display is just "error sending request").

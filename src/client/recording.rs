@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::Transport;
-use super::{ApiKey, CallError, ChatReply, ChatRequest, FailureClass, Usage};
+use super::{ApiKey, CallError, ChatReply, ChatRequest, FailureClass, Fault, Usage};
 use crate::config::Provider;
 
 /// Written as the first words of a replay's missing-recording failure.
@@ -112,6 +112,7 @@ impl Transport for Replayer {
             let hash = super::request_hash(provider, req);
             let path = file(&self.dir, &hash);
             let missing = || CallError {
+                fault: Fault::None,
                 class: FailureClass::Permanent,
                 status: None,
                 message: format!("{MISSING} {hash} in {}", self.dir.display()),

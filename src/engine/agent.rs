@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicU32;
 use tokio::time::Instant;
 
 use super::caller::{Called, Failure};
-use super::outcome::{AgentOutcome, AgentResult, Answer, Route};
+use super::outcome::{AgentOutcome, AgentResult, Answer, Cause, Route};
 use super::pack::Batch;
 use super::prompt::{self, Knowledge, Prompt};
 use super::verdict::{self, Reading};
@@ -48,6 +48,7 @@ pub(super) fn failed(reason: String) -> AgentResult {
         class: FailureClass::Permanent,
         attempts: 0,
         usage: Usage::default(),
+        cause: Cause::default(),
     }
 }
 
@@ -192,7 +193,7 @@ async fn attempt(
         };
         if unavailable && n + 1 < chain.len() {
             let why = match &result {
-                AgentResult::Rejected { reason } | AgentResult::Failed { reason, .. } => {
+                AgentResult::Rejected { reason, .. } | AgentResult::Failed { reason, .. } => {
                     reason.clone()
                 }
                 _ => String::new(),
@@ -375,6 +376,7 @@ fn settle(
             class: FailureClass::Permanent,
             attempts,
             usage: reply.usage,
+            cause: Cause::default(),
         },
         Ok(reply) => {
             let reading = verdict::read(&reply.content);
@@ -392,6 +394,7 @@ fn settle(
                 "circuit breaker {breaker} is open; nothing was sent (next probe at {})",
                 rfc3339_ms(retry_at)
             ),
+            breaker,
         },
         Err(Failure::Rejected { breaker, .. }) => AgentResult::Failed {
             reason: format!(
@@ -400,6 +403,7 @@ fn settle(
             class: FailureClass::Transient,
             attempts,
             usage: Usage::default(),
+            cause: Cause::default(),
         },
         Err(Failure::Deadline { last }) => AgentResult::TimedOut {
             reason: deadline.reason(last.as_ref()),
@@ -410,6 +414,10 @@ fn settle(
             class: e.class,
             attempts,
             usage: Usage::default(),
+            cause: Cause {
+                status: e.status,
+                fault: e.fault,
+            },
         },
     }
 }

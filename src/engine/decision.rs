@@ -158,12 +158,16 @@ mod tests {
                 class: FailureClass::Permanent,
                 attempts: 1,
                 usage: Usage::default(),
+                cause: Default::default(),
             },
             TimedOut => AgentResult::TimedOut {
                 reason,
                 attempts: 1,
             },
-            Rejected => AgentResult::Rejected { reason },
+            Rejected => AgentResult::Rejected {
+                reason,
+                breaker: String::new(),
+            },
             Skipped => AgentResult::Skipped { reason },
             DryRun => AgentResult::DryRun {
                 prompt: Prompt {

@@ -59,6 +59,13 @@ pub(crate) struct Answer {
     pub disallowed_actions: Vec<String>,
 }
 
+/// What a failed call was, as types: the HTTP status it got, or why it got none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Cause {
+    pub status: Option<u16>,
+    pub fault: crate::client::Fault,
+}
+
 /// How one agent ended.
 #[derive(Debug, Clone)]
 pub(crate) enum AgentResult {
@@ -69,6 +76,8 @@ pub(crate) enum AgentResult {
         class: FailureClass,
         attempts: u32,
         usage: Usage,
+        /// What the failure was, for hints: the HTTP status, or the network fault.
+        cause: Cause,
     },
     /// Stopped by Ctrl-C or SIGTERM before it finished.
     Interrupted {
@@ -82,6 +91,8 @@ pub(crate) enum AgentResult {
     /// The breaker was open and nothing was sent.
     Rejected {
         reason: String,
+        /// The breaker's name, as `bsu breaker reset` takes it.
+        breaker: String,
     },
     Skipped {
         reason: String,
@@ -152,7 +163,7 @@ impl AgentOutcome {
             },
             AgentResult::Failed { reason, .. }
             | AgentResult::TimedOut { reason, .. }
-            | AgentResult::Rejected { reason }
+            | AgentResult::Rejected { reason, .. }
             | AgentResult::Skipped { reason } => Some(reason.clone()),
             AgentResult::Interrupted { .. } => Some("interrupted before it finished".into()),
             AgentResult::DryRun { .. } => None,
@@ -320,12 +331,16 @@ mod tests {
                 class: failure.unwrap(),
                 attempts: 1,
                 usage: Usage::default(),
+                cause: Default::default(),
             },
             Status::TimedOut => AgentResult::TimedOut {
                 reason,
                 attempts: 1,
             },
-            Status::Rejected => AgentResult::Rejected { reason },
+            Status::Rejected => AgentResult::Rejected {
+                reason,
+                breaker: String::new(),
+            },
             Status::Skipped => AgentResult::Skipped { reason },
             Status::DryRun => AgentResult::DryRun {
                 prompt: Prompt {

@@ -108,6 +108,20 @@ ALTER TABLE spend ADD COLUMN lease_until_ms INTEGER;
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// Why a call on the store gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    /// Another process held the database past `BUSY_TIMEOUT` earlier in this
+    /// run: the run goes on without it, and says so once.
+    #[error("skipped: the state database was locked earlier in this run")]
+    GivenUp,
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The blocking task that held the connection failed.
+    #[error("state task failed: {0}")]
+    Task(String),
+}
+
 /// Where warnings go; shared by the store and the call path.
 pub(crate) type Warn = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -235,19 +249,23 @@ impl Store {
     pub(crate) async fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
-    ) -> rusqlite::Result<T> {
+    ) -> Result<T, StoreError> {
         if self.degraded() {
-            return Err(skipped());
+            return Err(StoreError::GivenUp);
         }
         let store = self.clone();
         // The flag is set while the connection is still held, so calls queued
         // behind one that timed out never wait again.
         let result = tokio::task::spawn_blocking(move || {
-            store.with(|c| {
+            let mut conn = store
+                .conn
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            {
                 if store.degraded() {
-                    return Err(skipped());
+                    return Err(StoreError::GivenUp);
                 }
-                let result = f(c);
+                let result = f(&mut conn);
                 if let Err(e) = &result {
                     let busy = matches!(
                         e.sqlite_error_code(),
@@ -263,25 +281,13 @@ impl Store {
                         ));
                     }
                 }
-                result
-            })
+                result.map_err(StoreError::from)
+            }
         })
         .await
-        .unwrap_or_else(|e| {
-            Err(rusqlite::Error::ToSqlConversionFailure(
-                format!("state task failed: {e}").into(),
-            ))
-        });
+        .unwrap_or_else(|e| Err(StoreError::Task(e.to_string())));
         result
     }
-}
-
-/// The error of a call skipped because the database was given up on.
-fn skipped() -> rusqlite::Error {
-    rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-        Some("skipped: the state database was locked earlier in this run".into()),
-    )
 }
 
 /// One short write transaction that takes the write lock up front, so two

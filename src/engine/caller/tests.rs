@@ -117,6 +117,7 @@ fn err(class: FailureClass, message: &str, retry_after: Option<Duration>) -> Cal
     CallError {
         class,
         status: None,
+        fault: crate::client::Fault::None,
         message: message.into(),
         retry_after,
     }
