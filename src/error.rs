@@ -25,6 +25,46 @@ pub(crate) enum ExitCode {
     Interrupted = 130,
 }
 
+/// How a run ended, as far as its exit code is concerned.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunEnd {
+    /// Ctrl-C or SIGTERM stopped it.
+    pub interrupted: bool,
+    pub dry_run: bool,
+    /// Agents that sent (or tried to send) a request.
+    pub attempted: usize,
+    /// Of those, how many succeeded.
+    pub succeeded: usize,
+    /// Every failure among the attempted was transient (waiting may help).
+    pub all_transient: bool,
+    pub decision: crate::vocab::Action,
+    /// `--fail-on`: `None` never exits 3.
+    pub fail_on: Option<crate::vocab::Action>,
+}
+
+impl RunEnd {
+    /// The contract's exit code for a run that ended this way.
+    pub(crate) fn exit_code(&self) -> ExitCode {
+        if self.interrupted {
+            return ExitCode::Interrupted;
+        }
+        if self.dry_run {
+            return ExitCode::Success;
+        }
+        if self.attempted > 0 && self.succeeded == 0 {
+            return if self.all_transient {
+                ExitCode::TempFail
+            } else {
+                ExitCode::Failure
+            };
+        }
+        match self.fail_on {
+            Some(level) if self.decision >= level => ExitCode::DecisionReached,
+            _ => ExitCode::Success,
+        }
+    }
+}
+
 impl From<ExitCode> for u8 {
     fn from(code: ExitCode) -> u8 {
         code as u8

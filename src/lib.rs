@@ -79,8 +79,9 @@ where
     match commands::dispatch(cli, &env, &out) {
         // A result that could not be written is not a success.
         Ok(error::ExitCode::Success) if out.stdout_error().is_some() => {
-            out.error(&out.stdout_error().unwrap_or_default());
-            error::ExitCode::Failure.into()
+            let e = error::Error::Failed(out.stdout_error().unwrap_or_default());
+            out.error(&e.to_string());
+            e.exit_code().into()
         }
         Ok(code) => {
             if let Some(e) = out.stdout_error() {
@@ -97,7 +98,7 @@ where
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" }
             ));
-            error::ExitCode::Usage.into()
+            error::Error::Config(problems).exit_code().into()
         }
         Err(e) => {
             out.error(&e.to_string());

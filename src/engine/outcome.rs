@@ -279,26 +279,22 @@ pub(crate) struct RunOutcome {
 impl RunOutcome {
     /// The exit code of CONTRACT.md: 130, then 1 / 75 when no agent
     /// succeeded, then 3 when the decision reached `fail_on` (`None`: never).
+    /// The exit code (mapped in `crate::error`, the one place that does).
     pub(crate) fn exit_code(&self, dry_run: bool, fail_on: Option<Action>) -> ExitCode {
-        if self.interrupted {
-            return ExitCode::Interrupted;
-        }
-        if dry_run {
-            return ExitCode::Success;
-        }
         let attempted: Vec<&AgentOutcome> = self.agents.iter().filter(|a| a.attempted()).collect();
-        let any_succeeded = attempted.iter().any(|a| a.status() == Status::Succeeded);
-        if !attempted.is_empty() && !any_succeeded {
-            return if attempted.iter().all(|a| a.transient()) {
-                ExitCode::TempFail
-            } else {
-                ExitCode::Failure
-            };
+        crate::error::RunEnd {
+            interrupted: self.interrupted,
+            dry_run,
+            attempted: attempted.len(),
+            succeeded: attempted
+                .iter()
+                .filter(|a| a.status() == Status::Succeeded)
+                .count(),
+            all_transient: attempted.iter().all(|a| a.transient()),
+            decision: self.decision.action,
+            fail_on,
         }
-        match fail_on {
-            Some(level) if self.decision.action >= level => ExitCode::DecisionReached,
-            _ => ExitCode::Success,
-        }
+        .exit_code()
     }
 }
 
