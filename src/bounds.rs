@@ -22,25 +22,35 @@ pub(crate) const MAX_BATCHES: u32 = 100;
 /// The largest event payload bsu reads.
 pub(crate) const MAX_PAYLOAD_BYTES: u64 = 64 * 1024 * 1024;
 
+/// A value outside the bounds of the contract, and what the bounds are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum OutOfBounds {
+    #[error("invalid duration {text:?}: {why}; write e.g. \"90s\", \"5m\" or \"1h30m\"")]
+    NotADuration { text: String, why: String },
+    #[error("duration {0:?} is out of range; it must be from 1ms to 365days")]
+    Duration(String),
+    #[error("{n} is out of range; it must be from 1 to {max}")]
+    Count { n: u32, max: u32 },
+}
+
 /// A humantime duration within `MIN_DURATION..=MAX_DURATION`, or why not.
-pub(crate) fn duration(text: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(text.trim()).map_err(|e| {
-        format!("invalid duration {text:?}: {e}; write e.g. \"90s\", \"5m\" or \"1h30m\"")
+pub(crate) fn duration(text: &str) -> Result<Duration, OutOfBounds> {
+    let d = humantime::parse_duration(text.trim()).map_err(|e| OutOfBounds::NotADuration {
+        text: text.to_string(),
+        why: e.to_string(),
     })?;
     if d < MIN_DURATION || d > MAX_DURATION {
-        return Err(format!(
-            "duration {text:?} is out of range; it must be from 1ms to 365days"
-        ));
+        return Err(OutOfBounds::Duration(text.to_string()));
     }
     Ok(d)
 }
 
 /// `n` within `1..=max`, or why not.
-pub(crate) fn count(n: u32, max: u32) -> Result<u32, String> {
+pub(crate) fn count(n: u32, max: u32) -> Result<u32, OutOfBounds> {
     if (1..=max).contains(&n) {
         Ok(n)
     } else {
-        Err(format!("{n} is out of range; it must be from 1 to {max}"))
+        Err(OutOfBounds::Count { n, max })
     }
 }
 
@@ -64,7 +74,10 @@ mod tests {
         ] {
             assert!(duration(bad).is_err(), "{bad}");
         }
-        assert!(duration("0s").unwrap_err().contains("from 1ms to 365days"));
+        assert!(duration("0s")
+            .unwrap_err()
+            .to_string()
+            .contains("from 1ms to 365days"));
         assert_eq!(count(8, MAX_CONCURRENCY), Ok(8));
         assert!(count(0, 5).is_err() && count(6, 5).is_err());
     }

@@ -406,20 +406,29 @@ pub enum ProfileArg {
     Production,
 }
 
-fn parse_usd(s: &str) -> Result<f64, String> {
+/// A `--max-cost` that is no amount of USD, or out of range.
+#[derive(Debug, thiserror::Error)]
+enum BadUsd {
+    #[error("{0:?} is not an amount of USD, e.g. 0.50")]
+    NotANumber(String),
+    #[error("{0:?} must be above 0 and at most 1000000")]
+    OutOfRange(String),
+}
+
+fn parse_usd(s: &str) -> Result<f64, BadUsd> {
     let v: f64 = s
         .trim()
         .trim_start_matches('$')
         .parse()
-        .map_err(|_| format!("{s:?} is not an amount of USD, e.g. 0.50"))?;
+        .map_err(|_| BadUsd::NotANumber(s.to_string()))?;
     if v.is_finite() && v > 0.0 && v <= 1e6 {
         Ok(v)
     } else {
-        Err(format!("{s:?} must be above 0 and at most 1000000"))
+        Err(BadUsd::OutOfRange(s.to_string()))
     }
 }
 
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+fn parse_duration(s: &str) -> Result<std::time::Duration, crate::bounds::OutOfBounds> {
     crate::bounds::duration(s)
 }
 

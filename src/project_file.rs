@@ -18,13 +18,38 @@ pub(crate) enum Entry {
     File(Vec<u8>),
     /// A symlink, not followed: its target as text.
     Symlink(String),
-    /// Not read, and why ("a FIFO", "outside the project", ...).
-    NotRead(String),
+    /// Not read, and why.
+    NotRead(NotRead),
+}
+
+/// Why a project path was not read; each reads after "the file ...".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum NotRead {
+    #[error("leaves the project folder")]
+    Leaves,
+    #[error("is not a path relative to the project folder")]
+    Absolute,
+    #[error("names the project folder itself")]
+    Root,
+    #[error("lies behind the symlink {0} (symlinks are not followed)")]
+    BehindSymlink(String),
+    #[error("lies below something that is not a folder")]
+    BelowFile,
+    #[error("does not exist")]
+    Missing,
+    #[error("cannot be read ({0})")]
+    Unreadable(String),
+    #[error("is {0}, not a regular file")]
+    Special(&'static str),
+    #[error("is larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("changed while it was being read")]
+    Changed,
 }
 
 /// `rel` joined to `root` with `.` and `..` worked out by name alone, or why
 /// the path is not one of the project's (absolute, or leaving the root).
-pub(crate) fn inside(root: &Path, rel: &str) -> Result<PathBuf, String> {
+pub(crate) fn inside(root: &Path, rel: &str) -> Result<PathBuf, NotRead> {
     let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
     for c in Path::new(rel).components() {
         match c {
@@ -32,16 +57,14 @@ pub(crate) fn inside(root: &Path, rel: &str) -> Result<PathBuf, String> {
             Component::CurDir => {}
             Component::ParentDir => {
                 if parts.pop().is_none() {
-                    return Err("leaves the project folder".into());
+                    return Err(NotRead::Leaves);
                 }
             }
-            Component::RootDir | Component::Prefix(_) => {
-                return Err("is not a path relative to the project folder".into())
-            }
+            Component::RootDir | Component::Prefix(_) => return Err(NotRead::Absolute),
         }
     }
     if parts.is_empty() {
-        return Err("names the project folder itself".into());
+        return Err(NotRead::Root);
     }
     let mut out = root.to_path_buf();
     out.extend(parts);
@@ -50,24 +73,20 @@ pub(crate) fn inside(root: &Path, rel: &str) -> Result<PathBuf, String> {
 
 /// Check every folder between `root` and `full` without following links:
 /// each must be a real folder. `Ok(())` when the last part may be looked at.
-fn folders_are_real(root: &Path, full: &Path) -> Result<(), String> {
-    let rest = full
-        .strip_prefix(root)
-        .map_err(|_| "leaves the project folder")?;
+fn folders_are_real(root: &Path, full: &Path) -> Result<(), NotRead> {
+    let rest = full.strip_prefix(root).map_err(|_| NotRead::Leaves)?;
     let mut at = root.to_path_buf();
     let parts: Vec<Component<'_>> = rest.components().collect();
     for c in &parts[..parts.len().saturating_sub(1)] {
         at.push(c);
         match std::fs::symlink_metadata(&at) {
             Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!(
-                    "lies behind the symlink {} (symlinks are not followed)",
-                    at.strip_prefix(root).unwrap_or(&at).display()
-                ))
+                let shown = at.strip_prefix(root).unwrap_or(&at).display().to_string();
+                return Err(NotRead::BehindSymlink(shown));
             }
             Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err("lies below something that is not a folder".into()),
-            Err(e) => return Err(format!("cannot be read ({})", e.kind())),
+            Ok(_) => return Err(NotRead::BelowFile),
+            Err(e) => return Err(NotRead::Unreadable(e.kind().to_string())),
         }
     }
     Ok(())
@@ -104,38 +123,37 @@ pub(crate) fn read(root: &Path, rel: &str, max: u64) -> Entry {
     }
 }
 
-fn read_checked(root: &Path, rel: &str, max: u64) -> Result<Entry, String> {
+fn read_checked(root: &Path, rel: &str, max: u64) -> Result<Entry, NotRead> {
     let full = inside(root, rel)?;
     folders_are_real(root, &full)?;
+    let unreadable = |e: std::io::Error| NotRead::Unreadable(e.to_string());
     let meta = std::fs::symlink_metadata(&full).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "does not exist".to_string(),
-        k => format!("cannot be read ({k})"),
+        std::io::ErrorKind::NotFound => NotRead::Missing,
+        k => NotRead::Unreadable(k.to_string()),
     })?;
     if meta.file_type().is_symlink() {
-        let target = std::fs::read_link(&full).map_err(|e| format!("cannot be read ({e})"))?;
+        let target = std::fs::read_link(&full).map_err(unreadable)?;
         return Ok(Entry::Symlink(target.to_string_lossy().into_owned()));
     }
     if !meta.is_file() {
-        return Err(format!("is {}, not a regular file", kind_of(&meta)));
+        return Err(NotRead::Special(kind_of(&meta)));
     }
     if meta.len() > max {
-        return Err(format!("is larger than {} bytes", max));
+        return Err(NotRead::TooLarge(max));
     }
-    let file = std::fs::File::open(&full).map_err(|e| format!("cannot be read ({e})"))?;
+    let file = std::fs::File::open(&full).map_err(unreadable)?;
     // The file opened must be the one looked at: a swap for a link between
     // the look and the open is refused.
-    let opened = file
-        .metadata()
-        .map_err(|e| format!("cannot be read ({e})"))?;
+    let opened = file.metadata().map_err(unreadable)?;
     if !opened.is_file() || !same_file(&meta, &opened) {
-        return Err("changed while it was being read".into());
+        return Err(NotRead::Changed);
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot be read ({e})"))?;
+        .map_err(unreadable)?;
     if bytes.len() as u64 > max {
-        return Err(format!("is larger than {} bytes", max));
+        return Err(NotRead::TooLarge(max));
     }
     Ok(Entry::File(bytes))
 }
@@ -170,11 +188,11 @@ mod tests {
             read(&root, "src/../src/a.rs", 100),
             Entry::File(b"fn a() {}".to_vec())
         );
-        assert!(matches!(read(&root, "../secret", 100), Entry::NotRead(w) if w.contains("leaves")));
+        assert!(read(&root, "../secret", 100) == Entry::NotRead(NotRead::Leaves));
         assert!(matches!(read(&root, "/etc/passwd", 100), Entry::NotRead(_)));
-        assert!(matches!(read(&root, "src", 100), Entry::NotRead(w) if w.contains("a folder")));
-        assert!(matches!(read(&root, "src/a.rs", 3), Entry::NotRead(w) if w.contains("larger")));
-        assert!(matches!(read(&root, "nope", 3), Entry::NotRead(w) if w == "does not exist"));
+        assert!(read(&root, "src", 100) == Entry::NotRead(NotRead::Special("a folder")));
+        assert!(read(&root, "src/a.rs", 3) == Entry::NotRead(NotRead::TooLarge(3)));
+        assert!(read(&root, "nope", 3) == Entry::NotRead(NotRead::Missing));
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink("/proc/self/environ", root.join("env.txt")).unwrap();
@@ -184,7 +202,8 @@ mod tests {
             );
             std::os::unix::fs::symlink(dir.path(), root.join("up")).unwrap();
             assert!(
-                matches!(read(&root, "up/secret", 100), Entry::NotRead(w) if w.contains("symlink up"))
+                read(&root, "up/secret", 100)
+                    == Entry::NotRead(NotRead::BehindSymlink("up".into()))
             );
             let fifo = root.join("pipe");
             let ok = std::process::Command::new("mkfifo")
@@ -192,9 +211,7 @@ mod tests {
                 .status()
                 .is_ok_and(|s| s.success());
             if ok {
-                assert!(
-                    matches!(read(&root, "pipe", 100), Entry::NotRead(w) if w.contains("FIFO"))
-                );
+                assert!(read(&root, "pipe", 100) == Entry::NotRead(NotRead::Special("a FIFO")));
             }
         }
     }

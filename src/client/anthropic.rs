@@ -4,6 +4,7 @@ use reqwest::header::HeaderValue;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::protocol::Unreadable;
 use super::{ChatReply, ChatRequest, Usage};
 
 /// The Messages API requires `max_tokens`; this is used when the agent sets none.
@@ -31,7 +32,7 @@ impl super::Protocol for Anthropic {
         request(http, url, auth, req)
     }
 
-    fn parse(&self, body: &[u8]) -> Result<ChatReply, String> {
+    fn parse(&self, body: &[u8]) -> Result<ChatReply, Unreadable> {
         parse(body)
     }
 }
@@ -89,8 +90,8 @@ struct AnthropicUsage {
     cache_creation_input_tokens: u64,
 }
 
-fn parse(body: &[u8]) -> Result<ChatReply, String> {
-    let m: Messages = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+fn parse(body: &[u8]) -> Result<ChatReply, Unreadable> {
+    let m: Messages = serde_json::from_slice(body)?;
     let content: String = m
         .content
         .iter()

@@ -60,13 +60,12 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    pub(crate) fn new() -> Result<Self, String> {
+    pub(crate) fn new() -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| format!("could not start the HTTP client: {e}"))?;
+            .build()?;
         Ok(Client { http })
     }
 

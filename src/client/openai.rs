@@ -4,6 +4,7 @@ use reqwest::header::{HeaderValue, AUTHORIZATION};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::protocol::Unreadable;
 use super::{ChatReply, ChatRequest, Usage};
 
 /// OpenAI's chat completions, and every server compatible with them.
@@ -28,7 +29,7 @@ impl super::Protocol for OpenAi {
         request(http, url, auth, req)
     }
 
-    fn parse(&self, body: &[u8]) -> Result<ChatReply, String> {
+    fn parse(&self, body: &[u8]) -> Result<ChatReply, Unreadable> {
         parse(body)
     }
 }
@@ -74,19 +75,19 @@ struct Message {
     content: Option<String>,
 }
 
-fn parse(body: &[u8]) -> Result<ChatReply, String> {
-    let raw: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+fn parse(body: &[u8]) -> Result<ChatReply, Unreadable> {
+    let raw: serde_json::Value = serde_json::from_slice(body)?;
     let cached = raw
         .pointer("/usage/prompt_tokens_details/cached_tokens")
         .and_then(serde_json::Value::as_u64)
         .unwrap_or(0);
-    let c: Completion = serde_json::from_value(raw).map_err(|e| e.to_string())?;
+    let c: Completion = serde_json::from_value(raw)?;
     let content = c
         .choices
         .into_iter()
         .next()
         .and_then(|ch| ch.message.content)
-        .ok_or("the reply has no choices[0].message.content")?;
+        .ok_or_else(|| Unreadable("the reply has no choices[0].message.content".into()))?;
     let mut usage = c.usage.unwrap_or_default();
     usage.cached_prompt_tokens = cached.min(usage.prompt_tokens);
     if usage.total_tokens == 0 {

@@ -11,6 +11,17 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use super::{ChatReply, ChatRequest};
 use crate::config::ProviderKind;
 
+/// A successful reply bsu could not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Unreadable(pub String);
+
+impl From<serde_json::Error> for Unreadable {
+    fn from(e: serde_json::Error) -> Self {
+        Unreadable(e.to_string())
+    }
+}
+
 pub(crate) trait Protocol: Send + Sync {
     /// Appended to the provider's `base_url`: `chat/completions`, `messages`.
     fn path(&self) -> &'static str;
@@ -28,7 +39,7 @@ pub(crate) trait Protocol: Send + Sync {
     ) -> reqwest::RequestBuilder;
 
     /// A successful reply's body, read.
-    fn parse(&self, body: &[u8]) -> Result<ChatReply, String>;
+    fn parse(&self, body: &[u8]) -> Result<ChatReply, Unreadable>;
 
     /// How long the reply's rate-limit headers ask further requests to wait.
     fn pace(&self, headers: &HeaderMap) -> Option<Duration> {

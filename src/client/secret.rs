@@ -33,9 +33,17 @@ impl fmt::Debug for ApiKey {
     }
 }
 
+/// A key that cannot be sent: which character, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("holds {what} {place}")]
+pub(crate) struct BadKey {
+    what: String,
+    place: String,
+}
+
 /// Why `key` cannot be used as it is, if it cannot: keys are printable ASCII
 /// with no spaces; a stray `\r` or newline from a copied file is the usual case.
-pub(crate) fn check_key(key: &str) -> Result<(), String> {
+pub(crate) fn check_key(key: &str) -> Result<(), BadKey> {
     let bad = key.char_indices().find(|(_, c)| !c.is_ascii_graphic());
     match bad {
         None => Ok(()),
@@ -57,7 +65,7 @@ pub(crate) fn check_key(key: &str) -> Result<(), String> {
             } else {
                 format!("at character {}", key[..i].chars().count() + 1)
             };
-            Err(format!("holds {what} {place}"))
+            Err(BadKey { what, place })
         }
     }
 }
@@ -95,15 +103,15 @@ mod tests {
     fn keys_with_stray_characters_are_refused() {
         assert_eq!(check_key("sk-abc"), Ok(()));
         assert_eq!(
-            check_key("sk-abc\r").unwrap_err(),
+            check_key("sk-abc\r").unwrap_err().to_string(),
             "holds a carriage return at its end"
         );
         assert_eq!(
-            check_key(" sk").unwrap_err(),
+            check_key(" sk").unwrap_err().to_string(),
             "holds whitespace at its start"
         );
         assert_eq!(
-            check_key("sk\u{7}x").unwrap_err(),
+            check_key("sk\u{7}x").unwrap_err().to_string(),
             "holds a control character (U+0007) at character 3"
         );
         assert!(check_key("sk-é").is_err());

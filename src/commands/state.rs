@@ -9,8 +9,8 @@ use crate::output::Output;
 use crate::store::{self, Store};
 
 pub(super) fn open(state_dir: Option<&Path>, out: &Output) -> Result<Option<Store>> {
-    let dir = store::state_dir(state_dir).map_err(Error::Usage)?;
-    Store::open_existing(&dir, &|w| out.warn(w)).map_err(Error::Failed)
+    let dir = store::state_dir(state_dir).map_err(|e| Error::Usage(e.to_string()))?;
+    Store::open_existing(&dir, &|w| out.warn(w)).map_err(|e| Error::Failed(e.to_string()))
 }
 
 pub(super) fn db_error(e: rusqlite::Error) -> Error {

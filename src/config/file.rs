@@ -239,7 +239,7 @@ impl<'de, const MAX: u32> Deserialize<'de> for Bounded<MAX> {
         let n = i64::deserialize(d)?;
         u32::try_from(n)
             .map_err(|_| format!("{n} is out of range; it must be from 1 to {MAX}"))
-            .and_then(|n| crate::bounds::count(n, MAX))
+            .and_then(|n| crate::bounds::count(n, MAX).map_err(|e| e.to_string()))
             .map(Bounded)
             .map_err(serde::de::Error::custom)
     }

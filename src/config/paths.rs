@@ -55,7 +55,9 @@ pub(crate) fn knowledge_path(root: &Path, rel: &str) -> Result<PathBuf, String> 
     }
     // Folders on the way must be real folders too.
     match crate::project_file::read(root, rel, 0) {
-        crate::project_file::Entry::NotRead(why) if why.contains("symlink") => Err(format!(
+        crate::project_file::Entry::NotRead(
+            why @ crate::project_file::NotRead::BehindSymlink(_),
+        ) => Err(format!(
             "knowledge file {rel:?} {why}; knowledge files must be regular files inside the \
              project folder"
         )),

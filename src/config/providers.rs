@@ -153,10 +153,13 @@ fn apply_env(providers: &mut BTreeMap<String, Provider>, env: &Env, problems: &m
         v.trim()
             .parse::<u32>()
             .map_err(|_| "must be a whole number from 1 to 10000".to_string())
-            .and_then(|n| crate::bounds::count(n, crate::bounds::MAX_FAILURE_THRESHOLD))
+            .and_then(|n| {
+                crate::bounds::count(n, crate::bounds::MAX_FAILURE_THRESHOLD)
+                    .map_err(|e| e.to_string())
+            })
     });
     let reset = parse_env(env, "BSU_BREAKER_RESET_TIMEOUT", problems, |v| {
-        crate::bounds::duration(v)
+        crate::bounds::duration(v).map_err(|e| e.to_string())
     });
     for p in providers.values_mut() {
         if p.kind == ProviderKind::Openai {

@@ -120,6 +120,12 @@ pub(crate) enum StoreError {
     /// The blocking task that held the connection failed.
     #[error("state task failed: {0}")]
     Task(String),
+    /// No state directory was given and the platform has none.
+    #[error("no home directory to keep state in; pass --state-dir DIR or set BSU_STATE_DIR")]
+    NoStateDir,
+    /// The database could not be opened (or made anew), and why.
+    #[error("{0}")]
+    Unusable(String),
 }
 
 /// Where warnings go; shared by the store and the call path.
@@ -143,12 +149,11 @@ impl std::fmt::Debug for Store {
 }
 
 /// The state directory: `--state-dir`/`BSU_STATE_DIR`, else the platform's.
-pub(crate) fn state_dir(given: Option<&Path>) -> Result<PathBuf, String> {
+pub(crate) fn state_dir(given: Option<&Path>) -> Result<PathBuf, StoreError> {
     if let Some(dir) = given {
         return Ok(dir.to_path_buf());
     }
-    let dirs = directories::ProjectDirs::from("", "", "bsu")
-        .ok_or("no home directory to keep state in; pass --state-dir DIR or set BSU_STATE_DIR")?;
+    let dirs = directories::ProjectDirs::from("", "", "bsu").ok_or(StoreError::NoStateDir)?;
     Ok(dirs
         .state_dir()
         .unwrap_or_else(|| dirs.data_local_dir())
@@ -158,34 +163,37 @@ pub(crate) fn state_dir(given: Option<&Path>) -> Result<PathBuf, String> {
 impl Store {
     /// Open (creating if needed) `state.db` in `dir`. Problems that a fresh
     /// database fixes are fixed, with a warning through `warn`.
-    pub(crate) fn open(dir: &Path, warn: &dyn Fn(&str)) -> Result<Store, String> {
+    pub(crate) fn open(dir: &Path, warn: &dyn Fn(&str)) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| {
-            format!(
+            StoreError::Unusable(format!(
                 "could not create the state directory {}: {e}",
                 dir.display()
-            )
+            ))
         })?;
         let path = dir.join(FILE);
         match Self::open_at(&path, true) {
             Ok(store) => Ok(store),
             Err(Broken::Fixable(why)) => {
                 let aside = move_aside(&path).map_err(|e| {
-                    format!("the state database {} is unusable ({why}) and could not be moved aside: {e}", path.display())
+                    StoreError::Unusable(format!("the state database {} is unusable ({why}) and could not be moved aside: {e}", path.display()))
                 })?;
                 warn(&format!(
                     "the state database {} is unusable ({why}); moved it to {} and started a fresh one",
                     path.display(),
                     aside.display()
                 ));
-                Self::open_at(&path, true).map_err(|e| e.to_string())
+                Self::open_at(&path, true).map_err(|e| StoreError::Unusable(e.to_string()))
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(StoreError::Unusable(e.to_string())),
         }
     }
 
     /// Open `state.db` in `dir` only if it exists (for read-only commands
     /// that must work with no state yet).
-    pub(crate) fn open_existing(dir: &Path, warn: &dyn Fn(&str)) -> Result<Option<Store>, String> {
+    pub(crate) fn open_existing(
+        dir: &Path,
+        warn: &dyn Fn(&str),
+    ) -> Result<Option<Store>, StoreError> {
         if !dir.join(FILE).exists() {
             return Ok(None);
         }

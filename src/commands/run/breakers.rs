@@ -90,7 +90,10 @@ impl Watch {
                 secrets: plan.secrets.clone(),
             })
         };
-        let client = || Client::new().map_err(Error::Failed);
+        let client = || {
+            Client::new()
+                .map_err(|e| Error::Failed(format!("could not start the HTTP client: {e}")))
+        };
         let transport: Arc<dyn Transport> = match (&args.replay, &args.record) {
             (Some(dir), _) => redacting(Arc::new(recording::Replayer { dir: dir.clone() })),
             (None, Some(dir)) => Arc::new(recording::Recorder {

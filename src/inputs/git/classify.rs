@@ -37,7 +37,7 @@ impl Probe {
                 Probe::Bytes { data, complete }
             }
             crate::project_file::Entry::Symlink(t) => Probe::Symlink(t),
-            crate::project_file::Entry::NotRead(why) => Probe::NotRead(why),
+            crate::project_file::Entry::NotRead(why) => Probe::NotRead(why.to_string()),
         }
     }
 }
