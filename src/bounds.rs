@@ -31,6 +31,8 @@ pub(crate) enum OutOfBounds {
     Duration(String),
     #[error("{n} is out of range; it must be from 1 to {max}")]
     Count { n: u32, max: u32 },
+    #[error("must be a whole number from {min} to {max}")]
+    WholeNumber { min: u32, max: u32 },
 }
 
 /// A humantime duration within `MIN_DURATION..=MAX_DURATION`, or why not.

@@ -41,7 +41,7 @@ pub(super) fn settle_providers(
                 if let Some(url) = &pf.base_url {
                     match check_base_url(url.get_ref()) {
                         Ok(()) => p.base_url = url.get_ref().trim_end_matches('/').to_string(),
-                        Err(why) => problems.push(src.at(url, why)),
+                        Err(why) => problems.push(src.at(url, why.to_string())),
                     }
                 }
                 if let Some(var) = &pf.api_key_env {
@@ -137,7 +137,7 @@ fn apply_env(providers: &mut BTreeMap<String, Provider>, env: &Env, problems: &m
         .and_then(|url| match check_base_url(url) {
             Ok(()) => Some(url.trim_end_matches('/').to_string()),
             Err(why) => {
-                problems.push(env_problem("OPENAI_BASE_URL", why));
+                problems.push(env_problem("OPENAI_BASE_URL", why.to_string()));
                 None
             }
         });
@@ -147,19 +147,22 @@ fn apply_env(providers: &mut BTreeMap<String, Provider>, env: &Env, problems: &m
             .parse::<u32>()
             .ok()
             .filter(|n| *n <= crate::bounds::MAX_RETRIES)
-            .ok_or_else(|| "must be a whole number from 0 to 100".to_string())
+            .ok_or(crate::bounds::OutOfBounds::WholeNumber {
+                min: 0,
+                max: crate::bounds::MAX_RETRIES,
+            })
     });
     let threshold = parse_env(env, "BSU_BREAKER_FAILURE_THRESHOLD", problems, |v| {
         v.trim()
             .parse::<u32>()
-            .map_err(|_| "must be a whole number from 1 to 10000".to_string())
-            .and_then(|n| {
-                crate::bounds::count(n, crate::bounds::MAX_FAILURE_THRESHOLD)
-                    .map_err(|e| e.to_string())
+            .map_err(|_| crate::bounds::OutOfBounds::WholeNumber {
+                min: 1,
+                max: crate::bounds::MAX_FAILURE_THRESHOLD,
             })
+            .and_then(|n| crate::bounds::count(n, crate::bounds::MAX_FAILURE_THRESHOLD))
     });
     let reset = parse_env(env, "BSU_BREAKER_RESET_TIMEOUT", problems, |v| {
-        crate::bounds::duration(v).map_err(|e| e.to_string())
+        crate::bounds::duration(v)
     });
     for p in providers.values_mut() {
         if p.kind == ProviderKind::Openai {
@@ -187,12 +190,13 @@ fn parse_env<T>(
     env: &Env,
     var: &str,
     problems: &mut Vec<Problem>,
-    parse: impl FnOnce(&str) -> Result<T, String>,
+    parse: impl FnOnce(&str) -> Result<T, crate::bounds::OutOfBounds>,
 ) -> Option<T> {
     let value = env.get(var)?;
     match parse(value) {
         Ok(v) => Some(v),
         Err(why) => {
+            let why = why.to_string();
             let why = if why.contains(value) {
                 why
             } else {
@@ -209,7 +213,23 @@ fn parse_env<T>(
 
 /// A base URL bsu can send to. A query (Azure's `?api-version=...`) is kept
 /// after the path bsu appends; its values are never shown, here or anywhere.
-fn check_base_url(url: &str) -> Result<(), String> {
+/// Why a base URL cannot be used; `shown` never holds its query.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum BadBaseUrl {
+    #[error("base_url {shown:?} must be an http:// or https:// URL with a host")]
+    NotHttp { shown: String },
+    #[error(
+        "base_url {shown:?} holds a user name or password; put the key in the variable \
+         api_key_env names instead"
+    )]
+    Credentials { shown: String },
+    #[error("base_url {shown:?} has a #fragment, which is never sent; remove it")]
+    Fragment { shown: String },
+    #[error("base_url {shown:?} is not a URL ({why}); write e.g. \"https://api.openai.com/v1\"")]
+    NotAUrl { shown: String, why: String },
+}
+
+fn check_base_url(url: &str) -> Result<(), BadBaseUrl> {
     let shown = url.split(['?', '#']).next().unwrap_or("");
     let shown = if shown.len() < url.len() {
         format!("{shown}?…")
@@ -217,21 +237,20 @@ fn check_base_url(url: &str) -> Result<(), String> {
         shown.to_string()
     };
     match reqwest::Url::parse(url) {
-        Ok(u) if !(matches!(u.scheme(), "http" | "https") && u.host().is_some()) => Err(format!(
-            "base_url {shown:?} must be an http:// or https:// URL with a host"
-        )),
-        Ok(u) if !u.username().is_empty() || u.password().is_some() => Err(format!(
-            "base_url {:?} holds a user name or password; put the key in the variable \
-             api_key_env names instead",
-            format!("{}://…@{}", u.scheme(), u.host_str().unwrap_or(""))
-        )),
-        Ok(u) if u.fragment().is_some() => Err(format!(
-            "base_url {shown:?} has a #fragment, which is never sent; remove it"
-        )),
+        Ok(u) if !(matches!(u.scheme(), "http" | "https") && u.host().is_some()) => {
+            Err(BadBaseUrl::NotHttp { shown })
+        }
+        Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+            Err(BadBaseUrl::Credentials {
+                shown: format!("{}://…@{}", u.scheme(), u.host_str().unwrap_or("")),
+            })
+        }
+        Ok(u) if u.fragment().is_some() => Err(BadBaseUrl::Fragment { shown }),
         Ok(_) => Ok(()),
-        Err(e) => Err(format!(
-            "base_url {shown:?} is not a URL ({e}); write e.g. \"https://api.openai.com/v1\""
-        )),
+        Err(e) => Err(BadBaseUrl::NotAUrl {
+            shown,
+            why: e.to_string(),
+        }),
     }
 }
 

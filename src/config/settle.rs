@@ -252,6 +252,7 @@ fn settle_budget(
     let mut from_file = BTreeMap::new();
     if let Some(pf) = budget.and_then(|b| b.pricing_file.as_ref()) {
         match super::knowledge_path(root, pf.get_ref())
+            .map_err(|e| e.to_string())
             .and_then(|p| std::fs::read_to_string(&p).map_err(|e| e.to_string()))
             .and_then(|t| crate::prices::read_litellm(&t))
         {
@@ -292,7 +293,7 @@ fn check_agent_values(root: &Path, parsed: &ParsedAgent, problems: &mut Vec<Prob
     }
     for k in &a.knowledge {
         if let Err(why) = super::knowledge_path(root, k.get_ref()) {
-            problems.push(src.at(k, why));
+            problems.push(src.at(k, why.to_string()));
         }
     }
     if a.instructions.trim().is_empty() {

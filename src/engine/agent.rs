@@ -106,7 +106,7 @@ async fn attempt(
             other => {
                 let why = other
                     .and_then(|r| r.as_ref().err())
-                    .map_or("not loaded", String::as_str);
+                    .map_or_else(|| "not loaded".to_string(), ToString::to_string);
                 return (
                     failed(format!("knowledge file {path} could not be read: {why}")),
                     None,

@@ -22,7 +22,7 @@ pub(crate) fn pack_all(
     plan: &RunPlan,
     inputs: &[Gathered],
     payload_text: &str,
-    knowledge: &HashMap<String, Result<String, String>>,
+    knowledge: &HashMap<String, Result<String, crate::config::KnowledgeError>>,
 ) -> Vec<Option<Packed>> {
     let started = std::time::Instant::now();
     let mut counter = Counter::default();

@@ -54,7 +54,7 @@ enum End {
 /// The cost projection reads it; `execute` runs it.
 pub(crate) struct Prepared {
     /// Each knowledge file read once per run, shared by every agent naming it.
-    pub knowledge: HashMap<String, Result<String, String>>,
+    pub knowledge: HashMap<String, Result<String, crate::config::KnowledgeError>>,
     pub payload_text: String,
     pub payload_cut: Option<(usize, usize)>,
     /// Each agent's packed inputs, by its index in the plan.
@@ -366,7 +366,9 @@ async fn sequential(
 }
 
 /// Read every knowledge file the running agents name, each once, concurrently.
-async fn load_knowledge(plan: &RunPlan) -> HashMap<String, Result<String, String>> {
+async fn load_knowledge(
+    plan: &RunPlan,
+) -> HashMap<String, Result<String, crate::config::KnowledgeError>> {
     let mut paths: Vec<String> = plan
         .agents
         .iter()

@@ -88,12 +88,11 @@ impl Api {
         token: ApiKey,
         max_retries: u32,
         timeout: Duration,
-    ) -> Result<Api, String> {
+    ) -> Result<Api, reqwest::Error> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| format!("could not start the HTTP client: {e}"))?;
+            .build()?;
         Ok(Api {
             http,
             base: base.to_string(),

@@ -33,7 +33,8 @@ pub(crate) async fn publish(
     ) {
         Ok(api) => api,
         Err(e) => {
-            let s = Step::done(StepStatus::Failed, None, Some(e));
+            let why = format!("could not start the HTTP client: {e}");
+            let s = Step::done(StepStatus::Failed, None, Some(why));
             return Published {
                 comment: Some(s.clone()),
                 review: Some(s.clone()),

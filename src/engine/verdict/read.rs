@@ -20,7 +20,7 @@ pub(crate) fn read(reply: &str) -> Reading {
         if get(obj, "decision").is_some() {
             match verdict(obj) {
                 Ok(v) => verdicts.push(v),
-                Err(why) => unreadable.push(why),
+                Err(why) => unreadable.push(why.to_string()),
             }
         }
     }
@@ -171,20 +171,25 @@ pub(super) fn get<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Valu
     })
 }
 
-fn verdict(obj: &Map<String, Value>) -> Result<Verdict, String> {
+/// A verdict-like object that could not be read as one, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum BadVerdict {
+    #[error("\"decision\" is {0}, not a word")]
+    NotAWord(String),
+    #[error("unknown decision {0:?}")]
+    Unknown(String),
+}
+
+fn verdict(obj: &Map<String, Value>) -> Result<Verdict, BadVerdict> {
     let raw = get(obj, "decision").unwrap_or(&Value::Null);
     let Some(word) = raw.as_str() else {
-        return Err(format!(
-            "\"decision\" is {}, not a word",
-            crate::text::ellipsize(&raw.to_string(), 40)
-        ));
+        return Err(BadVerdict::NotAWord(crate::text::ellipsize(
+            &raw.to_string(),
+            40,
+        )));
     };
-    let decision = decision(word).ok_or_else(|| {
-        format!(
-            "unknown decision {:?}",
-            crate::text::ellipsize(word.trim(), 40)
-        )
-    })?;
+    let decision = decision(word)
+        .ok_or_else(|| BadVerdict::Unknown(crate::text::ellipsize(word.trim(), 40)))?;
     let score = get(obj, "score")
         .and_then(|s| s.as_f64().or_else(|| s.as_str()?.trim().parse().ok()))
         .filter(|s: &f64| s.is_finite())
