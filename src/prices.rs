@@ -104,12 +104,22 @@ impl PriceBook {
     }
 }
 
+/// A price file bsu could not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum BadPriceFile {
+    #[error("not JSON ({0})")]
+    NotJson(String),
+    #[error("not a JSON object of models")]
+    NotModels,
+}
+
 /// Read LiteLLM's `model_prices_and_context_window.json`: per-token costs
 /// (`input_cost_per_token`, `output_cost_per_token`,
 /// `cache_read_input_token_cost`, `cache_creation_input_token_cost`).
-pub(crate) fn read_litellm(text: &str) -> Result<BTreeMap<String, Price>, String> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
-    let obj = v.as_object().ok_or("not a JSON object of models")?;
+pub(crate) fn read_litellm(text: &str) -> Result<BTreeMap<String, Price>, BadPriceFile> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| BadPriceFile::NotJson(e.to_string()))?;
+    let obj = v.as_object().ok_or(BadPriceFile::NotModels)?;
     let per_million = |m: &serde_json::Value, k: &str| {
         m.get(k)
             .and_then(serde_json::Value::as_f64)

@@ -254,7 +254,7 @@ fn settle_budget(
         match super::knowledge_path(root, pf.get_ref())
             .map_err(|e| e.to_string())
             .and_then(|p| std::fs::read_to_string(&p).map_err(|e| e.to_string()))
-            .and_then(|t| crate::prices::read_litellm(&t))
+            .and_then(|t| crate::prices::read_litellm(&t).map_err(|e| e.to_string()))
         {
             Ok(m) => from_file = m,
             Err(e) => problems.push(src.at(

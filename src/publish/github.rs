@@ -61,7 +61,7 @@ pub(crate) async fn publish(
     };
     let check = match (s.check, check_sha(&api, &repo, r, target).await) {
         (false, _) => Step::skipped("turned off ([publish.github] check = false)"),
-        (true, Err(why)) => Step::skipped(&why),
+        (true, Err(why)) => Step::skipped(&why.to_string()),
         (true, Ok(sha)) => check(&api, &repo, &sha, r, fail_on, print).await,
     };
     Published {
@@ -81,7 +81,7 @@ async fn check_sha(
     repo: &str,
     r: &Report,
     target: &GithubTarget,
-) -> Result<String, String> {
+) -> Result<String, NoCheck> {
     let reviewed = r.inputs.iter().find_map(|i| i.source.head.clone());
     if r.subject.kind != "pull_request" {
         return r
@@ -98,7 +98,9 @@ async fn check_sha(
         return Ok(sha);
     }
     let Some(n) = r.subject.number else {
-        return Err("the pull request's head commit is unknown: no check".into());
+        return Err(NoCheck(
+            "the pull request's head commit is unknown: no check".into(),
+        ));
     };
     match api
         .send(Method::GET, &format!("{repo}/pulls/{n}"), None)
@@ -108,12 +110,27 @@ async fn check_sha(
             .as_str()
             .filter(|s| s.len() >= 7 && s.bytes().all(|b| b.is_ascii_hexdigit()))
             .map(str::to_string)
-            .ok_or_else(|| format!("GitHub named no head commit for pull request #{n}: no check")),
-        Err(e) => Err(format!(
+            .ok_or_else(|| {
+                NoCheck(format!(
+                    "GitHub named no head commit for pull request #{n}: no check"
+                ))
+            }),
+        Err(e) => Err(NoCheck(format!(
             "could not ask GitHub for pull request #{n}'s head commit ({}): no check, rather \
              than one on a commit the run did not review",
             e.message
-        )),
+        ))),
+    }
+}
+
+/// Why no check is made, for the step's detail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+struct NoCheck(String);
+
+impl From<&str> for NoCheck {
+    fn from(why: &str) -> Self {
+        NoCheck(why.to_string())
     }
 }
 

@@ -10,6 +10,28 @@ use tokio::task::JoinSet;
 use super::{extension, render, Report};
 use crate::config::ReportFormat;
 
+/// Why the reports could not be written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WriteError {
+    #[error("could not create the reports folder {}: {source}", .path.display())]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("could not write {}: {source}", .path.display())]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("a report writer stopped: {0}")]
+    Task(String),
+    #[error("could not remove the stale {}: {source}", .path.display())]
+    Stale {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Write `report` in each format as `<stamp>-<event>-<run id>.<ext>` and
 /// `latest.<ext>`, then apply `keep`. Returns the paths of the run's own files.
 pub(crate) async fn write_reports(
@@ -17,10 +39,13 @@ pub(crate) async fn write_reports(
     dir: &Path,
     formats: &[ReportFormat],
     keep: u32,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>, WriteError> {
     tokio::fs::create_dir_all(dir)
         .await
-        .map_err(|e| format!("could not create the reports folder {}: {e}", dir.display()))?;
+        .map_err(|source| WriteError::Folder {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     let event = file_event(&report.event);
     let base = format!(
         "{}-{event}-{}",
@@ -40,13 +65,13 @@ pub(crate) async fn write_reports(
             set.spawn(async move {
                 atomic_write(&path, &bytes)
                     .await
-                    .map_err(|e| format!("could not write {}: {e}", path.display()))
+                    .map_err(|source| WriteError::File { path, source })
             });
         }
     }
     let mut first_error = None;
     while let Some(res) = set.join_next().await {
-        let res = res.unwrap_or_else(|e| Err(format!("a report writer stopped: {e}")));
+        let res = res.unwrap_or_else(|e| Err(WriteError::Task(e.to_string())));
         if let Err(e) = res {
             first_error.get_or_insert(e);
         }
@@ -61,11 +86,11 @@ pub(crate) async fn write_reports(
             match tokio::fs::remove_file(&stale).await {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(format!(
-                        "could not remove the stale {}: {e}",
-                        stale.display()
-                    ))
+                Err(source) => {
+                    return Err(WriteError::Stale {
+                        path: stale,
+                        source,
+                    })
                 }
             }
         }

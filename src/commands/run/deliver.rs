@@ -51,10 +51,10 @@ pub(super) async fn files(
     report: &Report,
     code: ExitCode,
     failed: &mut Vec<String>,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>, write::WriteError> {
     let written = write::write_reports(report, &plan.reports_dir, &plan.formats, plan.keep).await;
     if let Err(e) = &written {
-        failed.push(e.clone());
+        failed.push(e.to_string());
     }
     if let Some(path) = &plan.step_summary {
         if let Err(e) = write::append(path, &report::markdown::render(report)).await {

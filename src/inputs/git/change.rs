@@ -56,18 +56,30 @@ impl RawEntry {
     }
 }
 
+/// Raw diff output bsu could not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct BadRawDiff(String);
+
+impl From<&str> for BadRawDiff {
+    fn from(why: &str) -> Self {
+        BadRawDiff(why.to_string())
+    }
+}
+
 /// Parse `git diff --raw -z --no-abbrev` output.
-pub(super) fn parse_raw(bytes: &[u8]) -> std::result::Result<Vec<RawEntry>, String> {
+pub(super) fn parse_raw(bytes: &[u8]) -> std::result::Result<Vec<RawEntry>, BadRawDiff> {
     let mut fields = bytes.split(|b| *b == 0);
     let mut out = Vec::new();
     while let Some(meta) = fields.next() {
         if meta.is_empty() {
             continue;
         }
-        let meta = std::str::from_utf8(meta).map_err(|_| "unreadable raw diff line")?;
+        let meta =
+            std::str::from_utf8(meta).map_err(|_| BadRawDiff::from("unreadable raw diff line"))?;
         let parts: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
         let [_, new_mode, old_oid, new_oid, status] = parts[..] else {
-            return Err(format!("unexpected raw diff line {meta:?}"));
+            return Err(BadRawDiff(format!("unexpected raw diff line {meta:?}")));
         };
         let code = status.as_bytes().first().copied().unwrap_or(b'M');
         let first = fields
@@ -153,10 +165,10 @@ pub(crate) async fn diff_input(
             .into_iter()
             .map(|s| s.map(<[u8]>::to_vec))
             .collect();
-        Ok::<_, String>((entries, texts))
+        Ok::<_, BadRawDiff>((entries, texts))
     })
     .await
-    .map_err(|e| e.to_string())
+    .map_err(|e| BadRawDiff(e.to_string()))
     .and_then(|r| r);
     let (mut entries, mut texts) =
         parsed.map_err(|e| crate::error::Error::Usage(format!("{what}: {e}")))?;
