@@ -11,7 +11,6 @@ use crate::config::ReportFormat;
 use crate::error::{Error, ExitCode, Result};
 use crate::output::Output;
 use crate::report::{self, Report};
-use crate::store;
 
 /// Reports this version reads.
 const SCHEMA_VERSION: u32 = 1;
@@ -172,9 +171,7 @@ fn last_two(
             "no run history yet (the state directory is empty)".into(),
         ));
     };
-    let runs = db
-        .with(|c| store::runs::recent(c, 1000))
-        .map_err(db_error)?;
+    let runs = db.with(|c| c.runs_recent(1000)).map_err(db_error)?;
     let paths: Vec<String> = runs
         .into_iter()
         .filter(|r| r.event == event && !r.dry_run && r.project == project)

@@ -13,7 +13,7 @@ pub(super) fn open(state_dir: Option<&Path>, out: &Output) -> Result<Option<Stor
     Store::open_existing(&dir, &|w| out.warn(w)).map_err(|e| Error::Failed(e.to_string()))
 }
 
-pub(super) fn db_error(e: rusqlite::Error) -> Error {
+pub(super) fn db_error(e: store::StoreError) -> Error {
     Error::Failed(format!("state database: {e}"))
 }
 
@@ -33,8 +33,8 @@ pub(super) fn cache(
     let removed = match open(state_dir, out)? {
         None => 0,
         Some(s) => match action {
-            CacheAction::Clear(_) => s.with(store::cache::clear),
-            CacheAction::Prune(_) => s.with(|c| store::cache::prune(c, store::now_ms())),
+            CacheAction::Clear(_) => s.with(|c| c.cache_clear()),
+            CacheAction::Prune(_) => s.with(|c| c.cache_prune(store::now_ms())),
         }
         .map_err(db_error)?,
     };
@@ -64,13 +64,13 @@ pub(super) fn breaker(
     let reset = match &store {
         None => Vec::new(),
         Some(s) => s
-            .with(|c| store::breakers::reset(c, name.as_deref(), store::now_ms()))
+            .with(|c| c.breaker_reset(name.as_deref(), store::now_ms()))
             .map_err(db_error)?,
     };
     if let Some(name) = name {
         if reset.is_empty() {
             let known = match &store {
-                Some(s) => s.with(|c| store::breakers::list(c)).map_err(db_error)?,
+                Some(s) => s.with(|c| c.breakers()).map_err(db_error)?,
                 None => Vec::new(),
             };
             let known: Vec<String> = known.into_iter().map(|(n, _)| n).collect();

@@ -98,10 +98,10 @@ pub(super) fn status(
             .map(|b| {
                 Ok((
                     b.name.clone(),
-                    s.with(|c| store::breakers::transitions(c, &b.name, 3))?,
+                    s.with(|c| c.breaker_transitions(&b.name, 3))?,
                 ))
             })
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<Result<Vec<_>, store::StoreError>>()
             .map_err(db_error)?,
         None => Vec::new(),
     };
@@ -123,13 +123,7 @@ fn build(
 ) -> Result<StatusJson> {
     let (breakers, stats, runs) = match store {
         Some(s) => s
-            .with(|c| {
-                Ok((
-                    store::breakers::list(c)?,
-                    store::cache::stats(c, now)?,
-                    store::runs::recent(c, runs)?,
-                ))
-            })
+            .with(|c| Ok((c.breakers()?, c.cache_stats(now)?, c.runs_recent(runs)?)))
             .map_err(db_error)?,
         None => (Vec::new(), Stats::default(), Vec::new()),
     };
@@ -168,7 +162,7 @@ fn build(
 fn spend(s: &Store, now: i64) -> Result<SpendJson> {
     let ((day0, _), _) = store::spend::day_and_month(now);
     let rows = |from: i64| {
-        s.with(|c| store::spend::by_model(c, from)).map(|v| {
+        s.with(|c| c.spend_by_model(from)).map(|v| {
             v.into_iter()
                 .map(|(provider, model, usd)| SpendRow {
                     provider,
@@ -182,9 +176,7 @@ fn spend(s: &Store, now: i64) -> Result<SpendJson> {
         today: rows(day0).map_err(db_error)?,
         last_7_days: rows(now - 7 * 86_400_000).map_err(db_error)?,
         last_30_days: rows(now - 30 * 86_400_000).map_err(db_error)?,
-        reservations: s
-            .with(|c| store::spend::reservations(c, now))
-            .map_err(db_error)?,
+        reservations: s.with(|c| c.spend_reservations(now)).map_err(db_error)?,
     })
 }
 

@@ -96,7 +96,7 @@ impl Gate {
         let now = (self.clock)();
         if let Some(store) = &self.store {
             let (name, s) = (self.name.clone(), self.settings);
-            match store.call(move |c| store::breakers::admit(c, &name, now, &s)).await {
+            match store.call(move |c| c.breaker_admit(&name, now, &s)).await {
                 Ok((admission, b)) => {
                     *self.last.lock().unwrap_or_else(|p| p.into_inner()) = b;
                     return admission;
@@ -123,9 +123,7 @@ impl Gate {
         if let Some(store) = &self.store {
             let (name, s, err) = (self.name.clone(), self.settings, error.clone());
             match store
-                .call(move |c| {
-                    store::breakers::record(c, &name, now, outcome, probe, err.as_deref(), &s)
-                })
+                .call(move |c| c.breaker_record(&name, now, outcome, probe, err.as_deref(), &s))
                 .await
             {
                 Ok(b) => {

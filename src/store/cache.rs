@@ -157,25 +157,25 @@ mod tests {
 
     #[test]
     fn hit_miss_expiry_and_eviction() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path(), &|_| {}).unwrap();
+        // Through the store's interface, on a store in memory.
+        let s = Store::in_memory();
         s.with(|c| {
-            assert!(get(c, "k1", 0)?.is_none());
-            put(c, "k1", &reply("one"), 0, 1_000, 10_000)?;
-            assert_eq!(get(c, "k1", 500)?.unwrap().content, "one");
-            assert!(get(c, "k1", 1_000)?.is_none(), "expired at the TTL");
-            let st = stats(c, 1_000)?;
+            assert!(c.cache_get("k1", 0)?.is_none());
+            c.cache_put("k1", &reply("one"), 0, 1_000, 10_000)?;
+            assert_eq!(c.cache_get("k1", 500)?.unwrap().content, "one");
+            assert!(c.cache_get("k1", 1_000)?.is_none(), "expired at the TTL");
+            let st = c.cache_stats(1_000)?;
             assert_eq!((st.entries, st.hits, st.misses, st.expired), (1, 1, 2, 1));
-            assert_eq!(prune(c, 1_000)?, 1);
+            assert_eq!(c.cache_prune(1_000)?, 1);
             // A cap that holds two entries of this size, not three.
-            put(c, "a", &reply("aaaa"), 10, 1_000, 10_000)?;
-            let one = stats(c, 10)?.bytes;
+            c.cache_put("a", &reply("aaaa"), 10, 1_000, 10_000)?;
+            let one = c.cache_stats(10)?.bytes;
             let cap = one * 2 + one / 2;
-            put(c, "b", &reply("bbbb"), 20, 1_000, cap)?;
-            put(c, "c", &reply("cccc"), 30, 1_000, cap)?;
-            assert!(get(c, "a", 40)?.is_none(), "oldest evicted first");
-            assert!(get(c, "b", 40)?.is_some() && get(c, "c", 40)?.is_some());
-            assert_eq!(clear(c)?, 2);
+            c.cache_put("b", &reply("bbbb"), 20, 1_000, cap)?;
+            c.cache_put("c", &reply("cccc"), 30, 1_000, cap)?;
+            assert!(c.cache_get("a", 40)?.is_none(), "oldest evicted first");
+            assert!(c.cache_get("b", 40)?.is_some() && c.cache_get("c", 40)?.is_some());
+            assert_eq!(c.cache_clear()?, 2);
             Ok(())
         })
         .unwrap();

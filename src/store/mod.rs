@@ -9,10 +9,14 @@
 //! database is moved aside and replaced: the breaker and cache are
 //! optimisations and must never brick the CLI.
 
+mod backend;
 pub(crate) mod breakers;
 pub(crate) mod cache;
 pub(crate) mod runs;
 pub(crate) mod spend;
+mod sqlite;
+
+pub(crate) use backend::Backend;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -115,8 +119,11 @@ pub(crate) enum StoreError {
     /// run: the run goes on without it, and says so once.
     #[error("skipped: the state database was locked earlier in this run")]
     GivenUp,
+    /// Another process held the database past `BUSY_TIMEOUT`.
     #[error("{0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Busy(String),
+    #[error("{0}")]
+    Sqlite(rusqlite::Error),
     /// The blocking task that held the connection failed.
     #[error("state task failed: {0}")]
     Task(String),
@@ -128,13 +135,25 @@ pub(crate) enum StoreError {
     Unusable(String),
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                StoreError::Busy(e.to_string())
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
 /// Where warnings go; shared by the store and the call path.
 pub(crate) type Warn = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// A handle to `state.db`, cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Store {
-    conn: Arc<Mutex<Connection>>,
+    /// The backend (SQLite), one call at a time.
+    backend: Arc<Mutex<Box<dyn Backend>>>,
     pub path: PathBuf,
     /// Set when another process held the lock past `BUSY_TIMEOUT`: the rest
     /// of this run goes on without the database instead of waiting again.
@@ -219,23 +238,36 @@ impl Store {
         let _ = conn.execute_batch("PRAGMA synchronous=NORMAL");
         migrate(&mut conn)?;
         Ok(Store {
-            conn: Arc::new(Mutex::new(conn)),
+            backend: Arc::new(Mutex::new(Box::new(conn))),
             path: path.to_path_buf(),
             degraded: Arc::new(AtomicBool::new(false)),
             warn: Arc::new(|_: &str| {}),
         })
     }
 
-    /// Run `f` on the connection, here and now (for commands without a runtime).
+    /// Run `f` on the backend, here and now (for commands without a runtime).
     pub(crate) fn with<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<T> {
-        let mut conn = self
-            .conn
+        f: impl FnOnce(&mut dyn Backend) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut backend = self
+            .backend
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut conn)
+        f(backend.as_mut())
+    }
+
+    /// A fresh store in memory: the same schema and operations, no file.
+    #[cfg(test)]
+    pub(crate) fn in_memory() -> Store {
+        let mut conn = Connection::open_in_memory().expect("an in-memory database");
+        migrate(&mut conn).expect("the schema");
+        Store {
+            backend: Arc::new(Mutex::new(Box::new(conn))),
+            path: PathBuf::from(":memory:"),
+            degraded: Arc::new(AtomicBool::new(false)),
+            warn: Arc::new(|_: &str| {}),
+        }
     }
 
     /// Where this store's one "lock contention" warning goes (runs set it).
@@ -256,7 +288,7 @@ impl Store {
     /// what they last read.
     pub(crate) async fn call<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&mut dyn Backend) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         if self.degraded() {
             return Err(StoreError::GivenUp);
@@ -265,20 +297,17 @@ impl Store {
         // The flag is set while the connection is still held, so calls queued
         // behind one that timed out never wait again.
         let result = tokio::task::spawn_blocking(move || {
-            let mut conn = store
-                .conn
+            let mut backend = store
+                .backend
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             {
                 if store.degraded() {
                     return Err(StoreError::GivenUp);
                 }
-                let result = f(&mut conn);
+                let result = f(backend.as_mut());
                 if let Err(e) = &result {
-                    let busy = matches!(
-                        e.sqlite_error_code(),
-                        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-                    );
+                    let busy = matches!(e, StoreError::Busy(_));
                     if busy && !store.degraded.swap(true, Ordering::SeqCst) {
                         (store.warn)(&format!(
                             "the state database {} stayed locked by another process for over {}s; \
@@ -289,7 +318,7 @@ impl Store {
                         ));
                     }
                 }
-                result.map_err(StoreError::from)
+                result
             }
         })
         .await
@@ -414,7 +443,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
         let v: i64 = s
-            .with(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+            .with(|c| {
+                let conn = c.sqlite().expect("sqlite");
+                Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+            })
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
         drop(s);
@@ -440,8 +472,11 @@ mod tests {
             warnings[0].contains("moved it to") && warnings[0].contains("state.db.broken-"),
             "{warnings:?}"
         );
-        s.with(|c| c.query_row("SELECT count(*) FROM runs", [], |_| Ok(())))
-            .unwrap();
+        s.with(|c| {
+            let conn = c.sqlite().expect("sqlite");
+            Ok(conn.query_row("SELECT count(*) FROM runs", [], |_| Ok(()))?)
+        })
+        .unwrap();
         let names: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -13,7 +13,7 @@ use crate::engine::gate::Warn;
 use crate::error::{Error, Result};
 use crate::plan::RunPlan;
 use crate::report::BreakerJson;
-use crate::store::{self, Store};
+use crate::store::Store;
 
 /// The breakers of the providers a run calls, watched from before it.
 pub(super) struct Watch {
@@ -122,7 +122,7 @@ async fn states(store: Option<&Store>, names: &[String]) -> Vec<(String, State)>
     let Some(store) = store else { return closed() };
     let owned = names.to_vec();
     store
-        .call(move |c| store::breakers::states(c, &owned))
+        .call(move |c| c.breaker_states(&owned))
         .await
         .unwrap_or_else(|_| closed())
 }

@@ -56,7 +56,7 @@ pub(super) async fn reserve(
         .saturating_add(i64::try_from(plan.timeout.as_millis()).unwrap_or(i64::MAX))
         .saturating_add(LEASE_MARGIN_MS);
     let result = db
-        .call(move |c| spend::reserve(c, &project, &id, usd, (now, lease), &windows))
+        .call(move |c| c.spend_reserve(&project, &id, usd, (now, lease), &windows))
         .await
         .map_err(|e| {
             Error::TryLater(format!(
@@ -104,6 +104,6 @@ pub(super) async fn settle(
         .collect();
     let id = run_id.to_string();
     let _ = db
-        .call(move |c| spend::settle(c, &project, &id, store::now_ms(), &rows))
+        .call(move |c| c.spend_settle(&project, &id, store::now_ms(), &rows))
         .await;
 }

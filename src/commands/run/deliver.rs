@@ -112,7 +112,7 @@ pub(super) async fn history(
         strategy: plan.strategy.clone(),
         head_sha: outcome.inputs.iter().find_map(|g| g.source.head.clone()),
     };
-    if let Err(e) = db.call(move |c| store::runs::record(c, &record)).await {
+    if let Err(e) = db.call(move |c| c.run_record(&record)).await {
         if !db.degraded() {
             warn(&format!("could not record the run in the history ({e})"));
         }

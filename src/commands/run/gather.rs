@@ -6,7 +6,7 @@ use crate::config::inputs::{InputSource, InputSpec};
 use crate::error::{Error, Result};
 use crate::inputs;
 use crate::plan::RunPlan;
-use crate::store::{self, Store};
+use crate::store::Store;
 
 /// Gather on a task of its own, raced against the run's deadline and the
 /// signals: the deadline fires even mid-parse, and dropping the task's guard
@@ -90,7 +90,7 @@ async fn gather(
     let last_run = match (store, since_last_run) {
         (Some(db), true) => {
             let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
-            db.call(move |c| store::runs::last_decided(c, &project, &strategy))
+            db.call(move |c| c.run_last_decided(&project, &strategy))
                 .await
                 .ok()
                 .flatten()

@@ -193,7 +193,7 @@ impl Caller {
         // Shared with the identical call that was in flight: no request of its own.
         if called.result.is_ok() {
             if let Some(store) = self.store.as_ref().filter(|_| self.cache.is_some()) {
-                let _ = store.call(store::cache::count_hit).await;
+                let _ = store.call(|c| c.cache_hit()).await;
             }
         }
         Called {
@@ -215,10 +215,7 @@ impl Caller {
         let cache = self.cache.as_ref().zip(self.store.as_ref());
         if let Some((_, store)) = cache {
             let k = hash.to_string();
-            match store
-                .call(move |c| store::cache::get(c, &k, store::now_ms()))
-                .await
-            {
+            match store.call(move |c| c.cache_get(&k, store::now_ms())).await {
                 Ok(Some(reply)) => {
                     self.transport
                         .served_from_cache(provider, req, &reply)
@@ -245,7 +242,7 @@ impl Caller {
                 let ttl = i64::try_from(settings.ttl.as_millis()).unwrap_or(i64::MAX);
                 let max = settings.max_bytes;
                 if let Err(e) = store
-                    .call(move |c| store::cache::put(c, &k, &r, store::now_ms(), ttl, max))
+                    .call(move |c| c.cache_put(&k, &r, store::now_ms(), ttl, max))
                     .await
                 {
                     if !store.degraded() {

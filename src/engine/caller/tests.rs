@@ -299,3 +299,47 @@ async fn waiting_for_the_bulkhead_never_outlasts_the_deadline() {
     assert_eq!((b.0.attempts, b.1), (0, Duration::from_secs(10)));
     assert!(matches!(a.0.result, Err(Failure::Deadline { .. })));
 }
+
+/// The call path against a store in memory: a reply is cached and served
+/// again without a request, and the breaker's counts outlive the call.
+#[tokio::test]
+async fn replies_and_breakers_go_through_the_store_interface() {
+    let store = crate::store::Store::in_memory();
+    let script = Script::new(vec![ok()]);
+    let provider = provider(0, 5);
+    let key = ApiKey::new("sk-test".into());
+    let cache = crate::config::CacheSettings {
+        enabled: true,
+        ttl: Duration::from_secs(60),
+        max_bytes: 1 << 20,
+    };
+    let caller = Caller::new(
+        script.clone(),
+        [(&provider, &key)],
+        Some(store.clone()),
+        Some(cache),
+        Arc::new(|_: &str| {}),
+    );
+    let req = ChatRequest {
+        model: "m".into(),
+        shared: String::new(),
+        system: String::new(),
+        user: "u".into(),
+        temperature: None,
+        max_tokens: None,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for expect_cached in [false, true] {
+        let attempts = AtomicU32::new(0);
+        let called = caller
+            .call(&provider, &key, &req, "h", deadline, &attempts)
+            .await;
+        assert!(called.result.is_ok(), "{:?}", called.result);
+        assert_eq!(called.cached, expect_cached);
+    }
+    let breakers = store.with(|b| b.breakers()).unwrap();
+    assert_eq!(breakers.len(), 1);
+    assert_eq!((breakers[0].1.calls, breakers[0].1.successes), (1, 1));
+    let stats = store.with(|b| b.cache_stats(i64::MAX / 2)).unwrap();
+    assert_eq!(stats.hits, 1);
+}

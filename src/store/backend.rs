@@ -1,0 +1,92 @@
+//! The operations on what outlives a run, behind one trait: breakers, the
+//! response cache, run history and spend. SQLite implements it on its
+//! connection (`sqlite.rs`); a shared server is one more implementation.
+//! Calls are blocking: `Store` runs them on the blocking pool, one at a time.
+
+use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
+use crate::client::ChatReply;
+
+use super::cache::Stats;
+use super::runs::RunRecord;
+use super::spend::{Refused, Reservation, Spent, Window};
+use super::StoreError;
+
+pub(crate) type Result<T> = std::result::Result<T, StoreError>;
+
+pub(crate) trait Backend: Send {
+    /// Admit a call through breaker `name` at `now`, in one transaction.
+    fn breaker_admit(&mut self, name: &str, now: i64, s: &Settings)
+        -> Result<(Admission, Breaker)>;
+    /// Record how a call through breaker `name` ended.
+    fn breaker_record(
+        &mut self,
+        name: &str,
+        now: i64,
+        outcome: Outcome,
+        probe: bool,
+        error: Option<&str>,
+        s: &Settings,
+    ) -> Result<Breaker>;
+    /// The state of each named breaker (closed when unknown).
+    fn breaker_states(&mut self, names: &[String]) -> Result<Vec<(String, State)>>;
+    /// Every breaker, by name.
+    fn breakers(&mut self) -> Result<Vec<(String, Breaker)>>;
+    /// The newest `limit` transitions of breaker `name`, newest first.
+    fn breaker_transitions(&mut self, name: &str, limit: i64) -> Result<Vec<Transition>>;
+    /// Close one breaker, every credential's of an endpoint, or all: the names closed.
+    fn breaker_reset(&mut self, name: Option<&str>, now: i64) -> Result<Vec<String>>;
+
+    /// A fresh reply stored under `key`, if there is one.
+    fn cache_get(&mut self, key: &str, now: i64) -> Result<Option<ChatReply>>;
+    /// Count a reply served without a lookup (shared with a call in flight).
+    fn cache_hit(&mut self) -> Result<()>;
+    /// Store `reply` under `key` for `ttl_ms`, keeping the cache under `max_bytes`.
+    fn cache_put(
+        &mut self,
+        key: &str,
+        reply: &ChatReply,
+        now: i64,
+        ttl_ms: i64,
+        max_bytes: u64,
+    ) -> Result<()>;
+    /// Remove every entry: how many.
+    fn cache_clear(&mut self) -> Result<usize>;
+    /// Remove expired entries: how many.
+    fn cache_prune(&mut self, now: i64) -> Result<usize>;
+    fn cache_stats(&mut self, now: i64) -> Result<Stats>;
+
+    fn run_record(&mut self, r: &RunRecord) -> Result<()>;
+    /// The `limit` most recent runs, newest first.
+    fn runs_recent(&mut self, limit: usize) -> Result<Vec<RunRecord>>;
+    /// The project's last decided run of `strategy`: `Some(head it reviewed)`.
+    fn run_last_decided(&mut self, project: &str, strategy: &str)
+        -> Result<Option<Option<String>>>;
+
+    /// Check every window and reserve `usd` for `run_id` until the lease ends, atomically.
+    fn spend_reserve(
+        &mut self,
+        project: &str,
+        run_id: &str,
+        usd: f64,
+        at: (i64, i64),
+        windows: &[Window],
+    ) -> Result<std::result::Result<(), Refused>>;
+    /// Replace `run_id`'s reservation with what it cost, per agent.
+    fn spend_settle(
+        &mut self,
+        project: &str,
+        run_id: &str,
+        now: i64,
+        actual: &[Spent],
+    ) -> Result<()>;
+    /// Reservations not settled, newest first.
+    fn spend_reservations(&mut self, now: i64) -> Result<Vec<Reservation>>;
+    /// Spend since `from_ms` by provider and model, largest first.
+    fn spend_by_model(&mut self, from_ms: i64) -> Result<Vec<(String, String, f64)>>;
+
+    /// The SQLite connection, for tests that look at the schema itself.
+    #[cfg(test)]
+    fn sqlite(&mut self) -> Option<&mut rusqlite::Connection> {
+        None
+    }
+}

@@ -1,0 +1,132 @@
+//! The SQLite backend: the store's operations on one `rusqlite::Connection`
+//! (the schema, migrations and opening are in `mod.rs`).
+
+use rusqlite::Connection;
+
+use super::backend::{Backend, Result};
+use super::cache::Stats;
+use super::runs::RunRecord;
+use super::spend::{Refused, Reservation, Spent, Window};
+use super::{breakers, cache, runs, spend};
+use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
+use crate::client::ChatReply;
+
+impl Backend for Connection {
+    fn breaker_admit(
+        &mut self,
+        name: &str,
+        now: i64,
+        s: &Settings,
+    ) -> Result<(Admission, Breaker)> {
+        Ok(breakers::admit(self, name, now, s)?)
+    }
+
+    fn breaker_record(
+        &mut self,
+        name: &str,
+        now: i64,
+        outcome: Outcome,
+        probe: bool,
+        error: Option<&str>,
+        s: &Settings,
+    ) -> Result<Breaker> {
+        Ok(breakers::record(self, name, now, outcome, probe, error, s)?)
+    }
+
+    fn breaker_states(&mut self, names: &[String]) -> Result<Vec<(String, State)>> {
+        Ok(breakers::states(self, names)?)
+    }
+
+    fn breakers(&mut self) -> Result<Vec<(String, Breaker)>> {
+        Ok(breakers::list(self)?)
+    }
+
+    fn breaker_transitions(&mut self, name: &str, limit: i64) -> Result<Vec<Transition>> {
+        Ok(breakers::transitions(self, name, limit)?)
+    }
+
+    fn breaker_reset(&mut self, name: Option<&str>, now: i64) -> Result<Vec<String>> {
+        Ok(breakers::reset(self, name, now)?)
+    }
+
+    fn cache_get(&mut self, key: &str, now: i64) -> Result<Option<ChatReply>> {
+        Ok(cache::get(self, key, now)?)
+    }
+
+    fn cache_hit(&mut self) -> Result<()> {
+        Ok(cache::count_hit(self)?)
+    }
+
+    fn cache_put(
+        &mut self,
+        key: &str,
+        reply: &ChatReply,
+        now: i64,
+        ttl_ms: i64,
+        max_bytes: u64,
+    ) -> Result<()> {
+        Ok(cache::put(self, key, reply, now, ttl_ms, max_bytes)?)
+    }
+
+    fn cache_clear(&mut self) -> Result<usize> {
+        Ok(cache::clear(self)?)
+    }
+
+    fn cache_prune(&mut self, now: i64) -> Result<usize> {
+        Ok(cache::prune(self, now)?)
+    }
+
+    fn cache_stats(&mut self, now: i64) -> Result<Stats> {
+        Ok(cache::stats(self, now)?)
+    }
+
+    fn run_record(&mut self, r: &RunRecord) -> Result<()> {
+        Ok(runs::record(self, r)?)
+    }
+
+    fn runs_recent(&mut self, limit: usize) -> Result<Vec<RunRecord>> {
+        Ok(runs::recent(self, limit)?)
+    }
+
+    fn run_last_decided(
+        &mut self,
+        project: &str,
+        strategy: &str,
+    ) -> Result<Option<Option<String>>> {
+        Ok(runs::last_decided(self, project, strategy)?)
+    }
+
+    fn spend_reserve(
+        &mut self,
+        project: &str,
+        run_id: &str,
+        usd: f64,
+        at: (i64, i64),
+        windows: &[Window],
+    ) -> Result<std::result::Result<(), Refused>> {
+        Ok(spend::reserve(self, project, run_id, usd, at, windows)?)
+    }
+
+    fn spend_settle(
+        &mut self,
+        project: &str,
+        run_id: &str,
+        now: i64,
+        actual: &[Spent],
+    ) -> Result<()> {
+        Ok(spend::settle(self, project, run_id, now, actual)?)
+    }
+
+    fn spend_reservations(&mut self, now: i64) -> Result<Vec<Reservation>> {
+        Ok(spend::reservations(self, now)?)
+    }
+
+    fn spend_by_model(&mut self, from_ms: i64) -> Result<Vec<(String, String, f64)>> {
+        Ok(spend::by_model(self, from_ms)?)
+    }
+
+    #[cfg(test)]
+    fn sqlite(&mut self) -> Option<&mut Connection> {
+        Some(self)
+    }
+}
