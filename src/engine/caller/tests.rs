@@ -304,7 +304,7 @@ async fn waiting_for_the_bulkhead_never_outlasts_the_deadline() {
 /// again without a request, and the breaker's counts outlive the call.
 #[tokio::test]
 async fn replies_and_breakers_go_through_the_store_interface() {
-    let store = crate::store::Store::in_memory();
+    let store = Store::in_memory();
     let script = Script::new(vec![ok()]);
     let provider = provider(0, 5);
     let key = ApiKey::new("sk-test".into());
