@@ -308,7 +308,7 @@ async fn replies_and_breakers_go_through_the_store_interface() {
     let script = Script::new(vec![ok()]);
     let provider = provider(0, 5);
     let key = ApiKey::new("sk-test".into());
-    let cache = crate::config::CacheSettings {
+    let cache = CacheSettings {
         enabled: true,
         ttl: Duration::from_secs(60),
         max_bytes: 1 << 20,
