@@ -149,9 +149,15 @@ fn an_edited_recording_cannot_publish_and_a_replay_says_what_it_is() {
         "--publish",
         "github",
     ];
-    let (code, _, stderr) = p.run(&publishing);
-    assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("--publish-replayed"), "{stderr}");
+    p.expect(&publishing)
+        .status(2)
+        .stdout("")
+        .stderr(
+            "error: --replay answers from recordings anyone can edit, so a replayed run does not \
+             publish to GitHub; drop the publishing, or pass --publish-replayed to publish it \
+             anyway\n",
+        )
+        .run();
     assert!(gh.fake.requests().is_empty(), "nothing published");
 
     let mut asked = publishing.to_vec();

@@ -184,3 +184,70 @@ pub fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// One run of `bsu` and what it must come to, checked whole, as `just`'s
+/// test builder does: the exit code, and stdout and stderr to the byte.
+pub struct Expect<'a> {
+    project: &'a Project,
+    args: Vec<String>,
+    status: i32,
+    stdout: Option<String>,
+    stderr: Option<String>,
+}
+
+impl Project {
+    /// `bsu ARGS`, expecting exit 0 and, unless told, any output.
+    pub fn expect(&self, args: &[&str]) -> Expect<'_> {
+        Expect {
+            project: self,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            status: 0,
+            stdout: None,
+            stderr: None,
+        }
+    }
+}
+
+impl Expect<'_> {
+    pub fn status(mut self, code: i32) -> Self {
+        self.status = code;
+        self
+    }
+
+    pub fn stdout(mut self, text: &str) -> Self {
+        self.stdout = Some(text.to_string());
+        self
+    }
+
+    pub fn stderr(mut self, text: &str) -> Self {
+        self.stderr = Some(text.to_string());
+        self
+    }
+
+    /// Run it; panics naming every way the run differed. Returns (stdout, stderr).
+    pub fn run(self) -> (String, String) {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = self.project.run(&args);
+        let mut wrong = Vec::new();
+        if code != self.status {
+            wrong.push(format!("exit code {code}, expected {}", self.status));
+        }
+        for (name, got, want) in [
+            ("stdout", &stdout, &self.stdout),
+            ("stderr", &stderr, &self.stderr),
+        ] {
+            if let Some(want) = want {
+                if got != want {
+                    wrong.push(format!("{name} was:\n{got}\n--- expected:\n{want}"));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "bsu {}:\n{}\n(stdout: {stdout:?}, stderr: {stderr:?})",
+            args.join(" "),
+            wrong.join("\n")
+        );
+        (stdout, stderr)
+    }
+}

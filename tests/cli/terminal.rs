@@ -129,19 +129,29 @@ fn a_typo_suggests_the_nearest_event_and_strict_stops_it() {
     );
     assert_eq!(fake.count(), 1, "the default strategy ran");
 
-    let (code, _, stderr) = p.run(&["run", "pull_request.opend", "--strict"]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("did you mean \"pull_request.opened\"?"),
-        "{stderr}"
-    );
+    p.expect(&["run", "pull_request.opend", "--strict"])
+        .status(2)
+        .stdout("")
+        .stderr(
+            "error: no strategy matches event \"pull_request.opend\"; did you mean \
+             \"pull_request.opened\"? (`bsu events` lists them; --strict keeps a typo from running \
+             the default strategy)\n",
+        )
+        .run();
     let strict = p.file(
         "events.toml",
         "[defaults]\nunmatched = \"error\"\n[events.\"pull_request.opened\"]\nagents = [\"a\"]\n[events.default]\nagents = [\"a\"]\n",
     );
-    let (code, _, stderr) = strict.run(&["run", "pull_request.opend"]);
-    assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("defaults.unmatched"), "{stderr}");
+    strict
+        .expect(&["run", "pull_request.opend"])
+        .status(2)
+        .stdout("")
+        .stderr(
+            "error: no strategy matches event \"pull_request.opend\"; did you mean \
+             \"pull_request.opened\"? (`bsu events` lists them; defaults.unmatched = \"error\" \
+             keeps a typo from running the default strategy)\n",
+        )
+        .run();
     assert_eq!(fake.count(), 1, "nothing more was sent");
 }
 

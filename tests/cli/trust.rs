@@ -42,8 +42,14 @@ fn a_named_event_cannot_run_fork_code_with_secrets() {
         )
     };
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("input \"lint\" runs a command"), "{stderr}");
-    assert!(stderr.contains("pull_request_target run"), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: input \"lint\" runs a command, and this is a pull_request_target run \
+         (GITHUB_EVENT_NAME): the job has the repository's secrets and the code may come from a \
+         fork. bsu refuses to run or fetch the pull request's code here; set [github] \
+         allow_commands_on_pull_request_target = true only if the workflow checks out trusted \
+         code\n"
+    );
     // A fork's pull request, whatever the trigger says.
     let fork = json!({"action": "opened", "pull_request": {
         "head": {"repo": {"full_name": "mallory/r"}}, "base": {"repo": {"full_name": "o/r"}}}});
