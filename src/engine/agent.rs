@@ -154,7 +154,12 @@ async fn attempt(
         };
         return (dry, None);
     }
-    let deadline = deadline::for_agent(start, agent.timeout, shared.run_deadline, plan.timeout);
+    let deadline = deadline::for_agent(
+        start,
+        agent.timeout,
+        shared.run_deadline,
+        plan.limits.timeout,
+    );
     // The agent's provider, then its fallbacks in order: the next is tried
     // when one is unavailable (breaker open, quota, transient failures that
     // outlasted the retries). A fallback's reply is read like any other.

@@ -104,7 +104,7 @@ pub(crate) fn pack_all(
 
 /// Room for the results of the agents before this one in a sequence.
 fn earlier_allowance(plan: &RunPlan, earlier: u64) -> u64 {
-    match plan.execution {
+    match plan.limits.execution {
         crate::config::Execution::Sequential => earlier * pack::EARLIER_RESULT_TOKENS,
         crate::config::Execution::Parallel => 0,
     }

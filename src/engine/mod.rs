@@ -173,7 +173,7 @@ pub(crate) fn stopped(plan: &RunPlan, stop: Stop, start: Instant) -> RunOutcome 
                 (None, Stop::Deadline) => AgentResult::TimedOut {
                     reason: format!(
                         "{} while the run's inputs were being gathered and counted; nothing was sent",
-                        deadline::run_reason(plan.timeout)
+                        deadline::run_reason(plan.limits.timeout)
                     ),
                     attempts: 0,
                 },
@@ -206,7 +206,7 @@ pub(crate) async fn execute(
 ) -> RunOutcome {
     let started_at = SystemTime::now();
     let shared = Shared {
-        run_deadline: deadline::after(start, plan.timeout),
+        run_deadline: deadline::after(start, plan.limits.timeout),
         prep,
         plan: plan.clone(),
         caller,
@@ -231,7 +231,7 @@ pub(crate) async fn execute(
         })
         .collect();
 
-    let timeout = plan.timeout;
+    let timeout = plan.limits.timeout;
     // Agents honour the run's deadline themselves; this stop is the backstop.
     let deadline = deadline::after(shared.run_deadline, deadline::BACKSTOP);
     let stop = async move {
@@ -241,7 +241,7 @@ pub(crate) async fn execute(
         }
     };
     tokio::pin!(stop);
-    let end = match plan.execution {
+    let end = match plan.limits.execution {
         Execution::Parallel => parallel(&shared, &mut outcomes, stop.as_mut()).await,
         Execution::Sequential => sequential(&shared, &mut outcomes, stop.as_mut()).await,
     };
@@ -287,7 +287,7 @@ async fn parallel(
     outcomes: &mut [Option<AgentOutcome>],
     mut stop: Pin<&mut impl Future<Output = End>>,
 ) -> End {
-    let permits = Arc::new(Semaphore::new(shared.plan.concurrency.max(1)));
+    let permits = Arc::new(Semaphore::new(shared.plan.limits.concurrency.max(1)));
     let mut set = JoinSet::new();
     for (idx, planned) in shared.plan.agents.iter().enumerate() {
         if planned.skip.is_some() {
@@ -355,7 +355,7 @@ async fn sequential(
         tokio::select! {
             outcome = agent::run_agent(shared, idx, &earlier) => {
                 shared.observer.finished(&outcome);
-                halted = shared.plan.stop_on_failure
+                halted = shared.plan.limits.stop_on_failure
                     && !matches!(outcome.status(), Status::Succeeded | Status::DryRun);
                 outcomes[idx] = Some(outcome);
             }

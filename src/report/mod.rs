@@ -274,7 +274,7 @@ impl Report {
             run_id: run_id.to_string(),
             event: plan.event.clone(),
             strategy: plan.strategy.clone(),
-            execution: plan.execution,
+            execution: plan.limits.execution,
             dry_run: plan.dry_run,
             interrupted: outcome.interrupted,
             started_at: humantime::format_rfc3339_millis(outcome.started_at).to_string(),

@@ -40,7 +40,7 @@ pub(super) fn lock_run(
     };
     // The project's identity, not the spelling of its folder.
     let project = std::path::PathBuf::from(&plan.project);
-    let wait = (mode == IfRunning::Wait).then_some(plan.timeout);
+    let wait = (mode == IfRunning::Wait).then_some(plan.limits.timeout);
     if mode == IfRunning::Wait {
         out.note(&format!(
             "bsu: waiting for any other run of {:?} to finish",
@@ -55,7 +55,7 @@ pub(super) fn lock_run(
         Ok(Err(lock::Busy::TimedOut(who))) => Err(Error::TryLater(format!(
             "another run of {:?} ({who}) did not finish within {}; try again later",
             plan.event,
-            humantime::format_duration(plan.timeout)
+            humantime::format_duration(plan.limits.timeout)
         ))),
         Err(e) => {
             out.warn(&format!(

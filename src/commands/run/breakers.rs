@@ -103,6 +103,7 @@ impl Watch {
             (None, None) => redacting(Arc::new(client()?)),
         };
         let cache = plan
+            .limits
             .cache
             .clone()
             .filter(|_| !plan.dry_run && args.replay.is_none());

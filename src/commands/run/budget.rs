@@ -20,7 +20,7 @@ pub(super) async fn reserve(
     run_id: &str,
     projected: &[AgentCost],
 ) -> Result<bool> {
-    if plan.dry_run || (plan.per_day.is_none() && plan.per_month.is_none()) {
+    if plan.dry_run || (plan.cost.per_day.is_none() && plan.cost.per_month.is_none()) {
         return Ok(false);
     }
     let Some(db) = store else {
@@ -33,14 +33,14 @@ pub(super) async fn reserve(
     let now = store::now_ms();
     let ((day0, day1), (month0, month1)) = spend::day_and_month(now);
     let mut windows = Vec::new();
-    if let Some(l) = plan.per_day {
+    if let Some(l) = plan.cost.per_day {
         windows.push(spend::Window {
             limit_usd: l,
             from_ms: day0,
             until_ms: day1,
         });
     }
-    if let Some(l) = plan.per_month {
+    if let Some(l) = plan.cost.per_month {
         windows.push(spend::Window {
             limit_usd: l,
             from_ms: month0,
@@ -53,7 +53,7 @@ pub(super) async fn reserve(
     // Held until the run settles, or, if it dies first, until its deadline
     // and the lease margin have passed.
     let lease = now
-        .saturating_add(i64::try_from(plan.timeout.as_millis()).unwrap_or(i64::MAX))
+        .saturating_add(i64::try_from(plan.limits.timeout.as_millis()).unwrap_or(i64::MAX))
         .saturating_add(LEASE_MARGIN_MS);
     let result = db
         .call(move |c| c.spend_reserve(&project, &id, usd, (now, lease), &windows))

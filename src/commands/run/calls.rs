@@ -43,27 +43,27 @@ pub(super) async fn call_agents(
         let plan = plan.clone();
         async move { engine::prepare(&plan, gathered).await }
     });
-    let deadline = engine::deadline::after(calls.start, plan.timeout);
+    let deadline = engine::deadline::after(calls.start, plan.limits.timeout);
     let prepared = tokio::select! {
         p = preparing => p.map_err(|e| Error::Failed(format!("preparing the prompts failed: {e}")))?,
         () = tokio::time::sleep_until(deadline) => return Ok((engine::stopped(plan, engine::Stop::Deadline, calls.start), Vec::new(), false)),
         () = calls.shutdown.signalled() => return Ok((engine::stopped(plan, engine::Stop::Interrupted, calls.start), Vec::new(), false)),
     };
     let projecting = std::time::Instant::now();
-    let projected = crate::cost::project(plan, &prepared, &plan.prices);
+    let projected = crate::cost::project(plan, &prepared, &plan.cost.prices);
     tracing::debug!(
         us = projecting.elapsed().as_micros() as u64,
         agents = projected.len(),
         "projected the run's cost"
     );
-    if let Some((cap, from)) = &plan.max_cost {
+    if let Some((cap, from)) = &plan.cost.max_cost {
         if let Some(why) = crate::cost::unpriced_under(&projected, from)
             .or_else(|| crate::cost::over_cap(&projected, *cap, from))
         {
             return Err(Error::Usage(why));
         }
     }
-    if !plan.dry_run && (plan.per_day.is_some() || plan.per_month.is_some()) {
+    if !plan.dry_run && (plan.cost.per_day.is_some() || plan.cost.per_month.is_some()) {
         if let Some(why) = crate::cost::unpriced_under(&projected, "[budget]") {
             return Err(Error::Usage(why));
         }

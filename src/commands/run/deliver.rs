@@ -52,11 +52,17 @@ pub(super) async fn files(
     code: ExitCode,
     failed: &mut Vec<String>,
 ) -> Result<Vec<PathBuf>, write::WriteError> {
-    let written = write::write_reports(report, &plan.reports_dir, &plan.formats, plan.keep).await;
+    let written = write::write_reports(
+        report,
+        &plan.outputs.reports_dir,
+        &plan.outputs.formats,
+        plan.outputs.keep,
+    )
+    .await;
     if let Err(e) = &written {
         failed.push(e.to_string());
     }
-    if let Some(path) = &plan.step_summary {
+    if let Some(path) = &plan.outputs.step_summary {
         if let Err(e) = write::append(path, &report::markdown::render(report)).await {
             failed.push(format!(
                 "could not append to GITHUB_STEP_SUMMARY ({}): {e}",
@@ -64,7 +70,7 @@ pub(super) async fn files(
             ));
         }
     }
-    if let Some(path) = &plan.github_output {
+    if let Some(path) = &plan.outputs.github_output {
         if let Err(e) = github_outputs(path, report, written.as_deref().unwrap_or(&[])) {
             failed.push(format!(
                 "could not write GITHUB_OUTPUT ({}): {e}",
@@ -72,7 +78,7 @@ pub(super) async fn files(
             ));
         }
     }
-    if let Some(path) = &plan.metrics_file {
+    if let Some(path) = &plan.outputs.metrics_file {
         let text = report::render_metrics(report, code.into());
         if let Err(e) = write::atomic_write(path, text.as_bytes()).await {
             failed.push(format!(

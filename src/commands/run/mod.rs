@@ -68,13 +68,13 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         head: args.head.clone(),
         overrides,
     };
-    let deadline = engine::deadline::after(start, plan.timeout);
+    let deadline = engine::deadline::after(start, plan.limits.timeout);
     let gathered =
         gather::under_deadline(&plan, request, store.clone(), deadline, &mut shutdown).await?;
     if let Some(why) = gathered
         .as_ref()
         .ok()
-        .and_then(|g| filters::from_paths(&plan.when, g))
+        .and_then(|g| filters::from_paths(&plan.filters.when, g))
     {
         return skipped(out, env, Some(&plan.event), &why);
     }
@@ -94,11 +94,11 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         // Stopped while gathering: no agent was called; the report says why.
         Err(stop) => (engine::stopped(&plan, stop, start), Vec::new(), false),
     };
-    let code = outcome.exit_code(plan.dry_run, plan.fail_on);
+    let code = outcome.exit_code(plan.dry_run, plan.outputs.fail_on);
     let breakers = watch.finish(&caller).await;
     let mut report = Report::new(&plan, &outcome, &run_id, breakers, code.into());
     report.replayed_from = args.replay.as_ref().map(|d| d.display().to_string());
-    let costs = cost_report(&outcome, projected, &plan.prices);
+    let costs = cost_report(&outcome, projected, &plan.cost.prices);
     // Every run that called a provider records what it spent (the history of
     // `bsu status` and of the budgets); a reservation becomes the actual cost.
     if reserved || (!plan.dry_run && args.replay.is_none()) {

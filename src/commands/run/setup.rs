@@ -56,7 +56,8 @@ pub(super) fn resolve(
             plan::refuse_untrusted(&plan, why)?;
         }
     }
-    if let Some(why) = filters::from_payload(&plan.when, &plan.skip, &plan.payload) {
+    if let Some(why) = filters::from_payload(&plan.filters.when, &plan.filters.skip, &plan.payload)
+    {
         return skipped(out, env, Some(&plan.event), &why).map(Err);
     }
     let overrides = given_inputs(args, &config)?;
@@ -146,7 +147,7 @@ fn destinations(
             "GitHub",
             Box::new(publish::GitHub {
                 target,
-                fail_on: plan.fail_on,
+                fail_on: plan.outputs.fail_on,
             }),
         ));
     }
