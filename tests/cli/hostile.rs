@@ -402,3 +402,40 @@ fn an_error_printed_at_exit_carries_no_secret_either() {
     assert!(stderr.contains("[redacted]"), "{stderr}");
     assert!(!format!("{stdout}{stderr}").contains(secret), "{stderr}");
 }
+
+#[test]
+fn a_project_in_a_subfolder_reads_changed_files_from_the_repository_top() {
+    let fake = Fake::approving();
+    let repo = Project::empty()
+        .file("proj/events.toml", EVENTS)
+        .file(
+            "proj/agents/a.toml",
+            "name = \"A\"\ninstructions = \"Reply with the verdict JSON.\"\n",
+        )
+        .file("proj/src/a.rs", "fn a() {}\n")
+        .file("lib/b.rs", "fn b() {}\n");
+    let d = repo.path().to_path_buf();
+    git(&d, &["init", "-q", "-b", "main"]);
+    git(&d, &["add", "-A"]);
+    git(&d, &["commit", "-q", "-m", "base"]);
+    let base = git(&d, &["rev-parse", "HEAD"]);
+    let repo = repo
+        .file("proj/src/a.rs", "fn a() { WHOLE_A }\n")
+        .file("lib/b.rs", "fn b() { WHOLE_B }\n")
+        .serve(&fake);
+    let (code, _, stderr) = repo.run(&["-C", "proj", "run", "review", "--base", &base]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = sent(&fake);
+    // The whole new text of each changed file, as changed_files reads it.
+    for (path, marker) in [("proj/src/a.rs", "WHOLE_A"), ("lib/b.rs", "WHOLE_B")] {
+        let head = format!("### files · {path} (modified)");
+        let start = text
+            .find(&head)
+            .unwrap_or_else(|| panic!("no {head}: {text}"));
+        let section = text[start..].split("\n### ").next().unwrap();
+        assert!(
+            section.contains(marker) && !section.contains("@@"),
+            "{section}"
+        );
+    }
+}
