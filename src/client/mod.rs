@@ -43,7 +43,7 @@ pub(crate) struct ChatRequest {
 
 pub(crate) use crate::vocab::{count, Usage};
 pub(crate) use protocol::Protocol;
-pub(crate) use transport::{combined, request_hash, Transport, ROLE_MARKER};
+pub(crate) use transport::{combined, recording_hash, request_hash, Transport, ROLE_MARKER};
 
 #[derive(Debug, Clone)]
 pub(crate) struct ChatReply {

@@ -1,6 +1,7 @@
 //! `--record DIR` and `--replay DIR`: every model exchange as one readable
-//! JSON file per request, named by the request's hash (the response cache's
-//! key), so a run can be replayed with no network and no key. Keys are never
+//! JSON file per request, named by the request's hash without its endpoint
+//! (`recording_hash`), so a run can be replayed with no network and no key,
+//! wherever the provider's `base_url` points. Keys are never
 //! recorded: requests carry none, and replies are redacted before they get here.
 
 use std::future::Future;
@@ -76,7 +77,7 @@ impl Transport for Recorder {
 
 impl Recorder {
     async fn write(&self, provider: &Provider, req: &ChatRequest, reply: &ChatReply) {
-        let hash = super::request_hash(provider, req);
+        let hash = super::recording_hash(provider, req);
         let rec = Recording {
             bsu_recording: 1,
             hash: hash.clone(),
@@ -109,7 +110,7 @@ impl Transport for Replayer {
         _: Duration,
     ) -> Pin<Box<dyn Future<Output = Result<ChatReply, CallError>> + Send + 'a>> {
         Box::pin(async move {
-            let hash = super::request_hash(provider, req);
+            let hash = super::recording_hash(provider, req);
             let path = file(&self.dir, &hash);
             let missing = || CallError {
                 fault: Fault::None,

@@ -20,6 +20,17 @@ pub(crate) fn combined(shared: &str, system: &str) -> String {
     format!("{shared}\n{ROLE_MARKER}\n\n{system}")
 }
 
+/// SHA-256 of the request as a recording names it: the provider's kind, the
+/// model, the parameters and the messages, but not the endpoint, so a
+/// recording replays whatever `base_url` (or `OPENAI_BASE_URL`) says.
+pub(crate) fn recording_hash(provider: &Provider, req: &ChatRequest) -> String {
+    let canonical = serde_json::json!({
+        "kind": provider.kind,
+        "request": req,
+    });
+    crate::text::hex(&Sha256::digest(canonical.to_string().as_bytes()))
+}
+
 /// SHA-256 of everything that decides the reply: endpoint, model, parameters
 /// and messages. The response cache uses the same key.
 pub(crate) fn request_hash(provider: &Provider, req: &ChatRequest) -> String {

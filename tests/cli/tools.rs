@@ -184,39 +184,44 @@ fn the_example_recording_replays_the_readme_command() {
         "diff=change.patch",
     ];
     if std::env::var_os("BSU_UPDATE_RECORDING").is_some() {
-        let mut dry = args.to_vec();
-        dry.extend(["--dry-run", "--json"]);
-        let (code, report) = p.json(&dry);
-        assert_eq!(code, 0);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        for a in report["agents"].as_array().unwrap() {
-            let id = a["id"].as_str().unwrap();
-            let reply = match id {
-                "code-review-agent" => json!({"decision": "request_changes", "score": 6,
+        // Record the example's run against a fake that answers each agent.
+        let fake = Fake::start(|r| {
+            // The example's agents by their names ("You are Code Reviewer, ...").
+            let system = r.system();
+            let who = |name: &str| system.contains(&format!("\nYou are {name}"));
+            let reply = match () {
+                _ if who("Code Reviewer") => json!({"decision": "request_changes", "score": 6,
                     "comments": "The limiter is keyed by peer IP, which is the proxy's address behind the load balancer: every client shares one bucket.",
                     "findings": [{"severity": "high", "title": "Rate limit keyed by the proxy's IP",
                         "detail": "Use the client address from X-Forwarded-For as set by the trusted proxy.",
                         "file": "src/api/search.rs", "line": 13}], "actions": ["suggest_fixes"]}),
-                "security-agent" => json!({"decision": "approve", "score": 8,
+                _ if who("Security Vulnerability Scanner") => {
+                    json!({"decision": "approve", "score": 8,
                     "comments": "No secrets or injection paths in this change; 429 with Retry-After is correct.",
-                    "findings": [{"severity": "low", "title": "Limit is not configurable per route", "file": "config/app.toml", "line": 8}], "actions": []}),
+                    "findings": [{"severity": "low", "title": "Limit is not configurable per route", "file": "config/app.toml", "line": 8}], "actions": []})
+                }
                 _ => json!({"decision": "approve", "score": 9,
                     "comments": "Small, described change with tests mentioned; labels and description are in order.",
                     "findings": [], "actions": []}),
             };
-            let rec = json!({
-                "bsu_recording": 1,
-                "hash": a["prompt_hash"],
-                "provider": a["provider"],
-                "model": a["model"],
-                "request": a["prompt"],
-                "reply": {"content": reply.to_string(),
-                          "usage": {"prompt_tokens": a["usage"]["prompt_tokens"], "completion_tokens": 180, "total_tokens": 0}},
-            });
-            let name = format!("{}.json", a["prompt_hash"].as_str().unwrap());
-            std::fs::write(dir.join(name), serde_json::to_string_pretty(&rec).unwrap()).unwrap();
-        }
+            Reply::content(&reply.to_string())
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        let dir_s = dir.to_str().unwrap().to_string();
+        let mut record = args.to_vec();
+        record.extend(["--record", &dir_s, "--no-cache"]);
+        let out = p
+            .bsu()
+            .args(&record)
+            .env("OPENAI_BASE_URL", &fake.url)
+            .env("OPENAI_API_KEY", crate::support::TEST_KEY)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let mut replay = args.to_vec();
     let dir_s = dir.to_str().unwrap().to_string();
@@ -227,4 +232,16 @@ fn the_example_recording_replays_the_readme_command() {
         "the example recording is stale: run `BSU_UPDATE_RECORDING=1 cargo test recording`\n{stdout}{stderr}"
     );
     assert!(stdout.contains("Decision: REQUEST_CHANGES"), "{stdout}");
+    // Whatever the provider's base URL says in the environment, the recording replays.
+    let out = p
+        .bsu()
+        .args(&replay)
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
