@@ -590,7 +590,11 @@ fn without_usable_state_the_run_goes_on_and_its_breaker_still_protects_it() {
         "the in-memory breaker opened after the first failure"
     );
     let r = p.latest();
-    assert_eq!(statuses(&r)[1].1, "rejected");
+    // With one permit, whichever agent goes first fails and opens the
+    // breaker; the other is rejected without a request.
+    let mut got: Vec<String> = statuses(&r).into_iter().map(|(_, s)| s).collect();
+    got.sort();
+    assert_eq!(got, ["failed", "rejected"], "{}", r["agents"]);
     assert_eq!(r["breakers"][0]["after"], "open");
 }
 
