@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) mod budget;
+
 pub(crate) use crate::prices::PriceBook;
 
 use crate::client::Usage;

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use super::{budget, signal};
+use super::signal;
 use crate::config;
+use crate::cost::budget;
 use crate::engine;
 use crate::engine::caller::Caller;
 use crate::error::{Error, Result};
@@ -56,18 +57,7 @@ pub(super) async fn call_agents(
         agents = projected.len(),
         "projected the run's cost"
     );
-    if let Some((cap, from)) = &plan.cost.max_cost {
-        if let Some(why) = crate::cost::unpriced_under(&projected, from)
-            .or_else(|| crate::cost::over_cap(&projected, *cap, from))
-        {
-            return Err(Error::Usage(why));
-        }
-    }
-    if !plan.dry_run && (plan.cost.per_day.is_some() || plan.cost.per_month.is_some()) {
-        if let Some(why) = crate::cost::unpriced_under(&projected, "[budget]") {
-            return Err(Error::Usage(why));
-        }
-    }
+    budget::check(plan, &projected)?;
     out.note(&format!("bsu: {}", crate::cost::line(&projected)));
     let reserved = budget::reserve(plan, calls.store, calls.run_id, &projected).await?;
     let listed: Vec<&config::Agent> = plan.agents.iter().map(|p| &p.agent).collect();

@@ -5,7 +5,6 @@
 
 mod actions;
 mod breakers;
-mod budget;
 mod calls;
 mod deliver;
 mod gather;
@@ -102,7 +101,7 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
     // Every run that called a provider records what it spent (the history of
     // `bsu status` and of the budgets); a reservation becomes the actual cost.
     if reserved || (!plan.dry_run && args.replay.is_none()) {
-        budget::settle(&plan, store.as_ref(), &run_id, &costs.actual).await;
+        crate::cost::budget::settle(&plan, store.as_ref(), &run_id, &costs.actual).await;
     }
     report.cost = Some(costs);
     // Model and server text may quote a secret: none reaches a publication or a file.

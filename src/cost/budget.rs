@@ -3,7 +3,7 @@
 //! transaction that checks what the project spent today and this month
 //! (UTC); after the run the reservation becomes the actual cost.
 
-use crate::cost::AgentCost;
+use super::AgentCost;
 use crate::error::{Error, Result};
 use crate::plan::RunPlan;
 use crate::store::{self, spend, Store};
@@ -13,8 +13,27 @@ use crate::store::{self, spend, Store};
 /// slow bookkeeping, short enough not to block the day.
 pub(crate) const LEASE_MARGIN_MS: i64 = 60_000;
 
+/// The cost policy's refusals before anything is sent: a projection over
+/// `--max-cost` / `budget.max_cost_per_run`, or an unpriced model under a cap
+/// or a budget (it could cost anything). Exit 2.
+pub(crate) fn check(plan: &RunPlan, projected: &[AgentCost]) -> Result<()> {
+    if let Some((cap, from)) = &plan.cost.max_cost {
+        if let Some(why) = super::unpriced_under(projected, from)
+            .or_else(|| super::over_cap(projected, *cap, from))
+        {
+            return Err(Error::Usage(why));
+        }
+    }
+    if !plan.dry_run && (plan.cost.per_day.is_some() || plan.cost.per_month.is_some()) {
+        if let Some(why) = super::unpriced_under(projected, "[budget]") {
+            return Err(Error::Usage(why));
+        }
+    }
+    Ok(())
+}
+
 /// Reserve `projected` for `run_id`, or say when the budget frees up (exit 75).
-pub(super) async fn reserve(
+pub(crate) async fn reserve(
     plan: &RunPlan,
     store: Option<&Store>,
     run_id: &str,
@@ -83,7 +102,7 @@ pub(super) async fn reserve(
 }
 
 /// Turn the reservation into the actual cost of each agent.
-pub(super) async fn settle(
+pub(crate) async fn settle(
     plan: &RunPlan,
     store: Option<&Store>,
     run_id: &str,
