@@ -11,6 +11,21 @@ use crate::vocab::Action;
 
 pub(crate) fn render(r: &Report) -> String {
     let mut s = String::new();
+    heading(&mut s, r);
+    agents_table(&mut s, r);
+    merged_section(&mut s, r);
+    inputs_section(&mut s, r);
+    for a in r.agents.iter().filter(|a| a.status == Status::Succeeded) {
+        agent_section(&mut s, a);
+    }
+    prompts_section(&mut s, r);
+    problems_section(&mut s, r);
+    footer(&mut s, r);
+    s
+}
+
+/// The title, what was reviewed, the decision, the notes and the run line.
+fn heading(s: &mut String, r: &Report) {
     let (icon, word) = banner(r.decision.action);
     let _ = writeln!(s, "# {icon} {word} — `{}`\n", code(&r.event));
     if let Some(what) = reviewed(r) {
@@ -64,7 +79,9 @@ pub(crate) fn render(r: &Report) -> String {
         seconds(r.duration_ms),
         r.started_at
     );
+}
 
+fn agents_table(s: &mut String, r: &Report) {
     s.push_str("| Agent | Status | Verdict | Score | Time | Tokens |\n|---|---|---|---|---|---|\n");
     for a in &r.agents {
         let verdict = a
@@ -91,13 +108,10 @@ pub(crate) fn render(r: &Report) -> String {
         );
     }
     s.push('\n');
+}
 
-    merged_section(&mut s, r);
-    inputs_section(&mut s, r);
-    for a in r.agents.iter().filter(|a| a.status == Status::Succeeded) {
-        agent_section(&mut s, a);
-    }
-
+/// A dry run's prompts, each folded.
+fn prompts_section(s: &mut String, r: &Report) {
     if r.dry_run {
         s.push_str("## Prompts\n\n");
         for a in &r.agents {
@@ -112,7 +126,9 @@ pub(crate) fn render(r: &Report) -> String {
             }
         }
     }
+}
 
+fn problems_section(s: &mut String, r: &Report) {
     let problems: Vec<&AgentJson> = r
         .agents
         .iter()
@@ -131,7 +147,9 @@ pub(crate) fn render(r: &Report) -> String {
         }
         s.push('\n');
     }
+}
 
+fn footer(s: &mut String, r: &Report) {
     let t = &r.totals;
     let _ = writeln!(
         s,
@@ -147,7 +165,6 @@ pub(crate) fn render(r: &Report) -> String {
         &r.config_hash[..r.config_hash.len().min(12)],
         r.bsu_version
     );
-    s
 }
 
 /// Every finding of the run, merged across agents, strongest first.
