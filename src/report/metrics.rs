@@ -7,53 +7,66 @@ use super::Report;
 use crate::engine::outcome::Status;
 use crate::vocab::Action;
 
+/// One gauge: its name, help text and rows (extra labels, value).
+struct Gauge {
+    name: &'static str,
+    help: &'static str,
+    rows: Vec<(String, String)>,
+}
+
+fn gauge(name: &'static str, help: &'static str, rows: Vec<(String, String)>) -> Gauge {
+    Gauge { name, help, rows }
+}
+
 pub(crate) fn render(r: &Report, exit_code: u8) -> String {
     let ev = label(&r.event);
     let mut s = String::new();
-    let mut metric = |name: &str, help: &str, kind: &str, rows: Vec<(String, String)>| {
-        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, value) in rows {
+    for m in run_gauges(r, exit_code).into_iter().chain(work_gauges(r)) {
+        let name = m.name;
+        let _ = writeln!(s, "# HELP {name} {}\n# TYPE {name} gauge", m.help);
+        for (labels, value) in m.rows {
             let _ = writeln!(s, "{name}{{event=\"{ev}\"{labels}}} {value}");
         }
-    };
+    }
+    s
+}
+
+/// When the run finished, how long it took, whether it was replayed, how it ended.
+fn run_gauges(r: &Report, exit_code: u8) -> Vec<Gauge> {
+    let mut out = Vec::new();
     let finished = humantime::parse_rfc3339(&r.finished_at)
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0.0, |d| d.as_secs_f64());
-    metric(
+    out.push(gauge(
         "bsu_run_last_timestamp_seconds",
         "When the last run finished (Unix time).",
-        "gauge",
         vec![(String::new(), format!("{finished:.3}"))],
-    );
-    metric(
+    ));
+    out.push(gauge(
         "bsu_run_duration_seconds",
         "Wall time of the last run.",
-        "gauge",
         vec![(
             String::new(),
             format!("{:.3}", r.duration_ms as f64 / 1000.0),
         )],
-    );
-    metric(
+    ));
+    out.push(gauge(
         "bsu_run_replayed",
         "1 when the last run was answered from recordings (--replay), not by models.",
-        "gauge",
         vec![(
             String::new(),
             u8::from(r.replayed_from.is_some()).to_string(),
         )],
-    );
-    metric(
+    ));
+    out.push(gauge(
         "bsu_run_exit_code",
         "Exit code of the last run.",
-        "gauge",
         vec![(String::new(), exit_code.to_string())],
-    );
-    metric(
+    ));
+    out.push(gauge(
         "bsu_run_decision",
         "Decision of the last run (1 for the decision taken).",
-        "gauge",
         [
             Action::DryRun,
             Action::Approve,
@@ -69,7 +82,13 @@ pub(crate) fn render(r: &Report, exit_code: u8) -> String {
             )
         })
         .collect(),
-    );
+    ));
+    out
+}
+
+/// What the run's agents did and used.
+fn work_gauges(r: &Report) -> Vec<Gauge> {
+    let mut out = Vec::new();
     let statuses = [
         Status::Succeeded,
         Status::Failed,
@@ -78,10 +97,9 @@ pub(crate) fn render(r: &Report, exit_code: u8) -> String {
         Status::Skipped,
         Status::DryRun,
     ];
-    metric(
+    out.push(gauge(
         "bsu_run_agents",
         "Agents of the last run by status.",
-        "gauge",
         statuses
             .iter()
             .map(|st| {
@@ -95,30 +113,26 @@ pub(crate) fn render(r: &Report, exit_code: u8) -> String {
                 )
             })
             .collect(),
-    );
+    ));
     let t = &r.totals;
-    metric(
+    out.push(gauge(
         "bsu_run_calls",
         "Model requests sent by the last run.",
-        "gauge",
         vec![(String::new(), t.calls.to_string())],
-    );
-    metric(
+    ));
+    out.push(gauge(
         "bsu_run_retries",
         "Retries in the last run.",
-        "gauge",
         vec![(String::new(), t.retries.to_string())],
-    );
-    metric(
+    ));
+    out.push(gauge(
         "bsu_run_cache_hits",
         "Replies served from the response cache in the last run.",
-        "gauge",
         vec![(String::new(), t.cache_hits.to_string())],
-    );
-    metric(
+    ));
+    out.push(gauge(
         "bsu_run_tokens",
         "Tokens used by the last run.",
-        "gauge",
         vec![
             (",kind=\"prompt\"".into(), t.prompt_tokens.to_string()),
             (
@@ -126,12 +140,11 @@ pub(crate) fn render(r: &Report, exit_code: u8) -> String {
                 t.completion_tokens.to_string(),
             ),
         ],
-    );
+    ));
     if let Some(cost) = &r.cost {
-        metric(
+        out.push(gauge(
             "bsu_run_cost_usd",
             "Cost of the last run in USD: the projection before it ran, and the actual cost.",
-            "gauge",
             vec![
                 (
                     ",kind=\"projected\"".into(),
@@ -139,9 +152,9 @@ pub(crate) fn render(r: &Report, exit_code: u8) -> String {
                 ),
                 (",kind=\"actual\"".into(), format!("{}", cost.actual_usd)),
             ],
-        );
+        ));
     }
-    s
+    out
 }
 
 /// A label value on one line (no control characters), escaped.
