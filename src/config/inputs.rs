@@ -189,7 +189,32 @@ fn settle_one(
     problems: &mut Vec<Problem>,
 ) -> Option<InputSpec> {
     let kind = *f.kind.get_ref();
-    // Keys that belong to another kind are mistakes, not silently ignored.
+    let before = problems.len();
+    keys_of_other_kinds(name, f, src, problems);
+    check_globs(name, f, src, problems);
+    if f.context_lines.is_some_and(|n| n > 1000) {
+        problems.push(src.at(
+            &f.kind,
+            format!("input {name:?}: context_lines must be from 0 to 1000"),
+        ));
+    }
+    let source = match kind {
+        InputKind::GitDiff => InputSource::GitDiff(diff_options(f)),
+        InputKind::ChangedFiles => InputSource::ChangedFiles(diff_options(f)),
+        InputKind::Files => files_source(name, f, src, problems),
+        InputKind::GitLog => git_log_source(name, f, src, problems),
+        InputKind::Command => command_source(name, f, src, problems),
+    };
+    (problems.len() == before).then(|| InputSpec {
+        name: name.to_string(),
+        description: f.description.clone(),
+        source,
+    })
+}
+
+/// Keys that belong to another kind are mistakes, not silently ignored.
+fn keys_of_other_kinds(name: &str, f: &InputFile, src: &Source<'_>, problems: &mut Vec<Problem>) {
+    let kind = *f.kind.get_ref();
     let set: [(&str, bool, &[InputKind]); 13] = {
         use InputKind::*;
         [
@@ -216,7 +241,6 @@ fn settle_one(
             ("max_bytes", f.max_bytes.is_some(), &[Command]),
         ]
     };
-    let before = problems.len();
     for (key, present, kinds) in set {
         if present && !kinds.contains(&kind) {
             let fits: Vec<String> = kinds.iter().map(ToString::to_string).collect();
@@ -229,21 +253,27 @@ fn settle_one(
             ));
         }
     }
-    let diff = || {
-        let mut exclude: Vec<String> = if f.default_excludes.unwrap_or(true) {
-            default_excludes().map(str::to_string).collect()
-        } else {
-            Vec::new()
-        };
-        exclude.extend(f.exclude.clone().unwrap_or_default());
-        DiffOptions {
-            exclude,
-            context_lines: f.context_lines.unwrap_or(3),
-            include_untracked: f.include_untracked.unwrap_or(false),
-            fetch: f.fetch.unwrap_or(false),
-            order: f.order.clone().unwrap_or_default(),
-        }
+}
+
+/// How a diff-based input reads the change: the default excludes (unless
+/// turned off) and the input's own.
+fn diff_options(f: &InputFile) -> DiffOptions {
+    let mut exclude: Vec<String> = if f.default_excludes.unwrap_or(true) {
+        default_excludes().map(str::to_string).collect()
+    } else {
+        Vec::new()
     };
+    exclude.extend(f.exclude.clone().unwrap_or_default());
+    DiffOptions {
+        exclude,
+        context_lines: f.context_lines.unwrap_or(3),
+        include_untracked: f.include_untracked.unwrap_or(false),
+        fetch: f.fetch.unwrap_or(false),
+        order: f.order.clone().unwrap_or_default(),
+    }
+}
+
+fn check_globs(name: &str, f: &InputFile, src: &Source<'_>, problems: &mut Vec<Problem>) {
     for globs in [&f.exclude, &f.order, &f.globs].into_iter().flatten() {
         for g in globs {
             let pattern = g.strip_prefix('!').unwrap_or(g);
@@ -255,91 +285,94 @@ fn settle_one(
             }
         }
     }
-    if f.context_lines.is_some_and(|n| n > 1000) {
+}
+
+fn files_source(
+    name: &str,
+    f: &InputFile,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) -> InputSource {
+    let globs = f.globs.clone().unwrap_or_default();
+    if globs.is_empty() {
         problems.push(src.at(
             &f.kind,
-            format!("input {name:?}: context_lines must be from 0 to 1000"),
+            format!("input {name:?} of kind files needs globs = [\"docs/**/*.md\", ...]"),
         ));
     }
-    let source = match kind {
-        InputKind::GitDiff => InputSource::GitDiff(diff()),
-        InputKind::ChangedFiles => InputSource::ChangedFiles(diff()),
-        InputKind::Files => {
-            let globs = f.globs.clone().unwrap_or_default();
-            if globs.is_empty() {
-                problems.push(src.at(
-                    &f.kind,
-                    format!("input {name:?} of kind files needs globs = [\"docs/**/*.md\", ...]"),
-                ));
-            }
-            InputSource::Files { globs }
-        }
-        InputKind::GitLog => {
-            let since_last_run = match f.since.as_deref() {
-                None => false,
-                Some("last_run") => true,
-                Some(other) => {
-                    problems.push(src.at(
-                        &f.kind,
-                        format!(
-                            "input {name:?}: since = {other:?} is not understood; the one value \
-                             is \"last_run\" (use range = \"A..B\" for a commit range)"
-                        ),
-                    ));
-                    false
-                }
-            };
-            let max_commits = f.max_commits.unwrap_or(200);
-            if !(1..=100_000).contains(&max_commits) {
-                problems.push(src.at(
-                    &f.kind,
-                    format!("input {name:?}: max_commits must be from 1 to 100000"),
-                ));
-            }
-            if let Some(r) = &f.range {
-                if r.starts_with('-') || r.trim().is_empty() {
-                    problems.push(src.at(
-                        &f.kind,
-                        format!("input {name:?}: range {r:?} must be a revision range like \"v1.0..HEAD\""),
-                    ));
-                }
-            }
-            InputSource::GitLog {
-                range: f.range.clone(),
-                since_last_run,
-                max_commits,
-            }
-        }
-        InputKind::Command => {
-            let argv = f.argv.clone().unwrap_or_default();
-            if argv.is_empty() || argv[0].trim().is_empty() {
-                problems.push(src.at(
-                    &f.kind,
-                    format!(
-                        "input {name:?} of kind command needs argv = [\"program\", \"arg\", ...] \
-                         (run without a shell)"
-                    ),
-                ));
-            }
-            let max_bytes = f.max_bytes.unwrap_or(DEFAULT_COMMAND_MAX_BYTES);
-            if !(1..=MAX_COMMAND_MAX_BYTES).contains(&max_bytes) {
-                problems.push(src.at(
-                    &f.kind,
-                    format!("input {name:?}: max_bytes must be from 1 to {MAX_COMMAND_MAX_BYTES}"),
-                ));
-            }
-            InputSource::Command {
-                argv,
-                timeout: f.timeout.map_or(DEFAULT_COMMAND_TIMEOUT, |d| d.0),
-                max_bytes,
-            }
+    InputSource::Files { globs }
+}
+
+fn git_log_source(
+    name: &str,
+    f: &InputFile,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) -> InputSource {
+    let since_last_run = match f.since.as_deref() {
+        None => false,
+        Some("last_run") => true,
+        Some(other) => {
+            problems.push(src.at(
+                &f.kind,
+                format!(
+                    "input {name:?}: since = {other:?} is not understood; the one value \
+                     is \"last_run\" (use range = \"A..B\" for a commit range)"
+                ),
+            ));
+            false
         }
     };
-    (problems.len() == before).then(|| InputSpec {
-        name: name.to_string(),
-        description: f.description.clone(),
-        source,
-    })
+    let max_commits = f.max_commits.unwrap_or(200);
+    if !(1..=100_000).contains(&max_commits) {
+        problems.push(src.at(
+            &f.kind,
+            format!("input {name:?}: max_commits must be from 1 to 100000"),
+        ));
+    }
+    if let Some(r) = &f.range {
+        if r.starts_with('-') || r.trim().is_empty() {
+            problems.push(src.at(
+                &f.kind,
+                format!("input {name:?}: range {r:?} must be a revision range like \"v1.0..HEAD\""),
+            ));
+        }
+    }
+    InputSource::GitLog {
+        range: f.range.clone(),
+        since_last_run,
+        max_commits,
+    }
+}
+
+fn command_source(
+    name: &str,
+    f: &InputFile,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) -> InputSource {
+    let argv = f.argv.clone().unwrap_or_default();
+    if argv.is_empty() || argv[0].trim().is_empty() {
+        problems.push(src.at(
+            &f.kind,
+            format!(
+                "input {name:?} of kind command needs argv = [\"program\", \"arg\", ...] \
+                 (run without a shell)"
+            ),
+        ));
+    }
+    let max_bytes = f.max_bytes.unwrap_or(DEFAULT_COMMAND_MAX_BYTES);
+    if !(1..=MAX_COMMAND_MAX_BYTES).contains(&max_bytes) {
+        problems.push(src.at(
+            &f.kind,
+            format!("input {name:?}: max_bytes must be from 1 to {MAX_COMMAND_MAX_BYTES}"),
+        ));
+    }
+    InputSource::Command {
+        argv,
+        timeout: f.timeout.map_or(DEFAULT_COMMAND_TIMEOUT, |d| d.0),
+        max_bytes,
+    }
 }
 
 /// Problems with `names` (an event's or agent's `inputs`) against the declared inputs.
