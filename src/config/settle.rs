@@ -63,62 +63,10 @@ pub(super) fn settle(
     };
 
     let providers = settle_providers(&file, &src, env, problems);
-    for (name, pf) in file.providers.iter().flatten() {
-        for f in pf.fallback.iter().flatten() {
-            if f.get_ref() == name.get_ref() {
-                problems.push(src.at(f, "a provider cannot fall back to itself"));
-            } else if !providers.contains_key(f.get_ref()) {
-                problems.push(src.at(f, unknown_provider(f.get_ref(), &providers)));
-            }
-        }
-    }
-    // Agents that name no provider use defaults.provider, else "openai", else
-    // the only provider there is. Whether that is a problem is decided per agent.
-    let default_provider = match &file.defaults.provider {
-        Some(p) => {
-            if !providers.contains_key(p.get_ref()) {
-                problems.push(src.at(p, unknown_provider(p.get_ref(), &providers)));
-            }
-            Some(p.get_ref().clone())
-        }
-        None if providers.contains_key("openai") => Some("openai".to_string()),
-        None if providers.len() == 1 => providers.keys().next().cloned(),
-        None => None,
-    };
-    let defaults = Defaults {
-        provider: default_provider.clone().unwrap_or_default(),
-        execution: file.defaults.execution.unwrap_or_default(),
-        concurrency: file.defaults.concurrency.map_or(8, |n| n.get()),
-        timeout: file
-            .defaults
-            .timeout
-            .map_or(Duration::from_secs(600), |d| d.0),
-        agent_timeout: file
-            .defaults
-            .agent_timeout
-            .map_or(Duration::from_secs(300), |d| d.0),
-        if_running: file.defaults.if_running.unwrap_or_default(),
-        unmatched: file.defaults.unmatched.unwrap_or_default(),
-    };
-
-    let mut settled_agents = BTreeMap::new();
-    for (id, parsed) in &agents {
-        check_agent_values(root, parsed, problems);
-        if parsed.file.provider.is_none() && default_provider.is_none() {
-            problems.push(Problem::file(
-                &parsed.display,
-                format!(
-                    "names no provider, and events.toml has no defaults.provider and no provider \
-                     named \"openai\"; set provider to one of: {}",
-                    list(providers.keys())
-                ),
-            ));
-            continue;
-        }
-        if let Some(agent) = settle_agent(id, parsed, &defaults, &providers, env, problems) {
-            settled_agents.insert(id.clone(), agent);
-        }
-    }
+    check_fallbacks(&file, &src, &providers, problems);
+    let default_provider = default_provider(&file, &src, &providers, problems);
+    let defaults = defaults(&file, default_provider.as_deref());
+    let settled_agents = settle_agents(root, &agents, &defaults, &providers, env, problems);
 
     let strategies = settle_strategies(&file, &src, &agents, agents_found, problems);
     let inputs = super::inputs::settle_inputs(&file.inputs, &src, problems);
@@ -140,22 +88,9 @@ pub(super) fn settle(
         );
     }
 
-    let cache = CacheSettings {
-        enabled: file.cache.enabled.unwrap_or(true),
-        ttl: file.cache.ttl.map_or(Duration::from_secs(86_400), |d| d.0),
-        max_bytes: file.cache.max_bytes.unwrap_or(100 * 1024 * 1024),
-    };
-    let reports = ReportSettings {
-        dir: file.reports.dir.clone().unwrap_or_else(|| "reports".into()),
-        formats: dedup(
-            file.reports
-                .formats
-                .clone()
-                .unwrap_or_else(|| vec![ReportFormat::Json, ReportFormat::Md]),
-        ),
-        keep: file.reports.keep.unwrap_or(0),
-    };
-
+    let (cache, reports) = cache_and_reports(&file);
+    // Settled before the check below, so its problems count.
+    let secret_vars = settle_secrets(&file, &src, problems);
     if !problems.is_empty() {
         return None;
     }
@@ -175,7 +110,7 @@ pub(super) fn settle(
         max_cost_per_day: file.budget.as_ref().and_then(|b| b.max_cost_per_day),
         max_cost_per_month: file.budget.as_ref().and_then(|b| b.max_cost_per_month),
         actions,
-        secret_vars: settle_secrets(&file, &src, problems),
+        secret_vars,
         sources: Sources {
             events: events_text,
             agents: agents
@@ -184,6 +119,113 @@ pub(super) fn settle(
                 .collect(),
         },
     })
+}
+
+/// Each provider's `fallback` names another provider, never itself.
+fn check_fallbacks(
+    file: &EventsFile,
+    src: &Source<'_>,
+    providers: &BTreeMap<String, Provider>,
+    problems: &mut Vec<Problem>,
+) {
+    for (name, pf) in file.providers.iter().flatten() {
+        for f in pf.fallback.iter().flatten() {
+            if f.get_ref() == name.get_ref() {
+                problems.push(src.at(f, "a provider cannot fall back to itself"));
+            } else if !providers.contains_key(f.get_ref()) {
+                problems.push(src.at(f, unknown_provider(f.get_ref(), providers)));
+            }
+        }
+    }
+}
+
+/// Agents that name no provider use defaults.provider, else "openai", else
+/// the only provider there is. Whether that is a problem is decided per agent.
+fn default_provider(
+    file: &EventsFile,
+    src: &Source<'_>,
+    providers: &BTreeMap<String, Provider>,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    match &file.defaults.provider {
+        Some(p) => {
+            if !providers.contains_key(p.get_ref()) {
+                problems.push(src.at(p, unknown_provider(p.get_ref(), providers)));
+            }
+            Some(p.get_ref().clone())
+        }
+        None if providers.contains_key("openai") => Some("openai".to_string()),
+        None if providers.len() == 1 => providers.keys().next().cloned(),
+        None => None,
+    }
+}
+
+fn defaults(file: &EventsFile, default_provider: Option<&str>) -> Defaults {
+    Defaults {
+        provider: default_provider.unwrap_or_default().to_string(),
+        execution: file.defaults.execution.unwrap_or_default(),
+        concurrency: file.defaults.concurrency.map_or(8, |n| n.get()),
+        timeout: file
+            .defaults
+            .timeout
+            .map_or(Duration::from_secs(600), |d| d.0),
+        agent_timeout: file
+            .defaults
+            .agent_timeout
+            .map_or(Duration::from_secs(300), |d| d.0),
+        if_running: file.defaults.if_running.unwrap_or_default(),
+        unmatched: file.defaults.unmatched.unwrap_or_default(),
+    }
+}
+
+/// Every agent file, checked and settled against the providers.
+fn settle_agents(
+    root: &Path,
+    agents: &BTreeMap<String, ParsedAgent>,
+    defaults: &Defaults,
+    providers: &BTreeMap<String, Provider>,
+    env: &Env,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, Agent> {
+    let mut settled = BTreeMap::new();
+    for (id, parsed) in agents {
+        check_agent_values(root, parsed, problems);
+        // No provider named here, and none to default to.
+        if parsed.file.provider.is_none() && defaults.provider.is_empty() {
+            problems.push(Problem::file(
+                &parsed.display,
+                format!(
+                    "names no provider, and events.toml has no defaults.provider and no provider \
+                     named \"openai\"; set provider to one of: {}",
+                    list(providers.keys())
+                ),
+            ));
+            continue;
+        }
+        if let Some(agent) = settle_agent(id, parsed, defaults, providers, env, problems) {
+            settled.insert(id.clone(), agent);
+        }
+    }
+    settled
+}
+
+fn cache_and_reports(file: &EventsFile) -> (CacheSettings, ReportSettings) {
+    let cache = CacheSettings {
+        enabled: file.cache.enabled.unwrap_or(true),
+        ttl: file.cache.ttl.map_or(Duration::from_secs(86_400), |d| d.0),
+        max_bytes: file.cache.max_bytes.unwrap_or(100 * 1024 * 1024),
+    };
+    let reports = ReportSettings {
+        dir: file.reports.dir.clone().unwrap_or_else(|| "reports".into()),
+        formats: dedup(
+            file.reports
+                .formats
+                .clone()
+                .unwrap_or_else(|| vec![ReportFormat::Json, ReportFormat::Md]),
+        ),
+        keep: file.reports.keep.unwrap_or(0),
+    };
+    (cache, reports)
 }
 
 /// `[secrets] redact`: names of environment variables.

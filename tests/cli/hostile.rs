@@ -439,3 +439,17 @@ fn a_project_in_a_subfolder_reads_changed_files_from_the_repository_top() {
         );
     }
 }
+
+#[test]
+fn a_secret_named_by_its_value_is_a_configuration_error() {
+    let p = Project::with_agents(
+        "[secrets]\nredact = [\"sk-proj-actualtokenvalue\", \"DEPLOY_TOKEN\"]\n[events.x]\nagents = [\"a\"]\n",
+        &["a"],
+    );
+    p.expect(&["check"]).status(2).run();
+    let (_, stderr) = p.expect(&["run", "x", "--dry-run"]).status(2).run();
+    assert!(
+        stderr.contains("is not the name of an environment variable"),
+        "{stderr}"
+    );
+}
