@@ -2,6 +2,7 @@
 //! the engine's outcome, pure renderers for each format, and `write`, the one
 //! place that touches report files.
 
+mod build;
 pub(crate) mod findings;
 mod junit;
 pub(crate) mod markdown;
@@ -14,7 +15,7 @@ use serde::Serialize;
 
 use crate::client::Usage;
 use crate::config::{Execution, ReportFormat};
-use crate::engine::outcome::{AgentResult, RunOutcome, Status};
+use crate::engine::outcome::{RunOutcome, Status};
 use crate::engine::prompt::Prompt;
 use crate::engine::verdict::{Ambiguity, Verdict};
 use crate::plan::RunPlan;
@@ -245,18 +246,7 @@ impl Report {
         breakers: Vec<BreakerJson>,
         exit_code: u8,
     ) -> Self {
-        let mut totals = Totals::default();
-        for a in &outcome.agents {
-            totals.calls += u64::from(a.attempts());
-            totals.retries += u64::from(a.attempts().saturating_sub(1));
-            totals.cache_hits += u64::from(a.cached());
-            if a.status() != Status::DryRun {
-                totals.prompt_tokens = totals.prompt_tokens.saturating_add(a.usage().prompt_tokens);
-                totals.completion_tokens = totals
-                    .completion_tokens
-                    .saturating_add(a.usage().completion_tokens);
-            }
-        }
+        let totals = Totals::of(&outcome.agents);
         let payload_cut = outcome.payload_cut.map(|(bytes, sent)| PayloadCut {
             bytes: bytes as u64,
             sent_bytes: sent as u64,
@@ -287,65 +277,12 @@ impl Report {
             agents: outcome
                 .agents
                 .iter()
-                .map(|a| AgentJson {
-                    id: a.id.clone(),
-                    name: a.name.clone(),
-                    provider: a.provider.clone(),
-                    model: a.model.clone(),
-                    status: a.status(),
-                    decision: crate::engine::decision::contribution(a, &plan.required).0,
-                    reason: a.reason(),
-                    attempts: a.attempts(),
-                    cached: a.cached(),
-                    duration_ms: millis(a.duration),
-                    prompt_hash: a.prompt_hash.clone(),
-                    usage: a.usage(),
-                    verdict: a.verdict().cloned(),
-                    ambiguity: a.ambiguity().cloned(),
-                    disallowed_actions: a
-                        .answer()
-                        .map(|x| x.disallowed_actions.clone())
-                        .unwrap_or_default(),
-                    output: a.answer().map(|x| x.output.clone()),
-                    prompt: match &a.result {
-                        AgentResult::DryRun { prompt, .. } => Some(prompt.clone()),
-                        _ => None,
-                    },
-                    inputs: a.pack.clone(),
-                    fallback: a.route.clone(),
-                })
+                .map(|a| AgentJson::of(a, &plan.required))
                 .collect(),
             totals,
             breakers,
             payload_cut,
-            inputs: outcome
-                .inputs
-                .iter()
-                .map(|g| InputJson {
-                    name: g.name.clone(),
-                    kind: g.kind,
-                    source: g.source.clone(),
-                    bytes: g.bytes(),
-                    included: g
-                        .items
-                        .iter()
-                        .map(|i| format!("{} ({})", i.path, i.label))
-                        .collect(),
-                    excluded: g.excluded.clone(),
-                    unseen: g.unseen.clone(),
-                    exit_code: g.exit_code,
-                    sha256: g.sha256(),
-                    diff_lines: if g.kind == crate::config::inputs::InputKind::GitDiff {
-                        g.items
-                            .iter()
-                            .map(|i| (i.path.clone(), hunk_ranges(&i.text)))
-                            .filter(|(_, r)| !r.is_empty())
-                            .collect()
-                    } else {
-                        Default::default()
-                    },
-                })
-                .collect(),
+            inputs: outcome.inputs.iter().map(InputJson::of).collect(),
             subject: Subject::from_payload(&plan.payload),
             publish: None,
             exit_code,

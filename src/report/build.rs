@@ -1,0 +1,84 @@
+//! Each part of the report built from what the run came to: the totals, an
+//! agent's entry, an input's entry.
+
+use super::{hunk_ranges, millis, AgentJson, InputJson, Totals};
+use crate::engine::outcome::{AgentOutcome, AgentResult, Status};
+
+impl Totals {
+    pub(super) fn of(agents: &[AgentOutcome]) -> Totals {
+        let mut totals = Totals::default();
+        for a in agents {
+            totals.calls += u64::from(a.attempts());
+            totals.retries += u64::from(a.attempts().saturating_sub(1));
+            totals.cache_hits += u64::from(a.cached());
+            if a.status() != Status::DryRun {
+                totals.prompt_tokens = totals.prompt_tokens.saturating_add(a.usage().prompt_tokens);
+                totals.completion_tokens = totals
+                    .completion_tokens
+                    .saturating_add(a.usage().completion_tokens);
+            }
+        }
+        totals
+    }
+}
+
+impl AgentJson {
+    pub(super) fn of(a: &AgentOutcome, required: &[String]) -> AgentJson {
+        AgentJson {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            provider: a.provider.clone(),
+            model: a.model.clone(),
+            status: a.status(),
+            decision: crate::engine::decision::contribution(a, required).0,
+            reason: a.reason(),
+            attempts: a.attempts(),
+            cached: a.cached(),
+            duration_ms: millis(a.duration),
+            prompt_hash: a.prompt_hash.clone(),
+            usage: a.usage(),
+            verdict: a.verdict().cloned(),
+            ambiguity: a.ambiguity().cloned(),
+            disallowed_actions: a
+                .answer()
+                .map(|x| x.disallowed_actions.clone())
+                .unwrap_or_default(),
+            output: a.answer().map(|x| x.output.clone()),
+            prompt: match &a.result {
+                AgentResult::DryRun { prompt, .. } => Some(prompt.clone()),
+                _ => None,
+            },
+            inputs: a.pack.clone(),
+            fallback: a.route.clone(),
+        }
+    }
+}
+
+impl InputJson {
+    pub(super) fn of(g: &crate::inputs::Gathered) -> InputJson {
+        InputJson {
+            name: g.name.clone(),
+            kind: g.kind,
+            source: g.source.clone(),
+            bytes: g.bytes(),
+            included: g
+                .items
+                .iter()
+                .map(|i| format!("{} ({})", i.path, i.label))
+                .collect(),
+            excluded: g.excluded.clone(),
+            unseen: g.unseen.clone(),
+            exit_code: g.exit_code,
+            sha256: g.sha256(),
+            diff_lines: if g.kind == crate::config::inputs::InputKind::GitDiff {
+                g.items
+                    .iter()
+                    .map(|i| (i.path.clone(), hunk_ranges(&i.text)))
+                    .filter(|(_, r)| !r.is_empty())
+                    .collect()
+            } else {
+                Default::default()
+            },
+        }
+    }
+}
