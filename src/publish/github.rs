@@ -123,6 +123,50 @@ async fn check_sha(
     }
 }
 
+/// Where check runs are not permitted: a commit status with the check's
+/// conclusion, and the findings as workflow commands on stdout.
+async fn status_instead(
+    api: &Api,
+    repo: &str,
+    sha: &str,
+    r: &Report,
+    conclusion: &str,
+    e: &ApiError,
+    print: &(dyn Fn(&str) + Sync),
+) -> Step {
+    for line in render::workflow_commands(r) {
+        print(&line);
+    }
+    let state = if conclusion == "failure" {
+        "failure"
+    } else {
+        "success"
+    };
+    let status = json!({
+        "state": state,
+        "context": format!("bsu {}", r.event),
+        "description": crate::text::ellipsize(&format!("{}: {}", r.decision.action, crate::text::one_line(&r.decision.reason, 200)), 139),
+    });
+    match api
+        .send(
+            Method::POST,
+            &format!("{repo}/statuses/{sha}"),
+            Some(&status),
+        )
+        .await
+    {
+        Ok(resp) => Step::done(
+            StepStatus::Created,
+            url(&resp.body),
+            Some(format!(
+                "commit status {state} (check runs not permitted: {})",
+                e.message
+            )),
+        ),
+        Err(e2) => failed(&e2),
+    }
+}
+
 /// Why no check is made, for the step's detail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -313,37 +357,7 @@ async fn check(
         // annotations. A rate limit that outlasted the retries is a failure,
         // not a refusal of permission.
         Err(e) if !e.rate_limited && matches!(e.status, Some(403 | 404)) => {
-            for line in render::workflow_commands(r) {
-                print(&line);
-            }
-            let state = if conclusion == "failure" {
-                "failure"
-            } else {
-                "success"
-            };
-            let status = json!({
-                "state": state,
-                "context": format!("bsu {}", r.event),
-                "description": crate::text::ellipsize(&format!("{}: {}", r.decision.action, crate::text::one_line(&r.decision.reason, 200)), 139),
-            });
-            match api
-                .send(
-                    Method::POST,
-                    &format!("{repo}/statuses/{sha}"),
-                    Some(&status),
-                )
-                .await
-            {
-                Ok(resp) => Step::done(
-                    StepStatus::Created,
-                    url(&resp.body),
-                    Some(format!(
-                        "commit status {state} (check runs not permitted: {})",
-                        e.message
-                    )),
-                ),
-                Err(e2) => failed(&e2),
-            }
+            status_instead(api, repo, sha, r, conclusion, &e, print).await
         }
         Err(e) => failed(&e),
     }
