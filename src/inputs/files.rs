@@ -17,6 +17,36 @@ const MAX_FILES: usize = 10_000;
 /// Files larger than this are left out (listed as excluded).
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
+/// What became of one selected file.
+enum Read {
+    Item(Item),
+    Excluded(String),
+    Unseen(String),
+}
+
+/// Read `rel` by the reading rule: a regular file inside the project, no
+/// link followed; a symlink shows its target; a binary is left out.
+fn read_one(root: &Path, rel: String) -> Read {
+    let item = |label: &str, text: String| {
+        Read::Item(Item {
+            path: rel.clone(),
+            label: label.into(),
+            text,
+            rank: 0,
+            hunks: None,
+        })
+    };
+    match crate::project_file::read(root, &rel, MAX_FILE_BYTES) {
+        Entry::File(bytes) if !bytes.contains(&0) => match String::from_utf8(bytes) {
+            Ok(text) => item("file", text),
+            Err(_) => Read::Excluded(format!("{rel} (binary)")),
+        },
+        Entry::File(_) => Read::Excluded(format!("{rel} (binary)")),
+        Entry::Symlink(target) => item("symlink, not followed", format!("symlink to {target}\n")),
+        Entry::NotRead(why) => Read::Unseen(format!("{rel} (not read: it {why})")),
+    }
+}
+
 pub(crate) fn gather(root: &Path, name: &str, globs: &[String]) -> Result<Gathered> {
     // The globs select files the way .gitignore lines select them: the last
     // line that matches decides, and `!` takes a file back out.
@@ -63,27 +93,10 @@ pub(crate) fn gather(root: &Path, name: &str, globs: &[String]) -> Result<Gather
             excluded.push(format!("{rel} (larger than {} MiB)", MAX_FILE_BYTES >> 20));
             continue;
         }
-        // The reading rule: a regular file inside the project, no link followed.
-        match crate::project_file::read(root, &rel, MAX_FILE_BYTES) {
-            Entry::File(bytes) if !bytes.contains(&0) => match String::from_utf8(bytes) {
-                Ok(text) => items.push(Item {
-                    path: rel,
-                    label: "file".into(),
-                    text,
-                    rank: 0,
-                    hunks: None,
-                }),
-                Err(_) => excluded.push(format!("{rel} (binary)")),
-            },
-            Entry::File(_) => excluded.push(format!("{rel} (binary)")),
-            Entry::Symlink(target) => items.push(Item {
-                path: rel,
-                label: "symlink, not followed".into(),
-                text: format!("symlink to {target}\n"),
-                rank: 0,
-                hunks: None,
-            }),
-            Entry::NotRead(why) => unseen.push(format!("{name}:{rel} (not read: it {why})")),
+        match read_one(root, rel) {
+            Read::Item(i) => items.push(i),
+            Read::Excluded(e) => excluded.push(e),
+            Read::Unseen(why) => unseen.push(format!("{name}:{why}")),
         }
     }
     Ok(Gathered {
