@@ -59,6 +59,15 @@ pub(crate) fn comment(r: &Report, run_url: Option<&str>) -> String {
         );
     }
     s.push('\n');
+    findings_list(&mut s, r);
+    unseen_warning(&mut s, r);
+    agent_comments(&mut s, r);
+    comment_footer(&mut s, r, run_url);
+    s
+}
+
+/// The findings merged across agents, strongest first, at most `MAX_LISTED`.
+fn findings_list(s: &mut String, r: &Report) {
     let findings = merged_findings(r);
     if !findings.is_empty() {
         let _ = writeln!(s, "### Findings ({})\n", findings.len());
@@ -86,6 +95,10 @@ pub(crate) fn comment(r: &Report, run_url: Option<&str>) -> String {
         }
         s.push('\n');
     }
+}
+
+/// What went unseen, per agent: why no agent could approve.
+fn unseen_warning(s: &mut String, r: &Report) {
     let unseen: Vec<String> = r
         .agents
         .iter()
@@ -100,6 +113,10 @@ pub(crate) fn comment(r: &Report, run_url: Option<&str>) -> String {
         }
         s.push('\n');
     }
+}
+
+/// Each agent's comments, folded.
+fn agent_comments(s: &mut String, r: &Report) {
     let comments: Vec<String> = r
         .agents
         .iter()
@@ -117,6 +134,9 @@ pub(crate) fn comment(r: &Report, run_url: Option<&str>) -> String {
         }
         s.push_str("</details>\n\n");
     }
+}
+
+fn comment_footer(s: &mut String, r: &Report, run_url: Option<&str>) {
     let mut footer = vec![format!("run `{}`", r.run_id)];
     if let Some(sha) = &r.subject.head_sha {
         footer.push(format!(
@@ -133,7 +153,6 @@ pub(crate) fn comment(r: &Report, run_url: Option<&str>) -> String {
         r.bsu_version,
         footer.join(" · ")
     );
-    s
 }
 
 /// Is `file:line` inside the diff (where GitHub takes a review comment)?
