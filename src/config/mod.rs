@@ -5,6 +5,7 @@
 //! async work starts. Environment overrides come in through `crate::env::Env`
 //! so loading stays a function of (files, environment).
 
+mod events;
 mod file;
 pub(crate) mod github;
 pub(crate) mod inputs;
