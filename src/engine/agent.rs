@@ -99,21 +99,10 @@ async fn attempt(
 ) -> (AgentResult, Option<Route>) {
     let plan = &shared.plan;
     let agent = &plan.agents[idx].agent;
-    let mut knowledge = Vec::new();
-    for path in &agent.knowledge {
-        match shared.prep.knowledge.get(path) {
-            Some(Ok(text)) => knowledge.push(Knowledge { path, text }),
-            other => {
-                let why = other
-                    .and_then(|r| r.as_ref().err())
-                    .map_or_else(|| "not loaded".to_string(), ToString::to_string);
-                return (
-                    failed(format!("knowledge file {path} could not be read: {why}")),
-                    None,
-                );
-            }
-        }
-    }
+    let knowledge = match knowledge_of(shared, agent) {
+        Ok(k) => k,
+        Err(e) => return (failed(e.to_string()), None),
+    };
     let system = prompt::system(agent);
     let prompts = prompts(plan, &shared.prep, idx, &knowledge, earlier);
     let requests = |model: &str| -> Vec<ChatRequest> {
@@ -137,7 +126,6 @@ async fn attempt(
     };
     let first = requests(&agent.model);
     *prompt_hash = first.first().map(|r| prompt::hash(provider, r));
-
     if plan.dry_run {
         let tokens = prompt_tokens(plan, &shared.prep, idx, &prompts, &knowledge, earlier);
         let dry = AgentResult::DryRun {
@@ -160,6 +148,45 @@ async fn attempt(
         shared.run_deadline,
         plan.limits.timeout,
     );
+    through_chain(shared, agent, first, &requests, &deadline).await
+}
+
+/// A knowledge file the run could not load for the agent.
+#[derive(Debug, thiserror::Error)]
+#[error("knowledge file {path} could not be read: {why}")]
+struct NotLoaded {
+    path: String,
+    why: String,
+}
+
+/// The agent's knowledge files as loaded, or the first that was not.
+fn knowledge_of<'a>(shared: &'a Shared, agent: &'a Agent) -> Result<Vec<Knowledge<'a>>, NotLoaded> {
+    let mut knowledge = Vec::new();
+    for path in &agent.knowledge {
+        match shared.prep.knowledge.get(path) {
+            Some(Ok(text)) => knowledge.push(Knowledge { path, text }),
+            other => {
+                return Err(NotLoaded {
+                    path: path.clone(),
+                    why: other
+                        .and_then(|r| r.as_ref().err())
+                        .map_or_else(|| "not loaded".to_string(), ToString::to_string),
+                });
+            }
+        }
+    }
+    Ok(knowledge)
+}
+
+/// Call the agent's provider, then its fallbacks in order, within `deadline`.
+async fn through_chain(
+    shared: &Shared,
+    agent: &Agent,
+    first: Vec<ChatRequest>,
+    requests: &(dyn Fn(&str) -> Vec<ChatRequest> + Sync),
+    deadline: &deadline::Deadline,
+) -> (AgentResult, Option<Route>) {
+    let plan = &shared.plan;
     // The agent's provider, then its fallbacks in order: the next is tried
     // when one is unavailable (breaker open, quota, transient failures that
     // outlasted the retries). A fallback's reply is read like any other.
@@ -188,7 +215,7 @@ async fn attempt(
         } else {
             requests(&model)
         };
-        let result = call_batches(shared, agent, provider, key, &reqs, &deadline).await;
+        let result = call_batches(shared, agent, provider, key, &reqs, deadline).await;
         let unavailable = match &result {
             AgentResult::Rejected { .. } => true,
             AgentResult::Failed { class, .. } => {
