@@ -75,6 +75,18 @@ pub(crate) fn breaker_name(provider: &Provider, key: &ApiKey) -> String {
     format!("{}#{}", endpoint_name(provider), key.fingerprint())
 }
 
+/// What an attempt's result means to its breaker.
+fn outcome_of(result: &Result<ChatReply, CallError>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Success,
+        Err(e) => match e.class {
+            FailureClass::Transient => Outcome::Failure,
+            FailureClass::Quota => Outcome::Quota,
+            FailureClass::Permanent => Outcome::NotCounted,
+        },
+    }
+}
+
 /// `<provider>@<host[:port]>`: never the path or query of the base URL.
 fn endpoint_name(provider: &Provider) -> String {
     let host = reqwest::Url::parse(&provider.base_url)
@@ -260,6 +272,33 @@ impl Caller {
         }
     }
 
+    /// Until when a spent rate limit holds `provider`'s requests, if it does now.
+    fn paced_until(&self, provider: &Provider) -> Option<Instant> {
+        self.paced
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&provider.name)
+            .copied()
+            .filter(|t| *t > Instant::now())
+    }
+
+    /// A reply whose rate-limit headers say the limit is spent holds the
+    /// provider's later requests until it resets.
+    fn note_pace(&self, provider: &Provider, result: &Result<ChatReply, CallError>) {
+        let Some(wait) = result
+            .as_ref()
+            .ok()
+            .and_then(|r| r.pace)
+            .filter(|w| !w.is_zero())
+        else {
+            return;
+        };
+        let until = crate::engine::deadline::after(Instant::now(), wait);
+        let mut paced = self.paced.lock().unwrap_or_else(|p| p.into_inner());
+        let e = paced.entry(provider.name.clone()).or_insert(until);
+        *e = (*e).max(until);
+    }
+
     async fn with_retries(
         &self,
         provider: &Provider,
@@ -279,13 +318,7 @@ impl Caller {
                 return Err(cut());
             };
             // Pacing: a spent rate limit holds requests until it resets, within the deadline.
-            let hold = self
-                .paced
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&provider.name)
-                .copied();
-            if let Some(until) = hold.filter(|t| *t > Instant::now()) {
+            if let Some(until) = self.paced_until(provider) {
                 if until >= deadline {
                     return Err(cut());
                 }
@@ -310,28 +343,13 @@ impl Caller {
             let timeout = provider.request_timeout.min(left);
             let result = self.transport.send(provider, key, req, timeout).await;
             // Record a spent rate limit before the next request can take the permit.
-            if let Some(wait) = result
-                .as_ref()
-                .ok()
-                .and_then(|r| r.pace)
-                .filter(|w| !w.is_zero())
-            {
-                let until = crate::engine::deadline::after(Instant::now(), wait);
-                let mut paced = self.paced.lock().unwrap_or_else(|p| p.into_inner());
-                let e = paced.entry(provider.name.clone()).or_insert(until);
-                *e = (*e).max(until);
-            }
+            self.note_pace(provider, &result);
             drop(permit);
-            let outcome = match &result {
-                Ok(_) => Outcome::Success,
-                Err(e) => match e.class {
-                    FailureClass::Transient => Outcome::Failure,
-                    FailureClass::Quota => Outcome::Quota,
-                    FailureClass::Permanent => Outcome::NotCounted,
-                },
-            };
             let opened = ticket
-                .record(outcome, result.as_ref().err().map(|e| e.message.clone()))
+                .record(
+                    outcome_of(&result),
+                    result.as_ref().err().map(|e| e.message.clone()),
+                )
                 .await;
             let error = match result {
                 Ok(reply) => return Ok(reply),
