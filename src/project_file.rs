@@ -117,13 +117,23 @@ fn kind_of(m: &std::fs::Metadata) -> &'static str {
 /// Read project path `rel` by the rule, at most `max` bytes of it (a larger
 /// file is not read, and says so).
 pub(crate) fn read(root: &Path, rel: &str, max: u64) -> Entry {
-    match read_checked(root, rel, max) {
-        Ok(e) => e,
+    match read_checked(root, rel, max, false) {
+        Ok((e, _)) => e,
         Err(why) => Entry::NotRead(why),
     }
 }
 
-fn read_checked(root: &Path, rel: &str, max: u64) -> Result<Entry, NotRead> {
+/// Read at most the first `keep` bytes of project path `rel` by the rule;
+/// `true` with it when that was the whole file.
+pub(crate) fn read_head(root: &Path, rel: &str, keep: u64) -> (Entry, bool) {
+    match read_checked(root, rel, keep, true) {
+        Ok(read) => read,
+        Err(why) => (Entry::NotRead(why), true),
+    }
+}
+
+/// Read by the rule; a file over `max` is refused, or with `head` cut to it.
+fn read_checked(root: &Path, rel: &str, max: u64, head: bool) -> Result<(Entry, bool), NotRead> {
     let full = inside(root, rel)?;
     folders_are_real(root, &full)?;
     let unreadable = |e: std::io::Error| NotRead::Unreadable(e.to_string());
@@ -133,12 +143,12 @@ fn read_checked(root: &Path, rel: &str, max: u64) -> Result<Entry, NotRead> {
     })?;
     if meta.file_type().is_symlink() {
         let target = std::fs::read_link(&full).map_err(unreadable)?;
-        return Ok(Entry::Symlink(target.to_string_lossy().into_owned()));
+        return Ok((Entry::Symlink(target.to_string_lossy().into_owned()), true));
     }
     if !meta.is_file() {
         return Err(NotRead::Special(kind_of(&meta)));
     }
-    if meta.len() > max {
+    if meta.len() > max && !head {
         return Err(NotRead::TooLarge(max));
     }
     let file = std::fs::File::open(&full).map_err(unreadable)?;
@@ -152,10 +162,12 @@ fn read_checked(root: &Path, rel: &str, max: u64) -> Result<Entry, NotRead> {
     file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;
-    if bytes.len() as u64 > max {
+    let complete = bytes.len() as u64 <= max;
+    if !complete && !head {
         return Err(NotRead::TooLarge(max));
     }
-    Ok(Entry::File(bytes))
+    bytes.truncate(max as usize);
+    Ok((Entry::File(bytes), complete))
 }
 
 #[cfg(unix)]
@@ -190,6 +202,15 @@ mod tests {
         );
         assert!(read(&root, "../secret", 100) == Entry::NotRead(NotRead::Leaves));
         assert!(matches!(read(&root, "/etc/passwd", 100), Entry::NotRead(_)));
+        // A head is cut to its size, and says whether it was the whole file.
+        assert_eq!(
+            read_head(&root, "src/a.rs", 4),
+            (Entry::File(b"fn a".to_vec()), false)
+        );
+        assert_eq!(
+            read_head(&root, "src/a.rs", 100),
+            (Entry::File(b"fn a() {}".to_vec()), true)
+        );
         assert!(read(&root, "src", 100) == Entry::NotRead(NotRead::Special("a folder")));
         assert!(read(&root, "src/a.rs", 3) == Entry::NotRead(NotRead::TooLarge(3)));
         assert!(read(&root, "nope", 3) == Entry::NotRead(NotRead::Missing));

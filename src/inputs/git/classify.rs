@@ -29,13 +29,10 @@ pub(super) enum Probe {
 }
 
 impl Probe {
-    pub(super) fn from_entry(e: crate::project_file::Entry, keep: usize) -> Probe {
+    /// What `project_file::read_head` gave.
+    pub(super) fn from_head((e, complete): (crate::project_file::Entry, bool)) -> Probe {
         match e {
-            crate::project_file::Entry::File(mut data) => {
-                let complete = data.len() <= keep;
-                data.truncate(keep);
-                Probe::Bytes { data, complete }
-            }
+            crate::project_file::Entry::File(data) => Probe::Bytes { data, complete },
             crate::project_file::Entry::Symlink(t) => Probe::Symlink(t),
             crate::project_file::Entry::NotRead(why) => Probe::NotRead(why.to_string()),
         }

@@ -88,6 +88,17 @@ impl Git<'_> {
         out
     }
 
+    /// Start git with stdin and stdout piped, to talk to it as it runs
+    /// (`cat-file --batch`); its process group dies with the guard.
+    pub(super) fn spawn_piped(
+        &self,
+        args: &[&str],
+    ) -> std::io::Result<(tokio::process::Child, Group)> {
+        let mut c = self.command(args);
+        c.stdin(Stdio::piped()).stderr(Stdio::null());
+        Group::spawn(&mut c)
+    }
+
     /// Run git and return its stdout, or a usage error naming what failed.
     pub(super) async fn ok(&self, args: &[&str], what: &str) -> Result<Vec<u8>> {
         let out = self.output(args).await.map_err(|e| {
