@@ -17,6 +17,10 @@ pub(crate) struct Secrets {
     names: Vec<String>,
     /// Longest first, so a value that contains another is replaced whole.
     values: Vec<String>,
+    /// Every value and every `WINDOW`-character stretch of one, found in one
+    /// pass (leftmost-longest: a whole value wins over its stretches); built
+    /// on first use, after the set is complete.
+    matcher: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
 }
 
 impl Secrets {
@@ -38,6 +42,8 @@ impl Secrets {
         }
         self.values.push(v.to_string());
         self.values.sort_by_key(|x| std::cmp::Reverse(x.len()));
+        // The set changed: the automaton is built again on next use.
+        self.matcher = std::sync::OnceLock::new();
     }
 
     /// A webhook URL: the whole URL, its path and its query are secrets.
@@ -66,11 +72,17 @@ impl Secrets {
 
     /// `text` with every secret, and any 12-character stretch of one, replaced.
     pub(crate) fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for v in &self.values {
-            out = redact_value(v, &out);
+        match self.matcher.get_or_init(|| matcher(&self.values)) {
+            Some(m) => {
+                let mut out = String::with_capacity(text.len());
+                m.replace_all_with(text, &mut out, |_, _, dst| {
+                    dst.push_str(MASK);
+                    true
+                });
+                out
+            }
+            None => text.to_string(),
         }
-        out
     }
 
     /// Every string in `v`, redacted in place.
@@ -85,6 +97,27 @@ impl Secrets {
             _ => {}
         }
     }
+}
+
+/// An automaton over every value and each `WINDOW`-character stretch of it.
+fn matcher(values: &[String]) -> Option<aho_corasick::AhoCorasick> {
+    let mut patterns: Vec<String> = Vec::new();
+    for v in values {
+        patterns.push(v.clone());
+        let chars: Vec<char> = v.chars().collect();
+        if chars.len() > WINDOW {
+            for start in 0..=chars.len() - WINDOW {
+                patterns.push(chars[start..start + WINDOW].iter().collect());
+            }
+        }
+    }
+    if patterns.is_empty() {
+        return None;
+    }
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(&patterns)
+        .ok()
 }
 
 /// `text` with `secret`, and every `WINDOW`-character stretch of it, replaced.
@@ -128,6 +161,10 @@ mod tests {
         assert!(!out.contains("3456789abcd"), "{out}");
         assert!(!out.contains("XXXXXXXX"), "{out}");
         assert!(out.ends_with("and short"), "{out}");
+        // A secret added after the set was used is redacted too.
+        let mut s = s;
+        s.add_value("later-SECRET-value");
+        assert_eq!(s.redact("x later-SECRET-value y"), "x [redacted] y");
         let mut v = serde_json::json!({"a": ["x ghs_0123456789abcdefghijKLMN"], "n": 1});
         s.redact_json(&mut v);
         assert_eq!(v, serde_json::json!({"a": ["x [redacted]"], "n": 1}));
