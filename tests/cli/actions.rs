@@ -296,7 +296,7 @@ fn pull_request_target_refuses_command_inputs_unless_allowed() {
 
 #[test]
 fn if_running_skip_and_wait_and_a_killed_holder() {
-    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(1500)));
+    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(700)));
     let p = project(&fake);
     let mut holder = p
         .command()

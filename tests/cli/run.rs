@@ -629,7 +629,7 @@ fn keep_retains_the_newest_reports_per_event() {
     .serve(&fake);
     for _ in 0..3 {
         assert_eq!(p.run(&["run", "a"]).0, 0);
-        std::thread::sleep(Duration::from_millis(1100)); // distinct second stamps
+        std::thread::sleep(Duration::from_millis(5)); // distinct millisecond stamps
     }
     assert_eq!(p.run(&["run", "b"]).0, 0);
     let names = p.reports();

@@ -144,7 +144,7 @@ fn after_the_reset_timeout_one_probe_across_eight_processes_and_success_closes()
     let fake = Fake::start(|_| Reply::error(503, "down"));
     let p = tripped(one(), &fake, &["run", "ping"]);
     assert_eq!(status(&p)["breakers"][0]["state"], "open");
-    fake.set_script(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(2000)));
+    fake.set_script(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(1000)));
     std::thread::sleep(Duration::from_millis(1200));
     let before = fake.count();
     let children: Vec<Child> = (0..8).map(|_| spawn(&p, &["run", "ping"])).collect();
@@ -229,46 +229,53 @@ fn counters_are_exact_after_sixteen_concurrent_processes() {
 
 #[test]
 fn retries_honour_retry_after_in_every_form() {
-    let in_3s = || httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3));
-    for (header, value, at_least) in [
-        ("retry-after", None, Duration::from_millis(950)),
-        ("retry-after-ms", None, Duration::from_millis(1150)),
-        (
-            "retry-after",
-            Some(in_3s as fn() -> String),
-            Duration::from_millis(1000),
-        ),
-    ] {
-        let value = match (header, value) {
-            (_, Some(date)) => date(),
-            ("retry-after", None) => "1".to_string(),
-            _ => "1200".to_string(),
-        };
-        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let s2 = seen.clone();
-        let (h, v) = (header.to_string(), value.clone());
-        let fake = Fake::start(move |_| {
-            if s2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
-                Reply::error(429, "slow down").header(&h, &v)
-            } else {
-                Reply::verdict("approve", 9)
-            }
-        });
-        let p = one().serve(&fake);
-        let (code, _, stderr) = p.run(&["run", "ping"]);
-        assert_eq!(code, 0, "{header}: {stderr}");
-        let reqs = fake.requests();
-        assert_eq!(reqs.len(), 2, "{header}");
-        let gap = reqs[1].at - reqs[0].at;
-        assert!(
-            gap >= at_least && gap < Duration::from_secs(10),
-            "{header}: {value}: waited {gap:?}"
-        );
-        let r = p.latest();
-        assert_eq!(r["agents"][0]["attempts"], 2);
-        assert_eq!(r["totals"]["retries"], 1);
-        assert_eq!(r["totals"]["calls"], 2);
-    }
+    let in_2s = || httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
+    // The three forms wait in parallel: each has its own fake and project.
+    std::thread::scope(|s| {
+        for (header, value, at_least) in [
+            ("retry-after", None, Duration::from_millis(950)),
+            ("retry-after-ms", None, Duration::from_millis(1150)),
+            (
+                "retry-after",
+                Some(in_2s as fn() -> String),
+                Duration::from_millis(900),
+            ),
+        ] {
+            s.spawn(move || honours_retry_after(header, value, at_least));
+        }
+    });
+}
+
+fn honours_retry_after(header: &str, value: Option<fn() -> String>, at_least: Duration) {
+    let value = match (header, value) {
+        (_, Some(date)) => date(),
+        ("retry-after", None) => "1".to_string(),
+        _ => "1200".to_string(),
+    };
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let s2 = seen.clone();
+    let (h, v) = (header.to_string(), value.clone());
+    let fake = Fake::start(move |_| {
+        if s2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            Reply::error(429, "slow down").header(&h, &v)
+        } else {
+            Reply::verdict("approve", 9)
+        }
+    });
+    let p = one().serve(&fake);
+    let (code, _, stderr) = p.run(&["run", "ping"]);
+    assert_eq!(code, 0, "{header}: {stderr}");
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 2, "{header}");
+    let gap = reqs[1].at - reqs[0].at;
+    assert!(
+        gap >= at_least && gap < Duration::from_secs(10),
+        "{header}: {value}: waited {gap:?}"
+    );
+    let r = p.latest();
+    assert_eq!(r["agents"][0]["attempts"], 2);
+    assert_eq!(r["totals"]["retries"], 1);
+    assert_eq!(r["totals"]["calls"], 2);
 }
 
 #[test]
@@ -404,16 +411,16 @@ fn failed_replies_are_never_cached() {
 fn cache_entries_expire_and_the_oldest_are_evicted() {
     let fake = Fake::approving();
     let p = Project::with_agents(
-        "[cache]\nttl = \"1s\"\n[events.ping]\nagents = [\"a\"]\n",
+        "[cache]\nttl = \"300ms\"\n[events.ping]\nagents = [\"a\"]\n",
         &["a"],
     )
     .serve(&fake);
     p.run(&["run", "ping"]);
-    std::thread::sleep(Duration::from_millis(1100));
+    std::thread::sleep(Duration::from_millis(400));
     assert_eq!(status(&p)["cache"]["expired"], 1);
     p.run(&["run", "ping"]);
     assert_eq!(fake.count(), 2, "an expired entry is a miss");
-    std::thread::sleep(Duration::from_millis(1100));
+    std::thread::sleep(Duration::from_millis(400));
     let (code, stdout, _) = p.run(&["cache", "prune"]);
     assert_eq!(code, 0);
     assert_eq!(stdout.trim(), "removed 1 expired response");
