@@ -327,6 +327,18 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Record a run that has just ended in the history. Quiet (`Ok`) when
+    /// the store has already given up this run: it said so once.
+    pub(crate) async fn record_run(&self, ended: runs::Ended) -> Result<(), StoreError> {
+        let record = ended.record(now_ms());
+        match self.call(move |c| c.run_record(&record)).await {
+            Err(StoreError::GivenUp) => Ok(()),
+            other => other,
+        }
+    }
+}
+
 /// One short write transaction that takes the write lock up front, so two
 /// processes never both read a row and then race to update it.
 pub(crate) fn immediate<T>(

@@ -36,6 +36,46 @@ pub(crate) struct RunRecord {
     pub head_sha: Option<String>,
 }
 
+/// What a run that has just ended leaves in the history. The store fills
+/// in the rest: when it started (now less its duration), and its cost and
+/// tokens, read back from the run's settled spend.
+#[derive(Debug, Clone)]
+pub(crate) struct Ended {
+    pub run_id: String,
+    pub event: String,
+    pub strategy: String,
+    pub project: String,
+    pub decision: String,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub report: Option<String>,
+    pub dry_run: bool,
+    pub replayed: bool,
+    pub head_sha: Option<String>,
+}
+
+impl Ended {
+    /// The history row, started `duration_ms` before `now_ms`.
+    pub(crate) fn record(self, now_ms: i64) -> RunRecord {
+        RunRecord {
+            run_id: self.run_id,
+            event: self.event,
+            decision: self.decision,
+            started_at: self.started_at,
+            started_ms: now_ms - i64::try_from(self.duration_ms).unwrap_or(0),
+            duration_ms: self.duration_ms,
+            report: self.report,
+            cost_usd: None,
+            tokens: 0,
+            project: self.project,
+            dry_run: self.dry_run,
+            replayed: self.replayed,
+            strategy: self.strategy,
+            head_sha: self.head_sha,
+        }
+    }
+}
+
 pub(crate) fn record(conn: &mut Connection, r: &RunRecord) -> rusqlite::Result<()> {
     immediate(conn, |tx| {
         tx.execute(
@@ -100,4 +140,43 @@ pub(crate) fn last_decided(
         |r| r.get(0),
     )
     .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn ended(run_id: &str, duration_ms: u64) -> Ended {
+        Ended {
+            run_id: run_id.into(),
+            event: "push".into(),
+            strategy: "push".into(),
+            project: "/p".into(),
+            decision: "approve".into(),
+            started_at: "2026-12-06T00:00:00Z".into(),
+            duration_ms,
+            report: None,
+            dry_run: false,
+            replayed: false,
+            head_sha: Some("abc".into()),
+        }
+    }
+
+    #[test]
+    fn an_ended_run_started_its_duration_ago() {
+        let r = ended("r1", 1_500).record(10_000);
+        assert_eq!((r.started_ms, r.cost_usd, r.tokens), (8_500, None, 0));
+    }
+
+    #[tokio::test]
+    async fn ended_runs_are_listed_newest_first() {
+        let s = Store::in_memory();
+        s.record_run(ended("old", 0)).await.unwrap();
+        s.record_run(ended("new", 0)).await.unwrap();
+        let runs = s.with(|c| c.runs_recent(10)).unwrap();
+        let ids: Vec<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids, ["new", "old"]);
+        assert_eq!(runs[0].head_sha.as_deref(), Some("abc"));
+    }
 }

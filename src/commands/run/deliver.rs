@@ -13,7 +13,7 @@ use crate::output::Output;
 use crate::plan::RunPlan;
 use crate::publish::Destination;
 use crate::report::{self, write, Report};
-use crate::store::{self, runs::RunRecord, Store};
+use crate::store::{runs::Ended, Store};
 
 /// Deliver `report` to each destination in turn, each recording its steps in
 /// the report; the failures that fail the run.
@@ -101,26 +101,20 @@ pub(super) async fn history(
     warn: &Warn,
 ) {
     let Some(db) = store else { return };
-    let record = RunRecord {
+    let ended = Ended {
         run_id: report.run_id.clone(),
         event: report.event.clone(),
+        strategy: plan.strategy.clone(),
+        project: plan.project.clone(),
         decision: report.decision.action.to_string(),
         started_at: report.started_at.clone(),
-        started_ms: store::now_ms() - i64::try_from(report.duration_ms).unwrap_or(0),
         duration_ms: report.duration_ms,
         report: written.map(|p| super::absolute(p)),
-        // Read back from the run's spend, settled before.
-        cost_usd: None,
-        tokens: 0,
-        project: plan.project.clone(),
         dry_run: plan.dry_run,
         replayed: report.replayed_from.is_some(),
-        strategy: plan.strategy.clone(),
         head_sha: outcome.inputs.iter().find_map(|g| g.source.head.clone()),
     };
-    if let Err(e) = db.call(move |c| c.run_record(&record)).await {
-        if !db.degraded() {
-            warn(&format!("could not record the run in the history ({e})"));
-        }
+    if let Err(e) = db.record_run(ended).await {
+        warn(&format!("could not record the run in the history ({e})"));
     }
 }
