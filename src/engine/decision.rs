@@ -12,6 +12,20 @@ pub(crate) use crate::vocab::Action;
 pub(crate) struct Decision {
     pub action: Action,
     pub reason: String,
+    /// Each agent's contribution, in the agents' order: what the report
+    /// and the summary show per agent, decided here once.
+    #[serde(skip)]
+    pub by_agent: Vec<(String, Action)>,
+}
+
+impl Decision {
+    /// What agent `id` contributed (`manual_review` for an agent not in it).
+    pub(crate) fn of(&self, id: &str) -> Action {
+        self.by_agent
+            .iter()
+            .find(|(a, _)| a == id)
+            .map_or(Action::ManualReview, |(_, action)| *action)
+    }
 }
 
 /// What one readable verdict causes, and why: a block verdict or a critical
@@ -90,18 +104,6 @@ fn from_reply(a: &AgentOutcome, required: &[String]) -> (Action, String) {
 
 /// Decide from the outcomes of the selected agents and the event's `required` list.
 pub(crate) fn decide(agents: &[AgentOutcome], required: &[String]) -> Decision {
-    if agents.iter().any(|a| a.status() == Status::DryRun) {
-        return Decision {
-            action: Action::DryRun,
-            reason: "dry run: nothing was sent, so nothing was decided".into(),
-        };
-    }
-    if agents.is_empty() {
-        return Decision {
-            action: Action::ManualReview,
-            reason: "no agent ran".into(),
-        };
-    }
     let causes: Vec<(Action, String)> = agents
         .iter()
         .map(|a| {
@@ -109,6 +111,30 @@ pub(crate) fn decide(agents: &[AgentOutcome], required: &[String]) -> Decision {
             (action, format!("{} ({why})", a.id))
         })
         .collect();
+    let by_agent = agents
+        .iter()
+        .zip(&causes)
+        .map(|(a, (action, _))| (a.id.clone(), *action))
+        .collect();
+    let (action, reason) = weigh(agents, causes);
+    Decision {
+        action,
+        reason,
+        by_agent,
+    }
+}
+
+/// The run's action and reason from each agent's cause.
+fn weigh(agents: &[AgentOutcome], causes: Vec<(Action, String)>) -> (Action, String) {
+    if agents.iter().any(|a| a.status() == Status::DryRun) {
+        return (
+            Action::DryRun,
+            "dry run: nothing was sent, so nothing was decided".into(),
+        );
+    }
+    if agents.is_empty() {
+        return (Action::ManualReview, "no agent ran".into());
+    }
     let action = causes
         .iter()
         .map(|(a, _)| *a)
@@ -125,7 +151,7 @@ pub(crate) fn decide(agents: &[AgentOutcome], required: &[String]) -> Decision {
         }
         _ => named.join("; "),
     };
-    Decision { action, reason }
+    (action, reason)
 }
 
 #[cfg(test)]
@@ -261,6 +287,9 @@ mod tests {
             (d.action, d.reason.as_str()),
             (Action::RequestChanges, "a (verdict request_changes)")
         );
+        // Each agent's part is kept with the decision, for the report.
+        assert_eq!(d.of("a"), Action::RequestChanges);
+        assert_eq!(d.of("b"), Action::ManualReview);
     }
 
     #[test]

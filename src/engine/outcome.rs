@@ -310,6 +310,7 @@ mod tests {
             decision: Decision {
                 action,
                 reason: String::new(),
+                by_agent: vec![],
             },
             interrupted: false,
             started_at: SystemTime::UNIX_EPOCH,

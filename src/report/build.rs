@@ -23,14 +23,15 @@ impl Totals {
 }
 
 impl AgentJson {
-    pub(super) fn of(a: &AgentOutcome, required: &[String]) -> AgentJson {
+    /// `decision`: what the agent contributed to the run's decision.
+    pub(super) fn of(a: &AgentOutcome, decision: crate::vocab::Action) -> AgentJson {
         AgentJson {
             id: a.id.clone(),
             name: a.name.clone(),
             provider: a.provider.clone(),
             model: a.model.clone(),
             status: a.status(),
-            decision: crate::engine::decision::contribution(a, required).0,
+            decision,
             reason: a.reason(),
             attempts: a.attempts(),
             cached: a.cached(),

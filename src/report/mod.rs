@@ -277,7 +277,7 @@ impl Report {
             agents: outcome
                 .agents
                 .iter()
-                .map(|a| AgentJson::of(a, &plan.required))
+                .map(|a| AgentJson::of(a, outcome.decision.of(&a.id)))
                 .collect(),
             totals,
             breakers,

@@ -51,7 +51,7 @@ pub(super) fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::Pa
     findings(out, outcome);
     for a in &outcome.agents {
         let not_approving = a.status() == engine::outcome::Status::Succeeded
-            && engine::decision::contribution(a, &[]).0 != Action::Approve;
+            && outcome.decision.of(&a.id) != Action::Approve;
         if not_approving {
             let said = a
                 .verdict()
