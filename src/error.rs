@@ -97,6 +97,15 @@ pub(crate) enum Error {
     /// Nothing was done, and waiting will help (another run held the lock too long).
     #[error("{0}")]
     TryLater(String),
+
+    /// A stage refused to go on before anything was sent. The refusal is the
+    /// stage's own type (`inputs::InputError`, `cost::Refusal`,
+    /// `publish::Refusal`), kept as the source; the stage chose the code.
+    #[error("{source}")]
+    Refused {
+        code: ExitCode,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl Error {
@@ -105,6 +114,18 @@ impl Error {
             Error::Config(_) | Error::Usage(_) => ExitCode::Usage,
             Error::Io { .. } | Error::Failed(_) => ExitCode::Failure,
             Error::TryLater(_) => ExitCode::TempFail,
+            Error::Refused { code, .. } => *code,
+        }
+    }
+
+    /// A stage's typed refusal, ending the command with `code`.
+    pub(crate) fn refused(
+        code: ExitCode,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Refused {
+            code,
+            source: Box::new(source),
         }
     }
 

@@ -4,7 +4,8 @@
 //! (UTC); after the run the reservation becomes the actual cost.
 
 use super::AgentCost;
-use crate::error::{Error, Result};
+use super::Refusal;
+use crate::error::Result;
 use crate::plan::RunPlan;
 use crate::store::{self, spend, Store};
 
@@ -18,15 +19,15 @@ pub(crate) const LEASE_MARGIN_MS: i64 = 60_000;
 /// or a budget (it could cost anything). Exit 2.
 pub(crate) fn check(plan: &RunPlan, projected: &[AgentCost]) -> Result<()> {
     if let Some((cap, from)) = &plan.cost.max_cost {
-        if let Some(why) = super::unpriced_under(projected, from)
-            .or_else(|| super::over_cap(projected, *cap, from))
+        if let Some(refusal) =
+            Refusal::unpriced(projected, from).or_else(|| Refusal::over_cap(projected, *cap, from))
         {
-            return Err(Error::Usage(why));
+            return Err(refusal.into());
         }
     }
     if !plan.dry_run && (plan.cost.per_day.is_some() || plan.cost.per_month.is_some()) {
-        if let Some(why) = super::unpriced_under(projected, "[budget]") {
-            return Err(Error::Usage(why));
+        if let Some(refusal) = Refusal::unpriced(projected, "[budget]") {
+            return Err(refusal.into());
         }
     }
     Ok(())
@@ -43,11 +44,7 @@ pub(crate) async fn reserve(
         return Ok(false);
     }
     let Some(db) = store else {
-        return Err(Error::TryLater(
-            "[budget] limits the project's daily or monthly spend, and the state database that \
-             records it cannot be used; nothing was sent"
-                .into(),
-        ));
+        return Err(Refusal::NoStore.into());
     };
     let now = store::now_ms();
     let ((day0, day1), (month0, month1)) = spend::day_and_month(now);
@@ -77,11 +74,7 @@ pub(crate) async fn reserve(
     let result = db
         .call(move |c| c.spend_reserve(&project, &id, usd, (now, lease), &windows))
         .await
-        .map_err(|e| {
-            Error::TryLater(format!(
-                "could not check the budget in the state database ({e}); nothing was sent"
-            ))
-        })?;
+        .map_err(|e| Refusal::Unchecked(e.to_string()))?;
     match result {
         Ok(()) => Ok(true),
         Err(r) => {
@@ -90,13 +83,14 @@ pub(crate) async fn reserve(
             } else {
                 "monthly"
             };
-            Err(Error::TryLater(format!(
-                "the {which} budget of ${:.4} would be exceeded: ${:.4} is spent or reserved and this \
-                 run could cost up to ${usd:.4}; nothing was sent. It frees up at {} (UTC)",
-                r.window.limit_usd,
-                r.spent_usd,
-                crate::engine::rfc3339_ms(r.window.until_ms)
-            )))
+            Err(Refusal::Full {
+                which,
+                limit: r.window.limit_usd,
+                spent: r.spent_usd,
+                projected: usd,
+                frees_at: crate::engine::rfc3339_ms(r.window.until_ms),
+            }
+            .into())
         }
     }
 }

@@ -6,6 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 pub(crate) mod budget;
+pub(crate) mod refusal;
+
+pub(crate) use refusal::Refusal;
 
 pub(crate) use crate::prices::PriceBook;
 
@@ -126,51 +129,6 @@ pub(crate) fn line(costs: &[AgentCost]) -> String {
         ));
     }
     s
-}
-
-/// Why a run under a cap or budget (`what`) cannot be held to it: an agent
-/// whose model has no price could cost anything, so it is refused rather
-/// than counted as free.
-pub(crate) fn unpriced_under(costs: &[AgentCost], what: &str) -> Option<String> {
-    let unpriced: Vec<String> = costs
-        .iter()
-        .filter(|c| c.usd.is_none())
-        .map(|c| format!("{} ({})", c.id, c.model))
-        .collect();
-    let first = costs.iter().find(|c| c.usd.is_none())?;
-    Some(format!(
-        "{what} limits this run's cost, but no price is known for {}; nothing was sent. \
-         Set one in events.toml, e.g. [prices.\"{}\"] input = 0.15, output = 0.60 \
-         (USD per million tokens; 0 for a free local model), or a pricing_file",
-        unpriced.join(", "),
-        first.model
-    ))
-}
-
-/// Why a projection over `cap` is refused: the agents by projected cost.
-pub(crate) fn over_cap(costs: &[AgentCost], cap: f64, from: &str) -> Option<String> {
-    let t = total(costs);
-    if t <= cap {
-        return None;
-    }
-    let mut sorted: Vec<&AgentCost> = costs.iter().collect();
-    sorted.sort_by(|a, b| b.usd.unwrap_or(0.0).total_cmp(&a.usd.unwrap_or(0.0)));
-    let list: Vec<String> = sorted
-        .iter()
-        .map(|c| match c.usd {
-            Some(u) => format!(
-                "{} ${u:.4} ({} in + {} out tokens of {})",
-                c.id, c.input_tokens, c.output_tokens, c.model
-            ),
-            None => format!("{} unpriced ({})", c.id, c.model),
-        })
-        .collect();
-    Some(format!(
-        "the run could cost up to ${t:.4}, over the cap of ${cap:.4} ({from}); nothing was sent. \
-         By projected cost: {}. Lower max_tokens, narrow the inputs, run fewer agents (--agent), \
-         or raise the cap",
-        list.join("; ")
-    ))
 }
 
 /// The actual cost of each agent that called a model, and what caching saved.
