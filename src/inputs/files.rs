@@ -7,9 +7,10 @@ use std::path::Path;
 use ignore::gitignore::GitignoreBuilder;
 use ignore::WalkBuilder;
 
+use super::InputError;
 use super::{Gathered, Item, SourceInfo};
 use crate::config::inputs::InputKind;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::project_file::Entry;
 
 /// Most files one `files` input may hold.
@@ -52,12 +53,16 @@ pub(crate) fn gather(root: &Path, name: &str, globs: &[String]) -> Result<Gather
     // line that matches decides, and `!` takes a file back out.
     let mut gb = GitignoreBuilder::new(root);
     for g in globs {
-        gb.add_line(None, g)
-            .map_err(|e| Error::Usage(format!("input {name}: glob {g:?} is not valid ({e})")))?;
+        gb.add_line(None, g).map_err(|e| InputError::BadGlob {
+            input: name.to_string(),
+            glob: g.clone(),
+            why: e.to_string(),
+        })?;
     }
-    let select = gb
-        .build()
-        .map_err(|e| Error::Usage(format!("input {name}: {e}")))?;
+    let select = gb.build().map_err(|e| InputError::Unreadable {
+        what: format!("input {name}"),
+        why: e.to_string(),
+    })?;
     // The walk itself honours .gitignore (and .ignore): ignored files never come in.
     let walk = WalkBuilder::new(root)
         .hidden(false)

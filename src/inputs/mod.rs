@@ -5,6 +5,7 @@
 
 mod command;
 pub(crate) mod diff;
+mod error;
 mod files;
 mod git;
 
@@ -16,7 +17,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::config::inputs::{InputKind, InputSource, InputSpec};
-use crate::error::{Error, Result};
+pub(crate) use error::InputError;
+
+use crate::error::Result;
 
 /// One piece an input is made of: a file of a diff, a file's text, or the
 /// whole output of a command or log.
@@ -233,33 +236,29 @@ pub(crate) fn read_overrides(
     let mut stdin_used = false;
     for arg in args {
         let Some((name, from)) = arg.split_once('=') else {
-            return Err(Error::Usage(format!(
-                "--input {arg:?}: write NAME=FILE or NAME=- (e.g. --input diff=changes.patch)"
-            )));
+            return Err(InputError::BadOverride(arg.clone()).into());
         };
         if !known.contains_key(name) {
-            let list: Vec<&str> = known.keys().map(String::as_str).collect();
-            return Err(Error::Usage(format!(
-                "--input {name}: no input {name:?} is declared in events.toml{}",
-                if list.is_empty() {
-                    " (declare one as [inputs.NAME])".to_string()
-                } else {
-                    format!("; declared: {}", list.join(", "))
-                }
-            )));
+            return Err(InputError::Undeclared {
+                name: name.to_string(),
+                declared: known.keys().cloned().collect(),
+            }
+            .into());
         }
         let text = if from == "-" {
             if stdin_used {
-                return Err(Error::Usage(
-                    "--input: only one input can be read from stdin".into(),
-                ));
+                return Err(InputError::StdinTwice.into());
             }
             stdin_used = true;
             crate::fsio::read_capped(std::io::stdin().lock(), "stdin")
         } else {
             std::fs::File::open(PathBuf::from(from)).and_then(|f| crate::fsio::read_capped(f, from))
         }
-        .map_err(|e| Error::Usage(format!("--input {name}: could not read {from}: {e}")))?;
+        .map_err(|e| InputError::OverrideUnreadable {
+            name: name.to_string(),
+            from: from.to_string(),
+            error: e.to_string(),
+        })?;
         out.insert(name.to_string(), text);
     }
     Ok(out)

@@ -4,7 +4,8 @@
 use super::RunPlan;
 use crate::config::Config;
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::inputs::InputError;
 
 /// Refuse what would run or fetch the head's code when it is untrusted
 /// (`trigger::untrusted_head`): `command` inputs and `fetch = true`.
@@ -18,12 +19,12 @@ pub(crate) fn refuse_untrusted(plan: &RunPlan, why: &str) -> Result<()> {
             }
             _ => continue,
         };
-        return Err(Error::Usage(format!(
-            "input {:?} {what}, and {why}. bsu refuses to run or fetch the pull request's code \
-             here; set [github] allow_commands_on_pull_request_target = true only if the workflow \
-             checks out trusted code",
-            i.name
-        )));
+        return Err(InputError::Untrusted {
+            input: i.name.clone(),
+            what,
+            why: why.to_string(),
+        }
+        .into());
     }
     Ok(())
 }

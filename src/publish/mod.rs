@@ -15,6 +15,38 @@ use crate::config::publish::GithubSettings;
 use crate::env::Env;
 use crate::error::{Error, Result};
 
+/// Why publishing cannot be set up as asked (exit 2, nothing sent).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Refusal {
+    /// The token or repository variables, named, are not set.
+    #[error(
+        "publishing to GitHub needs {0} (set inside GitHub Actions; give the job \
+         `permissions: pull-requests: write, checks: write`)"
+    )]
+    Missing(String),
+    #[error("{var} {why}")]
+    BadToken { var: String, why: String },
+    #[error("GITHUB_REPOSITORY {0:?} must be OWNER/NAME")]
+    BadRepository(String),
+    #[error("GITHUB_API_URL {0:?} is not a URL")]
+    BadApiUrl(String),
+    /// The named variable, meant to hold the webhook's URL, does not.
+    #[error("{0} does not hold a URL")]
+    NotAUrl(String),
+    /// A replayed run would publish to the named destinations.
+    #[error(
+        "--replay answers from recordings anyone can edit, so a replayed run does not \
+         publish to {0}; drop the publishing, or pass --publish-replayed to publish it anyway"
+    )]
+    Replayed(String),
+}
+
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Error {
+        Error::refused(crate::error::ExitCode::Usage, r)
+    }
+}
+
 /// Where and as whom to publish, resolved from the environment before the run.
 #[derive(Debug, Clone)]
 pub(crate) struct GithubTarget {
@@ -52,25 +84,23 @@ pub(crate) fn github_target(
             .into_iter()
             .flatten()
             .collect();
-            let why = format!(
-                "publishing to GitHub needs {} (set inside GitHub Actions; give the job \
-                 `permissions: pull-requests: write, checks: write`)",
-                missing.join(" and ")
-            );
+            let refusal = Refusal::Missing(missing.join(" and "));
             if asked {
-                return Err(Error::Usage(why));
+                return Err(refusal.into());
             }
-            note(&format!("bsu: not publishing: {why}"));
+            note(&format!("bsu: not publishing: {refusal}"));
             return Ok(None);
         }
     };
     if let Err(why) = crate::client::secret::check_key(token) {
-        return Err(Error::Usage(format!("{} {why}", settings.token_env)));
+        return Err(Refusal::BadToken {
+            var: settings.token_env.clone(),
+            why: why.to_string(),
+        }
+        .into());
     }
     if repository.split('/').count() != 2 || repository.contains(char::is_whitespace) {
-        return Err(Error::Usage(format!(
-            "GITHUB_REPOSITORY {repository:?} must be OWNER/NAME"
-        )));
+        return Err(Refusal::BadRepository(repository.to_string()).into());
     }
     let api_url = env
         .get("GITHUB_API_URL")
@@ -78,9 +108,7 @@ pub(crate) fn github_target(
         .trim_end_matches('/')
         .to_string();
     if reqwest::Url::parse(&api_url).is_err() {
-        return Err(Error::Usage(format!(
-            "GITHUB_API_URL {api_url:?} is not a URL"
-        )));
+        return Err(Refusal::BadApiUrl(api_url).into());
     }
     let run_url = match (env.get("GITHUB_SERVER_URL"), env.get("GITHUB_RUN_ID")) {
         (Some(server), Some(id)) => Some(format!(

@@ -160,7 +160,7 @@ fn destinations(
                     url: url.to_string(),
                 }),
             )),
-            Some(_) => return Err(Error::Usage(format!("{} does not hold a URL", w.url_env))),
+            Some(_) => return Err(publish::Refusal::NotAUrl(w.url_env.clone()).into()),
             None => out.note(&format!(
                 "bsu: not posting to the webhook: {} is not set",
                 w.url_env
@@ -169,11 +169,7 @@ fn destinations(
     }
     if args.replay.is_some() && !args.publish_replayed && !all.is_empty() {
         let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
-        return Err(Error::Usage(format!(
-            "--replay answers from recordings anyone can edit, so a replayed run does not \
-             publish to {}; drop the publishing, or pass --publish-replayed to publish it anyway",
-            names.join(" or ")
-        )));
+        return Err(publish::Refusal::Replayed(names.join(" or ")).into());
     }
     Ok(all.into_iter().map(|(_, d)| d).collect())
 }

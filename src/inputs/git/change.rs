@@ -170,8 +170,10 @@ pub(crate) async fn diff_input(
     .await
     .map_err(|e| BadRawDiff(e.to_string()))
     .and_then(|r| r);
-    let (mut entries, mut texts) =
-        parsed.map_err(|e| crate::error::Error::Usage(format!("{what}: {e}")))?;
+    let (mut entries, mut texts) = parsed.map_err(|e| crate::inputs::InputError::Unreadable {
+        what: what.clone(),
+        why: e.to_string(),
+    })?;
     if range.head.is_none() && opts.include_untracked {
         for (e, text) in contents::untracked(git, &top, &what).await? {
             entries.push(e);

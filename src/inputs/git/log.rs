@@ -6,7 +6,8 @@
 
 use super::{check_rev, Git, Range};
 use crate::config::inputs::InputSpec;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::inputs::InputError;
 use crate::inputs::{Context, Gathered, Item, SourceInfo};
 
 /// A `git_log` input.
@@ -22,11 +23,9 @@ pub(crate) async fn log_input(
     let what = format!("input {}", spec.name);
     git.ok(&["rev-parse", "--git-dir"], &what)
         .await
-        .map_err(|_| {
-            Error::Usage(format!(
-                "{what}: {} is not inside a git repository",
-                ctx.root.display()
-            ))
+        .map_err(|_| InputError::NotARepository {
+            input: spec.name.clone(),
+            root: ctx.root.to_path_buf(),
         })?;
     let end = match diff_range {
         Some(Range { head: Some(h), .. }) => h.clone(),

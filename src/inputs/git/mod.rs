@@ -21,7 +21,8 @@ use std::process::Stdio;
 
 use tokio::io::AsyncWriteExt;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::inputs::InputError;
 use crate::process::{self, Group};
 
 /// The object id of git's empty tree: the base of a branch's first push.
@@ -101,18 +102,18 @@ impl Git<'_> {
 
     /// Run git and return its stdout, or a usage error naming what failed.
     pub(super) async fn ok(&self, args: &[&str], what: &str) -> Result<Vec<u8>> {
-        let out = self.output(args).await.map_err(|e| {
-            Error::Usage(format!(
-                "{what}: could not run git ({e}); install git, or supply the input with --input"
-            ))
+        let out = self.output(args).await.map_err(|e| InputError::NoGit {
+            what: what.to_string(),
+            error: e.to_string(),
         })?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
-            return Err(Error::Usage(format!(
-                "{what}: git {} failed: {}",
-                args.first().copied().unwrap_or(""),
-                crate::text::one_line(&err, 400)
-            )));
+            return Err(InputError::GitFailed {
+                what: what.to_string(),
+                command: args.first().copied().unwrap_or("").to_string(),
+                stderr: crate::text::one_line(&err, 400),
+            }
+            .into());
         }
         Ok(out.stdout)
     }
@@ -140,9 +141,11 @@ impl Git<'_> {
 /// A revision the user gave (a flag or the config): never an option.
 pub(super) fn check_rev(rev: &str, from: &str) -> Result<()> {
     if rev.is_empty() || rev.starts_with('-') || rev.contains(char::is_whitespace) {
-        return Err(Error::Usage(format!(
-            "{from} {rev:?} is not a revision; give a commit, branch or tag"
-        )));
+        return Err(InputError::NotARevision {
+            from: from.to_string(),
+            rev: rev.to_string(),
+        }
+        .into());
     }
     Ok(())
 }

@@ -6,8 +6,9 @@
 use serde_json::Value;
 
 use super::{check_rev, Git, EMPTY_TREE};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::inputs::Context;
+use crate::inputs::InputError;
 
 /// Which commits a change spans.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +27,13 @@ fn payload_sha(v: Option<&Value>) -> Option<String> {
 }
 
 /// Make sure `rev` is a commit here, fetching it from origin when allowed.
-async fn ensure(git: Git<'_>, rev: &str, which: &str, input: &str, fetch: bool) -> Result<String> {
+async fn ensure(
+    git: Git<'_>,
+    rev: &str,
+    which: &'static str,
+    input: &str,
+    fetch: bool,
+) -> Result<String> {
     if rev == EMPTY_TREE {
         return Ok(rev.to_string());
     }
@@ -36,12 +43,12 @@ async fn ensure(git: Git<'_>, rev: &str, which: &str, input: &str, fetch: bool) 
             .await;
     }
     if !git.commit_exists(rev).await {
-        return Err(Error::Usage(format!(
-            "input {input}: the {which} commit {rev} is not in this clone (a shallow checkout?). \
-             In GitHub Actions set `fetch-depth: 0` on actions/checkout, or run \
-             `git fetch --no-tags origin {rev}`; or set `fetch = true` on [inputs.{input}] to let \
-             bsu fetch it"
-        )));
+        return Err(InputError::CommitMissing {
+            input: input.to_string(),
+            which,
+            rev: rev.to_string(),
+        }
+        .into());
     }
     let sha = git
         .ok_text(
@@ -56,12 +63,9 @@ pub(crate) async fn resolve_range(ctx: &Context<'_>, input: &str, fetch: bool) -
     let git = ctx.git();
     git.ok(&["rev-parse", "--git-dir"], &format!("input {input}"))
         .await
-        .map_err(|_| {
-            Error::Usage(format!(
-                "input {input}: {} is not inside a git repository; run bsu in the repository, or \
-                 supply the input with --input {input}=FILE",
-                ctx.root.display()
-            ))
+        .map_err(|_| InputError::NotARepository {
+            input: input.to_string(),
+            root: ctx.root.to_path_buf(),
         })?;
     if let Some(base) = ctx.base {
         check_rev(base, "--base")?;
@@ -80,17 +84,13 @@ pub(crate) async fn resolve_range(ctx: &Context<'_>, input: &str, fetch: bool) -
         });
     }
     if ctx.head.is_some() {
-        return Err(Error::Usage("--head needs --base".into()));
+        return Err(InputError::HeadWithoutBase.into());
     }
     if let Some(r) = from_payload(git, ctx.payload, input, fetch).await? {
         return Ok(r);
     }
     if !ctx.interactive {
-        return Err(Error::Usage(format!(
-            "input {input}: nothing says what changed. Pass --base REV (and --head REV; without \
-             --head the working tree is compared), run with a pull_request or push payload, or run \
-             at a terminal to review the working tree"
-        )));
+        return Err(InputError::NothingSaysWhatChanged(input.to_string()).into());
     }
     let mut upstream = None;
     for r in [
@@ -106,11 +106,7 @@ pub(crate) async fn resolve_range(ctx: &Context<'_>, input: &str, fetch: bool) -
             break;
         }
     }
-    let upstream = upstream.ok_or_else(|| {
-        Error::Usage(format!(
-            "input {input}: no upstream or default branch to compare the working tree with; pass --base REV"
-        ))
-    })?;
+    let upstream = upstream.ok_or_else(|| InputError::NoUpstream(input.to_string()))?;
     let mb = git
         .ok_text(&["merge-base", "HEAD", upstream], &format!("input {input}"))
         .await?;
