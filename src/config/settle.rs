@@ -73,19 +73,7 @@ pub(super) fn settle(
     let actions = super::github::settle(file.github.as_ref());
     let webhook = super::publish::settle_webhook(file.publish.as_ref(), &src, problems);
     let (prices, max_cost_per_run) = settle_budget(root, &file, &src, problems);
-    for parsed in agents.values() {
-        let asrc = Source {
-            display: &parsed.display,
-            text: &parsed.text,
-        };
-        super::inputs::check_names(
-            &parsed.file.inputs,
-            &file.inputs,
-            "this agent",
-            &asrc,
-            problems,
-        );
-    }
+    check_agent_inputs(&agents, &file, problems);
 
     let (cache, reports) = cache_and_reports(&file);
     // Settled before the check below, so its problems count.
@@ -118,6 +106,27 @@ pub(super) fn settle(
                 .collect(),
         },
     })
+}
+
+/// Each agent's `inputs` name inputs declared in events.toml.
+fn check_agent_inputs(
+    agents: &BTreeMap<String, ParsedAgent>,
+    file: &EventsFile,
+    problems: &mut Vec<Problem>,
+) {
+    for parsed in agents.values() {
+        let asrc = Source {
+            display: &parsed.display,
+            text: &parsed.text,
+        };
+        super::inputs::check_names(
+            &parsed.file.inputs,
+            &file.inputs,
+            "this agent",
+            &asrc,
+            problems,
+        );
+    }
 }
 
 /// Each provider's `fallback` names another provider, never itself.

@@ -63,33 +63,10 @@ pub(crate) fn pack_all(
             continue;
         }
         let enc = tokens::encoding_for(&agent.model);
-        let window = agent
-            .context_window
-            .or_else(|| {
-                plan.providers
-                    .get(&agent.provider)
-                    .and_then(|p| p.context_window)
-            })
-            .unwrap_or_else(|| tokens::context_window(&agent.model));
-        let reply = agent
-            .max_tokens
-            .map_or(pack::DEFAULT_REPLY_TOKENS, u64::from);
-        let knowledge_tokens: u64 = agent
-            .knowledge
-            .iter()
-            .filter_map(|k| knowledge.get(k).and_then(|r| r.as_ref().ok()))
-            .map(|t| tokens::count(enc, t))
-            .sum();
-        let fixed = tokens::count(enc, &prompt::shared(&plan.event, payload_text, "", ""))
-            + tokens::count(enc, &prompt::system(agent))
-            + knowledge_tokens
-            + earlier_allowance(plan, earlier);
+        let room = room(plan, agent, payload_text, knowledge, earlier);
         let budget = Budget {
             encoding: enc,
-            tokens: u64::from(window)
-                .saturating_sub(reply)
-                .saturating_sub(fixed)
-                .saturating_sub(pack::OVERHEAD_TOKENS),
+            tokens: room,
             max_batches: agent.max_batches.unwrap_or(pack::DEFAULT_MAX_BATCHES),
             shared: &plan.shared_inputs,
             own: &own,
@@ -100,6 +77,44 @@ pub(crate) fn pack_all(
     }
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "packed inputs");
     out
+}
+
+/// The tokens left for `agent`'s inputs: its context window less its reply,
+/// the prompt around the inputs (event, payload, system prompt, knowledge),
+/// the results of the `earlier` agents of a sequence, and the overhead.
+fn room(
+    plan: &RunPlan,
+    agent: &crate::config::Agent,
+    payload_text: &str,
+    knowledge: &HashMap<String, Result<String, crate::config::KnowledgeError>>,
+    earlier: u64,
+) -> u64 {
+    let enc = tokens::encoding_for(&agent.model);
+    let window = agent
+        .context_window
+        .or_else(|| {
+            plan.providers
+                .get(&agent.provider)
+                .and_then(|p| p.context_window)
+        })
+        .unwrap_or_else(|| tokens::context_window(&agent.model));
+    let reply = agent
+        .max_tokens
+        .map_or(pack::DEFAULT_REPLY_TOKENS, u64::from);
+    let knowledge_tokens: u64 = agent
+        .knowledge
+        .iter()
+        .filter_map(|k| knowledge.get(k).and_then(|r| r.as_ref().ok()))
+        .map(|t| tokens::count(enc, t))
+        .sum();
+    let fixed = tokens::count(enc, &prompt::shared(&plan.event, payload_text, "", ""))
+        + tokens::count(enc, &prompt::system(agent))
+        + knowledge_tokens
+        + earlier_allowance(plan, earlier);
+    u64::from(window)
+        .saturating_sub(reply)
+        .saturating_sub(fixed)
+        .saturating_sub(pack::OVERHEAD_TOKENS)
 }
 
 /// Room for the results of the agents before this one in a sequence.

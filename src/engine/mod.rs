@@ -231,7 +231,6 @@ pub(crate) async fn execute(
         })
         .collect();
 
-    let timeout = plan.limits.timeout;
     // Agents honour the run's deadline themselves; this stop is the backstop.
     let deadline = deadline::after(shared.run_deadline, deadline::BACKSTOP);
     let stop = async move {
@@ -246,14 +245,38 @@ pub(crate) async fn execute(
         Execution::Sequential => sequential(&shared, &mut outcomes, stop.as_mut()).await,
     };
 
-    let agents: Vec<AgentOutcome> = outcomes
+    let agents = unfinished(outcomes, &plan, end, start, observer.as_ref());
+    let decision = decision::decide(&agents, &plan.required);
+    // Aborted agent tasks may still hold `shared` for a moment: copy, never unwrap.
+    RunOutcome {
+        agents,
+        payload_cut: shared.prep.payload_cut,
+        inputs: shared.prep.inputs.clone(),
+        decision,
+        interrupted: end == End::Interrupted,
+        started_at,
+        finished_at: SystemTime::now(),
+        duration: start.elapsed(),
+    }
+}
+
+/// Every agent's outcome: those that ended as they were, the rest as the
+/// run's end left them (timed out at the deadline, or interrupted).
+fn unfinished(
+    outcomes: Vec<Option<AgentOutcome>>,
+    plan: &RunPlan,
+    end: End,
+    start: Instant,
+    observer: &dyn Observer,
+) -> Vec<AgentOutcome> {
+    outcomes
         .into_iter()
         .zip(&plan.agents)
         .map(|(o, p)| {
             o.unwrap_or_else(|| {
                 let result = match end {
                     End::Deadline => AgentResult::TimedOut {
-                        reason: deadline::run_reason(timeout),
+                        reason: deadline::run_reason(plan.limits.timeout),
                         attempts: 0,
                     },
                     End::Interrupted => AgentResult::Interrupted { attempts: 0 },
@@ -267,19 +290,7 @@ pub(crate) async fn execute(
                 o
             })
         })
-        .collect();
-    let decision = decision::decide(&agents, &plan.required);
-    // Aborted agent tasks may still hold `shared` for a moment: copy, never unwrap.
-    RunOutcome {
-        agents,
-        payload_cut: shared.prep.payload_cut,
-        inputs: shared.prep.inputs.clone(),
-        decision,
-        interrupted: end == End::Interrupted,
-        started_at,
-        finished_at: SystemTime::now(),
-        duration: start.elapsed(),
-    }
+        .collect()
 }
 
 async fn parallel(

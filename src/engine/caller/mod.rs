@@ -355,36 +355,52 @@ impl Caller {
                 Ok(reply) => return Ok(reply),
                 Err(e) => e,
             };
-            let transient = error.class == FailureClass::Transient;
-            if transient && Instant::now() >= deadline {
-                return Err(Failure::Deadline { last: Some(error) });
-            }
-            // Every attempt counts towards the breaker: once it is open, stop.
-            if !transient || retry >= provider.max_retries || opened {
-                return Err(Failure::Call(error));
-            }
-            let delay = backoff(retry, error.retry_after, jitter());
-            // The server's own wait, uncapped, decides whether a retry fits.
-            let wait = delay.max(error.retry_after.unwrap_or_default());
-            if Instant::now()
-                .checked_add(wait)
-                .is_none_or(|t| t >= deadline)
-            {
-                let mut error = error;
-                if let Some(asked) = error.retry_after {
-                    error.message.push_str(&format!(
-                        " (the server asked to wait {}, past the agent's deadline)",
-                        humantime::format_duration(round_ms(asked))
-                    ));
-                }
-                return Err(Failure::Call(error));
-            }
+            let delay = retry_delay(&error, retry, provider.max_retries, opened, deadline)?;
             tracing::debug!(provider = %provider.name, retry = retry + 1, ?delay, "retrying after: {}", error.message);
             last = Some(error);
             tokio::time::sleep(delay).await;
             retry += 1;
         }
     }
+}
+
+/// How long to wait before retrying a failed attempt (`retry` retries made
+/// so far), or the failure to end with: a permanent error, the retries
+/// spent, the breaker opened by this attempt, or no time left for the wait.
+fn retry_delay(
+    error: &CallError,
+    retry: u32,
+    max_retries: u32,
+    opened: bool,
+    deadline: Instant,
+) -> Result<Duration, Failure> {
+    let transient = error.class == FailureClass::Transient;
+    if transient && Instant::now() >= deadline {
+        return Err(Failure::Deadline {
+            last: Some(error.clone()),
+        });
+    }
+    // Every attempt counts towards the breaker: once it is open, stop.
+    if !transient || retry >= max_retries || opened {
+        return Err(Failure::Call(error.clone()));
+    }
+    let delay = backoff(retry, error.retry_after, jitter());
+    // The server's own wait, uncapped, decides whether a retry fits.
+    let wait = delay.max(error.retry_after.unwrap_or_default());
+    if Instant::now()
+        .checked_add(wait)
+        .is_none_or(|t| t >= deadline)
+    {
+        let mut error = error.clone();
+        if let Some(asked) = error.retry_after {
+            error.message.push_str(&format!(
+                " (the server asked to wait {}, past the agent's deadline)",
+                humantime::format_duration(round_ms(asked))
+            ));
+        }
+        return Err(Failure::Call(error));
+    }
+    Ok(delay)
 }
 
 fn round_ms(d: Duration) -> Duration {
