@@ -4,7 +4,7 @@
 use globset::Glob;
 use serde_json::Value;
 
-use crate::config::github::Filters;
+use crate::config::triggers::Filters;
 use crate::inputs::Gathered;
 
 fn labels(payload: &Value) -> Vec<String> {

@@ -172,11 +172,11 @@ fn slash_command(payload: &Value, config: &Config) -> Result<Trigger> {
         .and_then(Value::as_str)
         .unwrap_or("NONE")
         .to_ascii_uppercase();
-    let allowed = &config.actions.slash_command_associations;
+    let allowed = &config.triggers.slash_command_associations;
     if !allowed.contains(&association) {
         return Ok(Trigger::Ignore(format!(
             "the comment's author is {association}; /bsu commands are honoured from {} \
-             ([github] slash_command_associations)",
+             ([triggers] slash_command_associations)",
             allowed.join(", ")
         )));
     }

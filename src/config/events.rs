@@ -105,7 +105,7 @@ fn check_event(
         }
     }
     for cron in &ev.schedule {
-        if !super::github::is_cron(cron.get_ref()) {
+        if !super::triggers::is_cron(cron.get_ref()) {
             problems.push(src.at(
                 cron,
                 format!(

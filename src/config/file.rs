@@ -35,7 +35,12 @@ pub(super) struct EventsFile {
     #[schemars(with = "BTreeMap<String, super::inputs::InputFile>")]
     pub inputs: BTreeMap<Spanned<String>, super::inputs::InputFile>,
     pub publish: Option<super::publish::PublishFile>,
-    pub github: Option<super::github::GithubFile>,
+    /// `[triggers]`: who may run bsu from a comment, and what may run under
+    /// `pull_request_target`.
+    pub triggers: Option<super::triggers::TriggersFile>,
+    /// The old name of `[triggers]`, still read (not both).
+    #[schemars(with = "Option<super::triggers::TriggersFile>")]
+    pub github: Option<Spanned<super::triggers::TriggersFile>>,
     /// `[prices."MODEL"]`: USD per million tokens.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, crate::prices::Price>")]
@@ -149,9 +154,9 @@ pub(super) struct EventFile {
     #[schemars(with = "Vec<String>")]
     pub schedule: Vec<Spanned<String>>,
     #[serde(default)]
-    pub when: super::github::Filters,
+    pub when: super::triggers::Filters,
     #[serde(default)]
-    pub skip: super::github::Filters,
+    pub skip: super::triggers::Filters,
 }
 
 /// `agents/<id>.toml`.

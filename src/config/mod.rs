@@ -7,7 +7,6 @@
 
 mod events;
 mod file;
-pub(crate) mod github;
 pub(crate) mod inputs;
 mod load;
 mod paths;
@@ -17,6 +16,7 @@ mod settle;
 pub(crate) mod strategy;
 #[cfg(test)]
 mod tests;
+pub(crate) mod triggers;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -53,8 +53,8 @@ pub(crate) struct Config {
     /// `[budget] max_cost_per_day` and `max_cost_per_month`, USD.
     pub max_cost_per_day: Option<f64>,
     pub max_cost_per_month: Option<f64>,
-    /// `[github]`: slash commands and `pull_request_target` safety.
-    pub actions: github::GithubActions,
+    /// `[triggers]` (once `[github]`): slash commands and `pull_request_target` safety.
+    pub triggers: triggers::Triggers,
     /// `[secrets] redact`: more variables whose values are secrets.
     pub secret_vars: Vec<String>,
     /// The raw text of events.toml and of each agent file, for `config_hash`.

@@ -70,7 +70,7 @@ pub(super) fn settle(
     let strategies = super::events::settle_strategies(&file, &src, &agents, agents_found, problems);
     let inputs = super::inputs::settle_inputs(&file.inputs, &src, problems);
     let github = super::publish::settle_publish(file.publish.as_ref(), &src, problems);
-    let actions = super::github::settle(file.github.as_ref());
+    let triggers = settle_triggers(&file, &src, problems);
     let webhook = super::publish::settle_webhook(file.publish.as_ref(), &src, problems);
     let (prices, max_cost_per_run) = settle_budget(root, &file, &src, problems);
     check_agent_inputs(&agents, &file, problems);
@@ -96,7 +96,7 @@ pub(super) fn settle(
         max_cost_per_run,
         max_cost_per_day: file.budget.as_ref().and_then(|b| b.max_cost_per_day),
         max_cost_per_month: file.budget.as_ref().and_then(|b| b.max_cost_per_month),
-        actions,
+        triggers,
         secret_vars,
         sources: Sources {
             events: events_text,
@@ -106,6 +106,26 @@ pub(super) fn settle(
                 .collect(),
         },
     })
+}
+
+/// `[triggers]`, or the same table under its old name `[github]` (not both:
+/// which would win is not obvious, so neither does).
+fn settle_triggers(
+    file: &EventsFile,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) -> super::triggers::Triggers {
+    match (&file.triggers, &file.github) {
+        (Some(_), Some(old)) => {
+            problems.push(src.at(
+                old,
+                "[github] is the old name of [triggers] and both are set; move these keys \
+                 into [triggers] and delete [github]",
+            ));
+            super::triggers::settle(None)
+        }
+        (t, old) => super::triggers::settle(t.as_ref().or(old.as_ref().map(|o| o.get_ref()))),
+    }
 }
 
 /// Each agent's `inputs` name inputs declared in events.toml.

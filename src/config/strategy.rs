@@ -46,9 +46,9 @@ pub(crate) struct Strategy {
     /// Cron expressions of GitHub's `schedule` trigger this strategy answers.
     pub schedule: Vec<String>,
     /// Run only when these hold.
-    pub when: super::github::Filters,
+    pub when: super::triggers::Filters,
     /// Do not run when any of these holds.
-    pub skip: super::github::Filters,
+    pub skip: super::triggers::Filters,
 }
 
 /// Which kind of rule picked the strategy; a run reports it.

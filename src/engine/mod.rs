@@ -6,7 +6,7 @@
 //! and no file output (the report module writes what it returns).
 
 mod agent;
-pub(crate) mod budget;
+pub(crate) mod allowance;
 pub(crate) mod caller;
 pub(crate) mod deadline;
 pub(crate) mod decision;
@@ -58,7 +58,7 @@ pub(crate) struct Prepared {
     pub payload_text: String,
     pub payload_cut: Option<(usize, usize)>,
     /// Each agent's packed inputs, by its index in the plan.
-    pub packs: Vec<Option<budget::Packed>>,
+    pub packs: Vec<Option<allowance::Packed>>,
     pub inputs: Vec<Gathered>,
 }
 
@@ -76,20 +76,20 @@ pub(crate) async fn prepare(plan: &RunPlan, mut inputs: Vec<Gathered>) -> Prepar
     let (payload_text, payload_cut) = prompt::payload_text(&plan.payload);
     let payload_text = secrets.redact(&payload_text);
     let mut prep = Prepared {
-        packs: budget::pack_all(plan, &inputs, &payload_text, &knowledge),
+        packs: allowance::pack_all(plan, &inputs, &payload_text, &knowledge),
         knowledge,
         payload_text,
         payload_cut,
         inputs,
     };
     // What each agent's first prompt shares with the others' (prompt caching).
-    let firsts: Vec<Option<budget::First>> = (0..plan.agents.len())
+    let firsts: Vec<Option<allowance::First>> = (0..plan.agents.len())
         .map(|i| {
             let pack = prep.packs[i].as_ref()?;
             let rendered = agent::prompts(plan, &prep, i, &[], &[])
                 .into_iter()
                 .next()?;
-            Some(budget::First {
+            Some(allowance::First {
                 head_len: rendered.shared.len(),
                 system: rendered.prompt.system,
                 head_without_inputs: prompt::shared(
@@ -102,7 +102,7 @@ pub(crate) async fn prepare(plan: &RunPlan, mut inputs: Vec<Gathered>) -> Prepar
             })
         })
         .collect();
-    let prefixes = budget::shared_prefixes(plan, &firsts);
+    let prefixes = allowance::shared_prefixes(plan, &firsts);
     for (p, tokens) in prep.packs.iter_mut().zip(prefixes) {
         if let (Some(p), Some(t)) = (p, tokens) {
             p.summary.shared_prefix_tokens = t;

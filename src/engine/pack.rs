@@ -1,5 +1,5 @@
-//! Packing inputs into each agent's token budget (CONTRACT.md, "Budgets and
-//! batches"): items go in a stable priority order; an item too large for a
+//! Packing inputs into each agent's token allowance (docs/inputs.md, "Token allowance
+//! and batches"): items go in a stable priority order; an item too large for a
 //! whole prompt is clipped to its hunks, then to a head and tail with a
 //! visible marker; what does not fit one prompt goes to the next batch, up to
 //! `max_batches`; everything left out is named, never silently dropped.
@@ -25,9 +25,9 @@ pub(crate) const OVERHEAD_TOKENS: u64 = 512;
 /// The list of what was left out, as the prompt shows it, is cut at this many names.
 const UNSEEN_SHOWN: usize = 200;
 
-/// What one agent is budgeted: its inputs and the numbers that bound them.
+/// What one agent is allowed: its inputs and the numbers that bound them.
 #[derive(Debug, Clone)]
-pub(crate) struct Budget<'a> {
+pub(crate) struct Allowance<'a> {
     pub encoding: Encoding,
     /// Tokens the inputs of one prompt may take.
     pub tokens: u64,
@@ -65,7 +65,8 @@ pub(crate) struct PackSummary {
     pub excluded: Vec<String>,
     /// Tokens of its inputs across batches, as its model counts them.
     pub input_tokens: u64,
-    /// Tokens one prompt's inputs may take.
+    /// Tokens one prompt's inputs may take: its token allowance (the field's name
+    /// is older than the word).
     pub budget_tokens: u64,
     /// Tokens of the longest prefix of its first prompt that another agent's
     /// first prompt shares (what a provider's prompt cache can serve once).
@@ -132,19 +133,24 @@ impl Counter {
 /// Pack the named inputs for one agent.
 pub(crate) fn pack(
     inputs: &[Gathered],
-    budget: &Budget<'_>,
+    allowance: &Allowance<'_>,
     counter: &mut Counter,
 ) -> (Vec<Batch>, PackSummary) {
     let mut summary = PackSummary {
-        inputs: budget.shared.iter().chain(budget.own).cloned().collect(),
-        budget_tokens: budget.tokens,
+        inputs: allowance
+            .shared
+            .iter()
+            .chain(allowance.own)
+            .cloned()
+            .collect(),
+        budget_tokens: allowance.tokens,
         ..PackSummary::default()
     };
     let mut batches: Vec<Batch> = vec![Batch::default()];
     let mut used = 0u64;
-    let max_batches = budget.max_batches.max(1) as usize;
+    let max_batches = allowance.max_batches.max(1) as usize;
     let mut full = false;
-    for (shared, names) in [(true, budget.shared), (false, budget.own)] {
+    for (shared, names) in [(true, allowance.shared), (false, allowance.own)] {
         for name in names {
             let Some((gi, g)) = inputs.iter().enumerate().find(|(_, g)| &g.name == name) else {
                 continue;
@@ -162,19 +168,19 @@ pub(crate) fn pack(
                     continue;
                 }
                 let mut rendered = render(g, item, None);
-                let mut t = counter.count(budget.encoding, (gi, ii), &rendered)
+                let mut t = counter.count(allowance.encoding, (gi, ii), &rendered)
                     + tokens::estimate(&header(g, item, None));
-                if t > budget.tokens {
+                if t > allowance.tokens {
                     // Too big for any prompt: its hunks, then a head and tail.
-                    let (text, note, seen) = clip(item, budget);
+                    let (text, note, seen) = clip(item, allowance);
                     if !seen {
                         summary.clipped.push(format!("{id} ({note})"));
                         summary.unseen.push(format!("{id} ({note})"));
                     }
                     rendered = render(g, item, Some((&text, &note)));
-                    t = tokens::count(budget.encoding, &rendered);
+                    t = tokens::count(allowance.encoding, &rendered);
                 }
-                if used + t > budget.tokens && used > 0 {
+                if used + t > allowance.tokens && used > 0 {
                     if batches.len() == max_batches {
                         full = true;
                         summary
@@ -233,15 +239,15 @@ const HUNKS_NOTE: &str = "too large in full: only its changed hunks are shown";
 /// An item cut to fit one prompt: its hunks when it has them and they fit
 /// (the change itself, so still seen), else a head and a tail around a
 /// marker (not seen whole). Returns (text, note, seen).
-fn clip(item: &Item, budget: &Budget<'_>) -> (String, String, bool) {
-    let room = budget.tokens.saturating_sub(64);
+fn clip(item: &Item, allowance: &Allowance<'_>) -> (String, String, bool) {
+    let room = allowance.tokens.saturating_sub(64);
     if let Some(h) = &item.hunks {
-        if tokens::count(budget.encoding, h) <= room {
+        if tokens::count(allowance.encoding, h) <= room {
             return (h.clone(), HUNKS_NOTE.to_string(), true);
         }
     }
     let source = item.hunks.as_deref().unwrap_or(&item.text);
-    let cut = head_and_tail(source, budget.encoding, room);
+    let cut = head_and_tail(source, allowance.encoding, room);
     (
         cut,
         "too large: the middle is cut out and was not shown".to_string(),
@@ -254,7 +260,7 @@ fn clip(item: &Item, budget: &Budget<'_>) -> (String, String, bool) {
 pub(crate) fn head_and_tail(text: &str, enc: Encoding, room: u64) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let total = tokens::count(enc, text).max(1);
-    // Start from the share of lines the budget allows and shrink until it fits.
+    // Start from the share of lines the allowance allows and shrink until it fits.
     let mut keep = ((lines.len() as u64 * room) / total) as usize;
     loop {
         let head = keep.div_ceil(2);
@@ -341,8 +347,8 @@ mod tests {
         }
     }
 
-    fn budget<'a>(tokens: u64, max_batches: u32, shared: &'a [String]) -> Budget<'a> {
-        Budget {
+    fn allowance<'a>(tokens: u64, max_batches: u32, shared: &'a [String]) -> Allowance<'a> {
+        Allowance {
             encoding: Encoding::Estimate,
             tokens,
             max_batches,
@@ -359,7 +365,7 @@ mod tests {
             vec![("a.rs", "+a\n".into()), ("b.rs", "+b\n".into())],
         );
         let names = ["diff".to_string()];
-        let (batches, s) = pack(&[g], &budget(10_000, 5, &names), &mut Counter::default());
+        let (batches, s) = pack(&[g], &allowance(10_000, 5, &names), &mut Counter::default());
         assert_eq!(batches.len(), 1);
         assert!(batches[0].shared.contains("### diff · a.rs (modified)"));
         assert!(batches[0].shared.find("a.rs") < batches[0].shared.find("b.rs"));
@@ -374,7 +380,7 @@ mod tests {
             .collect();
         let g = input("diff", InputKind::GitDiff, items);
         let names = ["diff".to_string()];
-        let (batches, s) = pack(&[g], &budget(250, 2, &names), &mut Counter::default());
+        let (batches, s) = pack(&[g], &allowance(250, 2, &names), &mut Counter::default());
         assert_eq!((batches.len(), s.batches), (2, 2));
         assert_eq!(
             s.unseen,
@@ -396,7 +402,7 @@ mod tests {
         let names = ["changed".to_string()];
         let (batches, s) = pack(
             &[g.clone()],
-            &budget(500, 5, &names),
+            &allowance(500, 5, &names),
             &mut Counter::default(),
         );
         assert!(
@@ -407,7 +413,7 @@ mod tests {
         assert!(s.unseen.is_empty(), "hunks are the change: seen");
 
         g.items[0].hunks = None;
-        let (batches, s) = pack(&[g], &budget(500, 5, &names), &mut Counter::default());
+        let (batches, s) = pack(&[g], &allowance(500, 5, &names), &mut Counter::default());
         assert!(batches[0]
             .shared
             .contains("lines cut here to fit the token budget"));
@@ -421,7 +427,7 @@ mod tests {
         let mut g = input("lint", InputKind::Command, vec![("lint", "out".into())]);
         g.unseen.push("lint: `x` did not finish within 1s".into());
         let names = ["lint".to_string()];
-        let (_, s) = pack(&[g], &budget(1000, 1, &names), &mut Counter::default());
+        let (_, s) = pack(&[g], &allowance(1000, 1, &names), &mut Counter::default());
         assert_eq!(s.unseen, ["lint: `x` did not finish within 1s"]);
     }
 

@@ -106,8 +106,8 @@ pub(crate) struct CostPolicy {
 /// The strategy's filters: run only `when` they hold, `skip` when they do.
 #[derive(Debug, Clone)]
 pub(crate) struct Triggers {
-    pub when: crate::config::github::Filters,
-    pub skip: crate::config::github::Filters,
+    pub when: crate::config::triggers::Filters,
+    pub skip: crate::config::triggers::Filters,
 }
 
 pub(crate) fn plan(

@@ -180,18 +180,37 @@ fn slash_commands_run_only_for_allowed_authors_on_pull_requests() {
     assert_eq!(code, 2, "{stderr}");
     assert_eq!(fake.count(), 1, "nothing else was sent");
 
-    // The allowed associations are configurable.
-    let open = project(&fake).file(
+    // The allowed associations are configurable, under [triggers] or its
+    // old name [github]; never both.
+    for (n, table) in [(2, "[triggers]"), (3, "[github]")] {
+        let open = project(&fake).file(
+            "events.toml",
+            &format!("{EVENTS}\n{table}\nslash_command_associations = [\"contributor\"]\n"),
+        );
+        let (code, _, stderr) = actions(
+            &open,
+            "issue_comment",
+            comment("/bsu run nightly", "CONTRIBUTOR"),
+        );
+        assert_eq!(code, 0, "{table}: {stderr}");
+        assert_eq!(fake.count(), n);
+    }
+    let both = project(&fake).file(
         "events.toml",
-        &format!("{EVENTS}\n[github]\nslash_command_associations = [\"contributor\"]\n"),
+        &format!(
+            "{EVENTS}\n[triggers]\nslash_command_associations = []\n\
+             [github]\nslash_command_associations = [\"contributor\"]\n"
+        ),
     );
-    let (code, _, stderr) = actions(
-        &open,
-        "issue_comment",
-        comment("/bsu run nightly", "CONTRIBUTOR"),
-    );
-    assert_eq!(code, 0, "{stderr}");
-    assert_eq!(fake.count(), 2);
+    both.expect(&["check"])
+        .status(2)
+        .stdout(
+            "error: events.toml:32:1: [github] is the old name of [triggers] and both are set; \
+             move these keys into [triggers] and delete [github]\n\
+             events.toml: 7 events · agents/: 1 agent · 1 problem\n",
+        )
+        .run();
+    assert_eq!(fake.count(), 3, "nothing sent");
 }
 
 #[test]
@@ -289,7 +308,7 @@ fn pull_request_target_refuses_command_inputs_unless_allowed() {
     assert_eq!(code, 0, "a plain pull_request may run it: {stderr}");
     let allowed = p.file(
         "events.toml",
-        &format!("{events}[github]\nallow_commands_on_pull_request_target = true\n"),
+        &format!("{events}[triggers]\nallow_commands_on_pull_request_target = true\n"),
     );
     assert_eq!(actions(&allowed, "pull_request_target", payload).0, 0);
 }

@@ -46,7 +46,7 @@ fn a_named_event_cannot_run_fork_code_with_secrets() {
         stderr,
         "error: input \"lint\" runs a command, and this is a pull_request_target run \
          (GITHUB_EVENT_NAME): the job has the repository's secrets and the code may come from a \
-         fork. bsu refuses to run or fetch the pull request's code here; set [github] \
+         fork. bsu refuses to run or fetch the pull request's code here; set [triggers] \
          allow_commands_on_pull_request_target = true only if the workflow checks out trusted \
          code\n"
     );

@@ -52,7 +52,7 @@ pub(super) fn resolve(
     // secret the run holds.
     out.set_secrets(plan.secrets.clone());
     if let Some(why) = &untrusted {
-        if !config.actions.allow_commands_on_pull_request_target {
+        if !config.triggers.allow_commands_on_pull_request_target {
             plan::refuse_untrusted(&plan, why)?;
         }
     }

@@ -1,10 +1,10 @@
-//! Each agent's token budget and packed inputs, computed once before any
-//! call (CONTRACT.md, "Budgets and batches"). Agents that read no inputs get
+//! Each agent's token allowance and packed inputs, computed once before any
+//! call (docs/inputs.md, "Token allowance and batches"). Agents that read no inputs get
 //! none, and no tokenizer is loaded for them.
 
 use std::collections::HashMap;
 
-use super::pack::{self, Batch, Budget, Counter, PackSummary};
+use super::pack::{self, Allowance, Batch, Counter, PackSummary};
 use super::prompt;
 use crate::inputs::Gathered;
 use crate::plan::RunPlan;
@@ -64,14 +64,14 @@ pub(crate) fn pack_all(
         }
         let enc = tokens::encoding_for(&agent.model);
         let room = room(plan, agent, payload_text, knowledge, earlier);
-        let budget = Budget {
+        let allowance = Allowance {
             encoding: enc,
             tokens: room,
             max_batches: agent.max_batches.unwrap_or(pack::DEFAULT_MAX_BATCHES),
             shared: &plan.shared_inputs,
             own: &own,
         };
-        let (batches, summary) = pack::pack(inputs, &budget, &mut counter);
+        let (batches, summary) = pack::pack(inputs, &allowance, &mut counter);
         out.push(Some(Packed { batches, summary }));
         earlier += 1;
     }

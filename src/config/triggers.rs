@@ -1,29 +1,34 @@
-//! What a strategy needs to run well inside GitHub Actions: the `[github]`
-//! table (slash commands, `pull_request_target` safety), a strategy's
-//! schedule bindings, and its filters (`when` / `skip`).
+//! What starts a run and what it may do: the `[triggers]` table (slash
+//! commands, `pull_request_target` safety; `[github]` is its old name), a
+//! strategy's schedule bindings, and its filters (`when` / `skip`).
 
 use serde::{Deserialize, Serialize};
 
-/// `[github]` as written.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+/// `[triggers]` (or its old name `[github]`) as written.
+#[derive(Debug, Default, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct GithubFile {
+pub(super) struct TriggersFile {
+    /// `author_association` values whose `/bsu run` comments are honoured
+    /// (default OWNER, MEMBER, COLLABORATOR).
     pub slash_command_associations: Option<Vec<String>>,
+    /// Let `command` inputs and `fetch = true` run under
+    /// `pull_request_target` (default false: the job has secrets and the
+    /// code may come from a fork).
     pub allow_commands_on_pull_request_target: Option<bool>,
 }
 
-/// How bsu behaves inside GitHub Actions.
+/// Who may start a run from a comment, and what may run on untrusted code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct GithubActions {
+pub(crate) struct Triggers {
     /// `author_association` values whose `/bsu run` comments are honoured.
     pub slash_command_associations: Vec<String>,
     /// Run `command` inputs under `pull_request_target` (code from forks, with secrets).
     pub allow_commands_on_pull_request_target: bool,
 }
 
-impl Default for GithubActions {
+impl Default for Triggers {
     fn default() -> Self {
-        GithubActions {
+        Triggers {
             slash_command_associations: vec![
                 "OWNER".into(),
                 "MEMBER".into(),
@@ -34,8 +39,8 @@ impl Default for GithubActions {
     }
 }
 
-pub(super) fn settle(file: Option<&GithubFile>) -> GithubActions {
-    let mut g = GithubActions::default();
+pub(super) fn settle(file: Option<&TriggersFile>) -> Triggers {
+    let mut g = Triggers::default();
     if let Some(f) = file {
         if let Some(a) = &f.slash_command_associations {
             g.slash_command_associations =
