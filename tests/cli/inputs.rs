@@ -46,30 +46,40 @@ inputs = ["diff"]
 
 /// A repository with two commits: the base, and a change with a rename, a
 /// binary file, a lockfile, a test and a doc. Returns (project, base, head).
+/// Built once per `events` and copied.
 fn repo(events: &str) -> (Project, String, String) {
-    let p = Project::with_agents(events, &["a", "b"])
-        .file("src/lib.rs", "pub fn one() -> u32 {\n    1\n}\n")
-        .file("src/old.rs", &"// a file that moves\n".repeat(20))
-        .file("Cargo.lock", "# lock v1\n")
-        .file("README.md", "# demo\n");
-    let d = &p.path().to_path_buf();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "base"]);
-    let base = git(d, &["rev-parse", "HEAD"]);
-    let p = p
-        .file(
+    let (p, (base, head)) = crate::support::fixture(&format!("inputs::repo {events}"), |d| {
+        let write = |rel: &str, bytes: &[u8]| {
+            let path = d.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        };
+        let model = Project::with_agents(events, &["a", "b"]);
+        for rel in ["events.toml", "agents/a.toml", "agents/b.toml"] {
+            write(rel, model.read(rel).as_bytes());
+        }
+        write("src/lib.rs", b"pub fn one() -> u32 {\n    1\n}\n");
+        write("src/old.rs", "// a file that moves\n".repeat(20).as_bytes());
+        write("Cargo.lock", b"# lock v1\n");
+        write("README.md", b"# demo\n");
+        git(d, &["init", "-q", "-b", "main"]);
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-q", "-m", "base"]);
+        let base = git(d, &["rev-parse", "HEAD"]);
+        write(
             "src/lib.rs",
-            "pub fn one() -> u32 {\n    2 // CHANGED-LINE\n}\n",
-        )
-        .file("tests/t.rs", "#[test]\nfn t() {}\n")
-        .file("docs/guide.md", "# Guide\nHow to use it.\n")
-        .file("Cargo.lock", "# lock v2 LOCKFILE-CONTENT\n")
-        .bytes("logo.png", &[0x89, b'P', b'N', b'G', 0, 0, 1, 2]);
-    std::fs::rename(d.join("src/old.rs"), d.join("src/new.rs")).unwrap();
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "change"]);
-    let head = git(d, &["rev-parse", "HEAD"]);
+            b"pub fn one() -> u32 {\n    2 // CHANGED-LINE\n}\n",
+        );
+        write("tests/t.rs", b"#[test]\nfn t() {}\n");
+        write("docs/guide.md", b"# Guide\nHow to use it.\n");
+        write("Cargo.lock", b"# lock v2 LOCKFILE-CONTENT\n");
+        write("logo.png", &[0x89, b'P', b'N', b'G', 0, 0, 1, 2]);
+        std::fs::rename(d.join("src/old.rs"), d.join("src/new.rs")).unwrap();
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-q", "-m", "change"]);
+        let head = git(d, &["rev-parse", "HEAD"]);
+        (base, head)
+    });
     (p, base, head)
 }
 

@@ -251,3 +251,70 @@ impl Expect<'_> {
         (stdout, stderr)
     }
 }
+
+/// Fixtures built once per test process and copied for each test that asks:
+/// building a git repository takes a dozen processes, copying one takes
+/// none. `build` makes the fixture in the folder it is given (an empty
+/// project's) and returns what the tests need to know of it (commit ids).
+pub fn fixture<T: Clone + Send + 'static>(
+    key: &str,
+    build: impl FnOnce(&Path) -> T,
+) -> (Project, T) {
+    use std::any::Any;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Built = (PathBuf, Box<dyn Any + Send>);
+    static BUILT: OnceLock<Mutex<HashMap<String, Built>>> = OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let (template, facts) = built.entry(key.to_string()).or_insert_with(|| {
+        let dir = fixtures_dir().join(format!("{}", built_count()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let facts = build(&dir);
+        (dir, Box::new(facts))
+    });
+    let p = Project::empty();
+    copy_tree(template, p.path());
+    let facts = facts.downcast_ref::<T>().expect("one type per key").clone();
+    (p, facts)
+}
+
+fn built_count() -> usize {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+}
+
+/// This process's fixtures folder; those of test processes that have ended
+/// are removed on first use.
+fn fixtures_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let all = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+        if let Ok(entries) = std::fs::read_dir(&all) {
+            for e in entries.flatten() {
+                let pid = e.file_name().to_string_lossy().into_owned();
+                if !Path::new("/proc").join(&pid).exists() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        all.join(std::process::id().to_string())
+    })
+    .clone()
+}
+
+/// Copy folders and regular files (a fixture holds nothing else).
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dst).unwrap();
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
