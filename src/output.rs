@@ -12,7 +12,7 @@
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table, Width};
 
 use crate::cli::ColorChoice;
 use crate::env::Env;
@@ -41,6 +41,72 @@ enum StdoutState {
     Closed,
     /// A write failed for another reason; bsu must not exit 0.
     Failed(String),
+}
+
+/// A value cell (no letters but a unit `s`) at most this wide is never
+/// wrapped: numbers, `292 / 125585`, `0.4s`.
+const SHORT_CELL: u16 = 16;
+
+/// Per column: its widest line, and the least it can take without breaking
+/// a word.
+fn column_widths(table: &Table) -> (Vec<u16>, Vec<u16>) {
+    let width = |text: &str| u16::try_from(text.chars().count()).unwrap_or(u16::MAX);
+    let longest_word = |text: &str| text.split_whitespace().map(width).max().unwrap_or(0);
+    let (mut natural, mut least) = (Vec::new(), Vec::new());
+    let mut widen = |i: usize, nat: u16, min: u16| {
+        if natural.len() <= i {
+            natural.resize(i + 1, 0);
+            least.resize(i + 1, 0);
+        }
+        natural[i] = natural[i].max(nat);
+        least[i] = least[i].max(min);
+    };
+    let header = table.header().into_iter().map(|h| (true, h));
+    let rows = table.row_iter().map(|r| (false, r));
+    for (is_header, row) in header.chain(rows) {
+        for (i, cell) in row.cell_iter().enumerate() {
+            let text = cell.content();
+            let nat = text.lines().map(width).max().unwrap_or(0);
+            let value = !text.contains(|c: char| c.is_alphabetic() && c != 's');
+            let min = if !is_header && value && nat <= SHORT_CELL {
+                nat
+            } else {
+                longest_word(&text)
+            };
+            widen(i, nat, min);
+        }
+    }
+    (natural, least)
+}
+
+/// Content widths that fit `avail` columns of table, or `None` when the
+/// table fits as it is. Each column starts at its least; the widest are
+/// cut, a column at a time (down to 4), when even that is too wide; room left goes, a column at
+/// a time, to those furthest from their natural width.
+fn fit(natural: &[u16], mut widths: Vec<u16>, avail: u16) -> Option<Vec<u16>> {
+    let frame = |w: &[u16]| w.iter().map(|c| u32::from(*c) + 3).sum::<u32>() + 1;
+    let avail = u32::from(avail);
+    if frame(natural) <= avail {
+        return None;
+    }
+    // One column at a time, from the widest: the cut is shared out.
+    while frame(&widths) > avail {
+        let (i, w) = widths.iter().copied().enumerate().max_by_key(|(_, w)| *w)?;
+        if w <= 4 {
+            break;
+        }
+        widths[i] -= 1;
+    }
+    while frame(&widths) < avail {
+        let Some(i) = (0..widths.len())
+            .filter(|&i| natural[i] > widths[i])
+            .max_by_key(|&i| natural[i] - widths[i])
+        else {
+            break;
+        };
+        widths[i] += 1;
+    }
+    Some(widths)
 }
 
 impl Output {
@@ -168,9 +234,10 @@ impl Output {
         eprint_line(&format!("{} {text}", self.paint_err("error:", Paint::Red)));
     }
 
-    /// A table styled for stdout. It wraps to the terminal only when the
-    /// terminal reports a usable width: pseudo-terminals (`script`, some CI
-    /// runners) report 0 columns, which would squeeze every cell to one letter.
+    /// A table styled for stdout, fitting `COLUMNS`, else the terminal's
+    /// width when it reports a usable one, else 80 columns: pseudo-terminals
+    /// (`script`, some CI runners) report 0 columns, which would squeeze
+    /// every cell to one letter.
     pub(crate) fn table(&self) -> Table {
         let mut table = Table::new();
         table.load_preset(presets::UTF8_FULL_CONDENSED);
@@ -184,12 +251,32 @@ impl Output {
             table.set_content_arrangement(ContentArrangement::Dynamic);
             return table;
         }
-        let arrangement = match table.width() {
-            Some(w) if w >= 60 => ContentArrangement::Dynamic,
-            _ => ContentArrangement::Disabled,
-        };
-        table.set_content_arrangement(arrangement);
+        // Off a terminal (a pipe, a CI log) tables fit 80 columns, as they
+        // do on a terminal that reports no usable width.
+        if table.width().is_none_or(|w| w < 60) {
+            table.set_width(80);
+        }
+        table.set_content_arrangement(ContentArrangement::Dynamic);
         table
+    }
+
+    /// Print a table on stdout, fitting the width of `table()`. A table that
+    /// fits is printed as it is; one that does not wraps its cells at spaces
+    /// only: each column keeps at least its longest word (a short value
+    /// cell, such as `292 / 125585`, counts as one word), and only when
+    /// those cannot all fit is the longest word (an identifier) broken.
+    pub(crate) fn print_table(&self, mut table: Table) {
+        let avail = table.width().unwrap_or(80);
+        let (natural, least) = column_widths(&table);
+        if let Some(widths) = fit(&natural, least, avail) {
+            for (i, w) in widths.into_iter().enumerate() {
+                if let Some(column) = table.column_mut(i) {
+                    // The width counts the cell's padding, one space each side.
+                    column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(w + 2)));
+                }
+            }
+        }
+        self.print(&table.to_string());
     }
 
     /// The width output should fit: `COLUMNS`, else the terminal's, else none.
@@ -238,5 +325,40 @@ impl Paint {
             Paint::Dim => style.dim(),
         };
         style.apply_to(text).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    /// Frame width of content widths: padding 2 and a border per column, plus one.
+    fn frame(w: &[u16]) -> u32 {
+        w.iter().map(|c| u32::from(*c) + 3).sum::<u32>() + 1
+    }
+
+    #[test]
+    fn a_table_that_fits_is_left_alone() {
+        assert_eq!(fit(&[10, 20], vec![5, 5], 80), None);
+    }
+
+    #[test]
+    fn columns_keep_their_longest_word_and_share_the_rest() {
+        // Natural 30 + 60 is too wide; the second wraps, keeping its word of 12.
+        let w = fit(&[30, 60], vec![30, 12], 80).unwrap();
+        assert_eq!(frame(&w), 80);
+        assert_eq!(w[0], 30, "the first fits whole");
+        assert!(w[1] >= 12);
+    }
+
+    #[test]
+    fn only_when_words_cannot_fit_are_the_longest_cut() {
+        let w = fit(&[40, 40, 10], vec![40, 30, 10], 60).unwrap();
+        assert_eq!(frame(&w), 60);
+        assert_eq!(w[2], 10, "the short column is not cut");
+        assert!(w[0] < 40 && w[1] < 30);
+        // Never below 4, even when nothing fits.
+        let w = fit(&[50, 50], vec![50, 50], 10).unwrap();
+        assert_eq!(w, vec![4, 4]);
     }
 }

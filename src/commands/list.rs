@@ -48,21 +48,29 @@ pub(super) fn events(root: &Path, env: &Env, out: &Output, json: bool) -> Result
         return Ok(ExitCode::Success);
     }
     let mut table = out.table();
-    table.set_header(["event", "execution", "agents", "required", "description"]);
+    // The description goes under the event's name and required agents are
+    // marked in the list: three columns fit 80 without breaking names.
+    table.set_header(["event", "execution", "agents"]);
     for r in &rows {
         let mut execution = r.execution.to_string();
         if r.stop_on_failure {
             execution.push_str(" (stop on failure)");
         }
-        table.add_row([
-            r.name.to_string(),
-            execution,
-            r.agents.join("\n"),
-            dash_if_empty(r.required.join("\n")),
-            r.description.unwrap_or("").to_string(),
-        ]);
+        let event = match r.description {
+            Some(d) if !d.is_empty() => format!("{}\n{d}", r.name),
+            _ => r.name.to_string(),
+        };
+        let agents: Vec<String> = r
+            .agents
+            .iter()
+            .map(|a| match r.required.contains(a) {
+                true => format!("{a} (required)"),
+                false => a.clone(),
+            })
+            .collect();
+        table.add_row([event, execution, agents.join("\n")]);
     }
-    out.print(&table.to_string());
+    out.print_table(table);
     Ok(ExitCode::Success)
 }
 
@@ -87,14 +95,9 @@ pub(super) fn agents(
         return Ok(ExitCode::Success);
     }
     let mut table = out.table();
-    table.set_header([
-        "id",
-        "name",
-        "provider/model",
-        "risk",
-        "approval",
-        "contexts",
-    ]);
+    // The name goes under the id: one column fewer keeps the table within
+    // 80 columns without breaking ids.
+    table.set_header(["agent", "provider/model", "risk", "approval", "contexts"]);
     for a in &agents {
         let approval = if a.approval.required {
             match a.approval.approvers.as_slice() {
@@ -105,8 +108,7 @@ pub(super) fn agents(
             "-".to_string()
         };
         table.add_row([
-            a.id.clone(),
-            a.name.clone(),
+            format!("{}\n{}", a.id, a.name),
             format!("{}/{}", a.provider, a.model),
             a.risk.level.to_string(),
             approval,
@@ -115,19 +117,11 @@ pub(super) fn agents(
                 .map_or_else(|| "any".to_string(), |c| c.join(", ")),
         ]);
     }
-    out.print(&table.to_string());
+    out.print_table(table);
     if agents.is_empty() {
         if let Some(c) = context {
             out.note(&out.paint_err(&format!("no agent may run in context {c:?}"), Paint::Dim));
         }
     }
     Ok(ExitCode::Success)
-}
-
-fn dash_if_empty(s: String) -> String {
-    if s.is_empty() {
-        "-".into()
-    } else {
-        s
-    }
 }

@@ -247,7 +247,7 @@ fn human(out: &Output, d: &Diff) {
                 a.after.clone().unwrap_or_else(|| "-".into()),
             ]);
         }
-        out.print(&t.to_string());
+        out.print_table(t);
     }
     for (title, list) in [("added", &d.added), ("resolved", &d.resolved)] {
         if !list.is_empty() {

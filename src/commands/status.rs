@@ -222,7 +222,7 @@ fn breakers_table(out: &Output, breakers: &[BreakerJson], transitions: &Transiti
         out.print("  none yet: a breaker appears with the first call to a provider");
         return;
     }
-    out.print(&t.to_string());
+    out.print_table(t);
     for (name, history) in transitions {
         for tr in history {
             out.print(&format!(
@@ -251,7 +251,7 @@ fn cache_table(out: &Output, cache: &CacheJson) {
         humantime::format_duration(cache.ttl).to_string(),
     ]);
     out.print(&out.paint("Response cache", Paint::Dim));
-    out.print(&t.to_string());
+    out.print_table(t);
 }
 
 fn runs_table(out: &Output, runs: &[RunRecord], last: usize) {
@@ -288,7 +288,7 @@ fn runs_table(out: &Output, runs: &[RunRecord], last: usize) {
     if runs.is_empty() {
         out.print("  none yet");
     } else {
-        out.print(&t.to_string());
+        out.print_table(t);
     }
 }
 
@@ -339,7 +339,7 @@ fn spend_table(out: &Output, spend: &SpendJson) {
         ]);
     }
     out.print(&out.paint("Spend (USD, as providers reported tokens)", Paint::Dim));
-    out.print(&t.to_string());
+    out.print_table(t);
 }
 
 /// Reservations not settled; an expired lease no longer counts.
@@ -359,7 +359,7 @@ fn reservations_table(out: &Output, rows: &[store::spend::Reservation]) {
         t.add_row([r.run_id.clone(), format!("${:.4}", r.usd), lease]);
     }
     out.print(&out.paint("Budget reservations not settled", Paint::Dim));
-    out.print(&t.to_string());
+    out.print_table(t);
 }
 
 /// "in 12s", "now", or "-" when closed.

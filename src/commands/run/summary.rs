@@ -7,15 +7,19 @@ use crate::output::{Output, Paint};
 
 pub(super) fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::PathBuf]) {
     let mut table = out.table();
-    table.set_header(["agent", "status", "verdict", "score", "time", "tokens"]);
+    table.set_header(["agent", "status", "verdict", "time", "tokens"]);
     for a in &outcome.agents {
         let status = match a.status() {
             engine::outcome::Status::Succeeded if a.cached() => "succeeded (cached)".to_string(),
             s => s.to_string(),
         };
+        let score = a
+            .verdict()
+            .and_then(|v| v.score)
+            .map_or(String::new(), |s| format!(" {s}/10"));
         let verdict = match (a.verdict(), a.ambiguity()) {
-            (Some(v), Some(_)) => format!("{} (ambiguous)", v.decision),
-            (Some(v), None) => v.decision.to_string(),
+            (Some(v), Some(_)) => format!("{}{score} (ambiguous)", v.decision),
+            (Some(v), None) => format!("{}{score}", v.decision),
             (None, Some(_)) => "unreadable".into(),
             (None, None) => "-".into(),
         };
@@ -23,9 +27,6 @@ pub(super) fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::Pa
             a.id.clone(),
             status,
             verdict,
-            a.verdict()
-                .and_then(|v| v.score)
-                .map_or("-".into(), |s| format!("{s}")),
             format!("{:.1}s", a.duration.as_secs_f64()),
             if a.usage().total_tokens == 0 {
                 "-".into()
@@ -34,7 +35,7 @@ pub(super) fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::Pa
             },
         ]);
     }
-    out.print(&table.to_string());
+    out.print_table(table);
     inputs_table(out, outcome);
     use crate::vocab::Action;
     let paint = match outcome.decision.action {
@@ -141,8 +142,7 @@ pub(super) fn inputs_table(out: &Output, outcome: &RunOutcome) {
         "agent",
         "inputs",
         "batches",
-        "input tokens",
-        "budget / batch",
+        "tokens / allowance",
         "shared prefix",
         "unseen",
     ]);
@@ -152,8 +152,7 @@ pub(super) fn inputs_table(out: &Output, outcome: &RunOutcome) {
             a.id.clone(),
             p.inputs.join(", "),
             p.batches.to_string(),
-            p.input_tokens.to_string(),
-            p.budget_tokens.to_string(),
+            format!("{} / {}", p.input_tokens, p.budget_tokens),
             p.shared_prefix_tokens.to_string(),
             match p.unseen.len() {
                 0 => "-".to_string(),
@@ -161,5 +160,5 @@ pub(super) fn inputs_table(out: &Output, outcome: &RunOutcome) {
             },
         ]);
     }
-    out.print(&table.to_string());
+    out.print_table(table);
 }
