@@ -13,6 +13,19 @@ pub(crate) fn ellipsize(s: &str, max: usize) -> String {
     }
 }
 
+/// `s` cut to at most `max` bytes, on a character boundary, ending in `…`
+/// when cut (limits such as GitHub's 64 KB annotation message are bytes).
+pub(crate) fn ellipsize_bytes(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
 /// `s` cut to at most `max` characters by taking out its middle (`…`), which
 /// keeps both the start and the end of a path readable.
 pub(crate) fn middle_ellipsis(s: &str, max: usize) -> String {
@@ -86,6 +99,15 @@ pub(crate) fn clean_block(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_limits_cut_on_a_character_boundary() {
+        let s = "é".repeat(100); // 200 bytes
+        let cut = ellipsize_bytes(&s, 51);
+        assert!(cut.len() <= 51, "{}", cut.len());
+        assert!(cut.ends_with('…'));
+        assert_eq!(ellipsize_bytes("short", 51), "short");
+    }
 
     #[test]
     fn cuts_by_characters() {

@@ -54,6 +54,15 @@ pub(super) fn settle_strategies(
                 .collect(),
             when: ev.when.clone(),
             skip: ev.skip.clone(),
+            check_name: ev
+                .check_name
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map_or_else(
+                    || format!("bsu / {event}"),
+                    |n| crate::text::one_line(n, 100),
+                ),
         });
     }
 

@@ -157,6 +157,9 @@ pub(super) struct EventFile {
     pub when: super::triggers::Filters,
     #[serde(default)]
     pub skip: super::triggers::Filters,
+    /// The name of the check run this strategy posts (default `bsu / NAME`):
+    /// the same for every action of a pull request, so it can be required.
+    pub check_name: Option<String>,
 }
 
 /// `agents/<id>.toml`.

@@ -49,6 +49,8 @@ pub(crate) struct Strategy {
     pub when: super::triggers::Filters,
     /// Do not run when any of these holds.
     pub skip: super::triggers::Filters,
+    /// The check run's name: `check_name`, else `bsu / NAME`.
+    pub check_name: String,
 }
 
 /// Which kind of rule picked the strategy; a run reports it.
@@ -182,6 +184,7 @@ mod tests {
             schedule: vec![],
             when: Default::default(),
             skip: Default::default(),
+            check_name: format!("bsu / {name}"),
         }
     }
 

@@ -44,6 +44,8 @@ pub(crate) struct RunPlan {
     pub project: String,
     pub event: String,
     pub strategy: String,
+    /// The check run's name, stable across a pull request's actions.
+    pub check_name: String,
     pub matched: StrategyMatch,
     /// A strategy the event name is probably a typo of, when it fell to the default.
     pub suggestion: Option<String>,
@@ -158,6 +160,7 @@ pub(crate) fn plan(
         root: config.root.clone(),
         event,
         strategy: strategy.name.clone(),
+        check_name: strategy.check_name.clone(),
         matched,
         required: strategy
             .required

@@ -29,6 +29,16 @@ pub(crate) trait Destination: Send + Sync {
         published: &'a mut Published,
         print: &'a (dyn Fn(&str) + Sync),
     ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>>;
+
+    /// A run its strategy's filters skipped, on commit `head`: say so where
+    /// a result is awaited (a required check). What was done, for stderr.
+    fn skipped<'a>(
+        &'a self,
+        _head: Option<&'a str>,
+        _why: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Option<String>> + Send + 'a>> {
+        Box::pin(async { None })
+    }
 }
 
 /// The pull request and commit on GitHub.
@@ -57,6 +67,31 @@ impl Destination for GitHub {
                 failures,
                 fails_run,
             }
+        })
+    }
+
+    fn skipped<'a>(
+        &'a self,
+        head: Option<&'a str>,
+        why: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Option<String>> + Send + 'a>> {
+        Box::pin(async move {
+            if !self.target.settings.check {
+                return None;
+            }
+            let name = &self.target.check_name;
+            let Some(sha) = head.or(self.target.sha.as_deref()) else {
+                return Some(format!("no commit to post the check {name:?} on"));
+            };
+            let step = super::github::skipped_check(&self.target, sha, why).await;
+            Some(match (step.failed(), &step.url, &step.detail) {
+                (false, Some(url), _) => format!("check {name:?} posted as skipped: {url}"),
+                (false, None, _) => format!("check {name:?} posted as skipped"),
+                (true, _, detail) => format!(
+                    "could not post the check {name:?} as skipped: {}",
+                    detail.as_deref().unwrap_or("")
+                ),
+            })
         })
     }
 }

@@ -15,6 +15,8 @@ use crate::vocab::Action;
 
 /// Annotations GitHub takes per check-run request.
 const ANNOTATIONS_PER_REQUEST: usize = 50;
+/// A check run's summary, in bytes (GitHub takes 65,535 characters).
+const MAX_SUMMARY_BYTES: usize = 65_000;
 /// Pages of comments read at most when looking for the sticky one.
 const MAX_PAGES: u32 = 50;
 
@@ -62,7 +64,15 @@ pub(crate) async fn publish(
     let check = match (s.check, check_sha(&api, &repo, r, target).await) {
         (false, _) => Step::skipped("turned off ([publish.github] check = false)"),
         (true, Err(why)) => Step::skipped(&why.to_string()),
-        (true, Ok(sha)) => check(&api, &repo, &sha, r, fail_on, print).await,
+        (true, Ok(sha)) => {
+            let at = CheckAt {
+                repo: &repo,
+                sha: &sha,
+                name: &target.check_name,
+                run_url: target.run_url.as_deref(),
+            };
+            check(&api, &at, r, fail_on, print).await
+        }
     };
     Published {
         comment: Some(comment),
@@ -127,26 +137,35 @@ async fn check_sha(
 /// conclusion, and the findings as workflow commands on stdout.
 async fn status_instead(
     api: &Api,
-    repo: &str,
-    sha: &str,
+    at: &CheckAt<'_>,
     r: &Report,
     conclusion: &str,
     e: &ApiError,
     print: &(dyn Fn(&str) + Sync),
 ) -> Step {
+    let CheckAt {
+        repo,
+        sha,
+        name: check_name,
+        run_url,
+    } = *at;
     for line in render::workflow_commands(r) {
         print(&line);
     }
+    // A status has no neutral: only a decision at `--fail-on` fails it.
     let state = if conclusion == "failure" {
         "failure"
     } else {
         "success"
     };
-    let status = json!({
+    let mut status = json!({
         "state": state,
-        "context": format!("bsu {}", r.event),
+        "context": check_name,
         "description": crate::text::ellipsize(&format!("{}: {}", r.decision.action, crate::text::one_line(&r.decision.reason, 200)), 139),
     });
+    if let Some(url) = run_url {
+        status["target_url"] = json!(url);
+    }
     match api
         .send(
             Method::POST,
@@ -301,10 +320,19 @@ async fn review(api: &Api, repo: &str, number: u64, r: &Report, target: &GithubT
     }
 }
 
+/// Where a check goes: the repository, the commit, the check's name and
+/// the workflow run it links to.
+#[derive(Clone, Copy)]
+struct CheckAt<'a> {
+    repo: &'a str,
+    sha: &'a str,
+    name: &'a str,
+    run_url: Option<&'a str>,
+}
+
 async fn check(
     api: &Api,
-    repo: &str,
-    sha: &str,
+    at: &CheckAt<'_>,
     r: &Report,
     fail_on: Option<Action>,
     print: &(dyn Fn(&str) + Sync),
@@ -313,14 +341,18 @@ async fn check(
     let annotations = render::annotations(r);
     let mut batches = annotations.chunks(ANNOTATIONS_PER_REQUEST);
     let title = format!("bsu: {}", r.decision.action);
-    let summary = crate::text::ellipsize(&render::comment(r, None), 60_000);
-    let first = json!({
-        "name": format!("bsu {}", r.event),
-        "head_sha": sha,
+    let summary = crate::text::ellipsize_bytes(&render::comment(r, None), MAX_SUMMARY_BYTES);
+    let mut first = json!({
+        "name": at.name,
+        "head_sha": at.sha,
         "status": "completed",
         "conclusion": conclusion,
         "output": {"title": title, "summary": summary, "annotations": batches.next().unwrap_or(&[])},
     });
+    if let Some(url) = at.run_url {
+        first["details_url"] = json!(url);
+    }
+    let repo = at.repo;
     match api
         .send(Method::POST, &format!("{repo}/check-runs"), Some(&first))
         .await
@@ -357,8 +389,37 @@ async fn check(
         // annotations. A rate limit that outlasted the retries is a failure,
         // not a refusal of permission.
         Err(e) if !e.rate_limited && matches!(e.status, Some(403 | 404)) => {
-            status_instead(api, repo, sha, r, conclusion, &e, print).await
+            status_instead(api, at, r, conclusion, &e, print).await
         }
+        Err(e) => failed(&e),
+    }
+}
+
+/// A run its strategy's filters skipped still posts its check, `skipped`
+/// with the reason, so a required check never waits for ever.
+pub(crate) async fn skipped_check(target: &GithubTarget, sha: &str, why: &str) -> Step {
+    let api = match Api::new(
+        &target.api_url,
+        target.token.clone(),
+        target.settings.max_retries,
+        target.settings.timeout,
+    ) {
+        Ok(api) => api,
+        Err(e) => return Step::done(StepStatus::Failed, None, Some(e.to_string())),
+    };
+    let mut body = json!({
+        "name": target.check_name,
+        "head_sha": sha,
+        "status": "completed",
+        "conclusion": "skipped",
+        "output": {"title": "bsu: skipped", "summary": crate::text::ellipsize_bytes(why, MAX_SUMMARY_BYTES)},
+    });
+    if let Some(url) = &target.run_url {
+        body["details_url"] = json!(url);
+    }
+    let path = format!("/repos/{}/check-runs", target.repository);
+    match api.send(Method::POST, &path, Some(&body)).await {
+        Ok(resp) => Step::done(StepStatus::Created, url(&resp.body), Some("skipped".into())),
         Err(e) => failed(&e),
     }
 }

@@ -58,6 +58,9 @@ pub(crate) struct GithubTarget {
     pub run_url: Option<String>,
     /// `GITHUB_SHA`, the last resort for a check run's commit.
     pub sha: Option<String>,
+    /// The check run's (and commit status's) name: the strategy's, stable
+    /// across a pull request's actions.
+    pub check_name: String,
 }
 
 /// Resolve the GitHub target: `Ok(None)` when publishing is off. Asked for on
@@ -124,6 +127,7 @@ pub(crate) fn github_target(
         token: ApiKey::new(token.to_string()),
         run_url,
         sha: env.get("GITHUB_SHA").map(str::to_string),
+        check_name: "bsu".into(),
     }))
 }
 

@@ -220,12 +220,14 @@ pub(crate) fn review_body(r: &Report, rest: &[Merged], note: Option<&str>) -> St
 }
 
 /// The check run's conclusion: `failure` exactly when the decision reaches
-/// `--fail-on`, `neutral` for manual review below that line, else `success`.
+/// `--fail-on`; below it `success` only for approve, `neutral` for anything
+/// that asks for changes or a person (a green check beside a red review
+/// would contradict it).
 pub(crate) fn conclusion(action: Action, fail_on: Option<Action>) -> &'static str {
     match fail_on {
         Some(level) if action >= level => "failure",
-        _ if action == Action::ManualReview => "neutral",
-        _ => "success",
+        _ if action == Action::Approve => "success",
+        _ => "neutral",
     }
 }
 
@@ -246,14 +248,20 @@ pub(crate) fn annotations(r: &Report) -> Vec<Value> {
                 "start_line": line,
                 "end_line": line,
                 "annotation_level": level,
-                "title": crate::text::one_line(&format!("[{}] {}", m.label, m.title), 255),
-                "message": crate::text::ellipsize(&format!("{}\n\n(bsu: {})", m.detail.trim(), m.agents.join(", ")), 60_000),
+                // GitHub's limits: a title of 255 characters, a message of 64 KB.
+                "title": crate::text::one_line(&format!("[{}] {}", m.label, m.title), 254),
+                "message": crate::text::ellipsize_bytes(&format!("{}\n\n(bsu: {})", m.detail.trim(), m.agents.join(", ")), 64_000),
             }))
         })
         .collect()
 }
 
-/// The same findings as workflow commands, for jobs without check-run permission.
+/// Annotations GitHub shows per level from one step's workflow commands.
+const SHOWN_PER_LEVEL: usize = 10;
+
+/// The same findings as workflow commands, for jobs without check-run
+/// permission: at most ten per level (what GitHub shows), then one line
+/// saying how many more are in the report.
 pub(crate) fn workflow_commands(r: &Report) -> Vec<String> {
     let esc = |s: &str| {
         s.replace('%', "%25")
@@ -261,24 +269,39 @@ pub(crate) fn workflow_commands(r: &Report) -> Vec<String> {
             .replace('\n', "%0A")
     };
     let prop = |s: &str| esc(s).replace(':', "%3A").replace(',', "%2C");
-    merged_findings(r)
-        .into_iter()
-        .filter_map(|m| {
-            let file = m.file.as_ref()?;
-            let kind = match m.severity {
-                Severity::Critical | Severity::High => "error",
-                Severity::Medium => "warning",
-                Severity::Low | Severity::Info => "notice",
-            };
-            let line = m.line.map(|l| format!(",line={l}")).unwrap_or_default();
-            Some(format!(
-                "::{kind} file={}{line},title={}::{}",
-                prop(file),
-                prop(&crate::text::one_line(&m.title, 200)),
-                esc(&crate::text::one_line(&m.detail, 2000))
-            ))
-        })
-        .collect()
+    let mut out = Vec::new();
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for m in merged_findings(r) {
+        let Some(file) = m.file.as_ref() else {
+            continue;
+        };
+        let kind = match m.severity {
+            Severity::Critical | Severity::High => "error",
+            Severity::Medium => "warning",
+            Severity::Low | Severity::Info => "notice",
+        };
+        let n = counts.entry(kind).or_default();
+        *n += 1;
+        if *n > SHOWN_PER_LEVEL {
+            continue;
+        }
+        let line = m.line.map(|l| format!(",line={l}")).unwrap_or_default();
+        out.push(format!(
+            "::{kind} file={}{line},title={}::{}",
+            prop(file),
+            prop(&crate::text::one_line(&m.title, 200)),
+            esc(&crate::text::one_line(&m.detail, 2000))
+        ));
+    }
+    for (kind, n) in counts {
+        if n > SHOWN_PER_LEVEL {
+            out.push(format!(
+                "::{kind}::{} more {kind} findings are in the report (GitHub shows {SHOWN_PER_LEVEL} per level)",
+                n - SHOWN_PER_LEVEL
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -289,11 +312,12 @@ mod tests {
     fn conclusions_follow_fail_on() {
         use Action::*;
         assert_eq!(conclusion(Block, Some(Block)), "failure");
-        assert_eq!(conclusion(RequestChanges, Some(Block)), "success");
+        assert_eq!(conclusion(RequestChanges, Some(Block)), "neutral");
         assert_eq!(conclusion(ManualReview, Some(Block)), "neutral");
         assert_eq!(conclusion(ManualReview, Some(ManualReview)), "failure");
         assert_eq!(conclusion(Approve, Some(ManualReview)), "success");
-        assert_eq!(conclusion(Block, None), "success");
+        assert_eq!(conclusion(Block, None), "neutral");
+        assert_eq!(conclusion(Approve, None), "success");
     }
 
     #[test]

@@ -123,8 +123,16 @@ fn the_decision_lands_on_the_pull_request_and_the_comment_is_sticky() {
     assert!(review["body"].as_str().unwrap().contains("Far away"));
     let check = gh.with(|s| s.check_runs[0].clone());
     assert_eq!(
-        check["conclusion"], "success",
-        "request_changes is below --fail-on block"
+        check["conclusion"], "neutral",
+        "request_changes below --fail-on block: neither green nor red"
+    );
+    assert_eq!(
+        check["name"], "bsu / pull_request.opened",
+        "the strategy's name"
+    );
+    assert_eq!(
+        check["details_url"],
+        "https://github.test/o/r/actions/runs/99"
     );
     assert_eq!(check["head_sha"], p.latest()["subject"]["head_sha"]);
     assert_eq!(check["output"]["annotations"].as_array().unwrap().len(), 2);
@@ -368,5 +376,71 @@ fn the_documented_workflow_on_a_recorded_payload() {
             .iter()
             .any(|p| p.starts_with("/repos/o/r/issues/42/comments")),
         "{paths:?}"
+    );
+}
+
+#[test]
+fn a_filtered_run_posts_its_check_as_skipped_under_the_strategys_stable_name() {
+    let gh = GitHub::start();
+    let models = Fake::approving();
+    let p = pr_project(&gh, &models).file(
+        "events.toml",
+        "[inputs.diff]\nkind = \"git_diff\"\n\
+         [events.\"pull_request.*\"]\nagents = [\"a\"]\ninputs = [\"diff\"]\ncheck_name = \"AI review\"\n\
+         [events.\"pull_request.*\".skip]\nlabels = [\"no-ai\"]\n",
+    );
+    // Labelled: filtered before anything is gathered or sent.
+    let mut payload: Value = serde_json::from_str(&p.read("event.json")).unwrap();
+    payload["pull_request"]["labels"] = json!([{"name": "no-ai"}]);
+    let head = payload["pull_request"]["head"]["sha"].clone();
+    let p = p.file("event.json", &payload.to_string());
+    let (code, _, stderr) = run(&p);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(models.count(), 0, "nothing sent");
+    let check = gh.with(|s| s.check_runs.clone());
+    assert_eq!(check.len(), 1, "{stderr}");
+    assert_eq!(check[0]["name"], "AI review");
+    assert_eq!(check[0]["conclusion"], "skipped");
+    assert_eq!(check[0]["head_sha"], head);
+    assert!(
+        check[0]["output"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("no-ai"),
+        "{}",
+        check[0]
+    );
+    assert!(
+        stderr.contains("bsu: check \"AI review\" posted as skipped: https://github.test/k/"),
+        "{stderr}"
+    );
+
+    // Unlabelled, opened then synchronized: one check name for both.
+    payload["pull_request"]["labels"] = json!([]);
+    for action in ["opened", "synchronize"] {
+        payload["action"] = json!(action);
+        std::fs::write(p.path().join("event.json"), payload.to_string()).unwrap();
+        let event = format!("pull_request.{action}");
+        let (code, _, stderr) = p.run(&[
+            "run",
+            &event,
+            "--payload",
+            "event.json",
+            "--publish",
+            "github",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let names: Vec<Value> = gh.with(|s| s.check_runs.iter().map(|c| c["name"].clone()).collect());
+    assert_eq!(names, vec![json!("AI review"); 3]);
+    let conclusions: Vec<Value> = gh.with(|s| {
+        s.check_runs
+            .iter()
+            .map(|c| c["conclusion"].clone())
+            .collect()
+    });
+    assert_eq!(
+        conclusions,
+        [json!("skipped"), json!("success"), json!("success")]
     );
 }

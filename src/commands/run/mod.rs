@@ -75,6 +75,7 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         .ok()
         .and_then(|g| filters::from_paths(&plan.filters.when, g))
     {
+        setup::tell_skipped(&plan, &destinations, out, &why).await;
         return skipped(out, env, Some(&plan.event), &why);
     }
     let watch = breakers::Watch::start(&plan, store.as_ref(), args.replay.is_some()).await;

@@ -56,12 +56,17 @@ pub(super) fn resolve(
             plan::refuse_untrusted(&plan, why)?;
         }
     }
-    if let Some(why) = filters::from_payload(&plan.filters.when, &plan.filters.skip, &plan.payload)
-    {
-        return skipped(out, env, Some(&plan.event), &why).map(Err);
-    }
     let overrides = given_inputs(args, &config)?;
     let destinations = destinations(&plan, &config, args, env, out)?;
+    if let Some(why) = filters::from_payload(&plan.filters.when, &plan.filters.skip, &plan.payload)
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
+        runtime.block_on(tell_skipped(&plan, &destinations, out, &why));
+        return skipped(out, env, Some(&plan.event), &why).map(Err);
+    }
     note_default_strategy(&plan, out);
     let warn: Warn = {
         let out = out.clone();
@@ -95,6 +100,22 @@ pub(super) fn resolve(
         warn,
         _lock: lock,
     }))
+}
+
+/// Tell each destination that a filter skipped the run (GitHub posts its
+/// check as skipped, so a required check does not wait for ever).
+pub(super) async fn tell_skipped(
+    plan: &RunPlan,
+    destinations: &[Box<dyn publish::Destination>],
+    out: &Output,
+    why: &str,
+) {
+    let head = plan.payload["pull_request"]["head"]["sha"].as_str();
+    for d in destinations {
+        if let Some(said) = d.skipped(head, why).await {
+            out.note(&format!("bsu: {said}"));
+        }
+    }
 }
 
 /// `--input NAME=FILE|-` read, and the folders of `--record` and `--replay` checked.
@@ -142,7 +163,9 @@ fn destinations(
         return Ok(Vec::new());
     }
     let asked = args.publish.contains(&crate::cli::PublishArg::Github);
-    if let Some(target) = publish::github_target(&config.github, asked, env, &|m| out.note(m))? {
+    if let Some(mut target) = publish::github_target(&config.github, asked, env, &|m| out.note(m))?
+    {
+        target.check_name = plan.check_name.clone();
         all.push((
             "GitHub",
             Box::new(publish::GitHub {
