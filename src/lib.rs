@@ -21,6 +21,7 @@ mod filters;
 mod fsio;
 mod hints;
 mod inputs;
+mod ledger;
 mod lock;
 mod output;
 mod payload;

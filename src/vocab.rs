@@ -1,8 +1,32 @@
-//! The words every layer shares: what a run decides, and the token counts a
-//! provider reports. A leaf: it imports
+//! The words every layer shares: what a run decides, how severe a finding
+//! is, and the token counts a provider reports. A leaf: it imports
 //! nothing else of the crate, so the lowest module may name a decision.
 
 use serde::Serialize;
+
+/// A finding's severity, ordered from weakest to strongest so findings sort
+/// by it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
 
 /// The run's decision, ordered from weakest to strongest. `DryRun` is not a
 /// decision at all: a dry run sends nothing, so it decides nothing.

@@ -169,6 +169,7 @@ mod tests {
             comments: String::new(),
             findings: vec![],
             actions: vec![],
+            resolved: Vec::new(),
         }
     }
 
@@ -251,6 +252,7 @@ mod tests {
             detail: String::new(),
             file: None,
             line: None,
+            id: None,
         });
         let c = AgentOutcome::test("c", AgentResult::Succeeded(Answer::test(Reading::Clear(v))));
         let d = decide(&[c], &[]);

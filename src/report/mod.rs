@@ -389,6 +389,7 @@ mod tests {
                     detail: "`k` is vague".into(),
                     file: None,
                     line: None,
+                    id: None,
                 },
                 Finding {
                     severity: Severity::Critical,
@@ -397,9 +398,11 @@ mod tests {
                     detail: "An API key in config".into(),
                     file: Some("config/app.toml".into()),
                     line: Some(3),
+                    id: None,
                 },
             ],
             actions: vec!["block_pr".into(), "merge".into()],
+            resolved: Vec::new(),
         });
         security.disallowed_actions = vec!["merge".into()];
         security.decision = Action::Block;
@@ -411,6 +414,7 @@ mod tests {
             comments: "Fine.".into(),
             findings: vec![],
             actions: vec![],
+            resolved: Vec::new(),
         });
         review.cached = true;
         review.attempts = 0;

@@ -52,6 +52,7 @@ fn from_object(obj: &Map<String, Value>) -> Finding {
         detail: detail.unwrap_or_default(),
         file: field(&["file", "path", "filename"]).map(|f| f.trim().to_string()),
         line,
+        id: None,
     }
 }
 
@@ -88,6 +89,7 @@ fn from_string(s: &str) -> Finding {
         detail: trimmed.to_string(),
         file: None,
         line: None,
+        id: None,
     }
 }
 

@@ -18,6 +18,10 @@ pub(crate) struct Verdict {
     pub comments: String,
     pub findings: Vec<Finding>,
     pub actions: Vec<String>,
+    /// Ids of earlier findings the agent says are resolved (it was shown
+    /// them as open); only ids it was shown count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved: Vec<String>,
 }
 
 /// Ordered from most permissive to strictest, so `max` is the strictest.
@@ -55,20 +59,13 @@ pub(crate) struct Finding {
     pub file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+    /// The finding's stable id (docs/CONTRACT.md, "The finding ledger"):
+    /// set by bsu, never read from the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
-/// Ordered from weakest to strongest so findings sort by severity.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
+pub(crate) use crate::vocab::Severity;
 
 /// How a reply was read.
 #[derive(Debug, Clone, PartialEq)]

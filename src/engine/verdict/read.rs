@@ -99,8 +99,14 @@ fn merge_verdicts(verdicts: Vec<Verdict>) -> Option<Verdict> {
     let strictest = verdicts.iter().map(|v| v.decision).max()?;
     let mut findings: Vec<Finding> = Vec::new();
     let mut actions: Vec<String> = Vec::new();
+    let mut resolved: Vec<String> = Vec::new();
     let mut chosen: Option<Verdict> = None;
     for v in verdicts {
+        for id in &v.resolved {
+            if !resolved.contains(id) {
+                resolved.push(id.clone());
+            }
+        }
         for f in &v.findings {
             if !findings.contains(f) {
                 findings.push(f.clone());
@@ -118,6 +124,7 @@ fn merge_verdicts(verdicts: Vec<Verdict>) -> Option<Verdict> {
     let mut v = chosen?;
     v.findings = findings;
     v.actions = actions;
+    v.resolved = resolved;
     Some(v)
 }
 
@@ -213,7 +220,22 @@ fn verdict(obj: &Map<String, Value>) -> Result<Verdict, BadVerdict> {
             .unwrap_or_default(),
         findings: get(obj, "findings").map(findings).unwrap_or_default(),
         actions,
+        resolved: get(obj, "resolved").map(ids).unwrap_or_default(),
     })
+}
+
+/// `resolved`: finding ids (ten lowercase hex digits), as a list or one
+/// string; anything else is left out.
+fn ids(v: &Value) -> Vec<String> {
+    let one = |x: &Value| {
+        x.as_str()
+            .map(|s| s.trim().trim_start_matches('#').to_ascii_lowercase())
+            .filter(|s| s.len() == 10 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    match v {
+        Value::Array(items) => items.iter().filter_map(one).collect(),
+        other => one(other).into_iter().collect(),
+    }
 }
 
 /// A decision word, trimmed and case-insensitive, with its usual spellings.
