@@ -21,6 +21,14 @@ pub(crate) enum Trigger {
     /// Nothing to do (a comment that is no `/bsu` command, or from an author
     /// who may not run one): exit 0, saying why.
     Ignore(String),
+    /// `/bsu dismiss ID [reason]` on pull request `number` by `by`: mark the
+    /// finding dismissed in the ledger; no agent is called.
+    Dismiss {
+        number: u64,
+        id: String,
+        reason: String,
+        by: String,
+    },
 }
 
 fn run(event: String) -> Trigger {
@@ -183,8 +191,34 @@ fn slash_command(payload: &Value, config: &Config) -> Result<Trigger> {
     let mut parts = words.split_whitespace();
     match (parts.next(), parts.next()) {
         (Some("run"), Some(event)) => Ok(run(checked_event(event, "the /bsu command")?)),
+        (Some("dismiss"), Some(id)) => Ok(dismiss(payload, id, parts.collect::<Vec<_>>().join(" "))),
         _ => Ok(Trigger::Ignore(
-            "the /bsu command is not understood; write `/bsu run EVENT`".into(),
+            "the /bsu command is not understood; write `/bsu run EVENT` or `/bsu dismiss ID [reason]`"
+                .into(),
         )),
+    }
+}
+
+/// `/bsu dismiss ID [reason]`: an id is ten hex digits.
+fn dismiss(payload: &Value, id: &str, reason: String) -> Trigger {
+    let id = id.trim_start_matches('#').to_ascii_lowercase();
+    if id.len() != 10 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Trigger::Ignore(format!(
+            "/bsu dismiss: {:?} is not a finding id (ten hex digits, as the comment shows)",
+            crate::text::one_line(&id, 40)
+        ));
+    }
+    let Some(number) = payload.pointer("/issue/number").and_then(Value::as_u64) else {
+        return Trigger::Ignore("/bsu dismiss: the payload names no pull request".into());
+    };
+    let by = payload
+        .pointer("/comment/user/login")
+        .and_then(Value::as_str)
+        .map_or_else(|| "someone".to_string(), |l| crate::text::one_line(l, 60));
+    Trigger::Dismiss {
+        number,
+        id,
+        reason: crate::text::one_line(&reason, 200),
+        by,
     }
 }

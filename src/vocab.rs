@@ -28,6 +28,18 @@ pub(crate) enum Severity {
     Critical,
 }
 
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        })
+    }
+}
+
 /// The run's decision, ordered from weakest to strongest. `DryRun` is not a
 /// decision at all: a dry run sends nothing, so it decides nothing.
 #[derive(

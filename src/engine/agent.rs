@@ -78,7 +78,13 @@ pub(super) fn prompts(
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let head = prompt::shared(&plan.event, &prep.payload_text, &b.shared, &unseen);
+            let head = prompt::shared(
+                &plan.event,
+                &prep.payload_text,
+                &prep.earlier,
+                &b.shared,
+                &unseen,
+            );
             Rendered {
                 prompt: Prompt {
                     system: prompt::combined(&head, &system),
@@ -313,7 +319,7 @@ pub(super) fn prompt_tokens(
     };
     let enc = crate::tokens::encoding_for(&agent.model);
     let unseen = super::pack::unseen_note(&pack.summary);
-    let head = prompt::shared(&plan.event, &prep.payload_text, "", &unseen);
+    let head = prompt::shared(&plan.event, &prep.payload_text, &prep.earlier, "", &unseen);
     // The shared head is the same for every agent with the same budget: count
     // it once per run (the parts are counted apart; their sum is the prompt's
     // count to within a token at each seam).

@@ -22,6 +22,7 @@ pub(crate) fn pack_all(
     plan: &RunPlan,
     inputs: &[Gathered],
     payload_text: &str,
+    prior: &str,
     knowledge: &HashMap<String, Result<String, crate::config::KnowledgeError>>,
 ) -> Vec<Option<Packed>> {
     let started = std::time::Instant::now();
@@ -63,7 +64,7 @@ pub(crate) fn pack_all(
             continue;
         }
         let enc = tokens::encoding_for(&agent.model);
-        let room = room(plan, agent, payload_text, knowledge, earlier);
+        let room = room(plan, agent, (payload_text, prior), knowledge, earlier);
         let allowance = Allowance {
             encoding: enc,
             tokens: room,
@@ -82,10 +83,11 @@ pub(crate) fn pack_all(
 /// The tokens left for `agent`'s inputs: its context window less its reply,
 /// the prompt around the inputs (event, payload, system prompt, knowledge),
 /// the results of the `earlier` agents of a sequence, and the overhead.
+/// `prior`: the open findings of earlier reviews, as the shared prompt shows them.
 fn room(
     plan: &RunPlan,
     agent: &crate::config::Agent,
-    payload_text: &str,
+    (payload_text, prior): (&str, &str),
     knowledge: &HashMap<String, Result<String, crate::config::KnowledgeError>>,
     earlier: u64,
 ) -> u64 {
@@ -107,8 +109,10 @@ fn room(
         .filter_map(|k| knowledge.get(k).and_then(|r| r.as_ref().ok()))
         .map(|t| tokens::count(enc, t))
         .sum();
-    let fixed = tokens::count(enc, &prompt::shared(&plan.event, payload_text, "", ""))
-        + tokens::count(enc, &prompt::system(agent))
+    let fixed = tokens::count(
+        enc,
+        &prompt::shared(&plan.event, payload_text, prior, "", ""),
+    ) + tokens::count(enc, &prompt::system(agent))
         + knowledge_tokens
         + earlier_allowance(plan, earlier);
     u64::from(window)

@@ -1,6 +1,8 @@
 //! Aggregating agent outcomes into one decision, fail-closed: an agent that
 //! did not succeed can never yield `approve` (CONTRACT.md, "The decision").
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 use super::outcome::{AgentOutcome, Status};
@@ -30,8 +32,17 @@ impl Decision {
 
 /// What one readable verdict causes, and why: a block verdict or a critical
 /// finding blocks, request_changes requests changes, approve and comment approve.
+#[cfg(test)]
 pub(crate) fn verdict_action(v: &Verdict) -> (Action, String) {
-    let critical = v.findings.iter().find(|f| f.severity == Severity::Critical);
+    verdict_action_waiving(v, &HashSet::new())
+}
+
+/// The same, where findings whose ids are in `waived` (dismissed or
+/// suppressed) do not count.
+fn verdict_action_waiving(v: &Verdict, waived: &HashSet<String>) -> (Action, String) {
+    let critical = v.findings.iter().find(|f| {
+        f.severity == Severity::Critical && !f.id.as_ref().is_some_and(|id| waived.contains(id))
+    });
     match (v.decision, critical) {
         (VerdictDecision::Block, _) => (Action::Block, "verdict block".to_string()),
         (_, Some(f)) => (
@@ -55,7 +66,15 @@ pub(crate) fn verdict_action(v: &Verdict) -> (Action, String) {
 /// and why. An ambiguous reply never approves: if its strictest verdict would,
 /// the agent asks for manual review instead.
 pub(crate) fn contribution(a: &AgentOutcome, required: &[String]) -> (Action, String) {
-    let (action, why) = from_reply(a, required);
+    contribution_waiving(a, required, &HashSet::new())
+}
+
+fn contribution_waiving(
+    a: &AgentOutcome,
+    required: &[String],
+    waived: &HashSet<String>,
+) -> (Action, String) {
+    let (action, why) = from_reply(a, required, waived);
     // An agent that did not see all of its inputs cannot approve them.
     match a.pack.as_ref().filter(|p| !p.unseen.is_empty()) {
         Some(p) if a.status() == Status::Succeeded => {
@@ -76,11 +95,11 @@ pub(crate) fn contribution(a: &AgentOutcome, required: &[String]) -> (Action, St
     }
 }
 
-fn from_reply(a: &AgentOutcome, required: &[String]) -> (Action, String) {
+fn from_reply(a: &AgentOutcome, required: &[String], waived: &HashSet<String>) -> (Action, String) {
     let is_required = required.iter().any(|r| r == &a.id);
     match (a.status(), a.verdict()) {
         (Status::Succeeded, Some(v)) => {
-            let (action, why) = verdict_action(v);
+            let (action, why) = verdict_action_waiving(v, waived);
             match a.ambiguity() {
                 Some(amb) => (
                     action.max(Action::ManualReview),
@@ -104,10 +123,20 @@ fn from_reply(a: &AgentOutcome, required: &[String]) -> (Action, String) {
 
 /// Decide from the outcomes of the selected agents and the event's `required` list.
 pub(crate) fn decide(agents: &[AgentOutcome], required: &[String]) -> Decision {
+    decide_waiving(agents, required, &HashSet::new())
+}
+
+/// `decide`, where findings whose ids are in `waived` (dismissed by a
+/// person, or suppressed from the base branch) do not count.
+pub(crate) fn decide_waiving(
+    agents: &[AgentOutcome],
+    required: &[String],
+    waived: &HashSet<String>,
+) -> Decision {
     let causes: Vec<(Action, String)> = agents
         .iter()
         .map(|a| {
-            let (action, why) = contribution(a, required);
+            let (action, why) = contribution_waiving(a, required, waived);
             (action, format!("{} ({why})", a.id))
         })
         .collect();
@@ -121,6 +150,30 @@ pub(crate) fn decide(agents: &[AgentOutcome], required: &[String]) -> Decision {
         action,
         reason,
         by_agent,
+    }
+}
+
+impl Decision {
+    /// Raise the decision for causes outside this run's replies (open
+    /// findings from earlier pushes): never lowers it.
+    pub(crate) fn escalate(&mut self, causes: &[(Action, String)]) {
+        if self.action == Action::DryRun {
+            return;
+        }
+        let Some(top) = causes.iter().map(|(a, _)| *a).max() else {
+            return;
+        };
+        let named: Vec<&str> = causes
+            .iter()
+            .filter(|(a, _)| *a == top)
+            .map(|(_, why)| why.as_str())
+            .collect();
+        if top > self.action {
+            self.action = top;
+            self.reason = named.join("; ");
+        } else if top == self.action && top != Action::Approve {
+            self.reason = format!("{}; {}", self.reason, named.join("; "));
+        }
     }
 }
 

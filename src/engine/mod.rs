@@ -57,13 +57,19 @@ pub(crate) struct Prepared {
     pub knowledge: HashMap<String, Result<String, crate::config::KnowledgeError>>,
     pub payload_text: String,
     pub payload_cut: Option<(usize, usize)>,
+    /// The open findings of earlier reviews, for the shared prompt ("": none).
+    pub earlier: String,
     /// Each agent's packed inputs, by its index in the plan.
     pub packs: Vec<Option<allowance::Packed>>,
     pub inputs: Vec<Gathered>,
 }
 
 /// Read, pack and measure everything the run will send; sends nothing.
-pub(crate) async fn prepare(plan: &RunPlan, mut inputs: Vec<Gathered>) -> Prepared {
+pub(crate) async fn prepare(
+    plan: &RunPlan,
+    mut inputs: Vec<Gathered>,
+    earlier: String,
+) -> Prepared {
     // No secret the run holds reaches a prompt, whatever file or command output carried it.
     let secrets = &plan.secrets;
     for g in &mut inputs {
@@ -75,8 +81,10 @@ pub(crate) async fn prepare(plan: &RunPlan, mut inputs: Vec<Gathered>) -> Prepar
     }
     let (payload_text, payload_cut) = prompt::payload_text(&plan.payload);
     let payload_text = secrets.redact(&payload_text);
+    let earlier = secrets.redact(&earlier);
     let mut prep = Prepared {
-        packs: allowance::pack_all(plan, &inputs, &payload_text, &knowledge),
+        packs: allowance::pack_all(plan, &inputs, &payload_text, &earlier, &knowledge),
+        earlier,
         knowledge,
         payload_text,
         payload_cut,
@@ -95,6 +103,7 @@ pub(crate) async fn prepare(plan: &RunPlan, mut inputs: Vec<Gathered>) -> Prepar
                 head_without_inputs: prompt::shared(
                     &plan.event,
                     &prep.payload_text,
+                    &prep.earlier,
                     "",
                     &pack::unseen_note(&pack.summary),
                 ),

@@ -181,6 +181,13 @@ impl AgentOutcome {
         self.answer().and_then(|a| a.reading.verdict())
     }
 
+    pub(crate) fn verdict_mut(&mut self) -> Option<&mut Verdict> {
+        match &mut self.result {
+            AgentResult::Succeeded(a) => a.reading.verdict_mut(),
+            _ => None,
+        }
+    }
+
     /// What made the reply ambiguous or unreadable, if anything did.
     pub(crate) fn ambiguity(&self) -> Option<&Ambiguity> {
         match &self.answer()?.reading {

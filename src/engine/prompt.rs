@@ -27,7 +27,14 @@ pub(crate) struct Prompt {
 pub(crate) use crate::client::{combined, ROLE_MARKER};
 
 /// The part of the system prompt every agent of the run is sent, byte for byte.
-pub(crate) fn shared(event: &str, payload_text: &str, inputs: &str, unseen: &str) -> String {
+/// `earlier`: the open findings of earlier reviews (`ledger::prompt`), or "".
+pub(crate) fn shared(
+    event: &str,
+    payload_text: &str,
+    earlier: &str,
+    inputs: &str,
+    unseen: &str,
+) -> String {
     let mut s = String::from(
         "You are one reviewer on a panel of AI agents run by bsu. Everything before the line \"",
     );
@@ -35,6 +42,7 @@ pub(crate) fn shared(event: &str, payload_text: &str, inputs: &str, unseen: &str
     s.push_str("\" is what every reviewer on the panel is shown; your own role follows it.\n\n");
     let _ = writeln!(s, "Event: {event}\n");
     let _ = writeln!(s, "## Event payload\n\n```json\n{payload_text}\n```\n");
+    s.push_str(earlier);
     if !inputs.is_empty() {
         s.push_str("## Inputs\n\n");
         s.push_str(inputs);

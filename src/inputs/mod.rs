@@ -9,6 +9,8 @@ mod error;
 mod files;
 mod git;
 
+pub(crate) use git::file_at;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -18,7 +18,7 @@ pub(crate) fn write(ledger: &Ledger) -> String {
     let mut l = ledger.clone();
     loop {
         let json = serde_json::to_string(&l).expect("plain data serialises");
-        let line = format!("{OPEN}{VERSION} {} {CLOSE}", json.replace('-', "\\u002d"));
+        let line = format!("{OPEN}{VERSION} {}{CLOSE}", json.replace('-', "\\u002d"));
         if line.len() <= MAX_BYTES {
             return line;
         }

@@ -9,6 +9,7 @@
 
 pub(crate) mod anchor;
 pub(crate) mod block;
+pub(crate) mod suppress;
 
 use std::collections::BTreeMap;
 
@@ -134,6 +135,9 @@ pub(crate) struct Seen {
     pub anchor: Option<String>,
 }
 
+/// A suppression's reason for the finding `(id, file, title)`, if one matches.
+pub(crate) type Suppressed<'a> = dyn Fn(&str, Option<&str>, &str) -> Option<String> + 'a;
+
 /// What the run knows besides its findings, for `reconcile`.
 pub(crate) struct Facts<'a> {
     pub strategy: &'a str,
@@ -145,7 +149,7 @@ pub(crate) struct Facts<'a> {
     /// (`None`: cannot tell, so it stays).
     pub still_there: &'a dyn Fn(&Entry) -> Option<bool>,
     /// A suppression matching a finding, with its reason.
-    pub suppressed: &'a dyn Fn(&str, Option<&str>, &str) -> Option<String>,
+    pub suppressed: &'a Suppressed<'a>,
 }
 
 /// The ledger after this run: its findings added or seen again, earlier
@@ -204,7 +208,7 @@ pub(crate) fn reconcile(prev: Option<&Ledger>, seen: &[Seen], facts: &Facts<'_>)
         if e.state != State::Open || raised.contains(e.id.as_str()) {
             continue;
         }
-        if facts.resolved.iter().any(|r| *r == e.id) {
+        if facts.resolved.contains(&e.id) {
             e.state = State::Fixed;
             e.why = Some(match facts.head {
                 Some(h) => format!("resolved at {}", short(h)),
@@ -292,6 +296,44 @@ pub(crate) struct Counts {
     pub fixed: usize,
     pub dismissed: usize,
     pub outdated: usize,
+}
+
+/// The shared prompt's section on the open findings of earlier reviews
+/// ("" when there are none): each agent may list the ids it can tell are
+/// fixed in `resolved`, and should not raise them again.
+pub(crate) fn prompt(ledger: &Ledger) -> String {
+    use std::fmt::Write as _;
+    let open: Vec<&Entry> = ledger
+        .findings
+        .iter()
+        .filter(|e| e.state == State::Open)
+        .collect();
+    if open.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "## Open findings from earlier reviews\n\nEarlier reviews of this change raised these \
+         findings and they are still open; they count against it until they are fixed. Do not \
+         raise them again as new findings. If what you were shown lets you tell that one is \
+         fixed, add its id to a \"resolved\" list in your reply, e.g. \"resolved\": [\"0123abcdef\"]. \
+         Leave out any you cannot tell.\n\n",
+    );
+    for e in open {
+        let place = match (&e.file, e.line) {
+            (Some(f), Some(l)) => format!(" {}:{l}", crate::text::one_line(f, 200)),
+            (Some(f), None) => format!(" {}", crate::text::one_line(f, 200)),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "- {} [{}]{place} — {}",
+            e.id,
+            e.severity,
+            crate::text::one_line(&e.title, 200)
+        );
+    }
+    s.push('\n');
+    s
 }
 
 /// Mark finding `id` dismissed by `who`, with `reason`; false when the

@@ -15,7 +15,7 @@ fn facts<'a>(
     head: &'a str,
     resolved: &'a [String],
     still: &'a dyn Fn(&Entry) -> Option<bool>,
-    suppressed: &'a dyn Fn(&str, Option<&str>, &str) -> Option<String>,
+    suppressed: &'a Suppressed<'a>,
 ) -> Facts<'a> {
     Facts {
         strategy: "s",
@@ -57,7 +57,11 @@ fn ids_follow_the_text_not_the_line_number_or_spelling() {
 fn a_blocker_on_an_untouched_file_stays_open_until_resolved() {
     let blocker = seen("Secret in code", Severity::Critical, "key = 1");
     let still = |_: &Entry| None;
-    let first = reconcile(None, &[blocker.clone()], &facts("h1", &[], &still, &none));
+    let first = reconcile(
+        None,
+        std::slice::from_ref(&blocker),
+        &facts("h1", &[], &still, &none),
+    );
     assert_eq!(first.findings[0].state, State::Open);
     assert_eq!(first.head.as_deref(), Some("h1"));
 
@@ -84,18 +88,30 @@ fn gone_lines_outdate_and_dismissals_and_suppressions_stick() {
     let f = seen("Off by one", Severity::High, "for i in 0..=n");
     let there = |_: &Entry| Some(true);
     let gone = |_: &Entry| Some(false);
-    let mut l = reconcile(None, &[f.clone()], &facts("h1", &[], &there, &none));
+    let mut l = reconcile(
+        None,
+        std::slice::from_ref(&f),
+        &facts("h1", &[], &there, &none),
+    );
     assert!(dismiss(&mut l, &f.id, "maint", "fine here"));
     assert!(!dismiss(&mut l, "0000000000", "maint", ""));
     // Dismissed stays dismissed even when raised again.
-    let l2 = reconcile(Some(&l), &[f.clone()], &facts("h2", &[], &there, &none));
+    let l2 = reconcile(
+        Some(&l),
+        std::slice::from_ref(&f),
+        &facts("h2", &[], &there, &none),
+    );
     assert_eq!(l2.findings[0].state, State::Dismissed);
     assert_eq!(
         l2.findings[0].why.as_deref(),
         Some("dismissed by maint: fine here")
     );
 
-    let l = reconcile(None, &[f.clone()], &facts("h1", &[], &there, &none));
+    let l = reconcile(
+        None,
+        std::slice::from_ref(&f),
+        &facts("h1", &[], &there, &none),
+    );
     let l = reconcile(Some(&l), &[], &facts("h2", &[], &gone, &none));
     assert_eq!(l.findings[0].state, State::Outdated);
 

@@ -8,6 +8,7 @@ use std::pin::Pin;
 
 use super::{GithubTarget, Published};
 use crate::config::publish::WebhookSettings;
+use crate::ledger::Ledger;
 use crate::report::Report;
 use crate::vocab::Action;
 
@@ -18,6 +19,8 @@ pub(crate) struct Delivery {
     pub failures: Vec<String>,
     /// Set when a failure fails the run (`required = true`): why.
     pub fails_run: Option<String>,
+    /// The ledger as the destination left it (what it posted, where).
+    pub ledger: Option<Ledger>,
 }
 
 pub(crate) trait Destination: Send + Sync {
@@ -29,6 +32,17 @@ pub(crate) trait Destination: Send + Sync {
         published: &'a mut Published,
         print: &'a (dyn Fn(&str) + Sync),
     ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>>;
+
+    /// The ledger this destination keeps for pull request `number` and
+    /// `strategy`: `Ok(None)` when it keeps none or has none yet; `Err` with
+    /// why when one is there but cannot be trusted.
+    fn ledger<'a>(
+        &'a self,
+        _number: u64,
+        _strategy: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<Ledger>, String>> + Send + 'a>> {
+        Box::pin(async { Ok(None) })
+    }
 
     /// A run its strategy's filters skipped, on commit `head`: say so where
     /// a result is awaited (a required check). What was done, for stderr.
@@ -55,7 +69,8 @@ impl Destination for GitHub {
         print: &'a (dyn Fn(&str) + Sync),
     ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>> {
         Box::pin(async move {
-            let done = super::github::publish(&self.target, report, self.fail_on, print).await;
+            let (done, ledger) =
+                super::github::publish(&self.target, report, self.fail_on, print).await;
             published.comment = done.comment;
             published.review = done.review;
             published.check = done.check;
@@ -66,7 +81,21 @@ impl Destination for GitHub {
             Delivery {
                 failures,
                 fails_run,
+                ledger,
             }
+        })
+    }
+
+    fn ledger<'a>(
+        &'a self,
+        number: u64,
+        strategy: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<Ledger>, String>> + Send + 'a>> {
+        Box::pin(async move {
+            if !self.target.settings.comment {
+                return Ok(None);
+            }
+            super::github::ledger(&self.target, number, strategy).await
         })
     }
 

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::client::{Api, ApiError};
 use super::render;
 use super::{GithubTarget, Published, Step, StepStatus};
+use crate::ledger::{block, Ledger};
 use crate::report::Report;
 use crate::vocab::Action;
 
@@ -20,13 +21,15 @@ const MAX_SUMMARY_BYTES: usize = 65_000;
 /// Pages of comments read at most when looking for the sticky one.
 const MAX_PAGES: u32 = 50;
 
-/// Publish `r`; `print` receives workflow commands for stdout.
+/// Publish `r`; `print` receives workflow commands for stdout. Returns
+/// what was done, and the ledger as it now stands (with the review that
+/// carries each finding).
 pub(crate) async fn publish(
     target: &GithubTarget,
     r: &Report,
     fail_on: Option<Action>,
     print: &(dyn Fn(&str) + Sync),
-) -> Published {
+) -> (Published, Option<Ledger>) {
     let api = match Api::new(
         &target.api_url,
         target.token.clone(),
@@ -37,12 +40,13 @@ pub(crate) async fn publish(
         Err(e) => {
             let why = format!("could not start the HTTP client: {e}");
             let s = Step::done(StepStatus::Failed, None, Some(why));
-            return Published {
+            let published = Published {
                 comment: Some(s.clone()),
                 review: Some(s.clone()),
                 check: Some(s),
                 webhook: None,
             };
+            return (published, None);
         }
     };
     let repo = format!("/repos/{}", target.repository);
@@ -51,15 +55,35 @@ pub(crate) async fn publish(
         .number
         .filter(|_| r.subject.kind == "pull_request");
     let s = &target.settings;
+    // The ledger travels in the sticky comment: without it there is none.
+    let mut ledger = r
+        .ledger
+        .as_ref()
+        .map(|l| l.ledger.clone())
+        .filter(|_| s.comment && number.is_some());
+    // The review first: what it posts goes into the ledger the comment carries.
+    let (review, said) = match (s.review, number) {
+        (false, _) => (
+            Step::skipped("turned off ([publish.github] review = false)"),
+            Default::default(),
+        ),
+        (true, None) => (
+            Step::skipped("the payload names no pull request"),
+            Default::default(),
+        ),
+        (true, Some(n)) => super::review::review(&api, &repo, n, r, target, ledger.as_mut()).await,
+    };
     let comment = match (s.comment, number) {
         (false, _) => Step::skipped("turned off ([publish.github] comment = false)"),
         (true, None) => Step::skipped("the payload names no pull request"),
-        (true, Some(n)) => sticky(&api, &repo, n, r, target.run_url.as_deref()).await,
-    };
-    let review = match (s.review, number) {
-        (false, _) => Step::skipped("turned off ([publish.github] review = false)"),
-        (true, None) => Step::skipped("the payload names no pull request"),
-        (true, Some(n)) => review(&api, &repo, n, r, target).await,
+        (true, Some(n)) => {
+            let extra = render::Extra {
+                run_url: target.run_url.as_deref(),
+                ledger: ledger.as_ref(),
+                stale: said.stale.as_deref(),
+            };
+            sticky(&api, &repo, n, r, &extra).await
+        }
     };
     let check = match (s.check, check_sha(&api, &repo, r, target).await) {
         (false, _) => Step::skipped("turned off ([publish.github] check = false)"),
@@ -74,12 +98,13 @@ pub(crate) async fn publish(
             check(&api, &at, r, fail_on, print).await
         }
     };
-    Published {
+    let published = Published {
         comment: Some(comment),
         review: Some(review),
         check: Some(check),
         webhook: None,
-    }
+    };
+    (published, ledger)
 }
 
 /// The commit a check belongs on: the one the run reviewed. For a pull
@@ -209,35 +234,122 @@ async fn identity(api: &Api) -> String {
     }
 }
 
-fn failed(e: &ApiError) -> Step {
+pub(super) fn failed(e: &ApiError) -> Step {
     Step::done(StepStatus::Failed, None, Some(e.message.clone()))
 }
 
-async fn sticky(api: &Api, repo: &str, number: u64, r: &Report, run_url: Option<&str>) -> Step {
-    let marker = render::marker(&r.strategy);
-    let body = json!({"body": render::comment(r, run_url)});
-    // A comment with the marker by anyone else is not bsu's: its author
-    // could edit it back to a forged result.
+/// bsu's own sticky comment of `strategy` on pull request `number`, with
+/// its body: found by its marker on any page, written by the token's own
+/// identity (a comment with the marker by anyone else is not bsu's: its
+/// author could edit it back to a forged result or ledger).
+async fn find_sticky(
+    api: &Api,
+    repo: &str,
+    number: u64,
+    strategy: &str,
+) -> Result<Option<(u64, String)>, ApiError> {
+    let marker = render::marker(strategy);
     let me = identity(api).await;
-    let mut found: Option<u64> = None;
     for page in 1..=MAX_PAGES {
         let path = format!("{repo}/issues/{number}/comments?per_page=100&page={page}");
-        let comments = match api.send(Method::GET, &path, None).await {
-            Ok(resp) => resp.body,
-            Err(e) => return failed(&e),
-        };
+        let comments = api.send(Method::GET, &path, None).await?.body;
         let list = comments.as_array().cloned().unwrap_or_default();
-        found = list
-            .iter()
-            .find(|c| {
-                c["body"].as_str().is_some_and(|b| b.starts_with(&marker))
-                    && c["user"]["login"].as_str() == Some(me.as_str())
-            })
-            .and_then(|c| c["id"].as_u64());
+        let found = list.iter().find_map(|c| {
+            let body = c["body"].as_str()?;
+            (body.starts_with(&marker) && c["user"]["login"].as_str() == Some(me.as_str()))
+                .then(|| Some((c["id"].as_u64()?, body.to_string())))?
+        });
         if found.is_some() || list.len() < 100 {
-            break;
+            return Ok(found);
         }
     }
+    Ok(None)
+}
+
+/// The ledger in bsu's sticky comment on the pull request: `Ok(None)` when
+/// there is none yet; `Err` with why when it could not be read (it is then
+/// not trusted).
+pub(crate) async fn ledger(
+    target: &GithubTarget,
+    number: u64,
+    strategy: &str,
+) -> Result<Option<Ledger>, String> {
+    let api = Api::new(
+        &target.api_url,
+        target.token.clone(),
+        target.settings.max_retries,
+        target.settings.timeout,
+    )
+    .map_err(|e| format!("could not start the HTTP client: {e}"))?;
+    let repo = format!("/repos/{}", target.repository);
+    let Some((_, body)) = find_sticky(&api, &repo, number, strategy)
+        .await
+        .map_err(|e| format!("could not read the pull request's comments ({})", e.message))?
+    else {
+        return Ok(None);
+    };
+    match block::read(&body) {
+        Ok(Some(l)) if l.strategy == strategy => Ok(Some(l)),
+        Ok(Some(_)) => Err("the sticky comment's ledger names another strategy".into()),
+        Ok(None) => Ok(None),
+        Err(e) => Err(format!("the sticky comment: {e}")),
+    }
+}
+
+/// `/bsu dismiss`: mark finding `id` dismissed in the ledger of
+/// `strategy`'s sticky comment on pull request `number`, and say so in the
+/// comment. `Ok(false)` when that ledger has no such finding.
+pub(crate) async fn dismiss(
+    target: &GithubTarget,
+    number: u64,
+    strategy: &str,
+    (id, by, reason): (&str, &str, &str),
+) -> Result<bool, String> {
+    let api = Api::new(
+        &target.api_url,
+        target.token.clone(),
+        target.settings.max_retries,
+        target.settings.timeout,
+    )
+    .map_err(|e| format!("could not start the HTTP client: {e}"))?;
+    let repo = format!("/repos/{}", target.repository);
+    let read = |e: ApiError| format!("could not read the pull request's comments ({})", e.message);
+    let Some((comment, body)) = find_sticky(&api, &repo, number, strategy)
+        .await
+        .map_err(read)?
+    else {
+        return Ok(false);
+    };
+    let mut ledger = match block::read(&body) {
+        Ok(Some(l)) if l.strategy == strategy => l,
+        Ok(_) => return Ok(false),
+        Err(e) => return Err(format!("the sticky comment: {e}; nothing was dismissed")),
+    };
+    if !crate::ledger::dismiss(&mut ledger, id, by, reason) {
+        return Ok(false);
+    }
+    let start = body.find("<!-- bsu:ledger v").unwrap_or(body.len());
+    let note = match reason {
+        "" => format!("> `/bsu dismiss {id}` by @{by}\n"),
+        r => format!("> `/bsu dismiss {id}` by @{by}: {}\n", render::inline(r)),
+    };
+    let new_body = format!("{}{note}{}\n", &body[..start], block::write(&ledger));
+    api.send(
+        Method::PATCH,
+        &format!("{repo}/issues/comments/{comment}"),
+        Some(&json!({"body": new_body})),
+    )
+    .await
+    .map_err(|e| format!("could not update the sticky comment ({})", e.message))?;
+    Ok(true)
+}
+
+async fn sticky(api: &Api, repo: &str, number: u64, r: &Report, extra: &render::Extra<'_>) -> Step {
+    let body = json!({"body": render::comment(r, extra)});
+    let found = match find_sticky(api, repo, number, &r.strategy).await {
+        Ok(found) => found.map(|(id, _)| id),
+        Err(e) => return failed(&e),
+    };
     let (method, path, status) = match found {
         Some(id) => (
             Method::PATCH,
@@ -256,68 +368,11 @@ async fn sticky(api: &Api, repo: &str, number: u64, r: &Report, run_url: Option<
     }
 }
 
-fn url(v: &Value) -> Option<String> {
+pub(super) fn url(v: &Value) -> Option<String> {
     v["html_url"]
         .as_str()
         .map(str::to_string)
         .or_else(|| v["id"].as_u64().map(|id| id.to_string()))
-}
-
-async fn review(api: &Api, repo: &str, number: u64, r: &Report, target: &GithubTarget) -> Step {
-    let states = &target.settings.review_states;
-    let event = match r.decision.action {
-        Action::Block => states.block,
-        Action::RequestChanges => states.request_changes,
-        Action::ManualReview => states.manual_review,
-        Action::Approve => states.approve,
-        Action::DryRun => return Step::skipped("a dry run publishes nothing"),
-    };
-    let (inline, rest) = render::review_comments(r);
-    let path = format!("{repo}/pulls/{number}/reviews");
-    let mut body = json!({
-        "event": event.as_str(),
-        "body": render::review_body(r, &rest, None),
-        "comments": inline,
-    });
-    if let Some(sha) = &r.subject.head_sha {
-        body["commit_id"] = json!(sha);
-    }
-    let n = inline.len();
-    match api.send(Method::POST, &path, Some(&body)).await {
-        Ok(resp) => Step::done(
-            StepStatus::Created,
-            url(&resp.body),
-            Some(format!(
-                "{} ({n} inline comment{})",
-                event.as_str(),
-                if n == 1 { "" } else { "s" }
-            )),
-        ),
-        // GitHub refuses the whole review when one line is not in its diff:
-        // send it again with every finding in the body.
-        Err(e) if e.status == Some(422) && n > 0 => {
-            let all = crate::report::findings::merged_findings(r);
-            body["comments"] = json!([]);
-            body["body"] = json!(render::review_body(
-                r,
-                &all,
-                Some("GitHub did not take the findings as line comments, so they are listed here."),
-            ));
-            match api.send(Method::POST, &path, Some(&body)).await {
-                Ok(resp) => Step::done(
-                    StepStatus::Created,
-                    url(&resp.body),
-                    Some(format!(
-                        "{}; GitHub rejected the line comments ({}), findings in the body",
-                        event.as_str(),
-                        e.message
-                    )),
-                ),
-                Err(e) => failed(&e),
-            }
-        }
-        Err(e) => failed(&e),
-    }
 }
 
 /// Where a check goes: the repository, the commit, the check's name and
@@ -341,7 +396,10 @@ async fn check(
     let annotations = render::annotations(r);
     let mut batches = annotations.chunks(ANNOTATIONS_PER_REQUEST);
     let title = format!("bsu: {}", r.decision.action);
-    let summary = crate::text::ellipsize_bytes(&render::comment(r, None), MAX_SUMMARY_BYTES);
+    let summary = crate::text::ellipsize_bytes(
+        &render::comment(r, &render::Extra::default()),
+        MAX_SUMMARY_BYTES,
+    );
     let mut first = json!({
         "name": at.name,
         "head_sha": at.sha,

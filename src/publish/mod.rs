@@ -8,6 +8,7 @@ mod client;
 mod destination;
 pub(crate) mod github;
 mod render;
+mod review;
 pub(crate) mod webhook;
 
 use crate::client::ApiKey;

@@ -7,8 +7,10 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::engine::verdict::Severity;
+use crate::ledger::Ledger;
 use crate::report::findings::{merged_findings, Merged};
-use crate::report::markdown::{banner, code, inline, quote, severity_icon, status_icon};
+pub(crate) use crate::report::markdown::inline;
+use crate::report::markdown::{banner, code, quote, severity_icon, status_icon};
 use crate::report::Report;
 use crate::vocab::Action;
 
@@ -30,8 +32,20 @@ fn place(m: &Merged) -> String {
 
 const MAX_LISTED: usize = 50;
 
-/// The sticky comment: the latest run only.
-pub(crate) fn comment(r: &Report, run_url: Option<&str>) -> String {
+/// What the sticky comment shows besides the report.
+#[derive(Debug, Default)]
+pub(crate) struct Extra<'a> {
+    /// The workflow run, linked in the footer.
+    pub run_url: Option<&'a str>,
+    /// The ledger it carries, as publishing left it.
+    pub ledger: Option<&'a Ledger>,
+    /// Why bsu's earlier review asking for changes still stands.
+    pub stale: Option<&'a str>,
+}
+
+/// The sticky comment: the latest run, the pull request's findings by
+/// state, and the ledger's hidden block.
+pub(crate) fn comment(r: &Report, extra: &Extra<'_>) -> String {
     let mut s = marker(&r.strategy);
     s.push('\n');
     let (icon, word) = banner(r.decision.action);
@@ -59,11 +73,73 @@ pub(crate) fn comment(r: &Report, run_url: Option<&str>) -> String {
         );
     }
     s.push('\n');
+    if let Some(why) = extra.stale {
+        let _ = writeln!(s, "> [!CAUTION]\n> {}\n", inline(why));
+    }
     findings_list(&mut s, r);
+    if let Some(l) = extra.ledger {
+        ledger_section(&mut s, l, r);
+    }
     unseen_warning(&mut s, r);
     agent_comments(&mut s, r);
-    comment_footer(&mut s, r, run_url);
+    comment_footer(&mut s, r, extra.run_url);
+    if let Some(l) = extra.ledger {
+        s.push_str(&crate::ledger::block::write(l));
+        s.push('\n');
+    }
     s
+}
+
+/// The pull request's findings across pushes: counts by state, the open
+/// ones from earlier pushes (they still count), and those fixed or
+/// dismissed.
+fn ledger_section(s: &mut String, l: &Ledger, r: &Report) {
+    let head = l.head.as_deref();
+    let c = crate::ledger::counts(l, head);
+    if c == crate::ledger::Counts::default() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "**Across pushes:** {} new · {} still open · {} fixed · {} dismissed · {} outdated\n",
+        c.new, c.open, c.fixed, c.dismissed, c.outdated
+    );
+    // This run's findings are listed above; the rest are earlier ones.
+    let now: std::collections::HashSet<String> = merged_findings(r)
+        .into_iter()
+        .filter_map(|m| m.id)
+        .collect();
+    let listed: Vec<&crate::ledger::Entry> = l
+        .findings
+        .iter()
+        .filter(|e| !now.contains(&e.id))
+        .take(MAX_LISTED)
+        .collect();
+    if listed.is_empty() {
+        return;
+    }
+    s.push_str("<details><summary>Earlier findings</summary>\n\n");
+    for e in listed {
+        let place = match (&e.file, e.line) {
+            (Some(f), Some(l)) => format!(" `{}:{l}`", code(f)),
+            (Some(f), None) => format!(" `{}`", code(f)),
+            _ => String::new(),
+        };
+        let why = e
+            .why
+            .as_deref()
+            .map(|w| format!(" — {}", inline(w)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "- **{}** {}{place} {} · id `{}`{why}",
+            e.state,
+            e.severity,
+            inline(&e.title),
+            e.id
+        );
+    }
+    s.push_str("\n</details>\n\n");
 }
 
 /// The findings merged across agents, strongest first, at most `MAX_LISTED`.
@@ -74,7 +150,7 @@ fn findings_list(s: &mut String, r: &Report) {
         for m in findings.iter().take(MAX_LISTED) {
             let _ = writeln!(
                 s,
-                "- {} **{}**{} {} — {}",
+                "- {} **{}**{} {} — {}{}",
                 severity_icon(m.severity),
                 inline(&m.label),
                 place(m),
@@ -83,7 +159,8 @@ fn findings_list(s: &mut String, r: &Report) {
                     .iter()
                     .map(|a| format!("`{a}`"))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                id_note(m)
             );
         }
         if findings.len() > MAX_LISTED {
@@ -164,18 +241,22 @@ fn in_diff(r: &Report, file: &str, line: u64) -> bool {
     })
 }
 
-/// Inline review comments for findings on diff lines, and the rest.
-pub(crate) fn review_comments(r: &Report) -> (Vec<Value>, Vec<Merged>) {
+/// Inline review comments for findings on diff lines (each with its id),
+/// and the rest.
+pub(crate) fn review_comments(r: &Report) -> (Vec<(Option<String>, Value)>, Vec<Merged>) {
     let mut inline_comments = Vec::new();
     let mut rest = Vec::new();
     for m in merged_findings(r) {
         match (&m.file, m.line) {
-            (Some(f), Some(l)) if in_diff(r, f, l) => inline_comments.push(json!({
-                "path": f,
-                "line": l,
-                "side": "RIGHT",
-                "body": finding_body(&m),
-            })),
+            (Some(f), Some(l)) if in_diff(r, f, l) => inline_comments.push((
+                m.id.clone(),
+                json!({
+                    "path": f,
+                    "line": l,
+                    "side": "RIGHT",
+                    "body": finding_body(&m),
+                }),
+            )),
             _ => rest.push(m),
         }
     }
@@ -192,8 +273,20 @@ fn finding_body(m: &Merged) -> String {
     if !m.detail.trim().is_empty() {
         let _ = write!(s, "\n\n{}", quote(&m.detail));
     }
-    let _ = write!(s, "\n\n<sub>bsu: {}</sub>", m.agents.join(", "));
+    let _ = write!(
+        s,
+        "\n\n<sub>bsu: {}{}</sub>",
+        m.agents.join(", "),
+        id_note(m)
+    );
     s
+}
+
+/// ` · id 0123abcdef`, for dismissing it with `/bsu dismiss`.
+fn id_note(m: &Merged) -> String {
+    m.id.as_ref()
+        .map(|id| format!(" · id `{id}`"))
+        .unwrap_or_default()
 }
 
 /// The review's body: the decision, and the findings not commented inline.

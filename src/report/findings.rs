@@ -15,6 +15,8 @@ pub(crate) struct Merged {
     pub file: Option<String>,
     pub line: Option<u64>,
     pub agents: Vec<String>,
+    /// Its id in the ledger (absent in a dry run).
+    pub id: Option<String>,
 }
 
 pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
@@ -45,6 +47,7 @@ pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
                     file: f.file.clone(),
                     line: f.line,
                     agents: vec![a.id.clone()],
+                    id: f.id.clone(),
                 }),
             }
         }

@@ -65,6 +65,44 @@ pub(crate) struct Report {
     /// model was called. Absent for a live run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replayed_from: Option<String>,
+    /// The finding ledger after this run (docs/CONTRACT.md, "The finding
+    /// ledger"); absent for a dry run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<LedgerJson>,
+}
+
+/// The ledger, with its findings counted by state.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct LedgerJson {
+    pub counts: LedgerCounts,
+    #[serde(flatten)]
+    pub ledger: crate::ledger::Ledger,
+}
+
+/// Findings by state: `new` are open and first seen on this run's head.
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct LedgerCounts {
+    pub new: usize,
+    pub open: usize,
+    pub fixed: usize,
+    pub dismissed: usize,
+    pub outdated: usize,
+}
+
+impl LedgerJson {
+    pub(crate) fn of(ledger: crate::ledger::Ledger) -> LedgerJson {
+        let c = crate::ledger::counts(&ledger, ledger.head.as_deref());
+        LedgerJson {
+            counts: LedgerCounts {
+                new: c.new,
+                open: c.open,
+                fixed: c.fixed,
+                dismissed: c.dismissed,
+                outdated: c.outdated,
+            },
+            ledger,
+        }
+    }
 }
 
 /// What a run reviewed, as the payload says: a pull request, a push, a schedule.
@@ -288,6 +326,7 @@ impl Report {
             exit_code,
             cost: None,
             replayed_from: None,
+            ledger: None,
         }
     }
 
@@ -461,6 +500,7 @@ mod tests {
             exit_code: 3,
             cost: None,
             replayed_from: None,
+            ledger: None,
         }
     }
 

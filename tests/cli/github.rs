@@ -1,7 +1,8 @@
 //! A loopback fake of the GitHub REST endpoints bsu publishes to: issue
-//! comments (paginated), reviews (422 for a line outside the diff), check
-//! runs (or 403 where checks are not permitted), commit statuses, and
-//! scripted rate limits. Built on the model fake's server.
+//! comments (paginated, with their authors), reviews (422 for a line
+//! outside the diff) and their dismissals (404 for an unknown review, 403
+//! on a protected branch, 422 without a message), check runs (or 403 where
+//! checks are not permitted), commit statuses, and scripted rate limits. Built on the model fake's server.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,12 @@ pub struct GhState {
     pub user_login: Option<String>,
     /// Head commits of pull requests, for `GET /repos/o/r/pulls/N`.
     pub pulls: BTreeMap<u64, String>,
+    /// Reviews dismissed: (review id, the request's body).
+    pub dismissals: Vec<(u64, Value)>,
+    /// Answer dismissals with 403 (a protected branch).
+    pub dismissals_forbidden: bool,
+    /// The id of each review posted, in order.
+    pub review_ids: Vec<u64>,
     next_id: u64,
 }
 
@@ -133,10 +140,28 @@ fn answer(s: &mut GhState, r: &Request) -> Reply {
                 );
             }
             s.reviews.push(r.body.clone());
+            s.review_ids.push(id);
             Reply::json(
                 200,
                 json!({"id": id, "html_url": format!("https://github.test/r/{id}")}),
             )
+        }
+        ("PUT", ["repos", _, _, "pulls", _, "reviews", rid, "dismissals"]) => {
+            let rid: u64 = rid.parse().unwrap_or(0);
+            if !s.review_ids.contains(&rid) {
+                return Reply::json(404, json!({"message": "Not Found"}));
+            }
+            if s.dismissals_forbidden {
+                return Reply::json(
+                    403,
+                    json!({"message": "Resource not accessible by integration"}),
+                );
+            }
+            if r.body["message"].as_str().is_none_or(str::is_empty) {
+                return Reply::json(422, json!({"message": "message is missing"}));
+            }
+            s.dismissals.push((rid, r.body.clone()));
+            Reply::json(200, json!({"id": rid, "state": "DISMISSED"}))
         }
         ("GET", ["user"]) => match &s.user_login {
             Some(login) => Reply::json(200, json!({"login": login, "type": "User"})),

@@ -153,8 +153,19 @@ fn the_decision_lands_on_the_pull_request_and_the_comment_is_sticky() {
         );
     }
 
-    // The next push: the same comment is updated, not a new one added.
-    models.set_script(|_| Reply::verdict("approve", 9));
+    // The next push: the same comment is updated, not a new one added. The
+    // agents say the finding is resolved: it no longer counts.
+    let first = p.latest();
+    let ids: Vec<String> = first["ledger"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 3, "{first}");
+    models.set_script(move |_| {
+        Reply::content(&json!({"decision": "approve", "score": 9, "resolved": ids}).to_string())
+    });
     let (code, stdout, stderr) = p.run(&[
         "run",
         "pull_request.opened",
@@ -169,14 +180,21 @@ fn the_decision_lands_on_the_pull_request_and_the_comment_is_sticky() {
     assert_eq!(count, 151);
     assert!(body.contains("**Decision: approve**"), "{body}");
     assert!(
-        !body.contains("Unchecked input"),
-        "resolved findings disappear"
+        body.contains("- **fixed** high `src/lib.rs:2` Unchecked input · id `"),
+        "resolved findings are listed as fixed: {body}"
     );
     assert_eq!(p.latest()["publish"]["comment"]["status"], "updated");
-    assert_eq!(
-        gh.with(|s| s.reviews[1]["event"].clone()),
-        "COMMENT",
-        "bsu never approves by default"
+    // Nothing new to say on a line: no second review; the first, which
+    // asked for changes, is dismissed so GitHub agrees with the comment.
+    let (reviews, dismissals) = gh.with(|s| (s.reviews.len(), s.dismissals.clone()));
+    assert_eq!(reviews, 1);
+    assert_eq!(dismissals.len(), 1);
+    assert!(
+        dismissals[0].1["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("bsu: the decision is now approve"),
+        "{dismissals:?}"
     );
 
     // The token is in no artefact.

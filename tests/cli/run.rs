@@ -503,6 +503,7 @@ fn the_json_report_matches_the_contract_field_for_field() {
             "finished_at",
             "inputs",
             "interrupted",
+            "ledger",
             "payload_cut",
             "publish",
             "run_id",

@@ -22,6 +22,8 @@ pub(super) struct Calls<'a> {
     pub shutdown: &'a mut signal::Shutdown,
     pub run_id: &'a str,
     pub store: Option<&'a Store>,
+    /// The open findings of earlier reviews, for the shared prompt ("": none).
+    pub prior: String,
 }
 
 /// Prepare the prompts, check the cost against caps and budgets, reserve
@@ -42,7 +44,8 @@ pub(super) async fn call_agents(
     // Counting a huge change's tokens is work too: it stops at the deadline.
     let preparing = tokio::spawn({
         let plan = plan.clone();
-        async move { engine::prepare(&plan, gathered).await }
+        let prior = calls.prior.clone();
+        async move { engine::prepare(&plan, gathered, prior).await }
     });
     let deadline = engine::deadline::after(calls.start, plan.limits.timeout);
     let prepared = tokio::select! {

@@ -36,6 +36,9 @@ pub(super) async fn publish(
         let mut published = report.publish.take().unwrap_or_default();
         let delivery = d.deliver(report, &mut published, &print).await;
         report.publish = Some(published);
+        if let Some(l) = delivery.ledger {
+            report.ledger = Some(report::LedgerJson::of(l));
+        }
         for e in &delivery.failures {
             out.error(e);
         }

@@ -7,7 +7,9 @@ mod actions;
 mod breakers;
 mod calls;
 mod deliver;
+mod dismiss;
 mod gather;
+mod ledger;
 mod setup;
 mod signal;
 mod summary;
@@ -67,6 +69,8 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         head: args.head.clone(),
         overrides,
     };
+    // The pull request's ledger: what earlier pushes raised and left open.
+    let prev = ledger::load(&plan, &destinations, out).await;
     let deadline = engine::deadline::after(start, plan.limits.timeout);
     let gathered =
         gather::under_deadline(&plan, request, store.clone(), deadline, &mut shutdown).await?;
@@ -81,23 +85,27 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
     let watch = breakers::Watch::start(&plan, store.as_ref(), args.replay.is_some()).await;
     let caller = watch.caller(&plan, args, warn.clone())?;
     let run_id = run_id::new_run_id();
-    let (outcome, projected, reserved) = match gathered {
+    let (mut outcome, projected, reserved) = match gathered {
         Ok(gathered) => {
             let calls = Calls {
                 start,
                 shutdown: &mut shutdown,
                 run_id: &run_id,
                 store: store.as_ref(),
+                prior: prev.as_ref().map(crate::ledger::prompt).unwrap_or_default(),
             };
             call_agents(&plan, gathered, caller.clone(), out, calls).await?
         }
         // Stopped while gathering: no agent was called; the report says why.
         Err(stop) => (engine::stopped(&plan, stop, start), Vec::new(), false),
     };
+    let suppressions = ledger::suppressions(&plan, &outcome.inputs, out).await;
+    let next = ledger::settle(&plan, prev.as_ref(), &mut outcome, &suppressions);
     let code = outcome.exit_code(plan.dry_run, plan.outputs.fail_on);
     let breakers = watch.finish(&caller).await;
     let mut report = Report::new(&plan, &outcome, &run_id, breakers, code.into());
     report.replayed_from = args.replay.as_ref().map(|d| d.display().to_string());
+    report.ledger = next.map(crate::report::LedgerJson::of);
     let costs = cost_report(&outcome, projected, &plan.cost.prices);
     // Every run that called a provider records what it spent (the history of
     // `bsu status` and of the budgets); a reservation becomes the actual cost.

@@ -45,6 +45,15 @@ pub(super) fn resolve(
     let event = match trigger::resolve(args.event.as_deref(), &payload, env, &config)? {
         Trigger::Run { event } => event,
         Trigger::Ignore(why) => return skipped(out, env, None, &why).map(Err),
+        Trigger::Dismiss {
+            number,
+            id,
+            reason,
+            by,
+        } => {
+            let asked = (number, id.as_str(), by.as_str(), reason.as_str());
+            return super::dismiss::dismiss(&config, asked, env, out).map(Err);
+        }
     };
     let untrusted = trigger::untrusted_head(&payload, env);
     let plan = Arc::new(plan::plan(&config, args, payload, event, env)?);

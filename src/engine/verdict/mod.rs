@@ -99,6 +99,13 @@ impl Reading {
             Reading::Absent | Reading::Unreadable(_) => None,
         }
     }
+
+    pub(crate) fn verdict_mut(&mut self) -> Option<&mut Verdict> {
+        match self {
+            Reading::Clear(v) | Reading::Ambiguous(v, _) => Some(v),
+            Reading::Absent | Reading::Unreadable(_) => None,
+        }
+    }
 }
 
 impl Ambiguity {
@@ -127,18 +134,6 @@ impl std::fmt::Display for VerdictDecision {
             VerdictDecision::RequestChanges => "request_changes",
             VerdictDecision::Block => "block",
             VerdictDecision::Comment => "comment",
-        })
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
         })
     }
 }

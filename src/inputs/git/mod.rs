@@ -138,6 +138,43 @@ impl Git<'_> {
     }
 }
 
+/// The text of `path` at commit `rev` (a hex id), read from git's objects,
+/// never the working tree: `Ok(None)` when the commit has no such file.
+/// At most `max` bytes; larger is an error.
+pub(crate) async fn file_at(
+    root: &Path,
+    scrub: &[String],
+    rev: &str,
+    path: &str,
+    max: usize,
+) -> Result<Option<String>, String> {
+    if rev.is_empty() || !rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{rev:?} is not a commit id"));
+    }
+    let git = Git { root, scrub };
+    let spec = format!("{rev}:{path}");
+    let out = git
+        .output(&["cat-file", "-e", &spec])
+        .await
+        .map_err(|e| format!("could not run git ({e})"))?;
+    if !out.status.success() {
+        return Ok(None);
+    }
+    let out = git
+        .output(&["cat-file", "blob", &spec])
+        .await
+        .map_err(|e| format!("could not run git ({e})"))?;
+    if !out.status.success() {
+        return Err(format!("git could not read {spec}"));
+    }
+    if out.stdout.len() > max {
+        return Err(format!("{path} at {rev} is larger than {max} bytes"));
+    }
+    String::from_utf8(out.stdout)
+        .map(Some)
+        .map_err(|_| format!("{path} at {rev} is not UTF-8"))
+}
+
 /// A revision the user gave (a flag or the config): never an option.
 pub(super) fn check_rev(rev: &str, from: &str) -> Result<()> {
     if rev.is_empty() || rev.starts_with('-') || rev.contains(char::is_whitespace) {

@@ -1,0 +1,45 @@
+//! `/bsu dismiss ID [reason]`: a person marks a finding dismissed in the
+//! pull request's ledger, so it is never raised again there and stops
+//! counting toward the decision. No agent is called; the next run's
+//! decision reflects it.
+
+use crate::config::Config;
+use crate::env::Env;
+use crate::error::{Error, ExitCode, Result};
+use crate::output::Output;
+use crate::publish;
+
+/// Dismiss `(number, id, by, reason)` in whichever strategy's ledger holds it.
+pub(super) fn dismiss(
+    config: &Config,
+    (number, id, by, reason): (u64, &str, &str, &str),
+    env: &Env,
+    out: &Output,
+) -> Result<ExitCode> {
+    let Some(target) = publish::github_target(&config.github, true, env, &|m| out.note(m))? else {
+        return Ok(ExitCode::Success);
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        for s in &config.strategies {
+            match publish::github::dismiss(&target, number, &s.name, (id, by, reason)).await {
+                Ok(true) => {
+                    out.note(&format!(
+                        "bsu: finding {id} dismissed by {by} on pull request #{number} ({})",
+                        s.name
+                    ));
+                    return Ok(ExitCode::Success);
+                }
+                Ok(false) => {}
+                Err(why) => return Err(Error::Failed(why)),
+            }
+        }
+        out.note(&format!(
+            "bsu: /bsu dismiss: no finding {id} in bsu's comments on pull request #{number}; nothing dismissed"
+        ));
+        Ok(ExitCode::Success)
+    })
+}

@@ -1,0 +1,209 @@
+//! The run's finding ledger, around the agents' calls: read from the pull
+//! request before gathering (never trusted when it does not parse or is not
+//! bsu's own), shown to the agents, reconciled with what they said and
+//! with the base branch's suppressions, and folded into the decision —
+//! which covers the whole pull request, not only this push.
+
+use std::collections::HashSet;
+
+use crate::engine::outcome::RunOutcome;
+use crate::inputs::Gathered;
+use crate::ledger::suppress::{self, Suppressions};
+use crate::ledger::{self, anchor, Ledger, Seen, State};
+use crate::output::Output;
+use crate::plan::RunPlan;
+use crate::publish::Destination;
+
+/// The pull request's number, when the event names one.
+pub(super) fn number(plan: &RunPlan) -> Option<u64> {
+    let p = &plan.payload;
+    p["pull_request"]["number"]
+        .as_u64()
+        .or_else(|| {
+            p["issue"]["pull_request"]
+                .is_object()
+                .then(|| p["issue"]["number"].as_u64())?
+        })
+        .or_else(|| {
+            p["pull_request"]
+                .is_object()
+                .then(|| p["number"].as_u64())?
+        })
+}
+
+/// The ledger of the pull request, from the first destination that keeps
+/// one. One that cannot be trusted is ignored with a warning: the run then
+/// reviews as if for the first time, which is never more permissive.
+pub(super) async fn load(
+    plan: &RunPlan,
+    destinations: &[Box<dyn Destination>],
+    out: &Output,
+) -> Option<Ledger> {
+    let number = number(plan)?;
+    for d in destinations {
+        match d.ledger(number, &plan.strategy).await {
+            Ok(Some(l)) => return Some(l),
+            Ok(None) => {}
+            Err(why) => out.warn(&format!(
+                "{why}; the earlier findings it lists are ignored, not trusted"
+            )),
+        }
+    }
+    None
+}
+
+/// The base branch's `.bsu/suppressions.toml`, when the run reviewed a
+/// range with a base commit. A file that cannot be read suppresses
+/// nothing, and says so.
+pub(super) async fn suppressions(
+    plan: &RunPlan,
+    gathered: &[Gathered],
+    out: &Output,
+) -> Suppressions {
+    let Some(base) = gathered.iter().find_map(|g| g.source.base.clone()) else {
+        return Suppressions::default();
+    };
+    let scrub = plan.secrets.names();
+    let text =
+        match crate::inputs::file_at(&plan.root, scrub, &base, suppress::PATH, 256 << 10).await {
+            Ok(Some(t)) => t,
+            Ok(None) => return Suppressions::default(),
+            Err(why) => {
+                out.warn(&format!("{}: {why}; nothing is suppressed", suppress::PATH));
+                return Suppressions::default();
+            }
+        };
+    let today = humantime::format_rfc3339(std::time::SystemTime::now()).to_string();
+    match Suppressions::parse(&text, &today[..10]) {
+        Ok(s) => s,
+        Err(why) => {
+            out.warn(&format!(
+                "{} on the base branch: {why}; nothing is suppressed",
+                suppress::PATH
+            ));
+            Suppressions::default()
+        }
+    }
+}
+
+/// Give every finding its id, reconcile the ledger, and fold it into the
+/// decision: dismissed and suppressed findings stop counting, open ones
+/// from earlier pushes keep counting. `None` for a dry run.
+pub(super) fn settle(
+    plan: &RunPlan,
+    prev: Option<&Ledger>,
+    outcome: &mut RunOutcome,
+    suppressions: &Suppressions,
+) -> Option<Ledger> {
+    if plan.dry_run {
+        return None;
+    }
+    let seen = identify(plan, outcome);
+    let shown: HashSet<&str> = prev
+        .map(|l| {
+            l.findings
+                .iter()
+                .filter(|e| e.state == State::Open)
+                .map(|e| e.id.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    // Only ids an agent was shown as open, from agents whose reply was read.
+    let resolved: Vec<String> = outcome
+        .agents
+        .iter()
+        .filter_map(|a| a.verdict())
+        .flat_map(|v| v.resolved.iter())
+        .filter(|id| shown.contains(id.as_str()))
+        .cloned()
+        .collect();
+    let inputs = &outcome.inputs;
+    let still = |e: &ledger::Entry| match (&e.file, &e.anchor) {
+        (Some(f), Some(a)) => anchor::still_there(inputs, f, a),
+        _ => None,
+    };
+    let head = outcome.inputs.iter().find_map(|g| g.source.head.clone());
+    let suppressed =
+        |id: &str, file: Option<&str>, title: &str| suppressions.matches(id, file, title);
+    let facts = ledger::Facts {
+        strategy: &plan.strategy,
+        head: head.as_deref(),
+        resolved: &resolved,
+        still_there: &still,
+        suppressed: &suppressed,
+    };
+    let next = ledger::reconcile(prev, &seen, &facts);
+    fold(plan, outcome, &next, &seen);
+    Some(next)
+}
+
+/// Each finding's id, set on the verdicts (so every report shows it), and
+/// the run's findings once each.
+fn identify(plan: &RunPlan, outcome: &mut RunOutcome) -> Vec<Seen> {
+    let inputs = outcome.inputs.clone();
+    let mut seen: Vec<Seen> = Vec::new();
+    for a in &mut outcome.agents {
+        let Some(v) = a.verdict_mut() else { continue };
+        for f in &mut v.findings {
+            let anchor = match (&f.file, f.line) {
+                (Some(file), Some(line)) => anchor::at(&inputs, file, line),
+                _ => None,
+            };
+            let id = ledger::finding_id(
+                &plan.strategy,
+                f.file.as_deref(),
+                &f.title,
+                anchor.as_deref(),
+            );
+            f.id = Some(id.clone());
+            match seen.iter_mut().find(|s| s.id == id) {
+                Some(s) => s.severity = s.severity.max(f.severity),
+                None => seen.push(Seen {
+                    id,
+                    severity: f.severity,
+                    title: f.title.clone(),
+                    file: f.file.clone(),
+                    line: f.line,
+                    anchor,
+                }),
+            }
+        }
+    }
+    seen
+}
+
+/// The decision again, with dismissed and suppressed findings waived, then
+/// raised for the open findings of earlier pushes.
+fn fold(plan: &RunPlan, outcome: &mut RunOutcome, ledger: &Ledger, seen: &[Seen]) {
+    let waived: HashSet<String> = ledger
+        .findings
+        .iter()
+        .filter(|e| e.state == State::Dismissed)
+        .map(|e| e.id.clone())
+        .collect();
+    if !waived.is_empty() {
+        outcome.decision =
+            crate::engine::decision::decide_waiving(&outcome.agents, &plan.required, &waived);
+    }
+    let causes: Vec<(crate::vocab::Action, String)> = ledger::carried(ledger, seen)
+        .into_iter()
+        .filter_map(|e| {
+            let action = ledger::action_of(e)?;
+            let since = e
+                .first_seen
+                .as_deref()
+                .map(|h| format!(", open since {}", h.chars().take(12).collect::<String>()))
+                .unwrap_or_default();
+            Some((
+                action,
+                format!(
+                    "earlier finding {} ({} \"{}\"{since})",
+                    e.id,
+                    e.severity,
+                    crate::text::one_line(&e.title, 80)
+                ),
+            ))
+        })
+        .collect();
+    outcome.decision.escalate(&causes);
+}
