@@ -85,19 +85,7 @@ pub(crate) async fn publish(
             sticky(&api, &repo, n, r, &extra).await
         }
     };
-    let check = match (s.check, check_sha(&api, &repo, r, target).await) {
-        (false, _) => Step::skipped("turned off ([publish.github] check = false)"),
-        (true, Err(why)) => Step::skipped(&why.to_string()),
-        (true, Ok(sha)) => {
-            let at = CheckAt {
-                repo: &repo,
-                sha: &sha,
-                name: &target.check_name,
-                run_url: target.run_url.as_deref(),
-            };
-            check(&api, &at, r, fail_on, print).await
-        }
-    };
+    let check = check_step(&api, &repo, r, target, fail_on, print).await;
     let published = Published {
         comment: Some(comment),
         review: Some(review),
@@ -373,6 +361,32 @@ pub(super) fn url(v: &Value) -> Option<String> {
         .as_str()
         .map(str::to_string)
         .or_else(|| v["id"].as_u64().map(|id| id.to_string()))
+}
+
+/// The check step: on the commit the run reviewed, unless turned off.
+async fn check_step(
+    api: &Api,
+    repo: &str,
+    r: &Report,
+    target: &GithubTarget,
+    fail_on: Option<Action>,
+    print: &(dyn Fn(&str) + Sync),
+) -> Step {
+    if !target.settings.check {
+        return Step::skipped("turned off ([publish.github] check = false)");
+    }
+    match check_sha(api, repo, r, target).await {
+        Err(why) => Step::skipped(&why.to_string()),
+        Ok(sha) => {
+            let at = CheckAt {
+                repo,
+                sha: &sha,
+                name: &target.check_name,
+                run_url: target.run_url.as_deref(),
+            };
+            check(api, &at, r, fail_on, print).await
+        }
+    }
 }
 
 /// Where a check goes: the repository, the commit, the check's name and

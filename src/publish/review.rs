@@ -48,48 +48,19 @@ pub(crate) async fn review(
     };
     let asks = event == ReviewState::RequestChanges;
     let mut said = Said::default();
-    // bsu's earlier review asked for changes and the decision no longer does.
     let mut notes = Vec::new();
     if let Some(l) = ledger.as_deref_mut() {
-        if let Some(prev) = l.review.clone().filter(|p| p.requested_changes && !asks) {
-            match dismiss(api, repo, number, prev.id, r).await {
-                Ok(()) => {
-                    l.review = Some(LastReview {
-                        id: prev.id,
-                        requested_changes: false,
-                    });
-                    notes.push(format!(
-                        "dismissed the earlier review {} that asked for changes",
-                        prev.id
-                    ));
-                }
-                Err(e) => {
-                    let why = format!(
-                        "bsu's earlier review asking for changes still stands: GitHub refused to \
-                         dismiss it ({}). On a protected branch only administrators or the people \
-                         it names may dismiss reviews: dismiss it by hand, or publish reviews as \
-                         COMMENT ([publish.github.review_states]) and require the check instead",
-                        e.message
-                    );
-                    notes.push(why.clone());
-                    said.stale = Some(why);
-                }
+        match dismiss_stale(api, repo, number, r, l, asks).await {
+            Some(Ok(note)) => notes.push(note),
+            Some(Err(why)) => {
+                notes.push(why.clone());
+                said.stale = Some(why);
             }
+            None => {}
         }
     }
     let (inline, rest) = render::review_comments(r);
-    // Only findings the ledger has not seen posted, and that still count.
-    let fresh: Vec<(Option<String>, Value)> = inline
-        .into_iter()
-        .filter(|(id, _)| match (ledger.as_deref(), id) {
-            (Some(l), Some(id)) => l
-                .findings
-                .iter()
-                .find(|e| &e.id == id)
-                .is_none_or(|e| e.review.is_none() && e.state == State::Open),
-            _ => true,
-        })
-        .collect();
+    let fresh = not_yet_posted(inline, ledger.as_deref());
     let already_asking = ledger
         .as_deref()
         .and_then(|l| l.review.as_ref())
@@ -131,6 +102,58 @@ pub(crate) async fn review(
         }
     }
     (step, said)
+}
+
+/// bsu's earlier review asked for changes and the decision no longer does:
+/// dismiss it. `Some(Ok(note))` when done, `Some(Err(why))` when GitHub
+/// refused (the review still stands), `None` when there was nothing to do.
+async fn dismiss_stale(
+    api: &Api,
+    repo: &str,
+    number: u64,
+    r: &Report,
+    l: &mut Ledger,
+    asks: bool,
+) -> Option<Result<String, String>> {
+    let prev = l.review.clone().filter(|p| p.requested_changes && !asks)?;
+    Some(match dismiss(api, repo, number, prev.id, r).await {
+        Ok(()) => {
+            l.review = Some(LastReview {
+                id: prev.id,
+                requested_changes: false,
+            });
+            Ok(format!(
+                "dismissed the earlier review {} that asked for changes",
+                prev.id
+            ))
+        }
+        Err(e) => Err(format!(
+            "bsu's earlier review asking for changes still stands: GitHub refused to \
+             dismiss it ({}). On a protected branch only administrators or the people \
+             it names may dismiss reviews: dismiss it by hand, or publish reviews as \
+             COMMENT ([publish.github.review_states]) and require the check instead",
+            e.message
+        )),
+    })
+}
+
+/// The inline comments whose findings the ledger has not seen posted and
+/// that still count.
+fn not_yet_posted(
+    inline: Vec<(Option<String>, Value)>,
+    ledger: Option<&Ledger>,
+) -> Vec<(Option<String>, Value)> {
+    inline
+        .into_iter()
+        .filter(|(id, _)| match (ledger, id) {
+            (Some(l), Some(id)) => l
+                .findings
+                .iter()
+                .find(|e| &e.id == id)
+                .is_none_or(|e| e.review.is_none() && e.state == State::Open),
+            _ => true,
+        })
+        .collect()
 }
 
 /// `PUT …/reviews/{id}/dismissals`.
