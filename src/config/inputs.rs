@@ -53,6 +53,10 @@ pub(super) struct InputFile {
     pub include_untracked: Option<bool>,
     pub fetch: Option<bool>,
     pub order: Option<Vec<String>>,
+    /// `incremental`: on a pull request with a ledger, only the commits
+    /// since the head last reviewed; `full`: the whole pull request;
+    /// `auto` (default): incremental for `pull_request.synchronize`.
+    pub scope: Option<Scope>,
     // files
     pub globs: Option<Vec<String>>,
     // git_log
@@ -63,6 +67,22 @@ pub(super) struct InputFile {
     pub argv: Option<Vec<String>>,
     pub timeout: Option<HumanDuration>,
     pub max_bytes: Option<u64>,
+}
+
+/// What a diff-based input reviews of a pull request reviewed before.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Scope {
+    /// Incremental for `pull_request.synchronize`, full otherwise.
+    #[default]
+    Auto,
+    /// The commits since the head the ledger last reviewed, when it is an
+    /// ancestor of the new head (else the whole pull request, saying why).
+    Incremental,
+    /// Always the whole pull request.
+    Full,
 }
 
 /// How a diff-based input reads the change.
@@ -77,6 +97,7 @@ pub(crate) struct DiffOptions {
     /// Globs giving packing priority; files matching the first come first.
     /// Empty: source, then tests, then docs.
     pub order: Vec<String>,
+    pub scope: Scope,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -215,7 +236,7 @@ fn settle_one(
 /// Keys that belong to another kind are mistakes, not silently ignored.
 fn keys_of_other_kinds(name: &str, f: &InputFile, src: &Source<'_>, problems: &mut Vec<Problem>) {
     let kind = *f.kind.get_ref();
-    let set: [(&str, bool, &[InputKind]); 13] = {
+    let set: [(&str, bool, &[InputKind]); 14] = {
         use InputKind::*;
         [
             ("exclude", f.exclude.is_some(), &[GitDiff, ChangedFiles]),
@@ -232,6 +253,7 @@ fn keys_of_other_kinds(name: &str, f: &InputFile, src: &Source<'_>, problems: &m
             ),
             ("fetch", f.fetch.is_some(), &[GitDiff, ChangedFiles, GitLog]),
             ("order", f.order.is_some(), &[GitDiff, ChangedFiles, Files]),
+            ("scope", f.scope.is_some(), &[GitDiff, ChangedFiles]),
             ("globs", f.globs.is_some(), &[Files]),
             ("range", f.range.is_some(), &[GitLog]),
             ("since", f.since.is_some(), &[GitLog]),
@@ -270,6 +292,7 @@ fn diff_options(f: &InputFile) -> DiffOptions {
         include_untracked: f.include_untracked.unwrap_or(false),
         fetch: f.fetch.unwrap_or(false),
         order: f.order.clone().unwrap_or_default(),
+        scope: f.scope.unwrap_or_default(),
     }
 }
 

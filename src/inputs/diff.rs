@@ -277,6 +277,7 @@ diff --git a/docs/a.md b/docs/a.md\nnew file mode 100644\n--- /dev/null\n+++ b/d
             include_untracked: false,
             fetch: false,
             order: vec![],
+            scope: Default::default(),
         };
         let got = items_from_patch(PATCH, &opts, "diff");
         let paths: Vec<&str> = got.items.iter().map(|i| i.path.as_str()).collect();

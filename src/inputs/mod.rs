@@ -126,6 +126,10 @@ pub(crate) struct Context<'a> {
     pub interactive: bool,
     /// Variables removed from the environment of git and commands: the run's secrets.
     pub scrub: &'a [String],
+    /// The event, and the head commit the pull request's ledger last
+    /// reviewed: where an incremental review starts.
+    pub event: &'a str,
+    pub reviewed: Option<&'a str>,
 }
 
 impl Context<'_> {
@@ -157,7 +161,7 @@ pub(crate) async fn gather(specs: &[&InputSpec], ctx: &Context<'_>) -> Result<Ve
         }
         let g = match &spec.source {
             InputSource::GitDiff(opts) | InputSource::ChangedFiles(opts) => {
-                let range = match &range_cache {
+                let full = match &range_cache {
                     Some(r) => r.clone(),
                     None => {
                         let r = git::resolve_range(ctx, &spec.name, opts.fetch).await?;
@@ -165,6 +169,7 @@ pub(crate) async fn gather(specs: &[&InputSpec], ctx: &Context<'_>) -> Result<Ve
                         r
                     }
                 };
+                let range = git::scoped(ctx, full, opts.scope).await;
                 git::diff_input(ctx.git(), spec, opts, &range).await?
             }
             InputSource::Files { globs } => files::gather(ctx.root, &spec.name, globs)?,

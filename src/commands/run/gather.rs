@@ -54,6 +54,8 @@ pub(super) struct Gather {
     pub base: Option<String>,
     pub head: Option<String>,
     pub overrides: std::collections::BTreeMap<String, String>,
+    /// The head the pull request's ledger last reviewed.
+    pub reviewed: Option<String>,
 }
 
 /// Gather the run's inputs once, before any call; an input that cannot be
@@ -108,6 +110,8 @@ async fn gather(
         last_run,
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         scrub: plan.secrets.names(),
+        event: &plan.event,
+        reviewed: g.reviewed.as_deref(),
     };
     let specs: Vec<&InputSpec> = plan.inputs.iter().collect();
     let started = std::time::Instant::now();

@@ -64,13 +64,14 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
     // a hanging command or fetch cannot outlive either.
     let start = tokio::time::Instant::now();
     let mut shutdown = signal::Shutdown::install();
+    // The pull request's ledger: what earlier pushes raised and left open.
+    let prev = ledger::load(&plan, &destinations, out).await;
     let request = Gather {
         base: args.base.clone(),
         head: args.head.clone(),
         overrides,
+        reviewed: prev.as_ref().and_then(|l| l.head.clone()),
     };
-    // The pull request's ledger: what earlier pushes raised and left open.
-    let prev = ledger::load(&plan, &destinations, out).await;
     let deadline = engine::deadline::after(start, plan.limits.timeout);
     let gathered =
         gather::under_deadline(&plan, request, store.clone(), deadline, &mut shutdown).await?;

@@ -14,7 +14,7 @@ mod range;
 pub(crate) use change::diff_input;
 pub(crate) use classify::{given_patch_fate, Fate};
 pub(crate) use log::log_input;
-pub(crate) use range::{resolve_range, Range};
+pub(crate) use range::{resolve_range, scoped, Range};
 
 use std::path::Path;
 use std::process::Stdio;

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::{check_rev, Git, EMPTY_TREE};
+use crate::config::inputs::Scope;
 use crate::error::Result;
 use crate::inputs::Context;
 use crate::inputs::InputError;
@@ -17,6 +18,10 @@ pub(crate) struct Range {
     /// `None`: the working tree (staged and unstaged changes).
     pub head: Option<String>,
     pub resolved_by: String,
+    /// An incremental review: only the files these commits changed since
+    /// the head last reviewed (each shown as the whole change shows it, so
+    /// every rule of what is excluded or unseen reads the whole change).
+    pub only: Option<Vec<String>>,
 }
 
 /// A commit id from a payload: hex only, so payload text never reaches git as anything else.
@@ -81,6 +86,7 @@ pub(crate) async fn resolve_range(ctx: &Context<'_>, input: &str, fetch: bool) -
             base,
             head,
             resolved_by: "flags".into(),
+            only: None,
         });
     }
     if ctx.head.is_some() {
@@ -114,7 +120,75 @@ pub(crate) async fn resolve_range(ctx: &Context<'_>, input: &str, fetch: bool) -
         base: mb.trim().to_string(),
         head: None,
         resolved_by: format!("working tree against the merge-base with {upstream}"),
+        only: None,
     })
+}
+
+/// The range as `scope` and the ledger say: the whole change, or — on a
+/// pull request reviewed before, when the head last reviewed is an
+/// ancestor of this one — only the files changed since it.
+pub(crate) async fn scoped(ctx: &Context<'_>, full: Range, scope: Scope) -> Range {
+    let incremental = match scope {
+        Scope::Full => false,
+        Scope::Incremental => true,
+        Scope::Auto => ctx.event == "pull_request.synchronize",
+    };
+    let (Some(since), Some(head)) = (ctx.reviewed.filter(|_| incremental), full.head.clone())
+    else {
+        return full;
+    };
+    let short = |s: &str| s.chars().take(12).collect::<String>();
+    let note = |why: String| Range {
+        resolved_by: format!("{}; full review: {why}", full.resolved_by),
+        ..full.clone()
+    };
+    if payload_sha(Some(&Value::String(since.to_string()))).is_none() || since == head {
+        return note(format!("the head {} was reviewed already", short(since)));
+    }
+    let git = ctx.git();
+    let ancestor = git
+        .output(&["merge-base", "--is-ancestor", since, &head])
+        .await
+        .is_ok_and(|o| o.status.success());
+    if !ancestor {
+        return note(format!(
+            "the head last reviewed, {}, is not an ancestor of this one (a force-push?)",
+            short(since)
+        ));
+    }
+    let names = git
+        .output(&[
+            "diff",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            since,
+            &head,
+            "--",
+        ])
+        .await
+        .ok()
+        .filter(|o| o.status.success());
+    let Some(names) = names else {
+        return note("git could not list the files changed since the last review".into());
+    };
+    let only: Vec<String> = names
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|n| !n.is_empty())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    Range {
+        resolved_by: format!(
+            "{}; incremental: the {} file{} changed since {}, the head last reviewed",
+            full.resolved_by,
+            only.len(),
+            if only.len() == 1 { "" } else { "s" },
+            short(since)
+        ),
+        only: Some(only),
+        ..full
+    }
 }
 
 /// The range a pull_request or push payload names, if it names one.
@@ -142,6 +216,7 @@ async fn from_payload(git: Git<'_>, p: &Value, input: &str, fetch: bool) -> Resu
             base: mb,
             head: Some(head),
             resolved_by: "payload (pull_request)".into(),
+            only: None,
         }));
     }
     let (Some(before), Some(after)) = (payload_sha(p.get("before")), payload_sha(p.get("after")))
@@ -164,5 +239,6 @@ async fn from_payload(git: Git<'_>, p: &Value, input: &str, fetch: bool) -> Resu
         base,
         head: Some(head),
         resolved_by: "payload (push)".into(),
+        only: None,
     }))
 }
