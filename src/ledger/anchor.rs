@@ -82,7 +82,10 @@ pub(crate) fn still_there(inputs: &[Gathered], file: &str, anchor: &str) -> Opti
             if item.label.starts_with("deleted") {
                 return Some(false);
             }
-            whole |= g.kind == InputKind::ChangedFiles && item.hunks.is_some();
+            // A changed file's whole text, or an added file's patch (its
+            // new side is the whole file).
+            whole |= (g.kind == InputKind::ChangedFiles && item.hunks.is_some())
+                || (g.kind == InputKind::GitDiff && item.label == "added");
         }
     }
     let found = new_lines(inputs, file)

@@ -3,6 +3,7 @@
 
 mod actions;
 mod config;
+mod converge;
 mod cost;
 mod deadline;
 mod fake;
