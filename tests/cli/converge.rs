@@ -342,3 +342,47 @@ fn suppressions_come_from_the_base_branch() {
     );
     assert_eq!(r["ledger"]["counts"]["dismissed"], 1);
 }
+
+/// The figure in docs/BENCHMARKS.md: a 20-file pull request, then a push
+/// changing one file. The incremental review sends the tokens of that file;
+/// the same push reviewed in full (its head reviewed already) sends all 20.
+#[test]
+fn an_incremental_push_sends_a_fraction_of_a_full_reviews_tokens() {
+    let gh = GitHub::start();
+    let models = Fake::start(|_| Reply::verdict("approve", 9));
+    let p = Project::with_agents(EVENTS, &["a"])
+        .serve(&models)
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_API_URL", &gh.api_url())
+        .file(".gitignore", ".event.json\n.home/\n.state/\nreports/\n");
+    git(p.path(), &["init", "-q", "-b", "main"]);
+    let base = commit(&p, &[("README.md", "demo\n")], "base");
+    let files: Vec<(String, String)> = (0..20)
+        .map(|i| {
+            let body: String = (0..40)
+                .map(|l| format!("pub fn f{i}_{l}(x: u64) -> u64 {{ x * {l} + {i} }}\n"))
+                .collect();
+            (format!("src/m{i}.rs"), body)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let head1 = commit(&p, &refs, "twenty files");
+    assert_eq!(push(&p, "opened", &base, &head1).0, 0);
+    let head2 = commit(&p, &[("src/m3.rs", "pub fn f3() {}\n")], "one file");
+    let tokens = |p: &Project| {
+        p.latest()["agents"][0]["inputs"]["input_tokens"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(push(&p, "synchronize", &base, &head2).0, 0);
+    let incremental = tokens(&p);
+    // The same head again: reviewed in full.
+    assert_eq!(push(&p, "synchronize", &base, &head2).0, 0);
+    let full = tokens(&p);
+    eprintln!("input tokens: incremental {incremental}, full {full}");
+    assert!(incremental * 10 < full, "{incremental} vs {full}");
+}
