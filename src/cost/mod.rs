@@ -71,7 +71,7 @@ pub(crate) fn project(plan: &RunPlan, prep: &Prepared, prices: &PriceBook) -> Ve
                 p.agent
                     .fallback
                     .iter()
-                    .filter(|name| plan.dry_run || plan.keys.contains_key(*name))
+                    .filter(|name| plan.servable.contains(*name))
                     .filter_map(|name| {
                         plan.providers
                             .get(name)
@@ -104,8 +104,10 @@ pub(crate) fn project(plan: &RunPlan, prep: &Prepared, prices: &PriceBook) -> Ve
         .collect()
 }
 
+/// The sum of the priced agents: 0 (never -0, which `Sum` starts from)
+/// when none is.
 pub(crate) fn total(costs: &[AgentCost]) -> f64 {
-    costs.iter().filter_map(|c| c.usd).sum()
+    costs.iter().filter_map(|c| c.usd).fold(0.0, |a, b| a + b)
 }
 
 /// "≤ $0.0123 for 3 agents (1 unpriced: a)" — the line a terminal sees.

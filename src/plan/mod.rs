@@ -56,6 +56,9 @@ pub(crate) struct RunPlan {
     pub providers: BTreeMap<String, Provider>,
     /// Keys of the providers the run calls; empty in a dry run.
     pub keys: BTreeMap<String, ApiKey>,
+    /// Providers that could serve a call: those with a key (in a dry run,
+    /// whose key variable is set; its value is not read into the plan).
+    pub servable: std::collections::BTreeSet<String>,
     pub config_hash: String,
     /// The event's inputs: the shared part of every agent's prompt.
     pub shared_inputs: Vec<String>,
@@ -139,6 +142,17 @@ pub(crate) fn plan(
     } else {
         keys(&agents, &providers, env)?
     };
+    let servable = providers
+        .values()
+        .filter(|p| {
+            keys.contains_key(&p.name)
+                || (args.dry_run
+                    && env
+                        .get(&p.api_key_env)
+                        .is_some_and(|k| !k.trim().is_empty()))
+        })
+        .map(|p| p.name.clone())
+        .collect();
     let mut needed: Vec<String> = strategy.inputs.clone();
     for a in agents.iter().filter(|a| a.skip.is_none()) {
         for i in &a.agent.inputs {
@@ -169,6 +183,7 @@ pub(crate) fn plan(
             .cloned()
             .collect(),
         config_hash: config_hash(config, &agents),
+        servable,
         agents,
         payload,
         dry_run: args.dry_run,
@@ -235,7 +250,17 @@ fn outputs(config: &Config, args: &RunArgs, env: &Env) -> Outputs {
     }
 }
 
+/// A replay sends nothing and spends nothing: no cap or budget applies to it
+/// (the example's replay works whatever model `BSU_MODEL` names).
 fn cost_policy(config: &Config, args: &RunArgs) -> CostPolicy {
+    if args.replay.is_some() {
+        return CostPolicy {
+            prices: config.prices.clone(),
+            max_cost: None,
+            per_day: None,
+            per_month: None,
+        };
+    }
     CostPolicy {
         prices: config.prices.clone(),
         max_cost: match (args.max_cost, config.max_cost_per_run) {

@@ -362,6 +362,23 @@ fn an_unpriced_fallback_makes_the_agent_unpriced_unless_it_cannot_serve() {
     assert!(stderr.contains("a (backup-model)"), "{stderr}");
     assert_eq!(primary.count(), sent);
     assert_eq!(backup.count(), 0);
+
+    // A dry run reads no key, but tells by its variable whether the backup
+    // could serve: without it, priced at the agent's own model; nothing was
+    // spent, and that is 0, not -0.
+    let dry = Project::with_agents(&events, &[])
+        .agent("a", "model = \"gpt-4o-mini\"\nfallback = [\"backup\"]");
+    let (code, r) = dry.json(&["run", "review", "--dry-run", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        r["cost"]["projected"][0]["model"], "gpt-4o-mini",
+        "{}",
+        r["cost"]
+    );
+    assert_eq!(r["cost"]["actual_usd"].to_string(), "0.0");
+    let dry = dry.env("BACKUP_KEY", "sk-backup-key");
+    let (_, r) = dry.json(&["run", "review", "--dry-run", "--json"]);
+    assert_eq!(r["cost"]["projected"][0]["model"], "backup-model");
 }
 
 #[test]

@@ -244,4 +244,33 @@ fn the_example_recording_replays_the_readme_command() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The README's own line, as a user's shell runs it — with the variables
+    // the README suggests for local models set: it pins what it needs.
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.contains("--replay docs/examples/recording"))
+        .unwrap();
+    let (pin, rest) = line
+        .split_once(" cargo run --release -- ")
+        .expect("the README runs bsu through cargo");
+    let mut argv: Vec<&str> = pin.split_whitespace().collect();
+    let bsu = env!("CARGO_BIN_EXE_bsu");
+    argv.push(bsu);
+    argv.extend(rest.split_whitespace());
+    let state = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(argv[0])
+        .args(&argv[1..])
+        .current_dir(&root)
+        .env("BSU_MODEL", "llama3")
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .env("BSU_STATE_DIR", state.path())
+        .env("BSU_REPORTS_DIR", state.path().join("reports"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{line}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
