@@ -20,6 +20,7 @@ pub(crate) fn render(r: &Report) -> String {
     }
     prompts_section(&mut s, r);
     problems_section(&mut s, r);
+    s.push_str(&super::summary::section(r));
     footer(&mut s, r);
     s
 }

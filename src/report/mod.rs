@@ -9,6 +9,7 @@ pub(crate) mod markdown;
 mod metrics;
 mod published;
 mod sarif;
+mod summary;
 pub(crate) mod write;
 
 use serde::Serialize;

@@ -63,6 +63,33 @@ impl Step {
 
 impl Published {
     /// GitHub's failed steps (the comment, the review, the check), as sentences.
+    /// One line for stderr: what each step that did something did, with
+    /// its link ("the comment updated: https://…, the check created: …").
+    pub(crate) fn done(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            ("comment", &self.comment),
+            ("review", &self.review),
+            ("check", &self.check),
+            ("webhook", &self.webhook),
+        ]
+        .into_iter()
+        .filter_map(|(what, s)| Some((what, s.as_ref()?)))
+        .filter(|(_, s)| matches!(s.status, StepStatus::Created | StepStatus::Updated))
+        .map(|(what, s)| {
+            let verb = if s.status == StepStatus::Created {
+                "created"
+            } else {
+                "updated"
+            };
+            match s.url.as_deref().filter(|u| u.starts_with("http")) {
+                Some(url) => format!("the {what} {verb}: {url}"),
+                None => format!("the {what} {verb}"),
+            }
+        })
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
     pub(crate) fn failures(&self) -> Vec<String> {
         [
             ("comment", &self.comment),

@@ -38,6 +38,8 @@ pub struct GhState {
     pub dismissals_forbidden: bool,
     /// The id of each review posted, in order.
     pub review_ids: Vec<u64>,
+    /// A fork's read-only token: every write is refused (403).
+    pub read_only: bool,
     next_id: u64,
 }
 
@@ -89,6 +91,12 @@ fn answer(s: &mut GhState, r: &Request) -> Reply {
         .unwrap_or(1);
     s.next_id += 1;
     let id = s.next_id;
+    if s.read_only && r.method != "GET" {
+        return Reply::json(
+            403,
+            json!({"message": "Resource not accessible by integration"}),
+        );
+    }
     match (r.method.as_str(), parts.as_slice()) {
         ("GET", ["repos", _, _, "issues", _, "comments"]) => {
             let list: Vec<Value> = s

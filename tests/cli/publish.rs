@@ -145,6 +145,26 @@ fn the_decision_lands_on_the_pull_request_and_the_comment_is_sticky() {
     assert_eq!(r["publish"]["comment"]["status"], "created");
     assert_eq!(r["publish"]["review"]["status"], "created");
     assert_eq!(r["publish"]["check"]["status"], "created");
+    // The job log and the report say what was published, with links.
+    let said = stderr
+        .lines()
+        .find(|l| l.starts_with("bsu: published: "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        said.starts_with("bsu: published: the comment created: https://github.test/c/")
+            && said.contains(", the review created: https://github.test/r/")
+            && said.contains(", the check created: https://github.test/k/"),
+        "{said}"
+    );
+    let md = p.read("reports/latest.md");
+    assert!(
+        md.contains("## Published\n\n- the comment: created — <https://github.test/c/"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Across pushes:** 3 new · 0 still open"),
+        "{md}"
+    );
     for req in gh.fake.requests() {
         assert!(req.header("user-agent").unwrap_or("").starts_with("bsu/"));
         assert_eq!(
@@ -460,5 +480,29 @@ fn a_filtered_run_posts_its_check_as_skipped_under_the_strategys_stable_name() {
     assert_eq!(
         conclusions,
         [json!("skipped"), json!("success"), json!("success")]
+    );
+}
+
+#[test]
+fn on_a_forks_pull_request_the_step_summary_says_nothing_could_be_published() {
+    let gh = GitHub::start();
+    gh.with(|s| s.read_only = true);
+    let models = models();
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let p = pr_project(&gh, &models).env("GITHUB_STEP_SUMMARY", summary.path().to_str().unwrap());
+    let (code, _, stderr) = run(&p);
+    assert_eq!(
+        code, 0,
+        "a publish failure keeps the decision's exit code: {stderr}"
+    );
+    assert!(
+        stderr.contains("publishing the comment to GitHub failed"),
+        "{stderr}"
+    );
+    let md = std::fs::read_to_string(summary.path()).unwrap();
+    assert!(md.contains("- the comment: **failed**: "), "{md}");
+    assert!(
+        md.contains("GitHub refused to let this job publish (HTTP 403). A pull request from a fork gets a read-only token"),
+        "{md}"
     );
 }

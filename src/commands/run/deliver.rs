@@ -44,6 +44,9 @@ pub(super) async fn publish(
         }
         failed.extend(delivery.fails_run);
     }
+    if let Some(done) = report.publish.as_ref().and_then(|p| p.done()) {
+        out.note(&format!("bsu: published: {done}"));
+    }
     failed
 }
 
