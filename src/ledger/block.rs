@@ -83,6 +83,7 @@ mod tests {
             state,
             why: None,
             review: None,
+            changed: None,
         }
     }
 

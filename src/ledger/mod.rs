@@ -71,6 +71,10 @@ pub(crate) struct Entry {
     /// posted again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<u64>,
+    /// The head at which its state last changed (raised, fixed, outdated):
+    /// what a run reports as changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Hash)]
@@ -173,6 +177,7 @@ pub(crate) fn reconcile(prev: Option<&Ledger>, seen: &[Seen], facts: &Facts<'_>)
                 if matches!(e.state, State::Fixed | State::Outdated) {
                     e.state = State::Open;
                     e.why = Some("raised again".into());
+                    e.changed = head.clone();
                 }
             }
             None => {
@@ -191,6 +196,7 @@ pub(crate) fn reconcile(prev: Option<&Ledger>, seen: &[Seen], facts: &Facts<'_>)
                         state: State::Open,
                         why: None,
                         review: None,
+                        changed: head.clone(),
                     },
                 );
             }
@@ -202,6 +208,7 @@ pub(crate) fn reconcile(prev: Option<&Ledger>, seen: &[Seen], facts: &Facts<'_>)
             if let Some(why) = (facts.suppressed)(&e.id, e.file.as_deref(), &e.title) {
                 e.state = State::Dismissed;
                 e.why = Some(why);
+                e.changed = head.clone();
                 continue;
             }
         }
@@ -210,12 +217,14 @@ pub(crate) fn reconcile(prev: Option<&Ledger>, seen: &[Seen], facts: &Facts<'_>)
         }
         if facts.resolved.contains(&e.id) {
             e.state = State::Fixed;
+            e.changed = head.clone();
             e.why = Some(match facts.head {
                 Some(h) => format!("resolved at {}", short(h)),
                 None => "resolved".into(),
             });
         } else if (facts.still_there)(e) == Some(false) {
             e.state = State::Outdated;
+            e.changed = head.clone();
             e.why = Some("its lines are gone from the head".into());
         }
     }
@@ -270,6 +279,16 @@ pub(crate) fn action_of(e: &Entry) -> Option<Action> {
         Severity::High => Some(Action::RequestChanges),
         _ => None,
     }
+}
+
+/// Findings whose state changed on `head` (new, fixed, outdated,
+/// suppressed), and how many others there are.
+pub(crate) fn changed_on<'a>(ledger: &'a Ledger, head: Option<&str>) -> (Vec<&'a Entry>, usize) {
+    let (now, rest): (Vec<&Entry>, Vec<&Entry>) = ledger
+        .findings
+        .iter()
+        .partition(|e| head.is_some() && e.changed.as_deref() == head);
+    (now, rest.len())
 }
 
 /// Counts by state, for summaries: (new, open, fixed, dismissed, outdated).

@@ -31,7 +31,49 @@ fn slack_text_raw(r: &Report) -> String {
             s.push_str(&format!("\n• {}: {} ({})", a.id, a.decision, a.status));
         }
     }
+    changes(&mut s, r);
+    if let Some(url) = &r.subject.url {
+        s.push_str(&format!("\n{}", crate::text::one_line(url, 300)));
+    }
     s
+}
+
+/// What changed since the last run, from the ledger: each finding raised,
+/// fixed or closed on this run's head (at most ten), and a count of the rest.
+fn changes(s: &mut String, r: &Report) {
+    let Some(l) = &r.ledger else { return };
+    let (now, rest) = crate::ledger::changed_on(&l.ledger, l.ledger.head.as_deref());
+    if now.is_empty() && rest == 0 {
+        return;
+    }
+    for e in now.iter().take(10) {
+        let what = match e.state {
+            crate::ledger::State::Open => "new",
+            crate::ledger::State::Fixed => "fixed",
+            crate::ledger::State::Dismissed => "dismissed",
+            crate::ledger::State::Outdated => "outdated",
+        };
+        let place = e
+            .file
+            .as_deref()
+            .map(|f| format!(" {}", crate::text::one_line(f, 120)))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "\n{what}: [{}]{place} {} ({})",
+            e.severity,
+            crate::text::one_line(&e.title, 120),
+            e.id
+        ));
+    }
+    if now.len() > 10 {
+        s.push_str(&format!("\n… and {} more changed", now.len() - 10));
+    }
+    s.push_str(&format!(
+        "\n{} changed · {} unchanged ({} still open)",
+        now.len(),
+        rest,
+        l.counts.open
+    ));
 }
 
 pub(crate) async fn post(settings: &WebhookSettings, url: &str, r: &Report) -> Step {

@@ -62,6 +62,11 @@ pub(crate) trait Backend: Send {
     fn run_last_decided(&mut self, project: &str, strategy: &str)
         -> Result<Option<Option<String>>>;
 
+    /// The finding ledger of a project's strategy with no pull request (a
+    /// scheduled audit), as JSON.
+    fn ledger_get(&mut self, project: &str, strategy: &str) -> Result<Option<String>>;
+    fn ledger_put(&mut self, project: &str, strategy: &str, json: &str, now: i64) -> Result<()>;
+
     /// Check every window and reserve `usd` for `run_id` until the lease ends, atomically.
     fn spend_reserve(
         &mut self,

@@ -107,6 +107,15 @@ ALTER TABLE runs ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX runs_by_project ON runs(project, strategy, started_ms);
 ALTER TABLE spend ADD COLUMN lease_until_ms INTEGER;
 "#,
+    r#"
+CREATE TABLE ledgers (
+    project TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    json TEXT NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (project, strategy)
+);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -96,6 +96,28 @@ impl Backend for Connection {
         Ok(runs::last_decided(self, project, strategy)?)
     }
 
+    fn ledger_get(&mut self, project: &str, strategy: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .query_row(
+                "SELECT json FROM ledgers WHERE project = ?1 AND strategy = ?2",
+                rusqlite::params![project, strategy],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn ledger_put(&mut self, project: &str, strategy: &str, json: &str, now: i64) -> Result<()> {
+        Ok(super::immediate(self, |tx| {
+            tx.execute(
+                "INSERT INTO ledgers (project, strategy, json, updated_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (project, strategy) DO UPDATE SET json = ?3, updated_ms = ?4",
+                rusqlite::params![project, strategy, json, now],
+            )?;
+            Ok(())
+        })?)
+    }
+
     fn spend_reserve(
         &mut self,
         project: &str,

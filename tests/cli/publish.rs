@@ -506,3 +506,71 @@ fn on_a_forks_pull_request_the_step_summary_says_nothing_could_be_published() {
         "{md}"
     );
 }
+
+/// A scheduled audit keeps its ledger in the state store: the second run's
+/// webhook says what is new and what was fixed, and counts the rest.
+#[test]
+fn a_scheduled_audits_webhook_posts_what_changed() {
+    let hook = Fake::start(|_| Reply::json(200, json!({"ok": true})));
+    let finding = |t: &str| json!({"severity": "medium", "title": t, "file": "src/x.rs"});
+    let models = Fake::start(move |_| {
+        reply_json(
+            json!({"decision": "comment", "findings": [finding("Old one"), finding("Stays")]}),
+        )
+    });
+    let events =
+        "[events.\"scheduled.weekly\"]\nagents = [\"a\"]\n[publish.webhook]\nurl_env = \"HOOK\"\n";
+    let p = Project::with_agents(events, &["a"])
+        .serve(&models)
+        .env("HOOK", &format!("{}/hook", hook.url));
+    assert_eq!(p.run(&["run", "scheduled.weekly"]).0, 0);
+    let first = hook.requests()[0].body["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        first.contains("new: [medium] src/x.rs Old one ("),
+        "{first}"
+    );
+    assert!(first.contains("2 changed · 0 unchanged"), "{first}");
+    let old = p.latest()["ledger"]["findings"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let resolved = old.clone();
+    models.set_script(move |r| {
+        assert!(
+            r.system().contains(&resolved),
+            "the audit's open findings are shown"
+        );
+        reply_json(
+            json!({"decision": "comment", "resolved": [resolved.clone()],
+            "findings": [finding("Stays"), finding("Brand new")]}),
+        )
+    });
+    assert_eq!(p.run(&["run", "scheduled.weekly", "--no-cache"]).0, 0);
+    let second = hook.requests()[1].body["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        second.contains(&format!("fixed: [medium] src/x.rs Old one ({old})")),
+        "{second}"
+    );
+    assert!(
+        second.contains("new: [medium] src/x.rs Brand new ("),
+        "{second}"
+    );
+    assert!(
+        !second.contains("Stays"),
+        "unchanged findings are counted, not listed: {second}"
+    );
+    assert!(
+        second.contains("2 changed · 1 unchanged (1 still open)"),
+        "{second}"
+    );
+}
+
+fn reply_json(v: Value) -> Reply {
+    Reply::content(&v.to_string())
+}

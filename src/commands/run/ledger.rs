@@ -13,6 +13,7 @@ use crate::ledger::{self, anchor, Ledger, Seen, State};
 use crate::output::Output;
 use crate::plan::RunPlan;
 use crate::publish::Destination;
+use crate::store::Store;
 
 /// The pull request's number, when the event names one.
 pub(super) fn number(plan: &RunPlan) -> Option<u64> {
@@ -31,14 +32,39 @@ pub(super) fn number(plan: &RunPlan) -> Option<u64> {
         })
 }
 
+/// A scheduled audit: no pull request, and an event that is a schedule
+/// (GitHub's `schedule` payload, or a name beginning with `schedule`). Its
+/// ledger lives in the state store, keyed by project and strategy.
+fn audit(plan: &RunPlan) -> bool {
+    number(plan).is_none()
+        && (plan.payload.get("schedule").is_some() || plan.event.starts_with("schedule"))
+}
+
 /// The ledger of the pull request, from the first destination that keeps
-/// one. One that cannot be trusted is ignored with a warning: the run then
-/// reviews as if for the first time, which is never more permissive.
+/// one, or of a scheduled audit, from the state store. One that cannot be
+/// trusted is ignored with a warning: the run then reviews as if for the
+/// first time, which is never more permissive.
 pub(super) async fn load(
     plan: &RunPlan,
     destinations: &[Box<dyn Destination>],
+    store: Option<&Store>,
     out: &Output,
 ) -> Option<Ledger> {
+    if audit(plan) && !plan.dry_run {
+        let db = store?;
+        let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
+        let json = db
+            .call(move |c| c.ledger_get(&project, &strategy))
+            .await
+            .ok()??;
+        return match serde_json::from_str::<Ledger>(&json) {
+            Ok(l) if l.version == ledger::VERSION => Some(l),
+            _ => {
+                out.warn("the audit's ledger in the state database does not parse; it is ignored");
+                None
+            }
+        };
+    }
     let number = number(plan)?;
     for d in destinations {
         match d.ledger(number, &plan.strategy).await {
@@ -50,6 +76,26 @@ pub(super) async fn load(
         }
     }
     None
+}
+
+/// Keep a scheduled audit's ledger in the state store for its next run.
+pub(super) async fn save(
+    plan: &RunPlan,
+    store: Option<&Store>,
+    next: Option<&Ledger>,
+    replayed: bool,
+) {
+    let (Some(db), Some(l)) = (store, next) else {
+        return;
+    };
+    if !audit(plan) || replayed {
+        return;
+    }
+    let json = serde_json::to_string(l).expect("plain data serialises");
+    let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
+    let _ = db
+        .call(move |c| c.ledger_put(&project, &strategy, &json, crate::store::now_ms()))
+        .await;
 }
 
 /// The base branch's `.bsu/suppressions.toml`, when the run reviewed a
@@ -91,6 +137,7 @@ pub(super) async fn suppressions(
 /// from earlier pushes keep counting. `None` for a dry run.
 pub(super) fn settle(
     plan: &RunPlan,
+    run_id: &str,
     prev: Option<&Ledger>,
     outcome: &mut RunOutcome,
     suppressions: &Suppressions,
@@ -122,7 +169,13 @@ pub(super) fn settle(
         (Some(f), Some(a)) => anchor::still_there(inputs, f, a),
         _ => None,
     };
-    let head = outcome.inputs.iter().find_map(|g| g.source.head.clone());
+    // The commit reviewed; a run that reviewed none (an audit of files or
+    // commands) is its own point in the ledger's history.
+    let head = outcome
+        .inputs
+        .iter()
+        .find_map(|g| g.source.head.clone())
+        .or_else(|| Some(format!("run {run_id}")));
     let suppressed =
         |id: &str, file: Option<&str>, title: &str| suppressions.matches(id, file, title);
     let facts = ledger::Facts {

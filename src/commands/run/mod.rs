@@ -65,7 +65,7 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
     let start = tokio::time::Instant::now();
     let mut shutdown = signal::Shutdown::install();
     // The pull request's ledger: what earlier pushes raised and left open.
-    let prev = ledger::load(&plan, &destinations, out).await;
+    let prev = ledger::load(&plan, &destinations, store.as_ref(), out).await;
     let request = Gather {
         base: args.base.clone(),
         head: args.head.clone(),
@@ -101,7 +101,8 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         Err(stop) => (engine::stopped(&plan, stop, start), Vec::new(), false),
     };
     let suppressions = ledger::suppressions(&plan, &outcome.inputs, out).await;
-    let next = ledger::settle(&plan, prev.as_ref(), &mut outcome, &suppressions);
+    let next = ledger::settle(&plan, &run_id, prev.as_ref(), &mut outcome, &suppressions);
+    ledger::save(&plan, store.as_ref(), next.as_ref(), args.replay.is_some()).await;
     let code = outcome.exit_code(plan.dry_run, plan.outputs.fail_on);
     let breakers = watch.finish(&caller).await;
     let mut report = Report::new(&plan, &outcome, &run_id, breakers, code.into());
