@@ -117,6 +117,15 @@ fn quiet_keeps_errors_one_line_per_failed_agent() {
     assert!(errors[0].contains("failed: HTTP 500"), "{stderr}");
 }
 
+/// docs/cron.md: under `-q` a finished run prints nothing whatever it
+/// decided (cron mails only what is printed), so a block is silent, exit 3.
+#[test]
+fn quiet_prints_nothing_for_a_finished_run_even_a_block() {
+    let fake = Fake::start(|_| Reply::verdict("block", 1));
+    let p = Project::with_agents("[events.x]\nagents = [\"a\"]\n", &["a"]).serve(&fake);
+    p.expect(&["run", "x", "-q"]).status(3).stdout("").stderr("").run();
+}
+
 #[test]
 fn a_typo_suggests_the_nearest_event_and_strict_stops_it() {
     let fake = Fake::approving();
