@@ -84,6 +84,7 @@ mod tests {
             why: None,
             review: None,
             changed: None,
+            closed: false,
         }
     }
 

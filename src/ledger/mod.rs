@@ -75,6 +75,9 @@ pub(crate) struct Entry {
     /// what a run reports as changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed: Option<String>,
+    /// Its review thread was resolved (fixed) or minimized (outdated).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Hash)]
@@ -178,6 +181,7 @@ pub(crate) fn reconcile(prev: Option<&Ledger>, seen: &[Seen], facts: &Facts<'_>)
                     e.state = State::Open;
                     e.why = Some("raised again".into());
                     e.changed = head.clone();
+                    e.closed = false;
                 }
             }
             None => {
@@ -197,11 +201,36 @@ pub(crate) fn reconcile(prev: Option<&Ledger>, seen: &[Seen], facts: &Facts<'_>)
                         why: None,
                         review: None,
                         changed: head.clone(),
+                        closed: false,
                     },
                 );
             }
         }
     }
+    close_earlier(&mut by_id, seen, facts, head.as_deref());
+    let mut findings: Vec<Entry> = order
+        .into_iter()
+        .filter_map(|id| by_id.remove(&id))
+        .collect();
+    cap(&mut findings);
+    Ledger {
+        version: VERSION,
+        strategy: facts.strategy.to_string(),
+        head: head.or_else(|| prev.and_then(|l| l.head.clone())),
+        review: prev.and_then(|l| l.review.clone()),
+        findings,
+    }
+}
+
+/// Earlier open findings this run did not raise: suppressed, fixed (an
+/// agent marked them resolved), outdated (their lines are gone), or kept.
+fn close_earlier(
+    by_id: &mut BTreeMap<String, Entry>,
+    seen: &[Seen],
+    facts: &Facts<'_>,
+    head: Option<&str>,
+) {
+    let head = head.map(str::to_string);
     let raised: std::collections::HashSet<&str> = seen.iter().map(|s| s.id.as_str()).collect();
     for e in by_id.values_mut() {
         if e.state == State::Open {
@@ -227,18 +256,6 @@ pub(crate) fn reconcile(prev: Option<&Ledger>, seen: &[Seen], facts: &Facts<'_>)
             e.changed = head.clone();
             e.why = Some("its lines are gone from the head".into());
         }
-    }
-    let mut findings: Vec<Entry> = order
-        .into_iter()
-        .filter_map(|id| by_id.remove(&id))
-        .collect();
-    cap(&mut findings);
-    Ledger {
-        version: VERSION,
-        strategy: facts.strategy.to_string(),
-        head: head.or_else(|| prev.and_then(|l| l.head.clone())),
-        review: prev.and_then(|l| l.review.clone()),
-        findings,
     }
 }
 

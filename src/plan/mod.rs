@@ -131,28 +131,7 @@ pub(crate) fn plan(
         .filter_map(|name| config.providers.get(name))
         .map(|p| (p.name.clone(), p.clone()))
         .collect();
-    let keys = if args.dry_run {
-        BTreeMap::new()
-    } else if args.replay.is_some() {
-        // A replay sends nothing: no key is read, a placeholder stands in.
-        providers
-            .keys()
-            .map(|p| (p.clone(), ApiKey::new("replay".into())))
-            .collect()
-    } else {
-        keys(&agents, &providers, env)?
-    };
-    let servable = providers
-        .values()
-        .filter(|p| {
-            keys.contains_key(&p.name)
-                || (args.dry_run
-                    && env
-                        .get(&p.api_key_env)
-                        .is_some_and(|k| !k.trim().is_empty()))
-        })
-        .map(|p| p.name.clone())
-        .collect();
+    let (keys, servable) = keys_and_servable(args, &agents, &providers, env)?;
     let mut needed: Vec<String> = strategy.inputs.clone();
     for a in agents.iter().filter(|a| a.skip.is_none()) {
         for i in &a.agent.inputs {
@@ -271,6 +250,40 @@ fn cost_policy(config: &Config, args: &RunArgs) -> CostPolicy {
         per_day: config.max_cost_per_day,
         per_month: config.max_cost_per_month,
     }
+}
+
+/// The keys the run sends with (none in a dry run, placeholders in a
+/// replay), and the providers that could serve a call: those with a key,
+/// or in a dry run, whose key variable is set (its value is not read).
+fn keys_and_servable(
+    args: &RunArgs,
+    agents: &[PlannedAgent],
+    providers: &BTreeMap<String, Provider>,
+    env: &Env,
+) -> Result<(BTreeMap<String, ApiKey>, std::collections::BTreeSet<String>)> {
+    let keys = if args.dry_run {
+        BTreeMap::new()
+    } else if args.replay.is_some() {
+        // A replay sends nothing: no key is read, a placeholder stands in.
+        providers
+            .keys()
+            .map(|p| (p.clone(), ApiKey::new("replay".into())))
+            .collect()
+    } else {
+        keys(agents, providers, env)?
+    };
+    let servable = providers
+        .values()
+        .filter(|p| {
+            keys.contains_key(&p.name)
+                || (args.dry_run
+                    && env
+                        .get(&p.api_key_env)
+                        .is_some_and(|k| !k.trim().is_empty()))
+        })
+        .map(|p| p.name.clone())
+        .collect();
+    Ok((keys, servable))
 }
 
 /// Each provider's key, read now, so a missing one stops the run before anything is sent.

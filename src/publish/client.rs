@@ -82,6 +82,9 @@ pub(crate) struct Response {
 
 const MAX_BODY: usize = 8 * 1024 * 1024;
 
+/// The path `send` takes for a GraphQL request.
+pub(crate) const GRAPHQL: &str = "/graphql";
+
 impl Api {
     pub(crate) fn new(
         base: &str,
@@ -100,6 +103,24 @@ impl Api {
             max_retries,
             deadline: crate::engine::deadline::after(Instant::now(), timeout),
         })
+    }
+
+    /// A GraphQL query or mutation: its `data`, or the first error GitHub
+    /// names (GraphQL answers errors with HTTP 200).
+    pub(crate) async fn graphql(&self, query: &str, variables: Value) -> Result<Value, ApiError> {
+        let body = serde_json::json!({"query": query, "variables": variables});
+        let resp = self
+            .send(reqwest::Method::POST, GRAPHQL, Some(&body))
+            .await?;
+        if let Some(e) = resp.body["errors"].as_array().and_then(|e| e.first()) {
+            let message = e["message"].as_str().unwrap_or("an error");
+            return Err(ApiError::new(
+                Some(resp.status),
+                self.token
+                    .redact(&format!("GraphQL: {}", crate::text::one_line(message, 300))),
+            ));
+        }
+        Ok(resp.body["data"].clone())
     }
 
     /// `method path` with an optional JSON body; retried as the rules say.
@@ -174,7 +195,16 @@ impl Api {
         body: Option<&Value>,
         left: Duration,
     ) -> Result<Response, ApiError> {
-        let url = format!("{}{path}", self.base);
+        let url = match path {
+            // GitHub's GraphQL endpoint: `/graphql` beside the REST root
+            // (`https://api.github.com/graphql`; on GitHub Enterprise Server
+            // `https://HOST/api/graphql` beside `https://HOST/api/v3`).
+            GRAPHQL => match self.base.strip_suffix("/api/v3") {
+                Some(host) => format!("{host}/api/graphql"),
+                None => format!("{}/graphql", self.base),
+            },
+            _ => format!("{}{path}", self.base),
+        };
         let auth = crate::client::secret::bearer(&self.token).ok_or_else(|| {
             ApiError::new(
                 None,

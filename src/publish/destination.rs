@@ -95,7 +95,7 @@ impl Destination for GitHub {
             if !self.target.settings.comment {
                 return Ok(None);
             }
-            super::github::ledger(&self.target, number, strategy).await
+            super::sticky::ledger(&self.target, number, strategy).await
         })
     }
 

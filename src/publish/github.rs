@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::client::{Api, ApiError};
 use super::render;
 use super::{GithubTarget, Published, Step, StepStatus};
-use crate::ledger::{block, Ledger};
+use crate::ledger::Ledger;
 use crate::report::Report;
 use crate::vocab::Action;
 
@@ -18,8 +18,6 @@ use crate::vocab::Action;
 const ANNOTATIONS_PER_REQUEST: usize = 50;
 /// A check run's summary, in bytes (GitHub takes 65,535 characters).
 const MAX_SUMMARY_BYTES: usize = 65_000;
-/// Pages of comments read at most when looking for the sticky one.
-const MAX_PAGES: u32 = 50;
 
 /// Publish `r`; `print` receives workflow commands for stdout. Returns
 /// what was done, and the ledger as it now stands (with the review that
@@ -71,7 +69,7 @@ pub(crate) async fn publish(
             Step::skipped("the payload names no pull request"),
             Default::default(),
         ),
-        (true, Some(n)) => super::review::review(&api, &repo, n, r, target, ledger.as_mut()).await,
+        (true, Some(n)) => review_step(&api, &repo, n, r, target, ledger.as_mut()).await,
     };
     let comment = match (s.comment, number) {
         (false, _) => Step::skipped("turned off ([publish.github] comment = false)"),
@@ -82,7 +80,7 @@ pub(crate) async fn publish(
                 ledger: ledger.as_ref(),
                 stale: said.stale.as_deref(),
             };
-            sticky(&api, &repo, n, r, &extra).await
+            super::sticky::sticky(&api, &repo, n, r, &extra).await
         }
     };
     let check = check_step(&api, &repo, r, target, fail_on, print).await;
@@ -213,7 +211,7 @@ impl From<&str> for NoCheck {
 /// Who the token is, so only bsu's own sticky comment is adopted: the
 /// user's login (`GET /user`), else GitHub Actions' bot (an installation
 /// token cannot read `/user`).
-async fn identity(api: &Api) -> String {
+pub(super) async fn identity(api: &Api) -> String {
     match api.send(Method::GET, "/user", None).await {
         Ok(resp) => resp.body["login"]
             .as_str()
@@ -226,141 +224,45 @@ pub(super) fn failed(e: &ApiError) -> Step {
     Step::done(StepStatus::Failed, None, Some(e.message.clone()))
 }
 
-/// bsu's own sticky comment of `strategy` on pull request `number`, with
-/// its body: found by its marker on any page, written by the token's own
-/// identity (a comment with the marker by anyone else is not bsu's: its
-/// author could edit it back to a forged result or ledger).
-async fn find_sticky(
-    api: &Api,
-    repo: &str,
-    number: u64,
-    strategy: &str,
-) -> Result<Option<(u64, String)>, ApiError> {
-    let marker = render::marker(strategy);
-    let me = identity(api).await;
-    for page in 1..=MAX_PAGES {
-        let path = format!("{repo}/issues/{number}/comments?per_page=100&page={page}");
-        let comments = api.send(Method::GET, &path, None).await?.body;
-        let list = comments.as_array().cloned().unwrap_or_default();
-        let found = list.iter().find_map(|c| {
-            let body = c["body"].as_str()?;
-            (body.starts_with(&marker) && c["user"]["login"].as_str() == Some(me.as_str()))
-                .then(|| Some((c["id"].as_u64()?, body.to_string())))?
-        });
-        if found.is_some() || list.len() < 100 {
-            return Ok(found);
-        }
-    }
-    Ok(None)
-}
-
-/// The ledger in bsu's sticky comment on the pull request: `Ok(None)` when
-/// there is none yet; `Err` with why when it could not be read (it is then
-/// not trusted).
-pub(crate) async fn ledger(
-    target: &GithubTarget,
-    number: u64,
-    strategy: &str,
-) -> Result<Option<Ledger>, String> {
-    let api = Api::new(
-        &target.api_url,
-        target.token.clone(),
-        target.settings.max_retries,
-        target.settings.timeout,
-    )
-    .map_err(|e| format!("could not start the HTTP client: {e}"))?;
-    let repo = format!("/repos/{}", target.repository);
-    let Some((_, body)) = find_sticky(&api, &repo, number, strategy)
-        .await
-        .map_err(|e| format!("could not read the pull request's comments ({})", e.message))?
-    else {
-        return Ok(None);
-    };
-    match block::read(&body) {
-        Ok(Some(l)) if l.strategy == strategy => Ok(Some(l)),
-        Ok(Some(_)) => Err("the sticky comment's ledger names another strategy".into()),
-        Ok(None) => Ok(None),
-        Err(e) => Err(format!("the sticky comment: {e}")),
-    }
-}
-
-/// `/bsu dismiss`: mark finding `id` dismissed in the ledger of
-/// `strategy`'s sticky comment on pull request `number`, and say so in the
-/// comment. `Ok(false)` when that ledger has no such finding.
-pub(crate) async fn dismiss(
-    target: &GithubTarget,
-    number: u64,
-    strategy: &str,
-    (id, by, reason): (&str, &str, &str),
-) -> Result<bool, String> {
-    let api = Api::new(
-        &target.api_url,
-        target.token.clone(),
-        target.settings.max_retries,
-        target.settings.timeout,
-    )
-    .map_err(|e| format!("could not start the HTTP client: {e}"))?;
-    let repo = format!("/repos/{}", target.repository);
-    let read = |e: ApiError| format!("could not read the pull request's comments ({})", e.message);
-    let Some((comment, body)) = find_sticky(&api, &repo, number, strategy)
-        .await
-        .map_err(read)?
-    else {
-        return Ok(false);
-    };
-    let mut ledger = match block::read(&body) {
-        Ok(Some(l)) if l.strategy == strategy => l,
-        Ok(_) => return Ok(false),
-        Err(e) => return Err(format!("the sticky comment: {e}; nothing was dismissed")),
-    };
-    if !crate::ledger::dismiss(&mut ledger, id, by, reason) {
-        return Ok(false);
-    }
-    let start = body.find("<!-- bsu:ledger v").unwrap_or(body.len());
-    let note = match reason {
-        "" => format!("> `/bsu dismiss {id}` by @{by}\n"),
-        r => format!("> `/bsu dismiss {id}` by @{by}: {}\n", render::inline(r)),
-    };
-    let new_body = format!("{}{note}{}\n", &body[..start], block::write(&ledger));
-    api.send(
-        Method::PATCH,
-        &format!("{repo}/issues/comments/{comment}"),
-        Some(&json!({"body": new_body})),
-    )
-    .await
-    .map_err(|e| format!("could not update the sticky comment ({})", e.message))?;
-    Ok(true)
-}
-
-async fn sticky(api: &Api, repo: &str, number: u64, r: &Report, extra: &render::Extra<'_>) -> Step {
-    let body = json!({"body": render::comment(r, extra)});
-    let found = match find_sticky(api, repo, number, &r.strategy).await {
-        Ok(found) => found.map(|(id, _)| id),
-        Err(e) => return failed(&e),
-    };
-    let (method, path, status) = match found {
-        Some(id) => (
-            Method::PATCH,
-            format!("{repo}/issues/comments/{id}"),
-            StepStatus::Updated,
-        ),
-        None => (
-            Method::POST,
-            format!("{repo}/issues/{number}/comments"),
-            StepStatus::Created,
-        ),
-    };
-    match api.send(method, &path, Some(&body)).await {
-        Ok(resp) => Step::done(status, url(&resp.body), None),
-        Err(e) => failed(&e),
-    }
-}
-
 pub(super) fn url(v: &Value) -> Option<String> {
     v["html_url"]
         .as_str()
         .map(str::to_string)
         .or_else(|| v["id"].as_u64().map(|id| id.to_string()))
+}
+
+/// The review, then the threads of findings closed since (resolved or
+/// minimized), both told in the review step's detail.
+async fn review_step(
+    api: &Api,
+    repo: &str,
+    number: u64,
+    r: &Report,
+    target: &GithubTarget,
+    mut ledger: Option<&mut Ledger>,
+) -> (Step, super::review::Said) {
+    let (mut step, said) =
+        super::review::review(api, repo, number, r, target, ledger.as_deref_mut()).await;
+    let Some(l) = ledger else {
+        return (step, said);
+    };
+    let me = identity(api).await;
+    let (note, failed) = match super::threads::close(api, &target.repository, number, l, &me).await
+    {
+        Some(Ok(note)) => (note, false),
+        Some(Err(why)) => (why, true),
+        None => return (step, said),
+    };
+    let d = step.detail.take().unwrap_or_default();
+    step.detail = Some(if d.is_empty() {
+        note
+    } else {
+        format!("{d}; {note}")
+    });
+    if failed {
+        step.status = StepStatus::Failed;
+    }
+    (step, said)
 }
 
 /// The check step: on the commit the run reviewed, unless turned off.

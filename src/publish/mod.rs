@@ -9,6 +9,8 @@ mod destination;
 pub(crate) mod github;
 mod render;
 mod review;
+pub(crate) mod sticky;
+mod threads;
 pub(crate) mod webhook;
 
 use crate::client::ApiKey;

@@ -182,6 +182,11 @@ fn one_pull_request_converges_across_pushes() {
         (1, 1),
         "nothing new on a line: no review"
     );
+    // The fixed finding's thread: a reply naming the commit, then resolved.
+    let (resolved, replies) = gh.with(|s| (s.resolved_threads.clone(), s.thread_replies.clone()));
+    assert_eq!(resolved.len(), 1, "{replies:?}");
+    assert_eq!(replies[0].0, resolved[0]);
+    assert_eq!(replies[0].1, format!("Fixed in `{}` — bsu", &head2[..12]));
 
     // 3. synchronize: a new file with a new finding, and a suppression the
     // pull request adds for it — which does not count: only the base's do.
@@ -297,8 +302,13 @@ fn one_pull_request_converges_across_pushes() {
             &json!("success")
         ]
     );
-    // The magic number's line reads otherwise now: outdated, not open.
+    // The magic number's line reads otherwise now: outdated, not open, and
+    // its comment minimized as such; the resolved thread is not touched again.
     assert_eq!(state_of(&r4, &magic_id), "outdated");
+    let (minimized, resolved) = gh.with(|s| (s.minimized.clone(), s.resolved_threads.len()));
+    assert_eq!(minimized.len(), 1);
+    assert_eq!(minimized[0].1, "OUTDATED");
+    assert_eq!(resolved, 1);
     assert_eq!(r4["decision"]["action"], "approve");
 }
 

@@ -40,6 +40,11 @@ pub struct GhState {
     pub review_ids: Vec<u64>,
     /// A fork's read-only token: every write is refused (403).
     pub read_only: bool,
+    /// GraphQL: review threads resolved, replies posted (thread, body), and
+    /// comments minimized (with their classifier).
+    pub resolved_threads: Vec<String>,
+    pub thread_replies: Vec<(String, String)>,
+    pub minimized: Vec<(String, String)>,
     next_id: u64,
 }
 
@@ -171,6 +176,7 @@ fn answer(s: &mut GhState, r: &Request) -> Reply {
             s.dismissals.push((rid, r.body.clone()));
             Reply::json(200, json!({"id": rid, "state": "DISMISSED"}))
         }
+        ("POST", ["graphql"]) => graphql(s, &r.body),
         ("GET", ["user"]) => match &s.user_login {
             Some(login) => Reply::json(200, json!({"login": login, "type": "User"})),
             None => Reply::json(
@@ -218,4 +224,59 @@ fn answer(s: &mut GhState, r: &Request) -> Reply {
         }
         _ => Reply::json(404, json!({"message": "Not Found", "path": r.path})),
     }
+}
+
+/// GitHub's GraphQL API, as far as bsu uses it: a pull request's review
+/// threads (one per inline comment of each review, first comment by the
+/// token's identity — a bot's login without `[bot]`, as GraphQL gives it),
+/// replying to and resolving a thread, and minimizing a comment.
+fn graphql(s: &mut GhState, body: &Value) -> Reply {
+    let query = body["query"].as_str().unwrap_or("");
+    let vars = &body["variables"];
+    let me = s
+        .user_login
+        .clone()
+        .unwrap_or_else(|| "github-actions".into());
+    let ok = |data: Value| Reply::json(200, json!({ "data": data }));
+    if query.contains("reviewThreads") {
+        let mut nodes = Vec::new();
+        for (review, rid) in s.reviews.iter().zip(&s.review_ids) {
+            for (j, c) in review["comments"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let id = format!("T{rid}_{j}");
+                nodes.push(
+                    json!({"id": id, "isResolved": s.resolved_threads.contains(&id),
+                    "comments": {"nodes": [{"id": format!("C{rid}_{j}"), "body": c["body"],
+                                            "author": {"login": me}}]}}),
+                );
+            }
+        }
+        return ok(json!({"repository": {"pullRequest": {"reviewThreads": {
+            "nodes": nodes, "pageInfo": {"hasNextPage": false, "endCursor": null}}}}}));
+    }
+    let text = |k: &str| vars[k].as_str().unwrap_or("").to_string();
+    if query.contains("addPullRequestReviewThreadReply") {
+        s.thread_replies.push((text("thread"), text("body")));
+        return ok(json!({"addPullRequestReviewThreadReply": {"comment": {"id": "R1"}}}));
+    }
+    if query.contains("resolveReviewThread") {
+        s.resolved_threads.push(text("thread"));
+        return ok(
+            json!({"resolveReviewThread": {"thread": {"id": text("thread"), "isResolved": true}}}),
+        );
+    }
+    if query.contains("minimizeComment") {
+        let classifier = if query.contains("OUTDATED") {
+            "OUTDATED"
+        } else {
+            "?"
+        };
+        s.minimized.push((text("comment"), classifier.into()));
+        return ok(json!({"minimizeComment": {"minimizedComment": {"isMinimized": true}}}));
+    }
+    Reply::json(200, json!({"errors": [{"message": "unknown query"}]}))
 }

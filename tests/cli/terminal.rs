@@ -123,7 +123,11 @@ fn quiet_keeps_errors_one_line_per_failed_agent() {
 fn quiet_prints_nothing_for_a_finished_run_even_a_block() {
     let fake = Fake::start(|_| Reply::verdict("block", 1));
     let p = Project::with_agents("[events.x]\nagents = [\"a\"]\n", &["a"]).serve(&fake);
-    p.expect(&["run", "x", "-q"]).status(3).stdout("").stderr("").run();
+    p.expect(&["run", "x", "-q"])
+        .status(3)
+        .stdout("")
+        .stderr("")
+        .run();
 }
 
 #[test]

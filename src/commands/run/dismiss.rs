@@ -25,7 +25,7 @@ pub(super) fn dismiss(
         .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
     runtime.block_on(async {
         for s in &config.strategies {
-            match publish::github::dismiss(&target, number, &s.name, (id, by, reason)).await {
+            match publish::sticky::dismiss(&target, number, &s.name, (id, by, reason)).await {
                 Ok(true) => {
                     out.note(&format!(
                         "bsu: finding {id} dismissed by {by} on pull request #{number} ({})",

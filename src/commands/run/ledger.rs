@@ -78,13 +78,30 @@ pub(super) async fn load(
     None
 }
 
-/// Keep a scheduled audit's ledger in the state store for its next run.
-pub(super) async fn save(
+/// What the run's ledger stage needs of it besides the plan.
+pub(super) struct After<'a> {
+    pub run_id: &'a str,
+    pub store: Option<&'a Store>,
+    pub replayed: bool,
+}
+
+/// After the calls: read the base's suppressions, reconcile the ledger and
+/// fold it into the decision, and keep an audit's ledger for its next run.
+pub(super) async fn reconcile(
     plan: &RunPlan,
-    store: Option<&Store>,
-    next: Option<&Ledger>,
-    replayed: bool,
-) {
+    prev: Option<&Ledger>,
+    outcome: &mut RunOutcome,
+    after: &After<'_>,
+    out: &Output,
+) -> Option<Ledger> {
+    let suppressions = suppressions(plan, &outcome.inputs, out).await;
+    let next = settle(plan, after.run_id, prev, outcome, &suppressions);
+    save(plan, after.store, next.as_ref(), after.replayed).await;
+    next
+}
+
+/// Keep a scheduled audit's ledger in the state store for its next run.
+async fn save(plan: &RunPlan, store: Option<&Store>, next: Option<&Ledger>, replayed: bool) {
     let (Some(db), Some(l)) = (store, next) else {
         return;
     };
@@ -101,11 +118,7 @@ pub(super) async fn save(
 /// The base branch's `.bsu/suppressions.toml`, when the run reviewed a
 /// range with a base commit. A file that cannot be read suppresses
 /// nothing, and says so.
-pub(super) async fn suppressions(
-    plan: &RunPlan,
-    gathered: &[Gathered],
-    out: &Output,
-) -> Suppressions {
+async fn suppressions(plan: &RunPlan, gathered: &[Gathered], out: &Output) -> Suppressions {
     let Some(base) = gathered.iter().find_map(|g| g.source.base.clone()) else {
         return Suppressions::default();
     };
@@ -135,7 +148,7 @@ pub(super) async fn suppressions(
 /// Give every finding its id, reconcile the ledger, and fold it into the
 /// decision: dismissed and suppressed findings stop counting, open ones
 /// from earlier pushes keep counting. `None` for a dry run.
-pub(super) fn settle(
+fn settle(
     plan: &RunPlan,
     run_id: &str,
     prev: Option<&Ledger>,

@@ -86,41 +86,37 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
     let watch = breakers::Watch::start(&plan, store.as_ref(), args.replay.is_some()).await;
     let caller = watch.caller(&plan, args, warn.clone())?;
     let run_id = run_id::new_run_id();
+    let calls = Calls {
+        start,
+        shutdown: &mut shutdown,
+        run_id: &run_id,
+        store: store.as_ref(),
+        prior: prev.as_ref().map(crate::ledger::prompt).unwrap_or_default(),
+    };
     let (mut outcome, projected, reserved) = match gathered {
-        Ok(gathered) => {
-            let calls = Calls {
-                start,
-                shutdown: &mut shutdown,
-                run_id: &run_id,
-                store: store.as_ref(),
-                prior: prev.as_ref().map(crate::ledger::prompt).unwrap_or_default(),
-            };
-            call_agents(&plan, gathered, caller.clone(), out, calls).await?
-        }
+        Ok(gathered) => call_agents(&plan, gathered, caller.clone(), out, calls).await?,
         // Stopped while gathering: no agent was called; the report says why.
         Err(stop) => (engine::stopped(&plan, stop, start), Vec::new(), false),
     };
-    let suppressions = ledger::suppressions(&plan, &outcome.inputs, out).await;
-    let next = ledger::settle(&plan, &run_id, prev.as_ref(), &mut outcome, &suppressions);
-    ledger::save(&plan, store.as_ref(), next.as_ref(), args.replay.is_some()).await;
+    let after = ledger::After {
+        run_id: &run_id,
+        store: store.as_ref(),
+        replayed: args.replay.is_some(),
+    };
+    let next = ledger::reconcile(&plan, prev.as_ref(), &mut outcome, &after, out).await;
     let code = outcome.exit_code(plan.dry_run, plan.outputs.fail_on);
     let breakers = watch.finish(&caller).await;
     let mut report = Report::new(&plan, &outcome, &run_id, breakers, code.into());
     report.replayed_from = args.replay.as_ref().map(|d| d.display().to_string());
     report.ledger = next.map(crate::report::LedgerJson::of);
-    let costs = cost_report(&outcome, projected, &plan.cost.prices);
-    // Every run that called a provider records what it spent (the history of
-    // `bsu status` and of the budgets); a reservation becomes the actual cost.
-    if reserved || (!plan.dry_run && args.replay.is_none()) {
-        crate::cost::budget::settle(&plan, store.as_ref(), &run_id, &costs.actual).await;
-    }
-    report.cost = Some(costs);
-    // Model and server text may quote a secret: none reaches a publication or a file.
-    report.redact(&plan.secrets);
-    let mut failed = deliver::publish(&mut report, &destinations, out, args.json).await;
-    // Publishing added servers' words: redact again before anything is written.
-    report.redact(&plan.secrets);
-    let written = deliver::files(&plan, &report, code, &mut failed).await;
+    let spent = Spent {
+        projected,
+        reserved,
+        replayed: args.replay.is_some(),
+    };
+    report.cost = Some(settle_cost(&plan, store.as_ref(), &run_id, &outcome, spent).await);
+    let (written, failed) =
+        deliver_all(&plan, &mut report, &destinations, code, out, args.json).await;
     let first = written.as_ref().ok().and_then(|p| p.first());
     deliver::history(store.as_ref(), &plan, &report, &outcome, first, &warn).await;
     let end = End {
@@ -131,6 +127,51 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         code,
     };
     finish(out, &plan, args, end)
+}
+
+/// Publish, then write the report files: what was written, and what failed.
+/// Model and server text may quote a secret: none reaches a publication or
+/// a file (publishing adds servers' words, so it is redacted again).
+async fn deliver_all(
+    plan: &RunPlan,
+    report: &mut Report,
+    destinations: &[Box<dyn crate::publish::Destination>],
+    code: ExitCode,
+    out: &Output,
+    json: bool,
+) -> (
+    std::result::Result<Vec<std::path::PathBuf>, crate::report::write::WriteError>,
+    Vec<String>,
+) {
+    report.redact(&plan.secrets);
+    let mut failed = deliver::publish(report, destinations, out, json).await;
+    report.redact(&plan.secrets);
+    let written = deliver::files(plan, report, code, &mut failed).await;
+    (written, failed)
+}
+
+/// What the run projected and reserved, for `settle_cost`.
+struct Spent {
+    projected: Vec<crate::cost::AgentCost>,
+    reserved: bool,
+    replayed: bool,
+}
+
+/// The run's cost report. Every run that called a provider records what it
+/// spent (the history of `bsu status` and of the budgets); a reservation
+/// becomes the actual cost.
+async fn settle_cost(
+    plan: &RunPlan,
+    store: Option<&crate::store::Store>,
+    run_id: &str,
+    outcome: &engine::outcome::RunOutcome,
+    spent: Spent,
+) -> crate::cost::CostReport {
+    let costs = cost_report(outcome, spent.projected, &plan.cost.prices);
+    if spent.reserved || (!plan.dry_run && !spent.replayed) {
+        crate::cost::budget::settle(plan, store, run_id, &costs.actual).await;
+    }
+    costs
 }
 
 /// What the run came to, for its last words and exit code.

@@ -180,23 +180,8 @@ pub(crate) async fn diff_input(
             texts.push(Some(text));
         }
     }
-    // Incremental: the files changed since the last review, unless the
-    // change touches bsu's configuration (then every file, as in full).
     if let Some(only) = &range.only {
-        if !touches_config(&entries, &config_paths) {
-            let only: HashSet<&[u8]> = only.iter().map(String::as_bytes).collect();
-            let keep: Vec<bool> = entries
-                .iter()
-                .map(|e| {
-                    only.contains(e.path.as_slice())
-                        || e.old_path.as_deref().is_some_and(|o| only.contains(o))
-                })
-                .collect();
-            let mut k = keep.iter();
-            entries.retain(|_| *k.next().unwrap_or(&true));
-            let mut k = keep.iter();
-            texts.retain(|_| *k.next().unwrap_or(&true));
-        }
+        restrict(&mut entries, &mut texts, only, &config_paths);
     }
     let whole = matches!(spec.source, InputSource::ChangedFiles(_));
     let probes = contents::probe(git, &top, range, &entries, &texts, whole).await;
@@ -317,6 +302,31 @@ impl Changed {
         g.items
             .sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.path.cmp(&b.path)));
     }
+}
+
+/// Incremental: only the files changed since the last review, unless the
+/// change touches bsu's configuration (then every file, as in full).
+fn restrict(
+    entries: &mut Vec<RawEntry>,
+    texts: &mut Vec<Option<Vec<u8>>>,
+    only: &[String],
+    config_paths: &[String],
+) {
+    if touches_config(entries, config_paths) {
+        return;
+    }
+    let only: HashSet<&[u8]> = only.iter().map(String::as_bytes).collect();
+    let keep: Vec<bool> = entries
+        .iter()
+        .map(|e| {
+            only.contains(e.path.as_slice())
+                || e.old_path.as_deref().is_some_and(|o| only.contains(o))
+        })
+        .collect();
+    let mut k = keep.iter();
+    entries.retain(|_| *k.next().unwrap_or(&true));
+    let mut k = keep.iter();
+    texts.retain(|_| *k.next().unwrap_or(&true));
 }
 
 /// `changed_files`: the file's whole new text when it was read, its hunks kept for clipping.
