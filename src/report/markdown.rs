@@ -181,9 +181,13 @@ fn merged_section(s: &mut String, r: &Report) {
             (Some(f), None) => format!(" `{}`", code(f)),
             _ => String::new(),
         };
+        let id =
+            m.id.as_ref()
+                .map(|id| format!(" · id `{id}`"))
+                .unwrap_or_default();
         let _ = writeln!(
             s,
-            "- {} **{}**{place} {} — {}",
+            "- {} **{}**{place} {} — {}{id}",
             severity_icon(m.severity),
             inline(&m.label),
             inline(&m.title),

@@ -30,13 +30,19 @@ pub(crate) fn render(r: &Report) -> String {
             } else {
                 format!("{}: {}", f.title, f.detail)
             };
-            results.push(json!({
+            let mut result = json!({
                 "ruleId": a.id,
                 "level": level(f.severity),
                 "message": {"text": text},
                 "locations": [{"physicalLocation": location}],
                 "properties": {"severity": f.severity.to_string()},
-            }));
+            });
+            // The finding's stable id: code scanning matches results across
+            // runs by it.
+            if let Some(id) = &f.id {
+                result["partialFingerprints"] = json!({"bsuFindingId/v1": id});
+            }
+            results.push(result);
         }
     }
     let doc: Value = json!({

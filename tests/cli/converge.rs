@@ -140,6 +140,16 @@ fn one_pull_request_converges_across_pushes() {
     assert_eq!(reviews[0]["comments"].as_array().unwrap().len(), 2);
     let body = reviews[0]["comments"][0]["body"].as_str().unwrap();
     assert!(body.contains("· id `"), "{body}");
+    // The id is in every format that lists findings.
+    assert!(p
+        .read("reports/latest.md")
+        .contains(&format!("· id `{unsafe_id}`")));
+    let (code, sarif, _) = p.run(&["report", "reports/latest.json", "--format", "sarif"]);
+    assert_eq!(code, 0);
+    assert!(
+        sarif.contains(&format!("\"bsuFindingId/v1\": \"{unsafe_id}\"")),
+        "{sarif}"
+    );
 
     // 2. synchronize: a.rs fixed; b.rs untouched. Incremental: only a.rs is
     // shown; the agent marks the secret resolved. The blocker still blocks.
