@@ -58,6 +58,19 @@ pub(crate) struct SourceInfo {
     pub argv: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<String>,
+    /// An incremental review: the files of the change not sent again
+    /// (unchanged since the head last reviewed), and their patches' bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_resent: Option<NotResent>,
+}
+
+/// What an incremental review left out of the whole change.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub(crate) struct NotResent {
+    pub files: u64,
+    pub bytes: u64,
 }
 
 /// One input, gathered.

@@ -96,6 +96,9 @@ pub(crate) fn comment(r: &Report, extra: &Extra<'_>) -> String {
 fn ledger_section(s: &mut String, l: &Ledger, r: &Report) {
     let head = l.head.as_deref();
     let c = crate::ledger::counts(l, head);
+    if let Some(line) = crate::report::summary::saved_line(r) {
+        let _ = writeln!(s, "{line}\n");
+    }
     if c == crate::ledger::Counts::default() {
         return;
     }

@@ -9,7 +9,7 @@ pub(crate) mod markdown;
 mod metrics;
 mod published;
 mod sarif;
-mod summary;
+pub(crate) mod summary;
 pub(crate) mod write;
 
 use serde::Serialize;
@@ -76,8 +76,23 @@ pub(crate) struct Report {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct LedgerJson {
     pub counts: LedgerCounts,
+    /// An incremental review: what it did not send again, against a full
+    /// review of the same push (estimated: one token per 3 bytes of patch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved: Option<Saved>,
     #[serde(flatten)]
     pub ledger: crate::ledger::Ledger,
+}
+
+/// What an incremental review saved against a full one.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct Saved {
+    /// Files of the change not sent again (unchanged since the last review).
+    pub files: u64,
+    /// Input tokens not sent, over every agent that reads them (estimated).
+    pub input_tokens: u64,
+    /// Their price at each agent's model; `null` when a model is unpriced.
+    pub usd: Option<f64>,
 }
 
 /// Findings by state: `new` are open and first seen on this run's head.
@@ -94,6 +109,7 @@ impl LedgerJson {
     pub(crate) fn of(ledger: crate::ledger::Ledger) -> LedgerJson {
         let c = crate::ledger::counts(&ledger, ledger.head.as_deref());
         LedgerJson {
+            saved: None,
             counts: LedgerCounts {
                 new: c.new,
                 open: c.open,

@@ -11,8 +11,29 @@ use super::{Report, Step, StepStatus};
 /// Where the Actions guide explains what a fork's token cannot do.
 const FORK_DOCS: &str = "docs/github-actions.md#reviews-that-converge-and-a-check-you-can-require";
 
+/// "Incremental review: 19 files unchanged since the last review were not
+/// sent again, ≈ 19,800 input tokens (≈ $0.0030) saved against a full review."
+pub(crate) fn saved_line(r: &Report) -> Option<String> {
+    let saved = r.ledger.as_ref()?.saved?;
+    let usd = saved
+        .usd
+        .map(|u| format!(" (≈ ${u:.4})"))
+        .unwrap_or_default();
+    Some(format!(
+        "Incremental review: {} file{} unchanged since the last review {} not sent again, \
+         ≈ {} input tokens{usd} saved against a full review.",
+        saved.files,
+        if saved.files == 1 { "" } else { "s" },
+        if saved.files == 1 { "was" } else { "were" },
+        saved.input_tokens
+    ))
+}
+
 pub(crate) fn section(r: &Report) -> String {
     let mut s = String::new();
+    if let Some(line) = saved_line(r) {
+        let _ = writeln!(s, "{line}\n");
+    }
     if let Some(l) = &r.ledger {
         let c = &l.counts;
         if c.new + c.open + c.fixed + c.dismissed + c.outdated > 0 {

@@ -400,9 +400,26 @@ fn an_incremental_push_sends_a_fraction_of_a_full_reviews_tokens() {
     };
     assert_eq!(push(&p, "synchronize", &base, &head2).0, 0);
     let incremental = tokens(&p);
+    let saved = &p.latest()["ledger"]["saved"];
+    assert_eq!(saved["files"], 19, "{saved}");
+    // Estimated from bytes, it errs low against the count: never overclaimed.
+    let estimate = saved["input_tokens"].as_u64().unwrap();
+    assert!(estimate > 5_000, "{saved}");
+    assert!(saved["usd"].as_f64().unwrap() > 0.0, "{saved}");
+    let sticky = gh.with(|s| s.comments[0].1.clone());
+    assert!(
+        sticky.contains(
+            "Incremental review: 19 files unchanged since the last review were not sent again, ≈ "
+        ),
+        "{sticky}"
+    );
     // The same head again: reviewed in full.
     assert_eq!(push(&p, "synchronize", &base, &head2).0, 0);
     let full = tokens(&p);
-    eprintln!("input tokens: incremental {incremental}, full {full}");
+    eprintln!("input tokens: incremental {incremental}, full {full}; saved, estimated {estimate}");
+    assert!(
+        estimate <= full,
+        "the estimate never claims more than a full review sends"
+    );
     assert!(incremental * 10 < full, "{incremental} vs {full}");
 }

@@ -37,7 +37,11 @@ pub(super) async fn publish(
         let delivery = d.deliver(report, &mut published, &print).await;
         report.publish = Some(published);
         if let Some(l) = delivery.ledger {
-            report.ledger = Some(report::LedgerJson::of(l));
+            let saved = report.ledger.as_ref().and_then(|x| x.saved);
+            report.ledger = Some(report::LedgerJson {
+                saved,
+                ..report::LedgerJson::of(l)
+            });
         }
         for e in &delivery.failures {
             out.error(e);

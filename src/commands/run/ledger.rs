@@ -100,6 +100,43 @@ pub(super) async fn reconcile(
     next
 }
 
+/// What an incremental review did not send again, over every agent that
+/// reads the input, priced at each agent's model: estimated by bsu's
+/// documented estimate, one token per 3 bytes of patch (the text was not
+/// counted; code often has more tokens, so this errs low).
+pub(super) fn saved(plan: &RunPlan, outcome: &RunOutcome) -> Option<crate::report::Saved> {
+    let left: Vec<(&str, crate::inputs::NotResent)> = outcome
+        .inputs
+        .iter()
+        .filter_map(|g| Some((g.name.as_str(), g.source.not_resent?)))
+        .filter(|(_, n)| n.files > 0)
+        .collect();
+    if left.is_empty() {
+        return None;
+    }
+    let (mut tokens, mut usd) = (0u64, Some(0.0));
+    for p in plan.agents.iter().filter(|p| p.skip.is_none()) {
+        let reads = |name: &str| {
+            plan.shared_inputs.iter().any(|i| i == name) || p.agent.inputs.iter().any(|i| i == name)
+        };
+        let t: u64 = left
+            .iter()
+            .filter(|(name, _)| reads(name))
+            .map(|(_, n)| n.bytes.div_ceil(3))
+            .sum();
+        tokens += t;
+        usd = match (usd, plan.cost.prices.get(&p.agent.model)) {
+            (Some(u), Some(price)) => Some(u + t as f64 * price.input / 1e6),
+            _ => None,
+        };
+    }
+    Some(crate::report::Saved {
+        files: left.iter().map(|(_, n)| n.files).max().unwrap_or(0),
+        input_tokens: tokens,
+        usd,
+    })
+}
+
 /// Keep a scheduled audit's ledger in the state store for its next run.
 async fn save(plan: &RunPlan, store: Option<&Store>, next: Option<&Ledger>, replayed: bool) {
     let (Some(db), Some(l)) = (store, next) else {

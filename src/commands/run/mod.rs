@@ -108,7 +108,10 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
     let breakers = watch.finish(&caller).await;
     let mut report = Report::new(&plan, &outcome, &run_id, breakers, code.into());
     report.replayed_from = args.replay.as_ref().map(|d| d.display().to_string());
-    report.ledger = next.map(crate::report::LedgerJson::of);
+    report.ledger = next.map(|l| crate::report::LedgerJson {
+        saved: ledger::saved(&plan, &outcome),
+        ..crate::report::LedgerJson::of(l)
+    });
     let spent = Spent {
         projected,
         reserved,

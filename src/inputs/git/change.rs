@@ -180,9 +180,10 @@ pub(crate) async fn diff_input(
             texts.push(Some(text));
         }
     }
-    if let Some(only) = &range.only {
-        restrict(&mut entries, &mut texts, only, &config_paths);
-    }
+    let not_resent = range
+        .only
+        .as_ref()
+        .map(|only| restrict(&mut entries, &mut texts, only, &config_paths));
     let whole = matches!(spec.source, InputSource::ChangedFiles(_));
     let probes = contents::probe(git, &top, range, &entries, &texts, whole).await;
     let attrs = classify::base_attributes(git, &range.base, &entries, &texts).await;
@@ -193,6 +194,7 @@ pub(crate) async fn diff_input(
             base: Some(range.base.clone()),
             head: range.head.clone(),
             resolved_by: Some(range.resolved_by.clone()),
+            not_resent,
             ..SourceInfo::default()
         },
         items: Vec::new(),
@@ -311,9 +313,10 @@ fn restrict(
     texts: &mut Vec<Option<Vec<u8>>>,
     only: &[String],
     config_paths: &[String],
-) {
+) -> crate::inputs::NotResent {
+    let mut left = crate::inputs::NotResent::default();
     if touches_config(entries, config_paths) {
-        return;
+        return left;
     }
     let only: HashSet<&[u8]> = only.iter().map(String::as_bytes).collect();
     let keep: Vec<bool> = entries
@@ -323,10 +326,15 @@ fn restrict(
                 || e.old_path.as_deref().is_some_and(|o| only.contains(o))
         })
         .collect();
+    for (text, _) in texts.iter().zip(&keep).filter(|(_, k)| !**k) {
+        left.files += 1;
+        left.bytes += text.as_ref().map_or(0, |t| t.len() as u64);
+    }
     let mut k = keep.iter();
     entries.retain(|_| *k.next().unwrap_or(&true));
     let mut k = keep.iter();
     texts.retain(|_| *k.next().unwrap_or(&true));
+    left
 }
 
 /// `changed_files`: the file's whole new text when it was read, its hunks kept for clipping.
