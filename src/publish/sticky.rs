@@ -24,22 +24,45 @@ async fn find_sticky(
     number: u64,
     strategy: &str,
 ) -> Result<Option<(u64, String)>, ApiError> {
+    Ok(sticky_comments(api, repo, number, strategy).await?.0)
+}
+
+/// bsu's own sticky comment, and the login of someone else whose comment
+/// carries the marker (a forgery or a copy: never adopted).
+async fn sticky_comments(
+    api: &Api,
+    repo: &str,
+    number: u64,
+    strategy: &str,
+) -> Result<(Option<(u64, String)>, Option<String>), ApiError> {
     let marker = render::marker(strategy);
     let me = identity(api).await;
+    let mut foreign = None;
     for page in 1..=MAX_PAGES {
         let path = format!("{repo}/issues/{number}/comments?per_page=100&page={page}");
         let comments = api.send(Method::GET, &path, None).await?.body;
         let list = comments.as_array().cloned().unwrap_or_default();
-        let found = list.iter().find_map(|c| {
-            let body = c["body"].as_str()?;
-            (body.starts_with(&marker) && c["user"]["login"].as_str() == Some(me.as_str()))
-                .then(|| Some((c["id"].as_u64()?, body.to_string())))?
-        });
+        let mut found = None;
+        for c in &list {
+            let (Some(body), login) = (c["body"].as_str(), c["user"]["login"].as_str()) else {
+                continue;
+            };
+            if !body.starts_with(&marker) {
+                continue;
+            }
+            match (login == Some(me.as_str()), c["id"].as_u64()) {
+                (true, Some(id)) => {
+                    found = Some((id, body.to_string()));
+                    break;
+                }
+                _ => foreign = foreign.or(login.map(|l| crate::text::one_line(l, 60))),
+            }
+        }
         if found.is_some() || list.len() < 100 {
-            return Ok(found);
+            return Ok((found, foreign));
         }
     }
-    Ok(None)
+    Ok((None, foreign))
 }
 
 /// The ledger in bsu's sticky comment on the pull request: `Ok(None)` when
@@ -58,11 +81,16 @@ pub(crate) async fn ledger(
     )
     .map_err(|e| format!("could not start the HTTP client: {e}"))?;
     let repo = format!("/repos/{}", target.repository);
-    let Some((_, body)) = find_sticky(&api, &repo, number, strategy)
+    let (own, foreign) = sticky_comments(&api, &repo, number, strategy)
         .await
-        .map_err(|e| format!("could not read the pull request's comments ({})", e.message))?
-    else {
-        return Ok(None);
+        .map_err(|e| format!("could not read the pull request's comments ({})", e.message))?;
+    let Some((_, body)) = own else {
+        return match foreign {
+            Some(who) => Err(format!(
+                "a comment by {who} carries bsu's marker but is not bsu's own"
+            )),
+            None => Ok(None),
+        };
     };
     match block::read(&body) {
         Ok(Some(l)) if l.strategy == strategy => Ok(Some(l)),

@@ -94,6 +94,13 @@ fn a_marker_written_by_someone_else_is_never_adopted() {
     let p = pr_project(&gh, &models);
     let (code, stdout, stderr) = run(&p);
     assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: a comment by mallory carries bsu's marker but is not bsu's own; \
+             the earlier findings it lists are ignored, not trusted"
+        ),
+        "{stderr}"
+    );
     let comments = gh.with(|s| s.comments.clone());
     assert_eq!(comments.len(), 2, "a new comment, not mallory's");
     assert!(
@@ -110,13 +117,26 @@ fn a_marker_written_by_someone_else_is_never_adopted() {
     let gh = GitHub::start();
     gh.with(|s| {
         s.user_login = Some("review-bot".into());
-        s.comments.push((1, format!("{marker}\nold result")));
+        // Its ledger block was edited into something that does not parse.
+        let broken = "<!-- bsu:ledger v1 {\"version\": 1, \"findings\": [ -->";
+        s.comments
+            .push((1, format!("{marker}\nold result\n{broken}")));
         s.authors.insert(1, "review-bot".into());
     });
     let p = pr_project(&gh, &models);
-    assert_eq!(run(&p).0, 0);
+    let (code, _, stderr) = run(&p);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("warning: the sticky comment: its ledger does not parse ("),
+        "{stderr}"
+    );
     assert_eq!(gh.with(|s| s.comments.len()), 1);
     assert_eq!(p.latest()["publish"]["comment"]["status"], "updated");
+    let body = gh.with(|s| s.comments[0].1.clone());
+    assert!(
+        body.contains("<!-- bsu:ledger v1 {\"version\":1,"),
+        "a fresh ledger replaces it: {body}"
+    );
 }
 
 /// An issue comment `/bsu run` on pull request #42.
