@@ -28,15 +28,9 @@ pub(crate) async fn publish(
     fail_on: Option<Action>,
     print: &(dyn Fn(&str) + Sync),
 ) -> (Published, Option<Ledger>) {
-    let api = match Api::new(
-        &target.api_url,
-        target.token.clone(),
-        target.settings.max_retries,
-        target.settings.timeout,
-    ) {
+    let api = match target.api() {
         Ok(api) => api,
-        Err(e) => {
-            let why = format!("could not start the HTTP client: {e}");
+        Err(why) => {
             let s = Step::done(StepStatus::Failed, None, Some(why));
             let published = Published {
                 comment: Some(s.clone()),
@@ -372,14 +366,9 @@ async fn check(
 /// A run its strategy's filters skipped still posts its check, `skipped`
 /// with the reason, so a required check never waits for ever.
 pub(crate) async fn skipped_check(target: &GithubTarget, sha: &str, why: &str) -> Step {
-    let api = match Api::new(
-        &target.api_url,
-        target.token.clone(),
-        target.settings.max_retries,
-        target.settings.timeout,
-    ) {
+    let api = match target.api() {
         Ok(api) => api,
-        Err(e) => return Step::done(StepStatus::Failed, None, Some(e.to_string())),
+        Err(why) => return Step::done(StepStatus::Failed, None, Some(why)),
     };
     let mut body = json!({
         "name": target.check_name,

@@ -18,6 +18,20 @@ use crate::config::publish::GithubSettings;
 use crate::env::Env;
 use crate::error::{Error, Result};
 
+impl GithubTarget {
+    /// A client of GitHub's API as this target says: its URL, token,
+    /// retries and deadline.
+    pub(crate) fn api(&self) -> Result<client::Api, String> {
+        client::Api::new(
+            &self.api_url,
+            self.token.clone(),
+            self.settings.max_retries,
+            self.settings.timeout,
+        )
+        .map_err(|e| format!("could not start the HTTP client: {e}"))
+    }
+}
+
 /// Why publishing cannot be set up as asked (exit 2, nothing sent).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Refusal {

@@ -73,13 +73,7 @@ pub(crate) async fn ledger(
     number: u64,
     strategy: &str,
 ) -> Result<Option<Ledger>, String> {
-    let api = Api::new(
-        &target.api_url,
-        target.token.clone(),
-        target.settings.max_retries,
-        target.settings.timeout,
-    )
-    .map_err(|e| format!("could not start the HTTP client: {e}"))?;
+    let api = target.api()?;
     let repo = format!("/repos/{}", target.repository);
     let (own, foreign) = sticky_comments(&api, &repo, number, strategy)
         .await
@@ -109,13 +103,7 @@ pub(crate) async fn dismiss(
     strategy: &str,
     (id, by, reason): (&str, &str, &str),
 ) -> Result<bool, String> {
-    let api = Api::new(
-        &target.api_url,
-        target.token.clone(),
-        target.settings.max_retries,
-        target.settings.timeout,
-    )
-    .map_err(|e| format!("could not start the HTTP client: {e}"))?;
+    let api = target.api()?;
     let repo = format!("/repos/{}", target.repository);
     let read = |e: ApiError| format!("could not read the pull request's comments ({})", e.message);
     let Some((comment, body)) = find_sticky(&api, &repo, number, strategy)

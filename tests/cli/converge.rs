@@ -56,6 +56,18 @@ fn push(p: &Project, action: &str, base: &str, head: &str) -> (i32, String) {
     (code, stderr)
 }
 
+/// An empty repository for the project, publishing to `gh`.
+fn repository(gh: &GitHub, models: &Fake) -> Project {
+    let p = Project::with_agents(EVENTS, &["a"])
+        .serve(models)
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_API_URL", &gh.api_url())
+        .file(".gitignore", ".event.json\n.home/\n.state/\nreports/\n");
+    git(p.path(), &["init", "-q", "-b", "main"]);
+    p
+}
+
 fn reply(v: Value) -> Reply {
     Reply::content(&v.to_string())
 }
@@ -99,13 +111,7 @@ fn one_pull_request_converges_across_pushes() {
         }
     });
     let models = Fake::start(|_| Reply::verdict("approve", 9));
-    let p = Project::with_agents(EVENTS, &["a"])
-        .serve(&models)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("GITHUB_REPOSITORY", "o/r")
-        .env("GITHUB_API_URL", &gh.api_url())
-        .file(".gitignore", ".event.json\n.home/\n.state/\nreports/\n");
-    git(p.path(), &["init", "-q", "-b", "main"]);
+    let p = repository(&gh, &models);
     let base = commit(
         &p,
         &[("src/a.rs", "fn a() {}\n"), ("src/b.rs", "fn b() {}\n")],
@@ -370,13 +376,7 @@ fn suppressions_come_from_the_base_branch() {
 fn an_incremental_push_sends_a_fraction_of_a_full_reviews_tokens() {
     let gh = GitHub::start();
     let models = Fake::start(|_| Reply::verdict("approve", 9));
-    let p = Project::with_agents(EVENTS, &["a"])
-        .serve(&models)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("GITHUB_REPOSITORY", "o/r")
-        .env("GITHUB_API_URL", &gh.api_url())
-        .file(".gitignore", ".event.json\n.home/\n.state/\nreports/\n");
-    git(p.path(), &["init", "-q", "-b", "main"]);
+    let p = repository(&gh, &models);
     let base = commit(&p, &[("README.md", "demo\n")], "base");
     let files: Vec<(String, String)> = (0..20)
         .map(|i| {
