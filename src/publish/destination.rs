@@ -129,6 +129,8 @@ impl Destination for GitHub {
 pub(crate) struct Webhook {
     pub settings: WebhookSettings,
     pub url: String,
+    /// The workflow run, linked in the message.
+    pub run_url: Option<String>,
 }
 
 impl Destination for Webhook {
@@ -139,7 +141,9 @@ impl Destination for Webhook {
         _print: &'a (dyn Fn(&str) + Sync),
     ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>> {
         Box::pin(async move {
-            let step = super::webhook::post(&self.settings, &self.url, report).await;
+            let step =
+                super::webhook::post(&self.settings, &self.url, report, self.run_url.as_deref())
+                    .await;
             let mut delivery = Delivery::default();
             if step.failed() {
                 delivery.failures.push(format!(

@@ -18,6 +18,21 @@ use crate::config::publish::GithubSettings;
 use crate::env::Env;
 use crate::error::{Error, Result};
 
+/// The workflow run's page, inside GitHub Actions.
+pub(crate) fn run_url(env: &Env) -> Option<String> {
+    match (
+        env.get("GITHUB_SERVER_URL"),
+        env.get("GITHUB_REPOSITORY"),
+        env.get("GITHUB_RUN_ID"),
+    ) {
+        (Some(server), Some(repository), Some(id)) => Some(format!(
+            "{}/{repository}/actions/runs/{id}",
+            server.trim_end_matches('/')
+        )),
+        _ => None,
+    }
+}
+
 impl GithubTarget {
     /// A client of GitHub's API as this target says: its URL, token,
     /// retries and deadline.
@@ -130,13 +145,7 @@ pub(crate) fn github_target(
     if reqwest::Url::parse(&api_url).is_err() {
         return Err(Refusal::BadApiUrl(api_url).into());
     }
-    let run_url = match (env.get("GITHUB_SERVER_URL"), env.get("GITHUB_RUN_ID")) {
-        (Some(server), Some(id)) => Some(format!(
-            "{}/{repository}/actions/runs/{id}",
-            server.trim_end_matches('/')
-        )),
-        _ => None,
-    };
+    let run_url = run_url(env);
     Ok(Some(GithubTarget {
         settings: settings.clone(),
         api_url,

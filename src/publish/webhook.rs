@@ -15,11 +15,11 @@ const ATTEMPTS: u32 = 3;
 
 /// The message: one line of decision, one per agent that did not approve.
 /// Everything in it is escaped for Slack: the reason quotes model text.
-pub(crate) fn slack_text(r: &Report) -> String {
-    crate::text::slack_escape(&slack_text_raw(r))
+pub(crate) fn slack_text(r: &Report, run_url: Option<&str>) -> String {
+    crate::text::slack_escape(&slack_text_raw(r, run_url))
 }
 
-fn slack_text_raw(r: &Report) -> String {
+fn slack_text_raw(r: &Report, run_url: Option<&str>) -> String {
     let mut s = format!(
         "bsu {}: *{}* — {}",
         crate::text::one_line(&r.event, 200),
@@ -32,7 +32,7 @@ fn slack_text_raw(r: &Report) -> String {
         }
     }
     changes(&mut s, r);
-    if let Some(url) = &r.subject.url {
+    for url in [r.subject.url.as_deref(), run_url].into_iter().flatten() {
         s.push_str(&format!("\n{}", crate::text::one_line(url, 300)));
     }
     s
@@ -76,7 +76,12 @@ fn changes(s: &mut String, r: &Report) {
     ));
 }
 
-pub(crate) async fn post(settings: &WebhookSettings, url: &str, r: &Report) -> Step {
+pub(crate) async fn post(
+    settings: &WebhookSettings,
+    url: &str,
+    r: &Report,
+    run_url: Option<&str>,
+) -> Step {
     if let Some(on) = &settings.on {
         if !on.contains(&r.decision.action) {
             return Step::skipped(&format!(
@@ -87,7 +92,7 @@ pub(crate) async fn post(settings: &WebhookSettings, url: &str, r: &Report) -> S
     }
     let body = match settings.format {
         WebhookFormat::Slack => {
-            let text = slack_text(r);
+            let text = slack_text(r, run_url);
             json!({"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]})
         }
         WebhookFormat::Report => serde_json::to_value(r).unwrap_or_default(),

@@ -522,7 +522,10 @@ fn a_scheduled_audits_webhook_posts_what_changed() {
         "[events.\"scheduled.weekly\"]\nagents = [\"a\"]\n[publish.webhook]\nurl_env = \"HOOK\"\n";
     let p = Project::with_agents(events, &["a"])
         .serve(&models)
-        .env("HOOK", &format!("{}/hook", hook.url));
+        .env("HOOK", &format!("{}/hook", hook.url))
+        .env("GITHUB_SERVER_URL", "https://github.test")
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_RUN_ID", "7");
     assert_eq!(p.run(&["run", "scheduled.weekly"]).0, 0);
     let first = hook.requests()[0].body["text"]
         .as_str()
@@ -533,6 +536,10 @@ fn a_scheduled_audits_webhook_posts_what_changed() {
         "{first}"
     );
     assert!(first.contains("2 changed · 0 unchanged"), "{first}");
+    assert!(
+        first.ends_with("\nhttps://github.test/o/r/actions/runs/7"),
+        "{first}"
+    );
     let old = p.latest()["ledger"]["findings"][0]["id"]
         .as_str()
         .unwrap()

@@ -190,6 +190,7 @@ fn destinations(
                 Box::new(publish::Webhook {
                     settings: w.clone(),
                     url: url.to_string(),
+                    run_url: publish::run_url(env),
                 }),
             )),
             Some(_) => return Err(publish::Refusal::NotAUrl(w.url_env.clone()).into()),
