@@ -63,6 +63,7 @@ pub(super) fn settle_strategies(
                     || format!("bsu / {event}"),
                     |n| crate::text::one_line(n, 100),
                 ),
+            payload: ev.payload.unwrap_or_default(),
         });
     }
 

@@ -160,6 +160,8 @@ pub(super) struct EventFile {
     /// The name of the check run this strategy posts (default `bsu / NAME`):
     /// the same for every action of a pull request, so it can be required.
     pub check_name: Option<String>,
+    /// What of the payload its prompts carry: `compact` (default) or `full`.
+    pub payload: Option<super::strategy::PayloadView>,
 }
 
 /// `agents/<id>.toml`.

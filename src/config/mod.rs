@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use crate::problem::Problem;
 pub(crate) use load::{in_project, inspect, load, shown};
 pub(crate) use paths::{knowledge_path, read_knowledge, KnowledgeError};
-pub(crate) use strategy::{Strategy, StrategyMatch};
+pub(crate) use strategy::{PayloadView, Strategy, StrategyMatch};
 
 /// A project whose files all validated.
 #[derive(Debug, Clone)]

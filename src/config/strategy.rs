@@ -51,6 +51,31 @@ pub(crate) struct Strategy {
     pub skip: super::triggers::Filters,
     /// The check run's name: `check_name`, else `bsu / NAME`.
     pub check_name: String,
+    /// What of the payload its prompts carry.
+    pub payload: PayloadView,
+}
+
+/// Which view of the payload a strategy's prompts carry.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PayloadView {
+    /// The fields a reviewer reads, for pull request, push and comment
+    /// payloads; any other payload as it is.
+    #[default]
+    Compact,
+    /// The payload as it came.
+    Full,
+}
+
+impl std::fmt::Display for PayloadView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PayloadView::Compact => "compact",
+            PayloadView::Full => "full",
+        })
+    }
 }
 
 /// Which kind of rule picked the strategy; a run reports it.
@@ -185,6 +210,7 @@ mod tests {
             when: Default::default(),
             skip: Default::default(),
             check_name: format!("bsu / {name}"),
+            payload: PayloadView::Compact,
         }
     }
 

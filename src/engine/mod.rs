@@ -79,7 +79,8 @@ pub(crate) async fn prepare(
     for text in knowledge.values_mut().flat_map(|k| k.as_mut().ok()) {
         *text = secrets.redact(text);
     }
-    let (payload_text, payload_cut) = prompt::payload_text(&plan.payload);
+    let shown = crate::payload::view::view(&plan.payload, plan.payload_view);
+    let (payload_text, payload_cut) = prompt::payload_text(&shown);
     let payload_text = secrets.redact(&payload_text);
     let earlier = secrets.redact(&earlier);
     let mut prep = Prepared {

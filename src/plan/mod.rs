@@ -46,6 +46,8 @@ pub(crate) struct RunPlan {
     pub strategy: String,
     /// The check run's name, stable across a pull request's actions.
     pub check_name: String,
+    /// What of the payload the prompts carry.
+    pub payload_view: crate::config::PayloadView,
     pub matched: StrategyMatch,
     /// A strategy the event name is probably a typo of, when it fell to the default.
     pub suggestion: Option<String>,
@@ -154,6 +156,7 @@ pub(crate) fn plan(
         event,
         strategy: strategy.name.clone(),
         check_name: strategy.check_name.clone(),
+        payload_view: strategy.payload,
         matched,
         required: strategy
             .required

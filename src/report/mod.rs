@@ -51,6 +51,10 @@ pub(crate) struct Report {
     pub breakers: Vec<BreakerJson>,
     /// Set when the payload was too large for the prompt and was cut.
     pub payload_cut: Option<PayloadCut>,
+    /// Which view of the payload the prompts carried (`compact`: the fields
+    /// a reviewer reads; `full`: as it came).
+    #[serde(default)]
+    pub payload_view: crate::config::PayloadView,
     /// What the run's inputs gathered; empty when it has none.
     pub inputs: Vec<InputJson>,
     /// What was reviewed, from the payload.
@@ -337,6 +341,7 @@ impl Report {
             totals,
             breakers,
             payload_cut,
+            payload_view: plan.payload_view,
             inputs: outcome.inputs.iter().map(InputJson::of).collect(),
             subject: Subject::from_payload(&plan.payload),
             publish: None,
@@ -511,6 +516,7 @@ mod tests {
                 after: "closed".into(),
             }],
             payload_cut: None,
+            payload_view: Default::default(),
             inputs: vec![],
             subject: Subject::default(),
             publish: None,

@@ -505,6 +505,7 @@ fn the_json_report_matches_the_contract_field_for_field() {
             "interrupted",
             "ledger",
             "payload_cut",
+            "payload_view",
             "publish",
             "run_id",
             "schema_version",
@@ -1024,4 +1025,49 @@ fn execution_flag_overrides_the_event() {
     let order: Vec<String> = fake.requests().iter().map(|r| r.agent()).collect();
     assert_eq!(order, ["a", "b", "c", "d"]);
     assert_eq!(p.latest()["execution"], "sequential");
+}
+
+/// The compact payload view: a real-sized `pull_request` webhook (25 KB, from
+/// @octokit/webhooks-examples) takes at least 80 % less of the prompt than the
+/// raw payload (`payload = "full"`); the report says which view was sent.
+#[test]
+fn the_compact_payload_view_cuts_the_payloads_share_of_the_prompt() {
+    let fixture =
+        crate::support::repo_root().join("tests/cli/fixtures/octokit-pull_request.opened.json");
+    let tokens = |view: &str, payload: &str| {
+        let events =
+            format!("[events.\"pull_request.opened\"]\nagents = [\"a\"]\npayload = \"{view}\"\n");
+        let p = Project::with_agents(&events, &["a"]).file("event.json", payload);
+        let (code, r) = p.json(&[
+            "run",
+            "pull_request.opened",
+            "--dry-run",
+            "--json",
+            "--payload",
+            "event.json",
+        ]);
+        assert_eq!(code, 0);
+        assert_eq!(r["payload_view"], view);
+        (
+            r["cost"]["projected"][0]["input_tokens"].as_u64().unwrap(),
+            r["agents"][0]["prompt"]["system"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )
+    };
+    let real = std::fs::read_to_string(fixture).unwrap();
+    let (empty, _) = tokens("compact", "{}");
+    let (full, _) = tokens("full", &real);
+    let (compact, prompt) = tokens("compact", &real);
+    let (share_full, share_compact) = (full - empty, compact - empty);
+    eprintln!("payload tokens: full {share_full}, compact {share_compact}");
+    assert!(
+        share_compact * 5 <= share_full,
+        "compact {share_compact} vs full {share_full}"
+    );
+    // What a reviewer reads is kept; the API links are not.
+    assert!(prompt.contains("\"title\": \"Update the README with new information.\""));
+    assert!(prompt.contains("\"author\": \"Codertocat\""));
+    assert!(!prompt.contains("api.github.com"), "{prompt}");
 }

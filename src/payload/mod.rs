@@ -1,6 +1,8 @@
 //! The event payload (`--payload FILE|-`, else `$GITHUB_EVENT_PATH`, else
 //! `{}`). Which event it is, is `crate::trigger`'s business.
 
+pub(crate) mod view;
+
 use std::path::Path;
 
 use serde_json::Value;
