@@ -14,6 +14,8 @@ use crate::output::{Output, Paint};
 struct CheckJson<'a> {
     ok: bool,
     problems: &'a [Problem],
+    /// Valid, but not doing what it looks meant to (the exit code stays 0).
+    warnings: &'a [String],
     events: usize,
     agents: usize,
 }
@@ -21,10 +23,16 @@ struct CheckJson<'a> {
 pub(super) fn check(root: &Path, env: &Env, out: &Output, json: bool) -> Result<ExitCode> {
     let found = config::inspect(root, env);
     let ok = found.problems.is_empty();
+    let warnings = found
+        .config
+        .as_ref()
+        .map(config::advice)
+        .unwrap_or_default();
     if json {
         let body = CheckJson {
             ok,
             problems: &found.problems,
+            warnings: &warnings,
             events: found.events,
             agents: found.agents,
         };
@@ -35,6 +43,13 @@ pub(super) fn check(root: &Path, env: &Env, out: &Output, json: bool) -> Result<
                 "{} {}",
                 out.paint("error:", Paint::Red),
                 indent_rest(&p.to_string())
+            ));
+        }
+        for w in &warnings {
+            out.print(&format!(
+                "{} {}: {w}",
+                out.paint("warning:", Paint::Yellow),
+                config::shown(root, "events.toml")
             ));
         }
         let n = found.problems.len();

@@ -5,6 +5,7 @@
 //! async work starts. Environment overrides come in through `crate::env::Env`
 //! so loading stays a function of (files, environment).
 
+mod advice;
 mod events;
 mod file;
 pub(crate) mod inputs;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use crate::problem::Problem;
+pub(crate) use advice::advice;
 pub(crate) use load::{in_project, inspect, load, shown};
 pub(crate) use paths::{knowledge_path, read_knowledge, KnowledgeError};
 pub(crate) use strategy::{PayloadView, Strategy, StrategyMatch};

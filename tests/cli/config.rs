@@ -21,7 +21,7 @@ fn check_json_shape() {
     assert_eq!(code, 0);
     assert_eq!(
         v,
-        serde_json::json!({"ok": true, "problems": [], "events": 8, "agents": 9})
+        serde_json::json!({"ok": true, "problems": [], "warnings": [], "events": 8, "agents": 9})
     );
 }
 
@@ -417,4 +417,36 @@ fn a_closed_stdout_is_not_an_error() {
         .unwrap();
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// A pull-request strategy that reads no diff can never put a finding on a
+/// changed line: `bsu check` warns (exit 0), and `--base` given to a
+/// strategy with nothing to read it says it is ignored.
+#[test]
+fn a_pull_request_strategy_without_a_diff_is_warned_about() {
+    let p = Project::with_agents("[events.\"pull_request.*\"]\nagents = [\"a\"]\n", &["a"]);
+    p.expect(&["check"])
+        .status(0)
+        .stdout(
+            "warning: events.toml: strategy \"pull_request.*\" reviews pull requests but reads no \
+             diff input, so no finding can land on a changed line; declare [inputs.diff] kind = \
+             \"git_diff\" and add inputs = [\"diff\"] to it\n\
+             events.toml: 1 event · agents/: 1 agent · 0 problems\n",
+        )
+        .run();
+    let (code, _, stderr) = p.run(&[
+        "run",
+        "pull_request.opened",
+        "--dry-run",
+        "--base",
+        "HEAD~1",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains(
+            "warning: --base/--head are ignored: strategy \"pull_request.*\" has no git_diff, \
+             changed_files or git_log input to read them"
+        ),
+        "{stderr}"
+    );
 }

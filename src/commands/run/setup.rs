@@ -77,6 +77,7 @@ pub(super) fn resolve(
         return skipped(out, env, Some(&plan.event), &why).map(Err);
     }
     note_default_strategy(&plan, out);
+    note_ignored_range(&plan, args, out);
     let warn: Warn = {
         let out = out.clone();
         Arc::new(move |m: &str| out.warn(m))
@@ -109,6 +110,27 @@ pub(super) fn resolve(
         warn,
         _lock: lock,
     }))
+}
+
+/// `--base`/`--head` given to a strategy with no input that reads them.
+fn note_ignored_range(plan: &RunPlan, args: &RunArgs, out: &Output) {
+    use crate::config::inputs::InputSource;
+    if args.base.is_none() && args.head.is_none() {
+        return;
+    }
+    let reads = plan.inputs.iter().any(|i| {
+        matches!(
+            i.source,
+            InputSource::GitDiff(_) | InputSource::ChangedFiles(_) | InputSource::GitLog { .. }
+        )
+    });
+    if !reads {
+        out.warn(&format!(
+            "--base/--head are ignored: strategy {:?} has no git_diff, changed_files or git_log \
+             input to read them",
+            plan.strategy
+        ));
+    }
 }
 
 /// Tell each destination that a filter skipped the run (GitHub posts its
