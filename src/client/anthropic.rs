@@ -67,6 +67,8 @@ fn request(
 struct Messages {
     content: Vec<Block>,
     #[serde(default)]
+    stop_reason: Option<String>,
+    #[serde(default)]
     usage: AnthropicUsage,
 }
 
@@ -101,6 +103,7 @@ fn parse(body: &[u8]) -> Result<ChatReply, Unreadable> {
         .join("");
     Ok(ChatReply {
         pace: None,
+        cut_off: m.stop_reason.as_deref() == Some("max_tokens"),
         content,
         // Anthropic's input_tokens leave out what was read from or written to
         // the cache; bsu's prompt_tokens count every prompt token.
@@ -135,5 +138,8 @@ mod tests {
         assert_eq!(r.usage.cached_prompt_tokens, 300);
         assert_eq!(r.usage.cache_creation_tokens, 40);
         assert_eq!(r.usage.total_tokens, 355);
+        assert!(!r.cut_off);
+        let cut = br#"{"content": [{"type": "text", "text": "{"}], "stop_reason": "max_tokens"}"#;
+        assert!(super::parse(cut).unwrap().cut_off);
     }
 }

@@ -48,6 +48,9 @@ pub(crate) use transport::{combined, recording_hash, request_hash, Transport, RO
 #[derive(Debug, Clone)]
 pub(crate) struct ChatReply {
     pub content: String,
+    /// The provider stopped at `max_tokens` (OpenAI `finish_reason:
+    /// "length"`, Anthropic `stop_reason: "max_tokens"`): the reply is cut off.
+    pub cut_off: bool,
     pub usage: Usage,
     /// How long the provider's rate-limit headers ask further requests to wait.
     pub pace: Option<Duration>,

@@ -81,6 +81,10 @@ fn parse(body: &[u8]) -> Result<ChatReply, Unreadable> {
         .pointer("/usage/prompt_tokens_details/cached_tokens")
         .and_then(serde_json::Value::as_u64)
         .unwrap_or(0);
+    let cut_off = raw
+        .pointer("/choices/0/finish_reason")
+        .and_then(serde_json::Value::as_str)
+        == Some("length");
     let c: Completion = serde_json::from_value(raw)?;
     let content = c
         .choices
@@ -95,6 +99,7 @@ fn parse(body: &[u8]) -> Result<ChatReply, Unreadable> {
     }
     Ok(ChatReply {
         content,
+        cut_off,
         usage,
         pace: None,
     })
@@ -110,5 +115,8 @@ mod tests {
         assert_eq!(r.usage.prompt_tokens, 0);
         assert_eq!(r.usage.completion_tokens, u64::MAX);
         assert_eq!(r.usage.total_tokens, 12);
+        assert!(!r.cut_off);
+        let cut = br#"{"choices": [{"message": {"content": "{"}, "finish_reason": "length"}]}"#;
+        assert!(super::parse(cut).unwrap().cut_off);
     }
 }

@@ -148,6 +148,7 @@ impl Transport for Replayer {
                 pace: None,
                 content: rec.reply.content,
                 usage: rec.reply.usage,
+                cut_off: false,
             })
         })
     }

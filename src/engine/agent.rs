@@ -383,6 +383,7 @@ fn merge(mut answers: Vec<Answer>, agent: &Agent) -> Answer {
         usage,
         attempts: answers.last().map_or(0, |a| a.attempts),
         cached: answers.iter().all(|a| a.cached),
+        cut_off: answers.iter().any(|a| a.cut_off),
     }
 }
 
@@ -425,6 +426,7 @@ fn settle(
                 usage: reply.usage,
                 attempts,
                 cached: called.cached,
+                cut_off: reply.cut_off,
             })
         }
         Err(Failure::Rejected { breaker, retry_at }) if attempts == 0 => AgentResult::Rejected {

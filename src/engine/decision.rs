@@ -109,15 +109,26 @@ fn from_reply(a: &AgentOutcome, required: &[String], waived: &HashSet<String>) -
             }
         }
         (Status::DryRun, _) => (Action::DryRun, "dry run".to_string()),
-        (Status::Succeeded, None) => match a.ambiguity() {
-            Some(amb) => (
-                Action::ManualReview,
-                format!("no verdict: {}", amb.describe()),
-            ),
-            None => (Action::ManualReview, "reply had no verdict".to_string()),
-        },
+        (Status::Succeeded, None) => {
+            let why = match a.ambiguity() {
+                Some(amb) => format!("no verdict: {}", amb.describe()),
+                None => "reply had no verdict".to_string(),
+            };
+            (Action::ManualReview, format!("{why}{}", cut_off_note(a)))
+        }
         (status, _) if is_required => (Action::Block, format!("required agent {status}")),
         (status, _) => (Action::ManualReview, status.to_string()),
+    }
+}
+
+/// "; the reply was cut off ..." when the provider stopped it at its limit.
+fn cut_off_note(a: &AgentOutcome) -> String {
+    match a.answer() {
+        Some(ans) if ans.cut_off => format!(
+            "; the reply was cut off at its output limit (max_tokens): raise max_tokens in agents/{}.toml",
+            a.id
+        ),
+        _ => String::new(),
     }
 }
 

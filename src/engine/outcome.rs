@@ -57,6 +57,8 @@ pub(crate) struct Answer {
     pub cached: bool,
     /// Actions it asked for that its `actions` list lacks.
     pub disallowed_actions: Vec<String>,
+    /// The provider stopped a reply at `max_tokens`.
+    pub cut_off: bool,
 }
 
 /// What a failed call was, as types: the HTTP status it got, or why it got none.
@@ -265,6 +267,7 @@ impl Answer {
             attempts: 1,
             cached: false,
             disallowed_actions: Vec::new(),
+            cut_off: false,
         }
     }
 }

@@ -44,6 +44,7 @@ impl AgentJson {
                 .answer()
                 .map(|x| x.disallowed_actions.clone())
                 .unwrap_or_default(),
+            cut_off: a.answer().is_some_and(|x| x.cut_off),
             output: a.answer().map(|x| x.output.clone()),
             prompt: match &a.result {
                 AgentResult::DryRun { prompt, .. } => Some(prompt.clone()),

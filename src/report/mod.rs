@@ -268,6 +268,9 @@ pub(crate) struct AgentJson {
     pub ambiguity: Option<Ambiguity>,
     /// Actions the agent asked for that its `actions` list lacks.
     pub disallowed_actions: Vec<String>,
+    /// The provider stopped its reply at the output limit (`max_tokens`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut_off: bool,
     /// The raw reply text; `null` when there was none.
     pub output: Option<String>,
     /// The rendered prompt; present in dry runs only.
@@ -432,6 +435,7 @@ mod tests {
             verdict: None,
             ambiguity: None,
             disallowed_actions: vec![],
+            cut_off: false,
             output: None,
             prompt: None,
             inputs: None,

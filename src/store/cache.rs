@@ -32,6 +32,7 @@ pub(crate) fn get(
                 pace: None,
                 content: s.content,
                 usage: s.usage,
+                cut_off: false,
             });
         bump(
             tx,
@@ -152,6 +153,7 @@ mod tests {
             pace: None,
             content: text.into(),
             usage: Usage::default(),
+            cut_off: false,
         }
     }
 

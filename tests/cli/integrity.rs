@@ -614,3 +614,30 @@ fn model_text_cannot_forge_structure() {
         "{status}"
     );
 }
+
+/// A reply the provider stopped at its output limit is said to be cut off,
+/// with the fix; it still never approves.
+#[test]
+fn a_reply_cut_off_at_max_tokens_says_so_and_never_approves() {
+    let fake = Fake::start(|_| {
+        Reply::json(
+            200,
+            serde_json::json!({"choices": [{"index": 0, "finish_reason": "length",
+                "message": {"role": "assistant", "content": "{\"decision\": \"appro"}}],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}),
+        )
+    });
+    let p = Project::with_agents("[events.x]\nagents = [\"a\"]\n", &["a"]).serve(&fake);
+    let (code, _, stderr) = p.run(&["run", "x"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = p.latest();
+    assert_eq!(r["decision"]["action"], "manual_review");
+    assert_eq!(r["agents"][0]["cut_off"], true);
+    assert!(
+        r["decision"]["reason"].as_str().unwrap().contains(
+            "the reply was cut off at its output limit (max_tokens): raise max_tokens in agents/a.toml"
+        ),
+        "{}",
+        r["decision"]
+    );
+}

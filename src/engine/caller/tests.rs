@@ -128,6 +128,7 @@ fn ok() -> Step {
         pace: None,
         content: "{\"decision\": \"approve\"}".into(),
         usage: Usage::default(),
+        cut_off: false,
     }))
 }
 
