@@ -21,7 +21,15 @@ struct CheckJson<'a> {
 }
 
 pub(super) fn check(root: &Path, env: &Env, out: &Output, json: bool) -> Result<ExitCode> {
-    let found = config::inspect(root, env);
+    let mut found = config::inspect(root, env);
+    if let Some(c) = &found.config {
+        let agents_dir = config::shown(root, "agents");
+        found.problems.extend(
+            no_room(c)
+                .into_iter()
+                .map(|(id, why)| Problem::file(format!("{agents_dir}/{id}.toml"), why)),
+        );
+    }
     let ok = found.problems.is_empty();
     let warnings = found
         .config
@@ -72,6 +80,47 @@ pub(super) fn check(root: &Path, env: &Env, out: &Output, json: bool) -> Result<
     } else {
         ExitCode::Usage
     })
+}
+
+/// Agents that read inputs but whose context window leaves no room for
+/// them after the reply, the overhead and their own instructions (the run
+/// refuses them too, exactly; this is the same sum with the prompt
+/// estimated): `(agent id, message)`.
+fn no_room(c: &config::Config) -> Vec<(String, String)> {
+    use crate::engine::pack::{DEFAULT_REPLY_TOKENS, OVERHEAD_TOKENS};
+    let reads: std::collections::BTreeSet<&str> = c
+        .strategies
+        .iter()
+        .filter(|s| !s.inputs.is_empty())
+        .flat_map(|s| s.agents.iter().map(String::as_str))
+        .chain(
+            c.agents
+                .values()
+                .filter(|a| !a.inputs.is_empty())
+                .map(|a| a.id.as_str()),
+        )
+        .collect();
+    let mut out = Vec::new();
+    for a in reads.iter().filter_map(|id| c.agents.get(*id)) {
+        let window = a
+            .context_window
+            .or_else(|| c.providers.get(&a.provider).and_then(|p| p.context_window))
+            .unwrap_or_else(|| crate::tokens::context_window(&a.model));
+        let reply = a.max_tokens.map_or(DEFAULT_REPLY_TOKENS, u64::from);
+        let prompt = crate::tokens::estimate(&crate::engine::prompt::system(a));
+        if u64::from(window) <= reply + OVERHEAD_TOKENS + prompt {
+            out.push((
+                a.id.clone(),
+                format!(
+                    "its context window of {window} tokens leaves no room for its inputs after \
+                     its reply (max_tokens {reply}), {OVERHEAD_TOKENS} of overhead and its \
+                     instructions (about {prompt}); set a larger context_window or a smaller \
+                     max_tokens"
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// Multi-line messages (the toml crate's snippets) indented under their first line.

@@ -64,7 +64,7 @@ pub(crate) fn pack_all(
             continue;
         }
         let enc = tokens::encoding_for(&agent.model);
-        let room = room(plan, agent, (payload_text, prior), knowledge, earlier);
+        let (room, window, reply) = room(plan, agent, (payload_text, prior), knowledge, earlier);
         let allowance = Allowance {
             encoding: enc,
             tokens: room,
@@ -72,7 +72,9 @@ pub(crate) fn pack_all(
             shared: &plan.shared_inputs,
             own: &own,
         };
-        let (batches, summary) = pack::pack(inputs, &allowance, &mut counter);
+        let (batches, mut summary) = pack::pack(inputs, &allowance, &mut counter);
+        summary.window_tokens = window;
+        summary.reply_tokens = reply;
         out.push(Some(Packed { batches, summary }));
         earlier += 1;
     }
@@ -90,7 +92,7 @@ fn room(
     (payload_text, prior): (&str, &str),
     knowledge: &HashMap<String, Result<String, crate::config::KnowledgeError>>,
     earlier: u64,
-) -> u64 {
+) -> (u64, u64, u64) {
     let enc = tokens::encoding_for(&agent.model);
     let window = agent
         .context_window
@@ -115,10 +117,11 @@ fn room(
     ) + tokens::count(enc, &prompt::system(agent))
         + knowledge_tokens
         + earlier_allowance(plan, earlier);
-    u64::from(window)
+    let room = u64::from(window)
         .saturating_sub(reply)
         .saturating_sub(fixed)
-        .saturating_sub(pack::OVERHEAD_TOKENS)
+        .saturating_sub(pack::OVERHEAD_TOKENS);
+    (room, u64::from(window), reply)
 }
 
 /// Room for the results of the agents before this one in a sequence.

@@ -74,6 +74,11 @@ pub(crate) struct PackSummary {
     /// Tokens of the event's inputs in its first batch.
     #[serde(skip)]
     pub first_batch_shared_tokens: u64,
+    /// The context window and the reply it was packed for.
+    #[serde(skip)]
+    pub window_tokens: u64,
+    #[serde(skip)]
+    pub reply_tokens: u64,
 }
 
 /// Token counts of items, memoised per encoding (each item is counted once

@@ -73,6 +73,18 @@ pub(crate) enum InputError {
         what: &'static str,
         why: String,
     },
+    /// An agent's context window leaves no token for its inputs.
+    #[error(
+        "agent {agent}: its context window of {window} tokens leaves no room for its inputs \
+         after its reply (max_tokens {reply}) and the rest of its prompt; nothing was sent. \
+         Set a larger context_window (agents/{agent}.toml or its provider), or a smaller \
+         max_tokens"
+    )]
+    NoRoom {
+        agent: String,
+        window: u64,
+        reply: u64,
+    },
     #[error("--input: only one input can be read from stdin")]
     StdinTwice,
     #[error("--input {name}: could not read {from}: {error}")]

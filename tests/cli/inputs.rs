@@ -535,3 +535,40 @@ fn untracked_files_join_a_working_tree_diff_when_asked() {
     );
     assert!(system.contains("+UNTRACKED-NOTE"));
 }
+
+/// A context window that leaves no token for the inputs after the reply and
+/// the prompt is refused before anything is sent (no empty batches).
+#[test]
+fn a_window_with_no_room_for_the_inputs_is_refused() {
+    let fake = Fake::approving();
+    let p = Project::with_agents(
+        "[inputs.diff]\nkind = \"git_diff\"\n[events.review]\nagents = [\"a\"]\ninputs = [\"diff\"]\n",
+        &[],
+    )
+    .agent("a", "context_window = 2048\nmax_tokens = 1900")
+    .file(
+        "change.patch",
+        "diff --git a/x.rs b/x.rs\n--- a/x.rs\n+++ b/x.rs\n@@ -1 +1 @@\n-a\n+b\n",
+    )
+    .serve(&fake);
+    p.expect(&["run", "review", "--input", "diff=change.patch"])
+        .status(2)
+        .stdout("")
+        .stderr(
+            "error: agent a: its context window of 2048 tokens leaves no room for its inputs after \
+             its reply (max_tokens 1900) and the rest of its prompt; nothing was sent. Set a larger \
+             context_window (agents/a.toml or its provider), or a smaller max_tokens\n",
+        )
+        .run();
+    assert_eq!(fake.count(), 0);
+    // `bsu check` says so too, at the agent's file.
+    let (code, stdout, _) = p.run(&["check"]);
+    assert_eq!(code, 2);
+    assert!(
+        stdout.starts_with(
+            "error: agents/a.toml: its context window of 2048 tokens leaves no room for its \
+             inputs after its reply (max_tokens 1900), 512 of overhead and its instructions (about "
+        ),
+        "{stdout}"
+    );
+}

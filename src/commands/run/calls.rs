@@ -60,6 +60,7 @@ pub(super) async fn call_agents(
         agents = projected.len(),
         "projected the run's cost"
     );
+    no_room(plan, &prepared)?;
     budget::check(plan, &projected)?;
     out.note(&format!("bsu: {}", crate::cost::line(&projected)));
     let reserved = budget::reserve(plan, calls.store, calls.run_id, &projected).await?;
@@ -77,4 +78,21 @@ pub(super) async fn call_agents(
     // The live lines leave the screen; the summary replaces them.
     progress.finish();
     Ok((outcome, projected, reserved))
+}
+
+/// An agent whose context window leaves no token for the inputs it reads
+/// would be sent empty batches: a configuration error, before anything is sent.
+fn no_room(plan: &RunPlan, prepared: &engine::Prepared) -> Result<()> {
+    for (p, pack) in plan.agents.iter().zip(&prepared.packs) {
+        let Some(pack) = pack else { continue };
+        if pack.summary.budget_tokens == 0 {
+            return Err(inputs::InputError::NoRoom {
+                agent: p.agent.id.clone(),
+                window: pack.summary.window_tokens,
+                reply: pack.summary.reply_tokens,
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
