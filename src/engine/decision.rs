@@ -317,6 +317,9 @@ mod tests {
             file: None,
             line: None,
             id: None,
+            end_line: None,
+            quote: None,
+            anchor: None,
         });
         let c = AgentOutcome::test("c", AgentResult::Succeeded(Answer::test(Reading::Clear(v))));
         let d = decide(&[c], &[]);

@@ -60,8 +60,14 @@ Reply with exactly one JSON object and nothing else, in this shape:
  "comments": "<your assessment in a few sentences>",
  "findings": [{"severity": "critical" | "high" | "medium" | "low" | "info",
                "title": "<short title>", "detail": "<what and why, and the fix>",
-               "file": "<path, if the finding is about a file>", "line": <line number, if known>}],
- "actions": ["<actions you ask for, from the list below>"]}"#;
+               "file": "<path, if the finding is about a file>", "line": <first line, if known>,
+               "end_line": <last line, when it spans several>,
+               "quote": "<the exact line(s) of code it is about, copied from the change>"}],
+ "actions": ["<actions you ask for, from the list below>"]}
+
+Copy "quote" exactly as the code reads in the new version: bsu looks for it in the change
+and puts your comment on the lines that read so; a finding whose quote is not in the change
+is listed, not put on a line."#;
 
 pub(crate) fn system(agent: &Agent) -> String {
     let mut s = String::new();

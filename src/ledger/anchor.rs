@@ -62,6 +62,42 @@ pub(crate) fn hunk_new_side(patch: &str) -> Vec<(u64, &str)> {
     out
 }
 
+/// Where `quote` is among the lines of `file` the run saw: the first and
+/// last line of a run of consecutive lines that read as the quote does
+/// (each line trimmed; blank lines at its ends ignored), the one starting at
+/// `near` if there is one, else the nearest to it.
+pub(crate) fn locate(
+    inputs: &[Gathered],
+    file: &str,
+    quote: &str,
+    near: Option<u64>,
+) -> Option<(u64, u64)> {
+    let wanted: Vec<&str> = quote.lines().map(str::trim).collect();
+    let first = wanted.iter().position(|l| !l.is_empty())?;
+    let last = wanted.iter().rposition(|l| !l.is_empty())?;
+    let wanted = &wanted[first..=last];
+    let lines = new_lines(inputs, file);
+    let mut found: Vec<(u64, u64)> = Vec::new();
+    for i in 0..lines.len() {
+        let Some(run) = lines.get(i..i + wanted.len()) else {
+            break;
+        };
+        let consecutive = run.windows(2).all(|w| w[1].0 == w[0].0 + 1);
+        if consecutive
+            && run
+                .iter()
+                .zip(wanted)
+                .all(|((_, have), want)| have.trim() == *want)
+        {
+            found.push((run[0].0, run[run.len() - 1].0));
+        }
+    }
+    let near = near.unwrap_or(0);
+    found
+        .into_iter()
+        .min_by_key(|(start, _)| start.abs_diff(near))
+}
+
 /// The anchored text of `file:line`, when the run saw that line.
 pub(crate) fn at(inputs: &[Gathered], file: &str, line: u64) -> Option<String> {
     new_lines(inputs, file)
@@ -101,6 +137,39 @@ pub(crate) fn still_there(inputs: &[Gathered], file: &str, anchor: &str) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn diff(patch: &str) -> Vec<Gathered> {
+        vec![Gathered {
+            name: "diff".into(),
+            kind: InputKind::GitDiff,
+            source: Default::default(),
+            items: vec![crate::inputs::Item {
+                path: "x".into(),
+                label: "modified".into(),
+                text: patch.into(),
+                rank: 0,
+                hunks: None,
+            }],
+            excluded: vec![],
+            unseen: vec![],
+            exit_code: None,
+        }]
+    }
+
+    #[test]
+    fn a_quote_is_found_where_its_lines_read_so_nearest_first() {
+        let g = diff("@@ -1,2 +1,5 @@\n a\n+x = 1\n+y\n b\n+x = 1\n");
+        assert_eq!(locate(&g, "x", "x = 1", Some(5)), Some((5, 5)));
+        assert_eq!(locate(&g, "x", "x = 1", Some(1)), Some((2, 2)));
+        assert_eq!(locate(&g, "x", "\n  x = 1\n   y  \n\n", None), Some((2, 3)));
+        assert_eq!(locate(&g, "x", "z", None), None);
+        assert_eq!(
+            locate(&g, "x", "  \n ", None),
+            None,
+            "a blank quote locates nothing"
+        );
+        assert_eq!(locate(&g, "other", "a", None), None);
+    }
 
     #[test]
     fn the_new_side_of_hunks_is_numbered() {

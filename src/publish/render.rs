@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use crate::engine::verdict::Severity;
+use crate::engine::verdict::{Anchor, Severity};
 use crate::ledger::Ledger;
 use crate::report::findings::{merged_findings, Merged};
 pub(crate) use crate::report::markdown::inline;
@@ -23,10 +23,18 @@ pub(crate) fn marker(strategy: &str) -> String {
 }
 
 fn place(m: &Merged) -> String {
-    match (&m.file, m.line) {
-        (Some(f), Some(l)) => format!(" `{}:{l}`", code(f)),
-        (Some(f), None) => format!(" `{}`", code(f)),
+    let at = match (&m.file, m.line, m.end_line) {
+        (Some(f), Some(l), Some(e)) => format!(" `{}:{l}-{e}`", code(f)),
+        (Some(f), Some(l), None) => format!(" `{}:{l}`", code(f)),
+        (Some(f), None, _) => format!(" `{}`", code(f)),
         _ => String::new(),
+    };
+    match &m.anchor {
+        Some(Anchor::Moved { from }) if *from > 0 => format!("{at} (moved from line {from})"),
+        Some(Anchor::Unanchored) => {
+            format!("{at} (unanchored: the quoted code is not in the change)")
+        }
+        _ => at,
     }
 }
 
@@ -245,25 +253,39 @@ fn in_diff(r: &Report, file: &str, line: u64) -> bool {
 }
 
 /// Inline review comments for findings on diff lines (each with its id),
-/// and the rest.
+/// and the rest. A finding whose quote is nowhere in the change is never
+/// inline; a range within one hunk is one multi-line comment.
 pub(crate) fn review_comments(r: &Report) -> (Vec<(Option<String>, Value)>, Vec<Merged>) {
     let mut inline_comments = Vec::new();
     let mut rest = Vec::new();
     for m in merged_findings(r) {
+        let unanchored = m.anchor == Some(Anchor::Unanchored);
         match (&m.file, m.line) {
-            (Some(f), Some(l)) if in_diff(r, f, l) => inline_comments.push((
-                m.id.clone(),
-                json!({
-                    "path": f,
-                    "line": l,
-                    "side": "RIGHT",
-                    "body": finding_body(&m),
-                }),
-            )),
+            (Some(f), Some(l)) if !unanchored && in_diff(r, f, l) => {
+                let mut c =
+                    json!({"path": f, "line": l, "side": "RIGHT", "body": finding_body(&m)});
+                if let Some(end) = m.end_line.filter(|e| same_hunk(r, f, l, *e)) {
+                    c["start_line"] = json!(l);
+                    c["start_side"] = json!("RIGHT");
+                    c["line"] = json!(end);
+                }
+                inline_comments.push((m.id.clone(), c));
+            }
             _ => rest.push(m),
         }
     }
     (inline_comments, rest)
+}
+
+/// Are lines `a` and `b` of `file` in one hunk of a `git_diff` input?
+fn same_hunk(r: &Report, file: &str, a: u64, b: u64) -> bool {
+    r.inputs.iter().any(|i| {
+        i.diff_lines.get(file).is_some_and(|ranges| {
+            ranges
+                .iter()
+                .any(|[s, e]| (*s..=*e).contains(&a) && (*s..=*e).contains(&b))
+        })
+    })
 }
 
 fn finding_body(m: &Merged) -> String {

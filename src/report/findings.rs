@@ -17,6 +17,9 @@ pub(crate) struct Merged {
     pub agents: Vec<String>,
     /// Its id in the ledger (absent in a dry run).
     pub id: Option<String>,
+    pub end_line: Option<u64>,
+    /// How its place was checked against its quote.
+    pub anchor: Option<crate::engine::verdict::Anchor>,
 }
 
 pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
@@ -48,6 +51,8 @@ pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
                     line: f.line,
                     agents: vec![a.id.clone()],
                     id: f.id.clone(),
+                    end_line: f.end_line,
+                    anchor: f.anchor.clone(),
                 }),
             }
         }

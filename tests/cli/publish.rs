@@ -581,3 +581,68 @@ fn a_scheduled_audits_webhook_posts_what_changed() {
 fn reply_json(v: Value) -> Reply {
     Reply::content(&v.to_string())
 }
+
+/// Anchors are checked, not trusted: a correct quote goes inline where it
+/// says, a wrong line with a findable quote moves, an unfindable quote stays
+/// in the body, and a quoted range is one multi-line comment.
+#[test]
+fn quotes_place_findings_on_the_lines_that_read_so() {
+    let gh = GitHub::start();
+    gh.with(|s| {
+        s.diff_lines.insert("src/lib.rs".into(), vec![1, 2, 3]);
+    });
+    let models = Fake::start(|_| {
+        reply_json(json!({"decision": "comment", "findings": [
+            {"severity": "high", "title": "Right", "file": "src/lib.rs", "line": 2, "quote": "fn b() {}"},
+            {"severity": "high", "title": "Moved", "file": "src/lib.rs", "line": 1, "quote": "  fn c() {}  "},
+            {"severity": "high", "title": "Nowhere", "file": "src/lib.rs", "line": 2, "quote": "fn z() {}"},
+            {"severity": "medium", "title": "Range", "file": "src/lib.rs", "line": 2, "end_line": 3,
+             "quote": "fn b() {}\nfn c() {}"}
+        ]}))
+    });
+    let p = pr_project(&gh, &models).file(
+        "events.toml",
+        "[inputs.diff]\nkind = \"git_diff\"\n[events.\"pull_request.opened\"]\nagents = [\"a\"]\ninputs = [\"diff\"]\n",
+    );
+    let (code, _, stderr) = run(&p);
+    assert_eq!(code, 0, "{stderr}");
+    let findings = p.latest()["agents"][0]["verdict"]["findings"].clone();
+    let by = |t: &str| {
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["title"] == t)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by("Right")["anchor"], json!({"state": "verified"}));
+    assert_eq!(
+        (by("Moved")["line"].clone(), by("Moved")["anchor"].clone()),
+        (json!(3), json!({"state": "moved", "from": 1}))
+    );
+    assert_eq!(by("Nowhere")["anchor"], json!({"state": "unanchored"}));
+    assert_eq!(by("Range")["end_line"], 3);
+    let review = gh.with(|s| s.reviews[0].clone());
+    let inline = review["comments"].as_array().unwrap();
+    let at = |t: &str| {
+        inline
+            .iter()
+            .find(|c| c["body"].as_str().unwrap().contains(t))
+            .map(|c| (c["start_line"].as_u64(), c["line"].as_u64()))
+    };
+    assert_eq!(at("Right"), Some((None, Some(2))));
+    assert_eq!(at("Moved"), Some((None, Some(3))));
+    assert_eq!(at("Nowhere"), None, "never inline");
+    assert_eq!(
+        at("Range"),
+        Some((Some(2), Some(3))),
+        "one multi-line comment"
+    );
+    let body = review["body"].as_str().unwrap();
+    assert!(
+        body.contains("Nowhere")
+            && body.contains("(unanchored: the quoted code is not in the change)"),
+        "{body}"
+    );
+}

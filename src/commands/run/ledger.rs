@@ -248,6 +248,7 @@ fn identify(plan: &RunPlan, outcome: &mut RunOutcome) -> Vec<Seen> {
     for a in &mut outcome.agents {
         let Some(v) = a.verdict_mut() else { continue };
         for f in &mut v.findings {
+            place(f, &inputs);
             let anchor = match (&f.file, f.line) {
                 (Some(file), Some(line)) => anchor::at(&inputs, file, line),
                 _ => None,
@@ -273,6 +274,32 @@ fn identify(plan: &RunPlan, outcome: &mut RunOutcome) -> Vec<Seen> {
         }
     }
     seen
+}
+
+/// Check a finding's quote against the change: verified where it says,
+/// moved to where the quoted code is, or unanchored (never inline) when it
+/// is nowhere in what was shown; a line without a quote stays unverified.
+fn place(f: &mut crate::engine::verdict::Finding, inputs: &[Gathered]) {
+    use crate::engine::verdict::Anchor;
+    let Some(file) = f.file.clone() else { return };
+    f.anchor = match (&f.quote, f.line) {
+        (Some(q), line) => match anchor::locate(inputs, &file, q, line) {
+            Some((start, end)) => {
+                let verified = line == Some(start);
+                f.line = Some(start);
+                f.end_line = (end > start).then_some(end);
+                Some(match line {
+                    _ if verified => Anchor::Verified,
+                    Some(from) => Anchor::Moved { from },
+                    // No line given: the quote placed it.
+                    None => Anchor::Verified,
+                })
+            }
+            None => Some(Anchor::Unanchored),
+        },
+        (None, Some(_)) => Some(Anchor::Unverified),
+        (None, None) => None,
+    };
 }
 
 /// The decision again, with dismissed and suppressed findings waived, then

@@ -40,11 +40,20 @@ fn from_object(obj: &Map<String, Value>) -> Finding {
             Some(crate::text::ellipsize(&other.to_string(), 40)),
         ),
     };
-    let line = ["line", "line_number", "start_line"]
-        .iter()
-        .find_map(|k| get(obj, k))
-        .and_then(|l| l.as_u64().or_else(|| l.as_str()?.trim().parse().ok()))
-        .filter(|n| *n > 0);
+    let number = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| get(obj, k))
+            .and_then(|l| l.as_u64().or_else(|| l.as_str()?.trim().parse().ok()))
+            .filter(|n| *n > 0)
+    };
+    let line = number(&["line", "line_number", "start_line"]);
+    // A range ends at or after its start; anything else is no range.
+    let end_line = number(&["end_line", "last_line"]).filter(|e| line.is_some_and(|l| *e > l));
+    // The quote is code: kept as written (whitespace and all), at most 4 KB.
+    let quote = get(obj, "quote")
+        .and_then(Value::as_str)
+        .filter(|q| !q.trim().is_empty())
+        .map(|q| crate::text::ellipsize_bytes(&crate::text::clean_block(q), 4096));
     Finding {
         severity,
         severity_label,
@@ -53,6 +62,9 @@ fn from_object(obj: &Map<String, Value>) -> Finding {
         file: field(&["file", "path", "filename"]).map(|f| f.trim().to_string()),
         line,
         id: None,
+        end_line,
+        quote,
+        anchor: None,
     }
 }
 
@@ -90,6 +102,9 @@ fn from_string(s: &str) -> Finding {
         file: None,
         line: None,
         id: None,
+        end_line: None,
+        quote: None,
+        anchor: None,
     }
 }
 

@@ -63,6 +63,29 @@ pub(crate) struct Finding {
     /// set by bsu, never read from the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The last line of a range that starts at `line`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u64>,
+    /// The exact code the finding is about, as the agent quoted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+    /// How bsu checked `file`/`line` against the quote (set by bsu).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<Anchor>,
+}
+
+/// What checking a finding's quote against the change found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub(crate) enum Anchor {
+    /// The quote is at the stated line(s).
+    Verified,
+    /// The quote is elsewhere in the file's hunks: the finding moved there.
+    Moved { from: u64 },
+    /// The quote is nowhere in what the agent was shown: never inline.
+    Unanchored,
+    /// A line but no quote: kept where it says, not checked.
+    Unverified,
 }
 
 pub(crate) use crate::vocab::Severity;
