@@ -167,6 +167,36 @@ pub(crate) fn defang_mentions(text: &str) -> String {
     out
 }
 
+/// `defang_mentions` on every line outside fenced code blocks (a line of
+/// three or more backticks, indented at most three spaces, opens one; a
+/// line of at least as many closes it). GitHub notifies no one from code,
+/// and code — a one-click suggestion — must reach it unchanged.
+pub(crate) fn defang_outside_fences(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut open: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let lead = body.len() - body.trim_start_matches(' ').len();
+        let ticks = body[lead..].chars().take_while(|c| *c == '`').count();
+        let fence = lead <= 3 && ticks >= 3;
+        match open {
+            Some(n) => {
+                out.push_str(line);
+                if fence && ticks >= n && body[lead + ticks..].trim().is_empty() {
+                    open = None;
+                }
+            }
+            None => {
+                out.push_str(&defang_mentions(line));
+                if fence {
+                    open = Some(ticks);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// `text` safe inside a Slack message: `&`, `<` and `>` escaped (so no
 /// `<!channel>`, `<@U123>` or masked `<url|label>` link can be formed) and
 /// @-mentions made inert; links stay visible as plain URLs.
@@ -182,6 +212,15 @@ pub(crate) fn slack_escape(text: &str) -> String {
 #[cfg(test)]
 mod mention_tests {
     use super::*;
+
+    #[test]
+    fn code_fences_keep_their_at_signs_and_the_rest_is_defanged() {
+        let text = "hi @a\n````suggestion\n@Override\n```\nx @b\n````\nbye @c\n";
+        assert_eq!(
+            defang_outside_fences(text),
+            "hi @\u{200B}a\n````suggestion\n@Override\n```\nx @b\n````\nbye @\u{200B}c\n"
+        );
+    }
 
     #[test]
     fn mentions_are_inert_and_slack_controls_escaped() {

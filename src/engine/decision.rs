@@ -320,6 +320,7 @@ mod tests {
             end_line: None,
             quote: None,
             anchor: None,
+            suggestion: None,
         });
         let c = AgentOutcome::test("c", AgentResult::Succeeded(Answer::test(Reading::Clear(v))));
         let d = decide(&[c], &[]);

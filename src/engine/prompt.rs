@@ -62,7 +62,8 @@ Reply with exactly one JSON object and nothing else, in this shape:
                "title": "<short title>", "detail": "<what and why, and the fix>",
                "file": "<path, if the finding is about a file>", "line": <first line, if known>,
                "end_line": <last line, when it spans several>,
-               "quote": "<the exact line(s) of code it is about, copied from the change>"}],
+               "quote": "<the exact line(s) of code it is about, copied from the change>",
+               "suggestion": "<replacement for exactly the quoted lines, if you have one>"}],
  "actions": ["<actions you ask for, from the list below>"]}
 
 Copy "quote" exactly as the code reads in the new version: bsu looks for it in the change

@@ -54,7 +54,7 @@ const PROSE_KEYS: &[&str] = &[
 /// not notify anyone (GitHub notifies on every new comment and review).
 fn defang(v: &mut Value, prose: bool) {
     match v {
-        Value::String(s) if prose => *s = crate::text::defang_mentions(s),
+        Value::String(s) if prose => *s = crate::text::defang_outside_fences(s),
         Value::Array(a) => a.iter_mut().for_each(|x| defang(x, prose)),
         Value::Object(o) => {
             for (k, x) in o.iter_mut() {

@@ -262,9 +262,14 @@ pub(crate) fn review_comments(r: &Report) -> (Vec<(Option<String>, Value)>, Vec<
         let unanchored = m.anchor == Some(Anchor::Unanchored);
         match (&m.file, m.line) {
             (Some(f), Some(l)) if !unanchored && in_diff(r, f, l) => {
-                let mut c =
-                    json!({"path": f, "line": l, "side": "RIGHT", "body": finding_body(&m)});
-                if let Some(end) = m.end_line.filter(|e| same_hunk(r, f, l, *e)) {
+                let range = m.end_line.filter(|e| same_hunk(r, f, l, *e));
+                // One click replaces exactly the quoted lines: only for a
+                // checked anchor whose whole range the comment spans.
+                let exact = matches!(m.anchor, Some(Anchor::Verified | Anchor::Moved { .. }))
+                    && (m.end_line.is_none() || range.is_some());
+                let body = finding_body(&m, exact);
+                let mut c = json!({"path": f, "line": l, "side": "RIGHT", "body": body});
+                if let Some(end) = range {
                     c["start_line"] = json!(l);
                     c["start_side"] = json!("RIGHT");
                     c["line"] = json!(end);
@@ -288,7 +293,9 @@ fn same_hunk(r: &Report, file: &str, a: u64, b: u64) -> bool {
     })
 }
 
-fn finding_body(m: &Merged) -> String {
+/// An inline comment's body; `one_click`: the suggestion replaces exactly
+/// the lines the comment spans, so it is GitHub's suggestion block.
+fn finding_body(m: &Merged, one_click: bool) -> String {
     let mut s = format!(
         "{} **{}** {}",
         severity_icon(m.severity),
@@ -298,6 +305,9 @@ fn finding_body(m: &Merged) -> String {
     if !m.detail.trim().is_empty() {
         let _ = write!(s, "\n\n{}", quote(&m.detail));
     }
+    if let Some(text) = &m.suggestion {
+        let _ = write!(s, "\n\n{}", suggestion_block(text, one_click));
+    }
     let _ = write!(
         s,
         "\n\n<sub>bsu: {}{}</sub>",
@@ -305,6 +315,22 @@ fn finding_body(m: &Merged) -> String {
         id_note(m)
     );
     s
+}
+
+/// A suggestion in a fence longer than any run of backticks in it, so it
+/// cannot close the block early: GitHub's one-click `suggestion` block, or
+/// plain code when it would not replace exactly the commented lines.
+pub(crate) fn suggestion_block(text: &str, one_click: bool) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let text = text.trim_end_matches('\n');
+    if one_click {
+        format!("{fence}suggestion\n{text}\n{fence}")
+    } else {
+        format!(
+            "Suggested change (its lines are not checked, so not one click):\n\n{fence}\n{text}\n{fence}"
+        )
+    }
 }
 
 /// ` · id 0123abcdef`, for dismissing it with `/bsu dismiss`.

@@ -20,6 +20,8 @@ pub(crate) struct Merged {
     pub end_line: Option<u64>,
     /// How its place was checked against its quote.
     pub anchor: Option<crate::engine::verdict::Anchor>,
+    /// Replacement text for the quoted lines.
+    pub suggestion: Option<String>,
 }
 
 pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
@@ -53,6 +55,7 @@ pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
                     id: f.id.clone(),
                     end_line: f.end_line,
                     anchor: f.anchor.clone(),
+                    suggestion: f.suggestion.clone(),
                 }),
             }
         }

@@ -458,6 +458,7 @@ mod tests {
                     end_line: None,
                     quote: None,
                     anchor: None,
+                    suggestion: None,
                 },
                 Finding {
                     severity: Severity::Critical,
@@ -470,6 +471,7 @@ mod tests {
                     end_line: None,
                     quote: None,
                     anchor: None,
+                    suggestion: None,
                 },
             ],
             actions: vec!["block_pr".into(), "merge".into()],

@@ -646,3 +646,58 @@ fn quotes_place_findings_on_the_lines_that_read_so() {
         "{body}"
     );
 }
+
+/// A suggestion renders as GitHub's one-click block on exactly its quoted
+/// range, in a fence it cannot close; one on an unchecked line is plain code;
+/// one too large (1 MB) is left out; code keeps its `@`.
+#[test]
+fn suggestions_are_one_click_only_on_checked_ranges_and_cannot_break_out() {
+    let gh = GitHub::start();
+    gh.with(|s| {
+        s.diff_lines.insert("src/lib.rs".into(), vec![1, 2, 3]);
+    });
+    let huge = "x".repeat(1 << 20);
+    let models = Fake::start(move |_| {
+        reply_json(json!({"decision": "comment", "findings": [
+            {"severity": "high", "title": "Two lines", "file": "src/lib.rs", "line": 2, "end_line": 3,
+             "quote": "fn b() {}\nfn c() {}", "suggestion": "@inline\nfn bc() {}\n```\n@mallory ```` done"},
+            {"severity": "low", "title": "Unchecked", "file": "src/lib.rs", "line": 1,
+             "suggestion": "fn a2() {}"},
+            {"severity": "low", "title": "Huge", "file": "src/lib.rs", "line": 1,
+             "quote": "fn a() {}", "suggestion": huge}
+        ]}))
+    });
+    let p = pr_project(&gh, &models).file(
+        "events.toml",
+        "[inputs.diff]\nkind = \"git_diff\"\n[events.\"pull_request.opened\"]\nagents = [\"a\"]\ninputs = [\"diff\"]\n",
+    );
+    let (code, _, stderr) = run(&p);
+    assert_eq!(code, 0, "{stderr}");
+    let review = gh.with(|s| s.reviews[0].clone());
+    let body = |t: &str| {
+        review["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["body"].as_str().unwrap().contains(t))
+            .unwrap()["body"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let two = body("Two lines");
+    assert!(
+        two.contains("`````suggestion\n@inline\nfn bc() {}\n```\n@mallory ```` done\n`````"),
+        "a fence longer than any inside, the code unchanged: {two}"
+    );
+    let unchecked = body("Unchecked");
+    assert!(
+        unchecked.contains("Suggested change (its lines are not checked, so not one click):\n\n```\nfn a2() {}\n```"),
+        "{unchecked}"
+    );
+    let huge = body("Huge");
+    assert!(
+        !huge.contains("suggestion") && huge.len() < 10_000,
+        "left out"
+    );
+}

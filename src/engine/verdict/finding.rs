@@ -7,6 +7,9 @@ use serde_json::{Map, Value};
 use super::read::get;
 use super::{Finding, Severity};
 
+/// A suggestion at most, in bytes: a replacement for a few lines, not a file.
+const MAX_SUGGESTION: usize = 8 * 1024;
+
 /// `findings` as a list, one object, or one string.
 pub(super) fn findings(v: &Value) -> Vec<Finding> {
     match v {
@@ -65,6 +68,11 @@ fn from_object(obj: &Map<String, Value>) -> Finding {
         end_line,
         quote,
         anchor: None,
+        // A replacement cut short would be wrong: one too large is left out.
+        suggestion: get(obj, "suggestion")
+            .and_then(Value::as_str)
+            .filter(|t| t.len() <= MAX_SUGGESTION)
+            .map(crate::text::clean_block),
     }
 }
 
@@ -105,6 +113,7 @@ fn from_string(s: &str) -> Finding {
         end_line: None,
         quote: None,
         anchor: None,
+        suggestion: None,
     }
 }
 

@@ -72,6 +72,9 @@ pub(crate) struct Finding {
     /// How bsu checked `file`/`line` against the quote (set by bsu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor: Option<Anchor>,
+    /// Replacement text for exactly the quoted lines (at most 8 KB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
 }
 
 /// What checking a finding's quote against the change found.
