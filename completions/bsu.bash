@@ -831,7 +831,7 @@ _bsu() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "json md junit sarif metrics" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "json md junit sarif metrics patch" -- "${cur}"))
                     return 0
                     ;;
                 --dir)
@@ -913,7 +913,7 @@ _bsu() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "json md junit sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "json md junit sarif patch" -- "${cur}"))
                     return 0
                     ;;
                 --reports-dir)

@@ -197,6 +197,7 @@ pub enum RenderFormat {
     Junit,
     Sarif,
     Metrics,
+    Patch,
 }
 
 #[derive(Debug, Args)]
@@ -383,6 +384,8 @@ pub enum FormatArg {
     Md,
     Junit,
     Sarif,
+    /// Every applicable suggestion as one patch (`git apply`)
+    Patch,
 }
 
 /// The decision level at which `bsu run` exits 3.

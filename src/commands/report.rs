@@ -56,6 +56,7 @@ pub(super) fn render(args: &ReportArgs, out: &Output) -> Result<ExitCode> {
                 RenderFormat::Json => ReportFormat::Json,
                 RenderFormat::Md => ReportFormat::Md,
                 RenderFormat::Junit => ReportFormat::Junit,
+                RenderFormat::Patch => ReportFormat::Patch,
                 _ => ReportFormat::Sarif,
             };
             String::from_utf8_lossy(&report::render(&r, format)).into_owned()

@@ -285,14 +285,17 @@ pub(crate) enum ReportFormat {
     Md,
     Junit,
     Sarif,
+    /// Every applicable suggestion as one `git apply`-able patch.
+    Patch,
 }
 
 impl ReportFormat {
-    pub(crate) const ALL: [ReportFormat; 4] = [
+    pub(crate) const ALL: [ReportFormat; 5] = [
         ReportFormat::Json,
         ReportFormat::Md,
         ReportFormat::Junit,
         ReportFormat::Sarif,
+        ReportFormat::Patch,
     ];
 }
 

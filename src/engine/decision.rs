@@ -321,6 +321,7 @@ mod tests {
             quote: None,
             anchor: None,
             suggestion: None,
+            anchored: None,
         });
         let c = AgentOutcome::test("c", AgentResult::Succeeded(Answer::test(Reading::Clear(v))));
         let d = decide(&[c], &[]);

@@ -98,6 +98,33 @@ pub(crate) fn locate(
         .min_by_key(|(start, _)| start.abs_diff(near))
 }
 
+/// Lines `start..=end` of `file` as the run saw them, with up to `context`
+/// consecutive lines each side; `None` unless every line of the range was seen.
+pub(crate) fn around(
+    inputs: &[Gathered],
+    file: &str,
+    (start, end): (u64, u64),
+    context: u64,
+) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
+    let lines = new_lines(inputs, file);
+    let at = |n: u64| {
+        lines
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, t)| (*t).to_string())
+    };
+    let range: Vec<String> = (start..=end).map(at).collect::<Option<_>>()?;
+    let mut before = Vec::new();
+    for n in (start.saturating_sub(context).max(1)..start).rev() {
+        match at(n) {
+            Some(t) => before.insert(0, t),
+            None => break,
+        }
+    }
+    let after: Vec<String> = (end + 1..=end + context).map_while(at).collect();
+    Some((before, range, after))
+}
+
 /// The anchored text of `file:line`, when the run saw that line.
 pub(crate) fn at(inputs: &[Gathered], file: &str, line: u64) -> Option<String> {
     new_lines(inputs, file)

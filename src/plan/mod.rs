@@ -206,6 +206,7 @@ fn outputs(config: &Config, args: &RunArgs, env: &Env) -> Outputs {
                 FormatArg::Md => ReportFormat::Md,
                 FormatArg::Junit => ReportFormat::Junit,
                 FormatArg::Sarif => ReportFormat::Sarif,
+                FormatArg::Patch => ReportFormat::Patch,
             };
             if !f.contains(&format) {
                 f.push(format);

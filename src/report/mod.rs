@@ -7,6 +7,7 @@ pub(crate) mod findings;
 mod junit;
 pub(crate) mod markdown;
 mod metrics;
+mod patch;
 mod published;
 mod sarif;
 pub(crate) mod summary;
@@ -386,6 +387,7 @@ pub(crate) fn render(report: &Report, format: ReportFormat) -> Vec<u8> {
         ReportFormat::Md => markdown::render(report).into_bytes(),
         ReportFormat::Junit => junit::render(report).into_bytes(),
         ReportFormat::Sarif => sarif::render(report).into_bytes(),
+        ReportFormat::Patch => patch::render(report).into_bytes(),
     }
 }
 
@@ -396,6 +398,7 @@ pub(crate) fn extension(format: ReportFormat) -> &'static str {
         ReportFormat::Md => "md",
         ReportFormat::Junit => "junit.xml",
         ReportFormat::Sarif => "sarif",
+        ReportFormat::Patch => "patch",
     }
 }
 
@@ -459,6 +462,7 @@ mod tests {
                     quote: None,
                     anchor: None,
                     suggestion: None,
+                    anchored: None,
                 },
                 Finding {
                     severity: Severity::Critical,
@@ -472,6 +476,7 @@ mod tests {
                     quote: None,
                     anchor: None,
                     suggestion: None,
+                    anchored: None,
                 },
             ],
             actions: vec!["block_pr".into(), "merge".into()],

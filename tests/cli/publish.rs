@@ -701,3 +701,54 @@ fn suggestions_are_one_click_only_on_checked_ranges_and_cannot_break_out() {
         "left out"
     );
 }
+
+/// `--format patch` writes every applicable suggestion as one patch that
+/// `git apply --check` takes on the reviewed commit; an unchecked one is
+/// left out.
+#[test]
+fn the_patch_report_applies_to_the_repository() {
+    let gh = GitHub::start();
+    let models = Fake::start(|_| {
+        reply_json(json!({"decision": "comment", "findings": [
+            {"severity": "low", "title": "Merge them", "file": "src/lib.rs", "line": 2, "end_line": 3,
+             "quote": "fn b() {}\nfn c() {}", "suggestion": "fn bc() {}"},
+            {"severity": "low", "title": "Unchecked", "file": "src/lib.rs", "line": 1,
+             "suggestion": "fn nope() {}"}
+        ]}))
+    });
+    let p = pr_project(&gh, &models).file(
+        "events.toml",
+        "[inputs.diff]\nkind = \"git_diff\"\n[events.\"pull_request.opened\"]\nagents = [\"a\"]\ninputs = [\"diff\"]\n",
+    );
+    let (code, _, stderr) = p.run(&[
+        "run",
+        "pull_request.opened",
+        "--payload",
+        "event.json",
+        "--format",
+        "json,patch",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let patch = p.read("reports/latest.patch");
+    assert_eq!(
+        patch,
+        "diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n\
+         @@ -1,3 +1,2 @@\n fn a() {}\n-fn b() {}\n-fn c() {}\n+fn bc() {}\n"
+    );
+    let out = std::process::Command::new("git")
+        .args(["apply", "--check", "reports/latest.patch"])
+        .current_dir(p.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, again, _) = p.run(&["report", "reports/latest.json", "--format", "patch"]);
+    assert_eq!(
+        (code, again),
+        (0, patch),
+        "the same patch from the JSON report"
+    );
+}

@@ -288,6 +288,14 @@ fn place(f: &mut crate::engine::verdict::Finding, inputs: &[Gathered]) {
                 let verified = line == Some(start);
                 f.line = Some(start);
                 f.end_line = (end > start).then_some(end);
+                f.anchored =
+                    anchor::around(inputs, &file, (start, end), 3).map(|(before, lines, after)| {
+                        crate::engine::verdict::Anchored {
+                            before,
+                            lines,
+                            after,
+                        }
+                    });
                 Some(match line {
                     _ if verified => Anchor::Verified,
                     Some(from) => Anchor::Moved { from },

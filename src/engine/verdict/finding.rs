@@ -73,6 +73,7 @@ fn from_object(obj: &Map<String, Value>) -> Finding {
             .and_then(Value::as_str)
             .filter(|t| t.len() <= MAX_SUGGESTION)
             .map(crate::text::clean_block),
+        anchored: None,
     }
 }
 
@@ -114,6 +115,7 @@ fn from_string(s: &str) -> Finding {
         quote: None,
         anchor: None,
         suggestion: None,
+        anchored: None,
     }
 }
 

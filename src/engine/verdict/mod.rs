@@ -75,6 +75,18 @@ pub(crate) struct Finding {
     /// Replacement text for exactly the quoted lines (at most 8 KB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// The anchored lines as they read, with up to three lines of context
+    /// each side: what a patch of the suggestion is built from (set by bsu).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchored: Option<Anchored>,
+}
+
+/// Lines of the new version around a checked anchor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct Anchored {
+    pub before: Vec<String>,
+    pub lines: Vec<String>,
+    pub after: Vec<String>,
 }
 
 /// What checking a finding's quote against the change found.
