@@ -115,6 +115,17 @@ pub(super) struct GithubFile {
     pub token_env: Option<Spanned<String>>,
     #[serde(default)]
     pub review_states: ReviewStatesFile,
+    /// Inline comments only for findings at least this severe (default
+    /// `medium`); the rest are listed in the review's body.
+    pub inline_min_severity: Option<crate::vocab::Severity>,
+    /// Inline comments per push at most (default 10), strongest and
+    /// best-agreed first.
+    pub max_inline_comments: Option<u32>,
+    /// Inline comments only for findings this many agents raised (default 1).
+    pub min_agents: Option<u32>,
+    /// Inline comments only for findings with at least this `confidence`
+    /// (0 to 1), when agents give one.
+    pub min_confidence: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -127,7 +138,7 @@ pub(super) struct ReviewStatesFile {
 }
 
 /// How a run publishes to GitHub.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct GithubSettings {
     pub enabled: bool,
     pub comment: bool,
@@ -139,6 +150,27 @@ pub(crate) struct GithubSettings {
     pub required: bool,
     pub token_env: String,
     pub review_states: ReviewStates,
+    pub noise: Noise,
+}
+
+/// What goes inline (the noise budget). None of it changes the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub(crate) struct Noise {
+    pub min_severity: crate::vocab::Severity,
+    pub max_inline: u32,
+    pub min_agents: u32,
+    pub min_confidence: Option<f64>,
+}
+
+impl Default for Noise {
+    fn default() -> Self {
+        Noise {
+            min_severity: crate::vocab::Severity::Medium,
+            max_inline: 10,
+            min_agents: 1,
+            min_confidence: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -167,6 +199,7 @@ impl Default for GithubSettings {
                 request_changes: ReviewState::RequestChanges,
                 block: ReviewState::RequestChanges,
             },
+            noise: Noise::default(),
         }
     }
 }
@@ -222,5 +255,36 @@ pub(super) fn settle_publish(
         request_changes: r.request_changes.unwrap_or(s.review_states.request_changes),
         block: r.block.unwrap_or(s.review_states.block),
     };
+    s.noise = noise(g, src, problems);
     s
+}
+
+/// The noise budget as written, each number checked.
+fn noise(g: &GithubFile, src: &Source<'_>, problems: &mut Vec<Problem>) -> Noise {
+    let mut n = Noise::default();
+    let mut bad = |what: String| problems.push(Problem::file(src.display, what));
+    if let Some(s) = g.inline_min_severity {
+        n.min_severity = s;
+    }
+    match g.max_inline_comments {
+        Some(m) if m > 100 => bad(format!(
+            "[publish.github] max_inline_comments = {m} is out of range; it must be from 0 to 100"
+        )),
+        Some(m) => n.max_inline = m,
+        None => {}
+    }
+    match g.min_agents {
+        Some(0) => {
+            bad("[publish.github] min_agents = 0 is out of range; it must be 1 or more".into())
+        }
+        Some(m) => n.min_agents = m,
+        None => {}
+    }
+    match g.min_confidence {
+        Some(c) if !(0.0..=1.0).contains(&c) => bad(format!(
+            "[publish.github] min_confidence = {c} is out of range; it must be from 0 to 1"
+        )),
+        c => n.min_confidence = c,
+    }
+    n
 }

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use crate::config::publish::Noise;
 use crate::engine::verdict::{Anchor, Severity};
 use crate::ledger::Ledger;
 use crate::report::findings::{merged_findings, Merged};
@@ -156,12 +157,13 @@ fn ledger_section(s: &mut String, l: &Ledger, r: &Report) {
 /// The findings merged across agents, strongest first, at most `MAX_LISTED`.
 fn findings_list(s: &mut String, r: &Report) {
     let findings = merged_findings(r);
+    let panel = r.agents.iter().filter(|a| a.verdict.is_some()).count();
     if !findings.is_empty() {
         let _ = writeln!(s, "### Findings ({})\n", findings.len());
         for m in findings.iter().take(MAX_LISTED) {
             let _ = writeln!(
                 s,
-                "- {} **{}**{} {} — {}{}",
+                "- {} **{}**{} {} — {}{}{}",
                 severity_icon(m.severity),
                 inline(&m.label),
                 place(m),
@@ -171,6 +173,7 @@ fn findings_list(s: &mut String, r: &Report) {
                     .map(|a| format!("`{a}`"))
                     .collect::<Vec<_>>()
                     .join(", "),
+                agreement(m, panel),
                 id_note(m)
             );
         }
@@ -255,19 +258,30 @@ fn in_diff(r: &Report, file: &str, line: u64) -> bool {
 /// Inline review comments for findings on diff lines (each with its id),
 /// and the rest. A finding whose quote is nowhere in the change is never
 /// inline; a range within one hunk is one multi-line comment.
-pub(crate) fn review_comments(r: &Report) -> (Vec<(Option<String>, Value)>, Vec<Merged>) {
+pub(crate) fn review_comments(
+    r: &Report,
+    noise: &Noise,
+) -> (Vec<(Option<String>, Value)>, Vec<Merged>) {
     let mut inline_comments = Vec::new();
     let mut rest = Vec::new();
+    let panel = r.agents.iter().filter(|a| a.verdict.is_some()).count();
+    // Strongest, then best agreed, first: the budget keeps those.
     for m in merged_findings(r) {
         let unanchored = m.anchor == Some(Anchor::Unanchored);
+        let worth = m.severity >= noise.min_severity
+            && m.agents.len() >= noise.min_agents as usize
+            && noise
+                .min_confidence
+                .is_none_or(|min| m.confidence.is_none_or(|c| c >= min))
+            && inline_comments.len() < noise.max_inline as usize;
         match (&m.file, m.line) {
-            (Some(f), Some(l)) if !unanchored && in_diff(r, f, l) => {
+            (Some(f), Some(l)) if worth && !unanchored && in_diff(r, f, l) => {
                 let range = m.end_line.filter(|e| same_hunk(r, f, l, *e));
                 // One click replaces exactly the quoted lines: only for a
                 // checked anchor whose whole range the comment spans.
                 let exact = matches!(m.anchor, Some(Anchor::Verified | Anchor::Moved { .. }))
                     && (m.end_line.is_none() || range.is_some());
-                let body = finding_body(&m, exact);
+                let body = finding_body(&m, exact, panel);
                 let mut c = json!({"path": f, "line": l, "side": "RIGHT", "body": body});
                 if let Some(end) = range {
                     c["start_line"] = json!(l);
@@ -295,7 +309,7 @@ fn same_hunk(r: &Report, file: &str, a: u64, b: u64) -> bool {
 
 /// An inline comment's body; `one_click`: the suggestion replaces exactly
 /// the lines the comment spans, so it is GitHub's suggestion block.
-fn finding_body(m: &Merged, one_click: bool) -> String {
+fn finding_body(m: &Merged, one_click: bool, panel: usize) -> String {
     let mut s = format!(
         "{} **{}** {}",
         severity_icon(m.severity),
@@ -310,8 +324,9 @@ fn finding_body(m: &Merged, one_click: bool) -> String {
     }
     let _ = write!(
         s,
-        "\n\n<sub>bsu: {}{}</sub>",
+        "\n\n<sub>bsu: {}{}{}</sub>",
         m.agents.join(", "),
+        agreement(m, panel),
         id_note(m)
     );
     s
@@ -330,6 +345,15 @@ pub(crate) fn suggestion_block(text: &str, one_click: bool) -> String {
         format!(
             "Suggested change (its lines are not checked, so not one click):\n\n{fence}\n{text}\n{fence}"
         )
+    }
+}
+
+/// ` · 2 of 3 agents`, when more than one agent was asked.
+fn agreement(m: &Merged, panel: usize) -> String {
+    if panel > 1 {
+        format!(" · {} of {panel} agents", m.agents.len())
+    } else {
+        String::new()
     }
 }
 

@@ -59,7 +59,7 @@ pub(crate) async fn review(
             None => {}
         }
     }
-    let (inline, rest) = render::review_comments(r);
+    let (inline, rest) = render::review_comments(r, &target.settings.noise);
     let fresh = not_yet_posted(inline, ledger.as_deref());
     let already_asking = ledger
         .as_deref()

@@ -1,6 +1,8 @@
-//! Findings merged across agents: duplicates (same file, line and title,
-//! any case) folded into one naming every agent, the strongest severity kept,
-//! strongest first. The Markdown report and everything published show these.
+//! Findings merged across agents — the panel's consensus: findings on the
+//! same place (file, and line or overlapping range) with similar titles
+//! (most of their words shared, any case) are one finding naming every agent
+//! that raised it, the strongest severity kept; strongest first, then best
+//! agreed. The Markdown report and everything published show these.
 
 use super::Report;
 use crate::engine::verdict::Severity;
@@ -22,6 +24,38 @@ pub(crate) struct Merged {
     pub anchor: Option<crate::engine::verdict::Anchor>,
     /// Replacement text for the quoted lines.
     pub suggestion: Option<String>,
+    /// The highest confidence an agent gave it, when one did.
+    pub confidence: Option<f64>,
+}
+
+/// Do two titles say the same thing? Most of their words (lowercase,
+/// punctuation dropped) are shared: at least half of the shorter's.
+fn similar(a: &str, b: &str) -> bool {
+    let words = |t: &str| -> std::collections::BTreeSet<String> {
+        t.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (a, b) = (words(a), words(b));
+    let shared = a.intersection(&b).count();
+    let shorter = a.len().min(b.len());
+    shorter > 0 && shared * 2 >= shorter
+}
+
+/// The same place: the same file, and the same line or overlapping ranges.
+fn same_place(m: &Merged, f: &crate::engine::verdict::Finding) -> bool {
+    if m.file != f.file {
+        return false;
+    }
+    match (m.line, f.line) {
+        (Some(a), Some(b)) => {
+            let (a_end, b_end) = (m.end_line.unwrap_or(a), f.end_line.unwrap_or(b));
+            a <= b_end && b <= a_end
+        }
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
@@ -29,11 +63,7 @@ pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
     for a in &r.agents {
         let Some(v) = &a.verdict else { continue };
         for f in &v.findings {
-            let key = |m: &Merged| {
-                m.file == f.file
-                    && m.line == f.line
-                    && m.title.trim().eq_ignore_ascii_case(f.title.trim())
-            };
+            let key = |m: &Merged| same_place(m, f) && similar(&m.title, &f.title);
             match out.iter_mut().find(|m| key(m)) {
                 Some(m) => {
                     if f.severity > m.severity {
@@ -43,6 +73,10 @@ pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
                     if !m.agents.contains(&a.id) {
                         m.agents.push(a.id.clone());
                     }
+                    m.confidence = match (m.confidence, f.confidence) {
+                        (Some(x), Some(y)) => Some(x.max(y)),
+                        (x, y) => x.or(y),
+                    };
                 }
                 None => out.push(Merged {
                     severity: f.severity,
@@ -56,6 +90,7 @@ pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
                     end_line: f.end_line,
                     anchor: f.anchor.clone(),
                     suggestion: f.suggestion.clone(),
+                    confidence: f.confidence,
                 }),
             }
         }
@@ -63,6 +98,7 @@ pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
+            .then_with(|| b.agents.len().cmp(&a.agents.len()))
             .then_with(|| a.file.cmp(&b.file))
             .then_with(|| a.line.cmp(&b.line))
     });

@@ -463,6 +463,7 @@ mod tests {
                     anchor: None,
                     suggestion: None,
                     anchored: None,
+                    confidence: None,
                 },
                 Finding {
                     severity: Severity::Critical,
@@ -477,6 +478,7 @@ mod tests {
                     anchor: None,
                     suggestion: None,
                     anchored: None,
+                    confidence: None,
                 },
             ],
             actions: vec!["block_pr".into(), "merge".into()],

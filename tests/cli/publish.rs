@@ -661,9 +661,9 @@ fn suggestions_are_one_click_only_on_checked_ranges_and_cannot_break_out() {
         reply_json(json!({"decision": "comment", "findings": [
             {"severity": "high", "title": "Two lines", "file": "src/lib.rs", "line": 2, "end_line": 3,
              "quote": "fn b() {}\nfn c() {}", "suggestion": "@inline\nfn bc() {}\n```\n@mallory ```` done"},
-            {"severity": "low", "title": "Unchecked", "file": "src/lib.rs", "line": 1,
+            {"severity": "medium", "title": "Unchecked", "file": "src/lib.rs", "line": 1,
              "suggestion": "fn a2() {}"},
-            {"severity": "low", "title": "Huge", "file": "src/lib.rs", "line": 1,
+            {"severity": "medium", "title": "Huge", "file": "src/lib.rs", "line": 1,
              "quote": "fn a() {}", "suggestion": huge}
         ]}))
     });
@@ -712,7 +712,7 @@ fn the_patch_report_applies_to_the_repository() {
         reply_json(json!({"decision": "comment", "findings": [
             {"severity": "low", "title": "Merge them", "file": "src/lib.rs", "line": 2, "end_line": 3,
              "quote": "fn b() {}\nfn c() {}", "suggestion": "fn bc() {}"},
-            {"severity": "low", "title": "Unchecked", "file": "src/lib.rs", "line": 1,
+            {"severity": "medium", "title": "Unchecked", "file": "src/lib.rs", "line": 1,
              "suggestion": "fn nope() {}"}
         ]}))
     });
@@ -750,5 +750,71 @@ fn the_patch_report_applies_to_the_repository() {
         (code, again),
         (0, patch),
         "the same patch from the JSON report"
+    );
+}
+
+/// The noise budget limits what goes inline, never the decision; two agents'
+/// near-identical findings are one comment naming both.
+#[test]
+fn the_noise_budget_limits_inline_comments_but_not_the_decision() {
+    let gh = GitHub::start();
+    gh.with(|s| {
+        s.diff_lines.insert("src/lib.rs".into(), vec![1, 2, 3]);
+    });
+    let models = Fake::start(|r| {
+        let mut findings = vec![
+            json!({"severity": "high", "title": "Unchecked input here", "file": "src/lib.rs", "line": 2}),
+            json!({"severity": "critical", "title": "Only a says so", "file": "src/lib.rs", "line": 1}),
+            json!({"severity": "medium", "title": "Style", "file": "src/lib.rs", "line": 3}),
+        ];
+        if r.agent() == "b" {
+            findings = vec![
+                json!({"severity": "medium", "title": "unchecked INPUT", "file": "src/lib.rs", "line": 2}),
+            ];
+        }
+        reply_json(json!({"decision": "comment", "findings": findings}))
+    });
+    let p = pr_project(&gh, &models).file(
+        "events.toml",
+        "[inputs.diff]\nkind = \"git_diff\"\n[events.\"pull_request.opened\"]\nagents = [\"a\", \"b\"]\ninputs = [\"diff\"]\n\
+         [publish.github]\nmin_agents = 2\ninline_min_severity = \"high\"\nmax_inline_comments = 5\n",
+    );
+    let (code, _, stderr) = run(&p);
+    assert_eq!(
+        code, 3,
+        "the critical finding blocks, inline or not: {stderr}"
+    );
+    let review = gh.with(|s| s.reviews[0].clone());
+    let inline = review["comments"].as_array().unwrap();
+    assert_eq!(inline.len(), 1, "only the agreed, high one: {review}");
+    let body = inline[0]["body"].as_str().unwrap();
+    assert!(body.contains("Unchecked input here"), "{body}");
+    assert!(body.contains("bsu: a, b · 2 of 2 agents · id `"), "{body}");
+    let rest = review["body"].as_str().unwrap();
+    assert!(
+        rest.contains("Only a says so") && rest.contains("Style"),
+        "{rest}"
+    );
+    // At most one per push.
+    let p = p.file(
+        "events.toml",
+        "[inputs.diff]\nkind = \"git_diff\"\n[events.\"pull_request.opened\"]\nagents = [\"a\"]\ninputs = [\"diff\"]\n\
+         [publish.github]\nmax_inline_comments = 1\n",
+    );
+    let gh2 = GitHub::start();
+    gh2.with(|s| {
+        s.diff_lines.insert("src/lib.rs".into(), vec![1, 2, 3]);
+    });
+    let p = p.env("GITHUB_API_URL", &gh2.api_url());
+    assert_eq!(run(&p).0, 3);
+    let review = gh2.with(|s| s.reviews[0].clone());
+    let inline = review["comments"].as_array().unwrap();
+    assert_eq!(inline.len(), 1);
+    assert!(
+        inline[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Only a says so"),
+        "the strongest first"
     );
 }

@@ -72,6 +72,9 @@ pub(crate) struct Finding {
     /// How bsu checked `file`/`line` against the quote (set by bsu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor: Option<Anchor>,
+    /// How sure the agent says it is, 0 to 1, when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
     /// Replacement text for exactly the quoted lines (at most 8 KB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
