@@ -66,6 +66,7 @@ Reply with exactly one JSON object and nothing else, in this shape:
                "suggestion": "<replacement for exactly the quoted lines, if you have one>"}],
  "actions": ["<actions you ask for, from the list below>"]}
 
+"decision" is exactly one of its four words; action names go only in "actions".
 Copy "quote" exactly as the code reads in the new version: bsu looks for it in the change
 and puts your comment on the lines that read so; a finding whose quote is not in the change
 is listed, not put on a line."#;

@@ -9,7 +9,9 @@ impl Totals {
         let mut totals = Totals::default();
         for a in agents {
             totals.calls += u64::from(a.attempts());
-            totals.retries += u64::from(a.attempts().saturating_sub(1));
+            // Each batch is one call of its own: only calls past them are retries.
+            let batches = a.pack.as_ref().map_or(1, |p| p.batches.max(1));
+            totals.retries += u64::from(a.attempts().saturating_sub(batches));
             totals.cache_hits += u64::from(a.cached());
             if a.status() != Status::DryRun {
                 totals.prompt_tokens = totals.prompt_tokens.saturating_add(a.usage().prompt_tokens);

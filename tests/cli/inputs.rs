@@ -279,6 +279,8 @@ fn a_change_larger_than_one_prompt_is_reviewed_in_batches() {
         .collect();
     assert_eq!(a_reqs.len() as u64, batches);
     assert!(a_reqs[0].user().contains(&format!("batch 1 of {batches}")));
+    // Batches are calls, not retries.
+    assert_eq!(r["totals"]["retries"], 0, "{}", r["totals"]);
     // b may call once: what did not fit is named and b cannot approve.
     let b = r["agents"]
         .as_array()

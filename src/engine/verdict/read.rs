@@ -185,6 +185,10 @@ enum BadVerdict {
     NotAWord(String),
     #[error("unknown decision {0:?}")]
     Unknown(String),
+    /// An unknown word holding a decision word: often an action name copied
+    /// into `decision` (`block_pr`). Never read as that decision.
+    #[error("unknown decision {0:?}: it contains {1:?}, but a decision is exactly one of approve, request_changes, block, comment (action names go in \"actions\")")]
+    Contains(String, &'static str),
 }
 
 fn verdict(obj: &Map<String, Value>) -> Result<Verdict, BadVerdict> {
@@ -195,8 +199,17 @@ fn verdict(obj: &Map<String, Value>) -> Result<Verdict, BadVerdict> {
             40,
         )));
     };
-    let decision = decision(word)
-        .ok_or_else(|| BadVerdict::Unknown(crate::text::ellipsize(word.trim(), 40)))?;
+    let decision = decision(word).ok_or_else(|| {
+        let shown = crate::text::ellipsize(word.trim(), 40);
+        let lower = word.to_ascii_lowercase();
+        match ["request_changes", "approve", "block", "comment"]
+            .into_iter()
+            .find(|d| lower.contains(d))
+        {
+            Some(d) => BadVerdict::Contains(shown, d),
+            None => BadVerdict::Unknown(shown),
+        }
+    })?;
     let score = get(obj, "score")
         .and_then(|s| s.as_f64().or_else(|| s.as_str()?.trim().parse().ok()))
         .filter(|s: &f64| s.is_finite())

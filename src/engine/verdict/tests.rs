@@ -41,6 +41,16 @@ fn no_verdict() {
     };
     assert_eq!(a.unreadable, ["unknown decision \"maybe\""]);
     assert!(matches!(read(r#"{"decision": 3}"#), Reading::Unreadable(_)));
+    // An action name copied into the decision is named as such, and is not
+    // read as the decision it contains.
+    let Reading::Unreadable(a) = read(r#"{"decision": "approve_pr"}"#) else {
+        panic!("approve_pr is no approval")
+    };
+    assert_eq!(
+        a.unreadable,
+        ["unknown decision \"approve_pr\": it contains \"approve\", but a decision is exactly one of \
+          approve, request_changes, block, comment (action names go in \"actions\")"]
+    );
 }
 
 /// The examples of the issue: each must not approve.
