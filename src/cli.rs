@@ -34,6 +34,7 @@ const RUN_EXAMPLES: &str = "Examples:
 Environment (besides the flags' own):
   OPENAI_API_KEY, ANTHROPIC_API_KEY   keys, read from the variable each provider's api_key_env names
   OPENAI_BASE_URL, BSU_MODEL          base URL and model of every kind = \"openai\" provider
+  BSU_CONTEXT_WINDOW, BSU_MAX_TOKENS  context window and reply limit of their agents (local servers)
   BSU_MAX_RETRIES, BSU_BREAKER_FAILURE_THRESHOLD, BSU_BREAKER_RESET_TIMEOUT   every provider's retry and breaker settings
   GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY
   CI=true (default context ci), NO_COLOR, COLUMNS";

@@ -67,6 +67,15 @@ pub(crate) fn estimate(text: &str) -> u64 {
 /// The context window bsu assumes for `model` when the configuration sets
 /// none: the published figure for the common OpenAI and Anthropic families,
 /// else 32,768 tokens (small on purpose: set `context_window` for others).
+/// Whether `context_window` knows `model`, or assumes 32,768 for it.
+pub(crate) fn knows_window(model: &str) -> bool {
+    let m = model.to_ascii_lowercase();
+    let m = m.rsplit('/').next().unwrap_or(&m);
+    ["gpt-", "o1", "o3", "o4", "chatgpt-4o", "claude"]
+        .iter()
+        .any(|p| m.starts_with(p))
+}
+
 pub(crate) fn context_window(model: &str) -> u32 {
     let m = model.to_ascii_lowercase();
     let m = m.rsplit('/').next().unwrap_or(&m);

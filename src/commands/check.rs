@@ -53,6 +53,13 @@ pub(super) fn check(root: &Path, env: &Env, out: &Output, json: bool) -> Result<
                 indent_rest(&p.to_string())
             ));
         }
+        if out.verbose > 0 {
+            if let Some(c) = &found.config {
+                for line in config::assumed_windows(c.agents.values()) {
+                    out.note(&format!("note: {line}"));
+                }
+            }
+        }
         for w in &warnings {
             out.print(&format!(
                 "{} {}: {w}",

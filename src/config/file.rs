@@ -89,6 +89,10 @@ pub(super) struct DefaultsFile {
     pub agent_timeout: Option<HumanDuration>,
     pub if_running: Option<super::IfRunning>,
     pub unmatched: Option<super::Unmatched>,
+    /// Every agent's context window in tokens, unless it or its provider says.
+    pub context_window: Option<Bounded<{ crate::bounds::MAX_CONTEXT_WINDOW }>>,
+    /// Every agent's reply limit in tokens, unless it or its provider says.
+    pub max_tokens: Option<NonZeroU32>,
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -104,6 +108,8 @@ pub(super) struct ProviderFile {
     pub max_retries: Option<Retries>,
     pub request_timeout: Option<HumanDuration>,
     pub context_window: Option<Bounded<{ crate::bounds::MAX_CONTEXT_WINDOW }>>,
+    /// Its agents' reply limit in tokens, unless an agent says.
+    pub max_tokens: Option<NonZeroU32>,
     pub breaker: Option<BreakerFile>,
     /// Providers to try, in order, when this one is unavailable.
     #[schemars(with = "Option<Vec<String>>")]

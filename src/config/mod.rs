@@ -26,7 +26,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use crate::problem::Problem;
-pub(crate) use advice::advice;
+pub(crate) use advice::{advice, assumed_windows};
 pub(crate) use load::{in_project, inspect, load, shown};
 pub(crate) use paths::{knowledge_path, read_knowledge, KnowledgeError};
 pub(crate) use strategy::{PayloadView, Strategy, StrategyMatch};
@@ -115,6 +115,13 @@ pub(crate) struct Defaults {
     pub agent_timeout: Duration,
     pub if_running: IfRunning,
     pub unmatched: Unmatched,
+    /// `[defaults] context_window` / `max_tokens`.
+    pub context_window: Option<u32>,
+    pub max_tokens: Option<u32>,
+    /// `BSU_CONTEXT_WINDOW` / `BSU_MAX_TOKENS`: they win for every agent of
+    /// an OpenAI-compatible provider (as `BSU_MODEL` does).
+    pub env_context_window: Option<u32>,
+    pub env_max_tokens: Option<u32>,
 }
 
 /// A model provider endpoint with every default and override applied.
@@ -131,6 +138,8 @@ pub(crate) struct Provider {
     pub request_timeout: Duration,
     /// Context window of its models in tokens; `None`: built in per model.
     pub context_window: Option<u32>,
+    /// Its agents' reply limit, unless an agent says.
+    pub max_tokens: Option<u32>,
     pub breaker: BreakerSettings,
     /// Providers its agents fall back to, in order.
     pub fallback: Vec<String>,

@@ -69,6 +69,7 @@ pub(super) fn settle_providers(
                     p.request_timeout = d.0;
                 }
                 p.context_window = pf.context_window.map(|n| n.get());
+                p.max_tokens = pf.max_tokens.map(|n| n.get());
                 p.fallback = pf
                     .fallback
                     .iter()
@@ -124,6 +125,7 @@ fn builtin(kind: ProviderKind, name: &str, breaker: BreakerSettings) -> Provider
         max_retries: 2,
         request_timeout: Duration::from_secs(120),
         context_window: None,
+        max_tokens: None,
         breaker,
         fallback: Vec::new(),
     }
@@ -184,6 +186,23 @@ fn apply_env(providers: &mut BTreeMap<String, Provider>, env: &Env, problems: &m
         }
         p.breaker.max_reset_timeout = p.breaker.max_reset_timeout.max(p.breaker.reset_timeout);
     }
+}
+
+/// A whole number from the environment within `1..=max`, or a problem
+/// naming the variable.
+pub(super) fn env_count(
+    env: &Env,
+    var: &str,
+    max: u32,
+    problems: &mut Vec<Problem>,
+) -> Option<u32> {
+    parse_env(env, var, problems, |v| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or(crate::bounds::OutOfBounds::WholeNumber { min: 1, max })
+    })
 }
 
 fn parse_env<T>(

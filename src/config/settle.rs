@@ -64,7 +64,15 @@ pub(super) fn settle(
     let providers = settle_providers(&file, &src, env, problems);
     check_fallbacks(&file, &src, &providers, problems);
     let default_provider = default_provider(&file, &src, &providers, problems);
-    let defaults = defaults(&file, default_provider.as_deref());
+    let mut defaults = defaults(&file, default_provider.as_deref());
+    defaults.env_context_window = super::providers::env_count(
+        env,
+        "BSU_CONTEXT_WINDOW",
+        crate::bounds::MAX_CONTEXT_WINDOW,
+        problems,
+    );
+    defaults.env_max_tokens =
+        super::providers::env_count(env, "BSU_MAX_TOKENS", 10_000_000, problems);
     let settled_agents = settle_agents(root, &agents, &defaults, &providers, env, problems);
 
     let strategies = super::events::settle_strategies(&file, &src, &agents, agents_found, problems);
@@ -203,6 +211,10 @@ fn defaults(file: &EventsFile, default_provider: Option<&str>) -> Defaults {
             .map_or(Duration::from_secs(300), |d| d.0),
         if_running: file.defaults.if_running.unwrap_or_default(),
         unmatched: file.defaults.unmatched.unwrap_or_default(),
+        context_window: file.defaults.context_window.map(|n| n.get()),
+        max_tokens: file.defaults.max_tokens.map(|n| n.get()),
+        env_context_window: None,
+        env_max_tokens: None,
     }
 }
 
@@ -401,6 +413,7 @@ fn settle_agent(
     // BSU_MODEL wins over an agent's own model for OpenAI-compatible
     // providers: it is how a user points every agent at the model a local or
     // alternative server offers.
+    let openai_env = |v: Option<u32>| v.filter(|_| provider.kind == ProviderKind::Openai);
     let model = match (env.get("BSU_MODEL"), provider.kind) {
         (Some(m), ProviderKind::Openai) => m.to_string(),
         _ => a.model.clone().unwrap_or_else(|| provider.model.clone()),
@@ -414,7 +427,12 @@ fn settle_agent(
         provider: provider_name.to_string(),
         model,
         temperature: a.temperature.as_ref().map(|t| *t.get_ref()),
-        max_tokens: a.max_tokens.map(|n| n.get()),
+        // The environment (OpenAI-compatible providers), the agent, its
+        // provider, then [defaults]; else the built-in window and 4,096.
+        max_tokens: openai_env(defaults.env_max_tokens)
+            .or(a.max_tokens.map(|n| n.get()))
+            .or(provider.max_tokens)
+            .or(defaults.max_tokens),
         timeout: a.timeout.map_or(defaults.agent_timeout, |d| d.0),
         actions: a.actions.clone(),
         contexts: a.contexts.clone(),
@@ -422,7 +440,10 @@ fn settle_agent(
         knowledge: a.knowledge.iter().map(|k| k.get_ref().clone()).collect(),
         inputs: a.inputs.iter().map(|k| k.get_ref().clone()).collect(),
         max_batches: a.max_batches.map(|n| n.get()),
-        context_window: a.context_window.map(|n| n.get()),
+        context_window: openai_env(defaults.env_context_window)
+            .or(a.context_window.map(|n| n.get()))
+            .or(provider.context_window)
+            .or(defaults.context_window),
         fallback: match &a.fallback {
             Some(list) => {
                 for f in list {

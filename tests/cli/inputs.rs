@@ -574,3 +574,78 @@ fn a_window_with_no_room_for_the_inputs_is_refused() {
         "{stdout}"
     );
 }
+
+/// A local model's window: assumed (and said so) unless set — by the agent,
+/// its provider, `[defaults]`, or `BSU_CONTEXT_WINDOW` / `BSU_MAX_TOKENS`.
+#[test]
+fn an_unknown_models_window_is_said_assumed_and_can_be_set_anywhere() {
+    let events = |defaults: &str| {
+        format!(
+            "[defaults]\n{defaults}\n[inputs.diff]\nkind = \"git_diff\"\n\
+             [events.review]\nagents = [\"a\"]\ninputs = [\"diff\"]\n"
+        )
+    };
+    let p = Project::with_agents(&events(""), &[])
+        .agent("a", "model = \"qwen2.5-coder:0.5b\"")
+        .file(
+            "change.patch",
+            "diff --git a/x.rs b/x.rs\n--- a/x.rs\n+++ b/x.rs\n@@ -1 +1 @@\n-a\n+b\n",
+        );
+    let args = [
+        "run",
+        "review",
+        "--dry-run",
+        "--json",
+        "--input",
+        "diff=change.patch",
+    ];
+    let assumed =
+        "bsu: agent a: the context window of model \"qwen2.5-coder:0.5b\" is assumed to be \
+                   32768 tokens; set context_window (in the agent, its provider or [defaults]) or \
+                   BSU_CONTEXT_WINDOW if its server says otherwise";
+    let (code, _, stderr) = p.run(&args);
+    assert_eq!(code, 0);
+    assert!(stderr.contains(assumed), "{stderr}");
+    let out = p.bsu().args(["check", "-v"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("note: agent a: the context window of model"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Set in [defaults]: not assumed; BSU_MAX_TOKENS gives the reply's room back.
+    let p = p.file("events.toml", &events("context_window = 8192"));
+    let allowance = |p: &Project, env: &[(&str, &str)]| {
+        let mut cmd = p.bsu();
+        cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("is assumed"));
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        r["agents"][0]["inputs"]["budget_tokens"].as_u64().unwrap()
+    };
+    let with_default_reply = allowance(&p, &[]);
+    let with_smaller_reply = allowance(&p, &[("BSU_MAX_TOKENS", "1000")]);
+    assert_eq!(with_smaller_reply - with_default_reply, 4096 - 1000);
+    let bigger = allowance(&p, &[("BSU_CONTEXT_WINDOW", "16384")]);
+    assert_eq!(bigger - with_default_reply, 16384 - 8192);
+    // A variable that is not a count is a configuration error naming it.
+    let out = p
+        .bsu()
+        .args(args)
+        .env("BSU_CONTEXT_WINDOW", "2k")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("$BSU_CONTEXT_WINDOW"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

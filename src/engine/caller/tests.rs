@@ -41,6 +41,7 @@ fn provider(max_retries: u32, threshold: u32) -> Provider {
         max_retries,
         request_timeout: Duration::from_secs(120),
         context_window: None,
+        max_tokens: None,
         fallback: vec![],
         breaker: BreakerSettings {
             failure_threshold: threshold,
