@@ -14,6 +14,7 @@ pub(crate) mod recording;
 pub(crate) mod redacting;
 pub(crate) mod secret;
 mod transport;
+mod window;
 
 use std::time::Duration;
 

@@ -136,6 +136,23 @@ fn settle_triggers(
     }
 }
 
+/// An agent's context window and reply limit, first found: the
+/// environment (OpenAI-compatible providers), the agent, its provider, then
+/// `[defaults]`; `None`: built in (the model's window, 4,096).
+fn limits(a: &AgentFile, provider: &Provider, defaults: &Defaults) -> (Option<u32>, Option<u32>) {
+    let openai_env = |v: Option<u32>| v.filter(|_| provider.kind == ProviderKind::Openai);
+    (
+        openai_env(defaults.env_context_window)
+            .or(a.context_window.map(|n| n.get()))
+            .or(provider.context_window)
+            .or(defaults.context_window),
+        openai_env(defaults.env_max_tokens)
+            .or(a.max_tokens.map(|n| n.get()))
+            .or(provider.max_tokens)
+            .or(defaults.max_tokens),
+    )
+}
+
 /// Each agent's `inputs` name inputs declared in events.toml.
 fn check_agent_inputs(
     agents: &BTreeMap<String, ParsedAgent>,
@@ -413,7 +430,7 @@ fn settle_agent(
     // BSU_MODEL wins over an agent's own model for OpenAI-compatible
     // providers: it is how a user points every agent at the model a local or
     // alternative server offers.
-    let openai_env = |v: Option<u32>| v.filter(|_| provider.kind == ProviderKind::Openai);
+    let limits = limits(a, provider, defaults);
     let model = match (env.get("BSU_MODEL"), provider.kind) {
         (Some(m), ProviderKind::Openai) => m.to_string(),
         _ => a.model.clone().unwrap_or_else(|| provider.model.clone()),
@@ -427,12 +444,7 @@ fn settle_agent(
         provider: provider_name.to_string(),
         model,
         temperature: a.temperature.as_ref().map(|t| *t.get_ref()),
-        // The environment (OpenAI-compatible providers), the agent, its
-        // provider, then [defaults]; else the built-in window and 4,096.
-        max_tokens: openai_env(defaults.env_max_tokens)
-            .or(a.max_tokens.map(|n| n.get()))
-            .or(provider.max_tokens)
-            .or(defaults.max_tokens),
+        max_tokens: limits.1,
         timeout: a.timeout.map_or(defaults.agent_timeout, |d| d.0),
         actions: a.actions.clone(),
         contexts: a.contexts.clone(),
@@ -440,10 +452,7 @@ fn settle_agent(
         knowledge: a.knowledge.iter().map(|k| k.get_ref().clone()).collect(),
         inputs: a.inputs.iter().map(|k| k.get_ref().clone()).collect(),
         max_batches: a.max_batches.map(|n| n.get()),
-        context_window: openai_env(defaults.env_context_window)
-            .or(a.context_window.map(|n| n.get()))
-            .or(provider.context_window)
-            .or(defaults.context_window),
+        context_window: limits.0,
         fallback: match &a.fallback {
             Some(list) => {
                 for f in list {

@@ -649,3 +649,53 @@ fn an_unknown_models_window_is_said_assumed_and_can_be_set_anywhere() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A local server that says its window (vLLM's `/v1/models`) is believed:
+/// 2,048 tokens leave no room after the default reply (refused, nothing
+/// sent); with a smaller reply the allowance fits inside it.
+#[test]
+fn the_servers_own_window_is_used() {
+    let fake = Fake::start(|r| {
+        if r.path.ends_with("/models") {
+            Reply::json(
+                200,
+                json!({"object": "list", "data": [{"id": "qwen", "max_model_len": 2048}]}),
+            )
+        } else {
+            Reply::verdict("approve", 9)
+        }
+    });
+    let p = Project::with_agents(
+        "[inputs.diff]\nkind = \"git_diff\"\n[events.review]\nagents = [\"a\"]\ninputs = [\"diff\"]\n",
+        &[],
+    )
+    .agent("a", "model = \"qwen\"")
+    .file(
+        "change.patch",
+        "diff --git a/x.rs b/x.rs\n--- a/x.rs\n+++ b/x.rs\n@@ -1 +1 @@\n-a\n+b\n",
+    )
+    .serve(&fake);
+    let (code, _, stderr) = p.run(&["run", "review", "--input", "diff=change.patch"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("says model \"qwen\" has a context window of 2048 tokens"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("its context window of 2048 tokens leaves no room"),
+        "{stderr}"
+    );
+    let calls = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .count();
+    assert_eq!(calls, 0, "nothing sent");
+    let p = p.env("BSU_MAX_TOKENS", "512");
+    let (code, _, stderr) = p.run(&["run", "review", "--input", "diff=change.patch"]);
+    assert_eq!(code, 0, "{stderr}");
+    let allowance = p.latest()["agents"][0]["inputs"]["budget_tokens"]
+        .as_u64()
+        .unwrap();
+    assert!(allowance > 0 && allowance < 2048 - 512, "{allowance}");
+}

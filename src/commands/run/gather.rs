@@ -119,3 +119,13 @@ async fn gather(
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "gathered inputs");
     gathered
 }
+
+/// Why the strategy's `when.paths` filter skips the run, given what was
+/// gathered (nothing when gathering stopped).
+pub(super) fn filtered(
+    plan: &RunPlan,
+    gathered: &std::result::Result<Vec<inputs::Gathered>, crate::engine::Stop>,
+) -> Option<String> {
+    let g = gathered.as_ref().ok()?;
+    crate::filters::from_paths(&plan.filters.when, g)
+}

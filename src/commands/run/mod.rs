@@ -13,6 +13,7 @@ mod ledger;
 mod setup;
 mod signal;
 mod summary;
+mod windows;
 
 use actions::skipped;
 use calls::{call_agents, Calls};
@@ -29,7 +30,7 @@ use crate::error::{Error, ExitCode, Result};
 use crate::output::Output;
 use crate::plan::RunPlan;
 use crate::report::Report;
-use crate::{filters, run_id};
+use crate::run_id;
 
 pub(super) fn run(
     root: &Path,
@@ -75,14 +76,12 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
     let deadline = engine::deadline::after(start, plan.limits.timeout);
     let gathered =
         gather::under_deadline(&plan, request, store.clone(), deadline, &mut shutdown).await?;
-    if let Some(why) = gathered
-        .as_ref()
-        .ok()
-        .and_then(|g| filters::from_paths(&plan.filters.when, g))
-    {
+    if let Some(why) = gather::filtered(&plan, &gathered) {
         setup::tell_skipped(&plan, &destinations, out, &why).await;
         return skipped(out, env, Some(&plan.event), &why);
     }
+    // A model whose window nobody set: its server may say (vLLM, llama.cpp).
+    let plan = windows::learn(plan, args.replay.is_some(), out).await;
     let watch = breakers::Watch::start(&plan, store.as_ref(), args.replay.is_some()).await;
     let caller = watch.caller(&plan, args, warn.clone())?;
     let run_id = run_id::new_run_id();

@@ -77,16 +77,6 @@ pub(super) fn resolve(
         return skipped(out, env, Some(&plan.event), &why).map(Err);
     }
     note_default_strategy(&plan, out);
-    if plan.dry_run {
-        let agents = plan
-            .agents
-            .iter()
-            .filter(|p| p.skip.is_none())
-            .map(|p| &p.agent);
-        for line in config::assumed_windows(agents) {
-            out.note(&format!("bsu: {line}"));
-        }
-    }
     note_ignored_range(&plan, args, out);
     let warn: Warn = {
         let out = out.clone();
