@@ -6,6 +6,7 @@
 //! so loading stays a function of (files, environment).
 
 mod advice;
+mod agents;
 mod events;
 mod file;
 pub(crate) mod inputs;
