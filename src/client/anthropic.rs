@@ -53,6 +53,11 @@ fn request(
         "messages": [{"role": "user", "content": req.user}],
         "max_tokens": req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
     });
+    if req.shared.is_empty() {
+        // A request of bsu's own (the verifier's): one system block, since
+        // Anthropic refuses an empty text block.
+        body["system"] = json!([{"type": "text", "text": req.system}]);
+    }
     if let Some(t) = req.temperature {
         // Anthropic takes 0..=1; agent files allow 0..=2 (OpenAI's range).
         body["temperature"] = json!(t.min(1.0));
@@ -126,6 +131,28 @@ fn parse(body: &[u8]) -> Result<ChatReply, Unreadable> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_request_without_a_shared_part_sends_no_empty_block() {
+        let req = crate::client::ChatRequest {
+            model: "claude".into(),
+            shared: String::new(),
+            system: "verify".into(),
+            user: "u".into(),
+            temperature: None,
+            max_tokens: None,
+        };
+        let http = reqwest::Client::new();
+        let url = reqwest::Url::parse("http://127.0.0.1:9/v1/messages").unwrap();
+        let key = reqwest::header::HeaderValue::from_static("k");
+        let built = super::request(&http, url, key, &req).build().unwrap();
+        let body: serde_json::Value =
+            serde_json::from_slice(built.body().unwrap().as_bytes().unwrap()).unwrap();
+        assert_eq!(
+            body["system"],
+            serde_json::json!([{"type": "text", "text": "verify"}])
+        );
+    }
+
     #[test]
     fn cache_reads_and_writes_are_counted_as_prompt_tokens() {
         let r = super::parse(

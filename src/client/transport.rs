@@ -17,6 +17,10 @@ pub(crate) const ROLE_MARKER: &str = "=== Your role ===";
 
 /// The system prompt as one text: `shared`, the marker, the agent's part.
 pub(crate) fn combined(shared: &str, system: &str) -> String {
+    if shared.is_empty() {
+        // A request of bsu's own (the verifier's): no panel part to mark.
+        return system.to_string();
+    }
     format!("{shared}\n{ROLE_MARKER}\n\n{system}")
 }
 

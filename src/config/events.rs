@@ -31,6 +31,11 @@ pub(super) fn settle_strategies(
             continue;
         }
         check_event(name, ev, file, src, agents, agents_found, problems);
+        if let Some(v) = &ev.verify {
+            if agents_found && !agents.contains_key(v.get_ref()) {
+                problems.push(src.at(v, unknown_agent(event, v.get_ref(), agents)));
+            }
+        }
         let mut required: Vec<String> = ev.required.iter().map(|r| r.get_ref().clone()).collect();
         required.dedup();
         strategies.push(Strategy {
@@ -64,6 +69,7 @@ pub(super) fn settle_strategies(
                     |n| crate::text::one_line(n, 100),
                 ),
             payload: ev.payload.unwrap_or_default(),
+            verify: ev.verify.as_ref().map(|v| v.get_ref().clone()),
         });
     }
 

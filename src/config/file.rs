@@ -166,6 +166,10 @@ pub(super) struct EventFile {
     /// The name of the check run this strategy posts (default `bsu / NAME`):
     /// the same for every action of a pull request, so it can be required.
     pub check_name: Option<String>,
+    /// An agent that checks each candidate inline finding after the panel
+    /// and may keep it off the lines (never off the decision).
+    #[schemars(with = "Option<String>")]
+    pub verify: Option<Spanned<String>>,
     /// What of the payload its prompts carry: `compact` (default) or `full`.
     pub payload: Option<super::strategy::PayloadView>,
 }

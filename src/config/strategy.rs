@@ -53,6 +53,8 @@ pub(crate) struct Strategy {
     pub check_name: String,
     /// What of the payload its prompts carry.
     pub payload: PayloadView,
+    /// The verifier agent (`verify`), if any.
+    pub verify: Option<String>,
 }
 
 /// Which view of the payload a strategy's prompts carry.
@@ -211,6 +213,7 @@ mod tests {
             skip: Default::default(),
             check_name: format!("bsu / {name}"),
             payload: PayloadView::Compact,
+            verify: None,
         }
     }
 

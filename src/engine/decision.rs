@@ -322,6 +322,7 @@ mod tests {
             anchor: None,
             suggestion: None,
             anchored: None,
+            dropped: None,
             confidence: None,
         });
         let c = AgentOutcome::test("c", AgentResult::Succeeded(Answer::test(Reading::Clear(v))));

@@ -48,6 +48,9 @@ pub(crate) struct RunPlan {
     pub check_name: String,
     /// What of the payload the prompts carry.
     pub payload_view: crate::config::PayloadView,
+    /// The strategy's verifier agent (`verify`), with its provider among
+    /// `providers` and its key among `keys`.
+    pub verifier: Option<Agent>,
     pub matched: StrategyMatch,
     /// A strategy the event name is probably a typo of, when it fell to the default.
     pub suggestion: Option<String>,
@@ -127,13 +130,29 @@ pub(crate) fn plan(
     let suggestion = nearest(&config.strategies, &event);
     let (strategy, matched) = resolve_strategy(config, args, &event, suggestion.as_deref())?;
     let agents = select_agents(config, args, strategy, env)?;
+    let verifier = strategy
+        .verify
+        .as_ref()
+        .and_then(|id| config.agents.get(id))
+        .cloned();
     let providers: BTreeMap<String, Provider> = agents
         .iter()
         .flat_map(|p| std::iter::once(&p.agent.provider).chain(&p.agent.fallback))
+        .chain(verifier.as_ref().map(|v| &v.provider))
         .filter_map(|name| config.providers.get(name))
         .map(|p| (p.name.clone(), p.clone()))
         .collect();
-    let (keys, servable) = keys_and_servable(args, &agents, &providers, env)?;
+    let (mut keys, servable) = keys_and_servable(args, &agents, &providers, env)?;
+    // The verifier's key is read like a fallback's: without it, no verifying.
+    if let Some(p) = verifier.as_ref().and_then(|v| providers.get(&v.provider)) {
+        if !args.dry_run && !keys.contains_key(&p.name) {
+            if let Some(key) = env.get(&p.api_key_env) {
+                if crate::client::secret::check_key(key).is_ok() {
+                    keys.insert(p.name.clone(), ApiKey::new(key.to_string()));
+                }
+            }
+        }
+    }
     let mut needed: Vec<String> = strategy.inputs.clone();
     for a in agents.iter().filter(|a| a.skip.is_none()) {
         for i in &a.agent.inputs {
@@ -157,6 +176,7 @@ pub(crate) fn plan(
         strategy: strategy.name.clone(),
         check_name: strategy.check_name.clone(),
         payload_view: strategy.payload,
+        verifier,
         matched,
         required: strategy
             .required

@@ -35,6 +35,10 @@ fn place(m: &Merged) -> String {
         Some(Anchor::Unanchored) => {
             format!("{at} (unanchored: the quoted code is not in the change)")
         }
+        _ if m.dropped.is_some() => format!(
+            "{at} (kept off the lines by the verifier: {})",
+            crate::text::one_line(m.dropped.as_deref().unwrap_or(""), 200)
+        ),
         _ => at,
     }
 }
@@ -268,7 +272,8 @@ pub(crate) fn review_comments(
     // Strongest, then best agreed, first: the budget keeps those.
     for m in merged_findings(r) {
         let unanchored = m.anchor == Some(Anchor::Unanchored);
-        let worth = m.severity >= noise.min_severity
+        let worth = m.dropped.is_none()
+            && m.severity >= noise.min_severity
             && m.agents.len() >= noise.min_agents as usize
             && noise
                 .min_confidence

@@ -26,6 +26,8 @@ pub(crate) struct Merged {
     pub suggestion: Option<String>,
     /// The highest confidence an agent gave it, when one did.
     pub confidence: Option<f64>,
+    /// Why the verifier kept it off the lines, if it did.
+    pub dropped: Option<String>,
 }
 
 /// Do two titles say the same thing? Most of their words (lowercase,
@@ -91,6 +93,7 @@ pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
                     anchor: f.anchor.clone(),
                     suggestion: f.suggestion.clone(),
                     confidence: f.confidence,
+                    dropped: f.dropped.clone(),
                 }),
             }
         }

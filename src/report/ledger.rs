@@ -52,3 +52,34 @@ impl LedgerJson {
         }
     }
 }
+
+/// The verifier pass: who verified, what it cost, and how many findings it
+/// kept on and off the lines.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct VerifierJson {
+    pub agent: String,
+    pub model: String,
+    pub usage: crate::vocab::Usage,
+    /// What the pass cost, at the verifier's model; `null` when unpriced.
+    pub usd: Option<f64>,
+    pub kept: usize,
+    pub dropped: usize,
+}
+
+impl VerifierJson {
+    pub(crate) fn of(
+        v: &crate::config::Agent,
+        (usage, usd): (crate::vocab::Usage, Option<f64>),
+        kept: usize,
+        dropped: usize,
+    ) -> Self {
+        VerifierJson {
+            agent: v.id.clone(),
+            model: v.model.clone(),
+            usage,
+            usd,
+            kept,
+            dropped,
+        }
+    }
+}

@@ -24,7 +24,7 @@ use crate::engine::verdict::{Ambiguity, Verdict};
 use crate::plan::RunPlan;
 use crate::vocab::Action;
 
-pub(crate) use ledger::{LedgerJson, Saved};
+pub(crate) use ledger::{LedgerJson, Saved, VerifierJson};
 pub(crate) use metrics::render as render_metrics;
 pub(crate) use published::{Published, Step, StepStatus};
 
@@ -77,6 +77,9 @@ pub(crate) struct Report {
     /// ledger"); absent for a dry run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger: Option<LedgerJson>,
+    /// The verifier pass (`verify` on the strategy), when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<VerifierJson>,
 }
 
 /// What a run reviewed, as the payload says: a pull request, a push, a schedule.
@@ -305,6 +308,7 @@ impl Report {
             cost: None,
             replayed_from: None,
             ledger: None,
+            verifier: None,
         }
     }
 

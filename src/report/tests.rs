@@ -53,6 +53,7 @@ fn sample() -> Report {
                 anchor: None,
                 suggestion: None,
                 anchored: None,
+                dropped: None,
                 confidence: None,
             },
             Finding {
@@ -68,6 +69,7 @@ fn sample() -> Report {
                 anchor: None,
                 suggestion: None,
                 anchored: None,
+                dropped: None,
                 confidence: None,
             },
         ],
@@ -133,6 +135,7 @@ fn sample() -> Report {
         cost: None,
         replayed_from: None,
         ledger: None,
+        verifier: None,
     }
 }
 

@@ -818,3 +818,97 @@ fn the_noise_budget_limits_inline_comments_but_not_the_decision() {
         "the strongest first"
     );
 }
+
+/// The verifier pass: it is shown each candidate inline finding (never a
+/// critical one) and one it drops stays in the report, marked, off the
+/// lines; the decision does not change. Its tokens are in the report.
+#[test]
+fn a_verifier_that_drops_a_finding_removes_it_from_the_lines_only() {
+    let gh = GitHub::start();
+    gh.with(|s| {
+        s.diff_lines.insert("src/lib.rs".into(), vec![1, 2, 3]);
+    });
+    let models = Fake::start(|r| {
+        let system = r.system();
+        if system.starts_with("You are Agent v, verifying") {
+            let user = r.user();
+            assert!(
+                !user.contains("Never shown"),
+                "a critical finding is never verified"
+            );
+            // "## ID at PLACE" then the title on the next line.
+            let lines: Vec<&str> = user.lines().collect();
+            let id = lines
+                .windows(2)
+                .find(|w| w[0].starts_with("## ") && w[1] == "Second")
+                .map(|w| w[0][3..13].to_string())
+                .unwrap();
+            return reply_json(
+                json!({"verdicts": [{"id": id, "keep": false, "reason": "style only"}]}),
+            );
+        }
+        reply_json(json!({"decision": "request_changes", "findings": [
+            {"severity": "high", "title": "First", "file": "src/lib.rs", "line": 2, "quote": "fn b() {}"},
+            {"severity": "high", "title": "Second", "file": "src/lib.rs", "line": 3, "quote": "fn c() {}"},
+            {"severity": "critical", "title": "Never shown", "file": "src/lib.rs", "line": 1, "quote": "fn a() {}"}
+        ]}))
+    });
+    let p = pr_project(&gh, &models).file(
+        "events.toml",
+        "[inputs.diff]\nkind = \"git_diff\"\n[events.\"pull_request.opened\"]\nagents = [\"a\"]\ninputs = [\"diff\"]\nverify = \"v\"\n",
+    ).agent("v", "");
+    let (code, _, stderr) = run(&p);
+    assert_eq!(code, 3, "the critical finding still blocks: {stderr}");
+    let r = p.latest();
+    assert_eq!(r["decision"]["action"], "block");
+    assert_eq!(
+        (
+            r["verifier"]["kept"].as_u64(),
+            r["verifier"]["dropped"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(r["verifier"]["usage"]["total_tokens"], 120);
+    // 100 prompt and 20 completion tokens of gpt-4o-mini.
+    let want = (100.0 * 0.15 + 20.0 * 0.60) / 1e6;
+    assert!(
+        (r["verifier"]["usd"].as_f64().unwrap() - want).abs() < 1e-12,
+        "{}",
+        r["verifier"]
+    );
+    let second = r["agents"][0]["verdict"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["title"] == "Second")
+        .unwrap()
+        .clone();
+    assert_eq!(second["dropped"], "style only");
+    let review = gh.with(|s| s.reviews[0].clone());
+    let inline: Vec<&str> = review["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"].as_str().unwrap())
+        .collect();
+    assert!(inline.iter().any(|b| b.contains("First")), "{inline:?}");
+    assert!(!inline.iter().any(|b| b.contains("Second")), "{inline:?}");
+    assert!(
+        review["body"]
+            .as_str()
+            .unwrap()
+            .contains("(kept off the lines by the verifier: style only)"),
+        "{review}"
+    );
+    // A verifier that is no agent is a configuration error at its line.
+    let bad = p.file(
+        "events.toml",
+        "[events.\"pull_request.opened\"]\nagents = [\"a\"]\nverify = \"nope\"\n",
+    );
+    let (code, stdout, _) = bad.run(&["check"]);
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("names agent \"nope\", which does not exist"),
+        "{stdout}"
+    );
+}

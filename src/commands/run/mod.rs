@@ -13,6 +13,7 @@ mod ledger;
 mod setup;
 mod signal;
 mod summary;
+mod verify;
 mod windows;
 
 use actions::skipped;
@@ -103,10 +104,12 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         replayed: args.replay.is_some(),
     };
     let next = ledger::reconcile(&plan, prev.as_ref(), &mut outcome, &after, out).await;
+    let verified = verify::verify(&plan, &caller, &mut outcome, out).await;
     let code = outcome.exit_code(plan.dry_run, plan.outputs.fail_on);
     let breakers = watch.finish(&caller).await;
     let mut report = Report::new(&plan, &outcome, &run_id, breakers, code.into());
     report.replayed_from = args.replay.as_ref().map(|d| d.display().to_string());
+    report.verifier = verified;
     report.ledger = next.map(|l| crate::report::LedgerJson {
         saved: ledger::saved(&plan, &outcome),
         ..crate::report::LedgerJson::of(l)

@@ -74,6 +74,7 @@ fn from_object(obj: &Map<String, Value>) -> Finding {
             .filter(|t| t.len() <= MAX_SUGGESTION)
             .map(crate::text::clean_block),
         anchored: None,
+        dropped: None,
         confidence: get(obj, "confidence")
             .and_then(Value::as_f64)
             .filter(|c| (0.0..=1.0).contains(c)),
@@ -119,6 +120,7 @@ fn from_string(s: &str) -> Finding {
         anchor: None,
         suggestion: None,
         anchored: None,
+        dropped: None,
         confidence: None,
     }
 }

@@ -72,6 +72,10 @@ pub(crate) struct Finding {
     /// How bsu checked `file`/`line` against the quote (set by bsu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor: Option<Anchor>,
+    /// Set when the strategy's verifier kept it off the lines: its reason.
+    /// It still counts toward the decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<String>,
     /// How sure the agent says it is, 0 to 1, when it says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f64>,
