@@ -70,6 +70,7 @@ pub(super) fn settle_strategies(
                 ),
             payload: ev.payload.unwrap_or_default(),
             verify: ev.verify.as_ref().map(|v| v.get_ref().clone()),
+            noise: Default::default(),
         });
     }
 

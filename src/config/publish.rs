@@ -261,30 +261,60 @@ pub(super) fn settle_publish(
 
 /// The noise budget as written, each number checked.
 fn noise(g: &GithubFile, src: &Source<'_>, problems: &mut Vec<Problem>) -> Noise {
-    let mut n = Noise::default();
-    let mut bad = |what: String| problems.push(Problem::file(src.display, what));
-    if let Some(s) = g.inline_min_severity {
-        n.min_severity = s;
-    }
-    match g.max_inline_comments {
-        Some(m) if m > 100 => bad(format!(
-            "[publish.github] max_inline_comments = {m} is out of range; it must be from 0 to 100"
-        )),
-        Some(m) => n.max_inline = m,
-        None => {}
-    }
-    match g.min_agents {
-        Some(0) => {
-            bad("[publish.github] min_agents = 0 is out of range; it must be 1 or more".into())
+    let written = NoiseWritten {
+        min_severity: g.inline_min_severity,
+        max_inline: g.max_inline_comments,
+        min_agents: g.min_agents,
+        min_confidence: g.min_confidence,
+    };
+    written.over(Noise::default(), "[publish.github]", src, problems)
+}
+
+/// The four keys of a noise budget as a table wrote them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct NoiseWritten {
+    pub min_severity: Option<crate::vocab::Severity>,
+    pub max_inline: Option<u32>,
+    pub min_agents: Option<u32>,
+    pub min_confidence: Option<f64>,
+}
+
+impl NoiseWritten {
+    /// `base` with what is written here over it, each number checked
+    /// (`table` names where, for the problem).
+    pub(super) fn over(
+        self,
+        base: Noise,
+        table: &str,
+        src: &Source<'_>,
+        problems: &mut Vec<Problem>,
+    ) -> Noise {
+        let mut n = base;
+        let mut bad = |what: String| problems.push(Problem::file(src.display, what));
+        if let Some(s) = self.min_severity {
+            n.min_severity = s;
         }
-        Some(m) => n.min_agents = m,
-        None => {}
+        match self.max_inline {
+            Some(m) if m > 100 => bad(format!(
+                "{table} max_inline_comments = {m} is out of range; it must be from 0 to 100"
+            )),
+            Some(m) => n.max_inline = m,
+            None => {}
+        }
+        match self.min_agents {
+            Some(0) => bad(format!(
+                "{table} min_agents = 0 is out of range; it must be 1 or more"
+            )),
+            Some(m) => n.min_agents = m,
+            None => {}
+        }
+        match self.min_confidence {
+            Some(c) if !(0.0..=1.0).contains(&c) => bad(format!(
+                "{table} min_confidence = {c} is out of range; it must be from 0 to 1"
+            )),
+            Some(c) => n.min_confidence = Some(c),
+            None => {}
+        }
+        n
     }
-    match g.min_confidence {
-        Some(c) if !(0.0..=1.0).contains(&c) => bad(format!(
-            "[publish.github] min_confidence = {c} is out of range; it must be from 0 to 1"
-        )),
-        c => n.min_confidence = c,
-    }
-    n
 }

@@ -75,9 +75,11 @@ pub(super) fn settle(
         super::providers::env_count(env, "BSU_MAX_TOKENS", 10_000_000, problems);
     let settled_agents = settle_agents(root, &agents, &defaults, &providers, env, problems);
 
-    let strategies = super::events::settle_strategies(&file, &src, &agents, agents_found, problems);
+    let mut strategies =
+        super::events::settle_strategies(&file, &src, &agents, agents_found, problems);
     let inputs = super::inputs::settle_inputs(&file.inputs, &src, problems);
     let github = super::publish::settle_publish(file.publish.as_ref(), &src, problems);
+    strategies_noise(&mut strategies, &file, github.noise, &src, problems);
     let triggers = settle_triggers(&file, &src, problems);
     let webhook = super::publish::settle_webhook(file.publish.as_ref(), &src, problems);
     let (prices, max_cost_per_run) = settle_budget(root, &file, &src, problems);
@@ -114,6 +116,44 @@ pub(super) fn settle(
                 .collect(),
         },
     })
+}
+
+/// Each strategy's noise budget: its own keys over `[publish.github]`'s.
+fn strategies_noise(
+    strategies: &mut [super::Strategy],
+    file: &EventsFile,
+    base: super::publish::Noise,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) {
+    for s in strategies {
+        s.noise = strategy_noise(file, &s.name, base, src, problems);
+    }
+}
+
+/// A strategy's noise budget: its own keys over `[publish.github]`'s.
+fn strategy_noise(
+    file: &EventsFile,
+    name: &str,
+    base: super::publish::Noise,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) -> super::publish::Noise {
+    let Some(ev) = file
+        .events
+        .iter()
+        .find(|(k, _)| k.get_ref() == name)
+        .map(|(_, e)| e)
+    else {
+        return base;
+    };
+    let written = super::publish::NoiseWritten {
+        min_severity: ev.inline_min_severity,
+        max_inline: ev.max_inline_comments,
+        min_agents: ev.min_agents,
+        min_confidence: ev.min_confidence,
+    };
+    written.over(base, &format!("[events.{name:?}]"), src, problems)
 }
 
 /// `[triggers]`, or the same table under its old name `[github]` (not both:

@@ -55,6 +55,8 @@ pub(crate) struct Strategy {
     pub payload: PayloadView,
     /// The verifier agent (`verify`), if any.
     pub verify: Option<String>,
+    /// Its noise budget: its own keys over `[publish.github]`'s.
+    pub noise: super::publish::Noise,
 }
 
 /// Which view of the payload a strategy's prompts carry.
@@ -214,6 +216,7 @@ mod tests {
             check_name: format!("bsu / {name}"),
             payload: PayloadView::Compact,
             verify: None,
+            noise: Default::default(),
         }
     }
 

@@ -51,6 +51,8 @@ pub(crate) struct RunPlan {
     /// The strategy's verifier agent (`verify`), with its provider among
     /// `providers` and its key among `keys`.
     pub verifier: Option<Agent>,
+    /// The strategy's noise budget (what goes inline).
+    pub noise: crate::config::publish::Noise,
     pub matched: StrategyMatch,
     /// A strategy the event name is probably a typo of, when it fell to the default.
     pub suggestion: Option<String>,
@@ -143,15 +145,8 @@ pub(crate) fn plan(
         .map(|p| (p.name.clone(), p.clone()))
         .collect();
     let (mut keys, servable) = keys_and_servable(args, &agents, &providers, env)?;
-    // The verifier's key is read like a fallback's: without it, no verifying.
     if let Some(p) = verifier.as_ref().and_then(|v| providers.get(&v.provider)) {
-        if !args.dry_run && !keys.contains_key(&p.name) {
-            if let Some(key) = env.get(&p.api_key_env) {
-                if crate::client::secret::check_key(key).is_ok() {
-                    keys.insert(p.name.clone(), ApiKey::new(key.to_string()));
-                }
-            }
-        }
+        verifier_key(&mut keys, p, args, env);
     }
     let mut needed: Vec<String> = strategy.inputs.clone();
     for a in agents.iter().filter(|a| a.skip.is_none()) {
@@ -177,6 +172,7 @@ pub(crate) fn plan(
         check_name: strategy.check_name.clone(),
         payload_view: strategy.payload,
         verifier,
+        noise: strategy.noise,
         matched,
         required: strategy
             .required
@@ -308,6 +304,18 @@ fn keys_and_servable(
         .map(|p| p.name.clone())
         .collect();
     Ok((keys, servable))
+}
+
+/// The verifier's key is read like a fallback's: without it, no verifying.
+fn verifier_key(keys: &mut BTreeMap<String, ApiKey>, p: &Provider, args: &RunArgs, env: &Env) {
+    if args.dry_run || keys.contains_key(&p.name) {
+        return;
+    }
+    if let Some(key) = env.get(&p.api_key_env) {
+        if crate::client::secret::check_key(key).is_ok() {
+            keys.insert(p.name.clone(), ApiKey::new(key.to_string()));
+        }
+    }
 }
 
 /// Each provider's key, read now, so a missing one stops the run before anything is sent.

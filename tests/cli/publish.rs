@@ -799,7 +799,7 @@ fn the_noise_budget_limits_inline_comments_but_not_the_decision() {
     let p = p.file(
         "events.toml",
         "[inputs.diff]\nkind = \"git_diff\"\n[events.\"pull_request.opened\"]\nagents = [\"a\"]\ninputs = [\"diff\"]\n\
-         [publish.github]\nmax_inline_comments = 1\n",
+         max_inline_comments = 1\n[publish.github]\nmax_inline_comments = 5\n",
     );
     let gh2 = GitHub::start();
     gh2.with(|s| {

@@ -197,6 +197,7 @@ fn destinations(
     if let Some(mut target) = publish::github_target(&config.github, asked, env, &|m| out.note(m))?
     {
         target.check_name = plan.check_name.clone();
+        target.settings.noise = plan.noise;
         all.push((
             "GitHub",
             Box::new(publish::GitHub {
