@@ -67,6 +67,10 @@ pub(crate) trait Backend: Send {
     fn ledger_get(&mut self, project: &str, strategy: &str) -> Result<Option<String>>;
     fn ledger_put(&mut self, project: &str, strategy: &str, json: &str, now: i64) -> Result<()>;
 
+    /// The context window a server reported for `model` since `since_ms`.
+    fn window_get(&mut self, endpoint: &str, model: &str, since_ms: i64) -> Result<Option<u32>>;
+    fn window_put(&mut self, endpoint: &str, model: &str, tokens: u32, now: i64) -> Result<()>;
+
     /// Check every window and reserve `usd` for `run_id` until the lease ends, atomically.
     fn spend_reserve(
         &mut self,

@@ -87,4 +87,13 @@ CREATE TABLE ledgers (
     PRIMARY KEY (project, strategy)
 );
 "#,
+    r#"
+CREATE TABLE windows (
+    endpoint TEXT NOT NULL,
+    model TEXT NOT NULL,
+    tokens INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    PRIMARY KEY (endpoint, model)
+);
+"#,
 ];

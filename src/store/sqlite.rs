@@ -118,6 +118,28 @@ impl Backend for Connection {
         })?)
     }
 
+    fn window_get(&mut self, endpoint: &str, model: &str, since_ms: i64) -> Result<Option<u32>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .query_row(
+                "SELECT tokens FROM windows WHERE endpoint = ?1 AND model = ?2 AND at_ms >= ?3",
+                rusqlite::params![endpoint, model, since_ms],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn window_put(&mut self, endpoint: &str, model: &str, tokens: u32, now: i64) -> Result<()> {
+        Ok(super::immediate(self, |tx| {
+            tx.execute(
+                "INSERT INTO windows (endpoint, model, tokens, at_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (endpoint, model) DO UPDATE SET tokens = ?3, at_ms = ?4",
+                rusqlite::params![endpoint, model, tokens, now],
+            )?;
+            Ok(())
+        })?)
+    }
+
     fn spend_reserve(
         &mut self,
         project: &str,

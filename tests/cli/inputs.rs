@@ -698,4 +698,11 @@ fn the_servers_own_window_is_used() {
         .as_u64()
         .unwrap();
     assert!(allowance > 0 && allowance < 2048 - 512, "{allowance}");
+    // What the server said is kept in the state store: asked once, not per run.
+    let asked = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/models"))
+        .count();
+    assert_eq!(asked, 1);
 }

@@ -82,7 +82,7 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         return skipped(out, env, Some(&plan.event), &why);
     }
     // A model whose window nobody set: its server may say (vLLM, llama.cpp).
-    let plan = windows::learn(plan, args.replay.is_some(), out).await;
+    let plan = windows::learn(plan, args.replay.is_some(), store.as_ref(), out).await;
     let watch = breakers::Watch::start(&plan, store.as_ref(), args.replay.is_some()).await;
     let caller = watch.caller(&plan, args, warn.clone())?;
     let run_id = run_id::new_run_id();

@@ -9,11 +9,35 @@ use crate::client::{ApiKey, Client};
 use crate::config::ProviderKind;
 use crate::output::Output;
 use crate::plan::RunPlan;
+use crate::store::{self, Store};
+
+/// What the server at `(endpoint, model)` said within `KEEP_MS`.
+async fn remembered(store: Option<&Store>, at: &(String, String)) -> Option<u32> {
+    let (endpoint, model) = at.clone();
+    let since = store::now_ms() - KEEP_MS;
+    store?
+        .call(move |c| c.window_get(&endpoint, &model, since))
+        .await
+        .ok()?
+}
+
+async fn remember(store: Option<&Store>, at: &(String, String), tokens: u32) {
+    let Some(db) = store else { return };
+    let (endpoint, model) = at.clone();
+    let _ = db
+        .call(move |c| c.window_put(&endpoint, &model, tokens, store::now_ms()))
+        .await;
+}
 
 /// The plan with the windows servers reported; a dry run then says which
 /// windows are still assumed.
-pub(super) async fn learn(plan: Arc<RunPlan>, replay: bool, out: &Output) -> Arc<RunPlan> {
-    let plan = ask(plan, replay, out).await;
+pub(super) async fn learn(
+    plan: Arc<RunPlan>,
+    replay: bool,
+    store: Option<&Store>,
+    out: &Output,
+) -> Arc<RunPlan> {
+    let plan = ask(plan, replay, store, out).await;
     if plan.dry_run {
         let agents = plan
             .agents
@@ -27,7 +51,15 @@ pub(super) async fn learn(plan: Arc<RunPlan>, replay: bool, out: &Output) -> Arc
     plan
 }
 
-async fn ask(plan: Arc<RunPlan>, replay: bool, out: &Output) -> Arc<RunPlan> {
+/// How long what a server said is kept in the state store.
+const KEEP_MS: i64 = 24 * 3600 * 1000;
+
+async fn ask(
+    plan: Arc<RunPlan>,
+    replay: bool,
+    store: Option<&Store>,
+    out: &Output,
+) -> Arc<RunPlan> {
     let wanted: Vec<usize> = plan
         .agents
         .iter()
@@ -65,13 +97,20 @@ async fn ask(plan: Arc<RunPlan>, replay: bool, out: &Output) -> Arc<RunPlan> {
         let window = match said.get(&at) {
             Some(w) => *w,
             None => {
-                let w = client.server_window(provider, &key, &agent.model).await;
-                if let Some(n) = w {
-                    out.note(&format!(
-                        "bsu: the server at {} says model {:?} has a context window of {n} tokens",
-                        provider.base_url, agent.model
-                    ));
-                }
+                let w = match remembered(store, &at).await {
+                    Some(n) => Some(n),
+                    None => {
+                        let w = client.server_window(provider, &key, &agent.model).await;
+                        if let Some(n) = w {
+                            out.note(&format!(
+                                "bsu: the server at {} says model {:?} has a context window of {n} tokens",
+                                provider.base_url, agent.model
+                            ));
+                            remember(store, &at, n).await;
+                        }
+                        w
+                    }
+                };
                 said.insert(at, w);
                 w
             }
