@@ -1,7 +1,9 @@
 //! What an OpenAI-compatible server says its context window is, for a model
 //! bsu does not know: vLLM's `GET /v1/models` (`max_model_len` of the
 //! model), else llama.cpp's `GET /props` (`default_generation_settings.n_ctx`,
-//! beside `/v1`). Asked once per run and endpoint, briefly; a server that
+//! beside `/v1`), else Ollama's `POST /api/show` (`num_ctx` among the
+//! model's `parameters`; the model's trained length is not what the server
+//! runs it with, so it is not used). Asked once per run and endpoint, briefly; a server that
 //! says nothing leaves the window as configured or assumed.
 
 use std::time::Duration;
@@ -29,8 +31,26 @@ impl Client {
             }
         }
         let root = base.strip_suffix("/v1").unwrap_or(base);
-        let props = self.get_json(&format!("{root}/props"), key).await?;
-        llama_cpp(&props)
+        if let Some(n) = self
+            .get_json(&format!("{root}/props"), key)
+            .await
+            .and_then(|p| llama_cpp(&p))
+        {
+            return Some(n);
+        }
+        let show = self
+            .http
+            .post(format!("{root}/api/show"))
+            .json(&serde_json::json!({"model": model}))
+            .timeout(ASK_FOR)
+            .send()
+            .await
+            .ok()
+            .filter(|r| r.status().is_success())?
+            .json::<Value>()
+            .await
+            .ok()?;
+        ollama(&show)
     }
 
     async fn get_json(&self, url: &str, key: &ApiKey) -> Option<Value> {
@@ -74,6 +94,16 @@ fn llama_cpp(props: &Value) -> Option<u32> {
         .and_then(sane)
 }
 
+/// Ollama: `{"parameters": "num_ctx 4096\nstop ..."}`.
+fn ollama(show: &Value) -> Option<u32> {
+    show["parameters"]
+        .as_str()?
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("num_ctx"))
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .and_then(sane)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +123,16 @@ mod tests {
             None
         );
         assert_eq!(llama_cpp(&json!({})), None);
+        let show = json!({"parameters": "stop \"<|im_end|>\"\nnum_ctx                        8192",
+                          "model_info": {"qwen2.context_length": 32768}});
+        assert_eq!(
+            ollama(&show),
+            Some(8192),
+            "the server's num_ctx, not the trained length"
+        );
+        assert_eq!(
+            ollama(&json!({"model_info": {"qwen2.context_length": 32768}})),
+            None
+        );
     }
 }

@@ -706,3 +706,32 @@ fn the_servers_own_window_is_used() {
         .count();
     assert_eq!(asked, 1);
 }
+
+/// Ollama says the window it runs a model with as `num_ctx` among the
+/// model's parameters (`POST /api/show`), and that is what is used.
+#[test]
+fn ollamas_num_ctx_is_the_window() {
+    let fake = Fake::start(|r| {
+        if r.path.ends_with("/api/show") {
+            assert_eq!(r.body["model"], "llama3.1");
+            Reply::json(
+                200,
+                json!({"parameters": "num_ctx 3000", "model_info": {"llama.context_length": 131072}}),
+            )
+        } else if r.method == "GET" {
+            Reply::json(404, json!({"error": "not found"}))
+        } else {
+            Reply::verdict("approve", 9)
+        }
+    });
+    let p = Project::with_agents("[events.review]\nagents = [\"a\"]\n", &[])
+        .agent("a", "model = \"llama3.1\"")
+        .serve(&fake);
+    let (code, _, stderr) = p.run(&["run", "review", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("says model \"llama3.1\" has a context window of 3000 tokens"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("is assumed"), "{stderr}");
+}
