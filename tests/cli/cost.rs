@@ -104,7 +104,7 @@ fn unknown_models_are_unpriced_not_free_and_prices_can_be_set() {
     assert_eq!(cost["projected"][0]["usd"], serde_json::Value::Null);
 
     // Under a cap or a budget an unpriced model could cost anything: refused, not free.
-    let sent = posts(&fake);
+    let sent = prompts_sent(&fake);
     let (code, _, stderr) = p.run(&["run", "review", "--max-cost", "5"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
@@ -121,7 +121,7 @@ fn unknown_models_are_unpriced_not_free_and_prices_can_be_set() {
         stderr.contains("[budget] limits this run's cost"),
         "{stderr}"
     );
-    assert_eq!(posts(&fake), sent, "nothing was sent");
+    assert_eq!(prompts_sent(&fake), sent, "nothing was sent");
     let free = pair(
         "[budget]\nmax_cost_per_day = 5.0\n[prices.\"my-local-llama\"]\ninput = 0\noutput = 0",
     )
@@ -438,10 +438,11 @@ fn pacing_keeps_a_rate_limited_provider_under_its_limit() {
     assert_eq!(state.lock().unwrap().2, 0, "no request ran into the limit");
 }
 
-/// Prompts sent (POSTs): a server may also be asked its window (GET).
-fn posts(fake: &Fake) -> usize {
+/// Prompts sent: a server may also be asked its window (`/models`,
+/// `/props`, `/api/show`), which sends no prompt.
+fn prompts_sent(fake: &Fake) -> usize {
     fake.requests()
         .iter()
-        .filter(|r| r.method == "POST")
+        .filter(|r| r.path.ends_with("/chat/completions"))
         .count()
 }
