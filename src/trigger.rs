@@ -211,10 +211,20 @@ fn dismiss(payload: &Value, id: &str, reason: String) -> Trigger {
     let Some(number) = payload.pointer("/issue/number").and_then(Value::as_u64) else {
         return Trigger::Ignore("/bsu dismiss: the payload names no pull request".into());
     };
-    let by = payload
+    let login = payload
         .pointer("/comment/user/login")
-        .and_then(Value::as_str)
-        .map_or_else(|| "someone".to_string(), |l| crate::text::one_line(l, 60));
+        .and_then(Value::as_str);
+    // A pull request's author cannot dismiss findings on it: that would be
+    // the change suppressing its own review.
+    let author = payload.pointer("/issue/user/login").and_then(Value::as_str);
+    if login.is_none() || login == author {
+        return Trigger::Ignore(
+            "/bsu dismiss: the pull request's author (or an unnamed one) cannot dismiss \
+             findings on it; ask a reviewer"
+                .into(),
+        );
+    }
+    let by = login.map_or_else(String::new, |l| crate::text::one_line(l, 60));
     Trigger::Dismiss {
         number,
         id,

@@ -236,23 +236,41 @@ fn one_pull_request_converges_across_pushes() {
     assert_eq!(inline.len(), 1);
     assert_eq!(inline[0]["path"], "src/c.rs");
 
-    // 4. `/bsu dismiss` of the blocker by a member.
-    let comment = json!({"action": "created",
-        "issue": {"number": 7, "pull_request": {"url": "x"}},
-        "comment": {"body": format!("/bsu dismiss {unsafe_id} we need it"),
-                    "author_association": "MEMBER", "user": {"login": "maint"}},
-        "repository": {"full_name": "o/r"}});
-    std::fs::write(p.path().join(".event.json"), comment.to_string()).unwrap();
+    // 4. `/bsu dismiss` of the blocker: never by the pull request's own
+    // author (even a member), then by another member.
+    let dismiss = |login: &str| {
+        let comment = json!({"action": "created",
+            "issue": {"number": 7, "pull_request": {"url": "x"}, "user": {"login": "dev"}},
+            "comment": {"body": format!("/bsu dismiss {unsafe_id} we need it"),
+                        "author_association": "MEMBER", "user": {"login": login}},
+            "repository": {"full_name": "o/r"}});
+        std::fs::write(p.path().join(".event.json"), comment.to_string()).unwrap();
+        let out = p
+            .bsu()
+            .args(["run"])
+            .env("GITHUB_EVENT_NAME", "issue_comment")
+            .env("GITHUB_EVENT_PATH", p.path().join(".event.json"))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
     let before = models.count();
-    let out = p
-        .bsu()
-        .args(["run"])
-        .env("GITHUB_EVENT_NAME", "issue_comment")
-        .env("GITHUB_EVENT_PATH", p.path().join(".event.json"))
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap_or(-1);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let sticky_before = gh.with(|s| s.comments[0].1.clone());
+    let (code, stderr) = dismiss("dev");
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("the pull request's author (or an unnamed one) cannot dismiss"),
+        "{stderr}"
+    );
+    assert_eq!(
+        gh.with(|s| s.comments[0].1.clone()),
+        sticky_before,
+        "nothing dismissed"
+    );
+    let (code, stderr) = dismiss("maint");
     let stderr_ok = stderr.contains(&format!("bsu: finding {unsafe_id} dismissed by maint"));
     assert!(code == 0 && stderr_ok, "{code}: {stderr}");
     assert_eq!(models.count(), before, "no agent called");
