@@ -912,3 +912,27 @@ fn a_verifier_that_drops_a_finding_removes_it_from_the_lines_only() {
         "{stdout}"
     );
 }
+
+/// A model quoting a secret in a finding's title cannot put it into the
+/// audit ledger the state database keeps.
+#[test]
+fn an_audits_ledger_keeps_no_secret_a_model_quoted() {
+    let key = crate::support::TEST_KEY;
+    let models = Fake::start(move |_| {
+        reply_json(json!({"decision": "comment", "findings": [
+            {"severity": "low", "title": format!("the key is {key}"), "file": "src/x.rs"}]}))
+    });
+    let p = Project::with_agents("[events.\"scheduled.weekly\"]\nagents = [\"a\"]\n", &["a"])
+        .serve(&models);
+    assert_eq!(p.run(&["run", "scheduled.weekly"]).0, 0);
+    let mut stored = Vec::new();
+    for e in std::fs::read_dir(p.path().join(".state")).unwrap() {
+        stored.extend(std::fs::read(e.unwrap().path()).unwrap_or_default());
+    }
+    let stored = String::from_utf8_lossy(&stored);
+    assert!(
+        stored.contains("the key is [redacted]"),
+        "the ledger was kept"
+    );
+    assert!(!stored.contains(key), "a secret reached the state database");
+}

@@ -145,7 +145,11 @@ async fn save(plan: &RunPlan, store: Option<&Store>, next: Option<&Ledger>, repl
     if !audit(plan) || replayed {
         return;
     }
-    let json = serde_json::to_string(l).expect("plain data serialises");
+    // Titles are model text and may quote a secret the run holds: the
+    // state database keeps none (the report is redacted later, this is not).
+    let mut value = serde_json::to_value(l).expect("plain data serialises");
+    plan.secrets.redact_json(&mut value);
+    let json = value.to_string();
     let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
     let _ = db
         .call(move |c| c.ledger_put(&project, &strategy, &json, crate::store::now_ms()))
@@ -243,14 +247,16 @@ fn settle(
 /// Each finding's id, set on the verdicts (so every report shows it), and
 /// the run's findings once each.
 fn identify(plan: &RunPlan, outcome: &mut RunOutcome) -> Vec<Seen> {
-    let inputs = outcome.inputs.clone();
+    // Borrowed apart: the findings change, the inputs are only read.
+    let RunOutcome { agents, inputs, .. } = outcome;
+    let inputs: &[Gathered] = inputs;
     let mut seen: Vec<Seen> = Vec::new();
-    for a in &mut outcome.agents {
+    for a in agents.iter_mut() {
         let Some(v) = a.verdict_mut() else { continue };
         for f in &mut v.findings {
-            place(f, &inputs);
+            place(f, inputs);
             let anchor = match (&f.file, f.line) {
-                (Some(file), Some(line)) => anchor::at(&inputs, file, line),
+                (Some(file), Some(line)) => anchor::at(inputs, file, line),
                 _ => None,
             };
             let id = ledger::finding_id(
