@@ -18,6 +18,8 @@ pub(crate) struct Api {
     token: ApiKey,
     max_retries: u32,
     deadline: Instant,
+    /// Who the token is, asked once per client (`github::identity`).
+    pub(super) identity: tokio::sync::OnceCell<String>,
 }
 
 /// A failed request: the status when there was one, and a redacted message.
@@ -102,6 +104,7 @@ impl Api {
             token,
             max_retries,
             deadline: crate::engine::deadline::after(Instant::now(), timeout),
+            identity: tokio::sync::OnceCell::new(),
         })
     }
 

@@ -205,13 +205,19 @@ impl From<&str> for NoCheck {
 /// Who the token is, so only bsu's own sticky comment is adopted: the
 /// user's login (`GET /user`), else GitHub Actions' bot (an installation
 /// token cannot read `/user`).
+/// Asked once per client: the sticky comment and the review threads both need it.
 pub(super) async fn identity(api: &Api) -> String {
-    match api.send(Method::GET, "/user", None).await {
-        Ok(resp) => resp.body["login"]
-            .as_str()
-            .map_or_else(|| "github-actions[bot]".to_string(), str::to_string),
-        Err(_) => "github-actions[bot]".to_string(),
-    }
+    api.identity
+        .get_or_init(|| async {
+            match api.send(Method::GET, "/user", None).await {
+                Ok(resp) => resp.body["login"]
+                    .as_str()
+                    .map_or_else(|| "github-actions[bot]".to_string(), str::to_string),
+                Err(_) => "github-actions[bot]".to_string(),
+            }
+        })
+        .await
+        .clone()
 }
 
 pub(super) fn failed(e: &ApiError) -> Step {
