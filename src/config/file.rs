@@ -170,7 +170,7 @@ pub(super) struct EventFile {
     /// and may keep it off the lines (never off the decision).
     #[schemars(with = "Option<String>")]
     pub verify: Option<Spanned<String>>,
-    /// This strategy's noise budget, over `[publish.github]`'s.
+    /// This strategy's noise budget, over `[publish]`'s.
     pub inline_min_severity: Option<crate::vocab::Severity>,
     pub max_inline_comments: Option<u32>,
     pub min_agents: Option<u32>,

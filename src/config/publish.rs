@@ -1,5 +1,5 @@
-//! `[publish.github]` in events.toml: where and how a run's decision is
-//! published besides the reports (CONTRACT.md, "Publishing to GitHub").
+//! `[publish]` in events.toml: the noise budget, and where and how a run's
+//! decision is published besides the reports (CONTRACT.md, "Publishing to GitHub").
 
 use std::time::Duration;
 
@@ -34,6 +34,17 @@ impl ReviewState {
 pub(super) struct PublishFile {
     pub github: Option<GithubFile>,
     pub webhook: Option<WebhookFile>,
+    /// Inline comments only for findings at least this severe (default
+    /// `medium`); the rest are listed once in the sticky comment.
+    pub inline_min_severity: Option<crate::vocab::Severity>,
+    /// Inline comments per push at most (default 10), strongest and
+    /// best-agreed first.
+    pub max_inline_comments: Option<u32>,
+    /// Inline comments only for findings this many agents raised (default 1).
+    pub min_agents: Option<u32>,
+    /// Inline comments only for findings with at least this `confidence`
+    /// (0 to 1), when agents give one.
+    pub min_confidence: Option<f64>,
 }
 
 /// `[publish.webhook]` as written.
@@ -210,6 +221,15 @@ pub(super) fn settle_publish(
     problems: &mut Vec<Problem>,
 ) -> GithubSettings {
     let mut s = GithubSettings::default();
+    if let Some(f) = file {
+        let written = NoiseWritten {
+            min_severity: f.inline_min_severity,
+            max_inline: f.max_inline_comments,
+            min_agents: f.min_agents,
+            min_confidence: f.min_confidence,
+        };
+        s.noise = written.over(s.noise, "[publish]", src, problems);
+    }
     let Some(g) = file.and_then(|f| f.github.as_ref()) else {
         return s;
     };
@@ -255,19 +275,20 @@ pub(super) fn settle_publish(
         request_changes: r.request_changes.unwrap_or(s.review_states.request_changes),
         block: r.block.unwrap_or(s.review_states.block),
     };
-    s.noise = noise(g, src, problems);
+    s.noise = noise(g, s.noise, src, problems);
     s
 }
 
-/// The noise budget as written, each number checked.
-fn noise(g: &GithubFile, src: &Source<'_>, problems: &mut Vec<Problem>) -> Noise {
+/// `[publish.github]`'s noise keys (the older place for them) over
+/// `[publish]`'s, each number checked.
+fn noise(g: &GithubFile, base: Noise, src: &Source<'_>, problems: &mut Vec<Problem>) -> Noise {
     let written = NoiseWritten {
         min_severity: g.inline_min_severity,
         max_inline: g.max_inline_comments,
         min_agents: g.min_agents,
         min_confidence: g.min_confidence,
     };
-    written.over(Noise::default(), "[publish.github]", src, problems)
+    written.over(base, "[publish.github]", src, problems)
 }
 
 /// The four keys of a noise budget as a table wrote them.

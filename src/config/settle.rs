@@ -118,7 +118,7 @@ pub(super) fn settle(
     })
 }
 
-/// Each strategy's noise budget: its own keys over `[publish.github]`'s.
+/// Each strategy's noise budget: its own keys over `[publish]`'s.
 fn strategies_noise(
     strategies: &mut [super::Strategy],
     file: &EventsFile,
@@ -131,7 +131,7 @@ fn strategies_noise(
     }
 }
 
-/// A strategy's noise budget: its own keys over `[publish.github]`'s.
+/// A strategy's noise budget: its own keys over `[publish]`'s.
 fn strategy_noise(
     file: &EventsFile,
     name: &str,

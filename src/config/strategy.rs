@@ -55,7 +55,7 @@ pub(crate) struct Strategy {
     pub payload: PayloadView,
     /// The verifier agent (`verify`), if any.
     pub verify: Option<String>,
-    /// Its noise budget: its own keys over `[publish.github]`'s.
+    /// Its noise budget: its own keys over `[publish]`'s.
     pub noise: super::publish::Noise,
 }
 

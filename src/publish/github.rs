@@ -73,6 +73,7 @@ pub(crate) async fn publish(
                 run_url: target.run_url.as_deref(),
                 ledger: ledger.as_ref(),
                 stale: said.stale.as_deref(),
+                inline: &said.inline,
             };
             super::sticky::sticky(&api, &repo, n, r, &extra).await
         }

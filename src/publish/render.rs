@@ -46,7 +46,7 @@ fn place(m: &Merged) -> String {
 const MAX_LISTED: usize = 50;
 
 /// What the sticky comment shows besides the report.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Extra<'a> {
     /// The workflow run, linked in the footer.
     pub run_url: Option<&'a str>,
@@ -54,6 +54,21 @@ pub(crate) struct Extra<'a> {
     pub ledger: Option<&'a Ledger>,
     /// Why bsu's earlier review asking for changes still stands.
     pub stale: Option<&'a str>,
+    /// The ids of the findings the review put on the lines.
+    pub inline: &'a std::collections::HashSet<String>,
+}
+
+impl Default for Extra<'_> {
+    fn default() -> Self {
+        static NONE: std::sync::OnceLock<std::collections::HashSet<String>> =
+            std::sync::OnceLock::new();
+        Extra {
+            run_url: None,
+            ledger: None,
+            stale: None,
+            inline: NONE.get_or_init(Default::default),
+        }
+    }
 }
 
 /// The sticky comment: the latest run, the pull request's findings by
@@ -89,7 +104,7 @@ pub(crate) fn comment(r: &Report, extra: &Extra<'_>) -> String {
     if let Some(why) = extra.stale {
         let _ = writeln!(s, "> [!CAUTION]\n> {}\n", inline(why));
     }
-    findings_list(&mut s, r);
+    findings_list(&mut s, r, extra.inline);
     if let Some(l) = extra.ledger {
         ledger_section(&mut s, l, r);
     }
@@ -158,38 +173,81 @@ fn ledger_section(s: &mut String, l: &Ledger, r: &Report) {
     s.push_str("\n</details>\n\n");
 }
 
-/// The findings merged across agents, strongest first, at most `MAX_LISTED`.
-fn findings_list(s: &mut String, r: &Report) {
+/// The findings merged across agents, strongest first, at most
+/// `MAX_LISTED`: those the review put on the lines (`on_lines`, by id),
+/// then the rest, each listed once, folded by severity (critical and high
+/// open).
+fn findings_list(s: &mut String, r: &Report, on_lines: &std::collections::HashSet<String>) {
     let findings = merged_findings(r);
+    if findings.is_empty() {
+        return;
+    }
     let panel = r.agents.iter().filter(|a| a.verdict.is_some()).count();
-    if !findings.is_empty() {
-        let _ = writeln!(s, "### Findings ({})\n", findings.len());
-        for m in findings.iter().take(MAX_LISTED) {
-            let _ = writeln!(
-                s,
-                "- {} **{}**{} {} — {}{}{}",
-                severity_icon(m.severity),
-                inline(&m.label),
-                place(m),
-                inline(&m.title),
-                m.agents
-                    .iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                agreement(m, panel),
-                id_note(m)
-            );
-        }
-        if findings.len() > MAX_LISTED {
-            let _ = writeln!(
-                s,
-                "- … and {} more in the report",
-                findings.len() - MAX_LISTED
-            );
+    let _ = writeln!(s, "### Findings ({})\n", findings.len());
+    let (lines, rest): (Vec<&Merged>, Vec<&Merged>) = findings
+        .iter()
+        .take(MAX_LISTED)
+        .partition(|m| m.id.as_ref().is_some_and(|id| on_lines.contains(id)));
+    if !lines.is_empty() {
+        let _ = writeln!(s, "On the changed lines ({}):\n", lines.len());
+        for m in &lines {
+            finding_line(s, m, panel);
         }
         s.push('\n');
     }
+    for severity in [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ] {
+        let group: Vec<&&Merged> = rest.iter().filter(|m| m.severity == severity).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let open = if severity >= Severity::High {
+            " open"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "<details{open}><summary>{} {} {severity}</summary>\n",
+            severity_icon(severity),
+            group.len()
+        );
+        for m in group {
+            finding_line(s, m, panel);
+        }
+        s.push_str("\n</details>\n\n");
+    }
+    if findings.len() > MAX_LISTED {
+        let _ = writeln!(
+            s,
+            "… and {} more in the report\n",
+            findings.len() - MAX_LISTED
+        );
+    }
+}
+
+/// One finding in the sticky comment's list.
+fn finding_line(s: &mut String, m: &Merged, panel: usize) {
+    let _ = writeln!(
+        s,
+        "- {} **{}**{} {} — {}{}{}",
+        severity_icon(m.severity),
+        inline(&m.label),
+        place(m),
+        inline(&m.title),
+        m.agents
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        agreement(m, panel),
+        id_note(m)
+    );
 }
 
 /// What went unseen, per agent: why no agent could approve.

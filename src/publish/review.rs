@@ -22,6 +22,9 @@ pub(crate) struct Said {
     /// Set when bsu's earlier review asking for changes could not be
     /// dismissed: why, and how to clear it.
     pub stale: Option<String>,
+    /// The ids of the findings on the lines: commented now or on an earlier
+    /// push (the sticky comment lists the rest folded by severity).
+    pub inline: std::collections::HashSet<String>,
 }
 
 /// Post the review for `r` on pull request `number`, updating `ledger`.
@@ -60,6 +63,7 @@ pub(crate) async fn review(
         }
     }
     let (inline, rest) = render::review_comments(r, &target.settings.noise);
+    said.inline = inline.iter().filter_map(|(id, _)| id.clone()).collect();
     let fresh = not_yet_posted(inline, ledger.as_deref());
     let already_asking = ledger
         .as_deref()
@@ -82,6 +86,11 @@ pub(crate) async fn review(
         return (Step::done(status, None, Some(detail)), said);
     }
     let step = post(api, repo, number, r, event, &fresh, &rest).await;
+    if step.1.is_none() {
+        // Not posted: nothing new is on a line.
+        said.inline
+            .retain(|id| !fresh.iter().any(|(f, _)| f.as_ref() == Some(id)));
+    }
     if let (Some(l), Some(id)) = (ledger, step.1) {
         l.review = Some(LastReview {
             id,

@@ -5,7 +5,7 @@
 //! agreed. The Markdown report and everything published show these.
 
 use super::Report;
-use crate::engine::verdict::Severity;
+use crate::engine::verdict::{consensus, Severity};
 
 /// A finding merged across agents: duplicates folded, the strongest severity kept.
 #[derive(Debug, Clone)]
@@ -30,42 +30,15 @@ pub(crate) struct Merged {
     pub dropped: Option<String>,
 }
 
-/// Do two titles say the same thing? Most of their words (lowercase,
-/// punctuation dropped) are shared: at least half of the shorter's.
-fn similar(a: &str, b: &str) -> bool {
-    let words = |t: &str| -> std::collections::BTreeSet<String> {
-        t.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
-    };
-    let (a, b) = (words(a), words(b));
-    let shared = a.intersection(&b).count();
-    let shorter = a.len().min(b.len());
-    shorter > 0 && shared * 2 >= shorter
-}
-
-/// The same place: the same file, and the same line or overlapping ranges.
-fn same_place(m: &Merged, f: &crate::engine::verdict::Finding) -> bool {
-    if m.file != f.file {
-        return false;
-    }
-    match (m.line, f.line) {
-        (Some(a), Some(b)) => {
-            let (a_end, b_end) = (m.end_line.unwrap_or(a), f.end_line.unwrap_or(b));
-            a <= b_end && b <= a_end
-        }
-        (None, None) => true,
-        _ => false,
-    }
-}
-
 pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
     let mut out: Vec<Merged> = Vec::new();
     for a in &r.agents {
         let Some(v) = &a.verdict else { continue };
         for f in &v.findings {
-            let key = |m: &Merged| same_place(m, f) && similar(&m.title, &f.title);
+            let key = |m: &Merged| {
+                consensus::same_place((m.file.as_deref(), m.line, m.end_line), f.place())
+                    && consensus::similar(&m.title, &f.title)
+            };
             match out.iter_mut().find(|m| key(m)) {
                 Some(m) => {
                     if f.severity > m.severity {

@@ -777,7 +777,7 @@ fn the_noise_budget_limits_inline_comments_but_not_the_decision() {
     let p = pr_project(&gh, &models).file(
         "events.toml",
         "[inputs.diff]\nkind = \"git_diff\"\n[events.\"pull_request.opened\"]\nagents = [\"a\", \"b\"]\ninputs = [\"diff\"]\n\
-         [publish.github]\nmin_agents = 2\ninline_min_severity = \"high\"\nmax_inline_comments = 5\n",
+         [publish]\nmin_agents = 2\ninline_min_severity = \"high\"\n[publish.github]\nmax_inline_comments = 5\n",
     );
     let (code, _, stderr) = run(&p);
     assert_eq!(
@@ -794,6 +794,25 @@ fn the_noise_budget_limits_inline_comments_but_not_the_decision() {
     assert!(
         rest.contains("Only a says so") && rest.contains("Style"),
         "{rest}"
+    );
+    // The sticky comment lists each finding once: what is on the lines,
+    // then the rest folded by severity (the blocking ones open).
+    let sticky = gh.with(|s| s.comments[0].1.clone());
+    let at = |needle: &str| {
+        sticky
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in {sticky}"))
+    };
+    assert!(at("On the changed lines (1):") < at("Unchecked input here"));
+    let critical = at("<details open><summary>🔴 1 critical</summary>");
+    assert!(critical < at("- 🔴 **critical** `src/lib.rs:1` Only a says so"));
+    assert!(critical < at("<details><summary>🟡 1 medium</summary>"));
+    assert!(at("<details><summary>🟡 1 medium</summary>") < at("Style"));
+    assert_eq!(sticky.matches("**critical**").count(), 1, "{sticky}");
+    // The agreed finding is one in the ledger too, not one per agent.
+    assert!(
+        sticky.contains("**Across pushes:** 3 new · 0 still open"),
+        "{sticky}"
     );
     // At most one per push.
     let p = p.file(

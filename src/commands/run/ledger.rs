@@ -251,6 +251,10 @@ fn identify(plan: &RunPlan, outcome: &mut RunOutcome) -> Vec<Seen> {
     let RunOutcome { agents, inputs, .. } = outcome;
     let inputs: &[Gathered] = inputs;
     let mut seen: Vec<Seen> = Vec::new();
+    // The first finding of each id so far: one the panel agrees with (the
+    // report merges them the same way) takes its id, so the ledger counts
+    // it once.
+    let mut earlier: Vec<crate::engine::verdict::Finding> = Vec::new();
     for a in agents.iter_mut() {
         let Some(v) = a.verdict_mut() else { continue };
         for f in &mut v.findings {
@@ -259,12 +263,20 @@ fn identify(plan: &RunPlan, outcome: &mut RunOutcome) -> Vec<Seen> {
                 (Some(file), Some(line)) => anchor::at(inputs, file, line),
                 _ => None,
             };
-            let id = ledger::finding_id(
-                &plan.strategy,
-                f.file.as_deref(),
-                &f.title,
-                anchor.as_deref(),
-            );
+            let id = match earlier.iter().find(|e| e.same_issue(f)) {
+                Some(e) => e.id.clone().unwrap_or_default(),
+                None => {
+                    let id = ledger::finding_id(
+                        &plan.strategy,
+                        f.file.as_deref(),
+                        &f.title,
+                        anchor.as_deref(),
+                    );
+                    f.id = Some(id.clone());
+                    earlier.push(f.clone());
+                    id
+                }
+            };
             f.id = Some(id.clone());
             match seen.iter_mut().find(|s| s.id == id) {
                 Some(s) => s.severity = s.severity.max(f.severity),

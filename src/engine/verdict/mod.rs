@@ -3,6 +3,7 @@
 //! strictest readable decision wins, and a reply holding something
 //! verdict-like that cannot be read never yields `approve`.
 
+pub(crate) mod consensus;
 mod finding;
 mod read;
 
