@@ -322,6 +322,7 @@ mod tests {
             anchor: None,
             suggestion: None,
             anchored: None,
+            suggestion_diff: None,
             dropped: None,
             confidence: None,
         });

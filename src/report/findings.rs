@@ -28,6 +28,8 @@ pub(crate) struct Merged {
     pub confidence: Option<f64>,
     /// Why the verifier kept it off the lines, if it did.
     pub dropped: Option<String>,
+    /// The suggestion as a patch, when bsu checked its lines.
+    pub diff: Option<String>,
 }
 
 pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
@@ -67,6 +69,7 @@ pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
                     suggestion: f.suggestion.clone(),
                     confidence: f.confidence,
                     dropped: f.dropped.clone(),
+                    diff: f.suggestion_diff.clone(),
                 }),
             }
         }

@@ -8,7 +8,7 @@ mod junit;
 mod ledger;
 pub(crate) mod markdown;
 mod metrics;
-mod patch;
+pub(crate) mod patch;
 mod published;
 mod sarif;
 pub(crate) mod summary;

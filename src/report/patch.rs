@@ -18,12 +18,7 @@ pub(crate) fn render(r: &Report) -> String {
         .filter_map(|a| a.verdict.as_ref())
         .flat_map(|v| &v.findings)
     {
-        let applicable = matches!(f.anchor, Some(Anchor::Verified | Anchor::Moved { .. }))
-            && f.suggestion.is_some()
-            && f.anchored.is_some()
-            && f.line.is_some();
-        let safe = f.file.as_deref().is_some_and(safe_path);
-        if applicable && safe && seen.insert((f.file.clone(), f.line)) {
+        if applicable(f) && seen.insert((f.file.clone(), f.line)) {
             by_file
                 .entry(f.file.as_deref().unwrap_or(""))
                 .or_default()
@@ -36,41 +31,83 @@ pub(crate) fn render(r: &Report) -> String {
         let mut hunks = String::new();
         let (mut delta, mut last_end) = (0i64, 0u64);
         for f in findings {
-            let (Some(a), Some(text), Some(line)) = (&f.anchored, &f.suggestion, f.line) else {
-                continue;
-            };
-            let start = line - a.before.len() as u64;
-            if start <= last_end {
+            let Some(h) = hunk(f, delta) else { continue };
+            if h.start <= last_end {
                 continue;
             }
-            let new: Vec<&str> = text.lines().collect();
-            let old_len = a.before.len() + a.lines.len() + a.after.len();
-            let new_len = a.before.len() + new.len() + a.after.len();
-            let new_start = start as i64 + delta;
-            let _ = writeln!(hunks, "@@ -{start},{old_len} +{new_start},{new_len} @@");
-            for l in &a.before {
-                let _ = writeln!(hunks, " {l}");
-            }
-            for l in &a.lines {
-                let _ = writeln!(hunks, "-{l}");
-            }
-            for l in &new {
-                let _ = writeln!(hunks, "+{l}");
-            }
-            for l in &a.after {
-                let _ = writeln!(hunks, " {l}");
-            }
-            delta += new.len() as i64 - a.lines.len() as i64;
-            last_end = line + a.lines.len() as u64 - 1 + a.after.len() as u64;
+            hunks.push_str(&h.text);
+            delta += h.delta;
+            last_end = h.end;
         }
         if !hunks.is_empty() {
-            let _ = write!(
-                out,
-                "diff --git a/{file} b/{file}\n--- a/{file}\n+++ b/{file}\n{hunks}"
-            );
+            let _ = write!(out, "{}{hunks}", header(file));
         }
     }
     out
+}
+
+/// One finding's suggestion as a patch of its own (what the JSON report's
+/// `suggestion_diff` and the Markdown report show), when it is applicable.
+pub(crate) fn one(f: &Finding) -> Option<String> {
+    if !applicable(f) {
+        return None;
+    }
+    let h = hunk(f, 0)?;
+    Some(format!("{}{}", header(f.file.as_deref()?), h.text))
+}
+
+/// A finding whose suggestion can be applied: bsu checked its anchor
+/// (verified or moved) and knows its lines; its path is safe in a header.
+fn applicable(f: &Finding) -> bool {
+    matches!(f.anchor, Some(Anchor::Verified | Anchor::Moved { .. }))
+        && f.suggestion.is_some()
+        && f.anchored.is_some()
+        && f.line.is_some()
+        && f.file.as_deref().is_some_and(safe_path)
+}
+
+fn header(file: &str) -> String {
+    format!("diff --git a/{file} b/{file}\n--- a/{file}\n+++ b/{file}\n")
+}
+
+/// One suggestion's hunk, its new lines `delta` from the old ones.
+struct Hunk {
+    /// The first old line it shows (context included), and the last.
+    start: u64,
+    end: u64,
+    text: String,
+    /// New lines minus old lines.
+    delta: i64,
+}
+
+fn hunk(f: &Finding, delta: i64) -> Option<Hunk> {
+    let (Some(a), Some(text), Some(line)) = (&f.anchored, &f.suggestion, f.line) else {
+        return None;
+    };
+    let start = line.checked_sub(a.before.len() as u64)?;
+    let new: Vec<&str> = text.lines().collect();
+    let old_len = a.before.len() + a.lines.len() + a.after.len();
+    let new_len = a.before.len() + new.len() + a.after.len();
+    let new_start = start as i64 + delta;
+    let mut s = format!("@@ -{start},{old_len} +{new_start},{new_len} @@\n");
+    for l in &a.before {
+        let _ = writeln!(s, " {l}");
+    }
+    for l in &a.lines {
+        let _ = writeln!(s, "-{l}");
+    }
+    for l in &new {
+        let _ = writeln!(s, "+{l}");
+    }
+    for l in &a.after {
+        let _ = writeln!(s, " {l}");
+    }
+    Some(Hunk {
+        start,
+        end: line + (a.lines.len() as u64).saturating_sub(1) + a.after.len() as u64,
+        text: s,
+        delta: new.len() as i64 - a.lines.len() as i64,
+    })
 }
 
 /// A path a patch header can carry as it is: relative, no `..`, no

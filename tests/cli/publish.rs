@@ -726,10 +726,34 @@ fn the_patch_report_applies_to_the_repository() {
         "--payload",
         "event.json",
         "--format",
-        "json,patch",
+        "json,md,patch",
     ]);
     assert_eq!(code, 0, "{stderr}");
     let patch = p.read("reports/latest.patch");
+    // Each checked suggestion as a diff of its own, in the JSON and
+    // Markdown reports; the unchecked one as plain code, marked so.
+    let report: Value = serde_json::from_str(&p.read("reports/latest.json")).unwrap();
+    let findings = &report["agents"][0]["verdict"]["findings"];
+    let diffs: Vec<&Value> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["suggestion_diff"])
+        .collect();
+    assert_eq!(diffs[0].as_str(), Some(patch.as_str()), "{findings}");
+    assert!(diffs[1].is_null(), "unchecked: no diff: {findings}");
+    let md = p.read("reports/latest.md");
+    assert!(
+        md.contains("  Suggested change:\n\n  ```diff\n  diff --git a/src/lib.rs b/src/lib.rs\n")
+            && md.contains("  -fn c() {}\n  +fn bc() {}\n  ```\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "  Suggested change (its lines are not checked, so not a patch):\n\n  ```text\n  fn nope() {}\n  ```"
+        ),
+        "{md}"
+    );
     assert_eq!(
         patch,
         "diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n\

@@ -326,6 +326,7 @@ fn place(f: &mut crate::engine::verdict::Finding, inputs: &[Gathered]) {
         (None, Some(_)) => Some(Anchor::Unverified),
         (None, None) => None,
     };
+    f.suggestion_diff = crate::report::patch::one(f);
 }
 
 /// The decision again, with dismissed and suppressed findings waived, then

@@ -74,6 +74,7 @@ fn from_object(obj: &Map<String, Value>) -> Finding {
             .filter(|t| t.len() <= MAX_SUGGESTION)
             .map(crate::text::clean_block),
         anchored: None,
+        suggestion_diff: None,
         dropped: None,
         confidence: get(obj, "confidence")
             .and_then(Value::as_f64)
@@ -120,6 +121,7 @@ fn from_string(s: &str) -> Finding {
         anchor: None,
         suggestion: None,
         anchored: None,
+        suggestion_diff: None,
         dropped: None,
         confidence: None,
     }

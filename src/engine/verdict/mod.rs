@@ -87,6 +87,10 @@ pub(crate) struct Finding {
     /// each side: what a patch of the suggestion is built from (set by bsu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchored: Option<Anchored>,
+    /// The suggestion as a unified diff of its file, `git apply`-able on
+    /// its own: set by bsu when the anchor is checked (verified or moved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion_diff: Option<String>,
 }
 
 /// Lines of the new version around a checked anchor.

@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+mod merged;
+
 use super::{AgentJson, Report};
 use crate::engine::outcome::Status;
 use crate::engine::verdict::Severity;
@@ -13,7 +15,7 @@ pub(crate) fn render(r: &Report) -> String {
     let mut s = String::new();
     heading(&mut s, r);
     agents_table(&mut s, r);
-    merged_section(&mut s, r);
+    merged::section(&mut s, r);
     inputs_section(&mut s, r);
     for a in r.agents.iter().filter(|a| a.status == Status::Succeeded) {
         agent_section(&mut s, a);
@@ -169,38 +171,6 @@ fn footer(s: &mut String, r: &Report) {
 }
 
 /// Every finding of the run, merged across agents, strongest first.
-fn merged_section(s: &mut String, r: &Report) {
-    let all = super::findings::merged_findings(r);
-    if all.is_empty() {
-        return;
-    }
-    let _ = writeln!(s, "## Findings ({})\n", all.len());
-    for m in &all {
-        let place = match (&m.file, m.line) {
-            (Some(f), Some(l)) => format!(" `{}:{l}`", code(f)),
-            (Some(f), None) => format!(" `{}`", code(f)),
-            _ => String::new(),
-        };
-        let id =
-            m.id.as_ref()
-                .map(|id| format!(" · id `{id}`"))
-                .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "- {} **{}**{place} {} — {}{id}",
-            severity_icon(m.severity),
-            inline(&m.label),
-            inline(&m.title),
-            m.agents
-                .iter()
-                .map(|a| format!("`{}`", code(a)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    s.push('\n');
-}
-
 /// The subject in one line: the pull request (number, title, link, commit),
 /// the push, or nothing for other events.
 fn reviewed(r: &Report) -> Option<String> {
