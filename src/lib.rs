@@ -17,6 +17,7 @@ mod cost;
 mod engine;
 mod env;
 mod error;
+mod evaluate;
 mod filters;
 mod fsio;
 mod hints;

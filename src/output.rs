@@ -202,6 +202,17 @@ impl Output {
         }
     }
 
+    /// This output without notes, warnings or live progress (errors still
+    /// print): for work whose result is reported as a whole, like each case
+    /// of `bsu eval`.
+    pub(crate) fn quiet_clone(&self) -> Output {
+        Output {
+            quiet: true,
+            stderr_is_terminal: false,
+            ..self.clone()
+        }
+    }
+
     /// A message for people on stderr, unless `--quiet`.
     pub(crate) fn note(&self, text: &str) {
         if !self.quiet {

@@ -7,7 +7,7 @@ mod command;
 pub(crate) mod diff;
 mod error;
 mod files;
-mod git;
+pub(crate) mod git;
 
 pub(crate) use git::file_at;
 

@@ -51,6 +51,8 @@ pub(crate) struct RunPlan {
     /// The strategy's verifier agent (`verify`), with its provider among
     /// `providers` and its key among `keys`.
     pub verifier: Option<Agent>,
+    /// `bsu eval --judge`'s agent, read like the verifier.
+    pub judge: Option<Agent>,
     /// The strategy's noise budget (what goes inline).
     pub noise: crate::config::publish::Noise,
     pub matched: StrategyMatch,
@@ -137,16 +139,27 @@ pub(crate) fn plan(
         .as_ref()
         .and_then(|id| config.agents.get(id))
         .cloned();
+    let judge = match &args.judge {
+        Some(id) => Some(config.agents.get(id).cloned().ok_or_else(|| {
+            Error::Usage(format!(
+                "--judge {id:?}: no such agent; the judge is one of agents/*.toml (`bsu agents` lists them)"
+            ))
+        })?),
+        None => None,
+    };
     let providers: BTreeMap<String, Provider> = agents
         .iter()
         .flat_map(|p| std::iter::once(&p.agent.provider).chain(&p.agent.fallback))
         .chain(verifier.as_ref().map(|v| &v.provider))
+        .chain(judge.as_ref().map(|v| &v.provider))
         .filter_map(|name| config.providers.get(name))
         .map(|p| (p.name.clone(), p.clone()))
         .collect();
     let (mut keys, servable) = keys_and_servable(args, &agents, &providers, env)?;
-    if let Some(p) = verifier.as_ref().and_then(|v| providers.get(&v.provider)) {
-        verifier_key(&mut keys, p, args, env);
+    for extra in [&verifier, &judge] {
+        if let Some(p) = extra.as_ref().and_then(|v| providers.get(&v.provider)) {
+            verifier_key(&mut keys, p, args, env);
+        }
     }
     let mut needed: Vec<String> = strategy.inputs.clone();
     for a in agents.iter().filter(|a| a.skip.is_none()) {
@@ -172,6 +185,7 @@ pub(crate) fn plan(
         check_name: strategy.check_name.clone(),
         payload_view: strategy.payload,
         verifier,
+        judge,
         noise: strategy.noise,
         matched,
         required: strategy

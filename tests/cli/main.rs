@@ -6,6 +6,7 @@ mod config;
 mod converge;
 mod cost;
 mod deadline;
+mod eval;
 mod fake;
 mod github;
 mod history;

@@ -54,6 +54,57 @@ pub(super) fn run(
 /// The stages of a run, in order: gather → prepare, price and call (or stop)
 /// → build the report → deliver it → write it → record the run → exit code.
 async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result<ExitCode> {
+    let Reviewed {
+        plan,
+        destinations,
+        store,
+        warn,
+        _lock,
+        outcome,
+        mut report,
+        code,
+        ..
+    } = match review(ready, args, env, out).await? {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    let (written, failed) =
+        deliver_all(&plan, &mut report, &destinations, code, out, args.json).await;
+    let first = written.as_ref().ok().and_then(|p| p.first());
+    deliver::history(store.as_ref(), &plan, &report, &outcome, first, &warn).await;
+    let end = End {
+        outcome: &outcome,
+        report: &report,
+        written: written.as_deref().unwrap_or(&[]),
+        failed,
+        code,
+    };
+    finish(out, &plan, args, end)
+}
+
+/// A run reviewed: its report built, not yet delivered or written.
+pub(super) struct Reviewed {
+    pub plan: std::sync::Arc<RunPlan>,
+    pub destinations: Vec<Box<dyn crate::publish::Destination>>,
+    pub store: Option<crate::store::Store>,
+    pub warn: engine::gate::Warn,
+    /// Held until the run is delivered and recorded (`--if-running`).
+    pub _lock: Option<crate::lock::RunLock>,
+    pub outcome: engine::outcome::RunOutcome,
+    pub report: Report,
+    pub code: ExitCode,
+    /// The run's caller (breakers, cache, recordings), for `bsu eval`'s judge.
+    pub caller: std::sync::Arc<engine::caller::Caller>,
+}
+
+/// A run up to its report: gather, call, reconcile, verify, price; or the
+/// exit code of a run a filter skipped. `bsu eval` scores what this gives.
+async fn review(
+    ready: Ready,
+    args: &RunArgs,
+    env: &Env,
+    out: &Output,
+) -> Result<std::result::Result<Reviewed, ExitCode>> {
     let Ready {
         plan,
         overrides,
@@ -79,7 +130,7 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         gather::under_deadline(&plan, request, store.clone(), deadline, &mut shutdown).await?;
     if let Some(why) = gather::filtered(&plan, &gathered) {
         setup::tell_skipped(&plan, &destinations, out, &why).await;
-        return skipped(out, env, Some(&plan.event), &why);
+        return skipped(out, env, Some(&plan.event), &why).map(Err);
     }
     // A model whose window nobody set: its server may say (vLLM, llama.cpp).
     let plan = windows::learn(plan, args.replay.is_some(), store.as_ref(), out).await;
@@ -120,18 +171,17 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         replayed: args.replay.is_some(),
     };
     report.cost = Some(settle_cost(&plan, store.as_ref(), &run_id, &outcome, spent).await);
-    let (written, failed) =
-        deliver_all(&plan, &mut report, &destinations, code, out, args.json).await;
-    let first = written.as_ref().ok().and_then(|p| p.first());
-    deliver::history(store.as_ref(), &plan, &report, &outcome, first, &warn).await;
-    let end = End {
-        outcome: &outcome,
-        report: &report,
-        written: written.as_deref().unwrap_or(&[]),
-        failed,
+    Ok(Ok(Reviewed {
+        caller,
+        _lock,
+        plan,
+        destinations,
+        store,
+        warn,
+        outcome,
+        report,
         code,
-    };
-    finish(out, &plan, args, end)
+    }))
 }
 
 /// Publish, then write the report files: what was written, and what failed.
@@ -283,4 +333,26 @@ pub(super) fn absolute(p: &Path) -> String {
         .unwrap_or_else(|_| p.to_path_buf())
         .display()
         .to_string()
+}
+
+/// One `bsu eval` case through the run path: resolved (on a blocking
+/// thread: resolving may wait on a lock or block on a runtime of its own),
+/// then reviewed. `Ok(Err(code))`: a filter skipped it.
+pub(super) async fn review_case(
+    root: std::path::PathBuf,
+    state_dir: Option<std::path::PathBuf>,
+    args: RunArgs,
+    env: Env,
+    out: Output,
+) -> Result<std::result::Result<Reviewed, ExitCode>> {
+    let (ready, args, env, out) = tokio::task::spawn_blocking(move || {
+        let ready = setup::resolve(&root, state_dir.as_deref(), &args, &env, &out);
+        (ready, args, env, out)
+    })
+    .await
+    .map_err(|e| Error::Failed(format!("a case could not be set up: {e}")))?;
+    match ready? {
+        Ok(ready) => review(ready, &args, &env, &out).await,
+        Err(code) => Ok(Err(code)),
+    }
 }

@@ -93,7 +93,7 @@ pub(super) fn resolve(
         }
     };
     // One run at a time per project and event, when asked.
-    let lock = match (!plan.dry_run)
+    let lock = match (!plan.dry_run && !args.evaluating)
         .then(|| lock_run(&plan, &config, args, state_dir, out))
         .transpose()?
         .flatten()
@@ -190,7 +190,7 @@ fn destinations(
     out: &Output,
 ) -> Result<Vec<Box<dyn publish::Destination>>> {
     let mut all: Vec<(&str, Box<dyn publish::Destination>)> = Vec::new();
-    if plan.dry_run {
+    if plan.dry_run || args.evaluating {
         return Ok(Vec::new());
     }
     let asked = args.publish.contains(&crate::cli::PublishArg::Github);

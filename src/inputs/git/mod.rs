@@ -186,3 +186,38 @@ pub(super) fn check_rev(rev: &str, from: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// `git diff BASE HEAD` in the repository at `root`: the patch an eval case
+/// names by two commits. Revisions that look like options are refused.
+pub(crate) async fn diff_of(
+    root: &Path,
+    base: &str,
+    head: &str,
+    scrub: &[String],
+) -> std::result::Result<String, String> {
+    for rev in [base, head] {
+        if rev.is_empty() || rev.starts_with('-') {
+            return Err(format!("{rev:?} is not a revision"));
+        }
+    }
+    let git = Git { root, scrub };
+    let out = git
+        .output(&[
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            base,
+            head,
+            "--",
+        ])
+        .await
+        .map_err(|e| format!("could not run git ({e})"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "git diff {base} {head} failed: {}",
+            crate::text::one_line(&String::from_utf8_lossy(&out.stderr), 300)
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|_| "the diff is not UTF-8 text".into())
+}

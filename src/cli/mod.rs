@@ -8,6 +8,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod eval;
+pub use eval::{EvalArgs, EvalCommand, ImportArgs};
+
+const EVAL_EXAMPLES: &str = "Examples:
+  bsu eval evals --replay evals/recording
+  bsu eval evals pull_request.opened --judge judge --record rec/
+  bsu eval evals --baseline last.json --max-regression 0.05 --fail-under f1=0.4";
+
 /// Run a panel of AI agents on an event, aggregate their verdicts into one
 /// decision, and write JSON and Markdown reports.
 #[derive(Debug, Parser)]
@@ -128,6 +136,9 @@ pub enum Command {
         after_help = "Examples:\n  bsu diff old.json new.json\n  bsu diff --last scheduled.nightly --exit-code"
     )]
     Diff(DiffArgs),
+    /// Measure the panel on labelled changes: precision, recall, decisions, cost
+    #[command(after_help = EVAL_EXAMPLES)]
+    Eval(Box<EvalArgs>),
     /// Print shell completions to stdout
     #[command(
         after_help = "Examples:\n  bsu completions bash > ~/.local/share/bash-completion/completions/bsu\n  bsu completions zsh > ~/.zfunc/_bsu"
@@ -364,6 +375,16 @@ pub struct RunArgs {
     /// Answer every model request from recordings in DIR: no network, no API key
     #[arg(long, value_name = "DIR", conflicts_with = "dry_run", help_heading = RECORDING)]
     pub replay: Option<PathBuf>,
+
+    /// Set by `bsu eval` for each case: nothing published, no run lock, no
+    /// history record.
+    #[arg(skip)]
+    pub evaluating: bool,
+
+    /// Set by `bsu eval --judge AGENT`: the agent its judge calls go to,
+    /// through the run's caller.
+    #[arg(skip)]
+    pub judge: Option<String>,
 }
 
 /// Where a run can publish its decision.
