@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter events.toml and agents/ in the project directory')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Render a run''s JSON report again, in any format')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two runs: decision, agents, findings')
+            [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Measure the panel on labelled changes: precision, recall, decisions, cost')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -313,6 +314,64 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'bsu;eval' {
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Run only these agents (repeatable)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Cases run at once [default: 4]')
+            [CompletionResult]::new('--judge', '--judge', [CompletionResultType]::ParameterName, 'Match findings to golden ones the location rules leave open by asking this agent, per candidate pair, whether they are the same issue (the only way to match golden findings without a location)')
+            [CompletionResult]::new('--tolerance', '--tolerance', [CompletionResultType]::ParameterName, 'Lines a finding may be off its golden finding''s range and still match')
+            [CompletionResult]::new('--min-similarity', '--min-similarity', [CompletionResultType]::ParameterName, 'The least text similarity (0 to 1) of a finding''s title and detail to the golden description for a match by location')
+            [CompletionResult]::new('--markdown', '--markdown', [CompletionResultType]::ParameterName, 'Also write the result as Markdown to FILE')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the result as JSON to FILE (a later --baseline)')
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Compare with an earlier eval''s JSON and show the deltas')
+            [CompletionResult]::new('--fail-under', '--fail-under', [CompletionResultType]::ParameterName, 'Exit 3 when a panel figure is under its floor, e.g. f1=0.4,decision=0.8 (precision, recall, f1, weighted_recall, decision)')
+            [CompletionResult]::new('--max-regression', '--max-regression', [CompletionResultType]::ParameterName, 'Exit 3 when a panel figure fell more than this below --baseline''s')
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Write every model exchange (agents and judge) to DIR')
+            [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'Answer every model request from recordings in DIR: no network, no API key')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as JSON (the schema is schemas/eval.schema.json)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (and their hints) on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors (and their hints) on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Make cases from the withmartian code-review-benchmark''s golden comments')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'bsu;eval;import' {
+            [CompletionResult]::new('--diffs', '--diffs', [CompletionResultType]::ParameterName, 'The folder holding each pull request''s diff as OWNER-REPO-NUMBER.patch (the benchmark does not ship them)')
+            [CompletionResult]::new('--into', '--into', [CompletionResultType]::ParameterName, 'Where to write the cases')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (and their hints) on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors (and their hints) on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'bsu;eval;help' {
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Make cases from the withmartian code-review-benchmark''s golden comments')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'bsu;eval;help;import' {
+            break
+        }
+        'bsu;eval;help;help' {
+            break
+        }
         'bsu;completions' {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
@@ -339,6 +398,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter events.toml and agents/ in the project directory')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Render a run''s JSON report again, in any format')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two runs: decision, agents, findings')
+            [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Measure the panel on labelled changes: precision, recall, decisions, cost')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -383,6 +443,13 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             break
         }
         'bsu;help;diff' {
+            break
+        }
+        'bsu;help;eval' {
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Make cases from the withmartian code-review-benchmark''s golden comments')
+            break
+        }
+        'bsu;help;eval;import' {
             break
         }
         'bsu;help;completions' {

@@ -34,6 +34,9 @@ _bsu() {
             bsu,diff)
                 cmd="bsu__subcmd__diff"
                 ;;
+            bsu,eval)
+                cmd="bsu__subcmd__eval"
+                ;;
             bsu,events)
                 cmd="bsu__subcmd__events"
                 ;;
@@ -82,6 +85,18 @@ _bsu() {
             bsu__subcmd__cache__subcmd__help,prune)
                 cmd="bsu__subcmd__cache__subcmd__help__subcmd__prune"
                 ;;
+            bsu__subcmd__eval,help)
+                cmd="bsu__subcmd__eval__subcmd__help"
+                ;;
+            bsu__subcmd__eval,import)
+                cmd="bsu__subcmd__eval__subcmd__import"
+                ;;
+            bsu__subcmd__eval__subcmd__help,help)
+                cmd="bsu__subcmd__eval__subcmd__help__subcmd__help"
+                ;;
+            bsu__subcmd__eval__subcmd__help,import)
+                cmd="bsu__subcmd__eval__subcmd__help__subcmd__import"
+                ;;
             bsu__subcmd__help,agents)
                 cmd="bsu__subcmd__help__subcmd__agents"
                 ;;
@@ -99,6 +114,9 @@ _bsu() {
                 ;;
             bsu__subcmd__help,diff)
                 cmd="bsu__subcmd__help__subcmd__diff"
+                ;;
+            bsu__subcmd__help,eval)
+                cmd="bsu__subcmd__help__subcmd__eval"
                 ;;
             bsu__subcmd__help,events)
                 cmd="bsu__subcmd__help__subcmd__events"
@@ -127,6 +145,9 @@ _bsu() {
             bsu__subcmd__help__subcmd__cache,prune)
                 cmd="bsu__subcmd__help__subcmd__cache__subcmd__prune"
                 ;;
+            bsu__subcmd__help__subcmd__eval,import)
+                cmd="bsu__subcmd__help__subcmd__eval__subcmd__import"
+                ;;
             *)
                 ;;
         esac
@@ -134,7 +155,7 @@ _bsu() {
 
     case "${cmd}" in
         bsu)
-            opts="-C -v -q -h -V --dir --state-dir --verbose --quiet --color --help --version run status check events agents cache breaker init report diff completions help"
+            opts="-C -v -q -h -V --dir --state-dir --verbose --quiet --color --help --version run status check events agents cache breaker init report diff eval completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -539,6 +560,164 @@ _bsu() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bsu__subcmd__eval)
+            opts="-C -v -q -h -V --agent --concurrency --judge --tolerance --min-similarity --json --markdown --output --baseline --fail-under --max-regression --record --replay --dir --state-dir --verbose --quiet --color --help --version import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --judge)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tolerance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-similarity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --markdown)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baseline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-under)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-regression)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__eval__subcmd__help)
+            opts="import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__eval__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__eval__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__eval__subcmd__import)
+            opts="-C -v -q -h -V --diffs --into --dir --state-dir --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --diffs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --into)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bsu__subcmd__events)
             opts="-C -v -q -h -V --json --dir --state-dir --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -570,7 +749,7 @@ _bsu() {
             return 0
             ;;
         bsu__subcmd__help)
-            opts="run status check events agents cache breaker init report diff completions help"
+            opts="run status check events agents cache breaker init report diff eval completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -698,6 +877,34 @@ _bsu() {
         bsu__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__help__subcmd__eval)
+            opts="import"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__help__subcmd__eval__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -40,6 +40,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand init 'Write a starter events.toml and agents/ in the project directory'
             cand report 'Render a run''s JSON report again, in any format'
             cand diff 'Show what changed between two runs: decision, agents, findings'
+            cand eval 'Measure the panel on labelled changes: precision, recall, decisions, cost'
             cand completions 'Print shell completions to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -289,6 +290,59 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'bsu;eval'= {
+            cand --agent 'Run only these agents (repeatable)'
+            cand --concurrency 'Cases run at once [default: 4]'
+            cand --judge 'Match findings to golden ones the location rules leave open by asking this agent, per candidate pair, whether they are the same issue (the only way to match golden findings without a location)'
+            cand --tolerance 'Lines a finding may be off its golden finding''s range and still match'
+            cand --min-similarity 'The least text similarity (0 to 1) of a finding''s title and detail to the golden description for a match by location'
+            cand --markdown 'Also write the result as Markdown to FILE'
+            cand --output 'Also write the result as JSON to FILE (a later --baseline)'
+            cand --baseline 'Compare with an earlier eval''s JSON and show the deltas'
+            cand --fail-under 'Exit 3 when a panel figure is under its floor, e.g. f1=0.4,decision=0.8 (precision, recall, f1, weighted_recall, decision)'
+            cand --max-regression 'Exit 3 when a panel figure fell more than this below --baseline''s'
+            cand --record 'Write every model exchange (agents and judge) to DIR'
+            cand --replay 'Answer every model request from recordings in DIR: no network, no API key'
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --json 'Print the result as JSON (the schema is schemas/eval.schema.json)'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors (and their hints) on stderr'
+            cand --quiet 'Print only errors (and their hints) on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand import 'Make cases from the withmartian code-review-benchmark''s golden comments'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bsu;eval;import'= {
+            cand --diffs 'The folder holding each pull request''s diff as OWNER-REPO-NUMBER.patch (the benchmark does not ship them)'
+            cand --into 'Where to write the cases'
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors (and their hints) on stderr'
+            cand --quiet 'Print only errors (and their hints) on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;eval;help'= {
+            cand import 'Make cases from the withmartian code-review-benchmark''s golden comments'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bsu;eval;help;import'= {
+        }
+        &'bsu;eval;help;help'= {
+        }
         &'bsu;completions'= {
             cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
             cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
@@ -314,6 +368,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand init 'Write a starter events.toml and agents/ in the project directory'
             cand report 'Render a run''s JSON report again, in any format'
             cand diff 'Show what changed between two runs: decision, agents, findings'
+            cand eval 'Measure the panel on labelled changes: precision, recall, decisions, cost'
             cand completions 'Print shell completions to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -345,6 +400,11 @@ set edit:completion:arg-completer[bsu] = {|@words|
         &'bsu;help;report'= {
         }
         &'bsu;help;diff'= {
+        }
+        &'bsu;help;eval'= {
+            cand import 'Make cases from the withmartian code-review-benchmark''s golden comments'
+        }
+        &'bsu;help;eval;import'= {
         }
         &'bsu;help;completions'= {
         }

@@ -43,6 +43,7 @@ complete -c bsu -n "__fish_bsu_needs_command" -f -a "breaker" -d 'Manage circuit
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "init" -d 'Write a starter events.toml and agents/ in the project directory'
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "report" -d 'Render a run\'s JSON report again, in any format'
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "diff" -d 'Show what changed between two runs: decision, agents, findings'
+complete -c bsu -n "__fish_bsu_needs_command" -f -a "eval" -d 'Measure the panel on labelled changes: precision, recall, decisions, cost'
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c bsu -n "__fish_bsu_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l payload -d 'Event payload as JSON, from a file or - for stdin [default: $GITHUB_EVENT_PATH, else {}]' -r
@@ -229,6 +230,43 @@ complete -c bsu -n "__fish_bsu_using_subcommand diff" -s v -l verbose -d 'Say mo
 complete -c bsu -n "__fish_bsu_using_subcommand diff" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l agent -d 'Run only these agents (repeatable)' -r
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l concurrency -d 'Cases run at once [default: 4]' -r
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l judge -d 'Match findings to golden ones the location rules leave open by asking this agent, per candidate pair, whether they are the same issue (the only way to match golden findings without a location)' -r
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l tolerance -d 'Lines a finding may be off its golden finding\'s range and still match' -r
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l min-similarity -d 'The least text similarity (0 to 1) of a finding\'s title and detail to the golden description for a match by location' -r
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l markdown -d 'Also write the result as Markdown to FILE' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l output -d 'Also write the result as JSON to FILE (a later --baseline)' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l baseline -d 'Compare with an earlier eval\'s JSON and show the deltas' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l fail-under -d 'Exit 3 when a panel figure is under its floor, e.g. f1=0.4,decision=0.8 (precision, recall, f1, weighted_recall, decision)' -r
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l max-regression -d 'Exit 3 when a panel figure fell more than this below --baseline\'s' -r
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l record -d 'Write every model exchange (agents and judge) to DIR' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l replay -d 'Answer every model request from recordings in DIR: no network, no API key' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -l json -d 'Print the result as JSON (the schema is schemas/eval.schema.json)'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -a "import" -d 'Make cases from the withmartian code-review-benchmark\'s golden comments'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and not __fish_seen_subcommand_from import help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and __fish_seen_subcommand_from import" -l diffs -d 'The folder holding each pull request\'s diff as OWNER-REPO-NUMBER.patch (the benchmark does not ship them)' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and __fish_seen_subcommand_from import" -l into -d 'Where to write the cases' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and __fish_seen_subcommand_from import" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and __fish_seen_subcommand_from import" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and __fish_seen_subcommand_from import" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Say more on stderr (-v: debug, -vv: trace)'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and __fish_seen_subcommand_from help" -f -a "import" -d 'Make cases from the withmartian code-review-benchmark\'s golden comments'
+complete -c bsu -n "__fish_bsu_using_subcommand eval; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
@@ -238,18 +276,20 @@ complete -c bsu -n "__fish_bsu_using_subcommand completions" -s v -l verbose -d 
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s q -l quiet -d 'Print only errors (and their hints) on stderr'
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bsu -n "__fish_bsu_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "run" -d 'Run an event\'s agents, decide, and write reports'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "status" -d 'Show circuit breakers, the response cache and recent runs'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "check" -d 'Validate events.toml and agents/, listing every problem'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "events" -d 'List event strategies in the order they are matched'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "agents" -d 'List agents'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "cache" -d 'Manage the response cache'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "breaker" -d 'Manage circuit breakers'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "init" -d 'Write a starter events.toml and agents/ in the project directory'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "report" -d 'Render a run\'s JSON report again, in any format'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "diff" -d 'Show what changed between two runs: decision, agents, findings'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "run" -d 'Run an event\'s agents, decide, and write reports'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "status" -d 'Show circuit breakers, the response cache and recent runs'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "check" -d 'Validate events.toml and agents/, listing every problem'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "events" -d 'List event strategies in the order they are matched'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "agents" -d 'List agents'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "cache" -d 'Manage the response cache'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "breaker" -d 'Manage circuit breakers'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "init" -d 'Write a starter events.toml and agents/ in the project directory'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "report" -d 'Render a run\'s JSON report again, in any format'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "diff" -d 'Show what changed between two runs: decision, agents, findings'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "eval" -d 'Measure the panel on labelled changes: precision, recall, decisions, cost'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and not __fish_seen_subcommand_from run status check events agents cache breaker init report diff eval completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "clear" -d 'Remove every cached response'
 complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "prune" -d 'Remove expired cached responses'
 complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'
+complete -c bsu -n "__fish_bsu_using_subcommand help; and __fish_seen_subcommand_from eval" -f -a "import" -d 'Make cases from the withmartian code-review-benchmark\'s golden comments'

@@ -30,6 +30,14 @@ pub(super) fn check(root: &Path, env: &Env, out: &Output, json: bool) -> Result<
                 .map(|(id, why)| Problem::file(format!("{agents_dir}/{id}.toml"), why)),
         );
     }
+    // The eval cases, when the project has them.
+    let evals = root.join("evals");
+    if evals.is_dir() {
+        let shown = config::shown(root, "evals");
+        if let Err(problems) = crate::evaluate::case::load(&evals, &shown) {
+            found.problems.extend(problems);
+        }
+    }
     let ok = found.problems.is_empty();
     let warnings = found
         .config

@@ -1,6 +1,6 @@
 //! The JSON Schemas bsu publishes in `schemas/`, generated from the Rust
-//! types (schemars): `events.toml`, agent files, the JSON report, and
-//! `bsu status --json`. A test keeps the committed files in step; `bsu init`
+//! types (schemars): `events.toml`, agent files, the JSON report,
+//! `bsu status --json`, eval cases' `expect.toml` and `bsu eval --json`. A test keeps the committed files in step; `bsu init`
 //! writes the two file schemas into a new project for its `#:schema` lines.
 
 /// (file name, schema text) of every published schema.
@@ -21,6 +21,14 @@ pub(crate) fn all() -> Vec<(&'static str, String)> {
         (
             "status.schema.json",
             pretty(&schemars::schema_for!(super::status::StatusJson)),
+        ),
+        (
+            "expect.schema.json",
+            pretty(&schemars::schema_for!(crate::evaluate::case::ExpectFile)),
+        ),
+        (
+            "eval.schema.json",
+            pretty(&schemars::schema_for!(crate::evaluate::EvalJson)),
         ),
     ]
 }

@@ -158,6 +158,19 @@ pub(crate) fn assign(
     out
 }
 
+/// The findings (by index) that fall into a known trap: at its place (or
+/// anywhere, for a trap without a file) and similar enough to it.
+pub(crate) fn traps(absent: &[Golden], found: &[Found], rules: Rules) -> Vec<usize> {
+    (0..found.len())
+        .filter(|i| {
+            absent.iter().any(|t| {
+                near(t, &found[*i], rules.tolerance) != Some(false)
+                    && similarity(t, &found[*i]) >= rules.min_similarity
+            })
+        })
+        .collect()
+}
+
 /// The pairs a judge should be asked about after matching by location:
 /// each golden finding still open with each finding still open that is not
 /// at a different place (a located golden finding is never matched across

@@ -204,7 +204,7 @@ fn case_json(
         decision_correct: run.case.decision.zip(decision).map(|(e, a)| e.admits(a)),
         prompt_tokens: prompt,
         completion_tokens: completion,
-        usd: usd.map(score::round),
+        usd: usd.map(score::cents),
         latency_ms: r.filter(|_| !replayed).map(|r| r.duration_ms),
         error: run.error.clone(),
         panel: score::side(&run.case, panel, rules, &run.judged),
@@ -226,7 +226,7 @@ pub(crate) fn compare(now: &EvalJson, base: &EvalJson, file: &str) -> Deltas {
         f1: d(n.figures.f1, b.figures.f1),
         weighted_recall: d(n.figures.weighted_recall, b.figures.weighted_recall),
         decision: d(n.decisions.accuracy, b.decisions.accuracy),
-        usd: d(n.usd, b.usd),
+        usd: n.usd.zip(b.usd).map(|(a, b)| score::cents(a - b)),
     }
 }
 

@@ -14,11 +14,18 @@ pub(crate) fn num(x: Option<f64>) -> String {
 }
 
 fn usd(x: Option<f64>) -> String {
-    x.map_or("unpriced".into(), |v| format!("${v:.4}"))
+    x.map_or("unpriced".into(), |v| format!("${v:.6}"))
 }
 
 fn signed(x: Option<f64>) -> String {
     x.map_or("—".into(), |v| format!("{v:+.4}"))
+}
+
+fn signed_usd(x: Option<f64>) -> String {
+    x.map_or("—".into(), |v| {
+        let sign = if v < 0.0 { "-" } else { "+" };
+        format!("{sign}${:.6}", v.abs())
+    })
 }
 
 /// The rows of the summary table: each agent, then the panel.
@@ -72,12 +79,14 @@ pub(crate) fn lines(e: &EvalJson) -> Vec<String> {
             d.blocking_cases
         ),
         format!(
-            "Panel: macro F1 {} · severity-weighted recall {} · traps hit {} · {} prompt + {} completion tokens",
+            "Panel: macro F1 {} · weighted recall {} · traps hit {}",
             num(p.macro_f1),
             num(p.figures.weighted_recall),
             p.traps,
-            p.prompt_tokens,
-            p.completion_tokens
+        ),
+        format!(
+            "Tokens: {} prompt + {} completion",
+            p.prompt_tokens, p.completion_tokens
         ),
     ];
     for (id, t) in &e.agents {
@@ -88,19 +97,23 @@ pub(crate) fn lines(e: &EvalJson) -> Vec<String> {
         ));
     }
     if let Some(b) = &e.baseline {
+        out.push(format!("Against {}:", b.file));
         out.push(format!(
-            "Against {}: precision {} · recall {} · F1 {} · weighted recall {} · decisions {} · cost {}",
-            b.file,
+            "  precision {} · recall {} · F1 {}",
             signed(b.precision),
             signed(b.recall),
-            signed(b.f1),
+            signed(b.f1)
+        ));
+        out.push(format!(
+            "  weighted recall {} · decisions {} · cost {}",
             signed(b.weighted_recall),
             signed(b.decision),
-            signed(b.usd)
+            signed_usd(b.usd)
         ));
     }
+    out.push("Worst cases:".into());
     for c in worst_first(e).into_iter().take(3) {
-        out.push(format!("Worst: {}", case_line(c)));
+        out.push(format!("  {}", case_line(c)));
     }
     out
 }
@@ -110,7 +123,7 @@ fn case_line(c: &CaseJson) -> String {
         .decision
         .map_or("no decision".to_string(), |a| a.to_string());
     let expected = match (&c.expected, c.decision_correct) {
-        (Some(x), Some(false)) => format!(" (expected {x})"),
+        (Some(x), Some(false)) => format!(", expected {x}"),
         _ => String::new(),
     };
     let error = c
@@ -119,7 +132,7 @@ fn case_line(c: &CaseJson) -> String {
         .map(|e| format!(" — {}", crate::text::one_line(e, 120)))
         .unwrap_or_default();
     format!(
-        "{}: F1 {} · {} missed · {} spurious · {decision}{expected}{error}",
+        "{}: F1 {}, {} missed, {} spurious; {decision}{expected}{error}",
         c.name,
         num(c.panel.figures.f1),
         c.panel.missed.len(),
@@ -148,8 +161,12 @@ pub(crate) fn markdown(e: &EvalJson) -> String {
         let _ = writeln!(s, "| `{}` | {} |", code(&r[0]), r[1..].join(" | "));
     }
     s.push('\n');
-    for l in lines(e).iter().filter(|l| !l.starts_with("Worst: ")) {
-        let _ = writeln!(s, "- {}", inline(l));
+    for l in lines(e)
+        .iter()
+        .take_while(|l| l.as_str() != "Worst cases:")
+        .filter(|l| !l.ends_with(':'))
+    {
+        let _ = writeln!(s, "- {}", inline(l.trim_start()));
     }
     s.push_str("\n## Decisions\n\n| Expected | Actual | Cases |\n|---|---|---:|\n");
     for (expected, row) in &e.panel.decisions.confusion {

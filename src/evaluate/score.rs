@@ -48,6 +48,11 @@ pub(crate) fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// Dollars to six decimals (a small model's review costs fractions of a cent).
+pub(crate) fn cents(x: f64) -> f64 {
+    (x * 1_000_000.0).round() / 1_000_000.0
+}
+
 fn ratio(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| round(a as f64 / b as f64))
 }
@@ -124,7 +129,7 @@ pub(crate) fn side(case: &Case, found: &[Found], rules: Rules, judged: &Judged) 
         .iter()
         .map(|p| weight(case.golden[p.golden].severity))
         .sum();
-    let traps = assign(&case.absent, found, rules, &Judged::new());
+    let traps = super::matching::traps(&case.absent, found, rules);
     Side {
         figures: Figures::of(tp, fp, fn_, (hit, total)),
         matched: pairs
@@ -147,7 +152,7 @@ pub(crate) fn side(case: &Case, found: &[Found], rules: Rules, judged: &Judged) 
             .filter(|i| !pairs.iter().any(|p| p.found == *i))
             .map(|i| shown(&found[i]))
             .collect(),
-        traps: traps.iter().map(|p| shown(&found[p.found])).collect(),
+        traps: traps.iter().map(|i| shown(&found[*i])).collect(),
     }
 }
 
@@ -227,7 +232,7 @@ fn macro_f1<'a>(sides: impl Iterator<Item = &'a Side>) -> Option<f64> {
 }
 
 fn add_usd(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    Some(round(a? + b?))
+    Some(a? + b?)
 }
 
 pub(crate) fn decisions(cases: &[CaseRun], results: &[CaseJson]) -> Decisions {
@@ -276,6 +281,7 @@ pub(crate) fn totals(
         panel.usd = add_usd(panel.usd, r.usd);
         panel.traps += r.panel.traps.len() as u64;
     }
+    panel.usd = panel.usd.map(cents);
     panel.macro_f1 = macro_f1(results.iter().map(|r| &r.panel));
     panel.decisions = decisions(runs, results);
     let mut agents: BTreeMap<String, AgentTotals> = BTreeMap::new();
@@ -306,6 +312,7 @@ pub(crate) fn totals(
             (Some(a), Some(b)) => Some(round(a - b)),
             _ => None,
         };
+        t.usd = t.usd.map(cents);
         t.usd_saved_without = t.usd;
     }
     (panel, agents)

@@ -244,3 +244,216 @@ fn without_a_judge_a_locationless_golden_finding_is_missed() {
     assert_eq!(figures(&v["agents"]["a"]).0, 1);
     assert!(m.requests().iter().all(|r| !r.system().contains("judging")));
 }
+
+/// A recorded eval replays offline, byte for byte, with the live figures.
+#[test]
+fn a_replayed_eval_is_byte_identical_and_needs_no_network() {
+    let m = models();
+    let p = project(&m);
+    let (code, _, stderr) = p.run(&[
+        "eval",
+        "evals",
+        "--judge",
+        "j",
+        "--record",
+        "rec",
+        "--output",
+        "live.json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let p = p.env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1");
+    let sent = m.requests().len();
+    for out in ["one", "two"] {
+        let (code, _, stderr) = p.run(&[
+            "eval",
+            "evals",
+            "--judge",
+            "j",
+            "--replay",
+            "rec",
+            "--output",
+            &format!("{out}.json"),
+            "--markdown",
+            &format!("{out}.md"),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    assert_eq!(m.requests().len(), sent, "nothing sent");
+    assert_eq!(p.read("one.json"), p.read("two.json"));
+    assert_eq!(p.read("one.md"), p.read("two.md"));
+    let (live, replayed): (Value, Value) = (
+        serde_json::from_str(&p.read("live.json")).unwrap(),
+        serde_json::from_str(&p.read("one.json")).unwrap(),
+    );
+    assert_eq!(live["panel"]["f1"], replayed["panel"]["f1"]);
+    assert_eq!(replayed["replayed"], json!(true));
+    assert!(replayed["cases"][0]["latency_ms"].is_null());
+    // A missing recording is an error naming the case, not a figure.
+    std::fs::remove_dir_all(p.path().join("rec")).unwrap();
+    std::fs::create_dir(p.path().join("rec")).unwrap();
+    let (code, _, stderr) = p.run(&["eval", "evals", "--replay", "rec"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("case clean agent a:"), "{stderr}");
+}
+
+/// `--baseline` shows deltas; `--fail-under` and `--max-regression` exit 3
+/// naming the figure; a figure that cannot be computed fails its floor.
+#[test]
+fn gates_give_exit_codes_for_ci() {
+    let m = models();
+    let p = project(&m);
+    let (code, _, _) = p.run(&["eval", "evals", "--judge", "j", "--output", "base.json"]);
+    assert_eq!(code, 0);
+    // Without the judge recall falls from 2/3 to 1/3.
+    let (code, stdout, stderr) = p.run(&[
+        "eval",
+        "evals",
+        "--baseline",
+        "base.json",
+        "--max-regression",
+        "0.05",
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stdout.contains("Against base.json:\n  precision -0.1666 · recall -0.3334 · F1 -0.2222\n"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "error: eval gate: panel recall fell 0.3334 below the baseline (at most 0.05 allowed)"
+        ),
+        "{stderr}"
+    );
+    let (code, _, stderr) = p.run(&[
+        "eval",
+        "evals",
+        "--judge",
+        "j",
+        "--fail-under",
+        "f1=0.4,decision=0.6",
+    ]);
+    assert_eq!(code, 3);
+    assert_eq!(
+        stderr,
+        "error: eval gate: panel decision 0.5000 is under 0.6\n"
+    );
+    assert_eq!(
+        p.run(&[
+            "eval",
+            "evals",
+            "--judge",
+            "j",
+            "--fail-under",
+            "f1=0.4,decision=0.5"
+        ])
+        .0,
+        0
+    );
+    let (code, _, stderr) = p.run(&["eval", "evals", "--fail-under", "f2=0.4"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(
+            "\"f2\" is not a figure; use one of precision, recall, f1, weighted_recall, decision"
+        ),
+        "{stderr}"
+    );
+    let (code, _, stderr) = p.run(&["eval", "evals", "--max-regression", "0.1"]);
+    assert_eq!(code, 2, "--max-regression needs --baseline: {stderr}");
+}
+
+/// Bad cases are refused with their file and line, by `bsu eval` and by
+/// `bsu check`; nothing is sent.
+#[test]
+fn bad_cases_are_named_at_their_line() {
+    let m = models();
+    let p = project(&m)
+        .file("evals/bad/change.patch", &patch("x.py", 1))
+        .file(
+            "evals/bad/expect.toml",
+            "decision = \"approve\"\n\n[[finding]]\ndescription = \"x\"\nline = 3\n",
+        )
+        .file(
+            "evals/nochange/expect.toml",
+            "decision = { at_least = \"block\", at_most = \"approve\" }\n",
+        );
+    let (code, stdout, stderr) = p.run(&["eval", "evals"]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(
+        stderr.contains("evals/bad/expect.toml:3:1: line without file; name the file too"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "evals/nochange/expect.toml:1:12: at_least = Block is above at_most = Approve"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("evals/nochange/expect.toml: no change: add change.patch beside it"),
+        "{stderr}"
+    );
+    assert!(m.requests().is_empty());
+    let (code, stdout, _) = p.run(&["check"]);
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("evals/bad/expect.toml:3:1: line without file"),
+        "{stdout}"
+    );
+}
+
+/// The terminal summary, whole.
+#[test]
+fn the_summary_fits_80_columns() {
+    let m = models();
+    let p = project(&m).env("COLUMNS", "80");
+    let (code, stdout, stderr) = p.run(&["eval", "evals", "--judge", "j"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    insta::assert_snapshot!(stdout);
+    assert!(stdout.lines().all(|l| l.chars().count() <= 80), "{stdout}");
+}
+
+/// The converter: one case per pull request with a diff, golden findings
+/// without locations, a decision when one is high or critical.
+#[test]
+fn golden_comments_become_cases() {
+    let p = Project::empty()
+        .file(
+            "golden.json",
+            r#"[{"pr_title": "Fast paging", "url": "https://github.com/acme/shop/pull/12",
+                 "comments": [{"comment": "Negative slice on a queryset raises", "severity": "High"},
+                              {"comment": "Typo in a test name", "severity": "Low"}]},
+                {"pr_title": "No diff", "url": "https://github.com/acme/shop/pull/13", "comments": []}]"#,
+        )
+        .file("diffs/acme-shop-12.patch", &patch("shop.py", 2));
+    let (code, stdout, stderr) = p.run(&[
+        "eval",
+        "import",
+        "golden.json",
+        "--diffs",
+        "diffs",
+        "--into",
+        "cases",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "1 cases written to cases, 1 skipped\n");
+    assert!(
+        stderr.contains("acme-shop-13: no diff at diffs/acme-shop-13.patch"),
+        "{stderr}"
+    );
+    let expect = p.read("cases/acme-shop-12/expect.toml");
+    assert!(
+        expect.contains("[decision]\nat_least = \"request_changes\""),
+        "{expect}"
+    );
+    assert!(
+        expect
+            .contains("description = \"Negative slice on a queryset raises\"\nseverity = \"high\""),
+        "{expect}"
+    );
+    assert_eq!(
+        p.read("cases/acme-shop-12/change.patch"),
+        patch("shop.py", 2)
+    );
+    let payload: Value = serde_json::from_str(&p.read("cases/acme-shop-12/payload.json")).unwrap();
+    assert_eq!(payload["pull_request"]["title"], "Fast paging");
+}
