@@ -13,8 +13,9 @@ pub(crate) fn num(x: Option<f64>) -> String {
     x.map_or("—".into(), |v| format!("{v:.4}"))
 }
 
+/// Dollars for people: four decimals (the JSON has six).
 fn usd(x: Option<f64>) -> String {
-    x.map_or("unpriced".into(), |v| format!("${v:.6}"))
+    x.map_or("unpriced".into(), |v| format!("${v:.4}"))
 }
 
 fn signed(x: Option<f64>) -> String {
@@ -24,7 +25,7 @@ fn signed(x: Option<f64>) -> String {
 fn signed_usd(x: Option<f64>) -> String {
     x.map_or("—".into(), |v| {
         let sign = if v < 0.0 { "-" } else { "+" };
-        format!("{sign}${:.6}", v.abs())
+        format!("{sign}${:.4}", v.abs())
     })
 }
 
@@ -51,16 +52,8 @@ pub(crate) fn rows(e: &EvalJson) -> Vec<[String; 8]> {
     out
 }
 
-pub(crate) const HEADER: [&str; 8] = [
-    "Agent",
-    "TP",
-    "FP",
-    "FN",
-    "Precision",
-    "Recall",
-    "F1",
-    "Cost",
-];
+/// Short headers, so a table with a long agent id still fits 80 columns.
+pub(crate) const HEADER: [&str; 8] = ["Agent", "TP", "FP", "FN", "Prec.", "Recall", "F1", "Cost"];
 
 /// The lines under the table: decisions, rates, what each agent adds,
 /// baseline deltas, the worst cases.
@@ -155,7 +148,7 @@ pub(crate) fn markdown(e: &EvalJson) -> String {
             .map(|j| format!(", judge `{}`", code(j)))
             .unwrap_or_default()
     );
-    s.push_str("| Agent | TP | FP | FN | Precision | Recall | F1 | Cost |\n");
+    s.push_str("| Agent | TP | FP | FN | Precision | Recall | F1 | Cost (USD) |\n");
     s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in rows(e) {
         let _ = writeln!(s, "| `{}` | {} |", code(&r[0]), r[1..].join(" | "));
