@@ -281,6 +281,8 @@ fn main() {
         .get(sorted.len() / 2)
         .map_or(f64::NAN, |u| *u as f64 / 1000.0);
 
+    let (evaluated, eval_rss) = eval_bench();
+
     let mut report = String::new();
     let mut line = |s: String| {
         println!("{s}");
@@ -347,6 +349,13 @@ fn main() {
     line(format!(
         "  cost projection of that run (8 agents, inputs)  {projection_ms:>8.2} ms  (timed inside bsu)"
     ));
+    line(format!(
+        "  bsu eval, 50 cases x 3 agents, replayed          {:>8.1} ms  {:>6.1} MiB  = {:.2}x start-up; {:.3}x the 2 s goal",
+        ms(evaluated),
+        mib(eval_rss),
+        evaluated.as_secs_f64() / baseline.as_secs_f64(),
+        evaluated.as_secs_f64() / 2.0
+    ));
     line(String::new());
     line("The seed service bsu replaces, same cases (its own measurements):".into());
     line(format!(
@@ -358,6 +367,51 @@ fn main() {
         1618.0 / ms(sequential)
     ));
     write_page(&report);
+}
+
+/// `bsu eval` of 50 cases with 3 agents each, from a recording made first
+/// against the fake: (median wall time, peak RSS).
+fn eval_bench() -> (Duration, u64) {
+    let agents = ["a", "b", "c"];
+    let bench = Bench::new(
+        "[inputs.diff]\nkind = \"git_diff\"\n[events.\"pull_request.opened\"]\nagents = [\"a\", \"b\", \"c\"]\ninputs = [\"diff\"]\n",
+        &agents,
+    );
+    for i in 0..50 {
+        let dir = bench.dir.path().join(format!("evals/case{i:02}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut patch = format!(
+            "diff --git a/src/m{i}.rs b/src/m{i}.rs\nnew file mode 100644\n--- /dev/null\n+++ b/src/m{i}.rs\n@@ -0,0 +1,40 @@\n"
+        );
+        for l in 1..=40 {
+            patch.push_str(&format!("+fn f{l}(x: u32) -> u32 {{ x + {l} }}\n"));
+        }
+        std::fs::write(dir.join("change.patch"), patch).unwrap();
+        std::fs::write(
+            dir.join("expect.toml"),
+            format!("decision = {{ at_least = \"request_changes\" }}\n[[finding]]\ndescription = \"Overflow in f{i} on large input\"\nseverity = \"high\"\nfile = \"src/m{i}.rs\"\nline = 7\n"),
+        )
+        .unwrap();
+    }
+    let server = Fake::start(|r| {
+        let file = r
+            .system()
+            .split("+++ b/")
+            .nth(1)
+            .and_then(|s| s.split('\n').next())
+            .unwrap_or("")
+            .to_string();
+        Reply::content(
+            &format!(
+                "{{\"decision\": \"request_changes\", \"findings\": [{{\"severity\": \"high\", \"title\": \"Overflow on large input\", \"file\": \"{file}\", \"line\": 8}}, {{\"severity\": \"low\", \"title\": \"Naming\", \"file\": \"{file}\", \"line\": 30}}]}}"
+            ),
+        )
+    });
+    let bench = bench
+        .env("OPENAI_BASE_URL", &server.url)
+        .env("OPENAI_API_KEY", KEY);
+    assert_eq!(bench.run(&["eval", "evals", "--record", "rec", "-q"]), 0);
+    bench.measure(5, &["eval", "evals", "--replay", "rec", "-q"], 0)
 }
 
 /// A unified diff of `files` files adding code-like lines, about `bytes` long.

@@ -126,7 +126,7 @@ fn case_line(c: &CaseJson) -> String {
         .unwrap_or_default();
     format!(
         "{}: F1 {}, {} missed, {} spurious; {decision}{expected}{error}",
-        c.name,
+        crate::text::one_line(&c.name, 60),
         num(c.panel.figures.f1),
         c.panel.missed.len(),
         c.panel.spurious.len()

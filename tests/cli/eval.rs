@@ -609,3 +609,49 @@ fn the_shipped_cases_replay_offline_byte_for_byte() {
     assert_eq!(p.read("one.json.md"), p.read("two.json.md"));
     insta::assert_snapshot!(stdout);
 }
+
+/// A case may name its change as two commits of a repository inside the
+/// project; one outside it is refused (a case cannot make bsu read and send
+/// a repository elsewhere on the machine).
+#[test]
+fn a_case_from_two_commits_of_a_repository_inside_the_project() {
+    use crate::inputs::git;
+    let m = models();
+    let p = Project::with_agents(EVENTS, &["a", "b"]).serve(&m);
+    let repo = p.path().join("fixtures/repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("style.py"), "a = 1\n").unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    std::fs::write(repo.join("style.py"), "a = 1\nb = 2\n").unwrap();
+    git(&repo, &["commit", "-q", "-am", "head"]);
+    let outside = tempfile::tempdir().unwrap();
+    let p = p
+        .file(
+            "evals/git/expect.toml",
+            "decision = \"approve\"\n[change]\nrepo = \"../../fixtures/repo\"\nbase = \"HEAD~1\"\nhead = \"HEAD\"\n",
+        )
+        .file(
+            "evals/outside/expect.toml",
+            &format!(
+                "[change]\nrepo = {:?}\nbase = \"HEAD~1\"\nhead = \"HEAD\"\n",
+                outside.path().display().to_string()
+            ),
+        );
+    let (code, v) = p.json(&["eval", "evals", "--json"]);
+    assert_eq!(code, 1, "the outside case could not be run: {v}");
+    let git_case = &v["cases"][0];
+    // a flags style.py in the change it was shown: the diff of the two commits.
+    assert_eq!(git_case["decision"], "request_changes", "{git_case}");
+    assert!(v["cases"][1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("is not a folder inside the project"));
+    let (code, _, stderr) = p.run(&["eval", "evals", "--json"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("error: case outside: [change] repo"),
+        "{stderr}"
+    );
+}

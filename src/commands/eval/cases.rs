@@ -180,30 +180,50 @@ async fn prepare(
     let payload = dir.join("payload.json");
     std::fs::write(&payload, case.payload.as_deref().unwrap_or("{}"))
         .map_err(|e| format!("scratch payload: {e}"))?;
+    let (input, secrets) = diff_input(shared, event, &payload)?;
+    let Some(input) = input else {
+        return Err(format!(
+            "the strategy for {event} has no git_diff input to take the case's change"
+        ));
+    };
     let patch = match &case.change {
         Change::Patch(p) => p.clone(),
         Change::Git { repo, base, head } => {
-            crate::inputs::git::diff_of(repo, base, head, &[]).await?
+            let repo = inside(&shared.root, repo)?;
+            crate::inputs::git::diff_of(&repo, base, head, &secrets).await?
         }
     };
     let patch_file = dir.join("change.patch");
     std::fs::write(&patch_file, patch).map_err(|e| format!("scratch patch: {e}"))?;
-    let input =
-        diff_input(shared, event, &payload)?.map(|name| format!("{name}={}", patch_file.display()));
-    if input.is_none() {
-        return Err(format!(
-            "the strategy for {event} has no git_diff input to take the case's change"
-        ));
-    }
-    Ok(shared.run_args(event, &payload, input))
+    let input = format!("{input}={}", patch_file.display());
+    Ok(shared.run_args(event, &payload, Some(input)))
 }
 
-/// The name of the `git_diff` input the strategy for `event` reads.
+/// A case's repository, when it is inside the project (links followed): a
+/// case cannot make bsu read, and send, a repository elsewhere on the machine.
+fn inside(root: &Path, repo: &Path) -> std::result::Result<PathBuf, String> {
+    let outside = || {
+        format!(
+            "[change] repo {} is not a folder inside the project; a case may only name a repository inside it",
+            repo.display()
+        )
+    };
+    let real = std::fs::canonicalize(repo).map_err(|_| outside())?;
+    let root = std::fs::canonicalize(root).map_err(|_| outside())?;
+    if real.starts_with(&root) && real.is_dir() {
+        Ok(real)
+    } else {
+        Err(outside())
+    }
+}
+
+/// The name of the `git_diff` input the strategy for `event` reads, and
+/// the names of the run's secrets (removed from git's environment).
 fn diff_input(
     shared: &Shared,
     event: &str,
     payload: &Path,
-) -> std::result::Result<Option<String>, String> {
+) -> std::result::Result<(Option<String>, Vec<String>), String> {
     let config = crate::config::load(&shared.root, &shared.env).map_err(|e| e.to_string())?;
     let mut args = shared.run_args(event, payload, None);
     // Only the strategy's inputs are wanted: no key is read for this.
@@ -218,9 +238,10 @@ fn diff_input(
         &shared.env,
     )
     .map_err(|e| e.to_string())?;
-    Ok(plan
+    let name = plan
         .inputs
         .iter()
         .find(|i| matches!(i.source, InputSource::GitDiff(_)))
-        .map(|i| i.name.clone()))
+        .map(|i| i.name.clone());
+    Ok((name, plan.secrets.names().to_vec()))
 }

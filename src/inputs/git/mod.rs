@@ -201,8 +201,14 @@ pub(crate) async fn diff_of(
         }
     }
     let git = Git { root, scrub };
+    // A repository committed into a case (a bare one can be) brings its
+    // own config: refuse implicit bare repositories, and run no helper.
     let out = git
         .output(&[
+            "-c",
+            "safe.bareRepository=explicit",
+            "-c",
+            "core.fsmonitor=false",
             "diff",
             "--no-color",
             "--no-ext-diff",
