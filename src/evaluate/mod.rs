@@ -31,6 +31,8 @@ pub(crate) struct CaseRun {
     pub error: Option<String>,
     /// The judge's answers for this case.
     pub judged: Judged,
+    /// What asking the judge took: tokens, and dollars (`None`: unpriced).
+    pub judge_spent: (crate::vocab::Usage, Option<f64>),
 }
 
 impl CaseRun {
@@ -116,9 +118,21 @@ pub(crate) struct EvalJson {
     pub panel: PanelTotals,
     pub agents: BTreeMap<String, AgentTotals>,
     pub cases: Vec<CaseJson>,
+    /// What the judge's calls took over every case (not the panel's cost).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_spent: Option<JudgeSpent>,
     /// Compared with `--baseline`, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Deltas>,
+}
+
+/// The judge's tokens and cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct JudgeSpent {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// null: its model is unpriced.
+    pub usd: Option<f64>,
 }
 
 /// This eval's panel figures minus the baseline's (null where either is).
@@ -161,6 +175,20 @@ pub(crate) fn evaluate(
         results.push(case_json(run, &panel, &agents, rules, replayed));
     }
     let (panel, agents) = score::totals(runs, &results, &without);
+    let judge_spent = judge.map(|_| {
+        let mut j = JudgeSpent {
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            usd: Some(0.0),
+        };
+        for r in runs {
+            j.prompt_tokens += r.judge_spent.0.prompt_tokens;
+            j.completion_tokens += r.judge_spent.0.completion_tokens;
+            j.usd = j.usd.zip(r.judge_spent.1).map(|(a, b)| a + b);
+        }
+        j.usd = j.usd.map(score::cents);
+        j
+    });
     EvalJson {
         bsu_eval: VERSION,
         bsu_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -171,6 +199,7 @@ pub(crate) fn evaluate(
         panel,
         agents,
         cases: results,
+        judge_spent,
         baseline: None,
     }
 }

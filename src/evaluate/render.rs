@@ -89,6 +89,15 @@ pub(crate) fn lines(e: &EvalJson) -> Vec<String> {
             usd(t.usd_saved_without)
         ));
     }
+    if let (Some(j), Some(name)) = (&e.judge_spent, &e.judge) {
+        out.push(format!(
+            "Judge {}: {} prompt + {} completion tokens, {}",
+            crate::text::one_line(name, 40),
+            j.prompt_tokens,
+            j.completion_tokens,
+            usd(j.usd)
+        ));
+    }
     if let Some(b) = &e.baseline {
         out.push(format!("Against {}:", b.file));
         out.push(format!(

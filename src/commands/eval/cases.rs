@@ -132,6 +132,7 @@ async fn run_one(shared: &Shared, case: Case) -> CaseRun {
         report: None,
         error: Some(why),
         judged: Judged::new(),
+        judge_spent: Default::default(),
     };
     let args = match prepare(shared, &case, &event).await {
         Ok(a) => a,
@@ -157,11 +158,15 @@ async fn run_one(shared: &Shared, case: Case) -> CaseRun {
         report: None,
         error: None,
         judged: Judged::new(),
+        judge_spent: Default::default(),
     };
     run.report = Some(reviewed.report.clone());
     if shared.judge.is_some() {
         match super::judge::ask(&reviewed, &run, shared.rules).await {
-            Ok(judged) => run.judged = judged,
+            Ok((judged, spent)) => {
+                run.judged = judged;
+                run.judge_spent = spent;
+            }
             Err(why) => run.error = Some(format!("judge: {why}")),
         }
     }

@@ -18,19 +18,23 @@ use crate::evaluate::CaseRun;
 /// Pairs asked at most per case.
 const MAX_PAIRS: usize = 200;
 
+/// What the judge said, and what asking it took (tokens, dollars).
+type Answered = (Judged, (crate::vocab::Usage, Option<f64>));
+
 /// The judge's answers for the open pairs of every side of `run`.
 pub(super) async fn ask(
     reviewed: &super::super::run::Reviewed,
     run: &CaseRun,
     rules: Rules,
-) -> Result<Judged, String> {
+) -> Result<Answered, String> {
     let plan = &reviewed.plan;
+    let nothing = || (Judged::new(), (Default::default(), Some(0.0)));
     let Some(judge) = plan.judge.as_ref() else {
-        return Ok(Judged::new());
+        return Ok(nothing());
     };
     let pairs = open_pairs(run, rules);
     if pairs.is_empty() {
-        return Ok(Judged::new());
+        return Ok(nothing());
     }
     let provider = plan
         .providers
@@ -49,7 +53,7 @@ pub(super) async fn ask(
         .call(provider, key, &req, &hash, deadline, &attempts)
         .await;
     let reply = match called.result {
-        Ok(reply) => reply.content,
+        Ok(reply) => reply,
         Err(crate::engine::caller::Failure::Call(c)) => return Err(c.message),
         Err(crate::engine::caller::Failure::Rejected { breaker, .. }) => {
             return Err(format!("circuit breaker {breaker} is open"))
@@ -58,8 +62,8 @@ pub(super) async fn ask(
             return Err("its deadline passed".into())
         }
     };
-    let said = read(&reply);
-    Ok(pairs
+    let said = read(&reply.content);
+    let judged = pairs
         .into_iter()
         .enumerate()
         .map(|(i, (g, f))| {
@@ -68,7 +72,13 @@ pub(super) async fn ask(
                 said.get(&format!("p{}", i + 1)) == Some(&true),
             )
         })
-        .collect())
+        .collect();
+    let usd = plan
+        .cost
+        .prices
+        .get(&judge.model)
+        .map(|p| p.cost(&reply.usage));
+    Ok((judged, (reply.usage, usd)))
 }
 
 /// Each open (golden, finding) pair of the panel's and every agent's side,
