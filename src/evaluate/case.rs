@@ -240,32 +240,7 @@ fn load_case(dir: &Path, name: &str, root: &str) -> Result<Case, Vec<Problem>> {
         }
     }
     let patch = read(dir, "change.patch", &at("change.patch")).map_err(|p| vec![p])?;
-    let change = match (patch, file.change) {
-        (Some(p), None) => Some(Change::Patch(p)),
-        (None, Some(c)) => Some(Change::Git {
-            repo: if c.repo.is_absolute() {
-                c.repo
-            } else {
-                dir.join(c.repo)
-            },
-            base: c.base,
-            head: c.head,
-        }),
-        (Some(_), Some(_)) => {
-            problems.push(Problem::file(
-                &expect_at,
-                "both change.patch and [change] are given; keep one",
-            ));
-            None
-        }
-        (None, None) => {
-            problems.push(Problem::file(
-                &expect_at,
-                "no change: add change.patch beside it, or [change] repo, base and head",
-            ));
-            None
-        }
-    };
+    let change = change(dir, patch, file.change, &expect_at, &mut problems);
     let payload = read(dir, "payload.json", &at("payload.json")).map_err(|p| vec![p])?;
     if let Some(p) = &payload {
         if let Err(e) = serde_json::from_str::<serde_json::Value>(p) {
@@ -288,6 +263,43 @@ fn load_case(dir: &Path, name: &str, root: &str) -> Result<Case, Vec<Problem>> {
             absent: file.absent.into_iter().map(Spanned::into_inner).collect(),
         }),
         _ => Err(problems),
+    }
+}
+
+/// The case's change: its patch, or two commits of a repository (relative
+/// to the case folder) — exactly one of them.
+fn change(
+    dir: &Path,
+    patch: Option<String>,
+    git: Option<ChangeFile>,
+    expect_at: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Change> {
+    match (patch, git) {
+        (Some(p), None) => Some(Change::Patch(p)),
+        (None, Some(c)) => Some(Change::Git {
+            repo: if c.repo.is_absolute() {
+                c.repo
+            } else {
+                dir.join(c.repo)
+            },
+            base: c.base,
+            head: c.head,
+        }),
+        (Some(_), Some(_)) => {
+            problems.push(Problem::file(
+                expect_at,
+                "both change.patch and [change] are given; keep one",
+            ));
+            None
+        }
+        (None, None) => {
+            problems.push(Problem::file(
+                expect_at,
+                "no change: add change.patch beside it, or [change] repo, base and head",
+            ));
+            None
+        }
     }
 }
 

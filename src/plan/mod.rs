@@ -139,14 +139,7 @@ pub(crate) fn plan(
         .as_ref()
         .and_then(|id| config.agents.get(id))
         .cloned();
-    let judge = match &args.judge {
-        Some(id) => Some(config.agents.get(id).cloned().ok_or_else(|| {
-            Error::Usage(format!(
-                "--judge {id:?}: no such agent; the judge is one of agents/*.toml (`bsu agents` lists them)"
-            ))
-        })?),
-        None => None,
-    };
+    let judge = judge(config, args)?;
     let providers: BTreeMap<String, Provider> = agents
         .iter()
         .flat_map(|p| std::iter::once(&p.agent.provider).chain(&p.agent.fallback))
@@ -318,6 +311,18 @@ fn keys_and_servable(
         .map(|p| p.name.clone())
         .collect();
     Ok((keys, servable))
+}
+
+/// `bsu eval --judge`'s agent: any agent of the project.
+fn judge(config: &Config, args: &RunArgs) -> Result<Option<Agent>> {
+    let Some(id) = &args.judge else {
+        return Ok(None);
+    };
+    config.agents.get(id).cloned().map(Some).ok_or_else(|| {
+        Error::Usage(format!(
+            "--judge {id:?}: no such agent; the judge is one of agents/*.toml (`bsu agents` lists them)"
+        ))
+    })
 }
 
 /// The verifier's key is read like a fallback's: without it, no verifying.

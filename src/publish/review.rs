@@ -27,6 +27,20 @@ pub(crate) struct Said {
     pub inline: std::collections::HashSet<String>,
 }
 
+/// The review's state for a decision (`None` for a dry run: no review).
+fn review_state(
+    action: Action,
+    states: &crate::config::publish::ReviewStates,
+) -> Option<ReviewState> {
+    Some(match action {
+        Action::Block => states.block,
+        Action::RequestChanges => states.request_changes,
+        Action::ManualReview => states.manual_review,
+        Action::Approve => states.approve,
+        Action::DryRun => return None,
+    })
+}
+
 /// Post the review for `r` on pull request `number`, updating `ledger`.
 pub(crate) async fn review(
     api: &Api,
@@ -36,18 +50,11 @@ pub(crate) async fn review(
     target: &GithubTarget,
     mut ledger: Option<&mut Ledger>,
 ) -> (Step, Said) {
-    let states = &target.settings.review_states;
-    let event = match r.decision.action {
-        Action::Block => states.block,
-        Action::RequestChanges => states.request_changes,
-        Action::ManualReview => states.manual_review,
-        Action::Approve => states.approve,
-        Action::DryRun => {
-            return (
-                Step::skipped("a dry run publishes nothing"),
-                Said::default(),
-            )
-        }
+    let Some(event) = review_state(r.decision.action, &target.settings.review_states) else {
+        return (
+            Step::skipped("a dry run publishes nothing"),
+            Said::default(),
+        );
     };
     let asks = event == ReviewState::RequestChanges;
     let mut said = Said::default();

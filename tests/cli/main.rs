@@ -7,6 +7,7 @@ mod converge;
 mod cost;
 mod deadline;
 mod eval;
+mod eval_shipped;
 mod fake;
 mod github;
 mod history;

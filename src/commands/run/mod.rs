@@ -144,33 +144,23 @@ async fn review(
         store: store.as_ref(),
         prior: prev.as_ref().map(crate::ledger::prompt).unwrap_or_default(),
     };
-    let (mut outcome, projected, reserved) = match gathered {
+    let (outcome, projected, reserved) = match gathered {
         Ok(gathered) => call_agents(&plan, gathered, caller.clone(), out, calls).await?,
         // Stopped while gathering: no agent was called; the report says why.
         Err(stop) => (engine::stopped(&plan, stop, start), Vec::new(), false),
     };
-    let after = ledger::After {
+    let called = Called {
         run_id: &run_id,
+        prev: prev.as_ref(),
         store: store.as_ref(),
-        replayed: args.replay.is_some(),
+        caller: &caller,
+        spent: Spent {
+            projected,
+            reserved,
+            replayed: args.replay.is_some(),
+        },
     };
-    let next = ledger::reconcile(&plan, prev.as_ref(), &mut outcome, &after, out).await;
-    let verified = verify::verify(&plan, &caller, &mut outcome, out).await;
-    let code = outcome.exit_code(plan.dry_run, plan.outputs.fail_on);
-    let breakers = watch.finish(&caller).await;
-    let mut report = Report::new(&plan, &outcome, &run_id, breakers, code.into());
-    report.replayed_from = args.replay.as_ref().map(|d| d.display().to_string());
-    report.verifier = verified;
-    report.ledger = next.map(|l| crate::report::LedgerJson {
-        saved: ledger::saved(&plan, &outcome),
-        ..crate::report::LedgerJson::of(l)
-    });
-    let spent = Spent {
-        projected,
-        reserved,
-        replayed: args.replay.is_some(),
-    };
-    report.cost = Some(settle_cost(&plan, store.as_ref(), &run_id, &outcome, spent).await);
+    let (outcome, report, code) = conclude(&plan, args, watch, outcome, called, out).await;
     Ok(Ok(Reviewed {
         caller,
         _lock,
@@ -182,6 +172,52 @@ async fn review(
         report,
         code,
     }))
+}
+
+/// What the calls left for the last stage.
+struct Called<'a> {
+    run_id: &'a str,
+    prev: Option<&'a crate::ledger::Ledger>,
+    store: Option<&'a crate::store::Store>,
+    caller: &'a engine::caller::Caller,
+    spent: Spent,
+}
+
+/// After the calls: reconcile the ledger, run the verifier, decide the exit
+/// code, and build the report with its breakers and cost.
+async fn conclude(
+    plan: &RunPlan,
+    args: &RunArgs,
+    watch: breakers::Watch,
+    mut outcome: engine::outcome::RunOutcome,
+    called: Called<'_>,
+    out: &Output,
+) -> (engine::outcome::RunOutcome, Report, ExitCode) {
+    let Called {
+        run_id,
+        prev,
+        store,
+        caller,
+        spent,
+    } = called;
+    let after = ledger::After {
+        run_id,
+        store,
+        replayed: args.replay.is_some(),
+    };
+    let next = ledger::reconcile(plan, prev, &mut outcome, &after, out).await;
+    let verified = verify::verify(plan, caller, &mut outcome, out).await;
+    let code = outcome.exit_code(plan.dry_run, plan.outputs.fail_on);
+    let breakers = watch.finish(caller).await;
+    let mut report = Report::new(plan, &outcome, run_id, breakers, code.into());
+    report.replayed_from = args.replay.as_ref().map(|d| d.display().to_string());
+    report.verifier = verified;
+    report.ledger = next.map(|l| crate::report::LedgerJson {
+        saved: ledger::saved(plan, &outcome),
+        ..crate::report::LedgerJson::of(l)
+    });
+    report.cost = Some(settle_cost(plan, store, run_id, &outcome, spent).await);
+    (outcome, report, code)
 }
 
 /// Publish, then write the report files: what was written, and what failed.
