@@ -54,7 +54,21 @@ fn request(
     if let Some(n) = req.max_tokens {
         body["max_tokens"] = json!(n);
     }
+    // Requests sharing a prefix say so, so OpenAI routes them to the same
+    // prompt cache (servers that do not know the field ignore it).
+    if !req.shared.is_empty() {
+        body["prompt_cache_key"] = json!(cache_key(&req.shared));
+    }
     http.post(url).header(AUTHORIZATION, auth).json(&body)
+}
+
+/// `bsu-` and 16 hex digits of the shared prefix's SHA-256: the same for
+/// every agent of a run that is shown the same prefix, nothing of its text.
+pub(crate) fn cache_key(shared: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(shared.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("bsu-{hex}")
 }
 
 #[derive(Deserialize)]

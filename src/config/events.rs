@@ -49,6 +49,7 @@ pub(super) fn settle_strategies(
                 .map(|a| a.get_ref().clone())
                 .collect(),
             execution: ev.execution,
+            prime_cache: ev.prime_cache,
             required,
             stop_on_failure: ev.stop_on_failure,
             inputs: ev.inputs.iter().map(|i| i.get_ref().clone()).collect(),

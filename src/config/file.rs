@@ -93,6 +93,10 @@ pub(super) struct DefaultsFile {
     pub context_window: Option<Bounded<{ crate::bounds::MAX_CONTEXT_WINDOW }>>,
     /// Every agent's reply limit in tokens, unless it or its provider says.
     pub max_tokens: Option<NonZeroU32>,
+    /// `auto` (default): a parallel run whose agents share a long prompt
+    /// prefix sends one first, so the provider's cache serves the rest;
+    /// `off`: all at once.
+    pub prime_cache: Option<super::PrimeCache>,
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -147,6 +151,8 @@ pub(super) struct EventFile {
     #[schemars(with = "Vec<String>")]
     pub agents: Spanned<Vec<Spanned<String>>>,
     pub execution: Option<Execution>,
+    /// This strategy's `prime_cache`, over `[defaults]`'s.
+    pub prime_cache: Option<super::PrimeCache>,
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub required: Vec<Spanned<String>>,

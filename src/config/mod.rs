@@ -123,6 +123,22 @@ pub(crate) struct Defaults {
     /// an OpenAI-compatible provider (as `BSU_MODEL` does).
     pub env_context_window: Option<u32>,
     pub env_max_tokens: Option<u32>,
+    /// `[defaults] prime_cache`.
+    pub prime_cache: PrimeCache,
+}
+
+/// Whether a parallel run sends one agent first so the provider's prompt
+/// cache holds the shared prefix when the others are sent.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PrimeCache {
+    /// When agents share a long prefix on a provider that caches prefixes.
+    #[default]
+    Auto,
+    /// Send every agent at once.
+    Off,
 }
 
 /// A model provider endpoint with every default and override applied.

@@ -234,6 +234,7 @@ fn defaults(file: &EventsFile, default_provider: Option<&str>) -> Defaults {
         max_tokens: file.defaults.max_tokens.map(|n| n.get()),
         env_context_window: None,
         env_max_tokens: None,
+        prime_cache: file.defaults.prime_cache.unwrap_or_default(),
     }
 }
 

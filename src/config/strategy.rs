@@ -39,6 +39,8 @@ pub(crate) struct Strategy {
     pub agents: Vec<String>,
     /// `None`: use `defaults.execution`.
     pub execution: Option<Execution>,
+    /// `None`: use `defaults.prime_cache`.
+    pub prime_cache: Option<super::PrimeCache>,
     pub required: Vec<String>,
     pub stop_on_failure: bool,
     /// Inputs every agent of the event reads (the shared part of each prompt).
@@ -209,6 +211,7 @@ mod tests {
             execution: None,
             required: vec![],
             stop_on_failure: false,
+            prime_cache: None,
             inputs: vec![],
             schedule: vec![],
             when: Default::default(),

@@ -30,6 +30,10 @@ pub(crate) struct Gate {
     probing: watch::Sender<bool>,
     /// The last state read; used when the database cannot be reached in time.
     last: Mutex<Breaker>,
+    /// Successes through a closed breaker not yet written: they change
+    /// nothing another process needs now, so they are written once, by
+    /// `flush` at the end of the run, not once per call.
+    pending: Mutex<u64>,
     warn: Warn,
 }
 
@@ -43,7 +47,28 @@ impl Gate {
             admit_lock: tokio::sync::Mutex::new(()),
             probing: watch::channel(false).0,
             last: Mutex::new(Breaker::new()),
+            pending: Mutex::new(0),
             warn,
+        }
+    }
+
+    /// Write the successes held back (one transaction); at the end of a run.
+    pub(crate) async fn flush(&self) {
+        let n = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        let Some(store) = self.store.as_ref().filter(|_| n > 0) else {
+            return;
+        };
+        let (name, s, now) = (self.name.clone(), self.settings, (self.clock)());
+        match store
+            .call(move |c| c.breaker_record(&name, now, Outcome::Success, n, false, None, &s))
+            .await
+        {
+            Ok(b) => *self.last.lock().unwrap_or_else(|p| p.into_inner()) = b,
+            Err(_) if store.degraded() => {}
+            Err(e) => (self.warn)(&format!(
+                "breaker {}: could not record {n} successes in the state database ({e})",
+                self.name
+            )),
         }
     }
 
@@ -120,10 +145,16 @@ impl Gate {
     async fn record(&self, outcome: Outcome, probe: bool, error: Option<String>) -> bool {
         let now = (self.clock)();
         let mut saved = false;
+        if self.store.is_some() && self.holds_back(outcome, probe) {
+            *self.pending.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+            let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+            last.record(now, outcome, probe, None, &self.settings);
+            return false;
+        }
         if let Some(store) = &self.store {
             let (name, s, err) = (self.name.clone(), self.settings, error.clone());
             match store
-                .call(move |c| c.breaker_record(&name, now, outcome, probe, err.as_deref(), &s))
+                .call(move |c| c.breaker_record(&name, now, outcome, 1, probe, err.as_deref(), &s))
                 .await
             {
                 Ok(b) => {
@@ -147,6 +178,19 @@ impl Gate {
             );
         }
         self.last.lock().unwrap_or_else(|p| p.into_inner()).state == State::Open
+    }
+}
+
+impl Gate {
+    /// May this outcome wait for `flush`? A success that was not the probe,
+    /// through a breaker this process last saw closed with no failures: it
+    /// opens nothing and closes nothing.
+    fn holds_back(&self, outcome: Outcome, probe: bool) -> bool {
+        let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        outcome == Outcome::Success
+            && !probe
+            && last.state == State::Closed
+            && last.consecutive_failures == 0
     }
 }
 

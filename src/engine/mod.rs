@@ -13,6 +13,7 @@ pub(crate) mod decision;
 pub(crate) mod gate;
 pub(crate) mod outcome;
 pub(crate) mod pack;
+mod prime;
 pub(crate) mod prompt;
 pub(crate) mod verdict;
 
@@ -201,6 +202,7 @@ pub(crate) fn stopped(plan: &RunPlan, stop: Stop, start: Instant) -> RunOutcome 
         started_at: now.checked_sub(duration).unwrap_or(now),
         finished_at: now,
         duration,
+        primed: None,
     }
 }
 
@@ -250,9 +252,12 @@ pub(crate) async fn execute(
         }
     };
     tokio::pin!(stop);
-    let end = match plan.limits.execution {
+    let (end, primed) = match plan.limits.execution {
         Execution::Parallel => parallel(&shared, &mut outcomes, stop.as_mut()).await,
-        Execution::Sequential => sequential(&shared, &mut outcomes, stop.as_mut()).await,
+        Execution::Sequential => (
+            sequential(&shared, &mut outcomes, stop.as_mut()).await,
+            None,
+        ),
     };
 
     let agents = unfinished(outcomes, &plan, end, start, observer.as_ref());
@@ -267,6 +272,7 @@ pub(crate) async fn execute(
         started_at,
         finished_at: SystemTime::now(),
         duration: start.elapsed(),
+        primed,
     }
 }
 
@@ -303,12 +309,19 @@ fn unfinished(
         .collect()
 }
 
+/// Every agent at once, within the concurrency; with cache-aware fan-out,
+/// one agent of each group sharing a prefix first (`prime`). Returns how
+/// the run ended, and the primer with the longest wait it caused.
 async fn parallel(
     shared: &Arc<Shared>,
     outcomes: &mut [Option<AgentOutcome>],
     mut stop: Pin<&mut impl Future<Output = End>>,
-) -> End {
+) -> (End, Option<(String, std::time::Duration)>) {
     let permits = Arc::new(Semaphore::new(shared.plan.limits.concurrency.max(1)));
+    let (mut roles, primer) = match prime::roles(shared) {
+        Some((roles, first)) => (roles, Some(first)),
+        None => (Vec::new(), None),
+    };
     let mut set = JoinSet::new();
     for (idx, planned) in shared.plan.agents.iter().enumerate() {
         if planned.skip.is_some() {
@@ -316,27 +329,44 @@ async fn parallel(
         }
         let shared = shared.clone();
         let permits = permits.clone();
+        let mut role = if roles.is_empty() {
+            prime::Role::Free
+        } else {
+            std::mem::replace(&mut roles[idx], prime::Role::Free)
+        };
         set.spawn(async move {
+            // Waiting for the primer holds no permit.
+            let waited = role.wait().await;
             // The semaphore is never closed, so acquiring cannot fail.
             let _permit = permits.acquire_owned().await.ok();
             let agent = &shared.plan.agents[idx].agent;
             shared.observer.started(agent);
             let outcome = agent::run_agent(&shared, idx, &[]).await;
             shared.observer.finished(&outcome);
-            (idx, outcome)
+            // A primer's guard lets its group go as its task ends.
+            drop(role);
+            (idx, outcome, waited)
         });
     }
+    let mut longest: Option<std::time::Duration> = None;
+    let primed = |longest: Option<std::time::Duration>| {
+        let first = primer?;
+        Some((shared.plan.agents[first].agent.id.clone(), longest?))
+    };
     loop {
         tokio::select! {
             next = set.join_next() => match next {
-                None => return End::Finished,
-                Some(Ok((idx, outcome))) => outcomes[idx] = Some(outcome),
+                None => return (End::Finished, primed(longest)),
+                Some(Ok((idx, outcome, waited))) => {
+                    outcomes[idx] = Some(outcome);
+                    longest = longest.max(waited);
+                }
                 // A task that panicked leaves its slot empty; it is reported as failed.
                 Some(Err(_)) => {}
             },
             end = &mut stop => {
                 set.abort_all();
-                return end;
+                return (end, primed(longest));
             }
         }
     }

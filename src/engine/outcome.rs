@@ -284,6 +284,9 @@ pub(crate) struct RunOutcome {
     pub started_at: SystemTime,
     pub finished_at: SystemTime,
     pub duration: Duration,
+    /// Cache-aware fan-out: the agent sent first, and the longest any other
+    /// waited for it.
+    pub primed: Option<(String, Duration)>,
 }
 
 impl RunOutcome {
@@ -326,6 +329,7 @@ mod tests {
             started_at: SystemTime::UNIX_EPOCH,
             finished_at: SystemTime::UNIX_EPOCH,
             duration: Duration::ZERO,
+            primed: None,
         }
     }
 

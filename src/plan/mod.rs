@@ -88,6 +88,8 @@ pub(crate) struct Limits {
     pub concurrency: usize,
     pub timeout: Duration,
     pub stop_on_failure: bool,
+    /// Send one agent first when the others share its prompt prefix.
+    pub prime_cache: bool,
     /// `None`: the response cache is off for this run.
     pub cache: Option<CacheSettings>,
 }
@@ -214,6 +216,8 @@ fn limits(config: &Config, args: &RunArgs, strategy: &crate::config::Strategy) -
         concurrency: args.concurrency.unwrap_or(config.defaults.concurrency) as usize,
         timeout: args.timeout.unwrap_or(config.defaults.timeout),
         stop_on_failure: strategy.stop_on_failure,
+        prime_cache: strategy.prime_cache.unwrap_or(config.defaults.prime_cache)
+            == crate::config::PrimeCache::Auto,
         cache: (config.cache.enabled && !args.no_cache).then(|| config.cache.clone()),
     }
 }

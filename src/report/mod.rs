@@ -54,6 +54,10 @@ pub(crate) struct Report {
     pub breakers: Vec<BreakerJson>,
     /// Set when the payload was too large for the prompt and was cut.
     pub payload_cut: Option<PayloadCut>,
+    /// Cache-aware fan-out: the agent sent first so the provider's prompt
+    /// cache held the shared prefix for the rest, and what that wait cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primed: Option<Primed>,
     /// Which view of the payload the prompts carried (`compact`: the fields
     /// a reviewer reads; `full`: as it came).
     #[serde(default)]
@@ -179,6 +183,14 @@ pub(crate) fn hunk_ranges(diff: &str) -> Vec<[u64; 2]> {
         .collect()
 }
 
+/// The agent sent first (`prime_cache`), and the longest another waited.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct Primed {
+    pub agent: String,
+    /// The latency priming added: how long the last agent sent waited.
+    pub waited_ms: u64,
+}
+
 /// The payload was cut to fit the prompt: how much, and who saw the cut text.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct PayloadCut {
@@ -300,6 +312,10 @@ impl Report {
             totals,
             breakers,
             payload_cut,
+            primed: outcome.primed.as_ref().map(|(agent, waited)| Primed {
+                agent: agent.clone(),
+                waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+            }),
             payload_view: plan.payload_view,
             inputs: outcome.inputs.iter().map(InputJson::of).collect(),
             subject: Subject::from_payload(&plan.payload),

@@ -129,6 +129,7 @@ fn sample() -> Report {
             after: "closed".into(),
         }],
         payload_cut: None,
+        primed: None,
         payload_view: Default::default(),
         inputs: vec![],
         subject: Subject::default(),

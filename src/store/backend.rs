@@ -14,15 +14,19 @@ use super::StoreError;
 pub(crate) type Result<T> = std::result::Result<T, StoreError>;
 
 pub(crate) trait Backend: Send {
-    /// Admit a call through breaker `name` at `now`, in one transaction.
+    /// Admit a call through breaker `name` at `now`: a closed breaker on a
+    /// read, else in one write transaction.
     fn breaker_admit(&mut self, name: &str, now: i64, s: &Settings)
         -> Result<(Admission, Breaker)>;
-    /// Record how a call through breaker `name` ended.
+    /// Record how `count` calls through breaker `name` ended alike, in one
+    /// transaction (a call that was not the probe is counted here).
+    #[allow(clippy::too_many_arguments)]
     fn breaker_record(
         &mut self,
         name: &str,
         now: i64,
         outcome: Outcome,
+        count: u64,
         probe: bool,
         error: Option<&str>,
         s: &Settings,

@@ -1,6 +1,9 @@
-//! Breakers persisted: each admission and each outcome is one short
-//! `BEGIN IMMEDIATE` transaction around the pure state machine in
-//! `crate::breaker`, so concurrent processes never lose an update.
+//! Breakers persisted around the pure state machine in `crate::breaker`.
+//! A closed breaker admits on a read, with no write (the call is counted
+//! when its outcome is recorded); only an open or half-open breaker's
+//! admission — a probe, a rejection — writes. Every write is one short
+//! `BEGIN IMMEDIATE` transaction, so concurrent processes never lose an
+//! update.
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
@@ -12,10 +15,12 @@ const HISTORY: i64 = 50;
 
 fn load(tx: &Connection, name: &str) -> rusqlite::Result<Breaker> {
     Ok(tx
-        .query_row(
+        .prepare_cached(
             "SELECT state, consecutive_failures, opened_at, retry_at, open_for_ms, calls, successes,
                     failures, rejections, last_error
              FROM breakers WHERE name = ?1",
+        )?
+        .query_row(
             [name],
             |r| {
                 Ok(Breaker {
@@ -43,7 +48,7 @@ fn save(
     now: i64,
     t: Option<&Transition>,
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO breakers (name, state, consecutive_failures, opened_at, retry_at, open_for_ms,
                                calls, successes, failures, rejections, last_error, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
@@ -53,7 +58,8 @@ fn save(
             successes = excluded.successes, failures = excluded.failures,
             rejections = excluded.rejections, last_error = excluded.last_error,
             updated_at = excluded.updated_at",
-        params![
+    )?
+    .execute(params![
             name,
             b.state.as_str(),
             b.consecutive_failures,
@@ -82,13 +88,18 @@ fn save(
     Ok(())
 }
 
-/// May an attempt go to `name` now?
+/// May an attempt go to `name` now? A closed breaker says yes on a read.
 pub(crate) fn admit(
     conn: &mut Connection,
     name: &str,
     now: i64,
     s: &Settings,
 ) -> rusqlite::Result<(Admission, Breaker)> {
+    let mut seen = load(conn, name)?;
+    if seen.state == State::Closed {
+        let (admission, _) = seen.admit(now, s);
+        return Ok((admission, seen));
+    }
     immediate(conn, |tx| {
         let mut b = load(tx, name)?;
         let (admission, t) = b.admit(now, s);
@@ -97,20 +108,28 @@ pub(crate) fn admit(
     })
 }
 
-/// Record how an admitted attempt ended.
+/// Record how admitted attempts ended, `n` of them alike, in one
+/// transaction. A call that was not the probe was admitted by a closed
+/// breaker without a write: it is counted here.
 pub(crate) fn record(
     conn: &mut Connection,
     name: &str,
     now: i64,
-    outcome: Outcome,
+    (outcome, n): (Outcome, u64),
     probe: bool,
     error: Option<&str>,
     s: &Settings,
 ) -> rusqlite::Result<Breaker> {
     immediate(conn, |tx| {
         let mut b = load(tx, name)?;
-        let t = b.record(now, outcome, probe, error, s);
-        save(tx, name, &b, now, t.as_ref())?;
+        let mut last = None;
+        for _ in 0..n {
+            if !probe {
+                b.calls += 1;
+            }
+            last = b.record(now, outcome, probe, error, s).or(last);
+        }
+        save(tx, name, &b, now, last.as_ref())?;
         Ok(b)
     })
 }

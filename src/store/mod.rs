@@ -160,6 +160,14 @@ impl Store {
             let _ = conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()));
         }
         let _ = conn.execute_batch("PRAGMA synchronous=NORMAL");
+        // The WAL stays between runs: no checkpoint-and-delete when a run
+        // closes the database (two fsyncs and two unlinks at every exit, and
+        // two more creating it again before the next run's first request).
+        // SQLite's autocheckpoint keeps it bounded.
+        let _ = conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        );
         migrate(&mut conn)?;
         Ok(Store {
             backend: Arc::new(Mutex::new(Box::new(conn))),

@@ -26,11 +26,20 @@ impl Backend for Connection {
         name: &str,
         now: i64,
         outcome: Outcome,
+        count: u64,
         probe: bool,
         error: Option<&str>,
         s: &Settings,
     ) -> Result<Breaker> {
-        Ok(breakers::record(self, name, now, outcome, probe, error, s)?)
+        Ok(breakers::record(
+            self,
+            name,
+            now,
+            (outcome, count),
+            probe,
+            error,
+            s,
+        )?)
     }
 
     fn breaker_states(&mut self, names: &[String]) -> Result<Vec<(String, State)>> {

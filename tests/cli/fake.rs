@@ -145,6 +145,9 @@ struct State {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     script: Mutex<Arc<Script>>,
+    /// Set by `Fake::caching`: the shared prefixes of requests answered so
+    /// far, which later requests find in the "prompt cache".
+    cache: Option<Mutex<std::collections::HashSet<String>>>,
 }
 
 pub struct Fake {
@@ -161,7 +164,28 @@ impl Fake {
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             script: Mutex::new(Arc::new(Box::new(script))),
+            cache: None,
         });
+        Fake::serve_state(state)
+    }
+
+    /// A server with a prompt cache as providers have one: a request's
+    /// shared prefix (its system prompt up to bsu's role marker) is served
+    /// from the cache only when an earlier request with it was answered
+    /// already. Usage counts a token per 4 bytes, cached ones in OpenAI's
+    /// `prompt_tokens_details.cached_tokens`.
+    pub fn caching(script: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
+        let state = Arc::new(State {
+            requests: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            script: Mutex::new(Arc::new(Box::new(script))),
+            cache: Some(Mutex::new(Default::default())),
+        });
+        Fake::serve_state(state)
+    }
+
+    fn serve_state(state: Arc<State>) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let url = format!("http://{}/v1", listener.local_addr().unwrap());
@@ -235,9 +259,33 @@ async fn serve(mut sock: tokio::net::TcpStream, state: Arc<State>) {
     state.max_in_flight.fetch_max(now, Ordering::SeqCst);
     state.requests.lock().unwrap().push(req.clone());
     let script = state.script.lock().unwrap().clone();
-    let reply = script(&req);
+    let mut reply = script(&req);
+    // bsu's shared part ends at its role marker's own line (the marker is
+    // also quoted in the first sentence).
+    let system = req.system();
+    let prefix = system
+        .rsplit_once("=== Your role ===")
+        .map_or("", |(p, _)| p)
+        .to_string();
+    if let Some(cache) = &state.cache {
+        let hit = cache.lock().unwrap().contains(&prefix);
+        let prompt = (req.system().len() + req.user().len()) as u64 / 4;
+        let cached = if hit { prefix.len() as u64 / 4 } else { 0 };
+        if let Ok(mut body) = serde_json::from_str::<Value>(&reply.body) {
+            if body["usage"].is_object() {
+                body["usage"]["prompt_tokens"] = json!(prompt);
+                body["usage"]["total_tokens"] = json!(prompt + 20);
+                body["usage"]["prompt_tokens_details"] = json!({"cached_tokens": cached});
+                reply.body = body.to_string();
+            }
+        }
+    }
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
+    }
+    if let Some(cache) = &state.cache {
+        // Processed: the prefix is in the cache for later requests.
+        cache.lock().unwrap().insert(prefix);
     }
     state.in_flight.fetch_sub(1, Ordering::SeqCst);
     let mut head = format!(

@@ -15,6 +15,7 @@ mod hostile;
 mod identity;
 mod inputs;
 mod integrity;
+mod prime;
 mod publish;
 mod run;
 mod state;

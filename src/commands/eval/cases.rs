@@ -162,7 +162,9 @@ async fn run_one(shared: &Shared, case: Case) -> CaseRun {
     };
     run.report = Some(reviewed.report.clone());
     if shared.judge.is_some() {
-        match super::judge::ask(&reviewed, &run, shared.rules).await {
+        let asked = super::judge::ask(&reviewed, &run, shared.rules).await;
+        reviewed.caller.flush().await;
+        match asked {
             Ok((judged, spent)) => {
                 run.judged = judged;
                 run.judge_spent = spent;

@@ -163,6 +163,13 @@ impl Caller {
     }
 
     /// Each breaker's name and the state this process last saw of it.
+    /// Write what the breakers held back (successes), one transaction each.
+    pub(crate) async fn flush(&self) {
+        for gate in self.gates.values() {
+            gate.flush().await;
+        }
+    }
+
     pub(crate) fn breaker_states(&self) -> Vec<(String, breaker::State)> {
         self.gates
             .values()
