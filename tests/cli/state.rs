@@ -628,3 +628,18 @@ fn lock_contention_never_hangs_a_run() {
     assert_eq!(fake.count(), 1 + 4, "the run went on and called the models");
     assert!(statuses(&p.latest()).iter().all(|(_, s)| s == "succeeded"));
 }
+
+/// The WAL stays between runs (no checkpoint-and-delete at every exit), and
+/// a successful run through a closed breaker still counts its calls.
+#[test]
+fn the_wal_is_kept_between_runs_and_calls_are_counted() {
+    let fake = Fake::approving();
+    let p = one().serve(&fake);
+    for _ in 0..2 {
+        assert_eq!(p.run(&["run", "ping", "--no-cache"]).0, 0);
+        assert!(p.path().join(".state/state.db-wal").exists());
+    }
+    let s = status(&p);
+    assert_eq!(s["breakers"][0]["calls"], json!(2), "{s}");
+    assert_eq!(s["breakers"][0]["successes"], json!(2), "{s}");
+}
