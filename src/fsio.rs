@@ -27,6 +27,41 @@ pub(crate) async fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<(
     result
 }
 
+/// `atomic_write`, blocking: for a thread that writes several files.
+pub(crate) fn atomic_write_now(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = tmp_beside(path);
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Make `link` name the same file as `target`, replacing what it named, in
+/// one step (a hard link under a temporary name, renamed into place): no
+/// second copy of the bytes. `Err` where the file system has no hard links.
+pub(crate) fn atomic_link(target: &Path, link: &Path) -> std::io::Result<()> {
+    let tmp = tmp_beside(link);
+    let result = std::fs::hard_link(target, &tmp).and_then(|()| std::fs::rename(&tmp, link));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A fresh hidden name beside `path`.
+fn tmp_beside(path: &Path) -> std::path::PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        crate::run_id::random_hex(6)
+    ))
+}
+
 /// Read at most `MAX_PAYLOAD_BYTES`; anything larger (`/dev/zero`, a runaway
 /// file) is refused before it fills memory.
 pub(crate) fn read_capped(r: impl Read, source: &str) -> std::io::Result<String> {

@@ -42,8 +42,24 @@ pub(crate) fn encoding_for(model: &str) -> Encoding {
     }
 }
 
-/// Tokens of `text` in `enc`.
+/// Tokens of `text` in `enc`: from the counts `memo::load` was given when
+/// it holds this text's, else counted (and remembered for `memo::learned`).
 pub(crate) fn count(enc: Encoding, text: &str) -> u64 {
+    if enc == Encoding::Estimate {
+        return estimate(text);
+    }
+    let Some(key) = memo::key(enc, text) else {
+        return count_now(enc, text);
+    };
+    if let Some(n) = memo::get(&key) {
+        return n;
+    }
+    let n = count_now(enc, text);
+    memo::learn(key, n);
+    n
+}
+
+fn count_now(enc: Encoding, text: &str) -> u64 {
     match enc {
         Encoding::O200kBase => bpe_openai::o200k_base().count(text) as u64,
         Encoding::Cl100kBase => bpe_openai::cl100k_base().count(text) as u64,
@@ -51,11 +67,83 @@ pub(crate) fn count(enc: Encoding, text: &str) -> u64 {
     }
 }
 
+/// Counts kept between runs (in the state store, by the content's hash), so
+/// a run on the same commits counts nothing again and never loads an
+/// encoding's tables. Off until `load` is called.
+pub(crate) mod memo {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::Encoding;
+
+    /// Every text counted while the memo is on is looked up first, so a run
+    /// that finds all its counts never loads the tables.
+    struct Memo {
+        known: HashMap<String, u64>,
+        learned: Vec<(String, u64)>,
+    }
+
+    static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
+
+    /// Turn the memo on with the counts kept from earlier runs (added to
+    /// what it holds, when it is on already).
+    pub(crate) fn load(known: impl IntoIterator<Item = (String, u64)>) {
+        let mut memo = MEMO.lock().unwrap_or_else(|p| p.into_inner());
+        let m = memo.get_or_insert_with(|| Memo {
+            known: HashMap::new(),
+            learned: Vec::new(),
+        });
+        m.known.extend(known);
+    }
+
+    /// The counts made since `load`, to keep.
+    pub(crate) fn learned() -> Vec<(String, u64)> {
+        MEMO.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+            .map(|m| std::mem::take(&mut m.learned))
+            .unwrap_or_default()
+    }
+
+    /// The key of `text` in `enc` (`None` while the memo is off): the
+    /// encoding and 32 hex digits of the text's SHA-256.
+    pub(super) fn key(enc: Encoding, text: &str) -> Option<String> {
+        if MEMO.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+            return None;
+        }
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(text.as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let name = match enc {
+            Encoding::O200kBase => "o200k",
+            Encoding::Cl100kBase => "cl100k",
+            Encoding::Estimate => "est",
+        };
+        Some(format!("{name}:{hex}"))
+    }
+
+    pub(super) fn get(key: &str) -> Option<u64> {
+        MEMO.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()?
+            .known
+            .get(key)
+            .copied()
+    }
+
+    pub(super) fn learn(key: String, n: u64) {
+        if let Some(m) = MEMO.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            m.known.insert(key.clone(), n);
+            m.learned.push((key, n));
+        }
+    }
+}
+
 /// Load `enc` on another thread now, so it is ready when counting starts
 /// (loading takes tens of milliseconds; gathering inputs overlaps it).
 pub(crate) fn prewarm(enc: Encoding) {
     if enc != Encoding::Estimate {
-        std::thread::spawn(move || count(enc, ""));
+        std::thread::spawn(move || count_now(enc, ""));
     }
 }
 

@@ -54,6 +54,11 @@ pub(crate) struct Report {
     pub breakers: Vec<BreakerJson>,
     /// Set when the payload was too large for the prompt and was cut.
     pub payload_cut: Option<PayloadCut>,
+    /// A dry run's shared prompt part, once: an agent's `prompt.system` that
+    /// begins with the role marker line follows it (the full system prompt is
+    /// this, a newline, and that text); one that does not is whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_prompt: Option<String>,
     /// Cache-aware fan-out: the agent sent first so the provider's prompt
     /// cache held the shared prefix for the rest, and what that wait cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,6 +188,24 @@ pub(crate) fn hunk_ranges(diff: &str) -> Vec<[u64; 2]> {
         .collect()
 }
 
+/// Keep a dry run's shared prompt part once, not once per agent (it is most
+/// of each prompt: the payload and the inputs). The first agent's shared
+/// part is the one kept; an agent whose part differs keeps its whole prompt.
+fn share_prompts(agents: &mut [AgentJson]) -> Option<String> {
+    let marker = format!("\n{}\n\n", crate::client::ROLE_MARKER);
+    let split = |s: &str| s.rfind(&marker);
+    let head = agents
+        .iter()
+        .filter_map(|a| a.prompt.as_ref())
+        .find_map(|p| split(&p.system).map(|i| p.system[..i].to_string()))?;
+    for p in agents.iter_mut().filter_map(|a| a.prompt.as_mut()) {
+        if let Some(i) = split(&p.system).filter(|i| p.system[..*i] == head) {
+            p.system = p.system[i + 1..].to_string();
+        }
+    }
+    Some(head)
+}
+
 /// The agent sent first (`prime_cache`), and the longest another waited.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Primed {
@@ -287,6 +310,12 @@ impl Report {
                 .map(|a| a.id.clone())
                 .collect(),
         });
+        let mut agents: Vec<AgentJson> = outcome
+            .agents
+            .iter()
+            .map(|a| AgentJson::of(a, outcome.decision.of(&a.id)))
+            .collect();
+        let shared_prompt = share_prompts(&mut agents);
         Report {
             schema_version: 1,
             bsu_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -304,11 +333,8 @@ impl Report {
                 action: outcome.decision.action,
                 reason: outcome.decision.reason.clone(),
             },
-            agents: outcome
-                .agents
-                .iter()
-                .map(|a| AgentJson::of(a, outcome.decision.of(&a.id)))
-                .collect(),
+            agents,
+            shared_prompt,
             totals,
             breakers,
             payload_cut,

@@ -130,6 +130,7 @@ fn sample() -> Report {
         }],
         payload_cut: None,
         primed: None,
+        shared_prompt: None,
         payload_view: Default::default(),
         inputs: vec![],
         subject: Subject::default(),

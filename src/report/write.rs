@@ -1,11 +1,9 @@
-//! The one place that writes report files. Every file goes to a temporary
-//! name in its own folder and is renamed into place, so a reader never sees
-//! half a report; the formats are written concurrently with tokio::fs.
+//! The one place that writes report files, from one blocking task. Every
+//! file goes to a temporary name in its own folder and is renamed into
+//! place, so a reader never sees half a report; `latest.<ext>` is a hard
+//! link to the run's own file (a copy only where links are impossible).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-use tokio::task::JoinSet;
 
 use super::{extension, render, Report};
 use crate::config::ReportFormat;
@@ -52,33 +50,21 @@ pub(crate) async fn write_reports(
         file_stamp(&report.started_at),
         report.run_id
     );
-    let mut set = JoinSet::new();
-    let mut paths = Vec::new();
-    for &format in formats {
-        let bytes: Arc<[u8]> = render(report, format).into();
-        let ext = extension(format);
-        let own = dir.join(format!("{base}.{ext}"));
-        let latest = dir.join(format!("latest.{ext}"));
-        paths.push(own.clone());
-        for path in [own, latest] {
-            let bytes = bytes.clone();
-            set.spawn(async move {
-                atomic_write(&path, &bytes)
-                    .await
-                    .map_err(|source| WriteError::File { path, source })
-            });
-        }
-    }
-    let mut first_error = None;
-    while let Some(res) = set.join_next().await {
-        let res = res.unwrap_or_else(|e| Err(WriteError::Task(e.to_string())));
-        if let Err(e) = res {
-            first_error.get_or_insert(e);
-        }
-    }
-    if let Some(e) = first_error {
-        return Err(e);
-    }
+    let files: Vec<(PathBuf, PathBuf, Vec<u8>)> = formats
+        .iter()
+        .map(|&format| {
+            let ext = extension(format);
+            (
+                dir.join(format!("{base}.{ext}")),
+                dir.join(format!("latest.{ext}")),
+                render(report, format),
+            )
+        })
+        .collect();
+    let paths: Vec<PathBuf> = files.iter().map(|(own, _, _)| own.clone()).collect();
+    tokio::task::spawn_blocking(move || write_all(&files))
+        .await
+        .unwrap_or_else(|e| Err(WriteError::Task(e.to_string())))?;
     // A latest.<ext> this run did not write would pass an older run off as this one.
     for format in ReportFormat::ALL {
         if !formats.contains(&format) {
@@ -99,6 +85,23 @@ pub(crate) async fn write_reports(
         prune(dir, &event, &base, keep as usize).await;
     }
     Ok(paths)
+}
+
+/// Each run file, then its `latest.<ext>` linked to it; the first error.
+fn write_all(files: &[(PathBuf, PathBuf, Vec<u8>)]) -> Result<(), WriteError> {
+    for (own, latest, bytes) in files {
+        crate::fsio::atomic_write_now(own, bytes).map_err(|source| WriteError::File {
+            path: own.clone(),
+            source,
+        })?;
+        if crate::fsio::atomic_link(own, latest).is_err() {
+            crate::fsio::atomic_write_now(latest, bytes).map_err(|source| WriteError::File {
+                path: latest.clone(),
+                source,
+            })?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) use crate::fsio::atomic_write;

@@ -75,6 +75,18 @@ pub(crate) trait Backend: Send {
     fn window_get(&mut self, endpoint: &str, model: &str, since_ms: i64) -> Result<Option<u32>>;
     fn window_put(&mut self, endpoint: &str, model: &str, tokens: u32, now: i64) -> Result<()>;
 
+    /// The token counts kept for `project` (`tokens::key` → tokens), newest
+    /// first, at most `limit`.
+    fn token_counts_get(&mut self, project: &str, limit: usize) -> Result<Vec<(String, u64)>>;
+    /// Keep `counts` for `project`, and only its newest `keep` counts.
+    fn token_counts_put(
+        &mut self,
+        project: &str,
+        counts: &[(String, u64)],
+        now: i64,
+        keep: usize,
+    ) -> Result<()>;
+
     /// Check every window and reserve `usd` for `run_id` until the lease ends, atomically.
     fn spend_reserve(
         &mut self,

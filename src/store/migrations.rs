@@ -96,4 +96,14 @@ CREATE TABLE windows (
     PRIMARY KEY (endpoint, model)
 );
 "#,
+    r#"
+CREATE TABLE token_counts (
+    project TEXT NOT NULL,
+    key TEXT NOT NULL,
+    tokens INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    PRIMARY KEY (project, key)
+);
+CREATE INDEX token_counts_by_age ON token_counts(project, at_ms);
+"#,
 ];

@@ -149,6 +149,42 @@ impl Backend for Connection {
         })?)
     }
 
+    fn token_counts_get(&mut self, project: &str, limit: usize) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.prepare_cached(
+            "SELECT key, tokens FROM token_counts WHERE project = ?1 ORDER BY at_ms DESC LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(rusqlite::params![project, limit as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn token_counts_put(
+        &mut self,
+        project: &str,
+        counts: &[(String, u64)],
+        now: i64,
+        keep: usize,
+    ) -> Result<()> {
+        Ok(super::immediate(self, |tx| {
+            let mut put = tx.prepare_cached(
+                "INSERT INTO token_counts (project, key, tokens, at_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (project, key) DO UPDATE SET tokens = ?3, at_ms = ?4",
+            )?;
+            for (key, tokens) in counts {
+                put.execute(rusqlite::params![project, key, *tokens as i64, now])?;
+            }
+            tx.execute(
+                "DELETE FROM token_counts WHERE project = ?1 AND key NOT IN
+                   (SELECT key FROM token_counts WHERE project = ?1 ORDER BY at_ms DESC LIMIT ?2)",
+                rusqlite::params![project, keep as i64],
+            )?;
+            Ok(())
+        })?)
+    }
+
     fn spend_reserve(
         &mut self,
         project: &str,

@@ -440,11 +440,7 @@ fn a_dry_run_shows_tokens_batches_and_the_shared_prefix() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("batches"), "{stdout}");
     assert!(stdout.contains("shared prefix"), "{stdout}");
-    let a = &p.latest()["agents"][0];
-    assert!(a["prompt"]["system"]
-        .as_str()
-        .unwrap()
-        .contains("CHANGED-LINE"));
+    assert!(crate::support::system_prompt(&p.latest(), 0).contains("CHANGED-LINE"));
 }
 
 #[test]

@@ -36,20 +36,19 @@ fn dry_run_sends_nothing_needs_no_key_and_carries_prompts() {
     let r = p.latest();
     assert_eq!(r["dry_run"], true);
     assert_eq!(r["breakers"], json!([]), "a dry run consults no breaker");
-    for a in r["agents"].as_array().unwrap() {
+    // The shared part is kept once; each agent's own part follows it.
+    assert!(r["shared_prompt"]
+        .as_str()
+        .unwrap()
+        .contains("Event: pull_request.opened"));
+    for (i, a) in r["agents"].as_array().unwrap().iter().enumerate() {
         assert_eq!(a["status"], "dry_run");
-        assert!(a["prompt"]["system"]
-            .as_str()
-            .unwrap()
-            .contains("## How to reply"));
-        assert!(a["prompt"]["system"]
-            .as_str()
-            .unwrap()
-            .starts_with("You are one reviewer on a panel"));
-        assert!(a["prompt"]["system"]
-            .as_str()
-            .unwrap()
-            .contains("Event: pull_request.opened"));
+        let own = a["prompt"]["system"].as_str().unwrap();
+        assert!(own.starts_with("=== Your role ===\n\nYou are "), "{own}");
+        assert!(own.contains("## How to reply"));
+        let system = crate::support::system_prompt(&r, i);
+        assert!(system.starts_with("You are one reviewer on a panel"));
+        assert!(system.contains("Event: pull_request.opened"));
         assert!(a["usage"]["prompt_tokens"].as_u64().unwrap() > 100);
         assert_eq!(a["prompt_hash"].as_str().unwrap().len(), 64);
     }
@@ -1050,10 +1049,7 @@ fn the_compact_payload_view_cuts_the_payloads_share_of_the_prompt() {
         assert_eq!(r["payload_view"], view);
         (
             r["cost"]["projected"][0]["input_tokens"].as_u64().unwrap(),
-            r["agents"][0]["prompt"]["system"]
-                .as_str()
-                .unwrap()
-                .to_string(),
+            crate::support::system_prompt(&r, 0),
         )
     };
     let real = std::fs::read_to_string(fixture).unwrap();
@@ -1070,4 +1066,27 @@ fn the_compact_payload_view_cuts_the_payloads_share_of_the_prompt() {
     assert!(prompt.contains("\"title\": \"Update the README with new information.\""));
     assert!(prompt.contains("\"author\": \"Codertocat\""));
     assert!(!prompt.contains("api.github.com"), "{prompt}");
+}
+
+/// `latest.*` is the run's own file under a second name (a hard link), not
+/// a second copy of its bytes.
+#[cfg(unix)]
+#[test]
+fn latest_reports_are_links_to_the_runs_own_files() {
+    use std::os::unix::fs::MetadataExt;
+    let fake = Fake::approving();
+    let p = Project::with_agents("[events.ping]\nagents = [\"a\"]\n", &["a"]).serve(&fake);
+    for _ in 0..2 {
+        assert_eq!(p.run(&["run", "ping"]).0, 0);
+    }
+    let latest = std::fs::metadata(p.path().join("reports/latest.json")).unwrap();
+    let newest = p
+        .reports()
+        .into_iter()
+        .filter(|n| n.ends_with(".json") && n != "latest.json")
+        .max()
+        .unwrap();
+    let own = std::fs::metadata(p.path().join("reports").join(newest)).unwrap();
+    assert_eq!(latest.ino(), own.ino());
+    assert_eq!(latest.nlink(), 2);
 }

@@ -318,3 +318,15 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Agent `i`'s whole system prompt in a dry run's report: the shared part
+/// (kept once, as `shared_prompt`) and its own, as it was sent.
+pub fn system_prompt(report: &serde_json::Value, i: usize) -> String {
+    let own = report["agents"][i]["prompt"]["system"]
+        .as_str()
+        .unwrap_or_default();
+    match report["shared_prompt"].as_str() {
+        Some(shared) if own.starts_with("=== Your role ===") => format!("{shared}\n{own}"),
+        _ => own.to_string(),
+    }
+}

@@ -40,6 +40,7 @@ pub(super) async fn call_agents(
     Vec<crate::cost::AgentCost>,
     bool,
 )> {
+    let memo = CountMemo { store: calls.store };
     // Everything the agents will be sent, and what it may cost, before anything is sent.
     // Counting a huge change's tokens is work too: it stops at the deadline.
     let preparing = tokio::spawn({
@@ -60,6 +61,8 @@ pub(super) async fn call_agents(
         agents = projected.len(),
         "projected the run's cost"
     );
+    // Every count is made by now (preparing and projecting).
+    memo.keep(plan).await;
     no_room(plan, &prepared)?;
     budget::check(plan, &projected)?;
     out.note(&format!("bsu: {}", crate::cost::line(&projected)));
@@ -95,4 +98,28 @@ fn no_room(plan: &RunPlan, prepared: &engine::Prepared) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Token counts kept in the state store between runs (CONTRACT.md, "State"),
+/// loaded while the inputs are gathered (`gather`).
+struct CountMemo<'a> {
+    store: Option<&'a Store>,
+}
+
+/// Counts kept per project at most.
+pub(super) const KEPT_COUNTS: usize = 20_000;
+
+impl CountMemo<'_> {
+    /// Keep what was counted (not in a dry run: it changes no state).
+    async fn keep(self, plan: &RunPlan) {
+        let learned = crate::tokens::memo::learned();
+        let Some(db) = self.store.filter(|_| !plan.dry_run && !learned.is_empty()) else {
+            return;
+        };
+        let project = plan.project.clone();
+        let now = crate::store::now_ms();
+        let _ = db
+            .call(move |c| c.token_counts_put(&project, &learned, now, KEPT_COUNTS))
+            .await;
+    }
 }

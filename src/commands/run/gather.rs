@@ -68,7 +68,21 @@ async fn gather(
     if plan.inputs.is_empty() {
         return Ok(Vec::new());
     }
-    // Load the tokenizers the packing will need while the inputs are gathered.
+    // Counts kept from earlier runs of this project: text counted before is
+    // not counted again. With none kept (a first run), load the tokenizers
+    // the packing will need while the inputs are gathered; with some, they
+    // load only if a text turns out new.
+    let kept = match store {
+        Some(db) => {
+            let project = plan.project.clone();
+            db.call(move |c| c.token_counts_get(&project, super::calls::KEPT_COUNTS))
+                .await
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    let first = kept.is_empty();
+    crate::tokens::memo::load(kept);
     let mut encodings: Vec<crate::tokens::Encoding> = plan
         .agents
         .iter()
@@ -77,7 +91,7 @@ async fn gather(
         .collect();
     encodings.sort();
     encodings.dedup();
-    for enc in encodings {
+    for enc in encodings.into_iter().filter(|_| first) {
         crate::tokens::prewarm(enc);
     }
     let since_last_run = plan.inputs.iter().any(|i| {

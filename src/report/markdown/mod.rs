@@ -117,6 +117,13 @@ fn agents_table(s: &mut String, r: &Report) {
 fn prompts_section(s: &mut String, r: &Report) {
     if r.dry_run {
         s.push_str("## Prompts\n\n");
+        if let Some(shared) = &r.shared_prompt {
+            let _ = writeln!(
+                s,
+                "<details><summary>The part every agent is shown</summary>\n\n{}\n\n</details>\n",
+                fenced(shared)
+            );
+        }
         for a in &r.agents {
             if let Some(p) = &a.prompt {
                 let _ = writeln!(
