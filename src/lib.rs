@@ -111,16 +111,26 @@ where
 
 /// Logs go to stderr: warnings by default, `-v` debug, `-vv` trace, none with `-q`.
 fn init_logging(out: &output::Output) {
-    let level = match (out.quiet, out.verbose) {
-        (true, _) => "off",
-        (false, 0) => "warn",
-        (false, 1) => "bsu=debug",
-        (false, _) => "bsu=trace,reqwest=debug",
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    // A level per target, no pattern matching (and no regex machinery).
+    let filter = match (out.quiet, out.verbose) {
+        (true, _) => Targets::new().with_default(LevelFilter::OFF),
+        (false, 0) => Targets::new().with_default(LevelFilter::WARN),
+        (false, 1) => Targets::new()
+            .with_default(LevelFilter::WARN)
+            .with_target("bsu", LevelFilter::DEBUG),
+        (false, _) => Targets::new()
+            .with_default(LevelFilter::WARN)
+            .with_target("bsu", LevelFilter::TRACE)
+            .with_target("reqwest", LevelFilter::DEBUG),
     };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(out.color_stderr)
-        .with_target(false)
+        .with_target(false);
+    let _ = tracing_subscriber::registry()
+        .with(layer)
+        .with(filter)
         .try_init();
 }

@@ -44,11 +44,26 @@ pub(super) fn run(
         Ok(ready) => ready,
         Err(code) => return Ok(code),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = runtime_for(&ready.plan)?;
+    runtime.block_on(stages(ready, args, env, out))
+}
+
+/// Agents at most that a run serves from one thread.
+const ONE_THREAD_AGENTS: usize = 2;
+
+/// A runtime sized to the run: one thread for a run of one or two agents
+/// (their calls are waits, not work), worker threads for a panel.
+fn runtime_for(plan: &RunPlan) -> Result<tokio::runtime::Runtime> {
+    let running = plan.agents.iter().filter(|a| a.skip.is_none()).count();
+    let mut builder = if running <= ONE_THREAD_AGENTS {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    builder
         .enable_all()
         .build()
-        .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
-    runtime.block_on(stages(ready, args, env, out))
+        .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))
 }
 
 /// The stages of a run, in order: gather → prepare, price and call (or stop)
