@@ -1038,7 +1038,7 @@ _bsu() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "json md junit sarif metrics patch" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "json md junit sarif metrics patch codequality" -- "${cur}"))
                     return 0
                     ;;
                 --dir)
@@ -1120,7 +1120,7 @@ _bsu() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "json md junit sarif patch" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "json md junit sarif patch codequality" -- "${cur}"))
                     return 0
                     ;;
                 --reports-dir)

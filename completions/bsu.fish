@@ -67,7 +67,8 @@ complete -c bsu -n "__fish_bsu_using_subcommand run" -l format -d 'Which reports
 md\t''
 junit\t''
 sarif\t''
-patch\t'Every applicable suggestion as one patch (`git apply`)'"
+patch\t'Every applicable suggestion as one patch (`git apply`)'
+codequality\t'GitLab\'s Code Quality report (artifacts: reports: codequality)'"
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l reports-dir -d 'Where to write reports [default: reports.dir from events.toml]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l fail-on -d 'Exit 3 when the decision is at least this strong' -r -f -a "block\t'Exit 3 only on block'
 request_changes\t'Exit 3 on request_changes or block'
@@ -208,7 +209,8 @@ md\t''
 junit\t''
 sarif\t''
 metrics\t''
-patch\t''"
+patch\t''
+codequality\t'GitLab\'s Code Quality report'"
 complete -c bsu -n "__fish_bsu_using_subcommand report" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand report" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand report" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'

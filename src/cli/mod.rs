@@ -210,6 +210,8 @@ pub enum RenderFormat {
     Sarif,
     Metrics,
     Patch,
+    /// GitLab's Code Quality report
+    Codequality,
 }
 
 #[derive(Debug, Args)]
@@ -408,6 +410,8 @@ pub enum FormatArg {
     Sarif,
     /// Every applicable suggestion as one patch (`git apply`)
     Patch,
+    /// GitLab's Code Quality report (artifacts: reports: codequality)
+    Codequality,
 }
 
 /// The decision level at which `bsu run` exits 3.

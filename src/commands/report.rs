@@ -57,6 +57,7 @@ pub(super) fn render(args: &ReportArgs, out: &Output) -> Result<ExitCode> {
                 RenderFormat::Md => ReportFormat::Md,
                 RenderFormat::Junit => ReportFormat::Junit,
                 RenderFormat::Patch => ReportFormat::Patch,
+                RenderFormat::Codequality => ReportFormat::Codequality,
                 _ => ReportFormat::Sarif,
             };
             String::from_utf8_lossy(&report::render(&r, format)).into_owned()

@@ -313,15 +313,18 @@ pub(crate) enum ReportFormat {
     Sarif,
     /// Every applicable suggestion as one `git apply`-able patch.
     Patch,
+    /// GitLab's Code Quality report (CodeClimate issues).
+    Codequality,
 }
 
 impl ReportFormat {
-    pub(crate) const ALL: [ReportFormat; 5] = [
+    pub(crate) const ALL: [ReportFormat; 6] = [
         ReportFormat::Json,
         ReportFormat::Md,
         ReportFormat::Junit,
         ReportFormat::Sarif,
         ReportFormat::Patch,
+        ReportFormat::Codequality,
     ];
 }
 

@@ -234,6 +234,7 @@ fn outputs(config: &Config, args: &RunArgs, env: &Env) -> Outputs {
                 FormatArg::Junit => ReportFormat::Junit,
                 FormatArg::Sarif => ReportFormat::Sarif,
                 FormatArg::Patch => ReportFormat::Patch,
+                FormatArg::Codequality => ReportFormat::Codequality,
             };
             if !f.contains(&format) {
                 f.push(format);

@@ -3,6 +3,7 @@
 //! place that touches report files.
 
 mod build;
+mod codequality;
 pub(crate) mod findings;
 mod junit;
 mod ledger;
@@ -386,6 +387,7 @@ pub(crate) fn render(report: &Report, format: ReportFormat) -> Vec<u8> {
         ReportFormat::Junit => junit::render(report).into_bytes(),
         ReportFormat::Sarif => sarif::render(report).into_bytes(),
         ReportFormat::Patch => patch::render(report).into_bytes(),
+        ReportFormat::Codequality => codequality::render(report).into_bytes(),
     }
 }
 
@@ -397,6 +399,7 @@ pub(crate) fn extension(format: ReportFormat) -> &'static str {
         ReportFormat::Junit => "junit.xml",
         ReportFormat::Sarif => "sarif",
         ReportFormat::Patch => "patch",
+        ReportFormat::Codequality => "codequality.json",
     }
 }
 

@@ -979,3 +979,51 @@ fn an_audits_ledger_keeps_no_secret_a_model_quoted() {
     );
     assert!(!stored.contains(key), "a secret reached the state database");
 }
+
+/// `--format codequality` writes GitLab's Code Quality report: one issue
+/// per merged finding on a file, with the fields GitLab requires
+/// (description, check_name, fingerprint = the finding's id, severity in
+/// GitLab's five words, location.path and location.lines.begin).
+#[test]
+fn the_code_quality_report_has_what_gitlab_reads() {
+    let gh = GitHub::start();
+    let models = models();
+    let p = pr_project(&gh, &models);
+    let (code, _, stderr) = p.run(&[
+        "run",
+        "pull_request.opened",
+        "--payload",
+        "event.json",
+        "--format",
+        "json,codequality",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let issues: Value = serde_json::from_str(&p.read("reports/latest.codequality.json")).unwrap();
+    let issues = issues.as_array().unwrap();
+    // a's three findings and b's copy of one: two on a file, merged; the
+    // remark without a file has no place in it.
+    assert_eq!(issues.len(), 2, "{issues:?}");
+    let report = p.latest();
+    let ids: Vec<&str> = report["agents"][0]["verdict"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    for i in issues {
+        for key in ["description", "check_name", "fingerprint", "severity"] {
+            assert!(i[key].as_str().is_some_and(|s| !s.is_empty()), "{key}: {i}");
+        }
+        assert!(["info", "minor", "major", "critical", "blocker"]
+            .contains(&i["severity"].as_str().unwrap()));
+        assert_eq!(i["location"]["path"], "src/lib.rs");
+        assert!(i["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+        assert!(ids.contains(&i["fingerprint"].as_str().unwrap()), "{i}");
+    }
+    assert_eq!(
+        issues[0]["severity"], "critical",
+        "high is GitLab's critical"
+    );
+    assert_eq!(issues[0]["check_name"], "bsu/a+b");
+    assert!(!p.all_text().contains(TOKEN));
+}
