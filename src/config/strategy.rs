@@ -130,10 +130,28 @@ pub(crate) fn resolve<'a>(
     if let Some((_, s)) = glob {
         return Some((s, StrategyMatch::Glob));
     }
+    // A GitLab merge-request event runs its GitHub twin's strategy, so one
+    // strategy file serves both.
+    if let Some(twin) = github_twin(event) {
+        if let Some(found) = resolve(strategies, twin).filter(|(_, m)| *m != StrategyMatch::Default)
+        {
+            return Some(found);
+        }
+    }
     strategies
         .iter()
         .find(|s| s.pattern == Pattern::Default)
         .map(|s| (s, StrategyMatch::Default))
+}
+
+/// The GitHub event a GitLab merge-request event stands for.
+pub(crate) fn github_twin(event: &str) -> Option<&'static str> {
+    match event {
+        "merge_request.open" => Some("pull_request.opened"),
+        "merge_request.update" => Some("pull_request.synchronize"),
+        "merge_request.reopen" => Some("pull_request.reopened"),
+        _ => None,
+    }
 }
 
 /// Does `glob` (only `*` is special) match all of `text`?

@@ -26,8 +26,8 @@ pub(crate) enum InputError {
     Unreadable { what: String, why: String },
     #[error(
         "input {input}: the {which} commit {rev} is not in this clone (a shallow checkout?). \
-         In GitHub Actions set `fetch-depth: 0` on actions/checkout, or run \
-         `git fetch --no-tags origin {rev}`; or set `fetch = true` on [inputs.{input}] to let \
+         In GitHub Actions set `fetch-depth: 0` on actions/checkout; in GitLab CI set \
+         `GIT_DEPTH: 0` in the job's variables; or run `git fetch --no-tags origin {rev}`; or set `fetch = true` on [inputs.{input}] to let \
          bsu fetch it"
     )]
     CommitMissing {

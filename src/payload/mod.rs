@@ -1,6 +1,7 @@
 //! The event payload (`--payload FILE|-`, else `$GITHUB_EVENT_PATH`, else
-//! `{}`). Which event it is, is `crate::trigger`'s business.
+//! inside GitLab CI one built from its variables, else `{}`). Which event it is, is `crate::trigger`'s business.
 
+pub(crate) mod gitlab;
 pub(crate) mod view;
 
 use std::path::Path;
@@ -24,6 +25,7 @@ pub(crate) fn load(arg: Option<&str>, env: &Env) -> Result<Value> {
                 path.to_string(),
                 read(Path::new(path), "GITHUB_EVENT_PATH")?,
             ),
+            None if gitlab::in_gitlab_ci(env) => return Ok(gitlab::from_ci(env)),
             None => return Ok(Value::Object(Default::default())),
         },
     };

@@ -10,6 +10,7 @@ mod eval;
 mod eval_shipped;
 mod fake;
 mod github;
+mod gitlab;
 mod history;
 mod hostile;
 mod identity;

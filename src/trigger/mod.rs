@@ -6,6 +6,8 @@
 //! others become `<name>.<action>`, and `issue_comment` runs `/bsu run EVENT`
 //! from an allowed author on a pull request.
 
+mod gitlab;
+
 use serde_json::Value;
 
 use crate::config::Config;
@@ -66,9 +68,12 @@ pub(crate) fn resolve(
         return Ok(run(name.to_string()));
     }
     let Some(github) = env.get("GITHUB_EVENT_NAME") else {
+        if crate::payload::gitlab::in_gitlab_ci(env) {
+            return gitlab::resolve(env, config);
+        }
         return Err(Error::Usage(
             "no event given: name one, e.g. `bsu run pull_request.opened` (`bsu events` lists them); \
-             inside GitHub Actions GITHUB_EVENT_NAME names it"
+             inside GitHub Actions GITHUB_EVENT_NAME names it, inside GitLab CI CI_PIPELINE_SOURCE"
                 .into(),
         ));
     };

@@ -1,0 +1,41 @@
+//! Which event a GitLab CI job is (CONTRACT.md, "GitLab CI"), from
+//! `CI_PIPELINE_SOURCE`: a merge-request pipeline is `merge_request.update`
+//! (`BSU_EVENT` may say `merge_request.open`; GitLab's variables do not tell
+//! a new merge request from a push to one), `push` stays `push`, a pipeline
+//! schedule runs the strategy its description names (else `BSU_EVENT`, else
+//! `schedule`), and `web`, `api` and `trigger` run `BSU_EVENT` or `manual`.
+
+use super::{checked_event, run, Trigger};
+use crate::config::Config;
+use crate::env::Env;
+use crate::error::Result;
+
+pub(super) fn resolve(env: &Env, config: &Config) -> Result<Trigger> {
+    let named = env
+        .get("BSU_EVENT")
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| checked_event(e, "BSU_EVENT"))
+        .transpose()?;
+    let source = env.get("CI_PIPELINE_SOURCE").unwrap_or("");
+    Ok(run(match (source, named) {
+        (_, Some(event)) => event,
+        ("merge_request_event", None) => "merge_request.update".into(),
+        ("push", None) => "push".into(),
+        ("schedule", None) => schedule(env, config),
+        (_, None) => "manual".into(),
+    }))
+}
+
+/// A pipeline schedule has no cron text in the job: its description binds
+/// it to a strategy of that name, if there is one.
+fn schedule(env: &Env, config: &Config) -> String {
+    let description = env
+        .get("CI_PIPELINE_SCHEDULE_DESCRIPTION")
+        .map(str::trim)
+        .unwrap_or("");
+    match config.strategies.iter().find(|s| s.name == description) {
+        Some(s) if !description.is_empty() => s.name.clone(),
+        _ => "schedule".into(),
+    }
+}
