@@ -12,6 +12,11 @@ pub(crate) struct Env {
 }
 
 impl Env {
+    /// Is this a GitLab CI job (`GITLAB_CI=true`)?
+    pub(crate) fn in_gitlab_ci(&self) -> bool {
+        self.get("GITLAB_CI") == Some("true")
+    }
+
     /// Every variable of the process whose name and value are valid UTF-8.
     pub(crate) fn from_process() -> Self {
         let vars = std::env::vars_os()

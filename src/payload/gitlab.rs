@@ -9,11 +9,6 @@ use serde_json::{json, Value};
 
 use crate::env::Env;
 
-/// Is this a GitLab CI job?
-pub(crate) fn in_gitlab_ci(env: &Env) -> bool {
-    env.get("GITLAB_CI") == Some("true")
-}
-
 /// The payload of this GitLab CI job.
 pub(crate) fn from_ci(env: &Env) -> Value {
     let get = |k: &str| env.get(k).map(str::to_string);

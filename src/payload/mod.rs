@@ -25,7 +25,7 @@ pub(crate) fn load(arg: Option<&str>, env: &Env) -> Result<Value> {
                 path.to_string(),
                 read(Path::new(path), "GITHUB_EVENT_PATH")?,
             ),
-            None if gitlab::in_gitlab_ci(env) => return Ok(gitlab::from_ci(env)),
+            None if env.in_gitlab_ci() => return Ok(gitlab::from_ci(env)),
             None => return Ok(Value::Object(Default::default())),
         },
     };

@@ -68,7 +68,7 @@ pub(crate) fn resolve(
         return Ok(run(name.to_string()));
     }
     let Some(github) = env.get("GITHUB_EVENT_NAME") else {
-        if crate::payload::gitlab::in_gitlab_ci(env) {
+        if env.in_gitlab_ci() {
             return gitlab::resolve(env, config);
         }
         return Err(Error::Usage(
