@@ -264,6 +264,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             break
         }
         'bsu;init' {
+            [CompletionResult]::new('--ci', '--ci', [CompletionResultType]::ParameterName, 'Also write a CI pipeline that runs bsu: gitlab (.gitlab-ci.yml)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]')

@@ -1001,12 +1001,16 @@ _bsu() {
             return 0
             ;;
         bsu__subcmd__init)
-            opts="-C -v -q -h -V --force --json --dir --state-dir --verbose --quiet --color --help --version"
+            opts="-C -v -q -h -V --force --ci --json --dir --state-dir --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --ci)
+                    COMPREPLY=($(compgen -W "gitlab" -- "${cur}"))
+                    return 0
+                    ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

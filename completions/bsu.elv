@@ -243,6 +243,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
         &'bsu;breaker;help;help'= {
         }
         &'bsu;init'= {
+            cand --ci 'Also write a CI pipeline that runs bsu: gitlab (.gitlab-ci.yml)'
             cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
             cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
             cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'

@@ -193,6 +193,7 @@ complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcomm
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from reset" -s V -l version -d 'Print version'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "reset" -d 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'
 complete -c bsu -n "__fish_bsu_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bsu -n "__fish_bsu_using_subcommand init" -l ci -d 'Also write a CI pipeline that runs bsu: gitlab (.gitlab-ci.yml)' -r -f -a "gitlab\t'.gitlab-ci.yml: merge-request reviews and scheduled audits'"
 complete -c bsu -n "__fish_bsu_using_subcommand init" -s C -l dir -d 'Project directory holding events.toml and agents/ [default: current directory]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand init" -l state-dir -d 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand init" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'

@@ -186,6 +186,10 @@ pub struct InitArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Also write a CI pipeline that runs bsu: gitlab (.gitlab-ci.yml)
+    #[arg(long, value_enum, value_name = "CI")]
+    pub ci: Option<CiArg>,
+
     /// Print what was written as JSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -387,6 +391,13 @@ pub struct RunArgs {
     /// through the run's caller.
     #[arg(skip)]
     pub judge: Option<String>,
+}
+
+/// The CI systems `bsu init --ci` writes a pipeline for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CiArg {
+    /// .gitlab-ci.yml: merge-request reviews and scheduled audits
+    Gitlab,
 }
 
 /// Where a run can publish its decision.

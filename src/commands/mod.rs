@@ -30,7 +30,7 @@ pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
         Command::Agents(args) => list::agents(&root, env, out, args.context.as_deref(), args.json),
         Command::Completions { shell } => completions::print(shell, out),
         Command::Eval(args) => eval::eval(&root, cli.global.state_dir.as_deref(), &args, env, out),
-        Command::Init(args) => init::init(&root, out, args.force, args.json),
+        Command::Init(args) => init::init(&root, out, &args),
         Command::Report(args) => report::render(&args, out),
         Command::Diff(args) => report::diff(&root, &args, cli.global.state_dir.as_deref(), out),
         Command::Run(args) => run::run(&root, cli.global.state_dir.as_deref(), &args, env, out),

@@ -151,3 +151,20 @@ fn schedules_pushes_and_bsu_event_map_to_events() {
         assert_eq!(r["event"], want, "{source} {description:?} {event:?}");
     }
 }
+
+/// `bsu init --ci gitlab` writes the pipeline docs/gitlab-ci.md shows, and
+/// never over one that is there without --force.
+#[test]
+fn init_writes_the_gitlab_pipeline() {
+    let p = Project::empty();
+    let (code, _, stderr) = p.run(&["init", "--ci", "gitlab"]);
+    assert_eq!(code, 0, "{stderr}");
+    let pipeline = p.read(".gitlab-ci.yml");
+    assert!(pipeline.starts_with("# .gitlab-ci.yml\n"));
+    assert!(pipeline.contains("bsu run --publish gitlab --format json,md,junit,codequality"));
+    let p = p.file(".gitlab-ci.yml", "mine\n");
+    let (code, _, stderr) = p.run(&["init", "--ci", "gitlab"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains(".gitlab-ci.yml"), "{stderr}");
+    assert_eq!(p.read(".gitlab-ci.yml"), "mine\n");
+}
