@@ -1140,7 +1140,7 @@ _bsu() {
                     return 0
                     ;;
                 --publish)
-                    COMPREPLY=($(compgen -W "github" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "github gitlab" -- "${cur}"))
                     return 0
                     ;;
                 --max-cost)

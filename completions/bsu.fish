@@ -75,7 +75,8 @@ request_changes\t'Exit 3 on request_changes or block'
 manual_review\t'Exit 3 on anything but approve'
 never\t'Never exit 3'"
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l metrics-file -d 'Write Prometheus text-format metrics of this run to FILE (node_exporter textfile)' -r -F
-complete -c bsu -n "__fish_bsu_using_subcommand run" -l publish -d 'Publish the decision: github (sticky comment, review, check run) [default: [publish.github] enabled]' -r -f -a "github\t'The pull request and commit on GitHub'"
+complete -c bsu -n "__fish_bsu_using_subcommand run" -l publish -d 'Publish the decision: github (sticky comment, review, check run) [default: [publish.github] enabled]' -r -f -a "github\t'The pull request and commit on GitHub'
+gitlab\t'The merge request and commit on GitLab (sticky note, commit status)'"
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l max-cost -d 'Refuse the run (exit 2, nothing sent) when its projected cost is above USD [default: budget.max_cost_per_run]' -r
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l record -d 'Write every model exchange to DIR, one JSON file per request (never the key)' -r -F
 complete -c bsu -n "__fish_bsu_using_subcommand run" -l replay -d 'Answer every model request from recordings in DIR: no network, no API key' -r -F

@@ -405,6 +405,8 @@ pub enum CiArg {
 pub enum PublishArg {
     /// The pull request and commit on GitHub
     Github,
+    /// The merge request and commit on GitLab (sticky note, commit status)
+    Gitlab,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -47,6 +47,8 @@ pub(crate) struct Config {
     pub inputs: BTreeMap<String, inputs::InputSpec>,
     /// `[publish.github]`.
     pub github: publish::GithubSettings,
+    /// `[publish.gitlab]`.
+    pub gitlab: publish::GitlabSettings,
     /// `[publish.webhook]`.
     pub webhook: Option<publish::WebhookSettings>,
     /// Prices: `[prices]`, `[budget] pricing_file`, the built-in table.

@@ -33,6 +33,7 @@ impl ReviewState {
 #[serde(deny_unknown_fields)]
 pub(super) struct PublishFile {
     pub github: Option<GithubFile>,
+    pub gitlab: Option<GitlabFile>,
     pub webhook: Option<WebhookFile>,
     /// Inline comments only for findings at least this severe (default
     /// `medium`); the rest are listed once in the sticky comment.
@@ -45,6 +46,101 @@ pub(super) struct PublishFile {
     /// Inline comments only for findings with at least this `confidence`
     /// (0 to 1), when agents give one.
     pub min_confidence: Option<f64>,
+}
+
+/// `[publish.gitlab]` as written.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct GitlabFile {
+    /// Publish on every run, without `--publish gitlab`.
+    pub enabled: Option<bool>,
+    /// The sticky note on the merge request.
+    pub note: Option<bool>,
+    /// The commit status on the head commit.
+    pub status: Option<bool>,
+    pub max_retries: Option<u32>,
+    pub timeout: Option<HumanDuration>,
+    /// A publish failure fails the run (exit 1).
+    pub required: Option<bool>,
+    /// The variable holding the token (default `GITLAB_TOKEN`).
+    #[schemars(with = "Option<String>")]
+    pub token_env: Option<Spanned<String>>,
+}
+
+/// How a run publishes to GitLab.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct GitlabSettings {
+    pub enabled: bool,
+    pub note: bool,
+    pub status: bool,
+    pub max_retries: u32,
+    #[serde(with = "super::humantime_serde_str")]
+    pub timeout: Duration,
+    pub required: bool,
+    pub token_env: String,
+}
+
+impl Default for GitlabSettings {
+    fn default() -> Self {
+        GitlabSettings {
+            enabled: false,
+            note: true,
+            status: true,
+            max_retries: 3,
+            timeout: Duration::from_secs(120),
+            required: false,
+            token_env: "GITLAB_TOKEN".into(),
+        }
+    }
+}
+
+/// `[publish.gitlab]`, settled.
+pub(super) fn settle_gitlab(
+    file: Option<&PublishFile>,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) -> GitlabSettings {
+    let mut s = GitlabSettings::default();
+    let Some(g) = file.and_then(|f| f.gitlab.as_ref()) else {
+        return s;
+    };
+    s.enabled = g.enabled.unwrap_or(false);
+    s.note = g.note.unwrap_or(true);
+    s.status = g.status.unwrap_or(true);
+    s.required = g.required.unwrap_or(false);
+    if let Some(n) = g.max_retries {
+        if n > crate::bounds::MAX_RETRIES {
+            problems.push(Problem::file(
+                src.display,
+                format!(
+                    "[publish.gitlab] max_retries = {n} is out of range; it must be from 0 to 100"
+                ),
+            ));
+        }
+        s.max_retries = n.min(crate::bounds::MAX_RETRIES);
+    }
+    if let Some(d) = g.timeout {
+        s.timeout = d.0;
+    }
+    if let Some(var) = &g.token_env {
+        if variable_name(var.get_ref()) {
+            s.token_env = var.get_ref().clone();
+        } else {
+            problems.push(src.at(
+                var,
+                "token_env must name an environment variable (like GITLAB_TOKEN), not hold the token",
+            ));
+        }
+    }
+    s
+}
+
+/// Is `name` the name of an environment variable?
+fn variable_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// `[publish.webhook]` as written.

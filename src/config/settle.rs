@@ -79,6 +79,7 @@ pub(super) fn settle(
         super::events::settle_strategies(&file, &src, &agents, agents_found, problems);
     let inputs = super::inputs::settle_inputs(&file.inputs, &src, problems);
     let github = super::publish::settle_publish(file.publish.as_ref(), &src, problems);
+    let gitlab = super::publish::settle_gitlab(file.publish.as_ref(), &src, problems);
     strategies_noise(&mut strategies, &file, github.noise, &src, problems);
     let triggers = settle_triggers(&file, &src, problems);
     let webhook = super::publish::settle_webhook(file.publish.as_ref(), &src, problems);
@@ -101,6 +102,7 @@ pub(super) fn settle(
         agents: settled_agents,
         inputs,
         github,
+        gitlab,
         webhook,
         prices,
         max_cost_per_run,

@@ -29,14 +29,22 @@ pub(crate) fn refuse_untrusted(plan: &RunPlan, why: &str) -> Result<()> {
     Ok(())
 }
 
-/// The run's redaction set: every provider's key, the GitHub token, the
+/// The run's redaction set: every provider's key, the GitHub and GitLab
+/// tokens (and GitLab's job token), the
 /// webhook URL and the variables of `[secrets] redact`.
 pub(crate) fn secrets(config: &Config, env: &Env) -> crate::secrets::Secrets {
     let mut s = crate::secrets::Secrets::default();
     for p in config.providers.values() {
         s.add_var(&p.api_key_env, env.get(&p.api_key_env));
     }
-    for name in [config.github.token_env.as_str(), "GITHUB_TOKEN", "GH_TOKEN"] {
+    for name in [
+        config.github.token_env.as_str(),
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        config.gitlab.token_env.as_str(),
+        "GITLAB_TOKEN",
+        "CI_JOB_TOKEN",
+    ] {
         s.add_var(name, env.get(name));
     }
     if let Some(w) = &config.webhook {

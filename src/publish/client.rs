@@ -1,4 +1,5 @@
-//! GitHub's REST API: one request at a time with GitHub's own retry budget.
+//! A code host's REST API (GitHub's, or GitLab's v4): one request at a time
+//! with the host's own retry budget.
 //! Rate limits (`retry-after`, `x-ratelimit-remaining: 0` with
 //! `x-ratelimit-reset`, secondary limits' 403/429) and transient failures
 //! (connection errors, 5xx) are retried by the model calls' rules, never past
@@ -12,7 +13,24 @@ use tokio::time::Instant;
 
 use crate::client::ApiKey;
 
+/// Which code host an `Api` speaks to: its headers and its name in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Host {
+    GitHub,
+    GitLab,
+}
+
+impl Host {
+    fn name(self) -> &'static str {
+        match self {
+            Host::GitHub => "GitHub",
+            Host::GitLab => "GitLab",
+        }
+    }
+}
+
 pub(crate) struct Api {
+    host: Host,
     http: reqwest::Client,
     base: String,
     token: ApiKey,
@@ -99,6 +117,7 @@ impl Api {
             .connect_timeout(Duration::from_secs(10))
             .build()?;
         Ok(Api {
+            host: Host::GitHub,
             http,
             base: base.to_string(),
             token,
@@ -106,6 +125,12 @@ impl Api {
             deadline: crate::engine::deadline::after(Instant::now(), timeout),
             identity: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The same client, for `host`.
+    pub(crate) fn for_host(mut self, host: Host) -> Api {
+        self.host = host;
+        self
     }
 
     /// A GraphQL query or mutation: its `data`, or the first error GitHub
@@ -178,14 +203,15 @@ impl Api {
             {
                 return Err(ApiError {
                     message: format!(
-                        "{} (GitHub asked to wait {}, past the publish deadline)",
+                        "{} ({} asked to wait {}, past the publish deadline)",
                         error.message,
+                        self.host.name(),
                         humantime::format_duration(Duration::from_secs(delay.as_secs()))
                     ),
                     ..error
                 });
             }
-            tracing::debug!(%path, retry = retry + 1, ?delay, "GitHub: retrying after: {}", error.message);
+            tracing::debug!(%path, retry = retry + 1, ?delay, host = self.host.name(), "retrying after: {}", error.message);
             tokio::time::sleep(delay).await;
             retry += 1;
         }
@@ -211,16 +237,22 @@ impl Api {
         let auth = crate::client::secret::bearer(&self.token).ok_or_else(|| {
             ApiError::new(
                 None,
-                "the GitHub token cannot be sent in an HTTP header".into(),
+                format!(
+                    "the {} token cannot be sent in an HTTP header",
+                    self.host.name()
+                ),
             )
         })?;
         let mut req = self
             .http
             .request(method.clone(), &url)
             .header(AUTHORIZATION, auth)
-            .header(ACCEPT, "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28")
             .timeout(left.min(Duration::from_secs(60)));
+        if self.host == Host::GitHub {
+            req = req
+                .header(ACCEPT, "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28");
+        }
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -275,8 +307,14 @@ fn rate_limited(r: &Response) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if get("x-ratelimit-remaining") == Some("0") {
-        let reset: u64 = get("x-ratelimit-reset")?.parse().ok()?;
+    // GitLab: `RateLimit-Reset` (Unix seconds) on a 429.
+    let spent = get("x-ratelimit-remaining") == Some("0")
+        || (r.status == 429 && get("ratelimit-reset").is_some());
+    if spent {
+        let reset: u64 = get("x-ratelimit-reset")
+            .or_else(|| get("ratelimit-reset"))?
+            .parse()
+            .ok()?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .ok()?

@@ -125,6 +125,50 @@ impl Destination for GitHub {
     }
 }
 
+/// The merge request and commit on GitLab.
+pub(crate) struct GitLab {
+    pub target: super::gitlab::GitlabTarget,
+    pub fail_on: Option<Action>,
+}
+
+impl Destination for GitLab {
+    fn deliver<'a>(
+        &'a self,
+        report: &'a Report,
+        published: &'a mut Published,
+        _print: &'a (dyn Fn(&str) + Sync),
+    ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>> {
+        Box::pin(async move {
+            let (note, status) = super::gitlab::publish(&self.target, report, self.fail_on).await;
+            // The sticky note is the report's `comment`, the commit status its `check`.
+            published.comment = note;
+            published.check = status;
+            let failures = published.failures();
+            let fails_run = (!failures.is_empty() && self.target.settings.required).then(|| {
+                "publishing to GitLab failed and [publish.gitlab] required = true".to_string()
+            });
+            Delivery {
+                failures,
+                fails_run,
+                ledger: report.ledger.as_ref().map(|l| l.ledger.clone()),
+            }
+        })
+    }
+
+    fn ledger<'a>(
+        &'a self,
+        number: u64,
+        strategy: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<Ledger>, String>> + Send + 'a>> {
+        Box::pin(async move {
+            if !self.target.settings.note {
+                return Ok(None);
+            }
+            super::gitlab::ledger(&self.target, number, strategy).await
+        })
+    }
+}
+
 /// `[publish.webhook]`, with its URL (a secret) read from its variable.
 pub(crate) struct Webhook {
     pub settings: WebhookSettings,

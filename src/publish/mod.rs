@@ -7,6 +7,7 @@
 mod client;
 mod destination;
 pub(crate) mod github;
+pub(crate) mod gitlab;
 mod render;
 mod review;
 pub(crate) mod sticky;
@@ -62,6 +63,9 @@ pub(crate) enum Refusal {
     BadRepository(String),
     #[error("GITHUB_API_URL {0:?} is not a URL")]
     BadApiUrl(String),
+    /// Publishing to GitLab cannot be set up: why.
+    #[error("{0}")]
+    GitLab(String),
     /// The named variable, meant to hold the webhook's URL, does not.
     #[error("{0} does not hold a URL")]
     NotAUrl(String),
@@ -158,4 +162,4 @@ pub(crate) fn github_target(
 }
 
 pub(crate) use crate::report::{Published, Step, StepStatus};
-pub(crate) use destination::{Destination, GitHub, Webhook};
+pub(crate) use destination::{Destination, GitHub, GitLab, Webhook};

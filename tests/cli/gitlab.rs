@@ -168,3 +168,116 @@ fn init_writes_the_gitlab_pipeline() {
     assert!(stderr.contains(".gitlab-ci.yml"), "{stderr}");
     assert_eq!(p.read(".gitlab-ci.yml"), "mine\n");
 }
+
+const GL_TOKEN: &str = "glpat-TESTTOKEN0123456789abcd";
+
+/// The merge-request job, publishing to the GitLab fake.
+fn publishing(models: &Fake, gl: &crate::gitlab_api::GitLab) -> (Project, String) {
+    let (p, _, head) = mr_job(models);
+    let p = p
+        .env("GITLAB_TOKEN", GL_TOKEN)
+        .env("CI_API_V4_URL", &gl.api_url())
+        .env("CI_JOB_URL", "https://gitlab.test/group/shop/-/jobs/9");
+    (p, head)
+}
+
+/// `--publish gitlab`: one sticky note per merge request and strategy,
+/// edited in place on the next run (another user's note with the marker is
+/// never touched), and the commit status on the head commit with the
+/// strategy's stable name; the token is in no artefact.
+#[test]
+fn publishing_to_gitlab_keeps_one_note_and_posts_the_status() {
+    let m = Fake::start(|_| {
+        crate::fake::Reply::content(
+            &serde_json::json!({"decision": "request_changes", "findings": [
+                {"severity": "high", "title": "Unchecked input", "file": "src/lib.rs", "line": 2}]})
+            .to_string(),
+        )
+    });
+    let gl = crate::gitlab_api::GitLab::start();
+    gl.with(|s| {
+        s.notes.push((
+            1,
+            "mallory".into(),
+            "<!-- bsu:sticky strategy=pull_request.synchronize -->\nforged".into(),
+        ))
+    });
+    let (p, head) = publishing(&m, &gl);
+    for round in 0..2 {
+        let out = p
+            .bsu()
+            .args(["run", "--publish", "gitlab"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "round {round}: {stderr}");
+    }
+    let (notes, statuses) = gl.with(|s| (s.notes.clone(), s.statuses.clone()));
+    assert_eq!(notes.len(), 2, "mallory's and bsu's own: {notes:?}");
+    assert_eq!(
+        notes[0].2,
+        "<!-- bsu:sticky strategy=pull_request.synchronize -->\nforged"
+    );
+    let own = &notes[1];
+    assert_eq!(own.1, "project_42_bot");
+    assert!(own.2.contains("Unchecked input"), "{}", own.2);
+    assert!(
+        own.2.contains("<!-- bsu:ledger v1"),
+        "the ledger travels in the note"
+    );
+    assert_eq!(statuses.len(), 2);
+    let (sha, status) = &statuses[1];
+    assert_eq!(sha, &head);
+    assert_eq!(status["name"], "bsu / pull_request.synchronize");
+    assert_eq!(
+        status["state"], "success",
+        "request_changes is below --fail-on block"
+    );
+    assert_eq!(
+        status["target_url"],
+        "https://gitlab.test/group/shop/-/jobs/9"
+    );
+    let report = p.latest();
+    assert_eq!(report["publish"]["comment"]["status"], "updated");
+    assert!(gl.with(|s| s.tokens.iter().all(|t| t == GL_TOKEN)));
+    assert!(!p.all_text().contains(GL_TOKEN));
+}
+
+/// Rate limits and server errors are retried; a job token alone is refused
+/// with what to do, nothing sent.
+#[test]
+fn gitlab_limits_are_retried_and_the_job_token_is_refused() {
+    let m = Fake::approving();
+    let gl = crate::gitlab_api::GitLab::start();
+    gl.with(|s| {
+        s.rate_limited = 1;
+        s.bad_gateway = 1;
+    });
+    let (p, _) = publishing(&m, &gl);
+    let out = p
+        .bsu()
+        .args(["run", "--publish", "gitlab"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(gl.with(|s| s.notes.len()), 1);
+    let out = p
+        .bsu()
+        .env_remove("GITLAB_TOKEN")
+        .env("CI_JOB_TOKEN", "job-token-123456789")
+        .args(["run", "--publish", "gitlab"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("publishing to GitLab needs GITLAB_TOKEN: a project or group access token with the api scope"), "{stderr}");
+    assert!(
+        stderr.contains("CI_JOB_TOKEN cannot write notes"),
+        "{stderr}"
+    );
+}

@@ -11,6 +11,7 @@ mod eval_shipped;
 mod fake;
 mod github;
 mod gitlab;
+mod gitlab_api;
 mod history;
 mod hostile;
 mod identity;

@@ -206,6 +206,18 @@ fn destinations(
             }),
         ));
     }
+    let asked = args.publish.contains(&crate::cli::PublishArg::Gitlab);
+    if let Some(mut target) = publish::gitlab::target(&config.gitlab, asked, env, &|m| out.note(m))?
+    {
+        target.status_name = plan.check_name.clone();
+        all.push((
+            "GitLab",
+            Box::new(publish::GitLab {
+                target,
+                fail_on: plan.outputs.fail_on,
+            }),
+        ));
+    }
     if let Some(w) = &config.webhook {
         match env.get(&w.url_env) {
             Some(url) if reqwest::Url::parse(url).is_ok() => all.push((
