@@ -58,6 +58,8 @@ pub(super) struct GitlabFile {
     pub note: Option<bool>,
     /// The commit status on the head commit.
     pub status: Option<bool>,
+    /// Inline discussions on changed lines.
+    pub discussions: Option<bool>,
     pub max_retries: Option<u32>,
     pub timeout: Option<HumanDuration>,
     /// A publish failure fails the run (exit 1).
@@ -73,6 +75,7 @@ pub(crate) struct GitlabSettings {
     pub enabled: bool,
     pub note: bool,
     pub status: bool,
+    pub discussions: bool,
     pub max_retries: u32,
     #[serde(with = "super::humantime_serde_str")]
     pub timeout: Duration,
@@ -86,6 +89,7 @@ impl Default for GitlabSettings {
             enabled: false,
             note: true,
             status: true,
+            discussions: true,
             max_retries: 3,
             timeout: Duration::from_secs(120),
             required: false,
@@ -107,6 +111,7 @@ pub(super) fn settle_gitlab(
     s.enabled = g.enabled.unwrap_or(false);
     s.note = g.note.unwrap_or(true);
     s.status = g.status.unwrap_or(true);
+    s.discussions = g.discussions.unwrap_or(true);
     s.required = g.required.unwrap_or(false);
     if let Some(n) = g.max_retries {
         if n > crate::bounds::MAX_RETRIES {

@@ -78,11 +78,9 @@ pub(super) fn settle(
     let mut strategies =
         super::events::settle_strategies(&file, &src, &agents, agents_found, problems);
     let inputs = super::inputs::settle_inputs(&file.inputs, &src, problems);
-    let github = super::publish::settle_publish(file.publish.as_ref(), &src, problems);
-    let gitlab = super::publish::settle_gitlab(file.publish.as_ref(), &src, problems);
+    let (github, gitlab, webhook) = publishing(&file, &src, problems);
     strategies_noise(&mut strategies, &file, github.noise, &src, problems);
     let triggers = settle_triggers(&file, &src, problems);
-    let webhook = super::publish::settle_webhook(file.publish.as_ref(), &src, problems);
     let (prices, max_cost_per_run) = settle_budget(root, &file, &src, problems);
     check_agent_inputs(&agents, &file, problems);
 
@@ -118,6 +116,24 @@ pub(super) fn settle(
                 .collect(),
         },
     })
+}
+
+/// `[publish]`: GitHub, GitLab and the webhook.
+fn publishing(
+    file: &EventsFile,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) -> (
+    super::publish::GithubSettings,
+    super::publish::GitlabSettings,
+    Option<super::publish::WebhookSettings>,
+) {
+    let p = file.publish.as_ref();
+    (
+        super::publish::settle_publish(p, src, problems),
+        super::publish::settle_gitlab(p, src, problems),
+        super::publish::settle_webhook(p, src, problems),
+    )
 }
 
 /// Each strategy's noise budget: its own keys over `[publish]`'s.

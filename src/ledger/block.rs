@@ -85,6 +85,7 @@ mod tests {
             review: None,
             changed: None,
             closed: false,
+            discussion: None,
         }
     }
 

@@ -78,6 +78,10 @@ pub(crate) struct Entry {
     /// Its review thread was resolved (fixed) or minimized (outdated).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub closed: bool,
+    /// GitLab: the discussion that carries its inline comment (resolved
+    /// when it is fixed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discussion: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Hash)]
@@ -202,6 +206,7 @@ pub(crate) fn reconcile(prev: Option<&Ledger>, seen: &[Seen], facts: &Facts<'_>)
                         review: None,
                         changed: head.clone(),
                         closed: false,
+                        discussion: None,
                     },
                 );
             }

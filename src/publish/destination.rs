@@ -139,10 +139,12 @@ impl Destination for GitLab {
         _print: &'a (dyn Fn(&str) + Sync),
     ) -> Pin<Box<dyn Future<Output = Delivery> + Send + 'a>> {
         Box::pin(async move {
-            let (note, status) = super::gitlab::publish(&self.target, report, self.fail_on).await;
-            // The sticky note is the report's `comment`, the commit status its `check`.
-            published.comment = note;
-            published.check = status;
+            let done = super::gitlab::publish(&self.target, report, self.fail_on).await;
+            // The discussions are the report's `review`, the sticky note its
+            // `comment`, the commit status its `check`.
+            published.review = Some(done.discussions);
+            published.comment = Some(done.note);
+            published.check = Some(done.status);
             let failures = published.failures();
             let fails_run = (!failures.is_empty() && self.target.settings.required).then(|| {
                 "publishing to GitLab failed and [publish.gitlab] required = true".to_string()
@@ -150,7 +152,7 @@ impl Destination for GitLab {
             Delivery {
                 failures,
                 fails_run,
-                ledger: report.ledger.as_ref().map(|l| l.ledger.clone()),
+                ledger: done.ledger,
             }
         })
     }

@@ -8,6 +8,7 @@ mod client;
 mod destination;
 pub(crate) mod github;
 pub(crate) mod gitlab;
+mod inline;
 mod render;
 mod review;
 pub(crate) mod sticky;

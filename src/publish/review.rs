@@ -9,7 +9,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::client::{Api, ApiError};
-use super::render;
 use super::{GithubTarget, Step, StepStatus};
 use crate::config::publish::ReviewState;
 use crate::ledger::{LastReview, Ledger, State};
@@ -69,7 +68,7 @@ pub(crate) async fn review(
             None => {}
         }
     }
-    let (inline, rest) = render::review_comments(r, &target.settings.noise);
+    let (inline, rest) = super::inline::review_comments(r, &target.settings.noise);
     said.inline = inline.iter().filter_map(|(id, _)| id.clone()).collect();
     let fresh = not_yet_posted(inline, ledger.as_deref());
     let already_asking = ledger
@@ -202,7 +201,7 @@ async fn post(
     let path = format!("{repo}/pulls/{number}/reviews");
     let mut body = json!({
         "event": event.as_str(),
-        "body": render::review_body(r, rest, None),
+        "body": super::inline::review_body(r, rest, None),
         "comments": comments,
     });
     if let Some(sha) = &r.subject.head_sha {
@@ -227,7 +226,7 @@ async fn post(
         Err(e) if e.status == Some(422) && n > 0 => {
             let all = crate::report::findings::merged_findings(r);
             body["comments"] = json!([]);
-            body["body"] = json!(render::review_body(
+            body["body"] = json!(super::inline::review_body(
                 r,
                 &all,
                 Some("GitHub did not take the findings as line comments, so they are listed here."),

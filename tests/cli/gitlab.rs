@@ -281,3 +281,95 @@ fn gitlab_limits_are_retried_and_the_job_token_is_refused() {
         "{stderr}"
     );
 }
+
+/// Findings on changed lines become discussions at GitLab's position, each
+/// once across runs, with GitLab's suggestion syntax; a position GitLab
+/// refuses leaves the finding in the note; a finding since fixed has its
+/// discussion resolved.
+#[test]
+fn inline_discussions_follow_the_ledger() {
+    let fixed = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let f = fixed.clone();
+    let m = Fake::start(move |_| {
+        let resolved: Vec<String> = f.lock().unwrap().clone().into_iter().collect();
+        crate::fake::Reply::content(
+            &serde_json::json!({"decision": "comment", "resolved": resolved, "findings": if resolved.is_empty() {
+                serde_json::json!([
+                    {"severity": "high", "title": "Name it", "file": "src/lib.rs", "line": 2,
+                     "quote": "fn b() {}", "suggestion": "fn named() {}"},
+                    {"severity": "high", "title": "Off the diff", "file": "src/lib.rs", "line": 1,
+                     "quote": "fn a() {}"}])
+            } else { serde_json::json!([]) }})
+            .to_string(),
+        )
+    });
+    let gl = crate::gitlab_api::GitLab::start();
+    gl.with(|s| {
+        s.diff_lines.insert("src/lib.rs".into(), vec![2]);
+    });
+    let (p, _) = publishing(&m, &gl);
+    for _ in 0..2 {
+        let out = p
+            .bsu()
+            .args(["run", "--publish", "gitlab"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let discussions = gl.with(|s| s.discussions.clone());
+    assert_eq!(discussions.len(), 1, "once across runs: {discussions:?}");
+    let (did, body, pos) = &discussions[0];
+    assert_eq!(
+        (pos["new_path"].as_str(), pos["new_line"].as_u64()),
+        (Some("src/lib.rs"), Some(2))
+    );
+    assert_eq!(pos["base_sha"], "b".repeat(40));
+    assert!(
+        body.contains("```suggestion:-0+0\nfn named() {}\n```"),
+        "{body}"
+    );
+    let note = gl.with(|s| s.notes.last().unwrap().2.clone());
+    assert!(
+        note.contains("Off the diff"),
+        "the refused one is in the note: {note}"
+    );
+    let report = p.latest();
+    assert!(report["publish"]["review"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("0 discussions started"));
+    // The agent says the named finding is fixed: its discussion is resolved.
+    let id = report["ledger"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["title"] == "Name it")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    *fixed.lock().unwrap() = Some(id);
+    // A push that fixes it.
+    let d = p.path().to_path_buf();
+    std::fs::write(d.join("src/lib.rs"), "fn a() {}\nfn named() {}\n").unwrap();
+    git(&d, &["commit", "-q", "-am", "fix"]);
+    let head = git(&d, &["rev-parse", "HEAD"]);
+    let out = p
+        .bsu()
+        .env("CI_COMMIT_SHA", &head)
+        .args(["run", "--publish", "gitlab"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(gl.with(|s| s.resolved.clone()), vec![did.clone()]);
+}

@@ -22,6 +22,11 @@ pub struct GlState {
     pub bad_gateway: usize,
     /// The `PRIVATE-TOKEN` or bearer token each request carried.
     pub tokens: Vec<String>,
+    /// Discussions started: (id, body, position); and those resolved.
+    pub discussions: Vec<(String, String, Value)>,
+    pub resolved: Vec<String>,
+    /// The new lines a position may name, per file (others: 400).
+    pub diff_lines: std::collections::BTreeMap<String, Vec<u64>>,
     next_id: u64,
 }
 
@@ -105,6 +110,32 @@ fn answer(s: &mut GlState, r: &Request) -> Reply {
                 }
                 None => Reply::json(403, json!({"message": "403 Forbidden"})),
             }
+        }
+        ("GET", ["projects", _, "merge_requests", iid]) => Reply::json(
+            200,
+            json!({"iid": iid.parse::<u64>().unwrap_or(0), "diff_refs": {
+                "base_sha": "b".repeat(40), "start_sha": "s".repeat(40), "head_sha": "h".repeat(40)}}),
+        ),
+        ("POST", ["projects", _, "merge_requests", _, "discussions"]) => {
+            let pos = r.body["position"].clone();
+            let path = pos["new_path"].as_str().unwrap_or("");
+            let line = pos["new_line"].as_u64().unwrap_or(0);
+            if !s.diff_lines.get(path).is_some_and(|l| l.contains(&line)) {
+                return Reply::json(
+                    400,
+                    json!({"message": "400 Bad request - Note {:line_code=>[\"can't be blank\"]}"}),
+                );
+            }
+            let did = format!("d{id}");
+            let body = r.body["body"].as_str().unwrap_or("").to_string();
+            s.discussions.push((did.clone(), body, pos));
+            Reply::json(201, json!({"id": did, "notes": [{"id": id}]}))
+        }
+        ("PUT", ["projects", _, "merge_requests", _, "discussions", did]) => {
+            if query.contains("resolved=true") {
+                s.resolved.push(did.to_string());
+            }
+            Reply::json(200, json!({"id": did, "resolved": true}))
         }
         ("POST", ["projects", _, "statuses", sha]) => {
             let description = r.body["description"].as_str().unwrap_or("");

@@ -210,6 +210,7 @@ fn destinations(
     if let Some(mut target) = publish::gitlab::target(&config.gitlab, asked, env, &|m| out.note(m))?
     {
         target.status_name = plan.check_name.clone();
+        target.noise = plan.noise;
         all.push((
             "GitLab",
             Box::new(publish::GitLab {

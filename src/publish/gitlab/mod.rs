@@ -1,10 +1,12 @@
-//! Publishing to a GitLab merge request (`--publish gitlab`): the sticky
-//! note (one per merge request and strategy, found by its marker among the
-//! notes the token's own user wrote, edited in place, carrying the ledger)
-//! and the commit status on the head commit (failed exactly when the
+//! Publishing to a GitLab merge request (`--publish gitlab`): inline
+//! discussions (`discussions`), the sticky note (one per merge request and
+//! strategy, found by its marker among the notes the token's own user
+//! wrote, edited in place, carrying the ledger) and the commit status on the head commit (failed exactly when the
 //! decision reaches `--fail-on`). API v4 at `CI_API_V4_URL`; the token from
 //! `GITLAB_TOKEN` (or `token_env`): a project or group access token with the
 //! `api` scope.
+
+mod discussions;
 
 use reqwest::Method;
 use serde_json::json;
@@ -36,6 +38,8 @@ pub(crate) struct GitlabTarget {
     pub job_url: Option<String>,
     /// The status's name (the strategy's check name).
     pub status_name: String,
+    /// What goes on the lines (the strategy's noise budget).
+    pub noise: crate::config::publish::Noise,
 }
 
 impl GitlabTarget {
@@ -146,38 +150,81 @@ pub(crate) async fn ledger(
     }
 }
 
-/// Publish `r`: the sticky note, then the commit status. Returns the steps
-/// (`note`, `status`) and the ledger the note carries.
-pub(crate) async fn publish(
-    target: &GitlabTarget,
-    r: &Report,
-    fail_on: Option<Action>,
-) -> (Option<Step>, Option<Step>) {
+/// What publishing to GitLab did: each step, and the ledger as it left it.
+pub(crate) struct Done {
+    pub discussions: Step,
+    pub note: Step,
+    pub status: Step,
+    pub ledger: Option<Ledger>,
+}
+
+/// Publish `r`: the inline discussions first (what they post goes into the
+/// ledger the note carries), then the sticky note, then the commit status.
+pub(crate) async fn publish(target: &GitlabTarget, r: &Report, fail_on: Option<Action>) -> Done {
+    let mut ledger = r.ledger.as_ref().map(|l| l.ledger.clone());
     let api = match target.api() {
         Ok(a) => a,
         Err(why) => {
             let step = Step::done(StepStatus::Failed, None, Some(why));
-            return (Some(step.clone()), Some(step));
+            return Done {
+                discussions: step.clone(),
+                note: step.clone(),
+                status: step,
+                ledger,
+            };
+        }
+    };
+    let mut on_lines = std::collections::HashSet::new();
+    let discussions = match (target.settings.discussions, iid(r)) {
+        (false, _) => Step::skipped("turned off ([publish.gitlab] discussions = false)"),
+        (true, None) => Step::skipped("the payload names no merge request"),
+        (true, Some(iid)) => {
+            match discussions::discuss(&api, target, iid, r, ledger.as_mut()).await {
+                Ok(said) => {
+                    on_lines = said.on_lines;
+                    Step::done(
+                        StepStatus::Created,
+                        None,
+                        Some(format!(
+                            "{} discussions started, {} kept in the note (GitLab refused the position), {} resolved",
+                            said.posted, said.refused, said.resolved
+                        )),
+                    )
+                }
+                Err(e) => failed(&e),
+            }
         }
     };
     let note = match (target.settings.note, iid(r)) {
         (false, _) => Step::skipped("turned off ([publish.gitlab] note = false)"),
         (true, None) => Step::skipped("the payload names no merge request"),
-        (true, Some(iid)) => note(&api, target, iid, r).await,
+        (true, Some(iid)) => note(&api, target, iid, r, (ledger.as_ref(), &on_lines)).await,
     };
     let status = match (target.settings.status, head(r)) {
         (false, _) => Step::skipped("turned off ([publish.gitlab] status = false)"),
         (true, None) => Step::skipped("no commit to post the status on"),
         (true, Some(sha)) => status(&api, target, &sha, r, fail_on).await,
     };
-    (Some(note), Some(status))
+    Done {
+        discussions,
+        note,
+        status,
+        ledger,
+    }
 }
 
-async fn note(api: &Api, target: &GitlabTarget, iid: u64, r: &Report) -> Step {
+async fn note(
+    api: &Api,
+    target: &GitlabTarget,
+    iid: u64,
+    r: &Report,
+    (ledger, on_lines): (Option<&Ledger>, &std::collections::HashSet<String>),
+) -> Step {
     let extra = render::Extra {
         run_url: target.job_url.as_deref(),
-        ledger: r.ledger.as_ref().map(|l| &l.ledger),
-        ..Default::default()
+        ledger,
+        stale: None,
+        inline: on_lines,
     };
     let body = json!({"body": render::comment(r, &extra)});
     let found = match find_note(api, target, iid, &r.strategy).await {
@@ -315,5 +362,6 @@ pub(crate) fn target(
         token: ApiKey::new(token.to_string()),
         job_url: env.get("CI_JOB_URL").map(str::to_string),
         status_name: String::new(),
+        noise: Default::default(),
     }))
 }
