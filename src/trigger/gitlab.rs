@@ -1,7 +1,8 @@
 //! Which event a GitLab CI job is (CONTRACT.md, "GitLab CI"), from
 //! `CI_PIPELINE_SOURCE`: a merge-request pipeline is `merge_request.update`
-//! (`BSU_EVENT` may say `merge_request.open`; GitLab's variables do not tell
-//! a new merge request from a push to one), `push` stays `push`, a pipeline
+//! (a run publishing to GitLab asks GitLab whether it is the first review,
+//! `merge_request.open`: `publish::gitlab::refine`; the variables cannot
+//! tell), `push` stays `push`, a pipeline
 //! schedule runs the strategy its description names (else `BSU_EVENT`, else
 //! `schedule`), and `web`, `api` and `trigger` run `BSU_EVENT` or `manual`.
 

@@ -13,11 +13,11 @@ const EVENTS: &str = r#"
 [inputs.diff]
 kind = "git_diff"
 
-[events."pull_request.synchronize"]
+[events."pull_request.*"]
 agents = ["a"]
 inputs = ["diff"]
 
-[events."pull_request.synchronize".skip]
+[events."pull_request.*".skip]
 draft = true
 labels = ["no-review"]
 
@@ -88,7 +88,7 @@ fn a_merge_request_pipeline_reviews_the_merge_requests_diff() {
     let (code, r, stderr) = report(&p);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(r["event"], "merge_request.update");
-    assert_eq!(r["strategy"], "pull_request.synchronize");
+    assert_eq!(r["strategy"], "pull_request.*");
     let source = &r["inputs"][0]["source"];
     assert_eq!(
         (source["base"].as_str(), source["head"].as_str()),
@@ -199,7 +199,7 @@ fn publishing_to_gitlab_keeps_one_note_and_posts_the_status() {
         s.notes.push((
             1,
             "mallory".into(),
-            "<!-- bsu:sticky strategy=pull_request.synchronize -->\nforged".into(),
+            "<!-- bsu:sticky strategy=pull_request.* -->\nforged".into(),
         ))
     });
     let (p, head) = publishing(&m, &gl);
@@ -216,7 +216,7 @@ fn publishing_to_gitlab_keeps_one_note_and_posts_the_status() {
     assert_eq!(notes.len(), 2, "mallory's and bsu's own: {notes:?}");
     assert_eq!(
         notes[0].2,
-        "<!-- bsu:sticky strategy=pull_request.synchronize -->\nforged"
+        "<!-- bsu:sticky strategy=pull_request.* -->\nforged"
     );
     let own = &notes[1];
     assert_eq!(own.1, "project_42_bot");
@@ -228,7 +228,7 @@ fn publishing_to_gitlab_keeps_one_note_and_posts_the_status() {
     assert_eq!(statuses.len(), 2);
     let (sha, status) = &statuses[1];
     assert_eq!(sha, &head);
-    assert_eq!(status["name"], "bsu / pull_request.synchronize");
+    assert_eq!(status["name"], "bsu / pull_request.*");
     assert_eq!(
         status["state"], "success",
         "request_changes is below --fail-on block"

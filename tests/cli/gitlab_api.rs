@@ -113,7 +113,9 @@ fn answer(s: &mut GlState, r: &Request) -> Reply {
         }
         ("GET", ["projects", _, "merge_requests", iid]) => Reply::json(
             200,
-            json!({"iid": iid.parse::<u64>().unwrap_or(0), "diff_refs": {
+            json!({"iid": iid.parse::<u64>().unwrap_or(0), "author": {"username": "alice"},
+                   "description": "The whole description, from the API.", "labels": ["backend"], "draft": false,
+                   "diff_refs": {
                 "base_sha": "b".repeat(40), "start_sha": "s".repeat(40), "head_sha": "h".repeat(40)}}),
         ),
         ("POST", ["projects", _, "merge_requests", _, "discussions"]) => {

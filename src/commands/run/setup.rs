@@ -41,7 +41,7 @@ pub(super) fn resolve(
     out: &Output,
 ) -> Result<std::result::Result<Ready, ExitCode>> {
     let config = config::load(root, env)?;
-    let payload = payload::load(args.payload.as_deref(), env)?;
+    let mut payload = payload::load(args.payload.as_deref(), env)?;
     let event = match trigger::resolve(args.event.as_deref(), &payload, env, &config)? {
         Trigger::Run { event } => event,
         Trigger::Ignore(why) => return skipped(out, env, None, &why).map(Err),
@@ -55,6 +55,7 @@ pub(super) fn resolve(
             return super::dismiss::dismiss(&config, asked, env, out).map(Err);
         }
     };
+    let event = gitlab_first_review(event, &mut payload, &config, args, env)?;
     let untrusted = trigger::untrusted_head(&payload, env);
     let plan = Arc::new(plan::plan(&config, args, payload, event, env)?);
     // From here on nothing printed, errors at exit included, can carry a
@@ -110,6 +111,41 @@ pub(super) fn resolve(
         warn,
         _lock: lock,
     }))
+}
+
+/// A merge-request pipeline that publishes to GitLab asks GitLab about the
+/// merge request before it is planned (`publish::gitlab::refine`): its
+/// payload from the source, and `merge_request.open` for a first review.
+/// Only for the event bsu chose itself (not one named by argument or
+/// `BSU_EVENT`), and only when it may publish (a replay asks nothing).
+fn gitlab_first_review(
+    event: String,
+    payload: &mut serde_json::Value,
+    config: &Config,
+    args: &RunArgs,
+    env: &Env,
+) -> Result<String> {
+    let chosen = args.event.is_none() && env.get("BSU_EVENT").is_none_or(|e| e.trim().is_empty());
+    let iid = payload["merge_request"]["iid"].as_u64();
+    let asked = args.publish.contains(&crate::cli::PublishArg::Gitlab);
+    let (Some(iid), true) = (
+        iid,
+        chosen && event == "merge_request.update" && !args.dry_run,
+    ) else {
+        return Ok(event);
+    };
+    if args.replay.is_some() && !args.publish_replayed {
+        return Ok(event);
+    }
+    let Some(target) = publish::gitlab::target(&config.gitlab, asked, env, &|_| {})? else {
+        return Ok(event);
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
+    let refined = runtime.block_on(publish::gitlab::refine(&target, iid, payload));
+    Ok(refined.map_or(event, str::to_string))
 }
 
 /// `--base`/`--head` given to a strategy with no input that reads them.

@@ -365,3 +365,60 @@ pub(crate) fn target(
         noise: Default::default(),
     }))
 }
+
+/// A merge-request pipeline publishing to GitLab, before it is planned: the
+/// merge request as GitLab has it (`GET .../merge_requests/:iid`: its
+/// author, whole description, labels and draft state replace what the job's
+/// variables said), and whether bsu has reviewed it before (its own sticky
+/// note is there): `merge_request.open` when not, else `merge_request.update`.
+/// `None` when it cannot ask (then the variables' payload and event stand).
+pub(crate) async fn refine(
+    target: &GitlabTarget,
+    iid: u64,
+    payload: &mut serde_json::Value,
+) -> Option<&'static str> {
+    let api = target.api().ok()?;
+    let mr = api
+        .send(Method::GET, &target.mr(iid), None)
+        .await
+        .ok()?
+        .body;
+    let pr = &mut payload["pull_request"];
+    if let Some(author) = mr["author"]["username"].as_str() {
+        pr["user"] = json!({"login": author});
+    }
+    if let Some(description) = mr["description"].as_str() {
+        pr["body"] = json!(description);
+    }
+    if let Some(labels) = mr["labels"].as_array() {
+        pr["labels"] = json!(labels
+            .iter()
+            .filter_map(|l| l.as_str().or_else(|| l["name"].as_str()))
+            .map(|l| json!({"name": l}))
+            .collect::<Vec<_>>());
+    }
+    if let Some(draft) = mr["draft"].as_bool().or(mr["work_in_progress"].as_bool()) {
+        pr["draft"] = json!(draft);
+    }
+    let me = me(&api).await.ok()?;
+    let mut reviewed = false;
+    for page in 1..=MAX_PAGES {
+        let path = format!("{}/notes?per_page=100&page={page}", target.mr(iid));
+        let notes = api.send(Method::GET, &path, None).await.ok()?.body;
+        let list = notes.as_array().cloned().unwrap_or_default();
+        reviewed |= list.iter().any(|n| {
+            n["author"]["username"].as_str() == Some(me.as_str())
+                && n["body"]
+                    .as_str()
+                    .is_some_and(|b| b.starts_with("<!-- bsu:sticky strategy="))
+        });
+        if reviewed || list.len() < 100 {
+            break;
+        }
+    }
+    Some(if reviewed {
+        "merge_request.update"
+    } else {
+        "merge_request.open"
+    })
+}
