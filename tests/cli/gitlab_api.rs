@@ -128,7 +128,7 @@ fn answer(s: &mut GlState, r: &Request) -> Reply {
                     json!({"message": "400 Bad request - Note {:line_code=>[\"can't be blank\"]}"}),
                 );
             }
-            let did = format!("d{id}");
+            let did = format!("{id:040x}");
             let body = r.body["body"].as_str().unwrap_or("").to_string();
             s.discussions.push((did.clone(), body, pos));
             Reply::json(201, json!({"id": did, "notes": [{"id": id}]}))

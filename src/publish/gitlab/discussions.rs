@@ -111,7 +111,8 @@ async fn resolve_fixed(
         .iter_mut()
         .filter(|e| e.state == State::Fixed && !e.closed)
     {
-        let Some(d) = e.discussion.clone() else {
+        // The id comes back from the note's ledger: only an id goes in a path.
+        let Some(d) = e.discussion.clone().filter(|d| super::is_hex_id(d)) else {
             continue;
         };
         let path = format!("{}/discussions/{d}?resolved=true", target.mr(iid));

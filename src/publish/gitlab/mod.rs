@@ -65,12 +65,20 @@ fn iid(r: &Report) -> Option<u64> {
     r.subject.number
 }
 
-/// The commit the run reviewed.
+/// The commit the run reviewed: a commit id (hex), never other text from a
+/// payload, since it goes into a URL's path.
 fn head(r: &Report) -> Option<String> {
     r.inputs
         .iter()
         .find_map(|i| i.source.head.clone())
         .or_else(|| r.subject.head_sha.clone())
+        .filter(|s| is_hex_id(s))
+}
+
+/// Only hex digits, 7 to 64 of them: a commit or discussion id that is safe
+/// in a URL's path.
+pub(super) fn is_hex_id(s: &str) -> bool {
+    (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn failed(e: &ApiError) -> Step {
@@ -421,4 +429,15 @@ pub(crate) async fn refine(
     } else {
         "merge_request.open"
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_hex_ids_go_into_paths() {
+        assert!(super::is_hex_id(&"a".repeat(40)));
+        for bad in ["../../users", "abc", "deadbeef/../x", "", "g123456789"] {
+            assert!(!super::is_hex_id(bad), "{bad}");
+        }
+    }
 }
