@@ -40,3 +40,26 @@ fn schedule(env: &Env, config: &Config) -> String {
         _ => "schedule".into(),
     }
 }
+
+/// A GitLab note webhook payload (given with `--payload`): the `/bsu`
+/// command of a note on a merge request. Whether its author may give one
+/// (Developer access or more) is asked of GitLab before anything runs
+/// (`commands::run::setup`); here only the command is read.
+pub(super) fn note_command(payload: &serde_json::Value) -> Result<Trigger> {
+    let attrs = &payload["object_attributes"];
+    let Some(words) = super::slash_words(attrs["note"].as_str().unwrap_or("")) else {
+        return Ok(Trigger::Ignore("the note holds no /bsu command".into()));
+    };
+    if attrs["noteable_type"] != "MergeRequest" {
+        return Ok(Trigger::Ignore(
+            "/bsu commands are honoured on merge requests only".into(),
+        ));
+    }
+    let by = payload["user"]["username"].as_str();
+    // GitLab's note hook names the merge request's author by id only.
+    let author_is_commenter = payload["merge_request"]["author_id"].as_u64().is_some()
+        && payload["merge_request"]["author_id"] == payload["user"]["id"];
+    let author = if author_is_commenter { by } else { None };
+    let iid = payload["merge_request"]["iid"].as_u64();
+    super::command(words, iid, (by, author))
+}

@@ -67,6 +67,10 @@ pub(crate) fn resolve(
         }
         return Ok(run(name.to_string()));
     }
+    // A GitLab note webhook (`--payload`): a `/bsu` command on a merge request.
+    if payload["object_kind"] == "note" {
+        return gitlab::note_command(payload);
+    }
     let Some(github) = env.get("GITHUB_EVENT_NAME") else {
         if env.in_gitlab_ci() {
             return gitlab::resolve(env, config);
@@ -163,12 +167,7 @@ fn slash_command(payload: &Value, config: &Config) -> Result<Trigger> {
         .pointer("/comment/body")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let Some(words) = body
-        .lines()
-        .map(str::trim)
-        .find_map(|l| l.strip_prefix("/bsu"))
-        .filter(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
-    else {
+    let Some(words) = slash_words(body) else {
         return Ok(Trigger::Ignore("the comment holds no /bsu command".into()));
     };
     // GitHub sends `"pull_request": null` on a plain issue: only an object is a pull request.
@@ -193,10 +192,30 @@ fn slash_command(payload: &Value, config: &Config) -> Result<Trigger> {
             allowed.join(", ")
         )));
     }
+    let author = payload.pointer("/issue/user/login").and_then(Value::as_str);
+    let by = payload
+        .pointer("/comment/user/login")
+        .and_then(Value::as_str);
+    let number = payload.pointer("/issue/number").and_then(Value::as_u64);
+    command(words, number, (by, author))
+}
+
+/// The `/bsu` words of a comment on change `number` by `by` (its author
+/// `author`): run an event, or dismiss a finding.
+pub(super) fn command(
+    words: &str,
+    number: Option<u64>,
+    (by, author): (Option<&str>, Option<&str>),
+) -> Result<Trigger> {
     let mut parts = words.split_whitespace();
     match (parts.next(), parts.next()) {
         (Some("run"), Some(event)) => Ok(run(checked_event(event, "the /bsu command")?)),
-        (Some("dismiss"), Some(id)) => Ok(dismiss(payload, id, parts.collect::<Vec<_>>().join(" "))),
+        (Some("dismiss"), Some(id)) => Ok(dismiss(
+            id,
+            parts.collect::<Vec<_>>().join(" "),
+            number,
+            (by, author),
+        )),
         _ => Ok(Trigger::Ignore(
             "the /bsu command is not understood; write `/bsu run EVENT` or `/bsu dismiss ID [reason]`"
                 .into(),
@@ -204,8 +223,21 @@ fn slash_command(payload: &Value, config: &Config) -> Result<Trigger> {
     }
 }
 
+/// The `/bsu` words of a comment's body, when a line starts with `/bsu`.
+pub(super) fn slash_words(body: &str) -> Option<&str> {
+    body.lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("/bsu"))
+        .filter(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+}
+
 /// `/bsu dismiss ID [reason]`: an id is ten hex digits.
-fn dismiss(payload: &Value, id: &str, reason: String) -> Trigger {
+fn dismiss(
+    id: &str,
+    reason: String,
+    number: Option<u64>,
+    (login, author): (Option<&str>, Option<&str>),
+) -> Trigger {
     let id = id.trim_start_matches('#').to_ascii_lowercase();
     if id.len() != 10 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Trigger::Ignore(format!(
@@ -213,15 +245,11 @@ fn dismiss(payload: &Value, id: &str, reason: String) -> Trigger {
             crate::text::one_line(&id, 40)
         ));
     }
-    let Some(number) = payload.pointer("/issue/number").and_then(Value::as_u64) else {
+    let Some(number) = number else {
         return Trigger::Ignore("/bsu dismiss: the payload names no pull request".into());
     };
-    let login = payload
-        .pointer("/comment/user/login")
-        .and_then(Value::as_str);
     // A pull request's author cannot dismiss findings on it: that would be
     // the change suppressing its own review.
-    let author = payload.pointer("/issue/user/login").and_then(Value::as_str);
     if login.is_none() || login == author {
         return Trigger::Ignore(
             "/bsu dismiss: the pull request's author (or an unnamed one) cannot dismiss \

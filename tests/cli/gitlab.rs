@@ -373,3 +373,77 @@ fn inline_discussions_follow_the_ledger() {
     );
     assert_eq!(gl.with(|s| s.resolved.clone()), vec![did.clone()]);
 }
+
+/// A GitLab note hook's `/bsu` command: honoured from Developer access up
+/// (asked of GitLab), never from the merge request's author for a
+/// dismissal; `/bsu dismiss` marks the finding in the sticky note's ledger.
+#[test]
+fn note_commands_are_checked_against_access_levels() {
+    let m = Fake::start(|_| {
+        crate::fake::Reply::content(
+            &serde_json::json!({"decision": "request_changes", "findings": [
+                {"severity": "high", "title": "Unchecked input", "file": "src/lib.rs", "line": 2}]})
+            .to_string(),
+        )
+    });
+    let gl = crate::gitlab_api::GitLab::start();
+    gl.with(|s| {
+        s.members.insert(5, 30);
+        s.members.insert(6, 20);
+    });
+    let (p, _) = publishing(&m, &gl);
+    let out = p
+        .bsu()
+        .args(["run", "--publish", "gitlab", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = r["ledger"]["findings"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let note = |user: u64, text: &str| {
+        serde_json::json!({"object_kind": "note", "user": {"id": user, "username": format!("u{user}")},
+            "object_attributes": {"note": text, "noteable_type": "MergeRequest"},
+            "merge_request": {"iid": 7, "author_id": 9}, "project": {"id": 42}})
+        .to_string()
+    };
+    let run = |payload: String| {
+        let p2 = p.path().join("note.json");
+        std::fs::write(&p2, payload).unwrap();
+        let out = p
+            .bsu()
+            .args(["run", "--payload", "note.json"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let sent = m.requests().len();
+    // A reporter, then someone outside the project, then the author: refused.
+    let (code, stderr) = run(note(6, &format!("/bsu dismiss {id} fine")));
+    assert_eq!(code, Some(0));
+    assert!(stderr.contains("access level 20"), "{stderr}");
+    let (_, stderr) = run(note(8, &format!("/bsu dismiss {id}")));
+    assert!(stderr.contains("not a member"), "{stderr}");
+    let mut by_author: Value =
+        serde_json::from_str(&note(5, &format!("/bsu dismiss {id}"))).unwrap();
+    by_author["merge_request"]["author_id"] = serde_json::json!(5);
+    let (_, stderr) = run(by_author.to_string());
+    assert!(stderr.contains("author"), "{stderr}");
+    assert!(!gl.with(|s| s.notes[0].2.contains("\"state\":\"dismissed\"")));
+    // A developer dismisses it: the note's ledger says so; no agent is asked.
+    let (code, stderr) = run(note(5, &format!("/bsu dismiss {id} a false alarm")));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("dismissed by u5 on merge request !7"),
+        "{stderr}"
+    );
+    let body = gl.with(|s| s.notes[0].2.clone());
+    assert!(body.contains("\"state\":\"dismissed\""), "{body}");
+    assert!(body.contains("`/bsu dismiss"), "{body}");
+    assert_eq!(m.requests().len(), sent);
+}

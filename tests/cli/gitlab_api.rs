@@ -25,6 +25,8 @@ pub struct GlState {
     /// Discussions started: (id, body, position); and those resolved.
     pub discussions: Vec<(String, String, Value)>,
     pub resolved: Vec<String>,
+    /// Members' access levels, by user id (others: 404).
+    pub members: std::collections::BTreeMap<u64, u64>,
     /// The new lines a position may name, per file (others: 400).
     pub diff_lines: std::collections::BTreeMap<String, Vec<u64>>,
     next_id: u64,
@@ -83,6 +85,12 @@ fn answer(s: &mut GlState, r: &Request) -> Reply {
     s.next_id += 1;
     let id = s.next_id;
     match (r.method.as_str(), parts.as_slice()) {
+        ("GET", ["projects", _, "members", "all", uid]) => {
+            match s.members.get(&uid.parse::<u64>().unwrap_or(0)) {
+                Some(level) => Reply::json(200, json!({"id": uid, "access_level": level})),
+                None => Reply::json(404, json!({"message": "404 Not found"})),
+            }
+        }
         ("GET", ["user"]) => Reply::json(200, json!({"id": 1, "username": s.username})),
         ("GET", ["projects", _, "merge_requests", _, "notes"]) => {
             let list: Vec<Value> = s

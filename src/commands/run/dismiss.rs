@@ -13,9 +13,13 @@ use crate::publish;
 pub(super) fn dismiss(
     config: &Config,
     (number, id, by, reason): (u64, &str, &str, &str),
+    gitlab: bool,
     env: &Env,
     out: &Output,
 ) -> Result<ExitCode> {
+    if gitlab {
+        return dismiss_on_gitlab(config, (number, id, by, reason), env, out);
+    }
     let Some(target) = publish::github_target(&config.github, true, env, &|m| out.note(m))? else {
         return Ok(ExitCode::Success);
     };
@@ -39,6 +43,44 @@ pub(super) fn dismiss(
         }
         out.note(&format!(
             "bsu: /bsu dismiss: no finding {id} in bsu's comments on pull request #{number}; nothing dismissed"
+        ));
+        Ok(ExitCode::Success)
+    })
+}
+
+/// The same on GitLab: the ledger of bsu's sticky note on merge request
+/// `number` (its iid).
+fn dismiss_on_gitlab(
+    config: &Config,
+    (number, id, by, reason): (u64, &str, &str, &str),
+    env: &Env,
+    out: &Output,
+) -> Result<ExitCode> {
+    let Some(target) = publish::gitlab::target(&config.gitlab, true, env, &|m| out.note(m))? else {
+        return Ok(ExitCode::Success);
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        for s in &config.strategies {
+            match publish::gitlab::commands::dismiss(&target, number, &s.name, (id, by, reason))
+                .await
+            {
+                Ok(true) => {
+                    out.note(&format!(
+                        "bsu: finding {id} dismissed by {by} on merge request !{number} ({})",
+                        s.name
+                    ));
+                    return Ok(ExitCode::Success);
+                }
+                Ok(false) => {}
+                Err(why) => return Err(Error::Failed(why)),
+            }
+        }
+        out.note(&format!(
+            "bsu: /bsu dismiss: no finding {id} in bsu's notes on merge request !{number}; nothing dismissed"
         ));
         Ok(ExitCode::Success)
     })

@@ -42,7 +42,15 @@ pub(super) fn resolve(
 ) -> Result<std::result::Result<Ready, ExitCode>> {
     let config = config::load(root, env)?;
     let mut payload = payload::load(args.payload.as_deref(), env)?;
-    let event = match trigger::resolve(args.event.as_deref(), &payload, env, &config)? {
+    let trigger = trigger::resolve(args.event.as_deref(), &payload, env, &config)?;
+    // A GitLab note's command: its author's access is GitLab's to say.
+    let gitlab_note = args.event.is_none() && payload["object_kind"] == "note";
+    if gitlab_note && !matches!(trigger, Trigger::Ignore(_)) {
+        if let Some(why) = gitlab_author_refused(&payload, &config, env)? {
+            return skipped(out, env, None, &why).map(Err);
+        }
+    }
+    let event = match trigger {
         Trigger::Run { event } => event,
         Trigger::Ignore(why) => return skipped(out, env, None, &why).map(Err),
         Trigger::Dismiss {
@@ -52,7 +60,7 @@ pub(super) fn resolve(
             by,
         } => {
             let asked = (number, id.as_str(), by.as_str(), reason.as_str());
-            return super::dismiss::dismiss(&config, asked, env, out).map(Err);
+            return super::dismiss::dismiss(&config, asked, gitlab_note, env, out).map(Err);
         }
     };
     let event = gitlab_first_review(event, &mut payload, &config, args, env)?;
@@ -111,6 +119,39 @@ pub(super) fn resolve(
         warn,
         _lock: lock,
     }))
+}
+
+/// Why the author of a GitLab note may not give a `/bsu` command (fail
+/// closed: without a token to ask GitLab, nobody may).
+fn gitlab_author_refused(
+    payload: &serde_json::Value,
+    config: &Config,
+    env: &Env,
+) -> Result<Option<String>> {
+    let Some(user) = payload["user"]["id"].as_u64() else {
+        return Ok(Some("the note names no author".into()));
+    };
+    let Some(target) = publish::gitlab::target(&config.gitlab, false, env, &|_| {})
+        .ok()
+        .flatten()
+        .or_else(|| {
+            let mut s = config.gitlab.clone();
+            s.enabled = true;
+            publish::gitlab::target(&s, false, env, &|_| {})
+                .ok()
+                .flatten()
+        })
+    else {
+        return Ok(Some(format!(
+            "/bsu commands from GitLab need {} to ask GitLab for the author's access level",
+            config.gitlab.token_env
+        )));
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
+    Ok(runtime.block_on(publish::gitlab::commands::may_command(&target, user)))
 }
 
 /// A merge-request pipeline that publishes to GitLab asks GitLab about the

@@ -6,6 +6,7 @@
 //! `GITLAB_TOKEN` (or `token_env`): a project or group access token with the
 //! `api` scope.
 
+pub(crate) mod commands;
 mod discussions;
 
 use reqwest::Method;
