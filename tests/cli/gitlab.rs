@@ -372,6 +372,17 @@ fn inline_discussions_follow_the_ledger() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(gl.with(|s| s.resolved.clone()), vec![did.clone()]);
+    // A push to a merge request reviewed before is reviewed incrementally.
+    let r = p.latest();
+    assert_eq!(r["event"], "merge_request.update");
+    assert!(
+        r["inputs"][0]["source"]["resolved_by"]
+            .as_str()
+            .unwrap()
+            .contains("; incremental: the 1 file changed since"),
+        "{}",
+        r["inputs"][0]["source"]
+    );
 }
 
 /// A GitLab note hook's `/bsu` command: honoured from Developer access up

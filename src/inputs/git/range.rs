@@ -131,7 +131,11 @@ pub(crate) async fn scoped(ctx: &Context<'_>, full: Range, scope: Scope) -> Rang
     let incremental = match scope {
         Scope::Full => false,
         Scope::Incremental => true,
-        Scope::Auto => ctx.event == "pull_request.synchronize",
+        // A push to a pull request (GitHub) or merge request (GitLab).
+        Scope::Auto => matches!(
+            ctx.event,
+            "pull_request.synchronize" | "merge_request.update"
+        ),
     };
     let (Some(since), Some(head)) = (ctx.reviewed.filter(|_| incremental), full.head.clone())
     else {
