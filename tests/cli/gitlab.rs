@@ -457,4 +457,35 @@ fn note_commands_are_checked_against_access_levels() {
     assert!(body.contains("\"state\":\"dismissed\""), "{body}");
     assert!(body.contains("`/bsu dismiss"), "{body}");
     assert_eq!(m.requests().len(), sent);
+    // A developer's `/bsu run`: the merge request as GitLab has it, its
+    // diff_refs the range.
+    let (base, head) = (
+        git(p.path(), &["rev-parse", "HEAD~1"]),
+        git(p.path(), &["rev-parse", "HEAD"]),
+    );
+    gl.with(|s| s.diff_refs = Some((base.clone(), head.clone())));
+    std::fs::write(
+        p.path().join("note.json"),
+        note(5, "/bsu run pull_request.opened"),
+    )
+    .unwrap();
+    let out = p
+        .bsu()
+        .args(["run", "--payload", "note.json", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["event"], "pull_request.opened");
+    let source = &r["inputs"][0]["source"];
+    assert_eq!(
+        (source["base"].as_str(), source["head"].as_str()),
+        (Some(base.as_str()), Some(head.as_str()))
+    );
+    assert_eq!(r["subject"]["number"], 7);
 }

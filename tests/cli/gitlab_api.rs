@@ -25,6 +25,8 @@ pub struct GlState {
     /// Discussions started: (id, body, position); and those resolved.
     pub discussions: Vec<(String, String, Value)>,
     pub resolved: Vec<String>,
+    /// The merge request's `diff_refs` (base, head), when not the made-up ones.
+    pub diff_refs: Option<(String, String)>,
     /// Members' access levels, by user id (others: 404).
     pub members: std::collections::BTreeMap<u64, u64>,
     /// The new lines a position may name, per file (others: 400).
@@ -119,13 +121,20 @@ fn answer(s: &mut GlState, r: &Request) -> Reply {
                 None => Reply::json(403, json!({"message": "403 Forbidden"})),
             }
         }
-        ("GET", ["projects", _, "merge_requests", iid]) => Reply::json(
-            200,
-            json!({"iid": iid.parse::<u64>().unwrap_or(0), "author": {"username": "alice"},
-                   "description": "The whole description, from the API.", "labels": ["backend"], "draft": false,
-                   "diff_refs": {
-                "base_sha": "b".repeat(40), "start_sha": "s".repeat(40), "head_sha": "h".repeat(40)}}),
-        ),
+        ("GET", ["projects", _, "merge_requests", iid]) => {
+            let (base, head) = s
+                .diff_refs
+                .clone()
+                .unwrap_or(("b".repeat(40), "h".repeat(40)));
+            Reply::json(
+                200,
+                json!({"iid": iid.parse::<u64>().unwrap_or(0), "author": {"username": "alice"},
+                       "title": "Faster checkout", "source_branch": "fast", "target_branch": "main",
+                       "web_url": "https://gitlab.test/group/shop/-/merge_requests/7",
+                       "description": "The whole description, from the API.", "labels": ["backend"], "draft": false,
+                       "diff_refs": {"base_sha": base, "start_sha": "s".repeat(40), "head_sha": head}}),
+            )
+        }
         ("POST", ["projects", _, "merge_requests", _, "discussions"]) => {
             let pos = r.body["position"].clone();
             let path = pos["new_path"].as_str().unwrap_or("");

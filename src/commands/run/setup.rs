@@ -46,7 +46,7 @@ pub(super) fn resolve(
     // A GitLab note's command: its author's access is GitLab's to say.
     let gitlab_note = args.event.is_none() && payload["object_kind"] == "note";
     if gitlab_note && !matches!(trigger, Trigger::Ignore(_)) {
-        if let Some(why) = gitlab_author_refused(&payload, &config, env)? {
+        if let Some(why) = gitlab_author_refused(&mut payload, &config, env)? {
             return skipped(out, env, None, &why).map(Err);
         }
     }
@@ -122,9 +122,10 @@ pub(super) fn resolve(
 }
 
 /// Why the author of a GitLab note may not give a `/bsu` command (fail
-/// closed: without a token to ask GitLab, nobody may).
+/// closed: without a token to ask GitLab, nobody may). When they may, the
+/// payload becomes the merge request's (`publish::gitlab::note_payload`).
 fn gitlab_author_refused(
-    payload: &serde_json::Value,
+    payload: &mut serde_json::Value,
     config: &Config,
     env: &Env,
 ) -> Result<Option<String>> {
@@ -151,7 +152,15 @@ fn gitlab_author_refused(
         .enable_all()
         .build()
         .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
-    Ok(runtime.block_on(publish::gitlab::commands::may_command(&target, user)))
+    runtime.block_on(async {
+        if let Some(why) = publish::gitlab::commands::may_command(&target, user).await {
+            return Ok(Some(why));
+        }
+        if let Some(iid) = payload["merge_request"]["iid"].as_u64() {
+            publish::gitlab::note_payload(&target, iid, payload).await;
+        }
+        Ok(None)
+    })
 }
 
 /// A merge-request pipeline that publishes to GitLab asks GitLab about the

@@ -392,23 +392,7 @@ pub(crate) async fn refine(
         .await
         .ok()?
         .body;
-    let pr = &mut payload["pull_request"];
-    if let Some(author) = mr["author"]["username"].as_str() {
-        pr["user"] = json!({"login": author});
-    }
-    if let Some(description) = mr["description"].as_str() {
-        pr["body"] = json!(description);
-    }
-    if let Some(labels) = mr["labels"].as_array() {
-        pr["labels"] = json!(labels
-            .iter()
-            .filter_map(|l| l.as_str().or_else(|| l["name"].as_str()))
-            .map(|l| json!({"name": l}))
-            .collect::<Vec<_>>());
-    }
-    if let Some(draft) = mr["draft"].as_bool().or(mr["work_in_progress"].as_bool()) {
-        pr["draft"] = json!(draft);
-    }
+    merge_request_fields(&mr, &mut payload["pull_request"]);
     let me = me(&api).await.ok()?;
     let mut reviewed = false;
     for page in 1..=MAX_PAGES {
@@ -430,6 +414,55 @@ pub(crate) async fn refine(
     } else {
         "merge_request.open"
     })
+}
+
+/// A note's `/bsu run` on merge request `iid`: the merge request as GitLab
+/// has it, in a pull request's shape (its `diff_refs` give the range), so
+/// the run reviews it as a merge-request pipeline would. `false` when
+/// GitLab could not be asked.
+pub(crate) async fn note_payload(
+    target: &GitlabTarget,
+    iid: u64,
+    payload: &mut serde_json::Value,
+) -> bool {
+    let Ok(api) = target.api() else { return false };
+    let Ok(resp) = api.send(Method::GET, &target.mr(iid), None).await else {
+        return false;
+    };
+    let mr = resp.body;
+    let hex = |v: &serde_json::Value| v.as_str().filter(|s| is_hex_id(s)).map(str::to_string);
+    let mut pr = json!({
+        "number": iid,
+        "title": mr["title"],
+        "html_url": mr["web_url"],
+        "base": {"ref": mr["target_branch"], "sha": hex(&mr["diff_refs"]["base_sha"])},
+        "head": {"ref": mr["source_branch"], "sha": hex(&mr["diff_refs"]["head_sha"])},
+    });
+    merge_request_fields(&mr, &mut pr);
+    payload["number"] = json!(iid);
+    payload["pull_request"] = pr;
+    true
+}
+
+/// The fields of a merge request GitLab's API has that its CI variables
+/// lack or cut: author, whole description, labels, draft state.
+fn merge_request_fields(mr: &serde_json::Value, pr: &mut serde_json::Value) {
+    if let Some(author) = mr["author"]["username"].as_str() {
+        pr["user"] = json!({"login": author});
+    }
+    if let Some(description) = mr["description"].as_str() {
+        pr["body"] = json!(description);
+    }
+    if let Some(labels) = mr["labels"].as_array() {
+        pr["labels"] = json!(labels
+            .iter()
+            .filter_map(|l| l.as_str().or_else(|| l["name"].as_str()))
+            .map(|l| json!({"name": l}))
+            .collect::<Vec<_>>());
+    }
+    if let Some(draft) = mr["draft"].as_bool().or(mr["work_in_progress"].as_bool()) {
+        pr["draft"] = json!(draft);
+    }
 }
 
 #[cfg(test)]
