@@ -42,28 +42,10 @@ pub(super) fn resolve(
 ) -> Result<std::result::Result<Ready, ExitCode>> {
     let config = config::load(root, env)?;
     let mut payload = payload::load(args.payload.as_deref(), env)?;
-    let trigger = trigger::resolve(args.event.as_deref(), &payload, env, &config)?;
-    // A GitLab note's command: its author's access is GitLab's to say.
-    let gitlab_note = args.event.is_none() && payload["object_kind"] == "note";
-    if gitlab_note && !matches!(trigger, Trigger::Ignore(_)) {
-        if let Some(why) = gitlab_author_refused(&mut payload, &config, env)? {
-            return skipped(out, env, None, &why).map(Err);
-        }
-    }
-    let event = match trigger {
-        Trigger::Run { event } => event,
-        Trigger::Ignore(why) => return skipped(out, env, None, &why).map(Err),
-        Trigger::Dismiss {
-            number,
-            id,
-            reason,
-            by,
-        } => {
-            let asked = (number, id.as_str(), by.as_str(), reason.as_str());
-            return super::dismiss::dismiss(&config, asked, gitlab_note, env, out).map(Err);
-        }
+    let event = match event_of(&config, &mut payload, args, env, out)? {
+        Ok(event) => event,
+        Err(code) => return Ok(Err(code)),
     };
-    let event = gitlab_first_review(event, &mut payload, &config, args, env)?;
     let untrusted = trigger::untrusted_head(&payload, env);
     let plan = Arc::new(plan::plan(&config, args, payload, event, env)?);
     // From here on nothing printed, errors at exit included, can carry a
@@ -119,6 +101,40 @@ pub(super) fn resolve(
         warn,
         _lock: lock,
     }))
+}
+
+/// The event to run, from the command line, the CI's trigger or a comment
+/// command; or the exit code of a trigger that runs nothing (ignored, or a
+/// `/bsu dismiss`, done here).
+fn event_of(
+    config: &Config,
+    payload: &mut serde_json::Value,
+    args: &RunArgs,
+    env: &Env,
+    out: &Output,
+) -> Result<std::result::Result<String, ExitCode>> {
+    let trigger = trigger::resolve(args.event.as_deref(), payload, env, config)?;
+    // A GitLab note's command: its author's access is GitLab's to say.
+    let gitlab_note = args.event.is_none() && payload["object_kind"] == "note";
+    if gitlab_note && !matches!(trigger, Trigger::Ignore(_)) {
+        if let Some(why) = gitlab_author_refused(payload, config, env)? {
+            return skipped(out, env, None, &why).map(Err);
+        }
+    }
+    let event = match trigger {
+        Trigger::Run { event } => event,
+        Trigger::Ignore(why) => return skipped(out, env, None, &why).map(Err),
+        Trigger::Dismiss {
+            number,
+            id,
+            reason,
+            by,
+        } => {
+            let asked = (number, id.as_str(), by.as_str(), reason.as_str());
+            return super::dismiss::dismiss(config, asked, gitlab_note, env, out).map(Err);
+        }
+    };
+    gitlab_first_review(event, payload, config, args, env).map(Ok)
 }
 
 /// Why the author of a GitLab note may not give a `/bsu` command (fail
