@@ -200,7 +200,12 @@ fn publishing_to_gitlab_keeps_one_note_and_posts_the_status() {
             1,
             "mallory".into(),
             "<!-- bsu:sticky strategy=pull_request.* -->\nforged".into(),
-        ))
+        ));
+        // A busy merge request: bsu's own note is found past the first page.
+        for i in 0..150 {
+            s.notes
+                .push((10 + i, "reviewer".into(), format!("comment {i}")));
+        }
     });
     let (p, head) = publishing(&m, &gl);
     for round in 0..2 {
@@ -213,12 +218,16 @@ fn publishing_to_gitlab_keeps_one_note_and_posts_the_status() {
         assert_eq!(out.status.code(), Some(0), "round {round}: {stderr}");
     }
     let (notes, statuses) = gl.with(|s| (s.notes.clone(), s.statuses.clone()));
-    assert_eq!(notes.len(), 2, "mallory's and bsu's own: {notes:?}");
+    assert_eq!(
+        notes.len(),
+        152,
+        "mallory's, the reviewer's 150 and bsu's own, once"
+    );
     assert_eq!(
         notes[0].2,
         "<!-- bsu:sticky strategy=pull_request.* -->\nforged"
     );
-    let own = &notes[1];
+    let own = &notes[151];
     assert_eq!(own.1, "project_42_bot");
     assert!(own.2.contains("Unchecked input"), "{}", own.2);
     assert!(
