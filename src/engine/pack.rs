@@ -86,21 +86,25 @@ pub(crate) struct PackSummary {
 #[derive(Default)]
 pub(crate) struct Counter {
     memo: HashMap<(Encoding, usize, usize), u64>,
+    /// Each item as the prompt shows it, rendered once for every agent.
+    texts: HashMap<(usize, usize), String>,
 }
 
 impl Counter {
     /// Count every item of `inputs` in `enc` at once, on every core.
     pub(crate) fn precount(&mut self, enc: Encoding, inputs: &[Gathered]) {
-        let todo: Vec<(usize, usize, String)> = inputs
+        for (gi, g) in inputs.iter().enumerate() {
+            for (ii, item) in g.items.iter().enumerate() {
+                self.texts
+                    .entry((gi, ii))
+                    .or_insert_with(|| render(g, item, None));
+            }
+        }
+        let todo: Vec<(usize, usize, &str)> = self
+            .texts
             .iter()
-            .enumerate()
-            .flat_map(|(gi, g)| {
-                g.items
-                    .iter()
-                    .enumerate()
-                    .map(move |(ii, item)| (gi, ii, render(g, item, None)))
-            })
-            .filter(|(gi, ii, _)| !self.memo.contains_key(&(enc, *gi, *ii)))
+            .filter(|((gi, ii), _)| !self.memo.contains_key(&(enc, *gi, *ii)))
+            .map(|((gi, ii), text)| (*gi, *ii, text.as_str()))
             .collect();
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -172,7 +176,10 @@ pub(crate) fn pack(
                         .push(format!("{id} (past max_batches = {max_batches})"));
                     continue;
                 }
-                let mut rendered = render(g, item, None);
+                let mut rendered = match counter.texts.get(&(gi, ii)) {
+                    Some(text) => text.clone(),
+                    None => render(g, item, None),
+                };
                 let mut t = counter.count(allowance.encoding, (gi, ii), &rendered)
                     + tokens::estimate(&header(g, item, None));
                 if t > allowance.tokens {
@@ -285,11 +292,19 @@ pub(crate) fn head_and_tail(text: &str, enc: Encoding, room: u64) -> String {
 
 /// Bytes of the longest prefix `a` and `b` share, at a char boundary of `a`.
 pub(crate) fn common_prefix_len(a: &str, b: &str) -> usize {
-    let n = a
-        .bytes()
-        .zip(b.bytes())
+    let (a_bytes, b_bytes) = (a.as_bytes(), b.as_bytes());
+    let len = a_bytes.len().min(b_bytes.len());
+    // Whole chunks first (a slice comparison is a memcmp), then bytes.
+    const CHUNK: usize = 4096;
+    let mut n = 0;
+    while n + CHUNK <= len && a_bytes[n..n + CHUNK] == b_bytes[n..n + CHUNK] {
+        n += CHUNK;
+    }
+    n += a_bytes[n..len]
+        .iter()
+        .zip(&b_bytes[n..len])
         .position(|(x, y)| x != y)
-        .unwrap_or(a.len().min(b.len()));
+        .unwrap_or(len - n);
     (0..=n).rev().find(|i| a.is_char_boundary(*i)).unwrap_or(0)
 }
 
