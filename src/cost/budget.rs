@@ -95,16 +95,10 @@ pub(crate) async fn reserve(
     }
 }
 
-/// Turn the reservation into the actual cost of each agent.
-pub(crate) async fn settle(
-    plan: &RunPlan,
-    store: Option<&Store>,
-    run_id: &str,
-    actual: &[AgentCost],
-) {
-    let Some(db) = store else { return };
-    let project = plan.project.clone();
-    let rows: Vec<spend::Spent> = actual
+/// What the run spent, per agent, as the state keeps it: the run's end
+/// writes it in place of its reservation (`store::Store::end_run`).
+pub(crate) fn spent_rows(actual: &[AgentCost]) -> Vec<spend::Spent> {
+    actual
         .iter()
         .map(|c| spend::Spent {
             agent: c.id.clone(),
@@ -114,9 +108,5 @@ pub(crate) async fn settle(
             output_tokens: c.output_tokens,
             usd: c.usd.unwrap_or(0.0),
         })
-        .collect();
-    let id = run_id.to_string();
-    let _ = db
-        .call(move |c| c.spend_settle(&project, &id, store::now_ms(), &rows))
-        .await;
+        .collect()
 }

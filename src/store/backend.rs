@@ -59,7 +59,17 @@ pub(crate) trait Backend: Send {
     fn cache_prune(&mut self, now: i64) -> Result<usize>;
     fn cache_stats(&mut self, now: i64) -> Result<Stats>;
 
+    #[cfg(test)]
     fn run_record(&mut self, r: &RunRecord) -> Result<()>;
+    /// A run's end in one write transaction: held-back breaker successes,
+    /// its spend settled, its history record.
+    fn run_end(
+        &mut self,
+        successes: &[(String, u64, Settings)],
+        spend: Option<&(String, String, Vec<Spent>)>,
+        run: Option<&RunRecord>,
+        now: i64,
+    ) -> Result<()>;
     /// The `limit` most recent runs, newest first.
     fn runs_recent(&mut self, limit: usize) -> Result<Vec<RunRecord>>;
     /// The project's last decided run of `strategy`: `Some(head it reviewed)`.
@@ -96,14 +106,6 @@ pub(crate) trait Backend: Send {
         at: (i64, i64),
         windows: &[Window],
     ) -> Result<std::result::Result<(), Refused>>;
-    /// Replace `run_id`'s reservation with what it cost, per agent.
-    fn spend_settle(
-        &mut self,
-        project: &str,
-        run_id: &str,
-        now: i64,
-        actual: &[Spent],
-    ) -> Result<()>;
     /// Reservations not settled, newest first.
     fn spend_reservations(&mut self, now: i64) -> Result<Vec<Reservation>>;
     /// Spend since `from_ms` by provider and model, largest first.

@@ -121,17 +121,30 @@ pub(crate) fn record(
     s: &Settings,
 ) -> rusqlite::Result<Breaker> {
     immediate(conn, |tx| {
-        let mut b = load(tx, name)?;
-        let mut last = None;
-        for _ in 0..n {
-            if !probe {
-                b.calls += 1;
-            }
-            last = b.record(now, outcome, probe, error, s).or(last);
-        }
-        save(tx, name, &b, now, last.as_ref())?;
-        Ok(b)
+        record_tx(tx, name, now, (outcome, n), probe, error, s)
     })
+}
+
+/// `record`, inside a transaction the caller holds.
+pub(crate) fn record_tx(
+    tx: &Transaction<'_>,
+    name: &str,
+    now: i64,
+    (outcome, n): (Outcome, u64),
+    probe: bool,
+    error: Option<&str>,
+    s: &Settings,
+) -> rusqlite::Result<Breaker> {
+    let mut b = load(tx, name)?;
+    let mut last = None;
+    for _ in 0..n {
+        if !probe {
+            b.calls += 1;
+        }
+        last = b.record(now, outcome, probe, error, s).or(last);
+    }
+    save(tx, name, &b, now, last.as_ref())?;
+    Ok(b)
 }
 
 /// The current state of each named breaker (closed when never seen).

@@ -260,8 +260,27 @@ impl Store {
 }
 
 impl Store {
+    /// Write a run's end in one transaction (`runs::EndOfRun`). Quiet
+    /// (`Ok`) when the store has already given up this run.
+    pub(crate) async fn end_run(&self, end: runs::EndOfRun) -> Result<(), StoreError> {
+        if end.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let run = end.run.map(|e| e.record(now));
+        let (successes, spend) = (end.successes, end.spend);
+        match self
+            .call(move |c| c.run_end(&successes, spend.as_ref(), run.as_ref(), now))
+            .await
+        {
+            Err(StoreError::GivenUp) => Ok(()),
+            other => other,
+        }
+    }
+
     /// Record a run that has just ended in the history. Quiet (`Ok`) when
     /// the store has already given up this run: it said so once.
+    #[cfg(test)]
     pub(crate) async fn record_run(&self, ended: runs::Ended) -> Result<(), StoreError> {
         let record = ended.record(now_ms());
         match self.call(move |c| c.run_record(&record)).await {

@@ -3,8 +3,6 @@
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use super::immediate;
-
 /// One run as `bsu status --json` lists it.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct RunRecord {
@@ -76,15 +74,21 @@ impl Ended {
     }
 }
 
+#[cfg(test)]
 pub(crate) fn record(conn: &mut Connection, r: &RunRecord) -> rusqlite::Result<()> {
-    immediate(conn, |tx| {
+    super::immediate(conn, |tx| record_tx(tx, r))
+}
+
+/// `record`, inside a transaction the caller holds.
+pub(crate) fn record_tx(tx: &rusqlite::Transaction<'_>, r: &RunRecord) -> rusqlite::Result<()> {
+    {
         tx.execute(
             "INSERT OR REPLACE INTO runs (run_id, event, decision, started_at, started_ms, duration_ms, report, project, dry_run, strategy, head_sha, replayed)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![r.run_id, r.event, r.decision, r.started_at, r.started_ms, r.duration_ms as i64, r.report, r.project, r.dry_run, r.strategy, r.head_sha, r.replayed],
         )?;
         Ok(())
-    })
+    }
 }
 
 /// The `limit` most recent runs, newest first.
@@ -178,5 +182,27 @@ mod tests {
         let ids: Vec<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
         assert_eq!(ids, ["new", "old"]);
         assert_eq!(runs[0].head_sha.as_deref(), Some("abc"));
+    }
+}
+
+/// (project, run id, per-agent spend): a run's spend, replacing its reservation.
+pub(crate) type Settle = (String, String, Vec<super::spend::Spent>);
+
+/// What a run writes when it ends, in one transaction: the successes its
+/// closed breakers held back, what it spent (replacing its reservation),
+/// and its history record.
+#[derive(Debug, Default)]
+pub(crate) struct EndOfRun {
+    /// (breaker, successes, its settings).
+    pub successes: Vec<(String, u64, crate::breaker::Settings)>,
+    /// What the run spent, when it is to settle.
+    pub spend: Option<Settle>,
+    /// The history record, when the run keeps one.
+    pub run: Option<Ended>,
+}
+
+impl EndOfRun {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.successes.is_empty() && self.spend.is_none() && self.run.is_none()
     }
 }

@@ -74,15 +74,16 @@ pub(crate) struct Spent {
     pub usd: f64,
 }
 
-/// Replace `run_id`'s reservation with what it actually cost, per agent.
-pub(crate) fn settle(
-    conn: &mut Connection,
+/// Replace `run_id`'s reservation with what it cost, per agent, inside a
+/// transaction the caller holds (the run's end).
+pub(crate) fn settle_tx(
+    tx: &rusqlite::Transaction<'_>,
     project: &str,
     run_id: &str,
     now_ms: i64,
     actual: &[Spent],
 ) -> rusqlite::Result<()> {
-    immediate(conn, |tx| {
+    {
         tx.execute(
             "DELETE FROM spend WHERE run_id = ?1 AND reserved = 1",
             params![run_id],
@@ -105,7 +106,7 @@ pub(crate) fn settle(
             )?;
         }
         Ok(())
-    })
+    }
 }
 
 /// A reservation not (yet) settled.

@@ -89,8 +89,30 @@ impl Backend for Connection {
         Ok(cache::stats(self, now)?)
     }
 
+    #[cfg(test)]
     fn run_record(&mut self, r: &RunRecord) -> Result<()> {
         Ok(runs::record(self, r)?)
+    }
+
+    fn run_end(
+        &mut self,
+        successes: &[(String, u64, Settings)],
+        spend: Option<&(String, String, Vec<Spent>)>,
+        run: Option<&RunRecord>,
+        now: i64,
+    ) -> Result<()> {
+        Ok(super::immediate(self, |tx| {
+            for (name, n, s) in successes {
+                breakers::record_tx(tx, name, now, (Outcome::Success, *n), false, None, s)?;
+            }
+            if let Some((project, run_id, rows)) = spend {
+                spend::settle_tx(tx, project, run_id, now, rows)?;
+            }
+            if let Some(r) = run {
+                runs::record_tx(tx, r)?;
+            }
+            Ok(())
+        })?)
     }
 
     fn runs_recent(&mut self, limit: usize) -> Result<Vec<RunRecord>> {
@@ -194,16 +216,6 @@ impl Backend for Connection {
         windows: &[Window],
     ) -> Result<std::result::Result<(), Refused>> {
         Ok(spend::reserve(self, project, run_id, usd, at, windows)?)
-    }
-
-    fn spend_settle(
-        &mut self,
-        project: &str,
-        run_id: &str,
-        now: i64,
-        actual: &[Spent],
-    ) -> Result<()> {
-        Ok(spend::settle(self, project, run_id, now, actual)?)
     }
 
     fn spend_reservations(&mut self, now: i64) -> Result<Vec<Reservation>> {

@@ -152,6 +152,7 @@ async fn run_one(shared: &Shared, case: Case) -> CaseRun {
         Err(e) => return failed(case, e.to_string()),
     };
     reviewed.report.redact(&reviewed.plan.secrets);
+    let store = reviewed.store.clone();
     let mut run = CaseRun {
         case,
         event: event.clone(),
@@ -163,7 +164,6 @@ async fn run_one(shared: &Shared, case: Case) -> CaseRun {
     run.report = Some(reviewed.report.clone());
     if shared.judge.is_some() {
         let asked = super::judge::ask(&reviewed, &run, shared.rules).await;
-        reviewed.caller.flush().await;
         match asked {
             Ok((judged, spent)) => {
                 run.judged = judged;
@@ -171,6 +171,13 @@ async fn run_one(shared: &Shared, case: Case) -> CaseRun {
             }
             Err(why) => run.error = Some(format!("judge: {why}")),
         }
+    }
+    // The case's end: what its breakers held back and what it spent (no
+    // history record: an eval case is not a run of the project).
+    let mut end = std::mem::take(&mut reviewed.end);
+    end.successes.extend(reviewed.caller.held_back());
+    if let Some(db) = store {
+        let _ = db.end_run(end).await;
     }
     run
 }

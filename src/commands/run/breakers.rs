@@ -53,7 +53,6 @@ impl Watch {
 
     /// Each breaker before and after the run, for the report.
     pub(super) async fn finish(self, caller: &Caller) -> Vec<BreakerJson> {
-        caller.flush().await;
         let after = match &self.live {
             Some(_) => states(self.live.as_ref(), &self.names).await,
             // Without a database the only breakers are this process's own.

@@ -6,14 +6,13 @@
 use std::path::PathBuf;
 
 use super::actions::github_outputs;
-use crate::engine::gate::Warn;
 use crate::engine::outcome::RunOutcome;
 use crate::error::ExitCode;
 use crate::output::Output;
 use crate::plan::RunPlan;
 use crate::publish::Destination;
 use crate::report::{self, write, Report};
-use crate::store::{runs::Ended, Store};
+use crate::store::runs::Ended;
 
 /// Deliver `report` to each destination in turn, each recording its steps in
 /// the report; the failures that fail the run.
@@ -102,16 +101,13 @@ pub(super) async fn files(
 
 /// Record the run in the history: what `bsu status` lists and what `since =
 /// "last_run"` starts from.
-pub(super) async fn history(
-    store: Option<&Store>,
+pub(super) fn ended(
     plan: &RunPlan,
     report: &Report,
     outcome: &RunOutcome,
     written: Option<&PathBuf>,
-    warn: &Warn,
-) {
-    let Some(db) = store else { return };
-    let ended = Ended {
+) -> Ended {
+    Ended {
         run_id: report.run_id.clone(),
         event: report.event.clone(),
         strategy: plan.strategy.clone(),
@@ -123,8 +119,5 @@ pub(super) async fn history(
         dry_run: plan.dry_run,
         replayed: report.replayed_from.is_some(),
         head_sha: outcome.inputs.iter().find_map(|g| g.source.head.clone()),
-    };
-    if let Err(e) = db.record_run(ended).await {
-        warn(&format!("could not record the run in the history ({e})"));
     }
 }

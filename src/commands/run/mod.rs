@@ -78,6 +78,7 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         outcome,
         mut report,
         code,
+        mut end,
         ..
     } = match review(ready, args, env, out).await? {
         Ok(r) => r,
@@ -86,7 +87,15 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
     let (written, failed) =
         deliver_all(&plan, &mut report, &destinations, code, out, args.json).await;
     let first = written.as_ref().ok().and_then(|p| p.first());
-    deliver::history(store.as_ref(), &plan, &report, &outcome, first, &warn).await;
+    // One write for the run's end: breakers' successes, spend, history.
+    if let Some(db) = &store {
+        end.run = Some(deliver::ended(&plan, &report, &outcome, first));
+        if let Err(e) = db.end_run(end).await {
+            warn(&format!(
+                "could not record the run's end in the state ({e})"
+            ));
+        }
+    }
     let end = End {
         outcome: &outcome,
         report: &report,
@@ -110,6 +119,8 @@ pub(super) struct Reviewed {
     pub code: ExitCode,
     /// The run's caller (breakers, cache, recordings), for `bsu eval`'s judge.
     pub caller: std::sync::Arc<engine::caller::Caller>,
+    /// What the run's end writes to the state, in one transaction.
+    pub end: crate::store::runs::EndOfRun,
 }
 
 /// A run up to its report: gather, call, reconcile, verify, price; or the
@@ -175,8 +186,9 @@ async fn review(
             replayed: args.replay.is_some(),
         },
     };
-    let (outcome, report, code) = conclude(&plan, args, watch, outcome, called, out).await;
+    let (outcome, report, code, end) = conclude(&plan, args, watch, outcome, called, out).await;
     Ok(Ok(Reviewed {
+        end,
         caller,
         _lock,
         plan,
@@ -207,7 +219,12 @@ async fn conclude(
     mut outcome: engine::outcome::RunOutcome,
     called: Called<'_>,
     out: &Output,
-) -> (engine::outcome::RunOutcome, Report, ExitCode) {
+) -> (
+    engine::outcome::RunOutcome,
+    Report,
+    ExitCode,
+    crate::store::runs::EndOfRun,
+) {
     let Called {
         run_id,
         prev,
@@ -231,8 +248,15 @@ async fn conclude(
         saved: ledger::saved(plan, &outcome),
         ..crate::report::LedgerJson::of(l)
     });
-    report.cost = Some(settle_cost(plan, store, run_id, &outcome, spent).await);
-    (outcome, report, code)
+    let (cost, spend) = settle_cost(plan, run_id, &outcome, spent);
+    report.cost = Some(cost);
+    let end = crate::store::runs::EndOfRun {
+        successes: caller.held_back(),
+        spend,
+        run: None,
+    };
+    let _ = store;
+    (outcome, report, code, end)
 }
 
 /// Publish, then write the report files: what was written, and what failed.
@@ -263,21 +287,24 @@ struct Spent {
     replayed: bool,
 }
 
-/// The run's cost report. Every run that called a provider records what it
-/// spent (the history of `bsu status` and of the budgets); a reservation
-/// becomes the actual cost.
-async fn settle_cost(
+/// The run's cost report, and what its end records of it: every run that
+/// called a provider records what it spent (the history of `bsu status` and
+/// of the budgets); a reservation becomes the actual cost.
+fn settle_cost(
     plan: &RunPlan,
-    store: Option<&crate::store::Store>,
     run_id: &str,
     outcome: &engine::outcome::RunOutcome,
     spent: Spent,
-) -> crate::cost::CostReport {
+) -> (crate::cost::CostReport, Option<crate::store::runs::Settle>) {
     let costs = cost_report(outcome, spent.projected, &plan.cost.prices);
-    if spent.reserved || (!plan.dry_run && !spent.replayed) {
-        crate::cost::budget::settle(plan, store, run_id, &costs.actual).await;
-    }
-    costs
+    let settle = (spent.reserved || (!plan.dry_run && !spent.replayed)).then(|| {
+        (
+            plan.project.clone(),
+            run_id.to_string(),
+            crate::cost::budget::spent_rows(&costs.actual),
+        )
+    });
+    (costs, settle)
 }
 
 /// What the run came to, for its last words and exit code.
