@@ -88,3 +88,43 @@ fn with_prime_cache_off_every_agent_goes_at_once() {
     assert!(report.get("primed").is_none());
     assert_eq!(m.max_in_flight(), 8);
 }
+
+/// A first agent that fails never holds the others back: they are sent when
+/// its failure is known, and the run decides on what they said.
+#[test]
+fn a_failing_first_agent_lets_the_others_go() {
+    let m = Fake::caching(|r| {
+        if r.agent() == "a" {
+            Reply::error(400, "bad request").delay(Duration::from_millis(50))
+        } else {
+            Reply::verdict("approve", 9)
+        }
+    });
+    let p = project(&m, "auto");
+    let (_, report) = p.json(&["run", "review", "--input", "diff=change.patch", "--json"]);
+    assert_eq!(report["primed"]["agent"], "a", "{}", report["primed"]);
+    let statuses: Vec<&str> = report["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses[0], "failed");
+    assert!(
+        statuses[1..].iter().all(|s| *s == "succeeded"),
+        "{statuses:?}"
+    );
+    assert_eq!(m.requests().len(), 8);
+}
+
+/// A short shared part is not worth a wait: every agent goes at once.
+#[test]
+fn a_short_shared_part_is_not_primed() {
+    let m = Fake::caching(|_| Reply::verdict("approve", 9));
+    let list = AGENTS.map(|a| format!("\"{a}\"")).join(", ");
+    let p =
+        Project::with_agents(&format!("[events.review]\nagents = [{list}]\n"), &AGENTS).serve(&m);
+    let (code, report) = p.json(&["run", "review", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(report.get("primed").is_none(), "{}", report["primed"]);
+}
