@@ -114,15 +114,7 @@ pub(super) fn settle_gitlab(
     s.discussions = g.discussions.unwrap_or(true);
     s.required = g.required.unwrap_or(false);
     if let Some(n) = g.max_retries {
-        if n > crate::bounds::MAX_RETRIES {
-            problems.push(Problem::file(
-                src.display,
-                format!(
-                    "[publish.gitlab] max_retries = {n} is out of range; it must be from 0 to 100"
-                ),
-            ));
-        }
-        s.max_retries = n.min(crate::bounds::MAX_RETRIES);
+        s.max_retries = retries(n, "[publish.gitlab]", src, problems);
     }
     if let Some(d) = g.timeout {
         s.timeout = d.0;
@@ -138,6 +130,17 @@ pub(super) fn settle_gitlab(
         }
     }
     s
+}
+
+/// A code host's `max_retries`, checked (at most `bounds::MAX_RETRIES`).
+fn retries(n: u32, table: &str, src: &Source<'_>, problems: &mut Vec<Problem>) -> u32 {
+    if n > crate::bounds::MAX_RETRIES {
+        problems.push(Problem::file(
+            src.display,
+            format!("{table} max_retries = {n} is out of range; it must be from 0 to 100"),
+        ));
+    }
+    n.min(crate::bounds::MAX_RETRIES)
 }
 
 /// Is `name` the name of an environment variable?
@@ -190,11 +193,7 @@ pub(super) fn settle_webhook(
 ) -> Option<WebhookSettings> {
     let w = file.and_then(|f| f.webhook.as_ref())?;
     let name = w.url_env.get_ref();
-    let ok = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let ok = variable_name(name);
     if !ok {
         problems.push(src.at(
             &w.url_env,
@@ -340,26 +339,14 @@ pub(super) fn settle_publish(
     s.check = g.check.unwrap_or(true);
     s.required = g.required.unwrap_or(false);
     if let Some(n) = g.max_retries {
-        if n > crate::bounds::MAX_RETRIES {
-            problems.push(Problem::file(
-                src.display,
-                format!(
-                    "[publish.github] max_retries = {n} is out of range; it must be from 0 to 100"
-                ),
-            ));
-        }
-        s.max_retries = n.min(crate::bounds::MAX_RETRIES);
+        s.max_retries = retries(n, "[publish.github]", src, problems);
     }
     if let Some(d) = g.timeout {
         s.timeout = d.0;
     }
     if let Some(var) = &g.token_env {
         let name = var.get_ref();
-        let ok = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let ok = variable_name(name);
         if ok {
             s.token_env = name.clone();
         } else {

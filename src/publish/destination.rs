@@ -23,6 +23,23 @@ pub(crate) struct Delivery {
     pub ledger: Option<Ledger>,
 }
 
+impl Delivery {
+    /// A code host's delivery: its failed steps, and whether they fail the
+    /// run (`[publish.HOST] required = true`).
+    fn of(published: &Published, required: bool, host: &str, ledger: Option<Ledger>) -> Self {
+        let failures = published.failures();
+        let fails_run = (!failures.is_empty() && required).then(|| {
+            let name = if host == "gitlab" { "GitLab" } else { "GitHub" };
+            format!("publishing to {name} failed and [publish.{host}] required = true")
+        });
+        Delivery {
+            failures,
+            fails_run,
+            ledger,
+        }
+    }
+}
+
 pub(crate) trait Destination: Send + Sync {
     /// Deliver `report`, recording each step in `published`; `print` takes
     /// lines for stdout (GitHub's workflow commands).
@@ -74,15 +91,7 @@ impl Destination for GitHub {
             published.comment = done.comment;
             published.review = done.review;
             published.check = done.check;
-            let failures = published.failures();
-            let fails_run = (!failures.is_empty() && self.target.settings.required).then(|| {
-                "publishing to GitHub failed and [publish.github] required = true".to_string()
-            });
-            Delivery {
-                failures,
-                fails_run,
-                ledger,
-            }
+            Delivery::of(published, self.target.settings.required, "github", ledger)
         })
     }
 
@@ -145,15 +154,12 @@ impl Destination for GitLab {
             published.review = Some(done.discussions);
             published.comment = Some(done.note);
             published.check = Some(done.status);
-            let failures = published.failures();
-            let fails_run = (!failures.is_empty() && self.target.settings.required).then(|| {
-                "publishing to GitLab failed and [publish.gitlab] required = true".to_string()
-            });
-            Delivery {
-                failures,
-                fails_run,
-                ledger: done.ledger,
-            }
+            Delivery::of(
+                published,
+                self.target.settings.required,
+                "gitlab",
+                done.ledger,
+            )
         })
     }
 

@@ -323,6 +323,36 @@ pub(super) fn id_note(m: &Merged) -> String {
         .unwrap_or_default()
 }
 
+/// `/bsu dismiss` applied to bsu's own sticky `body` (a GitHub comment or a
+/// GitLab note, `what` names it): the new body, its ledger marking finding
+/// `id` dismissed and a line saying who did it; `Ok(None)` when its ledger
+/// (of `strategy`) has no such finding.
+pub(crate) fn dismissed(
+    body: &str,
+    strategy: &str,
+    (id, by, reason): (&str, &str, &str),
+    what: &str,
+) -> Result<Option<String>, String> {
+    let mut ledger = match crate::ledger::block::read(body) {
+        Ok(Some(l)) if l.strategy == strategy => l,
+        Ok(_) => return Ok(None),
+        Err(e) => return Err(format!("{what}: {e}; nothing was dismissed")),
+    };
+    if !crate::ledger::dismiss(&mut ledger, id, by, reason) {
+        return Ok(None);
+    }
+    let start = body.find("<!-- bsu:ledger v").unwrap_or(body.len());
+    let said = match reason {
+        "" => format!("> `/bsu dismiss {id}` by @{by}\n"),
+        r => format!("> `/bsu dismiss {id}` by @{by}: {}\n", inline(r)),
+    };
+    Ok(Some(format!(
+        "{}{said}{}\n",
+        &body[..start],
+        crate::ledger::block::write(&ledger)
+    )))
+}
+
 /// The check run's conclusion: `failure` exactly when the decision reaches
 /// `--fail-on`; below it `success` only for approve, `neutral` for anything
 /// that asks for changes or a person (a green check beside a red review

@@ -112,20 +112,11 @@ pub(crate) async fn dismiss(
     else {
         return Ok(false);
     };
-    let mut ledger = match block::read(&body) {
-        Ok(Some(l)) if l.strategy == strategy => l,
-        Ok(_) => return Ok(false),
-        Err(e) => return Err(format!("the sticky comment: {e}; nothing was dismissed")),
-    };
-    if !crate::ledger::dismiss(&mut ledger, id, by, reason) {
+    let Some(new_body) =
+        render::dismissed(&body, strategy, (id, by, reason), "the sticky comment")?
+    else {
         return Ok(false);
-    }
-    let start = body.find("<!-- bsu:ledger v").unwrap_or(body.len());
-    let note = match reason {
-        "" => format!("> `/bsu dismiss {id}` by @{by}\n"),
-        r => format!("> `/bsu dismiss {id}` by @{by}: {}\n", render::inline(r)),
     };
-    let new_body = format!("{}{note}{}\n", &body[..start], block::write(&ledger));
     api.send(
         Method::PATCH,
         &format!("{repo}/issues/comments/{comment}"),

@@ -56,9 +56,10 @@ pub(super) fn note_command(payload: &serde_json::Value) -> Result<Trigger> {
         ));
     }
     let by = payload["user"]["username"].as_str();
-    // GitLab's note hook names the merge request's author by id only.
-    let author_is_commenter = payload["merge_request"]["author_id"].as_u64().is_some()
-        && payload["merge_request"]["author_id"] == payload["user"]["id"];
+    // GitLab's note hook names the merge request's author by id only; a
+    // hook that names none could be the author's own: treated as such.
+    let author_id = payload["merge_request"]["author_id"].as_u64();
+    let author_is_commenter = author_id.is_none() || author_id == payload["user"]["id"].as_u64();
     let author = if author_is_commenter { by } else { None };
     let iid = payload["merge_request"]["iid"].as_u64();
     super::command(words, iid, (by, author))

@@ -454,6 +454,14 @@ fn note_commands_are_checked_against_access_levels() {
     by_author["merge_request"]["author_id"] = serde_json::json!(5);
     let (_, stderr) = run(by_author.to_string());
     assert!(stderr.contains("author"), "{stderr}");
+    // A hook that names no author could be the author's own: refused too.
+    by_author["merge_request"]
+        .as_object_mut()
+        .unwrap()
+        .remove("author_id");
+    by_author["user"]["id"] = serde_json::json!(5);
+    let (_, stderr) = run(by_author.to_string());
+    assert!(stderr.contains("cannot dismiss"), "{stderr}");
     assert!(!gl.with(|s| s.notes[0].2.contains("\"state\":\"dismissed\"")));
     // A developer dismisses it: the note's ledger says so; no agent is asked.
     let (code, stderr) = run(note(5, &format!("/bsu dismiss {id} a false alarm")));

@@ -31,6 +31,8 @@ pub(super) struct Shared {
     pub rules: Rules,
     /// Where each case's payload and patch are written for its run.
     pub scratch: tempfile::TempDir,
+    /// The project, read once for every case's plan.
+    pub config: crate::config::Config,
 }
 
 impl Shared {
@@ -57,6 +59,7 @@ impl Shared {
             },
             scratch: tempfile::tempdir()
                 .map_err(|e| Error::Failed(format!("could not make a scratch folder: {e}")))?,
+            config: crate::config::load(root, env)?,
         })
     }
 
@@ -190,9 +193,12 @@ async fn prepare(
     event: &str,
 ) -> std::result::Result<RunArgs, String> {
     let dir = shared.scratch.path().join(&case.name);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("scratch folder: {e}"))?;
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| format!("scratch folder: {e}"))?;
     let payload = dir.join("payload.json");
-    std::fs::write(&payload, case.payload.as_deref().unwrap_or("{}"))
+    tokio::fs::write(&payload, case.payload.as_deref().unwrap_or("{}"))
+        .await
         .map_err(|e| format!("scratch payload: {e}"))?;
     let (input, secrets) = diff_input(shared, event, &payload)?;
     let Some(input) = input else {
@@ -208,7 +214,9 @@ async fn prepare(
         }
     };
     let patch_file = dir.join("change.patch");
-    std::fs::write(&patch_file, patch).map_err(|e| format!("scratch patch: {e}"))?;
+    tokio::fs::write(&patch_file, patch)
+        .await
+        .map_err(|e| format!("scratch patch: {e}"))?;
     let input = format!("{input}={}", patch_file.display());
     Ok(shared.run_args(event, &payload, Some(input)))
 }
@@ -238,14 +246,14 @@ fn diff_input(
     event: &str,
     payload: &Path,
 ) -> std::result::Result<(Option<String>, Vec<String>), String> {
-    let config = crate::config::load(&shared.root, &shared.env).map_err(|e| e.to_string())?;
+    let config = &shared.config;
     let mut args = shared.run_args(event, payload, None);
     // Only the strategy's inputs are wanted: no key is read for this.
     args.dry_run = true;
     args.record = None;
     args.replay = None;
     let plan = crate::plan::plan(
-        &config,
+        config,
         &args,
         serde_json::json!({}),
         event.to_string(),

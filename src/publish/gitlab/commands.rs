@@ -7,7 +7,6 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::{find_note, GitlabTarget};
-use crate::ledger::block;
 use crate::publish::render;
 
 /// GitLab's Developer access level: the least that may give a command.
@@ -57,20 +56,10 @@ pub(crate) async fn dismiss(
     else {
         return Ok(false);
     };
-    let mut ledger = match block::read(&body) {
-        Ok(Some(l)) if l.strategy == strategy => l,
-        Ok(_) => return Ok(false),
-        Err(e) => return Err(format!("the sticky note: {e}; nothing was dismissed")),
-    };
-    if !crate::ledger::dismiss(&mut ledger, id, by, reason) {
+    let Some(new_body) = render::dismissed(&body, strategy, (id, by, reason), "the sticky note")?
+    else {
         return Ok(false);
-    }
-    let start = body.find("<!-- bsu:ledger v").unwrap_or(body.len());
-    let said = match reason {
-        "" => format!("> `/bsu dismiss {id}` by @{by}\n"),
-        r => format!("> `/bsu dismiss {id}` by @{by}: {}\n", render::inline(r)),
     };
-    let new_body = format!("{}{said}{}\n", &body[..start], block::write(&ledger));
     api.send(
         Method::PUT,
         &format!("{}/notes/{note}", target.mr(iid)),

@@ -393,7 +393,7 @@ pub(crate) async fn refine(
         .ok()?
         .body;
     merge_request_fields(&mr, &mut payload["pull_request"]);
-    let me = me(&api).await.ok()?;
+    let me = me(&api).await.ok().filter(|m| !m.is_empty())?;
     let mut reviewed = false;
     for page in 1..=MAX_PAGES {
         let path = format!("{}/notes?per_page=100&page={page}", target.mr(iid));
