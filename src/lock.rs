@@ -3,17 +3,32 @@
 //! system drops it when its process ends however it ends, so the lock of a
 //! killed run is simply taken over.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-/// A held lock; released on drop.
-#[derive(Debug)]
+/// A held lock; released on drop (a file's here; a server's session lock
+/// in the state store).
 pub(crate) struct RunLock {
-    _file: File,
+    _held: Box<dyn Send + Sync>,
+}
+
+impl RunLock {
+    /// A lock held as long as `guard` lives.
+    pub(crate) fn holding(guard: impl Send + Sync + 'static) -> RunLock {
+        RunLock {
+            _held: Box::new(guard),
+        }
+    }
+}
+
+impl std::fmt::Debug for RunLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RunLock")
+    }
 }
 
 /// Why no lock was taken.
@@ -72,7 +87,7 @@ pub(crate) fn acquire(
                     std::process::id(),
                     humantime::format_rfc3339_seconds(std::time::SystemTime::now())
                 );
-                return Ok(Ok(RunLock { _file: file }));
+                return Ok(Ok(RunLock::holding(file)));
             }
             Err(TryLockError::WouldBlock) => {
                 let who = holder(&file_path);

@@ -123,6 +123,14 @@ pub enum Command {
         #[command(subcommand)]
         action: BreakerAction,
     },
+    /// Manage the state store (SQLite in the state directory, or a PostgreSQL server)
+    #[command(
+        after_help = "Examples:\n  bsu state migrate\n  BSU_STATE_URL=postgres://bsu@db.internal/bsu bsu state migrate --json"
+    )]
+    State {
+        #[command(subcommand)]
+        action: StateAction,
+    },
     /// Write a starter events.toml and agents/ in the project directory
     #[command(after_help = "Examples:\n  bsu init\n  bsu -C new-project init --json")]
     Init(InitArgs),
@@ -247,6 +255,12 @@ pub enum CacheAction {
     Clear(JsonFlag),
     /// Remove expired cached responses
     Prune(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateAction {
+    /// Apply pending schema migrations (automatic on first use; this makes it a step of its own)
+    Migrate(JsonFlag),
 }
 
 #[derive(Debug, Subcommand)]

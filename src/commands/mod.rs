@@ -24,6 +24,11 @@ use crate::output::Output;
 
 pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
     let root = cli.global.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let place = state::Place {
+        root: &root,
+        state_dir: cli.global.state_dir.as_deref(),
+        env,
+    };
     match cli.command {
         Command::Check(args) => check::check(&root, env, out, args.json),
         Command::Events(args) => list::events(&root, env, out, args.json),
@@ -32,14 +37,11 @@ pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
         Command::Eval(args) => eval::eval(&root, cli.global.state_dir.as_deref(), &args, env, out),
         Command::Init(args) => init::init(&root, out, &args),
         Command::Report(args) => report::render(&args, out),
-        Command::Diff(args) => report::diff(&root, &args, cli.global.state_dir.as_deref(), out),
+        Command::Diff(args) => report::diff(&args, &place, out),
         Command::Run(args) => run::run(&root, cli.global.state_dir.as_deref(), &args, env, out),
-        Command::Status(args) => {
-            status::status(&root, cli.global.state_dir.as_deref(), &args, env, out)
-        }
-        Command::Cache { action } => state::cache(cli.global.state_dir.as_deref(), &action, out),
-        Command::Breaker { action } => {
-            state::breaker(cli.global.state_dir.as_deref(), &action, out)
-        }
+        Command::Status(args) => status::status(&place, &args, out),
+        Command::Cache { action } => state::cache(&place, &action, out),
+        Command::Breaker { action } => state::breaker(&place, &action, out),
+        Command::State { action } => state::state(&place, &action, out),
     }
 }

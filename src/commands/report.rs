@@ -162,13 +162,12 @@ fn compare(before: &Report, after: &Report) -> Diff {
 /// The two newest runs of `event` of this project with reports on disk,
 /// from the history (another project sharing the state directory is not this one).
 fn last_two(
-    root: &Path,
-    state_dir: Option<&Path>,
+    place: &super::state::Place<'_>,
     event: &str,
     out: &Output,
 ) -> Result<(String, String)> {
-    let project = crate::plan::project_identity(root);
-    let Some(db) = open(state_dir, out)? else {
+    let project = crate::plan::project_identity(place.root);
+    let Some(db) = open(place, out)? else {
         return Err(Error::Usage(
             "no run history yet (the state directory is empty)".into(),
         ));
@@ -192,14 +191,13 @@ fn last_two(
 }
 
 pub(super) fn diff(
-    root: &Path,
     args: &DiffArgs,
-    state_dir: Option<&Path>,
+    place: &super::state::Place<'_>,
     out: &Output,
 ) -> Result<ExitCode> {
     let (a, b) = match (&args.last, &args.before, &args.after) {
         (Some(event), _, _) => {
-            let (a, b) = last_two(root, state_dir, event, out)?;
+            let (a, b) = last_two(place, event, out)?;
             (a.into(), b.into())
         }
         (None, Some(a), Some(b)) => (a.clone(), b.clone()),

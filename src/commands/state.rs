@@ -3,18 +3,86 @@
 
 use std::path::Path;
 
-use crate::cli::{BreakerAction, CacheAction};
+use crate::cli::{BreakerAction, CacheAction, StateAction};
+use crate::config::state::StateSettings;
+use crate::env::Env;
 use crate::error::{Error, ExitCode, Result};
 use crate::output::Output;
-use crate::store::{self, Store};
+use crate::store::{self, Store, StoreError};
 
-pub(super) fn open(state_dir: Option<&Path>, out: &Output) -> Result<Option<Store>> {
-    let dir = store::state_dir(state_dir).map_err(|e| Error::Usage(e.to_string()))?;
-    Store::open_existing(&dir, &|w| out.warn(w)).map_err(|e| Error::Failed(e.to_string()))
+/// Where the state is, as the command sees it: `BSU_STATE_URL`, else the
+/// project's `[state]`, else SQLite in the state directory.
+pub(super) struct Place<'a> {
+    pub root: &'a Path,
+    pub state_dir: Option<&'a Path>,
+    pub env: &'a Env,
 }
 
-pub(super) fn db_error(e: store::StoreError) -> Error {
-    Error::Failed(format!("state database: {e}"))
+impl Place<'_> {
+    fn settings(&self) -> StateSettings {
+        if self.env.get(crate::config::state::URL_VAR).is_some() {
+            return StateSettings::from_env(self.env);
+        }
+        crate::config::load(self.root, self.env)
+            .map(|c| c.state)
+            .unwrap_or_else(|_| StateSettings::from_env(self.env))
+    }
+}
+
+pub(super) fn open(place: &Place<'_>, out: &Output) -> Result<Option<Store>> {
+    let settings = place.settings();
+    redact_url(&settings, out);
+    match Store::open_state_existing(&settings, place.state_dir, &|w| out.warn(w)) {
+        Ok(s) => Ok(s),
+        Err(StoreError::NoStateDir) => Err(Error::Usage(StoreError::NoStateDir.to_string())),
+        Err(e) => Err(db_error(e)),
+    }
+}
+
+/// Nothing printed can carry the state URL or its password.
+fn redact_url(settings: &StateSettings, out: &Output) {
+    if let Some(url) = &settings.url {
+        let mut s = crate::secrets::Secrets::default();
+        for v in store::postgres::url::secrets(&url.url) {
+            s.add_value(&v);
+        }
+        out.set_secrets(std::sync::Arc::new(s));
+    }
+}
+
+pub(super) fn db_error(e: StoreError) -> Error {
+    match e {
+        StoreError::Refused(why) => Error::Usage(why),
+        StoreError::Unreachable(why) => Error::Failed(why),
+        e => Error::Failed(format!("state database: {e}")),
+    }
+}
+
+/// `bsu state migrate`: bring the schema to this build's version.
+pub(super) fn state(place: &Place<'_>, action: &StateAction, out: &Output) -> Result<ExitCode> {
+    let StateAction::Migrate(flag) = action;
+    let settings = place.settings();
+    redact_url(&settings, out);
+    let s = Store::open_state(&settings, place.state_dir, &|w| out.warn(w)).map_err(db_error)?;
+    let (was, now) = s.with(|c| c.migrate()).map_err(db_error)?;
+    if flag.json {
+        let body = serde_json::json!({
+            "backend": s.kind,
+            "location": s.place,
+            "schema_version": now,
+            "was": was,
+        });
+        out.print(&serde_json::to_string_pretty(&body).expect("plain data"));
+        return Ok(ExitCode::Success);
+    }
+    let kind = serde_json::to_value(s.kind).expect("plain data");
+    let kind = kind.as_str().unwrap_or_default();
+    if was == now {
+        out.print(&format!("{kind} {}: schema version {now}, up to date", s.place));
+    } else {
+        out.print(&format!("{kind} {}: schema version {now} (was {was})", s.place));
+    }
+    Ok(ExitCode::Success)
 }
 
 pub(super) fn size(bytes: u64) -> String {
@@ -25,12 +93,8 @@ pub(super) fn size(bytes: u64) -> String {
     }
 }
 
-pub(super) fn cache(
-    state_dir: Option<&Path>,
-    action: &CacheAction,
-    out: &Output,
-) -> Result<ExitCode> {
-    let removed = match open(state_dir, out)? {
+pub(super) fn cache(place: &Place<'_>, action: &CacheAction, out: &Output) -> Result<ExitCode> {
+    let removed = match open(place, out)? {
         None => 0,
         Some(s) => match action {
             CacheAction::Clear(_) => s.with(|c| c.cache_clear()),
@@ -55,12 +119,12 @@ pub(super) fn cache(
 }
 
 pub(super) fn breaker(
-    state_dir: Option<&Path>,
+    place: &Place<'_>,
     action: &BreakerAction,
     out: &Output,
 ) -> Result<ExitCode> {
     let BreakerAction::Reset { name, json } = action;
-    let store = open(state_dir, out)?;
+    let store = open(place, out)?;
     let reset = match &store {
         None => Vec::new(),
         Some(s) => s

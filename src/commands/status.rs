@@ -76,14 +76,9 @@ struct CacheJson {
     ttl: Duration,
 }
 
-pub(super) fn status(
-    root: &Path,
-    state_dir: Option<&Path>,
-    args: &StatusArgs,
-    env: &Env,
-    out: &Output,
-) -> Result<ExitCode> {
-    let store = open(state_dir, out)?;
+pub(super) fn status(place: &super::state::Place<'_>, args: &StatusArgs, out: &Output) -> Result<ExitCode> {
+    let (root, env) = (place.root, place.env);
+    let store = open(place, out)?;
     let now = store::now_ms();
     let status = build(store.as_ref(), root, env, args.runs, now)?;
     if args.json {

@@ -48,6 +48,8 @@ pub(super) struct EventsFile {
     pub budget: Option<BudgetFile>,
     /// `[secrets]`: more variables whose values are secrets.
     pub secrets: Option<SecretsFile>,
+    /// `[state]`: keep the state on a PostgreSQL server instead of SQLite.
+    pub state: Option<super::state::StateFile>,
 }
 
 /// `[secrets]`.

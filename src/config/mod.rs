@@ -14,6 +14,7 @@ mod load;
 mod paths;
 mod providers;
 pub(crate) mod publish;
+pub(crate) mod state;
 mod settle;
 pub(crate) mod strategy;
 #[cfg(test)]
@@ -62,6 +63,8 @@ pub(crate) struct Config {
     pub triggers: triggers::Triggers,
     /// `[secrets] redact`: more variables whose values are secrets.
     pub secret_vars: Vec<String>,
+    /// `[state]`: SQLite in the state directory, or a PostgreSQL server.
+    pub state: state::StateSettings,
     /// The raw text of events.toml and of each agent file, for `config_hash`.
     pub sources: Sources,
 }

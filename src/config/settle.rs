@@ -87,6 +87,7 @@ pub(super) fn settle(
     let (cache, reports) = cache_and_reports(&file);
     // Settled before the check below, so its problems count.
     let secret_vars = settle_secrets(&file, &src, problems);
+    let state = super::state::settle_state(file.state.as_ref(), &src, env, problems);
     if !problems.is_empty() {
         return None;
     }
@@ -108,6 +109,7 @@ pub(super) fn settle(
         max_cost_per_month: file.budget.as_ref().and_then(|b| b.max_cost_per_month),
         triggers,
         secret_vars,
+        state,
         sources: Sources {
             events: events_text,
             agents: agents

@@ -53,6 +53,13 @@ pub(crate) fn secrets(config: &Config, env: &Env) -> crate::secrets::Secrets {
             s.add_url(url);
         }
     }
+    // The state server's URL holds its password.
+    s.add_var(crate::config::state::URL_VAR, None);
+    if let Some(url) = &config.state.url {
+        for v in crate::store::postgres::url::secrets(&url.url) {
+            s.add_value(&v);
+        }
+    }
     for name in &config.secret_vars {
         s.add_var(name, env.get(name));
     }

@@ -90,6 +90,11 @@ pub(crate) struct Report {
     /// The verifier pass (`verify` on the strategy), when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verifier: Option<VerifierJson>,
+    /// Why the run went on without its state store (a state server it could
+    /// not reach, a database another process held): breakers only in memory,
+    /// no shared cache, no history kept. Absent when it had its state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_unavailable: Option<String>,
 }
 
 /// What a run reviewed, as the payload says: a pull request, a push, a schedule.
@@ -352,6 +357,7 @@ impl Report {
             replayed_from: None,
             ledger: None,
             verifier: None,
+            state_unavailable: None,
         }
     }
 

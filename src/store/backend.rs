@@ -111,6 +111,9 @@ pub(crate) trait Backend: Send {
     /// Spend since `from_ms` by provider and model, largest first.
     fn spend_by_model(&mut self, from_ms: i64) -> Result<Vec<(String, String, f64)>>;
 
+    /// Apply pending schema migrations: (version before, version now).
+    fn migrate(&mut self) -> Result<(i64, i64)>;
+
     /// The SQLite connection, for tests that look at the schema itself.
     #[cfg(test)]
     fn sqlite(&mut self) -> Option<&mut rusqlite::Connection> {

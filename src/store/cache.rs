@@ -26,14 +26,7 @@ pub(crate) fn get(
                 |r| r.get(0),
             )
             .optional()?;
-        let reply = found
-            .and_then(|text| serde_json::from_str::<Stored>(&text).ok())
-            .map(|s| ChatReply {
-                pace: None,
-                content: s.content,
-                usage: s.usage,
-                cut_off: false,
-            });
+        let reply = found.and_then(|text| parse(&text));
         bump(
             tx,
             if reply.is_some() {
@@ -45,6 +38,28 @@ pub(crate) fn get(
         )?;
         Ok(reply)
     })
+}
+
+/// A stored reply read back (`None` when it is not one).
+pub(crate) fn parse(text: &str) -> Option<ChatReply> {
+    serde_json::from_str::<Stored>(text)
+        .ok()
+        .map(|s| ChatReply {
+            pace: None,
+            content: s.content,
+            usage: s.usage,
+            cut_off: false,
+        })
+}
+
+/// A reply as the cache stores it, or `None` when it alone is over `max_bytes`.
+pub(crate) fn stored(reply: &ChatReply, max_bytes: u64) -> Option<String> {
+    let text = serde_json::to_string(&Stored {
+        content: reply.content.clone(),
+        usage: reply.usage,
+    })
+    .unwrap_or_default();
+    (text.len() as u64 <= max_bytes).then_some(text)
 }
 
 /// Count a hit that did not need the database (a reply shared in flight).
@@ -61,15 +76,11 @@ pub(crate) fn put(
     ttl_ms: i64,
     max_bytes: u64,
 ) -> rusqlite::Result<()> {
-    let text = serde_json::to_string(&Stored {
-        content: reply.content.clone(),
-        usage: reply.usage,
-    })
-    .unwrap_or_default();
+    // One that would evict everything and still not fit is not kept.
+    let Some(text) = stored(reply, max_bytes) else {
+        return Ok(());
+    };
     let bytes = text.len() as i64;
-    if bytes as u64 > max_bytes {
-        return Ok(()); // would evict everything and still not fit
-    }
     immediate(conn, |tx| {
         tx.execute(
             "INSERT INTO cache (key, reply, bytes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)

@@ -13,6 +13,7 @@ mod backend;
 pub(crate) mod breakers;
 pub(crate) mod cache;
 mod migrations;
+pub(crate) mod postgres;
 pub(crate) mod runs;
 pub(crate) mod spend;
 mod sqlite;
@@ -57,6 +58,24 @@ pub(crate) enum StoreError {
     /// The database could not be opened (or made anew), and why.
     #[error("{0}")]
     Unusable(String),
+    /// The state server refused bsu (a wrong password, no such database, a
+    /// newer schema) or its URL is wrong: a mistake to fix, not an outage.
+    #[error("{0}")]
+    Refused(String),
+    /// The state server could not be reached, or did not answer in time.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The state server answered with an error.
+    #[error("state server: {0}")]
+    Server(String),
+}
+
+impl StoreError {
+    /// Does this error mean the state cannot be had right now (another
+    /// process holds it, or the server is gone), so the run goes on without it?
+    pub(crate) fn is_outage(&self) -> bool {
+        matches!(self, StoreError::Busy(_) | StoreError::Unreachable(_))
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -73,12 +92,23 @@ impl From<rusqlite::Error> for StoreError {
 /// Where warnings go; shared by the store and the call path.
 pub(crate) type Warn = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// A handle to `state.db`, cheap to clone.
+/// Which kind of store, for `bsu status` and the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle to the state (`state.db`, or a server), cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Store {
-    /// The backend (SQLite), one call at a time.
+    /// The backend (SQLite or PostgreSQL), one call at a time.
     backend: Arc<Mutex<Box<dyn Backend>>>,
-    pub path: PathBuf,
+    /// Where: the database file, or the server's `HOST:PORT/DATABASE`
+    /// (never its user or password).
+    pub place: String,
+    pub kind: Kind,
     /// Set when another process held the lock past `BUSY_TIMEOUT`: the rest
     /// of this run goes on without the database instead of waiting again.
     degraded: Arc<AtomicBool>,
@@ -87,7 +117,7 @@ pub(crate) struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        f.debug_struct("Store").field("place", &self.place).finish()
     }
 }
 
@@ -171,7 +201,8 @@ impl Store {
         migrate(&mut conn)?;
         Ok(Store {
             backend: Arc::new(Mutex::new(Box::new(conn))),
-            path: path.to_path_buf(),
+            place: path.display().to_string(),
+            kind: Kind::Sqlite,
             degraded: Arc::new(AtomicBool::new(false)),
             warn: Arc::new(|_: &str| {}),
         })
@@ -196,7 +227,8 @@ impl Store {
         migrate(&mut conn).expect("the schema");
         Store {
             backend: Arc::new(Mutex::new(Box::new(conn))),
-            path: PathBuf::from(":memory:"),
+            place: ":memory:".into(),
+            kind: Kind::Sqlite,
             degraded: Arc::new(AtomicBool::new(false)),
             warn: Arc::new(|_: &str| {}),
         }
@@ -239,15 +271,8 @@ impl Store {
                 }
                 let result = f(backend.as_mut());
                 if let Err(e) = &result {
-                    let busy = matches!(e, StoreError::Busy(_));
-                    if busy && !store.degraded.swap(true, Ordering::SeqCst) {
-                        (store.warn)(&format!(
-                            "the state database {} stayed locked by another process for over {}s; \
-                             this run goes on without it (breakers work in memory; cache and \
-                             history are not updated)",
-                            store.path.display(),
-                            BUSY_TIMEOUT.as_secs()
-                        ));
+                    if e.is_outage() && !store.degraded.swap(true, Ordering::SeqCst) {
+                        (store.warn)(&store.outage(e));
                     }
                 }
                 result
@@ -260,6 +285,66 @@ impl Store {
 }
 
 impl Store {
+    /// What the one warning says when this run gives up on the state.
+    fn outage(&self, e: &StoreError) -> String {
+        let what = match e {
+            StoreError::Busy(_) => format!(
+                "the state database {} stayed locked by another process for over {}s",
+                self.place,
+                BUSY_TIMEOUT.as_secs()
+            ),
+            other => other.to_string(),
+        };
+        format!(
+            "{what}; this run goes on without it (breakers work in memory; cache and \
+             history are not updated)"
+        )
+    }
+
+    /// Connect to the state server `url` (migrating its schema on first use).
+    pub(crate) fn connect(
+        url: &crate::config::state::StateUrl,
+        timeout: Duration,
+    ) -> Result<Store, StoreError> {
+        let (pg, place) = postgres::connect(url, timeout, "bsu")?;
+        Ok(Store::over(Box::new(pg), place, Kind::Postgres))
+    }
+
+    fn over(backend: Box<dyn Backend>, place: String, kind: Kind) -> Store {
+        Store {
+            backend: Arc::new(Mutex::new(backend)),
+            place,
+            kind,
+            degraded: Arc::new(AtomicBool::new(false)),
+            warn: Arc::new(|_: &str| {}),
+        }
+    }
+
+    /// The state `[state]` names: the server, or SQLite in the state directory.
+    pub(crate) fn open_state(
+        state: &crate::config::state::StateSettings,
+        dir: Option<&Path>,
+        warn: &dyn Fn(&str),
+    ) -> Result<Store, StoreError> {
+        match &state.url {
+            Some(url) => Store::connect(url, state.timeout),
+            None => Store::open(&state_dir(dir)?, warn),
+        }
+    }
+
+    /// As `open_state`, but SQLite only if `state.db` exists already (for
+    /// read-only commands that must work with no state yet).
+    pub(crate) fn open_state_existing(
+        state: &crate::config::state::StateSettings,
+        dir: Option<&Path>,
+        warn: &dyn Fn(&str),
+    ) -> Result<Option<Store>, StoreError> {
+        match &state.url {
+            Some(url) => Store::connect(url, state.timeout).map(Some),
+            None => Store::open_existing(&state_dir(dir)?, warn),
+        }
+    }
+
     /// Write a run's end in one transaction (`runs::EndOfRun`). Quiet
     /// (`Ok`) when the store has already given up this run.
     pub(crate) async fn end_run(&self, end: runs::EndOfRun) -> Result<(), StoreError> {

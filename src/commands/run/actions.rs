@@ -25,11 +25,33 @@ pub(super) fn lock_run(
     config: &config::Config,
     args: &RunArgs,
     state_dir: Option<&Path>,
+    have_state: bool,
     out: &Output,
 ) -> Result<Option<Locked>> {
     let mode = args.if_running.unwrap_or(config.defaults.if_running);
     if mode == IfRunning::Run {
         return Ok(None);
+    }
+    let wait = (mode == IfRunning::Wait).then_some(plan.limits.timeout);
+    if let Some(url) = &config.state.url {
+        if mode == IfRunning::Wait {
+            note_waiting(plan, out);
+        }
+        // On a server the lock is the fleet's: a session advisory lock.
+        let taken = if have_state {
+            store::postgres::lock_run(url, config.state.timeout, &plan.project, &plan.event, wait)
+        } else {
+            Err(store::StoreError::Unreachable("the state server is unreachable".into()))
+        };
+        return match taken {
+            Ok(taken) => busy(plan, taken),
+            Err(e) => {
+                out.warn(&format!(
+                    "could not take the run lock on the state server ({e}); running without it"
+                ));
+                Ok(None)
+            }
+        };
     }
     let dir = match store::state_dir(state_dir) {
         Ok(d) => d,
@@ -40,29 +62,42 @@ pub(super) fn lock_run(
     };
     // The project's identity, not the spelling of its folder.
     let project = std::path::PathBuf::from(&plan.project);
-    let wait = (mode == IfRunning::Wait).then_some(plan.limits.timeout);
     if mode == IfRunning::Wait {
-        out.note(&format!(
-            "bsu: waiting for any other run of {:?} to finish",
-            plan.event
-        ));
+        note_waiting(plan, out);
     }
     match lock::acquire(&dir, &project, &plan.event, wait) {
-        Ok(Ok(l)) => Ok(Some(Locked::Held(l))),
-        Ok(Err(lock::Busy::Held(who))) => Ok(Some(Locked::Skip(format!(
-            "another run of this event is in progress ({who}); --if-running skip"
-        )))),
-        Ok(Err(lock::Busy::TimedOut(who))) => Err(Error::TryLater(format!(
-            "another run of {:?} ({who}) did not finish within {}; try again later",
-            plan.event,
-            humantime::format_duration(plan.limits.timeout)
-        ))),
+        Ok(taken) => busy(plan, taken),
         Err(e) => {
             out.warn(&format!(
                 "could not take the run lock ({e}); running without it"
             ));
             Ok(None)
         }
+    }
+}
+
+fn note_waiting(plan: &RunPlan, out: &Output) {
+    out.note(&format!(
+        "bsu: waiting for any other run of {:?} to finish",
+        plan.event
+    ));
+}
+
+/// The lock taken, or why not: skip, or try later.
+fn busy(
+    plan: &RunPlan,
+    taken: std::result::Result<lock::RunLock, lock::Busy>,
+) -> Result<Option<Locked>> {
+    match taken {
+        Ok(l) => Ok(Some(Locked::Held(l))),
+        Err(lock::Busy::Held(who)) => Ok(Some(Locked::Skip(format!(
+            "another run of this event is in progress ({who}); --if-running skip"
+        )))),
+        Err(lock::Busy::TimedOut(who)) => Err(Error::TryLater(format!(
+            "another run of {:?} ({who}) did not finish within {}; try again later",
+            plan.event,
+            humantime::format_duration(plan.limits.timeout)
+        ))),
     }
 }
 

@@ -138,6 +138,7 @@ async fn review(
         store,
         warn,
         _lock,
+        no_state,
     } = ready;
     // The run's deadline and its signal handlers start before gathering:
     // a hanging command or fetch cannot outlive either.
@@ -186,7 +187,13 @@ async fn review(
             replayed: args.replay.is_some(),
         },
     };
-    let (outcome, report, code, end) = conclude(&plan, args, watch, outcome, called, out).await;
+    let (outcome, mut report, code, end) =
+        conclude(&plan, args, watch, outcome, called, out).await;
+    report.state_unavailable = no_state.or_else(|| {
+        store.as_ref().filter(|s| s.degraded()).map(|s| {
+            format!("the state store {} stopped answering during the run", s.place)
+        })
+    });
     Ok(Ok(Reviewed {
         end,
         caller,

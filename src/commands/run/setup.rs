@@ -30,6 +30,8 @@ pub(super) struct Ready {
     pub warn: Warn,
     /// Held for the whole run (`--if-running`), released on drop.
     pub _lock: Option<RunLock>,
+    /// Why the run has no state (`store` is `None`), for the report.
+    pub no_state: Option<String>,
 }
 
 /// Resolve the run, or the exit code of a run that has nothing to do.
@@ -73,19 +75,25 @@ pub(super) fn resolve(
         let out = out.clone();
         Arc::new(move |m: &str| out.warn(m))
     };
-    // State is an optimisation: if it cannot be opened the run goes on without it.
-    let store = match store::state_dir(state_dir).and_then(|dir| Store::open(&dir, &*warn)) {
-        Ok(store) => Some(store.with_warn(warn.clone())),
+    // State is an optimisation: if it cannot be opened the run goes on
+    // without it (a budgeted run is refused later: its budget is unchecked).
+    // A server that refuses bsu is a mistake to fix, not an outage.
+    let (store, no_state) = match Store::open_state(&config.state, state_dir, &*warn) {
+        Ok(store) => (Some(store.with_warn(warn.clone())), None),
+        Err(store::StoreError::Refused(why)) => return Err(Error::Usage(why)),
         Err(e) => {
-            warn(&format!(
-                "{e}; running without breaker state, response cache or history"
-            ));
-            None
+            let what = if config.state.url.is_some() {
+                "shared state: breakers only in memory, no shared cache, locks or history"
+            } else {
+                "breaker state, response cache or history"
+            };
+            warn(&format!("{e}; running without {what}"));
+            (None, Some(e.to_string()))
         }
     };
     // One run at a time per project and event, when asked.
     let lock = match (!plan.dry_run && !args.evaluating)
-        .then(|| lock_run(&plan, &config, args, state_dir, out))
+        .then(|| lock_run(&plan, &config, args, state_dir, store.is_some(), out))
         .transpose()?
         .flatten()
     {
@@ -100,6 +108,7 @@ pub(super) fn resolve(
         store,
         warn,
         _lock: lock,
+        no_state,
     }))
 }
 

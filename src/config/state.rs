@@ -1,0 +1,139 @@
+//! `[state]`: where what outlives a run is kept. Without a URL, SQLite in the
+//! state directory; with `url` (or `BSU_STATE_URL`), a PostgreSQL server a
+//! fleet of runners shares. The URL can hold a password, so it is a secret:
+//! the run redacts it, and nothing here ever prints it.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::file::HumanDuration;
+use super::settle::Source;
+use crate::env::Env;
+use crate::problem::Problem;
+
+/// The variable that names the state server; it wins over `[state] url`.
+pub(crate) const URL_VAR: &str = "BSU_STATE_URL";
+
+/// How long connecting, and each statement, may take by default.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `[state]`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StateFile {
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...]`: keep
+    /// the state on this PostgreSQL server. A URL with a password belongs in
+    /// `BSU_STATE_URL` (a CI secret), not in a committed file.
+    #[schemars(with = "Option<String>")]
+    pub url: Option<Spanned<String>>,
+    /// How long connecting, and each statement, may take ("5s" by default).
+    pub timeout: Option<HumanDuration>,
+}
+
+/// The state server's URL and where it was given (for errors, which name
+/// the place and never the URL).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct StateUrl {
+    pub url: String,
+    /// `BSU_STATE_URL`, or `events.toml [state] url`.
+    pub from: String,
+}
+
+impl std::fmt::Debug for StateUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StateUrl(<from {}>)", self.from)
+    }
+}
+
+/// `[state]` settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StateSettings {
+    pub url: Option<StateUrl>,
+    pub timeout: Duration,
+}
+
+impl Default for StateSettings {
+    fn default() -> Self {
+        StateSettings {
+            url: None,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl StateSettings {
+    /// Only the environment (for commands that read no project).
+    pub(crate) fn from_env(env: &Env) -> StateSettings {
+        StateSettings {
+            url: env_url(env),
+            ..StateSettings::default()
+        }
+    }
+}
+
+fn env_url(env: &Env) -> Option<StateUrl> {
+    env.get(URL_VAR).filter(|u| !u.is_empty()).map(|u| StateUrl {
+        url: u.to_string(),
+        from: URL_VAR.to_string(),
+    })
+}
+
+/// Is this a URL bsu can keep state at? (The scheme only; the server says the rest.)
+pub(crate) fn is_server_url(url: &str) -> bool {
+    let lower = url.get(..13).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+pub(super) fn settle_state(
+    file: Option<&StateFile>,
+    src: &Source<'_>,
+    env: &Env,
+    problems: &mut Vec<Problem>,
+) -> StateSettings {
+    let timeout = file
+        .and_then(|f| f.timeout.as_ref())
+        .map_or(DEFAULT_TIMEOUT, |t| t.0);
+    if timeout.is_zero() {
+        problems.push(Problem::file(
+            src.display,
+            "[state] timeout must be above zero, such as \"5s\"",
+        ));
+    }
+    let from_file = file.and_then(|f| f.url.as_ref()).and_then(|u| {
+        if is_server_url(u.get_ref()) {
+            Some(StateUrl {
+                url: u.get_ref().clone(),
+                from: format!("{} [state] url", src.display),
+            })
+        } else {
+            problems.push(src.at(
+                u,
+                "[state] url must be a PostgreSQL URL (postgres://USER@HOST/DATABASE); \
+                 leave it out to keep the state in SQLite in the state directory",
+            ));
+            None
+        }
+    });
+    if let Some(u) = env_url(env) {
+        if !is_server_url(&u.url) {
+            problems.push(Problem::file(
+                URL_VAR,
+                format!(
+                    "{URL_VAR} must be a PostgreSQL URL (postgres://USER:PASSWORD@HOST/DATABASE); \
+                     unset it to keep the state in SQLite in the state directory"
+                ),
+            ));
+            return StateSettings { url: None, timeout };
+        }
+        return StateSettings {
+            url: Some(u),
+            timeout,
+        };
+    }
+    StateSettings {
+        url: from_file,
+        timeout,
+    }
+}

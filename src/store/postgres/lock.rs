@@ -1,0 +1,112 @@
+//! `--if-running` across the fleet: a session-level advisory lock keyed by
+//! the project's identity and the event, held on a connection of its own
+//! for the whole run. The guard closes that connection on drop; a runner
+//! that dies drops its connection, and the server releases the lock.
+
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use tokio_postgres::Client;
+
+use super::{open, Rt};
+use crate::config::state::StateUrl;
+use crate::lock::{Busy, RunLock};
+use crate::store::StoreError;
+
+/// The held lock: its connection and the runtime driving it.
+struct Held {
+    _client: Client,
+    _rt: Rt,
+}
+
+fn key(project: &str, event: &str) -> i64 {
+    let mut h = Sha256::new();
+    h.update(b"bsu:run:");
+    h.update(project.as_bytes());
+    h.update(b"\0");
+    h.update(event.as_bytes());
+    let d = h.finalize();
+    i64::from_be_bytes(d[..8].try_into().expect("eight bytes"))
+}
+
+/// What `pg_stat_activity` shows for the holder: bsu's pid and start, or
+/// the event name kept to safe characters.
+fn app_name(event: &str) -> String {
+    let safe: String = event
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .take(24)
+        .collect();
+    format!(
+        "bsu pid {} since {} ({safe})",
+        std::process::id(),
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+    )
+}
+
+/// Take the lock of `project` and `event` on the server: at once, or
+/// waiting up to `wait`.
+pub(crate) fn acquire(
+    url: &StateUrl,
+    timeout: Duration,
+    project: &str,
+    event: &str,
+    wait: Option<Duration>,
+) -> Result<Result<RunLock, Busy>, StoreError> {
+    let (rt, client, _) = open(url, timeout, &app_name(event))?;
+    let key = key(project, event);
+    let started = Instant::now();
+    loop {
+        let got = rt.get().block_on(async {
+            tokio::time::timeout(timeout, async {
+                let row = client
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                    .await?;
+                if row.get::<_, bool>(0) {
+                    return Ok(None);
+                }
+                holder(&client, key).await.map(Some)
+            })
+            .await
+        });
+        let busy = match got {
+            Ok(Ok(None)) => {
+                return Ok(Ok(RunLock::holding(Held {
+                    _client: client,
+                    _rt: rt,
+                })))
+            }
+            Ok(Ok(Some(who))) => who,
+            Ok(Err(e)) => return Err(super::call_error(&e)),
+            Err(_) => {
+                return Err(StoreError::Unreachable(
+                    "the state server did not answer the lock request in time".into(),
+                ))
+            }
+        };
+        match wait {
+            None => return Ok(Err(Busy::Held(busy))),
+            Some(limit) if started.elapsed() >= limit => return Ok(Err(Busy::TimedOut(busy))),
+            Some(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// Who holds lock `key`, as the server sees it.
+async fn holder(client: &Client, key: i64) -> Result<String, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+               AND l.classid::BIGINT = (($1 >> 32) & 4294967295)
+               AND l.objid::BIGINT = ($1 & 4294967295)
+             LIMIT 1",
+            &[&key],
+        )
+        .await?;
+    Ok(row
+        .and_then(|r| r.get::<_, Option<String>>(0))
+        .filter(|n| n.starts_with("bsu pid "))
+        .map(|n| format!("{}, on another runner", &n[4..]))
+        .unwrap_or_else(|| "a bsu run on another runner".into()))
+}

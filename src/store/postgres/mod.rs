@@ -1,0 +1,249 @@
+//! The PostgreSQL backend: the same operations as SQLite's, on a server a
+//! fleet of runners shares (`[state] url` / `BSU_STATE_URL`).
+//!
+//! The `Backend` trait is blocking (the store runs it on the blocking pool,
+//! one call at a time), so this backend owns a current-thread tokio runtime
+//! that drives one tokio-postgres connection while a call blocks on it. A
+//! second connection, opened only for `--if-running`, holds the run's
+//! session advisory lock (`lock.rs`): the server drops it when that
+//! connection ends, however the runner ends.
+//!
+//! Every call is bounded: connecting by `[state] timeout`, each statement
+//! by the same `statement_timeout` on the server and a little more on this
+//! side, so a slow or vanished server fails a call instead of hanging a run.
+
+mod breakers;
+mod lock;
+mod ops;
+mod runs;
+mod schema;
+mod spend;
+pub(crate) mod url;
+
+pub(crate) use lock::acquire as lock_run;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
+
+use super::StoreError;
+use crate::breaker::Breaker;
+use crate::config::state::StateUrl;
+
+/// A current-thread runtime that never blocks when dropped (a store may be
+/// dropped on a runtime thread).
+pub(super) struct Rt(Option<tokio::runtime::Runtime>);
+
+impl Rt {
+    fn new() -> Result<Rt, StoreError> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(|rt| Rt(Some(rt)))
+            .map_err(|e| StoreError::Unusable(format!("could not start the state client: {e}")))
+    }
+
+    fn get(&self) -> &tokio::runtime::Runtime {
+        self.0.as_ref().expect("the runtime lives until drop")
+    }
+}
+
+impl Drop for Rt {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// One connection to the state server.
+pub(crate) struct Postgres {
+    // Field order: the client before the runtime that drives it.
+    client: Client,
+    rt: Rt,
+    timeout: Duration,
+    /// The breakers read at the run's start and after each write: a closed
+    /// one admits from here, with no round trip before the request.
+    seen: HashMap<String, Breaker>,
+    /// `HOST:PORT/DATABASE`, for messages.
+    place: String,
+}
+
+/// How long this side waits for an answer beyond the server's own
+/// `statement_timeout`, so the server's clearer error comes first.
+const SLACK: Duration = Duration::from_secs(1);
+
+/// Connect with `url`: the TLS and timeouts set, the schema migrated.
+pub(crate) fn connect(
+    url: &StateUrl,
+    timeout: Duration,
+    app: &str,
+) -> Result<(Postgres, String), StoreError> {
+    let (rt, client, place) = open(url, timeout, app)?;
+    let mut pg = Postgres {
+        client,
+        rt,
+        timeout,
+        seen: HashMap::new(),
+        place: place.clone(),
+    };
+    schema::migrate(&mut pg, &place, false)?;
+    Ok((pg, place))
+}
+
+/// `bsu state migrate`: apply what is pending; (before, after) versions.
+pub(crate) fn migrate_now(pg: &mut Postgres, place: &str) -> Result<(i64, i64), StoreError> {
+    schema::migrate(pg, place, true)
+}
+
+/// A connection (and the runtime driving it) with bsu's settings.
+fn open(url: &StateUrl, timeout: Duration, app: &str) -> Result<(Rt, Client, String), StoreError> {
+    let parsed = url::parse(url).map_err(StoreError::Refused)?;
+    let mut config = parsed.config;
+    let ms = timeout.as_millis();
+    config
+        .connect_timeout(timeout)
+        .application_name(app)
+        .options(format!(
+            "-c statement_timeout={ms} -c lock_timeout={ms} \
+             -c idle_in_transaction_session_timeout={}",
+            ms.saturating_mul(4)
+        ));
+    let tls = tls(parsed.root_cert.as_deref(), url)?;
+    let rt = Rt::new()?;
+    let place = parsed.place;
+    let connected = rt.get().block_on(async {
+        tokio::time::timeout(timeout + SLACK, config.connect(tls)).await
+    });
+    let (client, connection) = match connected {
+        Ok(Ok(pair)) => pair,
+        Ok(Err(e)) => return Err(connect_error(&e, url, &place)),
+        Err(_) => {
+            return Err(StoreError::Unreachable(format!(
+                "the state server {place} did not answer within {}",
+                humantime::format_duration(timeout)
+            )))
+        }
+    };
+    rt.get().spawn(async move {
+        let _ = connection.await;
+    });
+    Ok((rt, client, place))
+}
+
+/// rustls with the webpki roots, and `sslrootcert`'s when given. The server's
+/// certificate is always verified when TLS is used.
+fn tls(
+    root_cert: Option<&std::path::Path>,
+    url: &StateUrl,
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = root_cert {
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| {
+                StoreError::Refused(format!(
+                    "{}: sslrootcert {} could not be read as PEM certificates ({e})",
+                    url.from,
+                    path.display()
+                ))
+            })?;
+        for cert in certs {
+            roots.add(cert).map_err(|e| {
+                StoreError::Refused(format!(
+                    "{}: sslrootcert {} holds a certificate rustls refuses ({e})",
+                    url.from,
+                    path.display()
+                ))
+            })?;
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Unusable(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// A failed connection in the user's terms: a refused login or a missing
+/// database is a configuration mistake; anything else is the server not
+/// being reachable now.
+fn connect_error(e: &tokio_postgres::Error, url: &StateUrl, place: &str) -> StoreError {
+    let said = e.as_db_error().map(|d| d.message().to_string());
+    match e.code() {
+        Some(c)
+            if *c == SqlState::INVALID_PASSWORD
+                || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION =>
+        {
+            StoreError::Refused(format!(
+                "the state server {place} refused the login ({}); check the user and password in {}",
+                said.unwrap_or_default(),
+                url.from
+            ))
+        }
+        Some(c) if *c == SqlState::INVALID_CATALOG_NAME => StoreError::Refused(format!(
+            "the state server {place} has no such database ({}); create it or fix the database in {}",
+            said.unwrap_or_default(),
+            url.from
+        )),
+        _ => StoreError::Unreachable(format!(
+            "could not reach the state server {place}: {}",
+            plain(e)
+        )),
+    }
+}
+
+/// A driver error with its cause, on one line.
+fn plain(e: &tokio_postgres::Error) -> String {
+    use std::error::Error as _;
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        source = s.source();
+    }
+    text
+}
+
+impl Postgres {
+    /// Run `f` on the connection, bounded by the timeout.
+    fn run<T>(
+        &mut self,
+        f: impl AsyncFnOnce(&mut Client) -> Result<T, tokio_postgres::Error>,
+    ) -> Result<T, StoreError> {
+        let limit = self.timeout + SLACK;
+        let Postgres { client, rt, .. } = self;
+        match rt.get().block_on(tokio::time::timeout(limit, f(client))) {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(call_error(&e)),
+            Err(_) => Err(StoreError::Unreachable(format!(
+                "the state server did not answer within {}",
+                humantime::format_duration(limit)
+            ))),
+        }
+    }
+}
+
+/// A failed call: the connection gone or a timeout is the server being
+/// unreachable (the run goes on without it); anything else is an error.
+fn call_error(e: &tokio_postgres::Error) -> StoreError {
+    let unreachable = e.is_closed()
+        || e.as_db_error().is_none()
+        || matches!(e.code(), Some(c) if *c == SqlState::QUERY_CANCELED
+            || *c == SqlState::LOCK_NOT_AVAILABLE
+            || *c == SqlState::ADMIN_SHUTDOWN);
+    if unreachable {
+        StoreError::Unreachable(format!("the state server: {}", plain(e)))
+    } else {
+        StoreError::Server(plain(e))
+    }
+}

@@ -1,0 +1,324 @@
+//! The store's operations on the server (`Backend`), each one statement or
+//! one short transaction; what needs serialising across the fleet takes a
+//! transaction-scoped advisory lock (a breaker's name, a project's budget).
+
+use tokio_postgres::GenericClient;
+
+use super::breakers;
+use super::Postgres;
+use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
+use crate::client::ChatReply;
+use crate::store::backend::{Backend, Result};
+use crate::store::cache::{self, Stats};
+use crate::store::runs::RunRecord;
+use crate::store::spend::{Refused, Reservation, Spent, Window};
+
+fn big(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl Backend for Postgres {
+    fn breaker_admit(&mut self, name: &str, now: i64, s: &Settings) -> Result<(Admission, Breaker)> {
+        // Closed when last read: admit with no round trip before the request.
+        if let Some(b) = self.seen.get(name).filter(|b| b.state == State::Closed) {
+            let mut b = b.clone();
+            let (admission, _) = b.admit(now, s);
+            return Ok((admission, b));
+        }
+        let (admission, b) = self.run(async |c| {
+            let mut seen = breakers::load(c, name).await?;
+            if seen.state == State::Closed {
+                let (admission, _) = seen.admit(now, s);
+                return Ok((admission, seen));
+            }
+            // Open or half-open: the probe decided under the breaker's lock.
+            let tx = c.transaction().await?;
+            breakers::lock(&tx, name).await?;
+            let mut b = breakers::load(&tx, name).await?;
+            let (admission, t) = b.admit(now, s);
+            breakers::save(&tx, name, &b, now, t.as_ref()).await?;
+            tx.commit().await?;
+            Ok((admission, b))
+        })?;
+        self.seen.insert(name.to_string(), b.clone());
+        Ok((admission, b))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn breaker_record(
+        &mut self,
+        name: &str,
+        now: i64,
+        outcome: Outcome,
+        count: u64,
+        probe: bool,
+        error: Option<&str>,
+        s: &Settings,
+    ) -> Result<Breaker> {
+        let b = self.run(async |c| {
+            let tx = c.transaction().await?;
+            let b = breakers::record_tx(&tx, name, now, (outcome, count), probe, error, s).await?;
+            tx.commit().await?;
+            Ok(b)
+        })?;
+        self.seen.insert(name.to_string(), b.clone());
+        Ok(b)
+    }
+
+    fn breaker_states(&mut self, names: &[String]) -> Result<Vec<(String, State)>> {
+        let all = self.run(async |c| breakers::load_all(c, Some(names)).await)?;
+        let states = all.iter().map(|(n, b)| (n.clone(), b.state)).collect();
+        self.seen.extend(all);
+        Ok(states)
+    }
+
+    fn breakers(&mut self) -> Result<Vec<(String, Breaker)>> {
+        self.run(async |c| breakers::load_all(c, None).await)
+    }
+
+    fn breaker_transitions(&mut self, name: &str, limit: i64) -> Result<Vec<Transition>> {
+        self.run(async |c| breakers::transitions(c, name, limit).await)
+    }
+
+    fn breaker_reset(&mut self, name: Option<&str>, now: i64) -> Result<Vec<String>> {
+        self.seen.clear();
+        self.run(async |c| breakers::reset(c, name, now).await)
+    }
+
+    fn cache_get(&mut self, key: &str, now: i64) -> Result<Option<ChatReply>> {
+        // The lookup and its hit or miss counted in one statement.
+        let text: Option<String> = self.run(async |c| {
+            let row = c
+                .query_opt(
+                    "WITH hit AS (SELECT reply FROM bsu_cache WHERE key = $1 AND expires_at > $2),
+                     counted AS (
+                        INSERT INTO bsu_counters (name, value)
+                        SELECT CASE WHEN EXISTS (SELECT 1 FROM hit) THEN 'cache_hits'
+                                    ELSE 'cache_misses' END, 1
+                        ON CONFLICT (name) DO UPDATE SET value = bsu_counters.value + 1)
+                     SELECT reply FROM hit",
+                    &[&key, &now],
+                )
+                .await?;
+            Ok(row.map(|r| r.get(0)))
+        })?;
+        Ok(text.and_then(|t| cache::parse(&t)))
+    }
+
+    fn cache_hit(&mut self) -> Result<()> {
+        self.run(async |c| bump(c, "cache_hits").await)
+    }
+
+    fn cache_put(
+        &mut self,
+        key: &str,
+        reply: &ChatReply,
+        now: i64,
+        ttl_ms: i64,
+        max_bytes: u64,
+    ) -> Result<()> {
+        let Some(text) = cache::stored(reply, max_bytes) else {
+            return Ok(());
+        };
+        let (bytes, cap, expires) = (big(text.len() as u64), big(max_bytes), now.saturating_add(ttl_ms));
+        self.run(async |c| {
+            // The entry whole in one statement; eviction serialised fleet-wide.
+            let tx = c.transaction().await?;
+            tx.execute(
+                "INSERT INTO bsu_cache (key, reply, bytes, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (key) DO UPDATE SET reply = excluded.reply, bytes = excluded.bytes,
+                    created_at = excluded.created_at, expires_at = excluded.expires_at",
+                &[&key, &text, &bytes, &now, &expires],
+            )
+            .await?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended('bsu:cache', 0))",
+                &[],
+            )
+            .await?;
+            // Keep the newest entries that fit under the cap (and this one).
+            tx.execute(
+                "DELETE FROM bsu_cache WHERE key IN (
+                    SELECT key FROM (
+                        SELECT key, SUM(bytes) OVER (ORDER BY key = $1 DESC, created_at DESC,
+                                                     key DESC) AS running
+                        FROM bsu_cache) t
+                    WHERE running > $2 AND key <> $1)",
+                &[&key, &cap],
+            )
+            .await?;
+            tx.commit().await
+        })
+    }
+
+    fn cache_clear(&mut self) -> Result<usize> {
+        self.run(async |c| c.execute("DELETE FROM bsu_cache", &[]).await)
+            .map(|n| n as usize)
+    }
+
+    fn cache_prune(&mut self, now: i64) -> Result<usize> {
+        self.run(async |c| {
+            c.execute("DELETE FROM bsu_cache WHERE expires_at <= $1", &[&now])
+                .await
+        })
+        .map(|n| n as usize)
+    }
+
+    fn cache_stats(&mut self, now: i64) -> Result<Stats> {
+        self.run(async |c| {
+            let r = c
+                .query_one(
+                    "SELECT count(*), COALESCE(SUM(bytes), 0)::BIGINT,
+                        count(*) FILTER (WHERE expires_at <= $1),
+                        COALESCE((SELECT value FROM bsu_counters WHERE name = 'cache_hits'), 0),
+                        COALESCE((SELECT value FROM bsu_counters WHERE name = 'cache_misses'), 0)
+                     FROM bsu_cache",
+                    &[&now],
+                )
+                .await?;
+            let n = |i: usize| r.get::<_, i64>(i).max(0) as u64;
+            Ok(Stats {
+                entries: n(0),
+                bytes: n(1),
+                expired: n(2),
+                hits: n(3),
+                misses: n(4),
+            })
+        })
+    }
+
+    #[cfg(test)]
+    fn run_record(&mut self, r: &RunRecord) -> Result<()> {
+        self.run_end(&[], None, Some(r), 0)
+    }
+
+    fn run_end(
+        &mut self,
+        successes: &[(String, u64, Settings)],
+        spend: Option<&(String, String, Vec<Spent>)>,
+        run: Option<&RunRecord>,
+        now: i64,
+    ) -> Result<()> {
+        // Breakers locked in name order, so two runs' ends never deadlock.
+        let mut successes: Vec<_> = successes.iter().collect();
+        successes.sort_by(|a, b| a.0.cmp(&b.0));
+        self.run(async |c| {
+            let tx = c.transaction().await?;
+            for (name, n, s) in &successes {
+                breakers::record_tx(&tx, name, now, (Outcome::Success, *n), false, None, s).await?;
+            }
+            if let Some((project, run_id, rows)) = spend {
+                super::spend::settle(&tx, project, run_id, now, rows).await?;
+            }
+            if let Some(r) = run {
+                super::runs::record(&tx, r).await?;
+            }
+            tx.commit().await
+        })
+    }
+
+    fn runs_recent(&mut self, limit: usize) -> Result<Vec<RunRecord>> {
+        self.run(async |c| super::runs::recent(c, limit).await)
+    }
+
+    fn run_last_decided(&mut self, project: &str, strategy: &str) -> Result<Option<Option<String>>> {
+        self.run(async |c| super::runs::last_decided(c, project, strategy).await)
+    }
+
+    fn ledger_get(&mut self, project: &str, strategy: &str) -> Result<Option<String>> {
+        self.run(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT json FROM bsu_ledgers WHERE project = $1 AND strategy = $2",
+                    &[&project, &strategy],
+                )
+                .await?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
+    fn ledger_put(&mut self, project: &str, strategy: &str, json: &str, now: i64) -> Result<()> {
+        self.run(async |c| {
+            c.execute(
+                "INSERT INTO bsu_ledgers (project, strategy, json, updated_ms) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (project, strategy) DO UPDATE SET json = $3, updated_ms = $4",
+                &[&project, &strategy, &json, &now],
+            )
+            .await
+            .map(drop)
+        })
+    }
+
+    fn window_get(&mut self, endpoint: &str, model: &str, since_ms: i64) -> Result<Option<u32>> {
+        self.run(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT tokens FROM bsu_windows WHERE endpoint = $1 AND model = $2 AND at_ms >= $3",
+                    &[&endpoint, &model, &since_ms],
+                )
+                .await?;
+            Ok(row.and_then(|r| u32::try_from(r.get::<_, i64>(0)).ok()))
+        })
+    }
+
+    fn window_put(&mut self, endpoint: &str, model: &str, tokens: u32, now: i64) -> Result<()> {
+        self.run(async |c| {
+            c.execute(
+                "INSERT INTO bsu_windows (endpoint, model, tokens, at_ms) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (endpoint, model) DO UPDATE SET tokens = $3, at_ms = $4",
+                &[&endpoint, &model, &i64::from(tokens), &now],
+            )
+            .await
+            .map(drop)
+        })
+    }
+
+    fn token_counts_get(&mut self, project: &str, limit: usize) -> Result<Vec<(String, u64)>> {
+        self.run(async |c| super::runs::token_counts(c, project, limit).await)
+    }
+
+    fn token_counts_put(
+        &mut self,
+        project: &str,
+        counts: &[(String, u64)],
+        now: i64,
+        keep: usize,
+    ) -> Result<()> {
+        self.run(async |c| super::runs::keep_token_counts(c, project, counts, now, keep).await)
+    }
+
+    fn spend_reserve(
+        &mut self,
+        project: &str,
+        run_id: &str,
+        usd: f64,
+        at: (i64, i64),
+        windows: &[Window],
+    ) -> Result<std::result::Result<(), Refused>> {
+        self.run(async |c| super::spend::reserve(c, project, run_id, usd, at, windows).await)
+    }
+
+    fn spend_reservations(&mut self, now: i64) -> Result<Vec<Reservation>> {
+        self.run(async |c| super::spend::reservations(c, now).await)
+    }
+
+    fn migrate(&mut self) -> Result<(i64, i64)> {
+        let place = self.place.clone();
+        super::migrate_now(self, &place)
+    }
+
+    fn spend_by_model(&mut self, from_ms: i64) -> Result<Vec<(String, String, f64)>> {
+        self.run(async |c| super::spend::by_model(c, from_ms).await)
+    }
+}
+
+async fn bump(c: &impl GenericClient, name: &str) -> std::result::Result<(), tokio_postgres::Error> {
+    c.execute(
+        "INSERT INTO bsu_counters (name, value) VALUES ($1, 1)
+         ON CONFLICT (name) DO UPDATE SET value = bsu_counters.value + 1",
+        &[&name],
+    )
+    .await
+    .map(drop)
+}

@@ -1,0 +1,146 @@
+//! Run history and kept token counts on the server.
+
+use tokio_postgres::{GenericClient, Transaction};
+
+use crate::store::runs::RunRecord;
+
+type PgResult<T> = Result<T, tokio_postgres::Error>;
+
+pub(super) async fn record(tx: &Transaction<'_>, r: &RunRecord) -> PgResult<()> {
+    tx.execute(
+        "INSERT INTO bsu_runs (run_id, event, decision, started_at, started_ms, duration_ms,
+             report, project, dry_run, strategy, head_sha, replayed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (run_id) DO UPDATE SET event = excluded.event,
+            decision = excluded.decision, started_at = excluded.started_at,
+            started_ms = excluded.started_ms, duration_ms = excluded.duration_ms,
+            report = excluded.report, project = excluded.project, dry_run = excluded.dry_run,
+            strategy = excluded.strategy, head_sha = excluded.head_sha,
+            replayed = excluded.replayed",
+        &[
+            &r.run_id,
+            &r.event,
+            &r.decision,
+            &r.started_at,
+            &r.started_ms,
+            &i64::try_from(r.duration_ms).unwrap_or(i64::MAX),
+            &r.report,
+            &r.project,
+            &r.dry_run,
+            &r.strategy,
+            &r.head_sha,
+            &r.replayed,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The `limit` most recent runs of the fleet, newest first.
+pub(super) async fn recent(c: &impl GenericClient, limit: usize) -> PgResult<Vec<RunRecord>> {
+    let rows = c
+        .query(
+            "SELECT run_id, event, decision, started_at, duration_ms, report, project, started_ms,
+                dry_run, replayed, strategy, head_sha,
+                (SELECT SUM(usd) FROM bsu_spend s WHERE s.run_id = r.run_id AND NOT s.reserved),
+                (SELECT SUM(input_tokens + output_tokens)::BIGINT FROM bsu_spend s
+                   WHERE s.run_id = r.run_id AND NOT s.reserved)
+             FROM bsu_runs r ORDER BY started_ms DESC, seq DESC LIMIT $1",
+            &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let dry_run: bool = r.get(8);
+            RunRecord {
+                run_id: r.get(0),
+                event: r.get(1),
+                decision: if dry_run {
+                    "dry_run".to_string()
+                } else {
+                    r.get(2)
+                },
+                started_at: r.get(3),
+                duration_ms: r.get::<_, i64>(4).max(0) as u64,
+                report: r.get(5),
+                cost_usd: r.get(12),
+                tokens: r.get::<_, Option<i64>>(13).unwrap_or(0).max(0) as u64,
+                project: r.get(6),
+                started_ms: r.get(7),
+                dry_run,
+                replayed: r.get(9),
+                strategy: r.get(10),
+                head_sha: r.get(11),
+            }
+        })
+        .collect())
+}
+
+/// As `store::runs::last_decided`, across the fleet.
+pub(super) async fn last_decided(
+    c: &impl GenericClient,
+    project: &str,
+    strategy: &str,
+) -> PgResult<Option<Option<String>>> {
+    let row = c
+        .query_opt(
+            "SELECT head_sha FROM bsu_runs WHERE project = $1 AND strategy = $2 AND NOT dry_run
+             AND NOT replayed AND decision IN ('approve', 'request_changes', 'block')
+             ORDER BY started_ms DESC, seq DESC LIMIT 1",
+            &[&project, &strategy],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+pub(super) async fn token_counts(
+    c: &impl GenericClient,
+    project: &str,
+    limit: usize,
+) -> PgResult<Vec<(String, u64)>> {
+    let rows = c
+        .query(
+            "SELECT key, tokens FROM bsu_token_counts WHERE project = $1
+             ORDER BY at_ms DESC LIMIT $2",
+            &[&project, &i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get::<_, i64>(1).max(0) as u64))
+        .collect())
+}
+
+/// Keep `counts` (one statement for all of them) and only the newest `keep`.
+pub(super) async fn keep_token_counts(
+    c: &mut tokio_postgres::Client,
+    project: &str,
+    counts: &[(String, u64)],
+    now: i64,
+    keep: usize,
+) -> PgResult<()> {
+    let mut unique: Vec<&(String, u64)> = counts.iter().collect();
+    unique.sort_by(|a, b| a.0.cmp(&b.0));
+    unique.dedup_by(|a, b| a.0 == b.0);
+    let keys: Vec<&str> = unique.iter().map(|(k, _)| k.as_str()).collect();
+    let tokens: Vec<i64> = unique
+        .iter()
+        .map(|(_, t)| i64::try_from(*t).unwrap_or(i64::MAX))
+        .collect();
+    let tx = c.transaction().await?;
+    tx.execute(
+        "INSERT INTO bsu_token_counts (project, key, tokens, at_ms)
+         SELECT $1, k, t, $4 FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS u(k, t)
+         ON CONFLICT (project, key) DO UPDATE SET tokens = excluded.tokens, at_ms = excluded.at_ms",
+        &[&project, &keys, &tokens, &now],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM bsu_token_counts WHERE project = $1 AND key NOT IN
+           (SELECT key FROM bsu_token_counts WHERE project = $1 ORDER BY at_ms DESC LIMIT $2)",
+        &[&project, &i64::try_from(keep).unwrap_or(i64::MAX)],
+    )
+    .await?;
+    tx.commit().await
+}

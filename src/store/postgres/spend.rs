@@ -1,0 +1,126 @@
+//! Spend and budgets on the server. A reservation is made in the same
+//! transaction that sums the window's spend and live reservations, under a
+//! transaction-scoped advisory lock on the project: runners on any number
+//! of machines take turns, so together they never overspend.
+
+use tokio_postgres::{GenericClient, Transaction};
+
+use crate::store::spend::{Refused, Reservation, Spent, Window};
+
+type PgResult<T> = Result<T, tokio_postgres::Error>;
+
+pub(super) async fn reserve(
+    c: &mut tokio_postgres::Client,
+    project: &str,
+    run_id: &str,
+    usd: f64,
+    (now_ms, lease_until_ms): (i64, i64),
+    windows: &[Window],
+) -> PgResult<Result<(), Refused>> {
+    let tx = c.transaction().await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('bsu:spend:' || $1, 0))",
+        &[&project],
+    )
+    .await?;
+    for w in windows {
+        let spent: f64 = tx
+            .query_one(
+                "SELECT COALESCE(SUM(usd), 0)::DOUBLE PRECISION FROM bsu_spend
+                 WHERE project = $1 AND at_ms >= $2 AND (NOT reserved OR lease_until_ms > $3)",
+                &[&project, &w.from_ms, &now_ms],
+            )
+            .await?
+            .get(0);
+        if spent + usd > w.limit_usd {
+            tx.rollback().await?;
+            return Ok(Err(Refused {
+                window: *w,
+                spent_usd: spent,
+            }));
+        }
+    }
+    tx.execute(
+        "INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved,
+             lease_until_ms)
+         VALUES ($1, $2, $3, $4, '', '', TRUE, $5)",
+        &[&run_id, &project, &now_ms, &usd, &lease_until_ms],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Replace `run_id`'s reservation with what it cost, in the caller's transaction.
+pub(super) async fn settle(
+    tx: &Transaction<'_>,
+    project: &str,
+    run_id: &str,
+    now_ms: i64,
+    actual: &[Spent],
+) -> PgResult<()> {
+    tx.execute(
+        "DELETE FROM bsu_spend WHERE run_id = $1 AND reserved",
+        &[&run_id],
+    )
+    .await?;
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    for s in actual {
+        tx.execute(
+            "INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved, agent,
+                 input_tokens, output_tokens)
+             VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $8, $9)",
+            &[
+                &run_id,
+                &project,
+                &now_ms,
+                &s.usd,
+                &s.provider,
+                &s.model,
+                &s.agent,
+                &n(s.input_tokens),
+                &n(s.output_tokens),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn reservations(c: &impl GenericClient, now_ms: i64) -> PgResult<Vec<Reservation>> {
+    let rows = c
+        .query(
+            "SELECT run_id, project, usd, lease_until_ms FROM bsu_spend WHERE reserved
+             ORDER BY at_ms DESC LIMIT 50",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let lease: Option<i64> = r.get(3);
+            Reservation {
+                run_id: r.get(0),
+                project: r.get(1),
+                usd: r.get(2),
+                lease_until_ms: lease,
+                expired: lease.is_none_or(|l| l <= now_ms),
+            }
+        })
+        .collect())
+}
+
+/// The fleet's spend since `from_ms` by provider and model, largest first.
+pub(super) async fn by_model(
+    c: &impl GenericClient,
+    from_ms: i64,
+) -> PgResult<Vec<(String, String, f64)>> {
+    let rows = c
+        .query(
+            "SELECT provider, model, SUM(usd) FROM bsu_spend WHERE NOT reserved AND at_ms >= $1
+             GROUP BY provider, model ORDER BY SUM(usd) DESC",
+            &[&from_ms],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+}

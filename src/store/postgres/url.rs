@@ -1,0 +1,193 @@
+//! The state server's URL: libpq's `postgres://` form, with the TLS
+//! parameters bsu handles itself (`sslmode`, `sslrootcert`) taken out before
+//! tokio-postgres reads the rest. Nothing here prints the URL or its
+//! password: errors name where the URL came from.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use tokio_postgres::config::{Host, SslMode};
+
+use crate::config::state::StateUrl;
+
+/// A parsed URL, and what is safe to show of it.
+pub(crate) struct Parsed {
+    pub config: tokio_postgres::Config,
+    /// `sslrootcert`: more trusted roots (PEM), beside the webpki roots.
+    pub root_cert: Option<PathBuf>,
+    /// `HOST:PORT/DATABASE`, never the user or password.
+    pub place: String,
+}
+
+/// Percent-decoding, as URL query values are written.
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parse `url`; an error says what is wrong and where the URL came from.
+pub(crate) fn parse(url: &StateUrl) -> Result<Parsed, String> {
+    let (base, query) = match url.url.split_once('?') {
+        Some((b, q)) => (b, q),
+        None => (url.url.as_str(), ""),
+    };
+    let mut kept = Vec::new();
+    let (mut ssl, mut root_cert) = (None, None);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match decode(k).as_str() {
+            "sslmode" => ssl = Some(decode(v)),
+            "sslrootcert" => root_cert = Some(PathBuf::from(decode(v))),
+            _ => kept.push(pair),
+        }
+    }
+    let rest = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    let mut config = tokio_postgres::Config::from_str(&rest).map_err(|e| {
+        format!(
+            "{} is not a PostgreSQL URL bsu can use ({}); write it as \
+             postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+            url.from,
+            scrub(&e.to_string(), &url.url)
+        )
+    })?;
+    config.ssl_mode(match ssl.as_deref() {
+        None | Some("prefer" | "allow") => SslMode::Prefer,
+        Some("disable") => SslMode::Disable,
+        Some("require" | "verify-ca" | "verify-full") => SslMode::Require,
+        Some(other) => {
+            return Err(format!(
+                "{}: sslmode={other:?} is not one of disable, allow, prefer, require, \
+                 verify-ca, verify-full",
+                url.from
+            ))
+        }
+    });
+    if config.get_hosts().is_empty() {
+        return Err(format!(
+            "{} names no host; write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+            url.from
+        ));
+    }
+    if config.get_dbname().is_none() {
+        return Err(format!(
+            "{} names no database; write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+            url.from
+        ));
+    }
+    let place = place(&config);
+    Ok(Parsed {
+        config,
+        root_cert,
+        place,
+    })
+}
+
+/// `HOST:PORT/DATABASE` (the first host).
+fn place(config: &tokio_postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "?".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config.get_dbname().unwrap_or("?");
+    format!("{host}:{port}/{db}")
+}
+
+/// `text` without the URL or its password, should a driver message quote them.
+fn scrub(text: &str, url: &str) -> String {
+    let mut out = text.replace(url, "<url>");
+    if let Some(pw) = password(url) {
+        if pw.len() >= 3 {
+            out = out.replace(&pw, "<password>").replace(&decode(&pw), "<password>");
+        }
+    }
+    out
+}
+
+/// The password part of a URL, as written, if any.
+pub(crate) fn password(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let userinfo = authority.rsplit_once('@')?.0;
+    let pw = userinfo.split_once(':')?.1;
+    (!pw.is_empty()).then(|| pw.to_string())
+}
+
+/// The secrets a URL holds: itself and its password, as written and decoded.
+pub(crate) fn secrets(url: &str) -> Vec<String> {
+    let mut out = vec![url.to_string()];
+    if let Some(pw) = password(url) {
+        out.push(decode(&pw));
+        out.push(pw);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(u: &str) -> StateUrl {
+        StateUrl {
+            url: u.into(),
+            from: "BSU_STATE_URL".into(),
+        }
+    }
+
+    #[test]
+    fn the_place_shows_host_port_and_database_only() {
+        let p = parse(&url("postgres://bsu:s3cr%40t@db.internal:6543/state?sslmode=require")).unwrap();
+        assert_eq!(p.place, "db.internal:6543/state");
+        assert_eq!(p.config.get_ssl_mode(), SslMode::Require);
+        assert_eq!(p.config.get_password(), Some(&b"s3cr@t"[..]));
+        assert_eq!(
+            secrets("postgres://bsu:s3cr%40t@db/x"),
+            ["postgres://bsu:s3cr%40t@db/x", "s3cr@t", "s3cr%40t"]
+        );
+    }
+
+    #[test]
+    fn bad_urls_name_the_variable_never_the_url() {
+        for bad in [
+            "postgres://bsu:hunter22@db.internal:notaport/x",
+            "postgres://bsu:hunter22@db.internal/x?sslmode=sometimes",
+            "postgres://bsu:hunter22@db.internal/x?frobnicate=1",
+            "postgres://bsu:hunter22@/x",
+        ] {
+            let e = parse(&url(bad)).err().unwrap_or_else(|| panic!("{bad} parsed"));
+            assert!(e.contains("BSU_STATE_URL"), "{e}");
+            assert!(!e.contains("hunter22") && !e.contains("db.internal:notaport"), "{e}");
+        }
+    }
+
+    #[test]
+    fn tls_root_certificates_are_taken_out_of_the_url() {
+        let p = parse(&url("postgresql://u@h/d?sslrootcert=%2Fetc%2Fca.pem&sslmode=verify-full&application_name=x")).unwrap();
+        assert_eq!(p.root_cert, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!(p.config.get_application_name(), Some("x"));
+    }
+}
