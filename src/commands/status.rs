@@ -19,11 +19,22 @@ use crate::store::{self, cache::Stats, runs::RunRecord, Store};
 /// `bsu status --json`.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct StatusJson {
+    /// Where the state is; absent when there is none yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<StateJson>,
     breakers: Vec<BreakerJson>,
     cache: CacheJson,
     runs: Vec<RunRecord>,
     /// What runs cost (actual, as providers reported), by provider and model.
     spend: SpendJson,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct StateJson {
+    backend: store::Kind,
+    /// The SQLite file, or the server's `HOST:PORT/DATABASE` (never its
+    /// user or password).
+    location: String,
 }
 
 #[derive(Serialize, schemars::JsonSchema, Default)]
@@ -100,6 +111,12 @@ pub(super) fn status(place: &super::state::Place<'_>, args: &StatusArgs, out: &O
             .map_err(db_error)?,
         None => Vec::new(),
     };
+    if let Some(s) = status.state.as_ref().filter(|s| s.backend == store::Kind::Postgres) {
+        out.print(&out.paint(
+            &format!("State: PostgreSQL {}, shared by every runner using it", s.location),
+            Paint::Dim,
+        ));
+    }
     spend_table(out, &status.spend);
     reservations_table(out, &status.spend.reservations);
     breakers_table(out, &status.breakers, &transitions, now);
@@ -144,6 +161,10 @@ fn build(
         ttl,
     };
     Ok(StatusJson {
+        state: store.map(|s| StateJson {
+            backend: s.kind,
+            location: s.place.clone(),
+        }),
         breakers: breakers
             .into_iter()
             .map(|(name, b)| breaker_json(name, b))

@@ -138,6 +138,7 @@ fn sample() -> Report {
         exit_code: 3,
         cost: None,
         replayed_from: None,
+        state_unavailable: None,
         ledger: None,
         verifier: None,
     }

@@ -12,6 +12,8 @@
 mod backend;
 pub(crate) mod breakers;
 pub(crate) mod cache;
+#[cfg(test)]
+pub(crate) mod contract;
 mod migrations;
 pub(crate) mod postgres;
 pub(crate) mod runs;

@@ -222,7 +222,10 @@ impl Postgres {
     ) -> Result<T, StoreError> {
         let limit = self.timeout + SLACK;
         let Postgres { client, rt, .. } = self;
-        match rt.get().block_on(tokio::time::timeout(limit, f(client))) {
+        match rt
+            .get()
+            .block_on(async { tokio::time::timeout(limit, f(client)).await })
+        {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(call_error(&e)),
             Err(_) => Err(StoreError::Unreachable(format!(
@@ -236,11 +239,16 @@ impl Postgres {
 /// A failed call: the connection gone or a timeout is the server being
 /// unreachable (the run goes on without it); anything else is an error.
 fn call_error(e: &tokio_postgres::Error) -> StoreError {
+    use std::error::Error as _;
+    let io = e
+        .source()
+        .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some());
     let unreachable = e.is_closed()
-        || e.as_db_error().is_none()
+        || io
         || matches!(e.code(), Some(c) if *c == SqlState::QUERY_CANCELED
             || *c == SqlState::LOCK_NOT_AVAILABLE
-            || *c == SqlState::ADMIN_SHUTDOWN);
+            || *c == SqlState::ADMIN_SHUTDOWN
+            || *c == SqlState::CANNOT_CONNECT_NOW);
     if unreachable {
         StoreError::Unreachable(format!("the state server: {}", plain(e)))
     } else {

@@ -141,8 +141,8 @@ impl Backend for Postgres {
             tx.execute(
                 "DELETE FROM bsu_cache WHERE key IN (
                     SELECT key FROM (
-                        SELECT key, SUM(bytes) OVER (ORDER BY key = $1 DESC, created_at DESC,
-                                                     key DESC) AS running
+                        SELECT key, (SUM(bytes) OVER (ORDER BY key = $1 DESC, created_at DESC,
+                                                      key DESC))::BIGINT AS running
                         FROM bsu_cache) t
                     WHERE running > $2 AND key <> $1)",
                 &[&key, &cap],

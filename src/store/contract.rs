@@ -1,0 +1,339 @@
+//! The store's contract, tested on both backends: every test here runs on
+//! SQLite (in memory) and on a real PostgreSQL server (a fresh database on
+//! the test cluster), through the one `Backend` interface.
+
+use std::time::Duration;
+
+#[path = "../../tests/pg/server.rs"]
+pub(crate) mod pg;
+
+use super::spend::{Spent, Window};
+use super::{runs, Store};
+use crate::breaker::{Admission, Outcome, Settings, State};
+use crate::client::{ChatReply, Usage};
+use crate::config::state::StateUrl;
+
+/// A store on a fresh database of the test cluster, if there is one.
+pub(crate) fn postgres() -> Option<(Store, String)> {
+    let server = pg::server()?;
+    let (_, url) = server.fresh();
+    let store = Store::connect(
+        &StateUrl {
+            url: url.clone(),
+            from: "BSU_STATE_URL".into(),
+        },
+        Duration::from_secs(10),
+    )
+    .expect("the test cluster");
+    Some((store, url))
+}
+
+/// Run `test` on SQLite, then on PostgreSQL.
+fn each(test: impl Fn(&Store)) {
+    test(&Store::in_memory());
+    if let Some((store, _)) = postgres() {
+        test(&store);
+    }
+}
+
+fn reply(text: &str) -> ChatReply {
+    ChatReply {
+        pace: None,
+        content: text.into(),
+        usage: Usage::default(),
+        cut_off: false,
+    }
+}
+
+const S: Settings = Settings {
+    failure_threshold: 2,
+    reset_timeout: Duration::from_millis(1_000),
+    max_reset_timeout: Duration::from_millis(8_000),
+    probe_lease: Duration::from_millis(500),
+};
+
+#[test]
+fn cache_hits_misses_expiry_and_eviction() {
+    each(|s| {
+        s.with(|c| {
+            assert!(c.cache_get("k1", 0)?.is_none());
+            c.cache_put("k1", &reply("one"), 0, 1_000, 10_000)?;
+            assert_eq!(c.cache_get("k1", 500)?.unwrap().content, "one");
+            assert!(c.cache_get("k1", 1_000)?.is_none(), "expired at the TTL");
+            let st = c.cache_stats(1_000)?;
+            assert_eq!((st.entries, st.hits, st.misses, st.expired), (1, 1, 2, 1));
+            assert_eq!(c.cache_prune(1_000)?, 1);
+            // A cap that holds two entries of this size, not three.
+            c.cache_put("a", &reply("aaaa"), 10, 1_000, 10_000)?;
+            let one = c.cache_stats(10)?.bytes;
+            let cap = one * 2 + one / 2;
+            c.cache_put("b", &reply("bbbb"), 20, 1_000, cap)?;
+            c.cache_put("c", &reply("cccc"), 30, 1_000, cap)?;
+            assert!(c.cache_get("a", 40)?.is_none(), "oldest evicted first");
+            assert!(c.cache_get("b", 40)?.is_some() && c.cache_get("c", 40)?.is_some());
+            c.cache_hit()?;
+            assert_eq!(c.cache_stats(40)?.hits, 4);
+            // One reply over the cap alone is not kept.
+            c.cache_put("huge", &reply(&"x".repeat(100)), 50, 1_000, 50)?;
+            assert!(c.cache_get("huge", 60)?.is_none());
+            assert_eq!(c.cache_clear()?, 2);
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn a_breaker_opens_lets_one_leased_probe_through_and_closes() {
+    each(|s| {
+        s.with(|c| {
+            assert_eq!(c.breaker_states(&["x".into()])?, [("x".to_string(), State::Closed)]);
+            assert_eq!(c.breaker_admit("x", 0, &S)?.0, Admission::Allow);
+            for _ in 0..2 {
+                c.breaker_record("x", 10, Outcome::Failure, 1, false, Some("503"), &S)?;
+            }
+            assert_eq!(c.breaker_states(&["x".into()])?[0].1, State::Open);
+            let reject = Admission::Reject { retry_at: 1_010 };
+            assert_eq!(c.breaker_admit("x", 20, &S)?.0, reject);
+            assert_eq!(c.breaker_admit("x", 1_010, &S)?.0, Admission::Probe);
+            // One probe at a time: the lease holds the others off...
+            let held = Admission::Reject { retry_at: 1_510 };
+            assert_eq!(c.breaker_admit("x", 1_020, &S)?.0, held);
+            // ...until it runs out (the prober died).
+            assert_eq!(c.breaker_admit("x", 1_600, &S)?.0, Admission::Probe);
+            let b = c.breaker_record("x", 1_610, Outcome::Success, 1, true, None, &S)?;
+            assert_eq!((b.state, b.retry_at), (State::Closed, None));
+            let t = c.breaker_transitions("x", 10)?;
+            let path: Vec<_> = t.iter().map(|t| (t.from, t.to)).collect();
+            assert_eq!(
+                path,
+                [
+                    (State::HalfOpen, State::Closed),
+                    (State::HalfOpen, State::HalfOpen),
+                    (State::Open, State::HalfOpen),
+                    (State::Closed, State::Open),
+                ]
+            );
+            let (_, b) = &c.breakers()?[0];
+            // Two calls through it closed, and two probes.
+            assert_eq!((b.calls, b.failures, b.successes), (4, 2, 1));
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn a_reset_closes_every_credential_of_an_endpoint() {
+    each(|s| {
+        s.with(|c| {
+            for name in ["ep#k1", "ep#k2", "epx#k3"] {
+                c.breaker_record(name, 5, Outcome::Quota, 1, false, None, &S)?;
+            }
+            assert_eq!(c.breaker_reset(Some("ep"), 10)?, ["ep#k1", "ep#k2"]);
+            let states = c.breaker_states(&["ep#k1".into(), "epx#k3".into()])?;
+            assert_eq!((states[0].1, states[1].1), (State::Closed, State::Open));
+            assert_eq!(c.breaker_reset(None, 20)?.len(), 3);
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+fn spent(usd: f64) -> Spent {
+    Spent {
+        agent: "a".into(),
+        provider: "openai".into(),
+        model: "gpt-4o".into(),
+        input_tokens: 100,
+        output_tokens: 20,
+        usd,
+    }
+}
+
+#[test]
+fn budgets_reserve_settle_and_expire() {
+    const DAY: Window = Window {
+        limit_usd: 1.0,
+        from_ms: 0,
+        until_ms: 86_400_000,
+    };
+    each(|s| {
+        s.with(|c| {
+            assert_eq!(c.spend_reserve("/p", "r1", 0.6, (100, 10_000), &[DAY])?, Ok(()));
+            let refused = c.spend_reserve("/p", "r2", 0.6, (200, 10_000), &[DAY])?;
+            assert_eq!(refused.unwrap_err().spent_usd, 0.6);
+            // Another project's budget is its own.
+            assert_eq!(c.spend_reserve("/q", "q1", 0.6, (200, 10_000), &[DAY])?, Ok(()));
+            // r1's lease ran out (its run died): it no longer counts.
+            assert_eq!(c.spend_reserve("/p", "r3", 0.6, (20_000, 90_000), &[DAY])?, Ok(()));
+            let settle = ("/p".to_string(), "r3".to_string(), vec![spent(0.1), spent(0.1)]);
+            let record = runs::Ended {
+                run_id: "r3".into(),
+                event: "push".into(),
+                strategy: "push".into(),
+                project: "/p".into(),
+                decision: "approve".into(),
+                started_at: "2026-12-06T00:00:00Z".into(),
+                duration_ms: 100,
+                report: None,
+                dry_run: false,
+                replayed: false,
+                head_sha: Some("abc".into()),
+            }
+            .record(20_100);
+            c.run_end(&[("ok".into(), 3, S)], Some(&settle), Some(&record), 20_100)?;
+            let r = &c.runs_recent(5)?[0];
+            assert_eq!((r.cost_usd, r.tokens), (Some(0.2), 240));
+            assert_eq!(c.run_last_decided("/p", "push")?, Some(Some("abc".into())));
+            assert_eq!(c.run_last_decided("/p", "other")?, None);
+            let by = c.spend_by_model(0)?;
+            assert_eq!(by.len(), 1);
+            assert!((by[0].2 - 0.2).abs() < 1e-9 && by[0].0 == "openai");
+            let held = c.spend_reservations(20_100)?;
+            let ids: Vec<(&str, bool)> =
+                held.iter().map(|r| (r.run_id.as_str(), r.expired)).collect();
+            assert_eq!(ids.len(), 2);
+            assert!(ids.contains(&("r1", true)) && ids.contains(&("q1", true)));
+            assert_eq!(c.breakers()?[0].1.successes, 3, "held-back successes written");
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn ledgers_windows_and_token_counts_round_trip() {
+    each(|s| {
+        s.with(|c| {
+            assert_eq!(c.ledger_get("/p", "nightly")?, None);
+            c.ledger_put("/p", "nightly", "{\"a\":1}", 1)?;
+            c.ledger_put("/p", "nightly", "{\"a\":2}", 2)?;
+            assert_eq!(c.ledger_get("/p", "nightly")?.as_deref(), Some("{\"a\":2}"));
+            c.window_put("vllm", "m", 32_768, 100)?;
+            assert_eq!(c.window_get("vllm", "m", 50)?, Some(32_768));
+            assert_eq!(c.window_get("vllm", "m", 150)?, None, "too old");
+            let counts: Vec<(String, u64)> = (0..5).map(|i| (format!("k{i}"), i)).collect();
+            c.token_counts_put("/p", &counts[..3], 1, 10)?;
+            c.token_counts_put("/p", &counts[2..], 2, 4)?;
+            let mut kept = c.token_counts_get("/p", 100)?;
+            kept.sort();
+            assert_eq!(kept.len(), 4, "only the newest kept: {kept:?}");
+            assert!(kept.contains(&("k4".into(), 4)));
+            assert!(c.token_counts_get("/q", 100)?.is_empty());
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn runs_are_listed_newest_first_even_when_they_start_together() {
+    each(|s| {
+        s.with(|c| {
+            for id in ["old", "new"] {
+                let r = runs::Ended {
+                    run_id: id.into(),
+                    event: "push".into(),
+                    strategy: "push".into(),
+                    project: "/p".into(),
+                    decision: "approve".into(),
+                    started_at: "2026-12-06T00:00:00Z".into(),
+                    duration_ms: 0,
+                    report: Some(format!("reports/{id}.json")),
+                    dry_run: id == "old",
+                    replayed: false,
+                    head_sha: None,
+                }
+                .record(5);
+                c.run_record(&r)?;
+            }
+            let got = c.runs_recent(10)?;
+            let ids: Vec<(&str, &str)> = got
+                .iter()
+                .map(|r| (r.run_id.as_str(), r.decision.as_str()))
+                .collect();
+            assert_eq!(ids, [("new", "approve"), ("old", "dry_run")]);
+            assert_eq!(got[0].report.as_deref(), Some("reports/new.json"));
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn migrating_again_changes_nothing() {
+    each(|s| {
+        let (was, now) = s.with(|c| c.migrate()).unwrap();
+        assert_eq!(was, now);
+        assert!(now >= 1);
+    });
+}
+
+// What only a server has: its schema shared by a fleet, its login, its reachability.
+
+fn url(u: String) -> StateUrl {
+    StateUrl {
+        url: u,
+        from: "BSU_STATE_URL".into(),
+    }
+}
+
+#[test]
+fn eight_runners_migrating_a_fresh_server_at_once_migrate_it_once() {
+    let Some(server) = pg::server() else { return };
+    let (db, u) = server.fresh();
+    let opened: Vec<_> = (0..8)
+        .map(|_| {
+            let u = url(u.clone());
+            std::thread::spawn(move || Store::connect(&u, Duration::from_secs(10)).map(drop))
+        })
+        .collect();
+    for t in opened {
+        t.join().unwrap().expect("every runner connects");
+    }
+    assert_eq!(server.sql(&db, "SELECT version FROM bsu_schema"), "1");
+    assert_eq!(server.sql(&db, "SELECT count(*) FROM bsu_schema"), "1");
+}
+
+#[test]
+fn a_newer_schema_on_the_server_is_refused_and_left_alone() {
+    let Some(server) = pg::server() else { return };
+    let (db, u) = server.fresh();
+    drop(Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap());
+    server.sql(&db, "UPDATE bsu_schema SET version = 99");
+    let e = Store::connect(&url(u), Duration::from_secs(10)).unwrap_err();
+    assert!(matches!(e, super::StoreError::Refused(_)), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("schema version 99, newer than this bsu's 1"), "{text}");
+    assert_eq!(server.sql(&db, "SELECT version FROM bsu_schema"), "99");
+}
+
+#[test]
+fn a_wrong_password_names_the_variable_and_never_the_url() {
+    let Some(server) = pg::server() else { return };
+    let (db, _) = server.fresh();
+    let bad = server.url_with(&db, "not-the-Password-42");
+    let e = Store::connect(&url(bad), Duration::from_secs(10)).unwrap_err();
+    assert!(matches!(e, super::StoreError::Refused(_)), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("BSU_STATE_URL") && text.contains("password"), "{text}");
+    assert!(!text.contains("not-the-Password-42") && !text.contains("postgres://"), "{text}");
+    assert!(text.contains(&format!("127.0.0.1:{}/{db}", server.port)), "{text}");
+}
+
+#[test]
+fn an_unreachable_server_is_an_outage_within_the_timeout() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = std::time::Instant::now();
+    let u = format!("postgres://bsu:hunter2hunter2@127.0.0.1:{port}/bsu");
+    let e = Store::connect(&url(u), Duration::from_secs(2)).unwrap_err();
+    assert!(e.is_outage(), "{e:?}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+}

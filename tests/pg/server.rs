@@ -1,0 +1,205 @@
+//! A throwaway PostgreSQL cluster for the tests: initdb in a temporary
+//! folder, a server on a free loopback port, one fresh database per test.
+//! Started once per test binary on first use and torn down when the binary
+//! exits: a watchdog reads the server's stdin pipe, which closes with the
+//! test process however it ends, then stops the server and removes the
+//! folder. As root, the cluster runs as the `postgres` user (initdb refuses
+//! root). Without PostgreSQL installed the PostgreSQL tests say so and pass,
+//! except under CI (`CI` set), where they fail: CI must run them.
+//!
+//! Shared by the unit tests (`src/store/tests.rs`) and the end-to-end tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The superuser's password on the test cluster.
+pub const PASSWORD: &str = "bsu-test-pg-Pa55word";
+
+pub struct Server {
+    pub port: u16,
+    bin: PathBuf,
+    /// Held open: the watchdog stops the server when it closes.
+    _watchdog: Mutex<ChildStdin>,
+}
+
+fn bin_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("BSU_TEST_PG_BIN") {
+        return Some(PathBuf::from(dir));
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("initdb").is_file())
+        .collect();
+    found.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    found.pop()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// `program args`, as the postgres user when this is root.
+fn as_pg(program: &Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start() -> Option<Server> {
+    let Some(bin) = bin_dir() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the PostgreSQL tests: install the postgresql package (.ci/run does)"
+        );
+        eprintln!("PostgreSQL is not installed: skipping the PostgreSQL tests");
+        return None;
+    };
+    let base = tempfile::Builder::new()
+        .prefix("bsu-pg")
+        .tempdir()
+        .unwrap()
+        .keep();
+    let data = base.join("data");
+    let pwfile = base.join("pw");
+    std::fs::write(&pwfile, PASSWORD).unwrap();
+    if is_root() {
+        let out = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&base)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "chown: {out:?}");
+    }
+    let out = as_pg(&bin.join("initdb"))
+        .arg("-D")
+        .arg(&data)
+        .args(["-U", "postgres", "-E", "UTF8", "--no-sync", "--auth-local=trust"])
+        .args(["--auth-host=scram-sha-256", "--pwfile"])
+        .arg(&pwfile)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "initdb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    // The watchdog: the server runs until stdin closes, then it is stopped
+    // and the folder removed.
+    let script = r#"
+"$1/postgres" -D "$2/data" -p "$3" -k "$2" -c listen_addresses=127.0.0.1 -c fsync=off \
+  -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
+  -c shared_buffers=32MB >"$2/log" 2>&1 &
+pid=$!
+cat >/dev/null
+kill -INT "$pid"
+wait "$pid"
+rm -rf "$2"
+"#;
+    let mut child = as_pg(Path::new("/bin/sh"))
+        .args(["-c", script, "sh"])
+        .arg(&bin)
+        .arg(&base)
+        .arg(port.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let server = Server {
+        port,
+        bin,
+        _watchdog: Mutex::new(stdin),
+    };
+    let started = Instant::now();
+    loop {
+        let ready = Command::new(server.bin.join("pg_isready"))
+            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if ready {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the test PostgreSQL did not start: {}",
+            std::fs::read_to_string(base.join("log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(server)
+}
+
+/// The test cluster, started on first use; `None` when PostgreSQL is not
+/// installed (never under CI).
+pub fn server() -> Option<&'static Server> {
+    static SERVER: OnceLock<Option<Server>> = OnceLock::new();
+    SERVER.get_or_init(start).as_ref()
+}
+
+impl Server {
+    /// Run SQL as the superuser.
+    pub fn sql(&self, db: &str, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1"])
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+            .args(["-d", db, "-c", sql])
+            .env("PGPASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The URL of database `db` with `password`.
+    pub fn url_with(&self, db: &str, password: &str) -> String {
+        format!("postgres://postgres:{password}@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// A new, empty database: its name and URL.
+    pub fn fresh(&self) -> (String, String) {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "t{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        self.sql("postgres", &format!("CREATE DATABASE {name} TEMPLATE template0"));
+        let url = self.url_with(&name, PASSWORD);
+        (name, url)
+    }
+}
