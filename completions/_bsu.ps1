@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('agents', 'agents', [CompletionResultType]::ParameterValue, 'List agents')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Manage the response cache')
             [CompletionResult]::new('breaker', 'breaker', [CompletionResultType]::ParameterValue, 'Manage circuit breakers')
+            [CompletionResult]::new('state', 'state', [CompletionResultType]::ParameterValue, 'Manage the state store (SQLite in the state directory, or a PostgreSQL server)')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter events.toml and agents/ in the project directory')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Render a run''s JSON report again, in any format')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two runs: decision, agents, findings')
@@ -263,6 +264,50 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
         'bsu;breaker;help;help' {
             break
         }
+        'bsu;state' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (and their hints) on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors (and their hints) on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending schema migrations (automatic on first use; this makes it a step of its own)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'bsu;state;migrate' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of a table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (-v: debug, -vv: trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors (and their hints) on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors (and their hints) on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'bsu;state;help' {
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending schema migrations (automatic on first use; this makes it a step of its own)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'bsu;state;help;migrate' {
+            break
+        }
+        'bsu;state;help;help' {
+            break
+        }
         'bsu;init' {
             [CompletionResult]::new('--ci', '--ci', [CompletionResultType]::ParameterName, 'Also write a CI pipeline that runs bsu: gitlab (.gitlab-ci.yml)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Project directory holding events.toml and agents/ [default: current directory]')
@@ -396,6 +441,7 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             [CompletionResult]::new('agents', 'agents', [CompletionResultType]::ParameterValue, 'List agents')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Manage the response cache')
             [CompletionResult]::new('breaker', 'breaker', [CompletionResultType]::ParameterValue, 'Manage circuit breakers')
+            [CompletionResult]::new('state', 'state', [CompletionResultType]::ParameterValue, 'Manage the state store (SQLite in the state directory, or a PostgreSQL server)')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter events.toml and agents/ in the project directory')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Render a run''s JSON report again, in any format')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two runs: decision, agents, findings')
@@ -435,6 +481,13 @@ Register-ArgumentCompleter -Native -CommandName 'bsu' -ScriptBlock {
             break
         }
         'bsu;help;breaker;reset' {
+            break
+        }
+        'bsu;help;state' {
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply pending schema migrations (automatic on first use; this makes it a step of its own)')
+            break
+        }
+        'bsu;help;state;migrate' {
             break
         }
         'bsu;help;init' {

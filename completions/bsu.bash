@@ -52,6 +52,9 @@ _bsu() {
             bsu,run)
                 cmd="bsu__subcmd__run"
                 ;;
+            bsu,state)
+                cmd="bsu__subcmd__state"
+                ;;
             bsu,status)
                 cmd="bsu__subcmd__status"
                 ;;
@@ -133,6 +136,9 @@ _bsu() {
             bsu__subcmd__help,run)
                 cmd="bsu__subcmd__help__subcmd__run"
                 ;;
+            bsu__subcmd__help,state)
+                cmd="bsu__subcmd__help__subcmd__state"
+                ;;
             bsu__subcmd__help,status)
                 cmd="bsu__subcmd__help__subcmd__status"
                 ;;
@@ -148,6 +154,21 @@ _bsu() {
             bsu__subcmd__help__subcmd__eval,import)
                 cmd="bsu__subcmd__help__subcmd__eval__subcmd__import"
                 ;;
+            bsu__subcmd__help__subcmd__state,migrate)
+                cmd="bsu__subcmd__help__subcmd__state__subcmd__migrate"
+                ;;
+            bsu__subcmd__state,help)
+                cmd="bsu__subcmd__state__subcmd__help"
+                ;;
+            bsu__subcmd__state,migrate)
+                cmd="bsu__subcmd__state__subcmd__migrate"
+                ;;
+            bsu__subcmd__state__subcmd__help,help)
+                cmd="bsu__subcmd__state__subcmd__help__subcmd__help"
+                ;;
+            bsu__subcmd__state__subcmd__help,migrate)
+                cmd="bsu__subcmd__state__subcmd__help__subcmd__migrate"
+                ;;
             *)
                 ;;
         esac
@@ -155,7 +176,7 @@ _bsu() {
 
     case "${cmd}" in
         bsu)
-            opts="-C -v -q -h -V --dir --state-dir --verbose --quiet --color --help --version run status check events agents cache breaker init report diff eval completions help"
+            opts="-C -v -q -h -V --dir --state-dir --verbose --quiet --color --help --version run status check events agents cache breaker state init report diff eval completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -749,7 +770,7 @@ _bsu() {
             return 0
             ;;
         bsu__subcmd__help)
-            opts="run status check events agents cache breaker init report diff eval completions help"
+            opts="run status check events agents cache breaker state init report diff eval completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -986,6 +1007,34 @@ _bsu() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bsu__subcmd__help__subcmd__state)
+            opts="migrate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__help__subcmd__state__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bsu__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1155,6 +1204,108 @@ _bsu() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__state)
+            opts="-C -v -q -h -V --dir --state-dir --verbose --quiet --color --help --version migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__state__subcmd__help)
+            opts="migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__state__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__state__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bsu__subcmd__state__subcmd__migrate)
+            opts="-C -v -q -h -V --json --dir --state-dir --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

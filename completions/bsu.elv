@@ -37,6 +37,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand agents 'List agents'
             cand cache 'Manage the response cache'
             cand breaker 'Manage circuit breakers'
+            cand state 'Manage the state store (SQLite in the state directory, or a PostgreSQL server)'
             cand init 'Write a starter events.toml and agents/ in the project directory'
             cand report 'Render a run''s JSON report again, in any format'
             cand diff 'Show what changed between two runs: decision, agents, findings'
@@ -242,6 +243,45 @@ set edit:completion:arg-completer[bsu] = {|@words|
         }
         &'bsu;breaker;help;help'= {
         }
+        &'bsu;state'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors (and their hints) on stderr'
+            cand --quiet 'Print only errors (and their hints) on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand migrate 'Apply pending schema migrations (automatic on first use; this makes it a step of its own)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bsu;state;migrate'= {
+            cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --dir 'Project directory holding events.toml and agents/ [default: current directory]'
+            cand --state-dir 'Where breaker state, the response cache and run history live [default: the platform state directory, e.g. ~/.local/state/bsu]'
+            cand --color 'When to use colour (NO_COLOR in the environment means never, unless "always")'
+            cand --json 'Print JSON on stdout instead of a table'
+            cand -v 'Say more on stderr (-v: debug, -vv: trace)'
+            cand --verbose 'Say more on stderr (-v: debug, -vv: trace)'
+            cand -q 'Print only errors (and their hints) on stderr'
+            cand --quiet 'Print only errors (and their hints) on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bsu;state;help'= {
+            cand migrate 'Apply pending schema migrations (automatic on first use; this makes it a step of its own)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bsu;state;help;migrate'= {
+        }
+        &'bsu;state;help;help'= {
+        }
         &'bsu;init'= {
             cand --ci 'Also write a CI pipeline that runs bsu: gitlab (.gitlab-ci.yml)'
             cand -C 'Project directory holding events.toml and agents/ [default: current directory]'
@@ -366,6 +406,7 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand agents 'List agents'
             cand cache 'Manage the response cache'
             cand breaker 'Manage circuit breakers'
+            cand state 'Manage the state store (SQLite in the state directory, or a PostgreSQL server)'
             cand init 'Write a starter events.toml and agents/ in the project directory'
             cand report 'Render a run''s JSON report again, in any format'
             cand diff 'Show what changed between two runs: decision, agents, findings'
@@ -395,6 +436,11 @@ set edit:completion:arg-completer[bsu] = {|@words|
             cand reset 'Close one breaker (e.g. openai@api.openai.com#1a2b3c4d), or all of them'
         }
         &'bsu;help;breaker;reset'= {
+        }
+        &'bsu;help;state'= {
+            cand migrate 'Apply pending schema migrations (automatic on first use; this makes it a step of its own)'
+        }
+        &'bsu;help;state;migrate'= {
         }
         &'bsu;help;init'= {
         }

@@ -78,9 +78,15 @@ pub(super) fn state(place: &Place<'_>, action: &StateAction, out: &Output) -> Re
     let kind = serde_json::to_value(s.kind).expect("plain data");
     let kind = kind.as_str().unwrap_or_default();
     if was == now {
-        out.print(&format!("{kind} {}: schema version {now}, up to date", s.place));
+        out.print(&format!(
+            "{kind} {}: schema version {now}, up to date",
+            s.place
+        ));
     } else {
-        out.print(&format!("{kind} {}: schema version {now} (was {was})", s.place));
+        out.print(&format!(
+            "{kind} {}: schema version {now} (was {was})",
+            s.place
+        ));
     }
     Ok(ExitCode::Success)
 }
@@ -118,11 +124,7 @@ pub(super) fn cache(place: &Place<'_>, action: &CacheAction, out: &Output) -> Re
     Ok(ExitCode::Success)
 }
 
-pub(super) fn breaker(
-    place: &Place<'_>,
-    action: &BreakerAction,
-    out: &Output,
-) -> Result<ExitCode> {
+pub(super) fn breaker(place: &Place<'_>, action: &BreakerAction, out: &Output) -> Result<ExitCode> {
     let BreakerAction::Reset { name, json } = action;
     let store = open(place, out)?;
     let reset = match &store {

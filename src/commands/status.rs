@@ -87,7 +87,11 @@ struct CacheJson {
     ttl: Duration,
 }
 
-pub(super) fn status(place: &super::state::Place<'_>, args: &StatusArgs, out: &Output) -> Result<ExitCode> {
+pub(super) fn status(
+    place: &super::state::Place<'_>,
+    args: &StatusArgs,
+    out: &Output,
+) -> Result<ExitCode> {
     let (root, env) = (place.root, place.env);
     let store = open(place, out)?;
     let now = store::now_ms();
@@ -111,9 +115,16 @@ pub(super) fn status(place: &super::state::Place<'_>, args: &StatusArgs, out: &O
             .map_err(db_error)?,
         None => Vec::new(),
     };
-    if let Some(s) = status.state.as_ref().filter(|s| s.backend == store::Kind::Postgres) {
+    if let Some(s) = status
+        .state
+        .as_ref()
+        .filter(|s| s.backend == store::Kind::Postgres)
+    {
         out.print(&out.paint(
-            &format!("State: PostgreSQL {}, shared by every runner using it", s.location),
+            &format!(
+                "State: PostgreSQL {}, shared by every runner using it",
+                s.location
+            ),
             Paint::Dim,
         ));
     }

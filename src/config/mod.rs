@@ -14,8 +14,8 @@ mod load;
 mod paths;
 mod providers;
 pub(crate) mod publish;
-pub(crate) mod state;
 mod settle;
+pub(crate) mod state;
 pub(crate) mod strategy;
 #[cfg(test)]
 mod tests;

@@ -74,10 +74,12 @@ impl StateSettings {
 }
 
 fn env_url(env: &Env) -> Option<StateUrl> {
-    env.get(URL_VAR).filter(|u| !u.is_empty()).map(|u| StateUrl {
-        url: u.to_string(),
-        from: URL_VAR.to_string(),
-    })
+    env.get(URL_VAR)
+        .filter(|u| !u.is_empty())
+        .map(|u| StateUrl {
+            url: u.to_string(),
+            from: URL_VAR.to_string(),
+        })
 }
 
 /// Is this a URL bsu can keep state at? (The scheme only; the server says the rest.)

@@ -87,7 +87,10 @@ fn cache_hits_misses_expiry_and_eviction() {
 fn a_breaker_opens_lets_one_leased_probe_through_and_closes() {
     each(|s| {
         s.with(|c| {
-            assert_eq!(c.breaker_states(&["x".into()])?, [("x".to_string(), State::Closed)]);
+            assert_eq!(
+                c.breaker_states(&["x".into()])?,
+                [("x".to_string(), State::Closed)]
+            );
             assert_eq!(c.breaker_admit("x", 0, &S)?.0, Admission::Allow);
             for _ in 0..2 {
                 c.breaker_record("x", 10, Outcome::Failure, 1, false, Some("503"), &S)?;
@@ -160,14 +163,27 @@ fn budgets_reserve_settle_and_expire() {
     };
     each(|s| {
         s.with(|c| {
-            assert_eq!(c.spend_reserve("/p", "r1", 0.6, (100, 10_000), &[DAY])?, Ok(()));
+            assert_eq!(
+                c.spend_reserve("/p", "r1", 0.6, (100, 10_000), &[DAY])?,
+                Ok(())
+            );
             let refused = c.spend_reserve("/p", "r2", 0.6, (200, 10_000), &[DAY])?;
             assert_eq!(refused.unwrap_err().spent_usd, 0.6);
             // Another project's budget is its own.
-            assert_eq!(c.spend_reserve("/q", "q1", 0.6, (200, 10_000), &[DAY])?, Ok(()));
+            assert_eq!(
+                c.spend_reserve("/q", "q1", 0.6, (200, 10_000), &[DAY])?,
+                Ok(())
+            );
             // r1's lease ran out (its run died): it no longer counts.
-            assert_eq!(c.spend_reserve("/p", "r3", 0.6, (20_000, 90_000), &[DAY])?, Ok(()));
-            let settle = ("/p".to_string(), "r3".to_string(), vec![spent(0.1), spent(0.1)]);
+            assert_eq!(
+                c.spend_reserve("/p", "r3", 0.6, (20_000, 90_000), &[DAY])?,
+                Ok(())
+            );
+            let settle = (
+                "/p".to_string(),
+                "r3".to_string(),
+                vec![spent(0.1), spent(0.1)],
+            );
             let record = runs::Ended {
                 run_id: "r3".into(),
                 event: "push".into(),
@@ -191,11 +207,17 @@ fn budgets_reserve_settle_and_expire() {
             assert_eq!(by.len(), 1);
             assert!((by[0].2 - 0.2).abs() < 1e-9 && by[0].0 == "openai");
             let held = c.spend_reservations(20_100)?;
-            let ids: Vec<(&str, bool)> =
-                held.iter().map(|r| (r.run_id.as_str(), r.expired)).collect();
+            let ids: Vec<(&str, bool)> = held
+                .iter()
+                .map(|r| (r.run_id.as_str(), r.expired))
+                .collect();
             assert_eq!(ids.len(), 2);
             assert!(ids.contains(&("r1", true)) && ids.contains(&("q1", true)));
-            assert_eq!(c.breakers()?[0].1.successes, 3, "held-back successes written");
+            assert_eq!(
+                c.breakers()?[0].1.successes,
+                3,
+                "held-back successes written"
+            );
             Ok(())
         })
         .unwrap();
@@ -305,7 +327,10 @@ fn a_newer_schema_on_the_server_is_refused_and_left_alone() {
     let e = Store::connect(&url(u), Duration::from_secs(10)).unwrap_err();
     assert!(matches!(e, super::StoreError::Refused(_)), "{e:?}");
     let text = e.to_string();
-    assert!(text.contains("schema version 99, newer than this bsu's 1"), "{text}");
+    assert!(
+        text.contains("schema version 99, newer than this bsu's 1"),
+        "{text}"
+    );
     assert_eq!(server.sql(&db, "SELECT version FROM bsu_schema"), "99");
 }
 
@@ -317,9 +342,18 @@ fn a_wrong_password_names_the_variable_and_never_the_url() {
     let e = Store::connect(&url(bad), Duration::from_secs(10)).unwrap_err();
     assert!(matches!(e, super::StoreError::Refused(_)), "{e:?}");
     let text = e.to_string();
-    assert!(text.contains("BSU_STATE_URL") && text.contains("password"), "{text}");
-    assert!(!text.contains("not-the-Password-42") && !text.contains("postgres://"), "{text}");
-    assert!(text.contains(&format!("127.0.0.1:{}/{db}", server.port)), "{text}");
+    assert!(
+        text.contains("BSU_STATE_URL") && text.contains("password"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("not-the-Password-42") && !text.contains("postgres://"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("127.0.0.1:{}/{db}", server.port)),
+        "{text}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod deadline;
 mod eval;
 mod eval_shipped;
 mod fake;
+mod fleet;
 mod github;
 mod gitlab;
 mod gitlab_api;
@@ -17,6 +18,8 @@ mod hostile;
 mod identity;
 mod inputs;
 mod integrity;
+#[path = "../pg/server.rs"]
+mod pg;
 mod prime;
 mod publish;
 mod run;

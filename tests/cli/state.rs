@@ -19,6 +19,22 @@ fn one() -> Project {
     Project::with_agents("[events.ping]\nagents = [\"a\"]\n", &["a"])
 }
 
+// Each state test runs on SQLite and on PostgreSQL.
+crate::on_both!(
+    status_works_with_no_state_and_has_the_contract_shape,
+    an_open_breaker_makes_the_next_process_send_nothing_and_exit_75,
+    after_the_reset_timeout_one_probe_across_eight_processes_and_success_closes,
+    a_failed_probe_reopens_it,
+    counters_are_exact_after_sixteen_concurrent_processes,
+    quota_exhaustion_is_not_retried_and_opens_the_breaker_at_once,
+    the_cache_serves_repeats_and_counts_hits_and_misses,
+    failed_replies_are_never_cached,
+    cache_entries_expire_and_the_oldest_are_evicted,
+    run_history_lists_runs_newest_first,
+    within_the_probing_process_other_calls_wait_for_the_probe,
+    retries_stop_as_soon_as_the_breaker_opens
+);
+
 fn status(p: &Project) -> Value {
     let (code, v) = p.json(&["status", "--json", "--runs", "100"]);
     assert_eq!(code, 0);
@@ -46,10 +62,23 @@ fn spawn(p: &Project, args: &[&str]) -> Child {
         .unwrap()
 }
 
-#[test]
 fn status_works_with_no_state_and_has_the_contract_shape() {
     let p = one();
-    let v = status(&p);
+    let mut v = status(&p);
+    // No state yet on SQLite; on a server, the server (never its URL).
+    let state = v.as_object_mut().unwrap().remove("state");
+    match crate::support::shared_url() {
+        Some(url) => {
+            assert_eq!(state.as_ref().unwrap()["backend"], "postgres");
+            let location = state.unwrap()["location"].as_str().unwrap().to_string();
+            assert!(
+                url.ends_with(&format!("@{location}")),
+                "host, port and database only"
+            );
+            assert!(!v.to_string().contains("postgres://"));
+        }
+        None => assert!(state.is_none()),
+    }
     assert_eq!(
         v,
         json!({"breakers": [], "cache": {"entries": 0, "bytes": 0, "hits": 0, "misses": 0, "hit_rate": 0.0,
@@ -65,7 +94,6 @@ fn status_works_with_no_state_and_has_the_contract_shape() {
     );
 }
 
-#[test]
 fn an_open_breaker_makes_the_next_process_send_nothing_and_exit_75() {
     let fake = Fake::start(|_| Reply::error(503, "down"));
     let p = panel()
@@ -139,7 +167,6 @@ fn an_open_breaker_makes_the_next_process_send_nothing_and_exit_75() {
     );
 }
 
-#[test]
 fn after_the_reset_timeout_one_probe_across_eight_processes_and_success_closes() {
     let fake = Fake::start(|_| Reply::error(503, "down"));
     let p = tripped(one(), &fake, &["run", "ping"]);
@@ -168,7 +195,6 @@ fn after_the_reset_timeout_one_probe_across_eight_processes_and_success_closes()
     assert_eq!(p.run(&["run", "ping"]).0, 0);
 }
 
-#[test]
 fn a_failed_probe_reopens_it() {
     let fake = Fake::start(|_| Reply::error(503, "down"));
     let p = tripped(one(), &fake, &["run", "ping"]);
@@ -189,7 +215,6 @@ fn a_failed_probe_reopens_it() {
     assert!(second > first);
 }
 
-#[test]
 fn counters_are_exact_after_sixteen_concurrent_processes() {
     let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(20)));
     let p = Project::with_agents("[events.pair]\nagents = [\"a\", \"b\"]\n", &["a", "b"])
@@ -326,7 +351,6 @@ fn transient_failures_are_retried_with_backoff_and_4xx_are_not() {
     assert!(a["reason"].as_str().unwrap().contains("HTTP 503"));
 }
 
-#[test]
 fn quota_exhaustion_is_not_retried_and_opens_the_breaker_at_once() {
     let fake = Fake::start(|_| {
         Reply::json(
@@ -353,7 +377,6 @@ fn the_bulkhead_caps_requests_in_flight_per_provider() {
     assert_eq!(fake.max_in_flight(), 2);
 }
 
-#[test]
 fn the_cache_serves_repeats_and_counts_hits_and_misses() {
     let fake = Fake::approving();
     let p = panel().serve(&fake);
@@ -397,7 +420,6 @@ fn the_cache_serves_repeats_and_counts_hits_and_misses() {
     assert_eq!(status(&p2)["cache"]["entries"], 0);
 }
 
-#[test]
 fn failed_replies_are_never_cached() {
     let fake = Fake::start(|_| Reply::error(400, "bad"));
     let p = one().serve(&fake);
@@ -407,7 +429,6 @@ fn failed_replies_are_never_cached() {
     assert_eq!(status(&p)["cache"]["entries"], 0);
 }
 
-#[test]
 fn cache_entries_expire_and_the_oldest_are_evicted() {
     let fake = Fake::approving();
     let p = Project::with_agents(
@@ -484,7 +505,6 @@ fn a_corrupt_database_is_recovered_from() {
     assert_eq!(status(&p)["runs"].as_array().unwrap().len(), 1);
 }
 
-#[test]
 fn run_history_lists_runs_newest_first() {
     let fake = Fake::approving();
     let p = Project::with_agents(
@@ -527,7 +547,6 @@ fn run_history_lists_runs_newest_first() {
     assert_eq!(v["runs"].as_array().unwrap().len(), 1);
 }
 
-#[test]
 fn within_the_probing_process_other_calls_wait_for_the_probe() {
     let fake = Fake::start(|_| Reply::error(503, "down"));
     let p = tripped(panel(), &fake, &["run", "review", "--agent", "a"]);
@@ -553,7 +572,6 @@ fn within_the_probing_process_other_calls_wait_for_the_probe() {
     assert_eq!(r["breakers"][0]["after"], "closed");
 }
 
-#[test]
 fn retries_stop_as_soon_as_the_breaker_opens() {
     let fake = Fake::start(|_| Reply::error(503, "down"));
     let p = one()

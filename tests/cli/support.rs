@@ -11,6 +11,44 @@ pub struct Project {
     env: Vec<(String, String)>,
 }
 
+thread_local! {
+    /// The state server this test's projects share, when it runs on PostgreSQL.
+    static SHARED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Run this test's projects on a fresh database of the test PostgreSQL
+/// cluster (`BSU_STATE_URL`): false when there is no cluster (never in CI).
+pub fn on_postgres() -> bool {
+    match crate::pg::server() {
+        Some(server) => {
+            let url = server.fresh().1;
+            SHARED.with(|s| *s.borrow_mut() = Some(url));
+            true
+        }
+        None => false,
+    }
+}
+
+/// The state URL this test's projects share, if any.
+pub fn shared_url() -> Option<String> {
+    SHARED.with(|s| s.borrow().clone())
+}
+
+/// Each named test (a plain `fn`) run twice: on SQLite, and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $( #[test] fn $name() { super::$name() } )*
+        }
+        mod on_postgres {
+            $( #[test] fn $name() {
+                if $crate::support::on_postgres() { super::$name() }
+            } )*
+        }
+    };
+}
+
 /// The repository's own example project (events.toml, agents/, knowledge/).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -23,10 +61,10 @@ impl Project {
             .prefix("bsu-test")
             .tempdir()
             .unwrap();
-        Project {
-            dir,
-            env: Vec::new(),
-        }
+        let env = shared_url()
+            .map(|u| vec![("BSU_STATE_URL".to_string(), u)])
+            .unwrap_or_default();
+        Project { dir, env }
     }
 
     /// A copy of the repository's example project.

@@ -12,7 +12,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -23,8 +23,9 @@ pub const PASSWORD: &str = "bsu-test-pg-Pa55word";
 pub struct Server {
     pub port: u16,
     bin: PathBuf,
-    /// Held open: the watchdog stops the server when it closes.
-    _watchdog: Mutex<ChildStdin>,
+    /// The watchdog, its stdin held open: it stops the server when that
+    /// closes, with this process.
+    _watchdog: Mutex<Child>,
 }
 
 fn bin_dir() -> Option<PathBuf> {
@@ -101,7 +102,14 @@ fn start() -> Option<Server> {
     let out = as_pg(&bin.join("initdb"))
         .arg("-D")
         .arg(&data)
-        .args(["-U", "postgres", "-E", "UTF8", "--no-sync", "--auth-local=trust"])
+        .args([
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--auth-local=trust",
+        ])
         .args(["--auth-host=scram-sha-256", "--pwfile"])
         .arg(&pwfile)
         .output()
@@ -124,7 +132,7 @@ kill -INT "$pid"
 wait "$pid"
 rm -rf "$2"
 "#;
-    let mut child = as_pg(Path::new("/bin/sh"))
+    let child = as_pg(Path::new("/bin/sh"))
         .args(["-c", script, "sh"])
         .arg(&bin)
         .arg(&base)
@@ -134,11 +142,10 @@ rm -rf "$2"
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdin = child.stdin.take().unwrap();
     let server = Server {
         port,
         bin,
-        _watchdog: Mutex::new(stdin),
+        _watchdog: Mutex::new(child),
     };
     let started = Instant::now();
     loop {
@@ -172,7 +179,14 @@ impl Server {
     pub fn sql(&self, db: &str, sql: &str) -> String {
         let out = Command::new(self.bin.join("psql"))
             .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1"])
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
             .args(["-d", db, "-c", sql])
             .env("PGPASSWORD", PASSWORD)
             .output()
@@ -187,7 +201,10 @@ impl Server {
 
     /// The URL of database `db` with `password`.
     pub fn url_with(&self, db: &str, password: &str) -> String {
-        format!("postgres://postgres:{password}@127.0.0.1:{}/{db}", self.port)
+        format!(
+            "postgres://postgres:{password}@127.0.0.1:{}/{db}",
+            self.port
+        )
     }
 
     /// A new, empty database: its name and URL.
@@ -198,7 +215,10 @@ impl Server {
             std::process::id(),
             N.fetch_add(1, Ordering::SeqCst)
         );
-        self.sql("postgres", &format!("CREATE DATABASE {name} TEMPLATE template0"));
+        self.sql(
+            "postgres",
+            &format!("CREATE DATABASE {name} TEMPLATE template0"),
+        );
         let url = self.url_with(&name, PASSWORD);
         (name, url)
     }

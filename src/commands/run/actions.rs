@@ -41,7 +41,9 @@ pub(super) fn lock_run(
         let taken = if have_state {
             store::postgres::lock_run(url, config.state.timeout, &plan.project, &plan.event, wait)
         } else {
-            Err(store::StoreError::Unreachable("the state server is unreachable".into()))
+            Err(store::StoreError::Unreachable(
+                "the state server is unreachable".into(),
+            ))
         };
         return match taken {
             Ok(taken) => busy(plan, taken),

@@ -187,11 +187,13 @@ async fn review(
             replayed: args.replay.is_some(),
         },
     };
-    let (outcome, mut report, code, end) =
-        conclude(&plan, args, watch, outcome, called, out).await;
+    let (outcome, mut report, code, end) = conclude(&plan, args, watch, outcome, called, out).await;
     report.state_unavailable = no_state.or_else(|| {
         store.as_ref().filter(|s| s.degraded()).map(|s| {
-            format!("the state store {} stopped answering during the run", s.place)
+            format!(
+                "the state store {} stopped answering during the run",
+                s.place
+            )
         })
     });
     Ok(Ok(Reviewed {

@@ -98,8 +98,8 @@ async fn holder(client: &Client, key: i64) -> Result<String, tokio_postgres::Err
         .query_opt(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
              WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-               AND l.classid::BIGINT = (($1 >> 32) & 4294967295)
-               AND l.objid::BIGINT = ($1 & 4294967295)
+               AND l.classid::BIGINT = (($1::BIGINT >> 32) & 4294967295)
+               AND l.objid::BIGINT = ($1::BIGINT & 4294967295)
              LIMIT 1",
             &[&key],
         )

@@ -114,9 +114,9 @@ fn open(url: &StateUrl, timeout: Duration, app: &str) -> Result<(Rt, Client, Str
     let tls = tls(parsed.root_cert.as_deref(), url)?;
     let rt = Rt::new()?;
     let place = parsed.place;
-    let connected = rt.get().block_on(async {
-        tokio::time::timeout(timeout + SLACK, config.connect(tls)).await
-    });
+    let connected = rt
+        .get()
+        .block_on(async { tokio::time::timeout(timeout + SLACK, config.connect(tls)).await });
     let (client, connection) = match connected {
         Ok(Ok(pair)) => pair,
         Ok(Err(e)) => return Err(connect_error(&e, url, &place)),

@@ -18,7 +18,12 @@ fn big(v: u64) -> i64 {
 }
 
 impl Backend for Postgres {
-    fn breaker_admit(&mut self, name: &str, now: i64, s: &Settings) -> Result<(Admission, Breaker)> {
+    fn breaker_admit(
+        &mut self,
+        name: &str,
+        now: i64,
+        s: &Settings,
+    ) -> Result<(Admission, Breaker)> {
         // Closed when last read: admit with no round trip before the request.
         if let Some(b) = self.seen.get(name).filter(|b| b.state == State::Closed) {
             let mut b = b.clone();
@@ -120,7 +125,11 @@ impl Backend for Postgres {
         let Some(text) = cache::stored(reply, max_bytes) else {
             return Ok(());
         };
-        let (bytes, cap, expires) = (big(text.len() as u64), big(max_bytes), now.saturating_add(ttl_ms));
+        let (bytes, cap, expires) = (
+            big(text.len() as u64),
+            big(max_bytes),
+            now.saturating_add(ttl_ms),
+        );
         self.run(async |c| {
             // The entry whole in one statement; eviction serialised fleet-wide.
             let tx = c.transaction().await?;
@@ -222,7 +231,11 @@ impl Backend for Postgres {
         self.run(async |c| super::runs::recent(c, limit).await)
     }
 
-    fn run_last_decided(&mut self, project: &str, strategy: &str) -> Result<Option<Option<String>>> {
+    fn run_last_decided(
+        &mut self,
+        project: &str,
+        strategy: &str,
+    ) -> Result<Option<Option<String>>> {
         self.run(async |c| super::runs::last_decided(c, project, strategy).await)
     }
 
@@ -313,7 +326,10 @@ impl Backend for Postgres {
     }
 }
 
-async fn bump(c: &impl GenericClient, name: &str) -> std::result::Result<(), tokio_postgres::Error> {
+async fn bump(
+    c: &impl GenericClient,
+    name: &str,
+) -> std::result::Result<(), tokio_postgres::Error> {
     c.execute(
         "INSERT INTO bsu_counters (name, value) VALUES ($1, 1)
          ON CONFLICT (name) DO UPDATE SET value = bsu_counters.value + 1",

@@ -139,7 +139,8 @@ pub(super) fn migrate(
         return Ok((found, found));
     }
     let outcome = pg.run(async |c| {
-        c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK]).await?;
+        c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])
+            .await?;
         let result = apply(c).await;
         let unlocked = c
             .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATE_LOCK])
@@ -168,8 +169,11 @@ async fn apply(c: &mut tokio_postgres::Client) -> Result<i64, tokio_postgres::Er
         let tx = c.transaction().await?;
         tx.batch_execute(sql).await?;
         tx.execute("DELETE FROM bsu_schema", &[]).await?;
-        tx.execute("INSERT INTO bsu_schema (version) VALUES ($1)", &[&(i as i64 + 1)])
-            .await?;
+        tx.execute(
+            "INSERT INTO bsu_schema (version) VALUES ($1)",
+            &[&(i as i64 + 1)],
+        )
+        .await?;
         tx.commit().await?;
     }
     Ok(v)

@@ -87,7 +87,10 @@ pub(super) async fn settle(
     Ok(())
 }
 
-pub(super) async fn reservations(c: &impl GenericClient, now_ms: i64) -> PgResult<Vec<Reservation>> {
+pub(super) async fn reservations(
+    c: &impl GenericClient,
+    now_ms: i64,
+) -> PgResult<Vec<Reservation>> {
     let rows = c
         .query(
             "SELECT run_id, project, usd, lease_until_ms FROM bsu_spend WHERE reserved
@@ -122,5 +125,8 @@ pub(super) async fn by_model(
             &[&from_ms],
         )
         .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
 }
