@@ -1,13 +1,16 @@
-//! `state.db`: what outlives a run (breakers, response cache, run history),
-//! in one SQLite database shared by every bsu process using the state dir.
+//! What outlives a run (breakers, response cache, run history, spend), behind
+//! one `Backend` trait: `state.db`, one SQLite database shared by every bsu
+//! process using the state dir (`sqlite.rs`), or a PostgreSQL server shared
+//! by a fleet of runners (`postgres/`, `[state] url`).
 //!
-//! Rules this module keeps: a versioned schema (`PRAGMA user_version`) with
-//! migrations; every read-modify-write is one short `BEGIN IMMEDIATE`
+//! Rules this module keeps on SQLite: a versioned schema (`PRAGMA
+//! user_version`) with migrations; every read-modify-write is one short `BEGIN IMMEDIATE`
 //! transaction, never held across an HTTP call; a `busy_timeout` bounds lock
 //! waits; async callers go through `Store::call`, which runs the work on the
 //! blocking pool, never on a runtime thread. A corrupt or newer-schema
 //! database is moved aside and replaced: the breaker and cache are
-//! optimisations and must never brick the CLI.
+//! optimisations and must never brick the CLI. (A server's newer schema is
+//! refused instead: a fleet's state is not one runner's to replace.)
 
 mod backend;
 pub(crate) mod breakers;
@@ -21,6 +24,7 @@ pub(crate) mod spend;
 mod sqlite;
 
 use migrations::MIGRATIONS;
+use sqlite::{migrate, move_aside, Broken};
 
 pub(crate) use backend::Backend;
 
@@ -389,74 +393,6 @@ pub(crate) fn immediate<T>(
     Ok(out)
 }
 
-/// Why a database could not be used.
-#[derive(Debug)]
-enum Broken {
-    /// Corrupt, not a database, or written by a newer bsu: replace it.
-    Fixable(String),
-    Other(String),
-}
-
-impl std::fmt::Display for Broken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Broken::Fixable(s) | Broken::Other(s) => f.write_str(s),
-        }
-    }
-}
-
-impl From<rusqlite::Error> for Broken {
-    fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
-                Broken::Fixable(e.to_string())
-            }
-            _ => Broken::Other(format!("state database: {e}")),
-        }
-    }
-}
-
-fn migrate(conn: &mut Connection) -> Result<(), Broken> {
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(Broken::from)?;
-    if version > SCHEMA_VERSION {
-        return Err(Broken::Fixable(format!(
-            "its schema version {version} is newer than this bsu's {SCHEMA_VERSION}"
-        )));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        immediate(conn, |tx| {
-            // Another process may have migrated while we waited for the lock.
-            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if now > i as i64 {
-                return Ok(());
-            }
-            tx.execute_batch(sql)?;
-            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
-        })
-        .map_err(Broken::from)?;
-    }
-    // A file that is not a database can pass the reads above when empty-ish;
-    // touching a table proves it is usable.
-    conn.query_row("SELECT count(*) FROM counters", [], |_| Ok(()))
-        .map_err(Broken::from)?;
-    Ok(())
-}
-
-fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
-    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-        .to_string()
-        .replace([':', '-'], "");
-    let aside = path.with_file_name(format!("{FILE}.broken-{stamp}-{}", std::process::id()));
-    std::fs::rename(path, &aside)?;
-    for suffix in ["-wal", "-shm"] {
-        let side = path.with_file_name(format!("{FILE}{suffix}"));
-        let _ = std::fs::remove_file(side);
-    }
-    Ok(aside)
-}
-
 /// Unix time in milliseconds.
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -482,74 +418,4 @@ pub(crate) fn counter(conn: &Connection, name: &str) -> rusqlite::Result<i64> {
         })
         .optional()?
         .unwrap_or(0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn creates_migrates_and_reopens() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
-        let v: i64 = s
-            .with(|c| {
-                let conn = c.sqlite().expect("sqlite");
-                Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
-            })
-            .unwrap();
-        assert_eq!(v, SCHEMA_VERSION);
-        drop(s);
-        Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
-    }
-
-    #[test]
-    fn a_corrupt_database_is_moved_aside_with_a_warning() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join(FILE),
-            b"this is not a sqlite database, just text padding it out to a page or so",
-        )
-        .unwrap();
-        let warnings = Mutex::new(Vec::new());
-        let s = Store::open(dir.path(), &|w| {
-            warnings.lock().unwrap().push(w.to_string())
-        })
-        .unwrap();
-        let warnings = warnings.into_inner().unwrap();
-        assert_eq!(warnings.len(), 1);
-        assert!(
-            warnings[0].contains("moved it to") && warnings[0].contains("state.db.broken-"),
-            "{warnings:?}"
-        );
-        s.with(|c| {
-            let conn = c.sqlite().expect("sqlite");
-            Ok(conn.query_row("SELECT count(*) FROM runs", [], |_| Ok(()))?)
-        })
-        .unwrap();
-        let names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert!(
-            names.iter().any(|n| n.starts_with("state.db.broken-")),
-            "{names:?}"
-        );
-    }
-
-    #[test]
-    fn a_newer_schema_is_moved_aside() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let c = Connection::open(dir.path().join(FILE)).unwrap();
-            c.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 5))
-                .unwrap();
-        }
-        let warned = Mutex::new(String::new());
-        Store::open(dir.path(), &|w| *warned.lock().unwrap() = w.to_string()).unwrap();
-        assert!(warned
-            .into_inner()
-            .unwrap()
-            .contains("newer than this bsu's"));
-    }
 }

@@ -1,7 +1,12 @@
 //! The SQLite backend: the store's operations on one `rusqlite::Connection`
 //! (the schema, migrations and opening are in `mod.rs`).
 
-use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, ErrorCode};
+
+use super::migrations::MIGRATIONS;
+use super::{immediate, FILE, SCHEMA_VERSION};
 
 use super::backend::{Backend, Result};
 use super::cache::Stats;
@@ -101,7 +106,7 @@ impl Backend for Connection {
         run: Option<&RunRecord>,
         now: i64,
     ) -> Result<()> {
-        Ok(super::immediate(self, |tx| {
+        Ok(immediate(self, |tx| {
             for (name, n, s) in successes {
                 breakers::record_tx(tx, name, now, (Outcome::Success, *n), false, None, s)?;
             }
@@ -139,7 +144,7 @@ impl Backend for Connection {
     }
 
     fn ledger_put(&mut self, project: &str, strategy: &str, json: &str, now: i64) -> Result<()> {
-        Ok(super::immediate(self, |tx| {
+        Ok(immediate(self, |tx| {
             tx.execute(
                 "INSERT INTO ledgers (project, strategy, json, updated_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (project, strategy) DO UPDATE SET json = ?3, updated_ms = ?4",
@@ -161,7 +166,7 @@ impl Backend for Connection {
     }
 
     fn window_put(&mut self, endpoint: &str, model: &str, tokens: u32, now: i64) -> Result<()> {
-        Ok(super::immediate(self, |tx| {
+        Ok(immediate(self, |tx| {
             tx.execute(
                 "INSERT INTO windows (endpoint, model, tokens, at_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (endpoint, model) DO UPDATE SET tokens = ?3, at_ms = ?4",
@@ -190,7 +195,7 @@ impl Backend for Connection {
         now: i64,
         keep: usize,
     ) -> Result<()> {
-        Ok(super::immediate(self, |tx| {
+        Ok(immediate(self, |tx| {
             let mut put = tx.prepare_cached(
                 "INSERT INTO token_counts (project, key, tokens, at_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (project, key) DO UPDATE SET tokens = ?3, at_ms = ?4",
@@ -235,5 +240,146 @@ impl Backend for Connection {
     #[cfg(test)]
     fn sqlite(&mut self) -> Option<&mut Connection> {
         Some(self)
+    }
+}
+
+/// Why a database could not be used.
+#[derive(Debug)]
+pub(super) enum Broken {
+    /// Corrupt, not a database, or written by a newer bsu: replace it.
+    Fixable(String),
+    Other(String),
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Broken::Fixable(s) | Broken::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Broken {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+                Broken::Fixable(e.to_string())
+            }
+            _ => Broken::Other(format!("state database: {e}")),
+        }
+    }
+}
+
+pub(super) fn migrate(conn: &mut Connection) -> std::result::Result<(), Broken> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(Broken::from)?;
+    if version > SCHEMA_VERSION {
+        return Err(Broken::Fixable(format!(
+            "its schema version {version} is newer than this bsu's {SCHEMA_VERSION}"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        immediate(conn, |tx| {
+            // Another process may have migrated while we waited for the lock.
+            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if now > i as i64 {
+                return Ok(());
+            }
+            tx.execute_batch(sql)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+        })
+        .map_err(Broken::from)?;
+    }
+    // A file that is not a database can pass the reads above when empty-ish;
+    // touching a table proves it is usable.
+    conn.query_row("SELECT count(*) FROM counters", [], |_| Ok(()))
+        .map_err(Broken::from)?;
+    Ok(())
+}
+
+pub(super) fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .replace([':', '-'], "");
+    let aside = path.with_file_name(format!("{FILE}.broken-{stamp}-{}", std::process::id()));
+    std::fs::rename(path, &aside)?;
+    for suffix in ["-wal", "-shm"] {
+        let side = path.with_file_name(format!("{FILE}{suffix}"));
+        let _ = std::fs::remove_file(side);
+    }
+    Ok(aside)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn creates_migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
+        let v: i64 = s
+            .with(|c| {
+                let conn = c.sqlite().expect("sqlite");
+                Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+            })
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        drop(s);
+        Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_database_is_moved_aside_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(FILE),
+            b"this is not a sqlite database, just text padding it out to a page or so",
+        )
+        .unwrap();
+        let warnings = Mutex::new(Vec::new());
+        let s = Store::open(dir.path(), &|w| {
+            warnings.lock().unwrap().push(w.to_string())
+        })
+        .unwrap();
+        let warnings = warnings.into_inner().unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("moved it to") && warnings[0].contains("state.db.broken-"),
+            "{warnings:?}"
+        );
+        s.with(|c| {
+            let conn = c.sqlite().expect("sqlite");
+            Ok(conn.query_row("SELECT count(*) FROM runs", [], |_| Ok(()))?)
+        })
+        .unwrap();
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.starts_with("state.db.broken-")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let c = Connection::open(dir.path().join(FILE)).unwrap();
+            c.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 5))
+                .unwrap();
+        }
+        let warned = Mutex::new(String::new());
+        Store::open(dir.path(), &|w| *warned.lock().unwrap() = w.to_string()).unwrap();
+        assert!(warned
+            .into_inner()
+            .unwrap()
+            .contains("newer than this bsu's"));
     }
 }
