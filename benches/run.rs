@@ -14,6 +14,12 @@ mod fake;
 #[path = "run/faster.rs"]
 mod faster;
 
+#[path = "run/fleet.rs"]
+mod fleet;
+
+#[path = "../tests/pg/server.rs"]
+mod pg;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -318,6 +324,8 @@ fn main() {
     let (wide, in_flight, cpu_per_agent) = faster::wide_panel(latency);
     let (primed_wall, primed_usd, primed_tokens) = faster::fan_out_cost(latency, "auto");
     let (flat_wall, flat_usd, flat_tokens) = faster::fan_out_cost(latency, "off");
+    let on_pg = fleet::one_agent(latency, 21);
+    let sixty_four = fleet::sixty_four(latency);
 
     let mut report = String::new();
     let mut line = |s: String| {
@@ -422,6 +430,34 @@ fn main() {
         evaluated.as_secs_f64() / baseline.as_secs_f64(),
         evaluated.as_secs_f64() / 2.0
     ));
+    match on_pg {
+        Some((sqlite, pg)) => {
+            line(format!(
+                "  one agent, state on SQLite, 200 ms latency       {:>8.1} ms",
+                ms(sqlite)
+            ));
+            line(format!(
+                "  one agent, state on PostgreSQL (loopback)        {:>8.1} ms             = {:+.1} ms over SQLite ({:.3}x)",
+                ms(pg),
+                ms(pg) - ms(sqlite),
+                pg.as_secs_f64() / sqlite.as_secs_f64()
+            ));
+        }
+        None => line("  state on PostgreSQL: skipped (no PostgreSQL installed)".into()),
+    }
+    if let Some(f) = &sixty_four {
+        line(format!(
+            "  64 runners, separate state dirs, one PostgreSQL {:>8.1} ms             = {}/64 succeeded; breaker calls {} (exact: 64); history {} runs",
+            ms(f.wall),
+            f.ok,
+            f.calls,
+            f.runs
+        ));
+        line(format!(
+            "    the same 64 under a daily budget one run fits                = {} ran, {} refused (75), {} request(s) sent",
+            f.budget.0, f.budget.1, f.budget_sent
+        ));
+    }
     line(String::new());
     line("The seed service bsu replaces, same cases (its own measurements):".into());
     line(format!(

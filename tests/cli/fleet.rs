@@ -366,3 +366,43 @@ fn an_unreachable_server_refuses_a_budgeted_run_and_lets_an_unbudgeted_one_go_on
     );
     assert!(!r.to_string().contains("Silent-Pa55"));
 }
+
+#[test]
+fn a_server_lost_mid_run_is_an_outage_from_then_on() {
+    if !on_postgres() {
+        return;
+    }
+    let url = shared_url().unwrap();
+    let db = url.rsplit_once('/').unwrap().1.to_string();
+    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(1500)));
+    let p = one().serve(&fake);
+    let child = spawn(&p, 0, &["run", "ping"]);
+    let started = Instant::now();
+    while fake.count() == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The server drops every connection of the run while its agent is out.
+    crate::pg::server().unwrap().sql(
+        "postgres",
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}'"
+        ),
+    );
+    let (code, stderr) = codes(vec![child]).remove(0);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr.matches("this run goes on without it").count(),
+        1,
+        "one warning: {stderr}"
+    );
+    let r = p.latest();
+    assert!(
+        r["state_unavailable"]
+            .as_str()
+            .unwrap()
+            .contains("stopped answering during the run"),
+        "{r}"
+    );
+    assert_eq!(r["decision"]["action"], "approve");
+}

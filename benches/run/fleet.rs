@@ -1,0 +1,121 @@
+//! The state on PostgreSQL against SQLite: one agent's run on each,
+//! interleaved, and 64 runner processes with separate state directories
+//! sharing one server, checked against the invariants they must keep.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use super::fake::{Fake, Reply};
+use super::pg;
+use super::{Bench, KEY};
+
+/// One agent at `latency`, `runs` times on SQLite and on PostgreSQL,
+/// interleaved: (SQLite's median, PostgreSQL's median), or `None` without
+/// a PostgreSQL to start.
+pub fn one_agent(latency: Duration, runs: usize) -> Option<(Duration, Duration)> {
+    let server = pg::server()?;
+    let fake = Fake::start(move |_| Reply::verdict("approve", 9).delay(latency));
+    let events = "[events.ping]\nagents = [\"a\"]\n";
+    let sqlite = Bench::new(events, &["a"])
+        .env("OPENAI_BASE_URL", &fake.url)
+        .env("OPENAI_API_KEY", KEY);
+    let postgres = Bench::new(events, &["a"])
+        .env("OPENAI_BASE_URL", &fake.url)
+        .env("OPENAI_API_KEY", KEY)
+        .env("BSU_STATE_URL", &server.fresh().1);
+    let args = ["run", "ping", "--no-cache", "-q"];
+    // First runs make each state (and migrate the server).
+    assert_eq!(sqlite.run(&args), 0);
+    assert_eq!(postgres.run(&args), 0);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let (code, t) = sqlite.timed(&args);
+        assert_eq!(code, 0);
+        a.push(t);
+        let (code, t) = postgres.timed(&args);
+        assert_eq!(code, 0);
+        b.push(t);
+    }
+    a.sort();
+    b.sort();
+    Some((a[runs / 2], b[runs / 2]))
+}
+
+/// What 64 runners sharing one server did.
+pub struct Fleet {
+    pub wall: Duration,
+    /// Runs that went ahead under a budget one run fits, and runs refused.
+    pub budget: (usize, usize),
+    /// Requests the server of the budgeted runs saw.
+    pub budget_sent: usize,
+    /// Unbudgeted: runs that succeeded, and the breaker's calls recorded.
+    pub ok: usize,
+    pub calls: u64,
+    /// History rows the fleet's `bsu status` shows.
+    pub runs: usize,
+}
+
+fn runners(bench: &Bench, n: usize, args: &[&str]) -> Vec<i32> {
+    let children: Vec<Child> = (0..n)
+        .map(|i| {
+            bench
+                .cmd(args)
+                .env(
+                    "BSU_STATE_DIR",
+                    bench.dir.path().join(format!(".runner-{i}")),
+                )
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap().status.code().unwrap_or(-1))
+        .collect()
+}
+
+/// 64 runner processes with separate state directories and one URL.
+pub fn sixty_four(latency: Duration) -> Option<Fleet> {
+    let server = pg::server()?;
+    let fake = Fake::start(move |_| Reply::verdict("approve", 9).delay(latency));
+    // A daily budget one run fits ($0.021 projected, $0.03 a day).
+    let budgeted = Bench::new(
+        "[budget]\nmax_cost_per_day = 0.03\n[prices.\"gpt-4o\"]\ninput = 2.5\noutput = 10.0\n\
+         [events.ping]\nagents = [\"a\"]\n",
+        &["a"],
+    )
+    .env("OPENAI_BASE_URL", &fake.url)
+    .env("OPENAI_API_KEY", KEY)
+    .env("BSU_MODEL", "gpt-4o")
+    .env("BSU_MAX_TOKENS", "2000")
+    .env("BSU_STATE_URL", &server.fresh().1);
+    let codes = runners(&budgeted, 64, &["run", "ping", "-q"]);
+    let budget = (
+        codes.iter().filter(|c| **c == 0).count(),
+        codes.iter().filter(|c| **c == 75).count(),
+    );
+    let budget_sent = fake.count();
+
+    let free = Bench::new("[events.ping]\nagents = [\"a\"]\n", &["a"])
+        .env("OPENAI_BASE_URL", &fake.url)
+        .env("OPENAI_API_KEY", KEY)
+        .env("BSU_STATE_URL", &server.fresh().1);
+    let t = Instant::now();
+    let codes = runners(&free, 64, &["run", "ping", "-q", "--no-cache"]);
+    let wall = t.elapsed();
+    let out = free
+        .cmd(&["status", "--json", "--runs", "1000"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    Some(Fleet {
+        wall,
+        budget,
+        budget_sent,
+        ok: codes.iter().filter(|c| **c == 0).count(),
+        calls: status["breakers"][0]["calls"].as_u64().unwrap_or(0),
+        runs: status["runs"].as_array().map_or(0, Vec::len),
+    })
+}
