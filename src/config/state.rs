@@ -19,6 +19,10 @@ pub(crate) const URL_VAR: &str = "BSU_STATE_URL";
 /// How long connecting, and each statement, may take by default.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The longest `[state] timeout`: a state store slower than this is down,
+/// and a run must never wait on it longer.
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// `[state]`.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -97,10 +101,10 @@ pub(super) fn settle_state(
     let timeout = file
         .and_then(|f| f.timeout.as_ref())
         .map_or(DEFAULT_TIMEOUT, |t| t.0);
-    if timeout.is_zero() {
+    if timeout.is_zero() || timeout > MAX_TIMEOUT {
         problems.push(Problem::file(
             src.display,
-            "[state] timeout must be above zero, such as \"5s\"",
+            "[state] timeout must be above zero and at most 1m, such as \"5s\"",
         ));
     }
     let from_file = file.and_then(|f| f.url.as_ref()).and_then(|u| {
@@ -137,5 +141,59 @@ pub(super) fn settle_state(
     StateSettings {
         url: from_file,
         timeout,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settle(toml: &str, env: &[(&str, &str)]) -> (StateSettings, Vec<Problem>) {
+        let file: StateFile = toml::from_str(toml).unwrap();
+        let env = Env::from_pairs(env);
+        let src = Source {
+            display: "events.toml",
+            text: toml,
+        };
+        let mut problems = Vec::new();
+        let s = settle_state(Some(&file), &src, &env, &mut problems);
+        (s, problems)
+    }
+
+    #[test]
+    fn the_variable_wins_and_the_file_says_where_its_url_came_from() {
+        let (s, p) = settle("url = \"postgres://u@h/d\"\ntimeout = \"2s\"", &[]);
+        assert!(p.is_empty());
+        let url = s.url.unwrap();
+        assert_eq!(
+            (url.from.as_str(), s.timeout),
+            ("events.toml [state] url", Duration::from_secs(2))
+        );
+        let (s, _) = settle(
+            "url = \"postgres://u@h/d\"",
+            &[(URL_VAR, "postgresql://v:pw@h/e")],
+        );
+        assert_eq!(s.url.unwrap().from, URL_VAR);
+        assert_eq!(
+            format!(
+                "{:?}",
+                settle("", &[(URL_VAR, "postgres://v:pw@h/e")]).0.url
+            ),
+            "Some(StateUrl(<from BSU_STATE_URL>))"
+        );
+    }
+
+    #[test]
+    fn bad_urls_and_timeouts_are_located_and_never_quoted() {
+        let (_, p) = settle("url = \"mysql://root:hunter22@db/x\"", &[]);
+        assert_eq!(p[0].line, Some(1));
+        assert!(!p[0].message.contains("hunter22"), "{}", p[0].message);
+        let (_, p) = settle("", &[(URL_VAR, "redis://:hunter22@db")]);
+        assert_eq!(p[0].file, URL_VAR);
+        assert!(!p[0].message.contains("hunter22"));
+        for t in ["61s", "1h"] {
+            let (_, p) = settle(&format!("timeout = \"{t}\""), &[]);
+            assert!(p[0].message.contains("at most 1m"), "{t}");
+        }
     }
 }
