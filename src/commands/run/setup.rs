@@ -43,6 +43,13 @@ pub(super) fn resolve(
     out: &Output,
 ) -> Result<std::result::Result<Ready, ExitCode>> {
     let config = config::load(root, env)?;
+    // A state server is connected to while the run is planned: its
+    // connection (a server process, TLS, a password exchange) is most of
+    // what shared state costs a run.
+    let connecting = config.state.url.is_some().then(|| {
+        let state = config.state.clone();
+        std::thread::spawn(move || Store::open_state(&state, None, &|_| {}))
+    });
     let mut payload = payload::load(args.payload.as_deref(), env)?;
     let event = match event_of(&config, &mut payload, args, env, out)? {
         Ok(event) => event,
@@ -78,7 +85,13 @@ pub(super) fn resolve(
     // State is an optimisation: if it cannot be opened the run goes on
     // without it (a budgeted run is refused later: its budget is unchecked).
     // A server that refuses bsu is a mistake to fix, not an outage.
-    let (store, no_state) = match Store::open_state(&config.state, state_dir, &*warn) {
+    let opened = match connecting {
+        Some(thread) => thread
+            .join()
+            .unwrap_or_else(|_| Err(store::StoreError::Task("connecting failed".into()))),
+        None => Store::open_state(&config.state, state_dir, &*warn),
+    };
+    let (store, no_state) = match opened {
         Ok(store) => (Some(store.with_warn(warn.clone())), None),
         Err(store::StoreError::Refused(why)) => return Err(Error::Usage(why)),
         Err(e) => {

@@ -34,9 +34,9 @@ fn breaker(r: &Row) -> Breaker {
 
 /// Hold `name`'s lock until the transaction ends.
 pub(super) async fn lock(tx: &Transaction<'_>, name: &str) -> PgResult<()> {
-    tx.execute(
+    tx.execute_typed(
         "SELECT pg_advisory_xact_lock(hashtextextended('bsu:breaker:' || $1, 0))",
-        &[&name],
+        params![name => TEXT],
     )
     .await?;
     Ok(())
@@ -44,9 +44,9 @@ pub(super) async fn lock(tx: &Transaction<'_>, name: &str) -> PgResult<()> {
 
 pub(super) async fn load(c: &impl GenericClient, name: &str) -> PgResult<Breaker> {
     let row = c
-        .query_opt(
+        .query_typed_opt(
             &format!("SELECT {COLUMNS} FROM bsu_breakers WHERE name = $1"),
-            &[&name],
+            params![name => TEXT],
         )
         .await?;
     Ok(row.as_ref().map_or_else(Breaker::new, breaker))
@@ -59,16 +59,16 @@ pub(super) async fn load_all(
 ) -> PgResult<Vec<(String, Breaker)>> {
     let rows = match names {
         Some(names) => {
-            c.query(
+            c.query_typed(
                 &format!("SELECT {COLUMNS}, name FROM bsu_breakers WHERE name = ANY($1)"),
-                &[&names],
+                params![names => TEXT_ARRAY],
             )
             .await?
         }
         None => {
-            c.query(
+            c.query_typed(
                 &format!("SELECT {COLUMNS}, name FROM bsu_breakers ORDER BY name"),
-                &[],
+                params![],
             )
             .await?
         }
@@ -100,8 +100,7 @@ pub(super) async fn save(
     t: Option<&Transition>,
 ) -> PgResult<()> {
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    tx.execute(
-        "INSERT INTO bsu_breakers (name, state, consecutive_failures, opened_at, retry_at,
+    tx.execute_typed("INSERT INTO bsu_breakers (name, state, consecutive_failures, opened_at, retry_at,
              open_for_ms, calls, successes, failures, rejections, last_error, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (name) DO UPDATE SET state = excluded.state,
@@ -109,34 +108,16 @@ pub(super) async fn save(
             retry_at = excluded.retry_at, open_for_ms = excluded.open_for_ms,
             calls = excluded.calls, successes = excluded.successes,
             failures = excluded.failures, rejections = excluded.rejections,
-            last_error = excluded.last_error, updated_at = excluded.updated_at",
-        &[
-            &name,
-            &b.state.as_str(),
-            &i64::from(b.consecutive_failures),
-            &b.opened_at,
-            &b.retry_at,
-            &b.open_for_ms,
-            &n(b.calls),
-            &n(b.successes),
-            &n(b.failures),
-            &n(b.rejections),
-            &b.last_error,
-            &now,
-        ],
-    )
+            last_error = excluded.last_error, updated_at = excluded.updated_at", params![name => TEXT, b.state.as_str() => TEXT, i64::from(b.consecutive_failures) => INT8, b.opened_at => INT8, b.retry_at => INT8, b.open_for_ms => INT8, n(b.calls) => INT8, n(b.successes) => INT8, n(b.failures) => INT8, n(b.rejections) => INT8, b.last_error => TEXT, now => INT8])
     .await?;
     if let Some(t) = t {
-        tx.execute(
-            "INSERT INTO bsu_breaker_transitions (name, at, from_state, to_state, reason)
-             VALUES ($1, $2, $3, $4, $5)",
-            &[&name, &t.at, &t.from.as_str(), &t.to.as_str(), &t.reason],
-        )
+        tx.execute_typed("INSERT INTO bsu_breaker_transitions (name, at, from_state, to_state, reason)
+             VALUES ($1, $2, $3, $4, $5)", params![name => TEXT, t.at => INT8, t.from.as_str() => TEXT, t.to.as_str() => TEXT, t.reason => TEXT])
         .await?;
-        tx.execute(
+        tx.execute_typed(
             "DELETE FROM bsu_breaker_transitions WHERE name = $1 AND id NOT IN
                (SELECT id FROM bsu_breaker_transitions WHERE name = $1 ORDER BY id DESC LIMIT $2)",
-            &[&name, &HISTORY],
+            params![name => TEXT, HISTORY => INT8],
         )
         .await?;
     }
@@ -167,16 +148,38 @@ pub(super) async fn record_tx(
     Ok(b)
 }
 
+/// `n` successes through a breaker that was closed when they were admitted
+/// and changed nothing (no probe, no transition): what `Breaker::record`
+/// does to such a success, as one statement on the row.
+pub(super) async fn count_successes(
+    tx: &Transaction<'_>,
+    name: &str,
+    n: u64,
+    now: i64,
+) -> PgResult<()> {
+    let n = i64::try_from(n).unwrap_or(i64::MAX);
+    tx.execute_typed(
+        "INSERT INTO bsu_breakers (name, state, consecutive_failures, calls, successes, updated_at)
+         VALUES ($1, 'closed', 0, $2, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET calls = bsu_breakers.calls + $2,
+            successes = bsu_breakers.successes + $2, consecutive_failures = 0,
+            updated_at = $3",
+        params![name => TEXT, n => INT8, now => INT8],
+    )
+    .await?;
+    Ok(())
+}
+
 pub(super) async fn transitions(
     c: &impl GenericClient,
     name: &str,
     limit: i64,
 ) -> PgResult<Vec<Transition>> {
     let rows = c
-        .query(
+        .query_typed(
             "SELECT at, from_state, to_state, reason FROM bsu_breaker_transitions
              WHERE name = $1 ORDER BY id DESC LIMIT $2",
-            &[&name, &limit],
+            params![name => TEXT, limit => INT8],
         )
         .await?;
     Ok(rows
@@ -199,15 +202,15 @@ pub(super) async fn reset(
     let tx = c.transaction().await?;
     let rows = match name {
         Some(n) => {
-            tx.query(
+            tx.query_typed(
                 "SELECT name FROM bsu_breakers WHERE name = $1 OR starts_with(name, $1 || '#')
                  ORDER BY name",
-                &[&n],
+                params![n => TEXT],
             )
             .await?
         }
         None => {
-            tx.query("SELECT name FROM bsu_breakers ORDER BY name", &[])
+            tx.query_typed("SELECT name FROM bsu_breakers ORDER BY name", params![])
                 .await?
         }
     };

@@ -60,7 +60,7 @@ pub(crate) fn acquire(
         let got = rt.get().block_on(async {
             tokio::time::timeout(timeout, async {
                 let row = client
-                    .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                    .query_typed_one("SELECT pg_try_advisory_lock($1)", params![key => INT8])
                     .await?;
                 if row.get::<_, bool>(0) {
                     return Ok(None);
@@ -95,13 +95,13 @@ pub(crate) fn acquire(
 /// Who holds lock `key`, as the server sees it.
 async fn holder(client: &Client, key: i64) -> Result<String, tokio_postgres::Error> {
     let row = client
-        .query_opt(
+        .query_typed_opt(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
              WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
                AND l.classid::BIGINT = (($1::BIGINT >> 32) & 4294967295)
                AND l.objid::BIGINT = ($1::BIGINT & 4294967295)
              LIMIT 1",
-            &[&key],
+            params![key => INT8],
         )
         .await?;
     Ok(row

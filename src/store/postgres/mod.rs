@@ -12,6 +12,14 @@
 //! by the same `statement_timeout` on the server and a little more on this
 //! side, so a slow or vanished server fails a call instead of hanging a run.
 
+/// Parameters with their types: a statement then costs one round trip
+/// (no prepare, no close), which is most of its time on a fast network.
+macro_rules! params {
+    ($($v:expr => $t:ident),* $(,)?) => {
+        &[$((&$v as &(dyn tokio_postgres::types::ToSql + Sync), tokio_postgres::types::Type::$t)),*]
+    };
+}
+
 mod breakers;
 mod lock;
 mod ops;
@@ -67,6 +75,9 @@ pub(crate) struct Postgres {
     /// The breakers read at the run's start and after each write: a closed
     /// one admits from here, with no round trip before the request.
     seen: HashMap<String, Breaker>,
+    /// `seen` holds every breaker, read when connecting: the run's first
+    /// look at its breakers needs no round trip (used once).
+    prefetched: bool,
     /// `HOST:PORT/DATABASE`, for messages.
     place: String,
 }
@@ -87,9 +98,14 @@ pub(crate) fn connect(
         rt,
         timeout,
         seen: HashMap::new(),
+        prefetched: false,
         place: place.clone(),
     };
     schema::migrate(&mut pg, &place, false)?;
+    // Every breaker, while the run is still being planned.
+    let all = pg.run(async |c| breakers::load_all(c, None).await)?;
+    pg.seen = all.into_iter().collect();
+    pg.prefetched = true;
     Ok((pg, place))
 }
 

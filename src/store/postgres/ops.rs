@@ -71,6 +71,15 @@ impl Backend for Postgres {
     }
 
     fn breaker_states(&mut self, names: &[String]) -> Result<Vec<(String, State)>> {
+        if std::mem::take(&mut self.prefetched) {
+            return Ok(names
+                .iter()
+                .map(|n| {
+                    let state = self.seen.get(n).map_or(State::Closed, |b| b.state);
+                    (n.clone(), state)
+                })
+                .collect());
+        }
         let all = self.run(async |c| breakers::load_all(c, Some(names)).await)?;
         let states = all.iter().map(|(n, b)| (n.clone(), b.state)).collect();
         self.seen.extend(all);
@@ -87,6 +96,7 @@ impl Backend for Postgres {
 
     fn breaker_reset(&mut self, name: Option<&str>, now: i64) -> Result<Vec<String>> {
         self.seen.clear();
+        self.prefetched = false;
         self.run(async |c| breakers::reset(c, name, now).await)
     }
 
@@ -94,7 +104,7 @@ impl Backend for Postgres {
         // The lookup and its hit or miss counted in one statement.
         let text: Option<String> = self.run(async |c| {
             let row = c
-                .query_opt(
+                .query_typed_opt(
                     "WITH hit AS (SELECT reply FROM bsu_cache WHERE key = $1 AND expires_at > $2),
                      counted AS (
                         INSERT INTO bsu_counters (name, value)
@@ -102,7 +112,7 @@ impl Backend for Postgres {
                                     ELSE 'cache_misses' END, 1
                         ON CONFLICT (name) DO UPDATE SET value = bsu_counters.value + 1)
                      SELECT reply FROM hit",
-                    &[&key, &now],
+                    params![key => TEXT, now => INT8],
                 )
                 .await?;
             Ok(row.map(|r| r.get(0)))
@@ -133,28 +143,28 @@ impl Backend for Postgres {
         self.run(async |c| {
             // The entry whole in one statement; eviction serialised fleet-wide.
             let tx = c.transaction().await?;
-            tx.execute(
+            tx.execute_typed(
                 "INSERT INTO bsu_cache (key, reply, bytes, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (key) DO UPDATE SET reply = excluded.reply, bytes = excluded.bytes,
                     created_at = excluded.created_at, expires_at = excluded.expires_at",
-                &[&key, &text, &bytes, &now, &expires],
+                params![key => TEXT, text => TEXT, bytes => INT8, now => INT8, expires => INT8],
             )
             .await?;
-            tx.execute(
+            tx.execute_typed(
                 "SELECT pg_advisory_xact_lock(hashtextextended('bsu:cache', 0))",
-                &[],
+                params![],
             )
             .await?;
             // Keep the newest entries that fit under the cap (and this one).
-            tx.execute(
+            tx.execute_typed(
                 "DELETE FROM bsu_cache WHERE key IN (
                     SELECT key FROM (
                         SELECT key, (SUM(bytes) OVER (ORDER BY key = $1 DESC, created_at DESC,
                                                       key DESC))::BIGINT AS running
                         FROM bsu_cache) t
                     WHERE running > $2 AND key <> $1)",
-                &[&key, &cap],
+                params![key => TEXT, cap => INT8],
             )
             .await?;
             tx.commit().await
@@ -162,14 +172,17 @@ impl Backend for Postgres {
     }
 
     fn cache_clear(&mut self) -> Result<usize> {
-        self.run(async |c| c.execute("DELETE FROM bsu_cache", &[]).await)
+        self.run(async |c| c.execute_typed("DELETE FROM bsu_cache", params![]).await)
             .map(|n| n as usize)
     }
 
     fn cache_prune(&mut self, now: i64) -> Result<usize> {
         self.run(async |c| {
-            c.execute("DELETE FROM bsu_cache WHERE expires_at <= $1", &[&now])
-                .await
+            c.execute_typed(
+                "DELETE FROM bsu_cache WHERE expires_at <= $1",
+                params![now => INT8],
+            )
+            .await
         })
         .map(|n| n as usize)
     }
@@ -177,13 +190,13 @@ impl Backend for Postgres {
     fn cache_stats(&mut self, now: i64) -> Result<Stats> {
         self.run(async |c| {
             let r = c
-                .query_one(
+                .query_typed_one(
                     "SELECT count(*), COALESCE(SUM(bytes), 0)::BIGINT,
                         count(*) FILTER (WHERE expires_at <= $1),
                         COALESCE((SELECT value FROM bsu_counters WHERE name = 'cache_hits'), 0),
                         COALESCE((SELECT value FROM bsu_counters WHERE name = 'cache_misses'), 0)
                      FROM bsu_cache",
-                    &[&now],
+                    params![now => INT8],
                 )
                 .await?;
             let n = |i: usize| r.get::<_, i64>(i).max(0) as u64;
@@ -209,20 +222,35 @@ impl Backend for Postgres {
         run: Option<&RunRecord>,
         now: i64,
     ) -> Result<()> {
-        // Breakers locked in name order, so two runs' ends never deadlock.
+        // Rows in name order, so two runs' ends never deadlock.
         let mut successes: Vec<_> = successes.iter().collect();
         successes.sort_by(|a, b| a.0.cmp(&b.0));
+        // Its three parts are independent: sent together, they cost about
+        // one round trip, not one per statement.
         self.run(async |c| {
             let tx = c.transaction().await?;
-            for (name, n, s) in &successes {
-                breakers::record_tx(&tx, name, now, (Outcome::Success, *n), false, None, s).await?;
-            }
-            if let Some((project, run_id, rows)) = spend {
-                super::spend::settle(&tx, project, run_id, now, rows).await?;
-            }
-            if let Some(r) = run {
-                super::runs::record(&tx, r).await?;
-            }
+            tokio::try_join!(
+                async {
+                    for (name, n, _) in &successes {
+                        breakers::count_successes(&tx, name, *n, now).await?;
+                    }
+                    Ok(())
+                },
+                async {
+                    match spend {
+                        Some((project, run_id, rows)) => {
+                            super::spend::settle(&tx, project, run_id, now, rows).await
+                        }
+                        None => Ok(()),
+                    }
+                },
+                async {
+                    match run {
+                        Some(r) => super::runs::record(&tx, r).await,
+                        None => Ok(()),
+                    }
+                },
+            )?;
             tx.commit().await
         })
     }
@@ -242,9 +270,9 @@ impl Backend for Postgres {
     fn ledger_get(&mut self, project: &str, strategy: &str) -> Result<Option<String>> {
         self.run(async |c| {
             let row = c
-                .query_opt(
+                .query_typed_opt(
                     "SELECT json FROM bsu_ledgers WHERE project = $1 AND strategy = $2",
-                    &[&project, &strategy],
+                    params![project => TEXT, strategy => TEXT],
                 )
                 .await?;
             Ok(row.map(|r| r.get(0)))
@@ -253,11 +281,8 @@ impl Backend for Postgres {
 
     fn ledger_put(&mut self, project: &str, strategy: &str, json: &str, now: i64) -> Result<()> {
         self.run(async |c| {
-            c.execute(
-                "INSERT INTO bsu_ledgers (project, strategy, json, updated_ms) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (project, strategy) DO UPDATE SET json = $3, updated_ms = $4",
-                &[&project, &strategy, &json, &now],
-            )
+            c.execute_typed("INSERT INTO bsu_ledgers (project, strategy, json, updated_ms) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (project, strategy) DO UPDATE SET json = $3, updated_ms = $4", params![project => TEXT, strategy => TEXT, json => TEXT, now => INT8])
             .await
             .map(drop)
         })
@@ -266,10 +291,7 @@ impl Backend for Postgres {
     fn window_get(&mut self, endpoint: &str, model: &str, since_ms: i64) -> Result<Option<u32>> {
         self.run(async |c| {
             let row = c
-                .query_opt(
-                    "SELECT tokens FROM bsu_windows WHERE endpoint = $1 AND model = $2 AND at_ms >= $3",
-                    &[&endpoint, &model, &since_ms],
-                )
+                .query_typed_opt("SELECT tokens FROM bsu_windows WHERE endpoint = $1 AND model = $2 AND at_ms >= $3", params![endpoint => TEXT, model => TEXT, since_ms => INT8])
                 .await?;
             Ok(row.and_then(|r| u32::try_from(r.get::<_, i64>(0)).ok()))
         })
@@ -277,10 +299,10 @@ impl Backend for Postgres {
 
     fn window_put(&mut self, endpoint: &str, model: &str, tokens: u32, now: i64) -> Result<()> {
         self.run(async |c| {
-            c.execute(
+            c.execute_typed(
                 "INSERT INTO bsu_windows (endpoint, model, tokens, at_ms) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (endpoint, model) DO UPDATE SET tokens = $3, at_ms = $4",
-                &[&endpoint, &model, &i64::from(tokens), &now],
+                params![endpoint => TEXT, model => TEXT, i64::from(tokens) => INT8, now => INT8],
             )
             .await
             .map(drop)
@@ -330,10 +352,10 @@ async fn bump(
     c: &impl GenericClient,
     name: &str,
 ) -> std::result::Result<(), tokio_postgres::Error> {
-    c.execute(
+    c.execute_typed(
         "INSERT INTO bsu_counters (name, value) VALUES ($1, 1)
          ON CONFLICT (name) DO UPDATE SET value = bsu_counters.value + 1",
-        &[&name],
+        params![name => TEXT],
     )
     .await
     .map(drop)

@@ -7,8 +7,7 @@ use crate::store::runs::RunRecord;
 type PgResult<T> = Result<T, tokio_postgres::Error>;
 
 pub(super) async fn record(tx: &Transaction<'_>, r: &RunRecord) -> PgResult<()> {
-    tx.execute(
-        "INSERT INTO bsu_runs (run_id, event, decision, started_at, started_ms, duration_ms,
+    tx.execute_typed("INSERT INTO bsu_runs (run_id, event, decision, started_at, started_ms, duration_ms,
              report, project, dry_run, strategy, head_sha, replayed)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (run_id) DO UPDATE SET event = excluded.event,
@@ -16,22 +15,7 @@ pub(super) async fn record(tx: &Transaction<'_>, r: &RunRecord) -> PgResult<()> 
             started_ms = excluded.started_ms, duration_ms = excluded.duration_ms,
             report = excluded.report, project = excluded.project, dry_run = excluded.dry_run,
             strategy = excluded.strategy, head_sha = excluded.head_sha,
-            replayed = excluded.replayed",
-        &[
-            &r.run_id,
-            &r.event,
-            &r.decision,
-            &r.started_at,
-            &r.started_ms,
-            &i64::try_from(r.duration_ms).unwrap_or(i64::MAX),
-            &r.report,
-            &r.project,
-            &r.dry_run,
-            &r.strategy,
-            &r.head_sha,
-            &r.replayed,
-        ],
-    )
+            replayed = excluded.replayed", params![r.run_id => TEXT, r.event => TEXT, r.decision => TEXT, r.started_at => TEXT, r.started_ms => INT8, i64::try_from(r.duration_ms).unwrap_or(i64::MAX) => INT8, r.report => TEXT, r.project => TEXT, r.dry_run => BOOL, r.strategy => TEXT, r.head_sha => TEXT, r.replayed => BOOL])
     .await?;
     Ok(())
 }
@@ -39,14 +23,14 @@ pub(super) async fn record(tx: &Transaction<'_>, r: &RunRecord) -> PgResult<()> 
 /// The `limit` most recent runs of the fleet, newest first.
 pub(super) async fn recent(c: &impl GenericClient, limit: usize) -> PgResult<Vec<RunRecord>> {
     let rows = c
-        .query(
+        .query_typed(
             "SELECT run_id, event, decision, started_at, duration_ms, report, project, started_ms,
                 dry_run, replayed, strategy, head_sha,
                 (SELECT SUM(usd) FROM bsu_spend s WHERE s.run_id = r.run_id AND NOT s.reserved),
                 (SELECT SUM(input_tokens + output_tokens)::BIGINT FROM bsu_spend s
                    WHERE s.run_id = r.run_id AND NOT s.reserved)
              FROM bsu_runs r ORDER BY started_ms DESC, seq DESC LIMIT $1",
-            &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+            params![i64::try_from(limit).unwrap_or(i64::MAX) => INT8],
         )
         .await?;
     Ok(rows
@@ -84,11 +68,11 @@ pub(super) async fn last_decided(
     strategy: &str,
 ) -> PgResult<Option<Option<String>>> {
     let row = c
-        .query_opt(
+        .query_typed_opt(
             "SELECT head_sha FROM bsu_runs WHERE project = $1 AND strategy = $2 AND NOT dry_run
              AND NOT replayed AND decision IN ('approve', 'request_changes', 'block')
              ORDER BY started_ms DESC, seq DESC LIMIT 1",
-            &[&project, &strategy],
+            params![project => TEXT, strategy => TEXT],
         )
         .await?;
     Ok(row.map(|r| r.get(0)))
@@ -100,10 +84,10 @@ pub(super) async fn token_counts(
     limit: usize,
 ) -> PgResult<Vec<(String, u64)>> {
     let rows = c
-        .query(
+        .query_typed(
             "SELECT key, tokens FROM bsu_token_counts WHERE project = $1
              ORDER BY at_ms DESC LIMIT $2",
-            &[&project, &i64::try_from(limit).unwrap_or(i64::MAX)],
+            params![project => TEXT, i64::try_from(limit).unwrap_or(i64::MAX) => INT8],
         )
         .await?;
     Ok(rows
@@ -129,17 +113,17 @@ pub(super) async fn keep_token_counts(
         .map(|(_, t)| i64::try_from(*t).unwrap_or(i64::MAX))
         .collect();
     let tx = c.transaction().await?;
-    tx.execute(
+    tx.execute_typed(
         "INSERT INTO bsu_token_counts (project, key, tokens, at_ms)
          SELECT $1, k, t, $4 FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS u(k, t)
          ON CONFLICT (project, key) DO UPDATE SET tokens = excluded.tokens, at_ms = excluded.at_ms",
-        &[&project, &keys, &tokens, &now],
+        params![project => TEXT, keys => TEXT_ARRAY, tokens => INT8_ARRAY, now => INT8],
     )
     .await?;
-    tx.execute(
+    tx.execute_typed(
         "DELETE FROM bsu_token_counts WHERE project = $1 AND key NOT IN
            (SELECT key FROM bsu_token_counts WHERE project = $1 ORDER BY at_ms DESC LIMIT $2)",
-        &[&project, &i64::try_from(keep).unwrap_or(i64::MAX)],
+        params![project => TEXT, i64::try_from(keep).unwrap_or(i64::MAX) => INT8],
     )
     .await?;
     tx.commit().await

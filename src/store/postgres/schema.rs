@@ -109,7 +109,10 @@ const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 /// The version the server's schema is at: 0 when bsu has never run there.
 async fn version(c: &tokio_postgres::Client) -> Result<i64, tokio_postgres::Error> {
-    match c.query_opt("SELECT version FROM bsu_schema", &[]).await {
+    match c
+        .query_typed_opt("SELECT version FROM bsu_schema", params![])
+        .await
+    {
         Ok(row) => Ok(row.map_or(0, |r| r.get::<_, i64>(0))),
         Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => Ok(0),
         Err(e) => Err(e),
@@ -139,11 +142,14 @@ pub(super) fn migrate(
         return Ok((found, found));
     }
     let outcome = pg.run(async |c| {
-        c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])
+        c.execute_typed("SELECT pg_advisory_lock($1)", params![MIGRATE_LOCK => INT8])
             .await?;
         let result = apply(c).await;
         let unlocked = c
-            .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATE_LOCK])
+            .execute_typed(
+                "SELECT pg_advisory_unlock($1)",
+                params![MIGRATE_LOCK => INT8],
+            )
             .await;
         let found = result?;
         unlocked?;
@@ -168,10 +174,11 @@ async fn apply(c: &mut tokio_postgres::Client) -> Result<i64, tokio_postgres::Er
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
         let tx = c.transaction().await?;
         tx.batch_execute(sql).await?;
-        tx.execute("DELETE FROM bsu_schema", &[]).await?;
-        tx.execute(
+        tx.execute_typed("DELETE FROM bsu_schema", params![])
+            .await?;
+        tx.execute_typed(
             "INSERT INTO bsu_schema (version) VALUES ($1)",
-            &[&(i as i64 + 1)],
+            params![(i as i64 + 1) => INT8],
         )
         .await?;
         tx.commit().await?;

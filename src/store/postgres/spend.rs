@@ -18,17 +18,17 @@ pub(super) async fn reserve(
     windows: &[Window],
 ) -> PgResult<Result<(), Refused>> {
     let tx = c.transaction().await?;
-    tx.execute(
+    tx.execute_typed(
         "SELECT pg_advisory_xact_lock(hashtextextended('bsu:spend:' || $1, 0))",
-        &[&project],
+        params![project => TEXT],
     )
     .await?;
     for w in windows {
         let spent: f64 = tx
-            .query_one(
+            .query_typed_one(
                 "SELECT COALESCE(SUM(usd), 0)::DOUBLE PRECISION FROM bsu_spend
                  WHERE project = $1 AND at_ms >= $2 AND (NOT reserved OR lease_until_ms > $3)",
-                &[&project, &w.from_ms, &now_ms],
+                params![project => TEXT, w.from_ms => INT8, now_ms => INT8],
             )
             .await?
             .get(0);
@@ -40,18 +40,16 @@ pub(super) async fn reserve(
             }));
         }
     }
-    tx.execute(
-        "INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved,
+    tx.execute_typed("INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved,
              lease_until_ms)
-         VALUES ($1, $2, $3, $4, '', '', TRUE, $5)",
-        &[&run_id, &project, &now_ms, &usd, &lease_until_ms],
-    )
+         VALUES ($1, $2, $3, $4, '', '', TRUE, $5)", params![run_id => TEXT, project => TEXT, now_ms => INT8, usd => FLOAT8, lease_until_ms => INT8])
     .await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
 
-/// Replace `run_id`'s reservation with what it cost, in the caller's transaction.
+/// Replace `run_id`'s reservation with what it cost, in the caller's
+/// transaction: two statements, every agent's row in the second.
 pub(super) async fn settle(
     tx: &Transaction<'_>,
     project: &str,
@@ -59,31 +57,37 @@ pub(super) async fn settle(
     now_ms: i64,
     actual: &[Spent],
 ) -> PgResult<()> {
-    tx.execute(
+    tx.execute_typed(
         "DELETE FROM bsu_spend WHERE run_id = $1 AND reserved",
-        &[&run_id],
+        params![run_id => TEXT],
     )
     .await?;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    for s in actual {
-        tx.execute(
-            "INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved, agent,
-                 input_tokens, output_tokens)
-             VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $8, $9)",
-            &[
-                &run_id,
-                &project,
-                &now_ms,
-                &s.usd,
-                &s.provider,
-                &s.model,
-                &s.agent,
-                &n(s.input_tokens),
-                &n(s.output_tokens),
-            ],
-        )
-        .await?;
-    }
+    let usd: Vec<f64> = actual.iter().map(|s| s.usd).collect();
+    let provider: Vec<&str> = actual.iter().map(|s| s.provider.as_str()).collect();
+    let model: Vec<&str> = actual.iter().map(|s| s.model.as_str()).collect();
+    let agent: Vec<&str> = actual.iter().map(|s| s.agent.as_str()).collect();
+    let input: Vec<i64> = actual.iter().map(|s| n(s.input_tokens)).collect();
+    let output: Vec<i64> = actual.iter().map(|s| n(s.output_tokens)).collect();
+    tx.execute_typed(
+        "INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved, agent,
+             input_tokens, output_tokens)
+         SELECT $1, $2, $3, u, p, m, FALSE, a, i, o
+         FROM UNNEST($4::DOUBLE PRECISION[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BIGINT[],
+                     $9::BIGINT[]) AS x(u, p, m, a, i, o)",
+        params![
+            run_id => TEXT,
+            project => TEXT,
+            now_ms => INT8,
+            usd => FLOAT8_ARRAY,
+            provider => TEXT_ARRAY,
+            model => TEXT_ARRAY,
+            agent => TEXT_ARRAY,
+            input => INT8_ARRAY,
+            output => INT8_ARRAY,
+        ],
+    )
+    .await?;
     Ok(())
 }
 
@@ -92,10 +96,10 @@ pub(super) async fn reservations(
     now_ms: i64,
 ) -> PgResult<Vec<Reservation>> {
     let rows = c
-        .query(
+        .query_typed(
             "SELECT run_id, project, usd, lease_until_ms FROM bsu_spend WHERE reserved
              ORDER BY at_ms DESC LIMIT 50",
-            &[],
+            params![],
         )
         .await?;
     Ok(rows
@@ -119,10 +123,10 @@ pub(super) async fn by_model(
     from_ms: i64,
 ) -> PgResult<Vec<(String, String, f64)>> {
     let rows = c
-        .query(
+        .query_typed(
             "SELECT provider, model, SUM(usd) FROM bsu_spend WHERE NOT reserved AND at_ms >= $1
              GROUP BY provider, model ORDER BY SUM(usd) DESC",
-            &[&from_ms],
+            params![from_ms => INT8],
         )
         .await?;
     Ok(rows
