@@ -431,7 +431,7 @@ fn main() {
         evaluated.as_secs_f64() / 2.0
     ));
     match on_pg {
-        Some((sqlite, pg)) => {
+        Some([sqlite, pg, opened, connected]) => {
             line(format!(
                 "  one agent, state on SQLite, 200 ms latency       {:>8.1} ms",
                 ms(sqlite)
@@ -441,6 +441,12 @@ fn main() {
                 ms(pg),
                 ms(pg) - ms(sqlite),
                 pg.as_secs_f64() / sqlite.as_secs_f64()
+            ));
+            line(format!(
+                "    of which connecting (bsu state migrate)        {:>8.1} ms             = {:+.1} ms over opening SQLite ({:.1} ms)",
+                ms(connected),
+                ms(connected) - ms(opened),
+                ms(opened)
             ));
         }
         None => line("  state on PostgreSQL: skipped (no PostgreSQL installed)".into()),

@@ -10,9 +10,10 @@ use super::pg;
 use super::{Bench, KEY};
 
 /// One agent at `latency`, `runs` times on SQLite and on PostgreSQL,
-/// interleaved: (SQLite's median, PostgreSQL's median), or `None` without
-/// a PostgreSQL to start.
-pub fn one_agent(latency: Duration, runs: usize) -> Option<(Duration, Duration)> {
+/// interleaved, and `bsu state migrate` on each (opening the state and one
+/// read: on the server, its connection): medians (SQLite run, PostgreSQL
+/// run, SQLite open, PostgreSQL connect), or `None` without a PostgreSQL.
+pub fn one_agent(latency: Duration, runs: usize) -> Option<[Duration; 4]> {
     let server = pg::server()?;
     let fake = Fake::start(move |_| Reply::verdict("approve", 9).delay(latency));
     let events = "[events.ping]\nagents = [\"a\"]\n";
@@ -27,7 +28,7 @@ pub fn one_agent(latency: Duration, runs: usize) -> Option<(Duration, Duration)>
     // First runs make each state (and migrate the server).
     assert_eq!(sqlite.run(&args), 0);
     assert_eq!(postgres.run(&args), 0);
-    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let (mut a, mut b, mut c, mut d) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let (code, t) = sqlite.timed(&args);
         assert_eq!(code, 0);
@@ -35,10 +36,14 @@ pub fn one_agent(latency: Duration, runs: usize) -> Option<(Duration, Duration)>
         let (code, t) = postgres.timed(&args);
         assert_eq!(code, 0);
         b.push(t);
+        c.push(sqlite.timed(&["state", "migrate"]).1);
+        d.push(postgres.timed(&["state", "migrate"]).1);
     }
-    a.sort();
-    b.sort();
-    Some((a[runs / 2], b[runs / 2]))
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    Some([median(a), median(b), median(c), median(d)])
 }
 
 /// What 64 runners sharing one server did.
@@ -79,24 +84,26 @@ fn runners(bench: &Bench, n: usize, args: &[&str]) -> Vec<i32> {
 /// 64 runner processes with separate state directories and one URL.
 pub fn sixty_four(latency: Duration) -> Option<Fleet> {
     let server = pg::server()?;
-    let fake = Fake::start(move |_| Reply::verdict("approve", 9).delay(latency));
+    // Replies slow enough that every runner reserves while the others run.
+    let slow = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_secs(2)));
     // A daily budget one run fits ($0.021 projected, $0.03 a day).
     let budgeted = Bench::new(
         "[budget]\nmax_cost_per_day = 0.03\n[prices.\"gpt-4o\"]\ninput = 2.5\noutput = 10.0\n\
          [events.ping]\nagents = [\"a\"]\n",
         &["a"],
     )
-    .env("OPENAI_BASE_URL", &fake.url)
+    .env("OPENAI_BASE_URL", &slow.url)
     .env("OPENAI_API_KEY", KEY)
     .env("BSU_MODEL", "gpt-4o")
     .env("BSU_MAX_TOKENS", "2000")
     .env("BSU_STATE_URL", &server.fresh().1);
-    let codes = runners(&budgeted, 64, &["run", "ping", "-q"]);
+    let codes = runners(&budgeted, 64, &["run", "ping", "-q", "--no-cache"]);
     let budget = (
         codes.iter().filter(|c| **c == 0).count(),
         codes.iter().filter(|c| **c == 75).count(),
     );
-    let budget_sent = fake.count();
+    let budget_sent = slow.count();
+    let fake = Fake::start(move |_| Reply::verdict("approve", 9).delay(latency));
 
     let free = Bench::new("[events.ping]\nagents = [\"a\"]\n", &["a"])
         .env("OPENAI_BASE_URL", &fake.url)
