@@ -155,6 +155,27 @@ impl Breaker {
         }
     }
 
+    /// Record `n` alike outcomes as the state store does: a call that was not
+    /// the probe was admitted by a closed breaker without a write, so it is
+    /// counted here. The last transition, if any.
+    pub(crate) fn record_stored(
+        &mut self,
+        now: i64,
+        (outcome, n): (Outcome, u64),
+        probe: bool,
+        error: Option<&str>,
+        s: &Settings,
+    ) -> Option<Transition> {
+        let mut last = None;
+        for _ in 0..n {
+            if !probe {
+                self.calls += 1;
+            }
+            last = self.record(now, outcome, probe, error, s).or(last);
+        }
+        last
+    }
+
     /// Record how an admitted attempt ended. `probe` says whether it was the probe.
     pub(crate) fn record(
         &mut self,

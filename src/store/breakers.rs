@@ -136,13 +136,7 @@ pub(crate) fn record_tx(
     s: &Settings,
 ) -> rusqlite::Result<Breaker> {
     let mut b = load(tx, name)?;
-    let mut last = None;
-    for _ in 0..n {
-        if !probe {
-            b.calls += 1;
-        }
-        last = b.record(now, outcome, probe, error, s).or(last);
-    }
+    let last = b.record_stored(now, (outcome, n), probe, error, s);
     save(tx, name, &b, now, last.as_ref())?;
     Ok(b)
 }

@@ -51,6 +51,15 @@ fn status(p: &Project, n: usize) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Until `fake` has been called once.
+fn wait_for_a_call(fake: &Fake) {
+    let started = Instant::now();
+    while fake.count() == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no run called");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn one() -> Project {
     Project::with_agents("[events.ping]\nagents = [\"a\"]\n", &["a"])
 }
@@ -220,11 +229,7 @@ fn if_running_wait_waits_for_the_other_runner() {
         0,
         &["run", "ping", "--if-running", "skip", "--no-cache"],
     );
-    let started = Instant::now();
-    while fake.count() == 0 {
-        assert!(started.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_a_call(&fake);
     let out = runner(&p, 1)
         .args(["run", "ping", "--if-running", "wait", "--no-cache"])
         .output()
@@ -377,11 +382,7 @@ fn a_server_lost_mid_run_is_an_outage_from_then_on() {
     let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(1500)));
     let p = one().serve(&fake);
     let child = spawn(&p, 0, &["run", "ping"]);
-    let started = Instant::now();
-    while fake.count() == 0 {
-        assert!(started.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_a_call(&fake);
     // The server drops every connection of the run while its agent is out.
     crate::pg::server().unwrap().sql(
         "postgres",

@@ -137,13 +137,7 @@ pub(super) async fn record_tx(
 ) -> PgResult<Breaker> {
     lock(tx, name).await?;
     let mut b = load(tx, name).await?;
-    let mut last = None;
-    for _ in 0..n {
-        if !probe {
-            b.calls += 1;
-        }
-        last = b.record(now, outcome, probe, error, s).or(last);
-    }
+    let last = b.record_stored(now, (outcome, n), probe, error, s);
     save(tx, name, &b, now, last.as_ref()).await?;
     Ok(b)
 }
