@@ -170,14 +170,7 @@ fn a_killed_runners_lock_and_reservation_are_released() {
         0,
         &["run", "ping", "--if-running", "skip", "--timeout", "2s"],
     );
-    let started = Instant::now();
-    while fake.count() == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the first run never called"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_a_call(&fake);
     // While it runs: another runner skips, and the budget is held.
     let out = runner(&p, 1)
         .args(["run", "ping", "--if-running", "skip"])
