@@ -371,3 +371,48 @@ fn an_unreachable_server_is_an_outage_within_the_timeout() {
     assert!(started.elapsed() < Duration::from_secs(4));
     assert!(!e.to_string().contains("hunter2"), "{e}");
 }
+
+#[test]
+fn tls_verifies_the_server_against_sslrootcert_and_refuses_an_unknown_authority() {
+    let Some(server) = pg::server() else { return };
+    let Some(ca) = &server.ca else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI tests TLS: openssl is needed"
+        );
+        return;
+    };
+    let (db, _) = server.fresh();
+    let base = format!(
+        "postgres://bsu_tls:{}@127.0.0.1:{}/{db}",
+        pg::PASSWORD,
+        server.port
+    );
+    // The role may only connect over TLS: connecting proves TLS was used.
+    let trusted = format!("{base}?sslmode=verify-full&sslrootcert={}", ca.display());
+    let s = Store::connect(&url(trusted), Duration::from_secs(10)).expect("TLS with the CA");
+    s.with(|c| c.cache_stats(0)).unwrap();
+    // prefer (the default) encrypts without verifying, as libpq does.
+    let s = Store::connect(&url(base.clone()), Duration::from_secs(10)).expect("TLS, unverified");
+    s.with(|c| c.cache_stats(0)).unwrap();
+    // With require and no CA, the certificate is not trusted: a mistake to fix (exit 2).
+    let e = Store::connect(
+        &url(format!("{base}?sslmode=require")),
+        Duration::from_secs(10),
+    )
+    .unwrap_err();
+    assert!(matches!(e, super::StoreError::Refused(_)), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("over TLS") && text.contains("sslrootcert"),
+        "{text}"
+    );
+    assert!(!text.contains(pg::PASSWORD), "{text}");
+    // No TLS for a role the server only takes over TLS: refused by the server.
+    let e = Store::connect(
+        &url(format!("{base}?sslmode=disable")),
+        Duration::from_secs(10),
+    )
+    .unwrap_err();
+    assert!(matches!(e, super::StoreError::Refused(_)), "{e:?}");
+}

@@ -22,6 +22,9 @@ pub const PASSWORD: &str = "bsu-test-pg-Pa55word";
 
 pub struct Server {
     pub port: u16,
+    /// The certificate authority of the server's TLS certificate, when
+    /// `openssl` could make one; the server then also takes TLS.
+    pub ca: Option<PathBuf>,
     bin: PathBuf,
     /// The watchdog, its stdin held open: it stops the server when that
     /// closes, with this process.
@@ -119,6 +122,7 @@ fn start() -> Option<Server> {
         "initdb failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let ca = tls(&base, &data);
     let port = free_port();
     // The watchdog: the server runs until stdin closes, then it is stopped
     // and the folder removed.
@@ -144,6 +148,7 @@ rm -rf "$2"
         .unwrap();
     let server = Server {
         port,
+        ca,
         bin,
         _watchdog: Mutex::new(child),
     };
@@ -164,7 +169,112 @@ rm -rf "$2"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    if server.ca.is_some() {
+        server.sql(
+            "postgres",
+            &format!("CREATE ROLE bsu_tls LOGIN SUPERUSER PASSWORD '{PASSWORD}'"),
+        );
+    }
     Some(server)
+}
+
+/// A certificate authority and a server certificate for 127.0.0.1 and
+/// localhost (`openssl`), and the cluster set to take TLS with it. Role
+/// `bsu_tls` may connect over TLS only.
+fn tls(base: &Path, data: &Path) -> Option<PathBuf> {
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(base)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    std::fs::write(
+        base.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .ok()?;
+    let made = openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "3",
+                "-subj",
+                "/CN=bsu test CA",
+            ],
+        ]
+        .concat(),
+    ) && openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat(),
+    ) && openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "3",
+        "-extfile",
+        "san.ext",
+    ]);
+    if !made {
+        return None;
+    }
+    if is_root() {
+        let _ = Command::new("chown")
+            .args(["postgres:postgres", "server.key", "server.crt"])
+            .current_dir(base)
+            .status();
+    }
+    let _ = Command::new("chmod")
+        .args(["600", "server.key"])
+        .current_dir(base)
+        .status();
+    let conf = format!(
+        "\nssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\n",
+        base.join("server.crt").display(),
+        base.join("server.key").display()
+    );
+    let mut text = std::fs::read_to_string(data.join("postgresql.conf")).ok()?;
+    text.push_str(&conf);
+    std::fs::write(data.join("postgresql.conf"), text).ok()?;
+    let hba = std::fs::read_to_string(data.join("pg_hba.conf")).ok()?;
+    let hba = format!(
+        "hostnossl all bsu_tls 127.0.0.1/32 reject\nhostssl all bsu_tls 127.0.0.1/32 scram-sha-256\n{hba}"
+    );
+    std::fs::write(data.join("pg_hba.conf"), hba).ok()?;
+    Some(base.join("ca.pem"))
 }
 
 /// The test cluster, started on first use; `None` when PostgreSQL is not

@@ -26,6 +26,7 @@ mod ops;
 mod runs;
 mod schema;
 mod spend;
+mod tls;
 pub(crate) mod url;
 
 pub(crate) use lock::acquire as lock_run;
@@ -127,7 +128,7 @@ fn open(url: &StateUrl, timeout: Duration, app: &str) -> Result<(Rt, Client, Str
              -c idle_in_transaction_session_timeout={}",
             ms.saturating_mul(4)
         ));
-    let tls = tls(parsed.root_cert.as_deref(), url)?;
+    let tls = tls::connector(parsed.root_cert.as_deref(), parsed.verify, url)?;
     let rt = Rt::new()?;
     let place = parsed.place;
     let connected = rt
@@ -149,49 +150,21 @@ fn open(url: &StateUrl, timeout: Duration, app: &str) -> Result<(Rt, Client, Str
     Ok((rt, client, place))
 }
 
-/// rustls with the webpki roots, and `sslrootcert`'s when given. The server's
-/// certificate is always verified when TLS is used.
-fn tls(
-    root_cert: Option<&std::path::Path>,
-    url: &StateUrl,
-) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = root_cert {
-        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
-            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| {
-                StoreError::Refused(format!(
-                    "{}: sslrootcert {} could not be read as PEM certificates ({e})",
-                    url.from,
-                    path.display()
-                ))
-            })?;
-        for cert in certs {
-            roots.add(cert).map_err(|e| {
-                StoreError::Refused(format!(
-                    "{}: sslrootcert {} holds a certificate rustls refuses ({e})",
-                    url.from,
-                    path.display()
-                ))
-            })?;
-        }
-    }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| StoreError::Unusable(format!("TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
-}
-
 /// A failed connection in the user's terms: a refused login or a missing
 /// database is a configuration mistake; anything else is the server not
 /// being reachable now.
 fn connect_error(e: &tokio_postgres::Error, url: &StateUrl, place: &str) -> StoreError {
     let said = e.as_db_error().map(|d| d.message().to_string());
+    // A certificate bsu does not trust, or no TLS where the URL requires
+    // it, will not go away by waiting: it is the URL's to fix.
+    let text = plain(e);
+    if text.starts_with("error performing TLS handshake") {
+        return StoreError::Refused(format!(
+            "the state server {place} could not be reached over TLS ({text}); if it uses a \
+             private certificate authority, give its certificate as sslrootcert=PATH in {}",
+            url.from
+        ));
+    }
     match e.code() {
         Some(c)
             if *c == SqlState::INVALID_PASSWORD

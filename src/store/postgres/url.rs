@@ -15,6 +15,9 @@ pub(crate) struct Parsed {
     pub config: tokio_postgres::Config,
     /// `sslrootcert`: more trusted roots (PEM), beside the webpki roots.
     pub root_cert: Option<PathBuf>,
+    /// Verify the server's certificate: `require`, `verify-ca`,
+    /// `verify-full`, or a `sslrootcert` given.
+    pub verify: bool,
     /// `HOST:PORT/DATABASE`, never the user or password.
     pub place: String,
 }
@@ -102,9 +105,15 @@ pub(crate) fn parse(url: &StateUrl) -> Result<Parsed, String> {
         ));
     }
     let place = place(&config);
+    let verify = root_cert.is_some()
+        || matches!(
+            ssl.as_deref(),
+            Some("require" | "verify-ca" | "verify-full")
+        );
     Ok(Parsed {
         config,
         root_cert,
+        verify,
         place,
     })
 }
