@@ -142,23 +142,22 @@ pub(super) async fn record_tx(
     Ok(b)
 }
 
-/// `n` successes through a breaker that was closed when they were admitted
-/// and changed nothing (no probe, no transition): what `Breaker::record`
-/// does to such a success, as one statement on the row.
+/// Successes through breakers that were closed when they were admitted and
+/// changed nothing (no probe, no transition): what `Breaker::record` does
+/// to such successes, as one statement over every breaker named.
 pub(super) async fn count_successes(
-    tx: &Transaction<'_>,
-    name: &str,
-    n: u64,
+    c: &impl GenericClient,
+    names: &[&str],
+    counts: &[i64],
     now: i64,
 ) -> PgResult<()> {
-    let n = i64::try_from(n).unwrap_or(i64::MAX);
-    tx.execute_typed(
+    c.execute_typed(
         "INSERT INTO bsu_breakers (name, state, consecutive_failures, calls, successes, updated_at)
-         VALUES ($1, 'closed', 0, $2, $2, $3)
-         ON CONFLICT (name) DO UPDATE SET calls = bsu_breakers.calls + $2,
-            successes = bsu_breakers.successes + $2, consecutive_failures = 0,
-            updated_at = $3",
-        params![name => TEXT, n => INT8, now => INT8],
+         SELECT name, 'closed', 0, n, n, $3 FROM UNNEST($1::TEXT[], $2::BIGINT[]) AS u(name, n)
+         ON CONFLICT (name) DO UPDATE SET calls = bsu_breakers.calls + excluded.calls,
+            successes = bsu_breakers.successes + excluded.successes, consecutive_failures = 0,
+            updated_at = excluded.updated_at",
+        params![names => TEXT_ARRAY, counts => INT8_ARRAY, now => INT8],
     )
     .await?;
     Ok(())

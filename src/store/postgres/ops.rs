@@ -225,33 +225,45 @@ impl Backend for Postgres {
         // Rows in name order, so two runs' ends never deadlock.
         let mut successes: Vec<_> = successes.iter().collect();
         successes.sort_by(|a, b| a.0.cmp(&b.0));
-        // Its three parts are independent: sent together, they cost about
-        // one round trip, not one per statement.
+        let names: Vec<&str> = successes.iter().map(|(n, _, _)| n.as_str()).collect();
+        let counts: Vec<i64> = successes
+            .iter()
+            .map(|(_, n, _)| i64::try_from(*n).unwrap_or(i64::MAX))
+            .collect();
+        // One statement per part, sent together with BEGIN and COMMIT: the
+        // run's end costs one round trip. A failed statement aborts the
+        // transaction, and COMMIT then rolls it back.
         self.run(async |c| {
-            let tx = c.transaction().await?;
-            tokio::try_join!(
+            let c = &*c;
+            let (begun, counted, settled, recorded, committed) = tokio::join!(
+                c.batch_execute("BEGIN"),
                 async {
-                    for (name, n, _) in &successes {
-                        breakers::count_successes(&tx, name, *n, now).await?;
+                    if names.is_empty() {
+                        return Ok(());
                     }
-                    Ok(())
+                    breakers::count_successes(c, &names, &counts, now).await
                 },
                 async {
                     match spend {
                         Some((project, run_id, rows)) => {
-                            super::spend::settle(&tx, project, run_id, now, rows).await
+                            super::spend::settle(c, project, run_id, now, rows).await
                         }
                         None => Ok(()),
                     }
                 },
                 async {
                     match run {
-                        Some(r) => super::runs::record(&tx, r).await,
+                        Some(r) => super::runs::record(c, r).await,
                         None => Ok(()),
                     }
                 },
-            )?;
-            tx.commit().await
+                c.batch_execute("COMMIT"),
+            );
+            begun?;
+            counted?;
+            settled?;
+            recorded?;
+            committed
         })
     }
 

@@ -1,13 +1,13 @@
 //! Run history and kept token counts on the server.
 
-use tokio_postgres::{GenericClient, Transaction};
+use tokio_postgres::GenericClient;
 
 use crate::store::runs::RunRecord;
 
 type PgResult<T> = Result<T, tokio_postgres::Error>;
 
-pub(super) async fn record(tx: &Transaction<'_>, r: &RunRecord) -> PgResult<()> {
-    tx.execute_typed("INSERT INTO bsu_runs (run_id, event, decision, started_at, started_ms, duration_ms,
+pub(super) async fn record(c: &impl GenericClient, r: &RunRecord) -> PgResult<()> {
+    c.execute_typed("INSERT INTO bsu_runs (run_id, event, decision, started_at, started_ms, duration_ms,
              report, project, dry_run, strategy, head_sha, replayed)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (run_id) DO UPDATE SET event = excluded.event,

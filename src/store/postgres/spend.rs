@@ -3,7 +3,7 @@
 //! transaction-scoped advisory lock on the project: runners on any number
 //! of machines take turns, so together they never overspend.
 
-use tokio_postgres::{GenericClient, Transaction};
+use tokio_postgres::GenericClient;
 
 use crate::store::spend::{Refused, Reservation, Spent, Window};
 
@@ -48,20 +48,15 @@ pub(super) async fn reserve(
     Ok(Ok(()))
 }
 
-/// Replace `run_id`'s reservation with what it cost, in the caller's
-/// transaction: two statements, every agent's row in the second.
+/// Replace `run_id`'s reservation with what it cost, every agent's row,
+/// in one statement (inside the caller's transaction).
 pub(super) async fn settle(
-    tx: &Transaction<'_>,
+    c: &impl GenericClient,
     project: &str,
     run_id: &str,
     now_ms: i64,
     actual: &[Spent],
 ) -> PgResult<()> {
-    tx.execute_typed(
-        "DELETE FROM bsu_spend WHERE run_id = $1 AND reserved",
-        params![run_id => TEXT],
-    )
-    .await?;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     let usd: Vec<f64> = actual.iter().map(|s| s.usd).collect();
     let provider: Vec<&str> = actual.iter().map(|s| s.provider.as_str()).collect();
@@ -69,8 +64,9 @@ pub(super) async fn settle(
     let agent: Vec<&str> = actual.iter().map(|s| s.agent.as_str()).collect();
     let input: Vec<i64> = actual.iter().map(|s| n(s.input_tokens)).collect();
     let output: Vec<i64> = actual.iter().map(|s| n(s.output_tokens)).collect();
-    tx.execute_typed(
-        "INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved, agent,
+    c.execute_typed(
+        "WITH reservation AS (DELETE FROM bsu_spend WHERE run_id = $1 AND reserved)
+         INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved, agent,
              input_tokens, output_tokens)
          SELECT $1, $2, $3, u, p, m, FALSE, a, i, o
          FROM UNNEST($4::DOUBLE PRECISION[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BIGINT[],
