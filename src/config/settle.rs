@@ -65,14 +65,7 @@ pub(super) fn settle(
     check_fallbacks(&file, &src, &providers, problems);
     let default_provider = default_provider(&file, &src, &providers, problems);
     let mut defaults = defaults(&file, default_provider.as_deref());
-    defaults.env_context_window = super::providers::env_count(
-        env,
-        "BSU_CONTEXT_WINDOW",
-        crate::bounds::MAX_CONTEXT_WINDOW,
-        problems,
-    );
-    defaults.env_max_tokens =
-        super::providers::env_count(env, "BSU_MAX_TOKENS", 10_000_000, problems);
+    env_limits(&mut defaults, env, problems);
     let settled_agents = settle_agents(root, &agents, &defaults, &providers, env, problems);
 
     let mut strategies =
@@ -118,6 +111,18 @@ pub(super) fn settle(
                 .collect(),
         },
     })
+}
+
+/// `BSU_CONTEXT_WINDOW` and `BSU_MAX_TOKENS`, over every agent's.
+fn env_limits(defaults: &mut Defaults, env: &Env, problems: &mut Vec<Problem>) {
+    defaults.env_context_window = super::providers::env_count(
+        env,
+        "BSU_CONTEXT_WINDOW",
+        crate::bounds::MAX_CONTEXT_WINDOW,
+        problems,
+    );
+    defaults.env_max_tokens =
+        super::providers::env_count(env, "BSU_MAX_TOKENS", 10_000_000, problems);
 }
 
 /// `[publish]`: GitHub, GitLab and the webhook.

@@ -188,14 +188,7 @@ async fn review(
         },
     };
     let (outcome, mut report, code, end) = conclude(&plan, args, watch, outcome, called, out).await;
-    report.state_unavailable = no_state.or_else(|| {
-        store.as_ref().filter(|s| s.degraded()).map(|s| {
-            format!(
-                "the state store {} stopped answering during the run",
-                s.place
-            )
-        })
-    });
+    report.state_unavailable = unavailable(no_state, store.as_ref());
     Ok(Ok(Reviewed {
         end,
         caller,
@@ -208,6 +201,19 @@ async fn review(
         report,
         code,
     }))
+}
+
+/// Why the run went without its state: it could not be had at the start,
+/// or it stopped answering during the run.
+fn unavailable(at_start: Option<String>, store: Option<&crate::store::Store>) -> Option<String> {
+    at_start.or_else(|| {
+        store.filter(|s| s.degraded()).map(|s| {
+            format!(
+                "the state store {} stopped answering during the run",
+                s.place
+            )
+        })
+    })
 }
 
 /// What the calls left for the last stage.

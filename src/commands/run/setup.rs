@@ -85,25 +85,7 @@ pub(super) fn resolve(
     // State is an optimisation: if it cannot be opened the run goes on
     // without it (a budgeted run is refused later: its budget is unchecked).
     // A server that refuses bsu is a mistake to fix, not an outage.
-    let opened = match connecting {
-        Some(thread) => thread
-            .join()
-            .unwrap_or_else(|_| Err(store::StoreError::Task("connecting failed".into()))),
-        None => Store::open_state(&config.state, state_dir, &*warn),
-    };
-    let (store, no_state) = match opened {
-        Ok(store) => (Some(store.with_warn(warn.clone())), None),
-        Err(store::StoreError::Refused(why)) => return Err(Error::Usage(why)),
-        Err(e) => {
-            let what = if config.state.url.is_some() {
-                "shared state: breakers only in memory, no shared cache, locks or history"
-            } else {
-                "breaker state, response cache or history"
-            };
-            warn(&format!("{e}; running without {what}"));
-            (None, Some(e.to_string()))
-        }
-    };
+    let (store, no_state) = open_state(connecting, &config, state_dir, &warn)?;
     // One run at a time per project and event, when asked.
     let lock = match (!plan.dry_run && !args.evaluating)
         .then(|| lock_run(&plan, &config, args, state_dir, store.is_some(), out))
@@ -384,4 +366,36 @@ fn note_default_strategy(plan: &RunPlan, out: &Output) {
         "bsu: no strategy matches {:?}; using the default strategy{hint}",
         plan.event
     ));
+}
+
+/// A state being connected to (a server) or opened now (SQLite).
+type Connecting = std::thread::JoinHandle<std::result::Result<Store, store::StoreError>>;
+
+/// The run's state, or why it has none (for the report). A server that
+/// refuses bsu is an error (exit 2); one that cannot be reached is not.
+fn open_state(
+    connecting: Option<Connecting>,
+    config: &Config,
+    state_dir: Option<&Path>,
+    warn: &Warn,
+) -> Result<(Option<Store>, Option<String>)> {
+    let opened = match connecting {
+        Some(thread) => thread
+            .join()
+            .unwrap_or_else(|_| Err(store::StoreError::Task("connecting failed".into()))),
+        None => Store::open_state(&config.state, state_dir, &**warn),
+    };
+    match opened {
+        Ok(store) => Ok((Some(store.with_warn(warn.clone())), None)),
+        Err(store::StoreError::Refused(why)) => Err(Error::Usage(why)),
+        Err(e) => {
+            let what = if config.state.url.is_some() {
+                "shared state: breakers only in memory, no shared cache, locks or history"
+            } else {
+                "breaker state, response cache or history"
+            };
+            warn(&format!("{e}; running without {what}"));
+            Ok((None, Some(e.to_string())))
+        }
+    }
 }
