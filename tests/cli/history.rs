@@ -24,6 +24,13 @@ agents = ["a"]
 inputs = ["log"]
 "#;
 
+// The history's tests run on SQLite and on PostgreSQL.
+crate::on_both!(
+    a_backdated_commit_is_still_in_the_log_since_the_last_run,
+    projects_sharing_a_state_dir_keep_their_own_last_run,
+    diff_last_compares_this_projects_runs_only
+);
+
 fn commit_dated(dir: &Path, message: &str, date: &str) {
     let out = std::process::Command::new("git")
         .arg("-C")
@@ -49,7 +56,6 @@ fn weekly_repo(fake: &Fake) -> Project {
     p
 }
 
-#[test]
 fn a_backdated_commit_is_still_in_the_log_since_the_last_run() {
     let fake = Fake::approving();
     let p = weekly_repo(&fake);
@@ -77,7 +83,6 @@ fn a_backdated_commit_is_still_in_the_log_since_the_last_run() {
     assert!(third.contains("is no longer in this history"), "{third}");
 }
 
-#[test]
 fn projects_sharing_a_state_dir_keep_their_own_last_run() {
     let fake = Fake::approving();
     let state = tempfile::tempdir().unwrap();
@@ -226,7 +231,6 @@ fn a_run_served_from_the_cache_is_recorded_whole() {
     assert_eq!(code, 0, "{stderr}");
 }
 
-#[test]
 fn diff_last_compares_this_projects_runs_only() {
     let fake = Fake::approving();
     let state = tempfile::tempdir().unwrap();

@@ -11,6 +11,12 @@ use crate::github::GitHub;
 use crate::inputs::git;
 use crate::support::Project;
 
+// The scheduled audits' ledger lives in the state: on SQLite and on PostgreSQL.
+crate::on_both!(
+    a_scheduled_audits_webhook_posts_what_changed,
+    an_audits_ledger_keeps_no_secret_a_model_quoted
+);
+
 const TOKEN: &str = "ghs_TESTTOKEN_0123456789abcdefXYZ";
 
 const EVENTS: &str = r#"
@@ -509,7 +515,6 @@ fn on_a_forks_pull_request_the_step_summary_says_nothing_could_be_published() {
 
 /// A scheduled audit keeps its ledger in the state store: the second run's
 /// webhook says what is new and what was fixed, and counts the rest.
-#[test]
 fn a_scheduled_audits_webhook_posts_what_changed() {
     let hook = Fake::start(|_| Reply::json(200, json!({"ok": true})));
     let finding = |t: &str| json!({"severity": "medium", "title": t, "file": "src/x.rs"});
@@ -958,7 +963,6 @@ fn a_verifier_that_drops_a_finding_removes_it_from_the_lines_only() {
 
 /// A model quoting a secret in a finding's title cannot put it into the
 /// audit ledger the state database keeps.
-#[test]
 fn an_audits_ledger_keeps_no_secret_a_model_quoted() {
     let key = crate::support::TEST_KEY;
     let models = Fake::start(move |_| {
@@ -968,11 +972,7 @@ fn an_audits_ledger_keeps_no_secret_a_model_quoted() {
     let p = Project::with_agents("[events.\"scheduled.weekly\"]\nagents = [\"a\"]\n", &["a"])
         .serve(&models);
     assert_eq!(p.run(&["run", "scheduled.weekly"]).0, 0);
-    let mut stored = Vec::new();
-    for e in std::fs::read_dir(p.path().join(".state")).unwrap() {
-        stored.extend(std::fs::read(e.unwrap().path()).unwrap_or_default());
-    }
-    let stored = String::from_utf8_lossy(&stored);
+    let stored = crate::support::state_text(&p);
     assert!(
         stored.contains("the key is [redacted]"),
         "the ledger was kept"

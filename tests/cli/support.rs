@@ -29,6 +29,20 @@ pub fn on_postgres() -> bool {
     }
 }
 
+/// Everything the state holds, as text: the SQLite files in `p`'s state
+/// directory, or the whole database on a server.
+pub fn state_text(p: &Project) -> String {
+    if let Some(url) = shared_url() {
+        let db = url.rsplit_once('/').unwrap().1;
+        return crate::pg::server().unwrap().dump(db);
+    }
+    let mut stored = Vec::new();
+    for e in std::fs::read_dir(p.path().join(".state")).unwrap() {
+        stored.extend(std::fs::read(e.unwrap().path()).unwrap_or_default());
+    }
+    String::from_utf8_lossy(&stored).into_owned()
+}
+
 /// The state URL this test's projects share, if any.
 pub fn shared_url() -> Option<String> {
     SHARED.with(|s| s.borrow().clone())

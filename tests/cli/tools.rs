@@ -6,6 +6,9 @@ use serde_json::json;
 use crate::fake::{Fake, Reply};
 use crate::support::Project;
 
+// `bsu diff --last` reads the history: on SQLite and on PostgreSQL.
+crate::on_both!(diff_shows_the_decision_agents_and_findings_that_moved);
+
 fn two_agents() -> Project {
     Project::with_agents("[events.nightly]\nagents = [\"a\", \"b\"]\n", &["a", "b"])
 }
@@ -55,7 +58,6 @@ fn report_renders_every_format_byte_for_byte_as_the_run_wrote_it() {
     );
 }
 
-#[test]
 fn diff_shows_the_decision_agents_and_findings_that_moved() {
     let fake = Fake::start(|_| {
         Reply::content(

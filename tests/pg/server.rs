@@ -309,6 +309,24 @@ impl Server {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// Everything database `db` holds, as text (`pg_dump --data-only`).
+    pub fn dump(&self, db: &str) -> String {
+        let out = Command::new(self.bin.join("pg_dump"))
+            .args([
+                "--data-only",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+            ])
+            .args(["-U", "postgres", db])
+            .env("PGPASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pg_dump: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// The URL of database `db` with `password`.
     pub fn url_with(&self, db: &str, password: &str) -> String {
         format!(
