@@ -19,7 +19,7 @@ pub(super) struct Place<'a> {
 }
 
 impl Place<'_> {
-    fn settings(&self) -> StateSettings {
+    pub(super) fn settings(&self) -> StateSettings {
         if self.env.get(crate::config::state::URL_VAR).is_some() {
             return StateSettings::from_env(self.env);
         }

@@ -7,7 +7,7 @@ mod select;
 mod trust;
 
 use select::{nearest, resolve_strategy, select_agents};
-pub(crate) use trust::{project_identity, refuse_untrusted, secrets};
+pub(crate) use trust::{identity_for_state, refuse_untrusted, secrets};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -170,7 +170,7 @@ pub(crate) fn plan(
         .collect();
     Ok(RunPlan {
         secrets: std::sync::Arc::new(secrets(config, env)),
-        project: project_identity(&config.root),
+        project: identity_for_state(&config.root, env, config.state.url.is_some()),
         suggestion: suggestion.filter(|_| matched == StrategyMatch::Default),
         shared_inputs: strategy.inputs.clone(),
         inputs,

@@ -75,3 +75,90 @@ pub(crate) fn project_identity(root: &std::path::Path) -> String {
         .display()
         .to_string()
 }
+
+/// A project's identity in a state a fleet shares: its repository on the
+/// code host and its folder inside the checkout (`github.com/o/r`,
+/// `gitlab.example.com/g/p:services/api`). Every job of one repository then
+/// meets the same budgets, locks and history wherever its runner checked it
+/// out (GitLab's shell runners put concurrent jobs in different folders).
+/// `None` outside GitHub Actions and GitLab CI, or for a project outside the
+/// job's checkout.
+pub(crate) fn shared_identity(root: &std::path::Path, env: &Env) -> Option<String> {
+    let (host, repo, top) = match (
+        env.get("GITHUB_REPOSITORY"),
+        env.get("GITHUB_WORKSPACE"),
+        env.get("CI_PROJECT_PATH"),
+        env.get("CI_PROJECT_DIR"),
+    ) {
+        (Some(repo), Some(top), _, _) => {
+            let host = env
+                .get("GITHUB_SERVER_URL")
+                .and_then(|u| u.split_once("://"))
+                .map_or("github.com", |(_, h)| h.trim_end_matches('/'));
+            (host, repo, top)
+        }
+        (_, _, Some(repo), Some(top)) => (env.get("CI_SERVER_HOST").unwrap_or("gitlab"), repo, top),
+        _ => return None,
+    };
+    let root = root.canonicalize().ok()?;
+    let top = std::path::Path::new(top).canonicalize().ok()?;
+    let inside = root.strip_prefix(&top).ok()?.to_str()?.to_string();
+    Some(if inside.is_empty() {
+        format!("{host}/{repo}")
+    } else {
+        format!("{host}/{repo}:{inside}")
+    })
+}
+
+/// The project's identity for its state: `shared_identity` on a state a
+/// fleet shares (when there is one), else the canonical folder.
+pub(crate) fn identity_for_state(root: &std::path::Path, env: &Env, shared: bool) -> String {
+    shared
+        .then(|| shared_identity(root, env))
+        .flatten()
+        .unwrap_or_else(|| project_identity(root))
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_identity_is_the_repository_and_the_folder_inside_its_checkout() {
+        let top = tempfile::tempdir().unwrap();
+        let sub = top.path().join("services/api");
+        std::fs::create_dir_all(&sub).unwrap();
+        let ws = top.path().display().to_string();
+        let gh = Env::from_pairs(&[
+            ("GITHUB_REPOSITORY", "o/r"),
+            ("GITHUB_WORKSPACE", &ws),
+            ("GITHUB_SERVER_URL", "https://ghe.example.com/"),
+        ]);
+        assert_eq!(
+            shared_identity(top.path(), &gh).unwrap(),
+            "ghe.example.com/o/r"
+        );
+        assert_eq!(
+            shared_identity(&sub, &gh).unwrap(),
+            "ghe.example.com/o/r:services/api"
+        );
+        let gl = Env::from_pairs(&[
+            ("CI_PROJECT_PATH", "g/p"),
+            ("CI_PROJECT_DIR", &ws),
+            ("CI_SERVER_HOST", "gitlab.example.com"),
+        ]);
+        assert_eq!(
+            shared_identity(&sub, &gl).unwrap(),
+            "gitlab.example.com/g/p:services/api"
+        );
+        // Outside the checkout, or outside CI: the folder.
+        let elsewhere = tempfile::tempdir().unwrap();
+        assert_eq!(shared_identity(elsewhere.path(), &gh), None);
+        assert_eq!(
+            identity_for_state(elsewhere.path(), &gh, true),
+            project_identity(elsewhere.path())
+        );
+        assert_eq!(identity_for_state(&sub, &gh, false), project_identity(&sub));
+        assert_eq!(shared_identity(&sub, &Env::from_pairs(&[])), None);
+    }
+}

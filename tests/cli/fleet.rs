@@ -400,3 +400,51 @@ fn a_server_lost_mid_run_is_an_outage_from_then_on() {
     );
     assert_eq!(r["decision"]["action"], "approve");
 }
+
+#[test]
+fn two_checkouts_of_one_repository_are_one_project_on_the_server() {
+    if !on_postgres() {
+        return;
+    }
+    // Two runners check the same repository out at different paths (as
+    // GitLab's shell runners do for concurrent jobs).
+    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(1500)));
+    let ci = |p: Project| {
+        let ws = p.path().display().to_string();
+        p.serve(&fake)
+            .env("CI_PROJECT_PATH", "group/app")
+            .env("CI_PROJECT_DIR", &ws)
+            .env("CI_SERVER_HOST", "gitlab.example.com")
+    };
+    let (a, b) = (ci(one()), ci(one()));
+    let first = spawn(
+        &a,
+        0,
+        &["run", "ping", "--if-running", "skip", "--no-cache"],
+    );
+    wait_for_a_call(&fake);
+    let out = runner(&b, 1)
+        .args(["run", "ping", "--if-running", "skip", "--no-cache"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("skipped: another run of this event"),
+        "{stderr}"
+    );
+    assert_eq!(codes(vec![first])[0].0, 0);
+    assert_eq!(fake.count(), 1, "the second checkout's run was skipped");
+    // Its history is the project's: `bsu diff --last` from the other checkout sees it.
+    assert_eq!(
+        runner(&b, 2)
+            .args(["run", "ping", "--no-cache"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+    let (code, _, stderr) = b.run(&["diff", "--last", "ping"]);
+    assert_eq!(code, 0, "{stderr}");
+}
