@@ -416,3 +416,35 @@ fn tls_verifies_the_server_against_sslrootcert_and_refuses_an_unknown_authority(
     .unwrap_err();
     assert!(matches!(e, super::StoreError::Refused(_)), "{e:?}");
 }
+
+#[test]
+fn held_back_successes_wait_for_the_breakers_lock_like_every_other_write() {
+    let Some(server) = pg::server() else { return };
+    let (_, u) = server.fresh();
+    let store = Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap();
+    // Another runner in the middle of recording an outcome of breaker "x".
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (mut other, conn) = rt
+        .block_on(tokio_postgres::connect(&u, tokio_postgres::NoTls))
+        .unwrap();
+    rt.spawn(conn);
+    let tx = rt.block_on(other.transaction()).unwrap();
+    rt.block_on(tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('bsu:breaker:' || 'x', 0))",
+        &[],
+    ))
+    .unwrap();
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || store.with(|c| c.run_end(&[("x".into(), 2, S)], None, None, 5)))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!writer.is_finished(), "the successes waited for the lock");
+    rt.block_on(tx.commit()).unwrap();
+    writer.join().unwrap().unwrap();
+    let (_, b) = &store.with(|c| c.breakers()).unwrap()[0];
+    assert_eq!((b.calls, b.successes), (2, 2));
+}

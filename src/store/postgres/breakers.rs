@@ -144,7 +144,10 @@ pub(super) async fn record_tx(
 
 /// Successes through breakers that were closed when they were admitted and
 /// changed nothing (no probe, no transition): what `Breaker::record` does
-/// to such successes, as one statement over every breaker named.
+/// to such successes, as one statement over every breaker named (in the
+/// order given). Each row takes its breaker's lock before it is written, as
+/// `record_tx` does: otherwise a record that read the row before this
+/// commits would write its old counts back over these.
 pub(super) async fn count_successes(
     c: &impl GenericClient,
     names: &[&str],
@@ -154,6 +157,8 @@ pub(super) async fn count_successes(
     c.execute_typed(
         "INSERT INTO bsu_breakers (name, state, consecutive_failures, calls, successes, updated_at)
          SELECT name, 'closed', 0, n, n, $3 FROM UNNEST($1::TEXT[], $2::BIGINT[]) AS u(name, n)
+         CROSS JOIN LATERAL
+             (SELECT pg_advisory_xact_lock(hashtextextended('bsu:breaker:' || name, 0))) AS l
          ON CONFLICT (name) DO UPDATE SET calls = bsu_breakers.calls + excluded.calls,
             successes = bsu_breakers.successes + excluded.successes, consecutive_failures = 0,
             updated_at = excluded.updated_at",
