@@ -28,6 +28,7 @@ pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
         root: &root,
         state_dir: cli.global.state_dir.as_deref(),
         env,
+        settings: std::cell::OnceCell::new(),
     };
     match cli.command {
         Command::Check(args) => check::check(&root, env, out, args.json),

@@ -16,23 +16,26 @@ pub(super) struct Place<'a> {
     pub root: &'a Path,
     pub state_dir: Option<&'a Path>,
     pub env: &'a Env,
+    /// `[state]` as the project and environment say, read once.
+    pub settings: std::cell::OnceCell<StateSettings>,
 }
 
 impl Place<'_> {
-    pub(super) fn settings(&self) -> StateSettings {
-        if self.env.get(crate::config::state::URL_VAR).is_some() {
-            return StateSettings::from_env(self.env);
-        }
-        crate::config::load(self.root, self.env)
-            .map(|c| c.state)
-            .unwrap_or_else(|_| StateSettings::from_env(self.env))
+    /// The project's `[state]` with `BSU_STATE_URL` over it; the variable
+    /// alone where there is no project that loads.
+    pub(super) fn settings(&self) -> &StateSettings {
+        self.settings.get_or_init(|| {
+            crate::config::load(self.root, self.env)
+                .map(|c| c.state)
+                .unwrap_or_else(|_| StateSettings::from_env(self.env))
+        })
     }
 }
 
 pub(super) fn open(place: &Place<'_>, out: &Output) -> Result<Option<Store>> {
     let settings = place.settings();
-    redact_url(&settings, out);
-    match Store::open_state_existing(&settings, place.state_dir, &|w| out.warn(w)) {
+    redact_url(settings, out);
+    match Store::open_state_existing(settings, place.state_dir, &|w| out.warn(w)) {
         Ok(s) => Ok(s),
         Err(StoreError::NoStateDir) => Err(Error::Usage(StoreError::NoStateDir.to_string())),
         Err(e) => Err(db_error(e)),
@@ -62,8 +65,8 @@ pub(super) fn db_error(e: StoreError) -> Error {
 pub(super) fn state(place: &Place<'_>, action: &StateAction, out: &Output) -> Result<ExitCode> {
     let StateAction::Migrate(flag) = action;
     let settings = place.settings();
-    redact_url(&settings, out);
-    let s = Store::open_state(&settings, place.state_dir, &|w| out.warn(w)).map_err(db_error)?;
+    redact_url(settings, out);
+    let s = Store::open_state(settings, place.state_dir, &|w| out.warn(w)).map_err(db_error)?;
     let (was, now) = s.with(|c| c.migrate()).map_err(db_error)?;
     if flag.json {
         let body = serde_json::json!({
@@ -75,8 +78,7 @@ pub(super) fn state(place: &Place<'_>, action: &StateAction, out: &Output) -> Re
         out.print(&serde_json::to_string_pretty(&body).expect("plain data"));
         return Ok(ExitCode::Success);
     }
-    let kind = serde_json::to_value(s.kind).expect("plain data");
-    let kind = kind.as_str().unwrap_or_default();
+    let kind = s.kind.as_str();
     if was == now {
         out.print(&format!(
             "{kind} {}: schema version {now}, up to date",

@@ -106,6 +106,15 @@ pub(crate) enum Kind {
     Postgres,
 }
 
+impl Kind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "sqlite",
+            Kind::Postgres => "postgres",
+        }
+    }
+}
+
 /// A handle to the state (`state.db`, or a server), cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Store {
@@ -205,13 +214,11 @@ impl Store {
             true,
         );
         migrate(&mut conn)?;
-        Ok(Store {
-            backend: Arc::new(Mutex::new(Box::new(conn))),
-            place: path.display().to_string(),
-            kind: Kind::Sqlite,
-            degraded: Arc::new(AtomicBool::new(false)),
-            warn: Arc::new(|_: &str| {}),
-        })
+        Ok(Store::over(
+            Box::new(conn),
+            path.display().to_string(),
+            Kind::Sqlite,
+        ))
     }
 
     /// Run `f` on the backend, here and now (for commands without a runtime).
@@ -231,13 +238,7 @@ impl Store {
     pub(crate) fn in_memory() -> Store {
         let mut conn = Connection::open_in_memory().expect("an in-memory database");
         migrate(&mut conn).expect("the schema");
-        Store {
-            backend: Arc::new(Mutex::new(Box::new(conn))),
-            place: ":memory:".into(),
-            kind: Kind::Sqlite,
-            degraded: Arc::new(AtomicBool::new(false)),
-            warn: Arc::new(|_: &str| {}),
-        }
+        Store::over(Box::new(conn), ":memory:".into(), Kind::Sqlite)
     }
 
     /// Where this store's one "lock contention" warning goes (runs set it).
@@ -312,7 +313,8 @@ impl Store {
         url: &crate::config::state::StateUrl,
         timeout: Duration,
     ) -> Result<Store, StoreError> {
-        let (pg, place) = postgres::connect(url, timeout, "bsu")?;
+        let pg = postgres::connect(url, timeout, "bsu")?;
+        let place = pg.place().to_string();
         Ok(Store::over(Box::new(pg), place, Kind::Postgres))
     }
 

@@ -51,6 +51,13 @@ fn status(p: &Project, n: usize) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// A runner started on `args`, once its call has reached `fake`.
+fn calling(p: &Project, fake: &Fake, args: &[&str]) -> Child {
+    let child = spawn(p, 0, args);
+    wait_for_a_call(fake);
+    child
+}
+
 /// Until `fake` has been called once.
 fn wait_for_a_call(fake: &Fake) {
     let started = Instant::now();
@@ -165,12 +172,11 @@ fn a_killed_runners_lock_and_reservation_are_released() {
     }
     let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_secs(30)));
     let p = budgeted(&fake);
-    let mut first = spawn(
+    let mut first = calling(
         &p,
-        0,
+        &fake,
         &["run", "ping", "--if-running", "skip", "--timeout", "2s"],
     );
-    wait_for_a_call(&fake);
     // While it runs: another runner skips, and the budget is held.
     let out = runner(&p, 1)
         .args(["run", "ping", "--if-running", "skip"])
@@ -217,12 +223,11 @@ fn if_running_wait_waits_for_the_other_runner() {
     }
     let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(1500)));
     let p = one().serve(&fake);
-    let first = spawn(
+    let first = calling(
         &p,
-        0,
+        &fake,
         &["run", "ping", "--if-running", "skip", "--no-cache"],
     );
-    wait_for_a_call(&fake);
     let out = runner(&p, 1)
         .args(["run", "ping", "--if-running", "wait", "--no-cache"])
         .output()
@@ -329,9 +334,11 @@ fn silent_server() -> (std::net::TcpListener, String) {
 fn an_unreachable_server_refuses_a_budgeted_run_and_lets_an_unbudgeted_one_go_on() {
     let (_listener, url) = silent_server();
     let fake = Fake::approving();
-    let p = budgeted(&fake)
-        .env("BSU_STATE_URL", &url)
-        .file("events.toml", "[state]\ntimeout = \"1s\"\n[budget]\nmax_cost_per_day = 0.03\n[prices.\"gpt-4o\"]\ninput = 2.5\noutput = 10.0\n[events.ping]\nagents = [\"a\"]\n");
+    let p = budgeted(&fake).env("BSU_STATE_URL", &url).file(
+        "events.toml",
+        "[state]\ntimeout = \"1s\"\n[budget]\nmax_cost_per_day = 0.03\n\
+             [prices.\"gpt-4o\"]\ninput = 2.5\noutput = 10.0\n[events.ping]\nagents = [\"a\"]\n",
+    );
     let started = Instant::now();
     let (code, _, stderr) = p.run(&["run", "ping"]);
     assert_eq!(code, 75, "{stderr}");
@@ -374,8 +381,7 @@ fn a_server_lost_mid_run_is_an_outage_from_then_on() {
     let db = url.rsplit_once('/').unwrap().1.to_string();
     let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(1500)));
     let p = one().serve(&fake);
-    let child = spawn(&p, 0, &["run", "ping"]);
-    wait_for_a_call(&fake);
+    let child = calling(&p, &fake, &["run", "ping"]);
     // The server drops every connection of the run while its agent is out.
     crate::pg::server().unwrap().sql(
         "postgres",
@@ -417,12 +423,11 @@ fn two_checkouts_of_one_repository_are_one_project_on_the_server() {
             .env("CI_SERVER_HOST", "gitlab.example.com")
     };
     let (a, b) = (ci(one()), ci(one()));
-    let first = spawn(
+    let first = calling(
         &a,
-        0,
+        &fake,
         &["run", "ping", "--if-running", "skip", "--no-cache"],
     );
-    wait_for_a_call(&fake);
     let out = runner(&b, 1)
         .args(["run", "ping", "--if-running", "skip", "--no-cache"])
         .output()

@@ -100,7 +100,8 @@ pub(super) async fn save(
     t: Option<&Transition>,
 ) -> PgResult<()> {
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    tx.execute_typed("INSERT INTO bsu_breakers (name, state, consecutive_failures, opened_at, retry_at,
+    tx.execute_typed(
+        "INSERT INTO bsu_breakers (name, state, consecutive_failures, opened_at, retry_at,
              open_for_ms, calls, successes, failures, rejections, last_error, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (name) DO UPDATE SET state = excluded.state,
@@ -108,11 +109,35 @@ pub(super) async fn save(
             retry_at = excluded.retry_at, open_for_ms = excluded.open_for_ms,
             calls = excluded.calls, successes = excluded.successes,
             failures = excluded.failures, rejections = excluded.rejections,
-            last_error = excluded.last_error, updated_at = excluded.updated_at", params![name => TEXT, b.state.as_str() => TEXT, i64::from(b.consecutive_failures) => INT8, b.opened_at => INT8, b.retry_at => INT8, b.open_for_ms => INT8, n(b.calls) => INT8, n(b.successes) => INT8, n(b.failures) => INT8, n(b.rejections) => INT8, b.last_error => TEXT, now => INT8])
+            last_error = excluded.last_error, updated_at = excluded.updated_at",
+        params![
+            name => TEXT,
+            b.state.as_str() => TEXT,
+            i64::from(b.consecutive_failures) => INT8,
+            b.opened_at => INT8,
+            b.retry_at => INT8,
+            b.open_for_ms => INT8,
+            n(b.calls) => INT8,
+            n(b.successes) => INT8,
+            n(b.failures) => INT8,
+            n(b.rejections) => INT8,
+            b.last_error => TEXT,
+            now => INT8,
+        ],
+    )
     .await?;
     if let Some(t) = t {
-        tx.execute_typed("INSERT INTO bsu_breaker_transitions (name, at, from_state, to_state, reason)
-             VALUES ($1, $2, $3, $4, $5)", params![name => TEXT, t.at => INT8, t.from.as_str() => TEXT, t.to.as_str() => TEXT, t.reason => TEXT])
+        tx.execute_typed(
+            "INSERT INTO bsu_breaker_transitions (name, at, from_state, to_state, reason)
+             VALUES ($1, $2, $3, $4, $5)",
+            params![
+                name => TEXT,
+                t.at => INT8,
+                t.from.as_str() => TEXT,
+                t.to.as_str() => TEXT,
+                t.reason => TEXT,
+            ],
+        )
         .await?;
         tx.execute_typed(
             "DELETE FROM bsu_breaker_transitions WHERE name = $1 AND id NOT IN

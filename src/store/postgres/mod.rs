@@ -92,7 +92,7 @@ pub(crate) fn connect(
     url: &StateUrl,
     timeout: Duration,
     app: &str,
-) -> Result<(Postgres, String), StoreError> {
+) -> Result<Postgres, StoreError> {
     let (rt, client, place) = open(url, timeout, app)?;
     let mut pg = Postgres {
         client,
@@ -100,19 +100,21 @@ pub(crate) fn connect(
         timeout,
         seen: HashMap::new(),
         prefetched: false,
-        place: place.clone(),
+        place,
     };
-    schema::migrate(&mut pg, &place, false)?;
+    schema::migrate(&mut pg, false)?;
     // Every breaker, while the run is still being planned.
     let all = pg.run(async |c| breakers::load_all(c, None).await)?;
     pg.seen = all.into_iter().collect();
     pg.prefetched = true;
-    Ok((pg, place))
+    Ok(pg)
 }
 
-/// `bsu state migrate`: apply what is pending; (before, after) versions.
-pub(crate) fn migrate_now(pg: &mut Postgres, place: &str) -> Result<(i64, i64), StoreError> {
-    schema::migrate(pg, place, true)
+impl Postgres {
+    /// `HOST:PORT/DATABASE`.
+    pub(crate) fn place(&self) -> &str {
+        &self.place
+    }
 }
 
 /// A connection (and the runtime driving it) with bsu's settings.

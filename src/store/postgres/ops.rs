@@ -293,8 +293,12 @@ impl Backend for Postgres {
 
     fn ledger_put(&mut self, project: &str, strategy: &str, json: &str, now: i64) -> Result<()> {
         self.run(async |c| {
-            c.execute_typed("INSERT INTO bsu_ledgers (project, strategy, json, updated_ms) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (project, strategy) DO UPDATE SET json = $3, updated_ms = $4", params![project => TEXT, strategy => TEXT, json => TEXT, now => INT8])
+            c.execute_typed(
+                "INSERT INTO bsu_ledgers (project, strategy, json, updated_ms)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (project, strategy) DO UPDATE SET json = $3, updated_ms = $4",
+                params![project => TEXT, strategy => TEXT, json => TEXT, now => INT8],
+            )
             .await
             .map(drop)
         })
@@ -303,7 +307,11 @@ impl Backend for Postgres {
     fn window_get(&mut self, endpoint: &str, model: &str, since_ms: i64) -> Result<Option<u32>> {
         self.run(async |c| {
             let row = c
-                .query_typed_opt("SELECT tokens FROM bsu_windows WHERE endpoint = $1 AND model = $2 AND at_ms >= $3", params![endpoint => TEXT, model => TEXT, since_ms => INT8])
+                .query_typed_opt(
+                    "SELECT tokens FROM bsu_windows
+                     WHERE endpoint = $1 AND model = $2 AND at_ms >= $3",
+                    params![endpoint => TEXT, model => TEXT, since_ms => INT8],
+                )
                 .await?;
             Ok(row.and_then(|r| u32::try_from(r.get::<_, i64>(0)).ok()))
         })
@@ -351,8 +359,7 @@ impl Backend for Postgres {
     }
 
     fn migrate(&mut self) -> Result<(i64, i64)> {
-        let place = self.place.clone();
-        super::migrate_now(self, &place)
+        super::schema::migrate(self, true)
     }
 
     fn spend_by_model(&mut self, from_ms: i64) -> Result<Vec<(String, String, f64)>> {

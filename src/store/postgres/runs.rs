@@ -7,7 +7,8 @@ use crate::store::runs::RunRecord;
 type PgResult<T> = Result<T, tokio_postgres::Error>;
 
 pub(super) async fn record(c: &impl GenericClient, r: &RunRecord) -> PgResult<()> {
-    c.execute_typed("INSERT INTO bsu_runs (run_id, event, decision, started_at, started_ms, duration_ms,
+    c.execute_typed(
+        "INSERT INTO bsu_runs (run_id, event, decision, started_at, started_ms, duration_ms,
              report, project, dry_run, strategy, head_sha, replayed)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (run_id) DO UPDATE SET event = excluded.event,
@@ -15,7 +16,22 @@ pub(super) async fn record(c: &impl GenericClient, r: &RunRecord) -> PgResult<()
             started_ms = excluded.started_ms, duration_ms = excluded.duration_ms,
             report = excluded.report, project = excluded.project, dry_run = excluded.dry_run,
             strategy = excluded.strategy, head_sha = excluded.head_sha,
-            replayed = excluded.replayed", params![r.run_id => TEXT, r.event => TEXT, r.decision => TEXT, r.started_at => TEXT, r.started_ms => INT8, i64::try_from(r.duration_ms).unwrap_or(i64::MAX) => INT8, r.report => TEXT, r.project => TEXT, r.dry_run => BOOL, r.strategy => TEXT, r.head_sha => TEXT, r.replayed => BOOL])
+            replayed = excluded.replayed",
+        params![
+            r.run_id => TEXT,
+            r.event => TEXT,
+            r.decision => TEXT,
+            r.started_at => TEXT,
+            r.started_ms => INT8,
+            i64::try_from(r.duration_ms).unwrap_or(i64::MAX) => INT8,
+            r.report => TEXT,
+            r.project => TEXT,
+            r.dry_run => BOOL,
+            r.strategy => TEXT,
+            r.head_sha => TEXT,
+            r.replayed => BOOL,
+        ],
+    )
     .await?;
     Ok(())
 }

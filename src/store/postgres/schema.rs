@@ -129,11 +129,9 @@ fn newer(place: &str, v: i64) -> StoreError {
 /// Bring the schema to this build's version, once across the fleet:
 /// (version found, version now). Without `always`, a schema already current
 /// costs one read and no lock.
-pub(super) fn migrate(
-    pg: &mut Postgres,
-    place: &str,
-    always: bool,
-) -> Result<(i64, i64), StoreError> {
+pub(super) fn migrate(pg: &mut Postgres, always: bool) -> Result<(i64, i64), StoreError> {
+    let place = pg.place.clone();
+    let place = place.as_str();
     let found = pg.run(async |c| version(c).await)?;
     if found > CURRENT {
         return Err(newer(place, found));

@@ -40,9 +40,18 @@ pub(super) async fn reserve(
             }));
         }
     }
-    tx.execute_typed("INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved,
+    tx.execute_typed(
+        "INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved,
              lease_until_ms)
-         VALUES ($1, $2, $3, $4, '', '', TRUE, $5)", params![run_id => TEXT, project => TEXT, now_ms => INT8, usd => FLOAT8, lease_until_ms => INT8])
+         VALUES ($1, $2, $3, $4, '', '', TRUE, $5)",
+        params![
+            run_id => TEXT,
+            project => TEXT,
+            now_ms => INT8,
+            usd => FLOAT8,
+            lease_until_ms => INT8,
+        ],
+    )
     .await?;
     tx.commit().await?;
     Ok(Ok(()))
