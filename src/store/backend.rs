@@ -111,7 +111,9 @@ pub(crate) trait Backend: Send {
     /// Spend since `from_ms` by provider and model, largest first.
     fn spend_by_model(&mut self, from_ms: i64) -> Result<Vec<(String, String, f64)>>;
 
-    /// Apply pending schema migrations: (version before, version now).
+    /// Apply pending schema migrations: (version before, version now). On
+    /// a server, "before" is what connecting found; SQLite, which migrates
+    /// as it opens, reports its version twice.
     fn migrate(&mut self) -> Result<(i64, i64)>;
 
     /// The SQLite connection, for tests that look at the schema itself.

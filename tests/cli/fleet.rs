@@ -453,3 +453,25 @@ fn two_checkouts_of_one_repository_are_one_project_on_the_server() {
     let (code, _, stderr) = b.run(&["diff", "--last", "ping"]);
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn state_migrate_on_a_fresh_server_says_what_it_found() {
+    let Some(server) = crate::pg::server() else {
+        return;
+    };
+    let (_, url) = server.fresh();
+    let p = one().env("BSU_STATE_URL", &url);
+    let place = url.rsplit_once('@').unwrap().1;
+    let (code, stdout, stderr) = p.run(&["state", "migrate"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        format!("postgres {place}: schema version 1 (was 0)\n")
+    );
+    let (code, v) = p.json(&["state", "migrate", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        v,
+        serde_json::json!({"backend": "postgres", "location": place, "schema_version": 1, "was": 1})
+    );
+}

@@ -661,3 +661,27 @@ fn the_wal_is_kept_between_runs_and_calls_are_counted() {
     assert_eq!(s["breakers"][0]["calls"], json!(2), "{s}");
     assert_eq!(s["breakers"][0]["successes"], json!(2), "{s}");
 }
+
+#[test]
+fn state_migrate_and_status_name_the_sqlite_database() {
+    let p = one();
+    let db = p.path().join(".state/state.db").display().to_string();
+    let (code, stdout, stderr) = p.run(&["state", "migrate"]);
+    assert_eq!(code, 0, "{stderr}");
+    let version = stdout
+        .trim()
+        .strip_prefix(&format!("sqlite {db}: schema version "))
+        .and_then(|rest| rest.strip_suffix(", up to date"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let (code, v) = p.json(&["state", "migrate", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        v,
+        json!({"backend": "sqlite", "location": db, "schema_version": version.parse::<i64>().unwrap(),
+               "was": version.parse::<i64>().unwrap()})
+    );
+    assert_eq!(
+        status(&p)["state"],
+        json!({"backend": "sqlite", "location": db})
+    );
+}

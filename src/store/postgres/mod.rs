@@ -81,6 +81,8 @@ pub(crate) struct Postgres {
     prefetched: bool,
     /// `HOST:PORT/DATABASE`, for messages.
     place: String,
+    /// The schema version found when connecting, before migrating.
+    found: i64,
 }
 
 /// How long this side waits for an answer beyond the server's own
@@ -101,8 +103,9 @@ pub(crate) fn connect(
         seen: HashMap::new(),
         prefetched: false,
         place,
+        found: 0,
     };
-    schema::migrate(&mut pg, false)?;
+    pg.found = schema::migrate(&mut pg, false)?.0;
     // Every breaker, while the run is still being planned.
     let all = pg.run(async |c| breakers::load_all(c, None).await)?;
     pg.seen = all.into_iter().collect();

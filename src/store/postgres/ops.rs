@@ -359,7 +359,9 @@ impl Backend for Postgres {
     }
 
     fn migrate(&mut self) -> Result<(i64, i64)> {
-        super::schema::migrate(self, true)
+        // Connecting migrated already: say what it found.
+        let (_, now) = super::schema::migrate(self, true)?;
+        Ok((self.found, now))
     }
 
     fn spend_by_model(&mut self, from_ms: i64) -> Result<Vec<(String, String, f64)>> {
