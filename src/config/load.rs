@@ -31,6 +31,31 @@ pub(crate) fn load(root: &Path, env: &Env) -> Result<Config, Error> {
     }
 }
 
+/// The project's `[state]` alone, read ahead of `load` so a state server
+/// can be connected to while the rest is read: `None` when the state is
+/// not on a server or anything in `events.toml` is amiss (`load` then
+/// reports it, and the run connects after it).
+pub(crate) fn peek_state(root: &Path, env: &Env) -> Option<super::state::StateSettings> {
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        state: Option<super::state::StateFile>,
+    }
+    let display = shown(root, "events.toml");
+    let text = read_text(&root.join("events.toml"), &display).ok()??;
+    // Most projects keep their state in SQLite: no second parse for them.
+    if env.get(super::state::URL_VAR).is_none_or(str::is_empty) && !text.contains("state") {
+        return None;
+    }
+    let peek: Peek = toml::from_str(&text).ok()?;
+    let src = super::settle::Source {
+        display: &display,
+        text: &text,
+    };
+    let mut problems = Vec::new();
+    let state = super::state::settle_state(peek.state.as_ref(), &src, env, &mut problems);
+    (problems.is_empty() && state.url.is_some()).then_some(state)
+}
+
 /// Read, parse and validate everything, collecting every problem.
 pub(crate) fn inspect(root: &Path, env: &Env) -> Inspection {
     let mut problems = Vec::new();

@@ -196,4 +196,37 @@ mod tests {
             assert!(p[0].message.contains("at most 1m"), "{t}");
         }
     }
+
+    #[test]
+    fn the_state_is_read_ahead_as_loading_settles_it_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("agents")).unwrap();
+        std::fs::write(
+            dir.path().join("agents/a.toml"),
+            "name = \"A\"\ninstructions = \"Review.\"\n",
+        )
+        .unwrap();
+        let write = |t: &str| std::fs::write(dir.path().join("events.toml"), t).unwrap();
+        let (none, var) = (
+            Env::from_pairs(&[]),
+            Env::from_pairs(&[(URL_VAR, "postgres://v:pw@h/e")]),
+        );
+        let peek = |env: &Env| crate::config::peek_state(dir.path(), env);
+        let load = |env: &Env| crate::config::load(dir.path(), env).unwrap().state;
+        let events = "[events.ping]\nagents = [\"a\"]\n";
+        write(events);
+        assert_eq!(peek(&none), None, "SQLite: nothing to connect to");
+        assert_eq!(peek(&var), Some(load(&var)));
+        write(&format!(
+            "[state]\nurl = \"postgres://u@h/d\"\ntimeout = \"2s\"\n{events}"
+        ));
+        assert_eq!(peek(&none), Some(load(&none)));
+        assert_eq!(peek(&var), Some(load(&var)));
+        assert_eq!(load(&var).timeout, Duration::from_secs(2));
+        // Anything amiss: no connection ahead; loading says what.
+        write(&format!("[state]\ntimeout = \"2h\"\n{events}"));
+        assert_eq!(peek(&var), None);
+        write("[state\n");
+        assert_eq!(peek(&var), None);
+    }
 }

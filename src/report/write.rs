@@ -38,12 +38,6 @@ pub(crate) async fn write_reports(
     formats: &[ReportFormat],
     keep: u32,
 ) -> Result<Vec<PathBuf>, WriteError> {
-    tokio::fs::create_dir_all(dir)
-        .await
-        .map_err(|source| WriteError::Folder {
-            path: dir.to_path_buf(),
-            source,
-        })?;
     let event = file_event(&report.event);
     let base = format!(
         "{}-{event}-{}",
@@ -62,14 +56,32 @@ pub(crate) async fn write_reports(
         })
         .collect();
     let paths: Vec<PathBuf> = files.iter().map(|(own, _, _)| own.clone()).collect();
-    tokio::task::spawn_blocking(move || write_all(&files))
-        .await
-        .unwrap_or_else(|e| Err(WriteError::Task(e.to_string())))?;
-    // A latest.<ext> this run did not write would pass an older run off as this one.
+    // The folder, the files, the stale `latest.*` and the pruning: one
+    // blocking task, so one thread, whatever the number of files.
+    let (dir, formats) = (dir.to_path_buf(), formats.to_vec());
+    tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir).map_err(|source| WriteError::Folder {
+            path: dir.clone(),
+            source,
+        })?;
+        write_all(&files)?;
+        remove_stale(&dir, &formats)?;
+        if keep > 0 {
+            prune(&dir, &event, &base, keep as usize);
+        }
+        Ok(())
+    })
+    .await
+    .unwrap_or_else(|e| Err(WriteError::Task(e.to_string())))?;
+    Ok(paths)
+}
+
+/// A latest.<ext> this run did not write would pass an older run off as this one.
+fn remove_stale(dir: &Path, formats: &[ReportFormat]) -> Result<(), WriteError> {
     for format in ReportFormat::ALL {
         if !formats.contains(&format) {
             let stale = dir.join(format!("latest.{}", extension(format)));
-            match tokio::fs::remove_file(&stale).await {
+            match std::fs::remove_file(&stale) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => {
@@ -81,10 +93,7 @@ pub(crate) async fn write_reports(
             }
         }
     }
-    if keep > 0 {
-        prune(dir, &event, &base, keep as usize).await;
-    }
-    Ok(paths)
+    Ok(())
 }
 
 /// Each run file, then its `latest.<ext>` linked to it; the first error.
@@ -168,13 +177,13 @@ fn file_stamp(rfc3339: &str) -> String {
 /// Keep the newest `keep` runs of this event in `dir`, by their time stamps;
 /// delete the files of older ones. The run that just finished (`own`) is
 /// always kept, whatever the clock says of the others.
-async fn prune(dir: &Path, event: &str, own: &str, keep: usize) {
-    let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+fn prune(dir: &Path, event: &str, own: &str, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     // (time key, stem, files)
     let mut runs: Vec<(String, String, Vec<PathBuf>)> = Vec::new();
-    while let Ok(Some(entry)) = entries.next_entry().await {
+    for entry in entries.map_while(|e| e.ok()) {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some((key, stem)) = run_stem(&name, event) else {
             continue;
@@ -190,7 +199,7 @@ async fn prune(dir: &Path, event: &str, own: &str, keep: usize) {
     runs.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
     for (_, _, files) in runs.into_iter().skip(keep.saturating_sub(1)) {
         for f in files {
-            let _ = tokio::fs::remove_file(f).await;
+            let _ = std::fs::remove_file(f);
         }
     }
 }

@@ -33,6 +33,11 @@ pub(crate) trait Backend: Send {
     ) -> Result<Breaker>;
     /// The state of each named breaker (closed when unknown).
     fn breaker_states(&mut self, names: &[String]) -> Result<Vec<(String, State)>>;
+    /// As `breaker_states`, at a run's end, for its report: a server may
+    /// answer from what this process last read or wrote, with no round trip.
+    fn breaker_states_at_end(&mut self, names: &[String]) -> Result<Vec<(String, State)>> {
+        self.breaker_states(names)
+    }
     /// Every breaker, by name.
     fn breakers(&mut self) -> Result<Vec<(String, Breaker)>>;
     /// The newest `limit` transitions of breaker `name`, newest first.

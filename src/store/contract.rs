@@ -454,3 +454,62 @@ fn held_back_successes_wait_for_the_breakers_lock_like_every_other_write() {
     let (_, b) = &store.with(|c| c.breakers()).unwrap()[0];
     assert_eq!((b.calls, b.successes), (2, 2));
 }
+
+#[test]
+fn a_run_ends_seeing_its_own_breaker_outcomes() {
+    each(|s| {
+        s.with(|c| {
+            let names = ["x".to_string(), "y".to_string()];
+            for now in [0, 1] {
+                c.breaker_record("x", now, Outcome::Failure, 1, false, Some("503"), &S)?;
+            }
+            let states = c.breaker_states_at_end(&names)?;
+            assert_eq!(
+                states,
+                vec![("x".into(), State::Open), ("y".into(), State::Closed)]
+            );
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn connecting_plans_the_run_end_and_a_fresh_server_still_migrates() {
+    // Connecting sends the run end's statements to be planned (EXPLAIN) and
+    // leaves their answers unread: on a fresh database they fail, which
+    // must not disturb the migration, the reads or the run's end after.
+    let Some(server) = pg::server() else { return };
+    let (db, u) = server.fresh();
+    let store = Store::connect(&url(u), Duration::from_secs(10)).unwrap();
+    let record = runs::Ended {
+        run_id: "r1".into(),
+        event: "ping".into(),
+        decision: "approve".into(),
+        started_at: "2026-12-06T00:00:00Z".into(),
+        duration_ms: 2,
+        report: None,
+        project: "p".into(),
+        dry_run: false,
+        strategy: "ping".into(),
+        head_sha: None,
+        replayed: false,
+    }
+    .record(3);
+    store
+        .with(|c| {
+            c.run_end(
+                &[("x".into(), 1, S)],
+                Some(&("p".into(), "r1".into(), vec![spent(0.5)])),
+                Some(&record),
+                3,
+            )
+        })
+        .unwrap();
+    let rows = server.sql(
+        &db,
+        "SELECT (SELECT count(*) FROM bsu_runs) || ',' || (SELECT count(*) FROM bsu_spend) \
+         || ',' || (SELECT successes FROM bsu_breakers WHERE name = 'x')",
+    );
+    assert_eq!(rows.trim(), "1,1,1");
+}

@@ -43,7 +43,7 @@ impl Watch {
     pub(super) async fn start(plan: &RunPlan, store: Option<&Store>, replay: bool) -> Watch {
         let live = store.cloned().filter(|_| !plan.dry_run && !replay);
         let names: Vec<String> = used(plan).iter().map(|(p, k)| breaker_name(p, k)).collect();
-        let before = states(live.as_ref(), &names).await;
+        let before = states(live.as_ref(), &names, false).await;
         Watch {
             names,
             live,
@@ -54,7 +54,7 @@ impl Watch {
     /// Each breaker before and after the run, for the report.
     pub(super) async fn finish(self, caller: &Caller) -> Vec<BreakerJson> {
         let after = match &self.live {
-            Some(_) => states(self.live.as_ref(), &self.names).await,
+            Some(_) => states(self.live.as_ref(), &self.names, true).await,
             // Without a database the only breakers are this process's own.
             None => {
                 let seen = caller.breaker_states();
@@ -117,13 +117,17 @@ impl Watch {
     }
 }
 
-/// Each breaker's state now; all closed when there is no state to read.
-async fn states(store: Option<&Store>, names: &[String]) -> Vec<(String, State)> {
+/// Each breaker's state now (at the run's `end`); all closed when there is
+/// no state to read.
+async fn states(store: Option<&Store>, names: &[String], end: bool) -> Vec<(String, State)> {
     let closed = || names.iter().map(|n| (n.clone(), State::Closed)).collect();
     let Some(store) = store else { return closed() };
     let owned = names.to_vec();
     store
-        .call(move |c| c.breaker_states(&owned))
+        .call(move |c| match end {
+            true => c.breaker_states_at_end(&owned),
+            false => c.breaker_states(&owned),
+        })
         .await
         .unwrap_or_else(|_| closed())
 }

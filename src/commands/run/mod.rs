@@ -45,7 +45,11 @@ pub(super) fn run(
         Err(code) => return Ok(code),
     };
     let runtime = runtime_for(&ready.plan)?;
-    runtime.block_on(stages(ready, args, env, out))
+    let code = runtime.block_on(stages(ready, args, env, out));
+    // Every task has been awaited: the idle blocking threads need not be
+    // woken and joined before the process exits.
+    runtime.shutdown_background();
+    code
 }
 
 /// Agents at most that a run serves from one thread.

@@ -42,14 +42,20 @@ pub(super) fn resolve(
     env: &Env,
     out: &Output,
 ) -> Result<std::result::Result<Ready, ExitCode>> {
+    // A state server is connected to while the project is read and the run
+    // planned: its connection (a server process, TLS, a password exchange)
+    // is most of what shared state costs a run. `[state]` is read first for
+    // that; the connection is kept only if the whole project agrees.
+    let early = config::peek_state(root, env).map(|state| (state.clone(), connect(state)));
     let config = config::load(root, env)?;
-    // A state server is connected to while the run is planned: its
-    // connection (a server process, TLS, a password exchange) is most of
-    // what shared state costs a run.
-    let connecting = config.state.url.is_some().then(|| {
-        let state = config.state.clone();
-        std::thread::spawn(move || Store::open_state(&state, None, &|_| {}))
-    });
+    let connecting = match early {
+        Some((peeked, thread)) if peeked == config.state => Some(thread),
+        _ => config
+            .state
+            .url
+            .is_some()
+            .then(|| connect(config.state.clone())),
+    };
     let mut payload = payload::load(args.payload.as_deref(), env)?;
     let event = match event_of(&config, &mut payload, args, env, out)? {
         Ok(event) => event,
@@ -370,6 +376,11 @@ fn note_default_strategy(plan: &RunPlan, out: &Output) {
 
 /// A state being connected to (a server) or opened now (SQLite).
 type Connecting = std::thread::JoinHandle<std::result::Result<Store, store::StoreError>>;
+
+/// Connect to the state server on a thread of its own.
+fn connect(state: config::state::StateSettings) -> Connecting {
+    std::thread::spawn(move || Store::open_state(&state, None, &|_| {}))
+}
 
 /// The run's state, or why it has none (for the report). A server that
 /// refuses bsu is an error (exit 2); one that cannot be reached is not.

@@ -4,7 +4,10 @@
 //! and a half-open breaker lets one probe through across the fleet (its
 //! lease, in the row, frees it if that runner dies).
 
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{GenericClient, Row, Transaction};
+
+use super::Sql;
 
 use crate::breaker::{Breaker, Outcome, Settings, State, Transition};
 
@@ -167,6 +170,20 @@ pub(super) async fn record_tx(
     Ok(b)
 }
 
+/// Successes held back by closed breakers, counted at the run's end, each
+/// row under its breaker's lock (taken in name order by the caller).
+pub(super) const SUCCESSES: Sql = Sql {
+    text:
+        "INSERT INTO bsu_breakers (name, state, consecutive_failures, calls, successes, updated_at)
+         SELECT name, 'closed', 0, n, n, $3 FROM UNNEST($1::TEXT[], $2::BIGINT[]) AS u(name, n)
+         CROSS JOIN LATERAL
+             (SELECT pg_advisory_xact_lock(hashtextextended('bsu:breaker:' || name, 0))) AS l
+         ON CONFLICT (name) DO UPDATE SET calls = bsu_breakers.calls + excluded.calls,
+            successes = bsu_breakers.successes + excluded.successes, consecutive_failures = 0,
+            updated_at = excluded.updated_at",
+    types: &[Type::TEXT_ARRAY, Type::INT8_ARRAY, Type::INT8],
+};
+
 /// Successes through breakers that were closed when they were admitted and
 /// changed nothing (no probe, no transition): what `Breaker::record` does
 /// to such successes, as one statement over every breaker named (in the
@@ -179,17 +196,9 @@ pub(super) async fn count_successes(
     counts: &[i64],
     now: i64,
 ) -> PgResult<()> {
-    c.execute_typed(
-        "INSERT INTO bsu_breakers (name, state, consecutive_failures, calls, successes, updated_at)
-         SELECT name, 'closed', 0, n, n, $3 FROM UNNEST($1::TEXT[], $2::BIGINT[]) AS u(name, n)
-         CROSS JOIN LATERAL
-             (SELECT pg_advisory_xact_lock(hashtextextended('bsu:breaker:' || name, 0))) AS l
-         ON CONFLICT (name) DO UPDATE SET calls = bsu_breakers.calls + excluded.calls,
-            successes = bsu_breakers.successes + excluded.successes, consecutive_failures = 0,
-            updated_at = excluded.updated_at",
-        params![names => TEXT_ARRAY, counts => INT8_ARRAY, now => INT8],
-    )
-    .await?;
+    let values: [&(dyn ToSql + Sync); 3] = [&names, &counts, &now];
+    c.execute_typed(SUCCESSES.text, &SUCCESSES.with(&values))
+        .await?;
     Ok(())
 }
 

@@ -32,9 +32,13 @@ pub(crate) mod url;
 pub(crate) use lock::acquire as lock_run;
 
 use std::collections::HashMap;
+use std::future::Future as _;
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::Client;
 
 use super::StoreError;
@@ -89,6 +93,62 @@ pub(crate) struct Postgres {
 /// `statement_timeout`, so the server's clearer error comes first.
 const SLACK: Duration = Duration::from_secs(1);
 
+/// A statement and its parameters' types, for the statements a run's end
+/// sends (`warm` has the server plan them while the run waits on a model).
+pub(super) struct Sql {
+    pub text: &'static str,
+    pub types: &'static [Type],
+}
+
+impl Sql {
+    /// `values` with their types, for `execute_typed`.
+    pub(super) fn with<'a>(
+        &self,
+        values: &[&'a (dyn ToSql + Sync)],
+    ) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+        debug_assert_eq!(values.len(), self.types.len());
+        values
+            .iter()
+            .zip(self.types)
+            .map(|(v, t)| (*v, t.clone()))
+            .collect()
+    }
+}
+
+/// SQL NULL of any type: the parameters of a statement only planned.
+#[derive(Debug)]
+struct Null;
+
+impl ToSql for Null {
+    fn to_sql(
+        &self,
+        _: &Type,
+        _: &mut tokio_postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(IsNull::Yes)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+/// The statements of a run's end.
+const AT_END: [&Sql; 3] = [&breakers::SUCCESSES, &spend::SETTLE, &runs::RECORD];
+
+/// Have the server plan the run's end statements (`EXPLAIN`, which runs
+/// nothing): a new server process has every catalog to read on its first
+/// use of a table, and this pays for it while the run waits on its models
+/// rather than after the reply. Nothing waits for the answers.
+async fn warm(c: &Client, explained: &[String; 3]) {
+    let nulls: [Vec<(&(dyn ToSql + Sync), Type)>; 3] =
+        AT_END.map(|sql| sql.types.iter().map(|t| (&Null as _, t.clone())).collect());
+    let plan = |i: usize| c.query_typed(&explained[i], &nulls[i]);
+    let _ = tokio::join!(plan(0), plan(1), plan(2));
+}
+
 /// Connect with `url`: the TLS and timeouts set, the schema migrated.
 pub(crate) fn connect(
     url: &StateUrl,
@@ -105,9 +165,36 @@ pub(crate) fn connect(
         place,
         found: 0,
     };
-    pg.found = schema::migrate(&mut pg, false)?.0;
-    // Every breaker, while the run is still being planned.
-    let all = pg.run(async |c| breakers::load_all(c, None).await)?;
+    // The schema's version and every breaker, in one round trip while the
+    // run is still being planned. On a schema to migrate first (the
+    // breakers' read then failed or is stale), they are read again after.
+    let explained = AT_END.map(|s| format!("EXPLAIN {}", s.text));
+    let (found, all) = pg.run(async |c| {
+        let c = &*c;
+        let reads = async { tokio::join!(schema::version(c), breakers::load_all(c, None)) };
+        let (mut reads, mut warming) = (pin!(reads), pin!(warm(c, &explained)));
+        // One poll queues the reads, then the plans behind them; the plans'
+        // answers are dropped unread (the driver discards them).
+        let first = std::future::poll_fn(|cx| {
+            let read = reads.as_mut().poll(cx);
+            let _ = warming.as_mut().poll(cx);
+            Poll::Ready(read)
+        })
+        .await;
+        let (found, all) = match first {
+            Poll::Ready(read) => read,
+            Poll::Pending => reads.await,
+        };
+        Ok((found?, all))
+    })?;
+    pg.found = found;
+    let all = match all {
+        Ok(all) if found == schema::CURRENT => all,
+        _ => {
+            schema::migrate_from(&mut pg, found, false)?;
+            pg.run(async |c| breakers::load_all(c, None).await)?
+        }
+    };
     pg.seen = all.into_iter().collect();
     pg.prefetched = true;
     Ok(pg)

@@ -72,18 +72,25 @@ impl Backend for Postgres {
 
     fn breaker_states(&mut self, names: &[String]) -> Result<Vec<(String, State)>> {
         if std::mem::take(&mut self.prefetched) {
-            return Ok(names
-                .iter()
-                .map(|n| {
-                    let state = self.seen.get(n).map_or(State::Closed, |b| b.state);
-                    (n.clone(), state)
-                })
-                .collect());
+            return self.breaker_states_at_end(names);
         }
         let all = self.run(async |c| breakers::load_all(c, Some(names)).await)?;
         let states = all.iter().map(|(n, b)| (n.clone(), b.state)).collect();
         self.seen.extend(all);
         Ok(states)
+    }
+
+    /// What this runner last read or wrote: a run's own outcomes are in
+    /// `seen` (its held-back successes leave a closed breaker closed), and
+    /// a report is not worth a round trip after the reply.
+    fn breaker_states_at_end(&mut self, names: &[String]) -> Result<Vec<(String, State)>> {
+        Ok(names
+            .iter()
+            .map(|n| {
+                let state = self.seen.get(n).map_or(State::Closed, |b| b.state);
+                (n.clone(), state)
+            })
+            .collect())
     }
 
     fn breakers(&mut self) -> Result<Vec<(String, Breaker)>> {

@@ -1,14 +1,17 @@
 //! Run history and kept token counts on the server.
 
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::GenericClient;
+
+use super::Sql;
 
 use crate::store::runs::RunRecord;
 
 type PgResult<T> = Result<T, tokio_postgres::Error>;
 
-pub(super) async fn record(c: &impl GenericClient, r: &RunRecord) -> PgResult<()> {
-    c.execute_typed(
-        "INSERT INTO bsu_runs (run_id, event, decision, started_at, started_ms, duration_ms,
+/// A run's history row, written (or rewritten) whole.
+pub(super) const RECORD: Sql = Sql {
+    text: "INSERT INTO bsu_runs (run_id, event, decision, started_at, started_ms, duration_ms,
              report, project, dry_run, strategy, head_sha, replayed)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (run_id) DO UPDATE SET event = excluded.event,
@@ -17,22 +20,39 @@ pub(super) async fn record(c: &impl GenericClient, r: &RunRecord) -> PgResult<()
             report = excluded.report, project = excluded.project, dry_run = excluded.dry_run,
             strategy = excluded.strategy, head_sha = excluded.head_sha,
             replayed = excluded.replayed",
-        params![
-            r.run_id => TEXT,
-            r.event => TEXT,
-            r.decision => TEXT,
-            r.started_at => TEXT,
-            r.started_ms => INT8,
-            i64::try_from(r.duration_ms).unwrap_or(i64::MAX) => INT8,
-            r.report => TEXT,
-            r.project => TEXT,
-            r.dry_run => BOOL,
-            r.strategy => TEXT,
-            r.head_sha => TEXT,
-            r.replayed => BOOL,
-        ],
-    )
-    .await?;
+    types: &[
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::INT8,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::BOOL,
+        Type::TEXT,
+        Type::TEXT,
+        Type::BOOL,
+    ],
+};
+
+pub(super) async fn record(c: &impl GenericClient, r: &RunRecord) -> PgResult<()> {
+    let duration = i64::try_from(r.duration_ms).unwrap_or(i64::MAX);
+    let values: [&(dyn ToSql + Sync); 12] = [
+        &r.run_id,
+        &r.event,
+        &r.decision,
+        &r.started_at,
+        &r.started_ms,
+        &duration,
+        &r.report,
+        &r.project,
+        &r.dry_run,
+        &r.strategy,
+        &r.head_sha,
+        &r.replayed,
+    ];
+    c.execute_typed(RECORD.text, &RECORD.with(&values)).await?;
     Ok(())
 }
 

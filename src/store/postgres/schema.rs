@@ -105,10 +105,10 @@ CREATE TABLE bsu_token_counts (
 CREATE INDEX bsu_token_counts_by_age ON bsu_token_counts (project, at_ms);
 "#];
 
-const CURRENT: i64 = MIGRATIONS.len() as i64;
+pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 /// The version the server's schema is at: 0 when bsu has never run there.
-async fn version(c: &tokio_postgres::Client) -> Result<i64, tokio_postgres::Error> {
+pub(super) async fn version(c: &tokio_postgres::Client) -> Result<i64, tokio_postgres::Error> {
     match c
         .query_typed_opt("SELECT version FROM bsu_schema", params![])
         .await
@@ -130,9 +130,18 @@ fn newer(place: &str, v: i64) -> StoreError {
 /// (version found, version now). Without `always`, a schema already current
 /// costs one read and no lock.
 pub(super) fn migrate(pg: &mut Postgres, always: bool) -> Result<(i64, i64), StoreError> {
+    let found = pg.run(async |c| version(c).await)?;
+    migrate_from(pg, found, always)
+}
+
+/// As `migrate`, the version already read (`found`).
+pub(super) fn migrate_from(
+    pg: &mut Postgres,
+    found: i64,
+    always: bool,
+) -> Result<(i64, i64), StoreError> {
     let place = pg.place.clone();
     let place = place.as_str();
-    let found = pg.run(async |c| version(c).await)?;
     if found > CURRENT {
         return Err(newer(place, found));
     }

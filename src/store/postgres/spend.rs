@@ -3,7 +3,10 @@
 //! transaction-scoped advisory lock on the project: runners on any number
 //! of machines take turns, so together they never overspend.
 
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::GenericClient;
+
+use super::Sql;
 
 use crate::store::spend::{Refused, Reservation, Spent, Window};
 
@@ -57,6 +60,27 @@ pub(super) async fn reserve(
     Ok(Ok(()))
 }
 
+/// A run's reservation replaced by what it spent, a row per agent.
+pub(super) const SETTLE: Sql = Sql {
+    text: "WITH reservation AS (DELETE FROM bsu_spend WHERE run_id = $1 AND reserved)
+         INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved, agent,
+             input_tokens, output_tokens)
+         SELECT $1, $2, $3, u, p, m, FALSE, a, i, o
+         FROM UNNEST($4::DOUBLE PRECISION[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BIGINT[],
+                     $9::BIGINT[]) AS x(u, p, m, a, i, o)",
+    types: &[
+        Type::TEXT,
+        Type::TEXT,
+        Type::INT8,
+        Type::FLOAT8_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::INT8_ARRAY,
+        Type::INT8_ARRAY,
+    ],
+};
+
 /// Replace `run_id`'s reservation with what it cost, every agent's row,
 /// in one statement (inside the caller's transaction).
 pub(super) async fn settle(
@@ -73,26 +97,10 @@ pub(super) async fn settle(
     let agent: Vec<&str> = actual.iter().map(|s| s.agent.as_str()).collect();
     let input: Vec<i64> = actual.iter().map(|s| n(s.input_tokens)).collect();
     let output: Vec<i64> = actual.iter().map(|s| n(s.output_tokens)).collect();
-    c.execute_typed(
-        "WITH reservation AS (DELETE FROM bsu_spend WHERE run_id = $1 AND reserved)
-         INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved, agent,
-             input_tokens, output_tokens)
-         SELECT $1, $2, $3, u, p, m, FALSE, a, i, o
-         FROM UNNEST($4::DOUBLE PRECISION[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BIGINT[],
-                     $9::BIGINT[]) AS x(u, p, m, a, i, o)",
-        params![
-            run_id => TEXT,
-            project => TEXT,
-            now_ms => INT8,
-            usd => FLOAT8_ARRAY,
-            provider => TEXT_ARRAY,
-            model => TEXT_ARRAY,
-            agent => TEXT_ARRAY,
-            input => INT8_ARRAY,
-            output => INT8_ARRAY,
-        ],
-    )
-    .await?;
+    let values: [&(dyn ToSql + Sync); 9] = [
+        &run_id, &project, &now_ms, &usd, &provider, &model, &agent, &input, &output,
+    ];
+    c.execute_typed(SETTLE.text, &SETTLE.with(&values)).await?;
     Ok(())
 }
 
