@@ -319,6 +319,30 @@ mod tests {
     use crate::store::Store;
 
     #[test]
+    fn the_wal_kept_between_runs_stays_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let reply = crate::client::ChatReply {
+            pace: None,
+            content: "x".repeat(8_000),
+            usage: crate::client::Usage::default(),
+            cut_off: false,
+        };
+        // A long-lived state directory: many runs, each its own process.
+        for run in 0..40 {
+            let s = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
+            s.with(|c| {
+                for i in 0..25 {
+                    c.cache_put(&format!("k{run}-{i}"), &reply, 0, 60_000, 1 << 30)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        }
+        let wal = std::fs::metadata(dir.path().join(format!("{FILE}-wal"))).unwrap();
+        assert!(wal.len() <= 2 << 20, "the WAL grew to {} bytes", wal.len());
+    }
+
+    #[test]
     fn creates_migrates_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
