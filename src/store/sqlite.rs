@@ -321,7 +321,7 @@ mod tests {
     #[test]
     fn the_wal_kept_between_runs_stays_small() {
         let dir = tempfile::tempdir().unwrap();
-        let reply = crate::client::ChatReply {
+        let reply = ChatReply {
             pace: None,
             content: "x".repeat(8_000),
             usage: crate::client::Usage::default(),
