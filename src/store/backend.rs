@@ -7,8 +7,8 @@ use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
 use crate::client::ChatReply;
 
 use super::cache::Stats;
-use super::runs::RunRecord;
-use super::spend::{Refused, Reservation, Spent, Window};
+use super::runs::{RunRecord, Settle};
+use super::spend::{Refused, Reservation, Window};
 use super::StoreError;
 
 pub(crate) type Result<T> = std::result::Result<T, StoreError>;
@@ -71,7 +71,7 @@ pub(crate) trait Backend: Send {
     fn run_end(
         &mut self,
         successes: &[(String, u64, Settings)],
-        spend: Option<&(String, String, Vec<Spent>)>,
+        spend: Option<&Settle>,
         run: Option<&RunRecord>,
         now: i64,
     ) -> Result<()>;

@@ -81,14 +81,12 @@ pub(crate) fn record(conn: &mut Connection, r: &RunRecord) -> rusqlite::Result<(
 
 /// `record`, inside a transaction the caller holds.
 pub(crate) fn record_tx(tx: &rusqlite::Transaction<'_>, r: &RunRecord) -> rusqlite::Result<()> {
-    {
-        tx.execute(
-            "INSERT OR REPLACE INTO runs (run_id, event, decision, started_at, started_ms, duration_ms, report, project, dry_run, strategy, head_sha, replayed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![r.run_id, r.event, r.decision, r.started_at, r.started_ms, r.duration_ms as i64, r.report, r.project, r.dry_run, r.strategy, r.head_sha, r.replayed],
-        )?;
-        Ok(())
-    }
+    tx.execute(
+        "INSERT OR REPLACE INTO runs (run_id, event, decision, started_at, started_ms, duration_ms, report, project, dry_run, strategy, head_sha, replayed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![r.run_id, r.event, r.decision, r.started_at, r.started_ms, r.duration_ms as i64, r.report, r.project, r.dry_run, r.strategy, r.head_sha, r.replayed],
+    )?;
+    Ok(())
 }
 
 /// The `limit` most recent runs, newest first.

@@ -10,8 +10,8 @@ use super::{immediate, FILE, SCHEMA_VERSION};
 
 use super::backend::{Backend, Result};
 use super::cache::Stats;
-use super::runs::RunRecord;
-use super::spend::{Refused, Reservation, Spent, Window};
+use super::runs::{RunRecord, Settle};
+use super::spend::{Refused, Reservation, Window};
 use super::{breakers, cache, runs, spend};
 use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
 use crate::client::ChatReply;
@@ -102,7 +102,7 @@ impl Backend for Connection {
     fn run_end(
         &mut self,
         successes: &[(String, u64, Settings)],
-        spend: Option<&(String, String, Vec<Spent>)>,
+        spend: Option<&Settle>,
         run: Option<&RunRecord>,
         now: i64,
     ) -> Result<()> {

@@ -124,9 +124,12 @@ async fn states(store: Option<&Store>, names: &[String], end: bool) -> Vec<(Stri
     let Some(store) = store else { return closed() };
     let owned = names.to_vec();
     store
-        .call(move |c| match end {
-            true => c.breaker_states_at_end(&owned),
-            false => c.breaker_states(&owned),
+        .call(move |c| {
+            if end {
+                c.breaker_states_at_end(&owned)
+            } else {
+                c.breaker_states(&owned)
+            }
         })
         .await
         .unwrap_or_else(|_| closed())

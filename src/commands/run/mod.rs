@@ -274,7 +274,6 @@ async fn conclude(
         spend,
         run: None,
     };
-    let _ = store;
     (outcome, report, code, end)
 }
 

@@ -10,8 +10,8 @@ use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
 use crate::client::ChatReply;
 use crate::store::backend::{Backend, Result};
 use crate::store::cache::{self, Stats};
-use crate::store::runs::RunRecord;
-use crate::store::spend::{Refused, Reservation, Spent, Window};
+use crate::store::runs::{RunRecord, Settle};
+use crate::store::spend::{Refused, Reservation, Window};
 
 fn big(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
@@ -225,7 +225,7 @@ impl Backend for Postgres {
     fn run_end(
         &mut self,
         successes: &[(String, u64, Settings)],
-        spend: Option<&(String, String, Vec<Spent>)>,
+        spend: Option<&Settle>,
         run: Option<&RunRecord>,
         now: i64,
     ) -> Result<()> {
