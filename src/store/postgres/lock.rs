@@ -104,9 +104,38 @@ async fn holder(client: &Client, key: i64) -> Result<String, tokio_postgres::Err
             params![key => INT8],
         )
         .await?;
-    Ok(row
-        .and_then(|r| r.get::<_, Option<String>>(0))
-        .filter(|n| n.starts_with("bsu pid "))
-        .map(|n| format!("{}, on another runner", &n[4..]))
-        .unwrap_or_else(|| "a bsu run on another runner".into()))
+    Ok(shown(row.and_then(|r| r.get::<_, Option<String>>(0))))
+}
+
+/// The holder's session name as this runner tells it: bsu's own, printable
+/// (anyone with a login on the server can name a session so), or a general
+/// word.
+fn shown(name: Option<String>) -> String {
+    name.filter(|n| n.starts_with("bsu pid "))
+        .map(|n| {
+            let n: String = n[4..]
+                .chars()
+                .filter(|c| c.is_ascii_graphic() || *c == ' ')
+                .collect();
+            format!("{n}, on another runner")
+        })
+        .unwrap_or_else(|| "a bsu run on another runner".into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_holder_is_named_printably_or_not_at_all() {
+        let named = |n: &str| super::shown(Some(n.into()));
+        assert_eq!(
+            named("bsu pid 7 since 2026-12-06T00:00:00Z (ping)"),
+            "pid 7 since 2026-12-06T00:00:00Z (ping), on another runner"
+        );
+        assert_eq!(
+            named("bsu pid 7\x1b]0;owned\x07 (ping)"),
+            "pid 7]0;owned (ping), on another runner"
+        );
+        assert_eq!(named("psql"), "a bsu run on another runner");
+        assert_eq!(super::shown(None), "a bsu run on another runner");
+    }
 }
