@@ -7,6 +7,7 @@
 
 mod anthropic;
 pub(crate) mod error;
+mod hash;
 mod openai;
 mod protocol;
 pub(crate) mod ratelimit;
@@ -43,8 +44,9 @@ pub(crate) struct ChatRequest {
 }
 
 pub(crate) use crate::vocab::{count, Usage};
+pub(crate) use hash::{recording_hash, request_hash};
 pub(crate) use protocol::Protocol;
-pub(crate) use transport::{combined, recording_hash, request_hash, Transport, ROLE_MARKER};
+pub(crate) use transport::{after_shared, combined, Transport, ROLE_MARKER};
 
 #[derive(Debug, Clone)]
 pub(crate) struct ChatReply {
