@@ -3,10 +3,13 @@
 //! OpenAI's models are counted with their real encodings (`o200k_base` for
 //! the GPT-4o, GPT-4.1, GPT-5 and o-series families, `cl100k_base` for GPT-4
 //! and GPT-3.5), through the `bpe-openai` crate: GitHub's linear-time BPE,
-//! which gives tiktoken's counts about twice as fast to load and to count. Other models (Anthropic's, whose
-//! tokenizer is not public, and local models) get a documented, deliberately
-//! high estimate: one token per 3 bytes, so budgets err towards fitting less.
+//! which gives tiktoken's counts about twice as fast to load and to count.
+//! Other models (Anthropic's, whose tokenizer is not public, and local
+//! models) get a documented, deliberately high estimate: one token per 3
+//! bytes, so budgets err towards fitting less.
 //! Encodings are loaded on first use only: a run without inputs never loads one.
+
+mod split;
 
 /// How a model's text is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -45,26 +48,59 @@ pub(crate) fn encoding_for(model: &str) -> Encoding {
 /// Tokens of `text` in `enc`: from the counts `memo::load` was given when
 /// it holds this text's, else counted (and remembered for `memo::learned`).
 pub(crate) fn count(enc: Encoding, text: &str) -> u64 {
-    if enc == Encoding::Estimate {
-        return estimate(text);
-    }
-    let Some(key) = memo::key(enc, text) else {
-        return count_now(enc, text);
-    };
-    if let Some(n) = memo::get(&key) {
-        return n;
-    }
-    let n = count_now(enc, text);
-    memo::learn(key, n);
-    n
+    count_many(enc, &[text])[0]
 }
 
-fn count_now(enc: Encoding, text: &str) -> u64 {
-    match enc {
-        Encoding::O200kBase => bpe_openai::o200k_base().count(text) as u64,
-        Encoding::Cl100kBase => bpe_openai::cl100k_base().count(text) as u64,
-        Encoding::Estimate => estimate(text),
+/// Tokens of each of `texts` in `enc`, as `count` gives them, each text's
+/// the sum of its pieces' exactly as `bpe_openai::Tokenizer::count` sums them
+/// (neither encoding normalises its input). The texts are cut into pieces
+/// first, which needs no token tables (so it overlaps their loading); each
+/// distinct piece is then counted once for all the texts (code repeats its
+/// names, keywords and indentation).
+pub(crate) fn count_many(enc: Encoding, texts: &[&str]) -> Vec<u64> {
+    let (split, tokenizer): (&split::Split, fn() -> &'static bpe_openai::Tokenizer) = match enc {
+        Encoding::O200kBase => (&split::O200K, bpe_openai::o200k_base),
+        Encoding::Cl100kBase => (&split::CL100K, bpe_openai::cl100k_base),
+        Encoding::Estimate => return texts.iter().map(|t| estimate(t)).collect(),
+    };
+    let mut keys: Vec<Option<String>> = texts.iter().map(|t| memo::key(enc, t)).collect();
+    let mut counts: Vec<Option<u64>> = keys
+        .iter()
+        .map(|k| k.as_deref().and_then(memo::get))
+        .collect();
+    let mut cache = split.regex.create_cache();
+    let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut distinct: Vec<&str> = Vec::new();
+    let cut: Vec<(usize, Vec<u32>)> = (0..texts.len())
+        .filter(|i| counts[*i].is_none())
+        .map(|i| {
+            let ids = split
+                .pieces(&mut cache, texts[i])
+                .map(|piece| {
+                    *ids.entry(piece).or_insert_with(|| {
+                        distinct.push(piece);
+                        (distinct.len() - 1) as u32
+                    })
+                })
+                .collect();
+            (i, ids)
+        })
+        .collect();
+    if !cut.is_empty() {
+        let bpe = &tokenizer().bpe;
+        let each: Vec<u64> = distinct
+            .iter()
+            .map(|piece| bpe.count(piece.as_bytes()) as u64)
+            .collect();
+        for (i, ids) in cut {
+            let n = ids.iter().map(|id| each[*id as usize]).sum();
+            counts[i] = Some(n);
+            if let Some(key) = keys[i].take() {
+                memo::learn(key, n);
+            }
+        }
     }
+    counts.into_iter().map(Option::unwrap_or_default).collect()
 }
 
 /// Counts kept between runs (in the state store, by the content's hash), so
@@ -142,9 +178,12 @@ pub(crate) mod memo {
 /// Load `enc` on another thread now, so it is ready when counting starts
 /// (loading takes tens of milliseconds; gathering inputs overlaps it).
 pub(crate) fn prewarm(enc: Encoding) {
-    if enc != Encoding::Estimate {
-        std::thread::spawn(move || count_now(enc, ""));
-    }
+    let load = match enc {
+        Encoding::O200kBase => bpe_openai::o200k_base,
+        Encoding::Cl100kBase => bpe_openai::cl100k_base,
+        Encoding::Estimate => return,
+    };
+    std::thread::spawn(load);
 }
 
 /// The documented estimate: one token per 3 bytes, rounded up.
@@ -221,5 +260,30 @@ mod tests {
         assert_eq!(count(Encoding::Cl100kBase, "hello world"), 2);
         assert_eq!(count(Encoding::Estimate, "hello world"), 4);
         assert_eq!(count(Encoding::O200kBase, ""), 0);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Counting a text's pieces once each, across texts, gives what the
+        /// tokenizer gives for each text whole.
+        #[test]
+        fn counting_pieces_once_counts_what_the_tokenizer_does(
+            texts in proptest::collection::vec(
+                "([a-z]{1,6}|[A-Z][a-z]{0,4}|[0-9]{1,5}| {1,5}|\\t|\\n|\\r\\n|[(){};.,'\"_/+-]|é|日本|🙂|'s|'LL|\u{a0}|\u{2003}|\u{301}){0,60}",
+                1..6,
+            )
+        ) {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            for (enc, whole) in [
+                (Encoding::O200kBase, bpe_openai::o200k_base()),
+                (Encoding::Cl100kBase, bpe_openai::cl100k_base()),
+            ] {
+                let counted = count_many(enc, &refs);
+                for (text, n) in refs.iter().zip(counted) {
+                    proptest::prop_assert_eq!(n, whole.count(*text) as u64, "{:?}", text);
+                }
+            }
+        }
     }
 }
