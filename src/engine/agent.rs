@@ -58,42 +58,40 @@ pub(super) struct Rendered {
     pub prompt: Prompt,
 }
 
-/// Every prompt the agent is sent: one per batch.
-pub(super) fn prompts(
-    plan: &RunPlan,
-    prep: &Prepared,
+/// Every prompt the agent is sent: one per batch, rendered as the iterator
+/// is read (a dry run reads only the first: with a large change each batch
+/// is a copy of hundreds of kilobytes).
+pub(super) fn prompts<'a>(
+    plan: &'a RunPlan,
+    prep: &'a Prepared,
     idx: usize,
-    knowledge: &[Knowledge<'_>],
-    earlier: &[AgentOutcome],
-) -> Vec<Rendered> {
+    knowledge: &'a [Knowledge<'a>],
+    earlier: &'a [AgentOutcome],
+) -> impl Iterator<Item = Rendered> + 'a {
+    const ONE: &[Batch] = &[Batch::EMPTY];
     let agent = &plan.agents[idx].agent;
     let system = prompt::system(agent);
-    let one = [Batch::default()];
     let (batches, unseen): (&[Batch], String) = match &prep.packs[idx] {
         Some(p) => (&p.batches, super::pack::unseen_note(&p.summary)),
-        None => (&one, String::new()),
+        None => (ONE, String::new()),
     };
     let n = batches.len();
-    batches
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let head = prompt::shared(
-                &plan.event,
-                &prep.payload_text,
-                &prep.earlier,
-                &b.shared,
-                &unseen,
-            );
-            Rendered {
-                prompt: Prompt {
-                    system: prompt::combined(&head, &system),
-                    user: prompt::user(knowledge, &b.own, earlier, (n > 1).then_some((i + 1, n))),
-                },
-                shared: head,
-            }
-        })
-        .collect()
+    batches.iter().enumerate().map(move |(i, b)| {
+        let head = prompt::shared(
+            &plan.event,
+            &prep.payload_text,
+            &prep.earlier,
+            &b.shared,
+            &unseen,
+        );
+        Rendered {
+            prompt: Prompt {
+                system: prompt::combined(&head, &system),
+                user: prompt::user(knowledge, &b.own, earlier, (n > 1).then_some((i + 1, n))),
+            },
+            shared: head,
+        }
+    })
 }
 
 async fn attempt(
@@ -110,19 +108,13 @@ async fn attempt(
         Err(e) => return (failed(e.to_string()), None),
     };
     let system = prompt::system(agent);
-    let prompts = prompts(plan, &shared.prep, idx, &knowledge, earlier);
-    let requests = |model: &str| -> Vec<ChatRequest> {
-        prompts
-            .iter()
-            .map(|r| ChatRequest {
-                model: model.to_string(),
-                shared: r.shared.clone(),
-                system: system.clone(),
-                user: r.prompt.user.clone(),
-                temperature: agent.temperature,
-                max_tokens: agent.max_tokens,
-            })
-            .collect()
+    let request = |shared: String, user: &str, model: &str| ChatRequest {
+        model: model.to_string(),
+        shared,
+        system: system.clone(),
+        user: user.to_string(),
+        temperature: agent.temperature,
+        max_tokens: agent.max_tokens,
     };
     let Some(provider) = plan.providers.get(&agent.provider) else {
         return (
@@ -130,16 +122,20 @@ async fn attempt(
             None,
         );
     };
-    let first = requests(&agent.model);
-    *prompt_hash = first.first().map(|r| prompt::hash(provider, r));
+    let mut prompts = prompts(plan, &shared.prep, idx, &knowledge, earlier);
     if plan.dry_run {
-        let tokens = prompt_tokens(plan, &shared.prep, idx, &prompts, &knowledge, earlier);
+        // The first prompt only: the report shows it and its hash.
+        let first = prompts.next().expect("one prompt at least");
+        let one = std::slice::from_ref(&first);
+        let tokens = prompt_tokens(plan, &shared.prep, idx, one, &knowledge, earlier);
+        let Rendered {
+            shared: head,
+            prompt,
+        } = first;
+        let sent = request(head, &prompt.user, &agent.model);
+        *prompt_hash = Some(prompt::hash(provider, &sent));
         let dry = AgentResult::DryRun {
-            prompt: prompts
-                .into_iter()
-                .next()
-                .map(|r| r.prompt)
-                .expect("one prompt at least"),
+            prompt,
             estimate: Usage {
                 prompt_tokens: tokens,
                 total_tokens: tokens,
@@ -148,6 +144,15 @@ async fn attempt(
         };
         return (dry, None);
     }
+    let prompts: Vec<Rendered> = prompts.collect();
+    let requests = |model: &str| -> Vec<ChatRequest> {
+        prompts
+            .iter()
+            .map(|r| request(r.shared.clone(), &r.prompt.user, model))
+            .collect()
+    };
+    let first = requests(&agent.model);
+    *prompt_hash = first.first().map(|r| prompt::hash(provider, r));
     let deadline = deadline::for_agent(
         start,
         agent.timeout,

@@ -13,7 +13,8 @@ use crate::tokens;
 /// One agent's batches and what they came to.
 #[derive(Debug, Clone)]
 pub(crate) struct Packed {
-    pub batches: Vec<Batch>,
+    /// Shared by the agents given the same allowance (a clone copies no text).
+    pub batches: std::sync::Arc<[Batch]>,
     pub summary: PackSummary,
 }
 
@@ -46,6 +47,8 @@ pub(crate) fn pack_all(
     );
     let mut earlier = 0u64;
     let mut out = Vec::with_capacity(plan.agents.len());
+    // Agents given the same allowance get the same batches: packed once.
+    let mut same: HashMap<Given, Packed> = HashMap::new();
     for planned in &plan.agents {
         let agent = &planned.agent;
         if planned.skip.is_some() {
@@ -65,21 +68,48 @@ pub(crate) fn pack_all(
         }
         let enc = tokens::encoding_for(&agent.model);
         let (room, window, reply) = room(plan, agent, (payload_text, prior), knowledge, earlier);
-        let allowance = Allowance {
-            encoding: enc,
-            tokens: room,
-            max_batches: agent.max_batches.unwrap_or(pack::DEFAULT_MAX_BATCHES),
-            shared: &plan.shared_inputs,
-            own: &own,
-        };
-        let (batches, mut summary) = pack::pack(inputs, &allowance, &mut counter);
-        summary.window_tokens = window;
-        summary.reply_tokens = reply;
-        out.push(Some(Packed { batches, summary }));
+        let max_batches = agent.max_batches.unwrap_or(pack::DEFAULT_MAX_BATCHES);
+        let packed = same
+            .entry(Given {
+                encoding: enc,
+                room,
+                window,
+                reply,
+                max_batches,
+                own: own.clone(),
+            })
+            .or_insert_with(|| {
+                let allowance = Allowance {
+                    encoding: enc,
+                    tokens: room,
+                    max_batches,
+                    shared: &plan.shared_inputs,
+                    own: &own,
+                };
+                let (batches, mut summary) = pack::pack(inputs, &allowance, &mut counter);
+                summary.window_tokens = window;
+                summary.reply_tokens = reply;
+                Packed {
+                    batches: batches.into(),
+                    summary,
+                }
+            });
+        out.push(Some(packed.clone()));
         earlier += 1;
     }
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "packed inputs");
     out
+}
+
+/// What decides an agent's batches: agents given the same are packed once.
+#[derive(PartialEq, Eq, Hash)]
+struct Given {
+    encoding: tokens::Encoding,
+    room: u64,
+    window: u64,
+    reply: u64,
+    max_batches: u32,
+    own: Vec<String>,
 }
 
 /// The tokens left for `agent`'s inputs: its context window less its reply,
@@ -134,40 +164,87 @@ fn earlier_allowance(plan: &RunPlan, earlier: u64) -> u64 {
 
 /// An agent's first prompt, for measuring what it shares with the others'.
 pub(crate) struct First {
-    /// The system prompt as sent.
-    pub system: String,
-    /// Bytes of it that are the shared part.
-    pub head_len: usize,
+    /// The shared part of its system prompt: one text for the agents given
+    /// the same batches, not a copy each.
+    pub head: std::sync::Arc<str>,
+    /// The rest of its system prompt: the role marker and the agent's part.
+    pub tail: String,
     /// The shared part without its inputs.
     pub head_without_inputs: String,
     /// Tokens of the inputs in the shared part, as the pack counted them.
     pub inputs_tokens: u64,
 }
 
-/// For each agent, the tokens of the longest prefix its first prompt shares
-/// with another agent's: what a provider's prompt cache can serve once. When
-/// the whole shared part is common (the usual case) its inputs are not
-/// counted again: their tokens come from the pack.
+impl First {
+    /// The system prompt as sent, in its two parts.
+    fn parts(&self) -> [&str; 2] {
+        [&self.head, &self.tail]
+    }
+}
+
+/// Each agent's first prompt, for those that read inputs. The shared part
+/// is made once for the agents given the same batches.
+pub(crate) fn firsts(
+    plan: &RunPlan,
+    packs: &[Option<Packed>],
+    payload_text: &str,
+    earlier: &str,
+) -> Vec<Option<First>> {
+    let mut heads: HashMap<(*const Batch, String), std::sync::Arc<str>> = HashMap::new();
+    plan.agents
+        .iter()
+        .zip(packs)
+        .map(|(planned, pack)| {
+            let pack = pack.as_ref()?;
+            let unseen = pack::unseen_note(&pack.summary);
+            let batch = pack.batches.first()?;
+            let head = heads
+                .entry((std::ptr::from_ref(batch), unseen.clone()))
+                .or_insert_with(|| {
+                    prompt::shared(&plan.event, payload_text, earlier, &batch.shared, &unseen)
+                        .into()
+                })
+                .clone();
+            Some(First {
+                tail: prompt::after_shared(&head, &prompt::system(&planned.agent)),
+                head,
+                head_without_inputs: prompt::shared(
+                    &plan.event,
+                    payload_text,
+                    earlier,
+                    "",
+                    &unseen,
+                ),
+                inputs_tokens: pack.summary.first_batch_shared_tokens,
+            })
+        })
+        .collect()
+}
+
 /// For each agent, the longest prefix its first prompt shares with another
 /// agent's. In lexicographic order that other is a neighbour, so the
 /// prompts are sorted once and each compared with its two neighbours, not
 /// with every other (eight agents' 370 KB prompts were 56 comparisons).
 fn longest_shared(firsts: &[Option<First>]) -> Vec<usize> {
-    let mut order: Vec<(usize, &str)> = firsts
+    let mut order: Vec<(usize, [&str; 2])> = firsts
         .iter()
         .enumerate()
-        .filter_map(|(j, f)| Some((j, f.as_ref()?.system.as_str())))
+        .filter_map(|(j, f)| Some((j, f.as_ref()?.parts())))
         .collect();
-    order.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
+    order.sort_by(|a, b| pack::compare_parts(a.1, b.1).1.then(a.0.cmp(&b.0)));
     let mut longest = vec![0; firsts.len()];
     for pair in order.windows(2) {
-        let n = pack::common_prefix_len(pair[0].1, pair[1].1);
+        let n = pack::common_prefix_len_parts(pair[0].1, pair[1].1);
         longest[pair[0].0] = longest[pair[0].0].max(n);
         longest[pair[1].0] = longest[pair[1].0].max(n);
     }
     longest
 }
 
+/// For each agent, the tokens of the longest prefix its first prompt shares
+/// with another agent's: what a provider's prompt cache can serve once. When
+/// the whole shared part is common (the usual case) its inputs are not
+/// counted again: their tokens come from the pack.
 pub(crate) fn shared_prefixes(plan: &RunPlan, firsts: &[Option<First>]) -> Vec<Option<u64>> {
     use std::hash::{Hash, Hasher};
     let mut memo: HashMap<(tokens::Encoding, u64), u64> = HashMap::new();
@@ -186,12 +263,13 @@ pub(crate) fn shared_prefixes(plan: &RunPlan, firsts: &[Option<First>]) -> Vec<O
             let mine = mine.as_ref()?;
             let enc = tokens::encoding_for(&plan.agents[i].agent.model);
             let longest = longest[i];
-            Some(if longest >= mine.head_len {
+            let head_len = mine.head.len();
+            Some(if longest >= head_len {
                 count(enc, &mine.head_without_inputs)
                     + mine.inputs_tokens
-                    + count(enc, &mine.system[mine.head_len..longest])
+                    + count(enc, &mine.tail[..longest - head_len])
             } else {
-                count(enc, &mine.system[..longest])
+                count(enc, &mine.head[..longest])
             })
         })
         .collect()
@@ -202,34 +280,53 @@ mod tests {
     use super::{longest_shared, First};
 
     /// Comparing each prompt with its sorted neighbours finds what comparing
-    /// it with every other does.
+    /// it with every other does, wherever its shared part ends.
     #[test]
     fn the_longest_shared_prefix_is_a_neighbours() {
-        let texts = ["abcdX", "abQ", "abcdY", "zzz", "abcdXtail"];
+        let texts = [
+            "abcdX",
+            "abQ",
+            "abcdY",
+            "zzz",
+            "abcdXtail",
+            "abcdé",
+            "abcdè",
+            "ab",
+        ];
         let firsts: Vec<Option<First>> = texts
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(i, t)| {
+                let whole = format!("{}{}", "p".repeat(5000), t);
+                // The shared part ends before, inside or after the common run.
+                let cut = [0, 3, 4999, 5000, 5002, whole.len()][i % 6];
+                let cut = (0..=cut)
+                    .rev()
+                    .find(|c| whole.is_char_boundary(*c))
+                    .unwrap();
                 Some(First {
-                    system: format!("{}{}", "p".repeat(5000), t),
-                    head_len: 0,
+                    head: whole[..cut].into(),
+                    tail: whole[cut..].to_string(),
                     head_without_inputs: String::new(),
                     inputs_tokens: 0,
                 })
             })
             .chain([None])
             .collect();
+        let whole = |f: &First| format!("{}{}", f.head, f.tail);
         let brute: Vec<usize> = (0..firsts.len())
             .map(|i| {
                 let Some(mine) = &firsts[i] else { return 0 };
                 (0..firsts.len())
                     .filter(|j| *j != i)
                     .filter_map(|j| firsts[j].as_ref())
-                    .map(|o| crate::engine::pack::common_prefix_len(&mine.system, &o.system))
+                    .map(|o| crate::engine::pack::common_prefix_len(&whole(mine), &whole(o)))
                     .max()
                     .unwrap_or(0)
             })
             .collect();
         assert_eq!(longest_shared(&firsts), brute);
         assert_eq!(brute[0], 5005, "abcdX and abcdXtail share 5,005 bytes");
+        assert_eq!(brute[5], 5004, "é and è share their first byte, not a char");
     }
 }

@@ -93,26 +93,7 @@ pub(crate) async fn prepare(
         inputs,
     };
     // What each agent's first prompt shares with the others' (prompt caching).
-    let firsts: Vec<Option<allowance::First>> = (0..plan.agents.len())
-        .map(|i| {
-            let pack = prep.packs[i].as_ref()?;
-            let rendered = agent::prompts(plan, &prep, i, &[], &[])
-                .into_iter()
-                .next()?;
-            Some(allowance::First {
-                head_len: rendered.shared.len(),
-                system: rendered.prompt.system,
-                head_without_inputs: prompt::shared(
-                    &plan.event,
-                    &prep.payload_text,
-                    &prep.earlier,
-                    "",
-                    &pack::unseen_note(&pack.summary),
-                ),
-                inputs_tokens: pack.summary.first_batch_shared_tokens,
-            })
-        })
-        .collect();
+    let firsts = allowance::firsts(plan, &prep.packs, &prep.payload_text, &prep.earlier);
     let prefixes = allowance::shared_prefixes(plan, &firsts);
     for (p, tokens) in prep.packs.iter_mut().zip(prefixes) {
         if let (Some(p), Some(t)) = (p, tokens) {
@@ -139,7 +120,7 @@ pub(crate) fn prompt_tokens(plan: &RunPlan, prep: &Prepared, idx: usize) -> (u64
     // the full prompts (the inputs copied into each) are not rendered.
     let prompts = match &prep.packs[idx] {
         Some(_) => Vec::new(),
-        None => agent::prompts(plan, prep, idx, &knowledge, &[]),
+        None => agent::prompts(plan, prep, idx, &knowledge, &[]).collect(),
     };
     let batches = prep.packs[idx]
         .as_ref()

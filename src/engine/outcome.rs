@@ -172,6 +172,14 @@ impl AgentOutcome {
         }
     }
 
+    /// A dry run's prompt: what the agent would have been sent first.
+    pub(crate) fn dry_prompt(&self) -> Option<&Prompt> {
+        match &self.result {
+            AgentResult::DryRun { prompt, .. } => Some(prompt),
+            _ => None,
+        }
+    }
+
     pub(crate) fn answer(&self) -> Option<&Answer> {
         match &self.result {
             AgentResult::Succeeded(a) => Some(a),

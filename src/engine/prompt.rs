@@ -24,7 +24,7 @@ pub(crate) struct Prompt {
     pub user: String,
 }
 
-pub(crate) use crate::client::{combined, ROLE_MARKER};
+pub(crate) use crate::client::{after_shared, combined, ROLE_MARKER};
 
 /// The part of the system prompt every agent of the run is sent, byte for byte.
 /// `earlier`: the open findings of earlier reviews (`ledger::prompt`), or "".

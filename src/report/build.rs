@@ -2,7 +2,8 @@
 //! agent's entry, an input's entry.
 
 use super::{hunk_ranges, millis, AgentJson, InputJson, Totals};
-use crate::engine::outcome::{AgentOutcome, AgentResult, Status};
+use crate::engine::outcome::{AgentOutcome, Status};
+use crate::engine::prompt::Prompt;
 
 impl Totals {
     pub(super) fn of(agents: &[AgentOutcome]) -> Totals {
@@ -25,8 +26,14 @@ impl Totals {
 }
 
 impl AgentJson {
-    /// `decision`: what the agent contributed to the run's decision.
-    pub(super) fn of(a: &AgentOutcome, decision: crate::vocab::Action) -> AgentJson {
+    /// `decision`: what the agent contributed to the run's decision;
+    /// `shared`: a dry run's shared prompt part, kept once in the report
+    /// (`shared_head`): a prompt that begins with it keeps only the rest.
+    pub(super) fn of(
+        a: &AgentOutcome,
+        decision: crate::vocab::Action,
+        shared: Option<&str>,
+    ) -> AgentJson {
         AgentJson {
             id: a.id.clone(),
             name: a.name.clone(),
@@ -48,10 +55,13 @@ impl AgentJson {
                 .unwrap_or_default(),
             cut_off: a.answer().is_some_and(|x| x.cut_off),
             output: a.answer().map(|x| x.output.clone()),
-            prompt: match &a.result {
-                AgentResult::DryRun { prompt, .. } => Some(prompt.clone()),
-                _ => None,
-            },
+            prompt: a.dry_prompt().map(|p| Prompt {
+                system: shared
+                    .and_then(|head| own_part(&p.system, head))
+                    .unwrap_or(&p.system)
+                    .to_string(),
+                user: p.user.clone(),
+            }),
             inputs: a.pack.clone(),
             fallback: a.route.clone(),
         }
@@ -85,4 +95,27 @@ impl InputJson {
             },
         }
     }
+}
+
+/// The line that ends a prompt's shared part.
+fn marker() -> String {
+    format!("\n{}\n\n", crate::client::ROLE_MARKER)
+}
+
+/// A dry run's shared prompt part, kept once in the report: the first
+/// prompt's part before the role marker (an agent whose part differs keeps
+/// its whole prompt).
+pub(super) fn shared_head(agents: &[AgentOutcome]) -> Option<&str> {
+    let marker = marker();
+    agents
+        .iter()
+        .filter_map(AgentOutcome::dry_prompt)
+        .find_map(|p| p.system.rfind(&marker).map(|i| &p.system[..i]))
+}
+
+/// What of `system` follows `head`, from the newline before the role marker
+/// on; `None` when its shared part is not `head`.
+fn own_part<'a>(system: &'a str, head: &str) -> Option<&'a str> {
+    let i = system.rfind(&marker())?;
+    (system[..i] == *head).then(|| &system[i + 1..])
 }

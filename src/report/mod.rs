@@ -194,24 +194,6 @@ pub(crate) fn hunk_ranges(diff: &str) -> Vec<[u64; 2]> {
         .collect()
 }
 
-/// Keep a dry run's shared prompt part once, not once per agent (it is most
-/// of each prompt: the payload and the inputs). The first agent's shared
-/// part is the one kept; an agent whose part differs keeps its whole prompt.
-fn share_prompts(agents: &mut [AgentJson]) -> Option<String> {
-    let marker = format!("\n{}\n\n", crate::client::ROLE_MARKER);
-    let split = |s: &str| s.rfind(&marker);
-    let head = agents
-        .iter()
-        .filter_map(|a| a.prompt.as_ref())
-        .find_map(|p| split(&p.system).map(|i| p.system[..i].to_string()))?;
-    for p in agents.iter_mut().filter_map(|a| a.prompt.as_mut()) {
-        if let Some(i) = split(&p.system).filter(|i| p.system[..*i] == head) {
-            p.system = p.system[i + 1..].to_string();
-        }
-    }
-    Some(head)
-}
-
 /// The agent sent first (`prime_cache`), and the longest another waited.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Primed {
@@ -316,12 +298,15 @@ impl Report {
                 .map(|a| a.id.clone())
                 .collect(),
         });
-        let mut agents: Vec<AgentJson> = outcome
+        // A dry run's shared prompt part is kept once, not once per agent (it
+        // is most of each prompt: the payload and the inputs).
+        let head = build::shared_head(&outcome.agents);
+        let agents: Vec<AgentJson> = outcome
             .agents
             .iter()
-            .map(|a| AgentJson::of(a, outcome.decision.of(&a.id)))
+            .map(|a| AgentJson::of(a, outcome.decision.of(&a.id), head))
             .collect();
-        let shared_prompt = share_prompts(&mut agents);
+        let shared_prompt = head.map(str::to_string);
         Report {
             schema_version: 1,
             bsu_version: env!("CARGO_PKG_VERSION").to_string(),
