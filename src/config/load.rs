@@ -41,7 +41,7 @@ pub(crate) fn peek_state(root: &Path, env: &Env) -> Option<super::state::StateSe
         state: Option<super::state::StateFile>,
     }
     let display = shown(root, "events.toml");
-    let text = read_text(&root.join("events.toml"), &display).ok()??;
+    let text = read_text(root, "events.toml", &display).ok()??;
     // Most projects keep their state in SQLite: no second parse for them.
     if env.get(super::state::URL_VAR).is_none_or(str::is_empty) && !text.contains("state") {
         return None;
@@ -61,7 +61,7 @@ pub(crate) fn inspect(root: &Path, env: &Env) -> Inspection {
     let mut problems = Vec::new();
     let events_name = shown(root, "events.toml");
 
-    let events = match read_text(&root.join("events.toml"), &events_name) {
+    let events = match read_text(root, "events.toml", &events_name) {
         Ok(Some(text)) => match toml::from_str::<EventsFile>(&text) {
             Ok(parsed) => Some((parsed, text)),
             Err(e) => {
@@ -165,7 +165,7 @@ fn read_agents(
             ));
             continue;
         }
-        let text = match read_text(&path, &display) {
+        let text = match read_text(root, &format!("agents/{file_name}"), &display) {
             Ok(Some(text)) => text,
             Ok(None) => continue, // vanished between listing and reading
             Err(p) => {
@@ -190,25 +190,49 @@ fn read_agents(
     Some(agents)
 }
 
-/// The file's text; `Ok(None)` when it does not exist; a problem when it
-/// cannot be read or is not UTF-8.
-fn read_text(path: &Path, display: &str) -> Result<Option<String>, Problem> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|e| {
-            let (line, column) = crate::problem::line_col(
-                &String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
-                usize::MAX,
-            );
-            Problem {
-                file: display.to_string(),
-                line: Some(line),
-                column: Some(column),
-                message: "is not UTF-8 text; save it as UTF-8".into(),
-            }
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Problem::file(display, format!("cannot be read: {e}"))),
-    }
+/// Configuration files larger than this are refused, not parsed.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// Project file `rel`'s text, read by the reading rule (`project_file`):
+/// `Ok(None)` when it does not exist; a problem when it is a symlink, not a
+/// regular file inside the project, larger than `MAX_CONFIG_BYTES`,
+/// unreadable or not UTF-8. A configuration file is the pull request's to
+/// change: a link to `/proc/self/environ` or a secrets file must not be
+/// read, or quoted back in a parse error.
+fn read_text(root: &Path, rel: &str, display: &str) -> Result<Option<String>, Problem> {
+    use crate::project_file::{Entry, NotRead};
+    let bytes = match crate::project_file::read(root, rel, MAX_CONFIG_BYTES) {
+        Entry::File(bytes) => bytes,
+        Entry::NotRead(NotRead::Missing) => return Ok(None),
+        Entry::Symlink(_) => {
+            return Err(Problem::file(
+                display,
+                "is a symlink; bsu reads configuration only from regular files inside the \
+                 project (symlinks are never followed): copy the file in instead"
+                    .to_string(),
+            ))
+        }
+        Entry::NotRead(why) => {
+            return Err(Problem::file(
+                display,
+                format!(
+                    "{why}; bsu reads configuration only from regular files inside the project"
+                ),
+            ))
+        }
+    };
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        let (line, column) = crate::problem::line_col(
+            &String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
+            usize::MAX,
+        );
+        Problem {
+            file: display.to_string(),
+            line: Some(line),
+            column: Some(column),
+            message: "is not UTF-8 text; save it as UTF-8".into(),
+        }
+    })
 }
 
 fn toml_problem(display: &str, text: &str, e: &toml::de::Error) -> Problem {

@@ -450,3 +450,42 @@ fn a_pull_request_strategy_without_a_diff_is_warned_about() {
         "{stderr}"
     );
 }
+
+/// Configuration files are read by the reading rule: a symlink, into the
+/// project or out of it, is refused with the file named, and what it points
+/// at is never read nor quoted back (a pull request could link an agent file
+/// to `/proc/self/environ`).
+#[test]
+fn a_symlinked_configuration_file_is_refused_and_never_read() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("b.toml");
+    std::fs::write(&secret, "name = \"b\"\nTOP_SECRET_LINE = \"hunter2\"\n").unwrap();
+    let p = Project::with_agents("[events.review]\nagents = [\"a\"]\n", &["a"]);
+    std::os::unix::fs::symlink(&secret, p.path().join("agents/b.toml")).unwrap();
+    std::os::unix::fs::symlink("a.toml", p.path().join("agents/c.toml")).unwrap();
+    let (code, stdout, stderr) = p.run(&["check"]);
+    let all = format!("{stdout}{stderr}");
+    assert_eq!(code, 2, "{all}");
+    for name in ["agents/b.toml", "agents/c.toml"] {
+        let said = format!("{name}: is a symlink; bsu reads configuration only");
+        assert!(all.contains(&said), "{all}");
+    }
+    assert!(!all.contains("TOP_SECRET"), "{all}");
+
+    // events.toml itself, linked to a file outside.
+    std::fs::remove_file(p.path().join("agents/b.toml")).unwrap();
+    std::fs::remove_file(p.path().join("agents/c.toml")).unwrap();
+    let events = outside.path().join("events.toml");
+    std::fs::write(
+        &events,
+        "[events.review]\nagents = [\"a\"]\nTOP_SECRET_KEY = 1\n",
+    )
+    .unwrap();
+    std::fs::remove_file(p.path().join("events.toml")).unwrap();
+    std::os::unix::fs::symlink(&events, p.path().join("events.toml")).unwrap();
+    let (code, stdout, stderr) = p.run(&["run", "review", "--dry-run"]);
+    let all = format!("{stdout}{stderr}");
+    assert_eq!(code, 2, "{all}");
+    assert!(all.contains("events.toml: is a symlink"), "{all}");
+    assert!(!all.contains("TOP_SECRET"), "{all}");
+}
