@@ -58,7 +58,8 @@ pub(crate) fn count(enc: Encoding, text: &str) -> u64 {
 /// distinct piece is then counted once for all the texts (code repeats its
 /// names, keywords and indentation).
 pub(crate) fn count_many(enc: Encoding, texts: &[&str]) -> Vec<u64> {
-    let (split, tokenizer): (&split::Split, fn() -> &'static bpe_openai::Tokenizer) = match enc {
+    type Lazy = std::sync::LazyLock<split::Split>;
+    let (split, tokenizer): (&Lazy, fn() -> &'static bpe_openai::Tokenizer) = match enc {
         Encoding::O200kBase => (&split::O200K, bpe_openai::o200k_base),
         Encoding::Cl100kBase => (&split::CL100K, bpe_openai::cl100k_base),
         Encoding::Estimate => return texts.iter().map(|t| estimate(t)).collect(),
@@ -68,6 +69,11 @@ pub(crate) fn count_many(enc: Encoding, texts: &[&str]) -> Vec<u64> {
         .iter()
         .map(|k| k.as_deref().and_then(memo::get))
         .collect();
+    if counts.iter().all(Option::is_some) {
+        // All kept from earlier runs: no pattern is built, no table loaded.
+        return counts.into_iter().map(Option::unwrap_or_default).collect();
+    }
+    let split: &split::Split = split;
     let mut cache = split.regex.create_cache();
     let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     let mut distinct: Vec<&str> = Vec::new();
