@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::pack::{self, Allowance, Batch, Counter, PackSummary};
+use super::prefix;
 use super::prompt;
 use crate::inputs::Gathered;
 use crate::plan::RunPlan;
@@ -231,10 +232,10 @@ fn longest_shared(firsts: &[Option<First>]) -> Vec<usize> {
         .enumerate()
         .filter_map(|(j, f)| Some((j, f.as_ref()?.parts())))
         .collect();
-    order.sort_by(|a, b| pack::compare_parts(a.1, b.1).1.then(a.0.cmp(&b.0)));
+    order.sort_by(|a, b| prefix::compare_parts(a.1, b.1).1.then(a.0.cmp(&b.0)));
     let mut longest = vec![0; firsts.len()];
     for pair in order.windows(2) {
-        let n = pack::common_prefix_len_parts(pair[0].1, pair[1].1);
+        let n = prefix::common_prefix_len_parts(pair[0].1, pair[1].1);
         longest[pair[0].0] = longest[pair[0].0].max(n);
         longest[pair[1].0] = longest[pair[1].0].max(n);
     }
@@ -320,7 +321,7 @@ mod tests {
                 (0..firsts.len())
                     .filter(|j| *j != i)
                     .filter_map(|j| firsts[j].as_ref())
-                    .map(|o| crate::engine::pack::common_prefix_len(&whole(mine), &whole(o)))
+                    .map(|o| crate::engine::prefix::common_prefix_len(&whole(mine), &whole(o)))
                     .max()
                     .unwrap_or(0)
             })

@@ -13,6 +13,7 @@ pub(crate) mod decision;
 pub(crate) mod gate;
 pub(crate) mod outcome;
 pub(crate) mod pack;
+mod prefix;
 mod prime;
 pub(crate) mod prompt;
 pub(crate) mod verdict;
