@@ -443,7 +443,7 @@ fn main() {
                 pg.as_secs_f64() / sqlite.as_secs_f64()
             ));
             line(format!(
-                "    of which connecting (bsu state migrate)        {:>8.1} ms             = {:+.1} ms over opening SQLite ({:.1} ms)",
+                "    bsu state migrate (connect, lock, check)       {:>8.1} ms             = {:+.1} ms over opening SQLite ({:.1} ms)",
                 ms(connected),
                 ms(connected) - ms(opened),
                 ms(opened)

@@ -10,9 +10,11 @@ use super::pg;
 use super::{Bench, KEY};
 
 /// One agent at `latency`, `runs` times on SQLite and on PostgreSQL,
-/// interleaved, and `bsu state migrate` on each (opening the state and one
-/// read: on the server, its connection): medians (SQLite run, PostgreSQL
-/// run, SQLite open, PostgreSQL connect), or `None` without a PostgreSQL.
+/// interleaved, and `bsu state migrate` on each (opening the state, then
+/// the migration's check: on the server, its connection, the advisory lock
+/// and a few round trips more than a run makes): medians (SQLite run,
+/// PostgreSQL run, SQLite migrate, PostgreSQL migrate), or `None` without a
+/// PostgreSQL.
 pub fn one_agent(latency: Duration, runs: usize) -> Option<[Duration; 4]> {
     let server = pg::server()?;
     let fake = Fake::start(move |_| Reply::verdict("approve", 9).delay(latency));
