@@ -443,6 +443,55 @@ fn a_dry_run_shows_tokens_batches_and_the_shared_prefix() {
     assert!(crate::support::system_prompt(&p.latest(), 0).contains("CHANGED-LINE"));
 }
 
+/// Agents on one model with the same window are packed once, but only when
+/// they read the same inputs: each agent's own input reaches it alone.
+#[test]
+fn agents_packed_alike_still_get_their_own_inputs() {
+    let events = r#"
+[inputs.notes-a]
+kind = "files"
+globs = ["a.txt"]
+
+[inputs.notes-b]
+kind = "files"
+globs = ["b.txt"]
+
+[inputs.shared]
+kind = "files"
+globs = ["shared.txt"]
+
+[events.review]
+agents = ["a", "b", "c"]
+inputs = ["shared"]
+"#;
+    let p = Project::with_agents(events, &[])
+        .agent("a", "inputs = [\"notes-a\"]")
+        .agent("b", "inputs = [\"notes-b\"]")
+        .agent("c", "inputs = [\"notes-a\"]")
+        .file("a.txt", "ONLY-FOR-A\n")
+        .file("b.txt", "ONLY-FOR-B\n")
+        .file("shared.txt", "FOR-EVERYONE\n");
+    let (code, stdout, stderr) = p.run(&["run", "review", "--dry-run"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let r = p.latest();
+    let prompt = |id: &str| {
+        let agent = r["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .unwrap();
+        format!("{}{}", r["shared_prompt"], agent["prompt"])
+    };
+    let (a, b, c) = (prompt("a"), prompt("b"), prompt("c"));
+    for text in [&a, &b, &c] {
+        assert!(text.contains("FOR-EVERYONE"), "{text}");
+    }
+    assert!(a.contains("ONLY-FOR-A") && !a.contains("ONLY-FOR-B"), "{a}");
+    assert!(b.contains("ONLY-FOR-B") && !b.contains("ONLY-FOR-A"), "{b}");
+    assert!(c.contains("ONLY-FOR-A") && !c.contains("ONLY-FOR-B"), "{c}");
+}
+
 #[test]
 fn unknown_inputs_and_wrong_keys_are_configuration_errors() {
     let events = r#"
