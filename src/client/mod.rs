@@ -46,7 +46,7 @@ pub(crate) struct ChatRequest {
 pub(crate) use crate::vocab::{count, Usage};
 pub(crate) use hash::{recording_hash, request_hash};
 pub(crate) use protocol::Protocol;
-pub(crate) use transport::{after_shared, combined, Transport, ROLE_MARKER};
+pub(crate) use transport::{after_shared, combined, marker_line, Transport, ROLE_MARKER};
 
 #[derive(Debug, Clone)]
 pub(crate) struct ChatReply {

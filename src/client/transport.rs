@@ -26,7 +26,13 @@ pub(crate) fn after_shared(shared: &str, system: &str) -> String {
         // A request of bsu's own (the verifier's): no panel part to mark.
         return system.to_string();
     }
-    format!("\n{ROLE_MARKER}\n\n{system}")
+    format!("{}{system}", marker_line())
+}
+
+/// The line between a system prompt's shared part and the agent's, with
+/// the newlines around it.
+pub(crate) fn marker_line() -> String {
+    format!("\n{ROLE_MARKER}\n\n")
 }
 
 /// Sends one request once, within `timeout`. `Client` is the real one.

@@ -97,16 +97,11 @@ impl InputJson {
     }
 }
 
-/// The line that ends a prompt's shared part.
-fn marker() -> String {
-    format!("\n{}\n\n", crate::client::ROLE_MARKER)
-}
-
 /// A dry run's shared prompt part, kept once in the report: the first
 /// prompt's part before the role marker (an agent whose part differs keeps
 /// its whole prompt).
 pub(super) fn shared_head(agents: &[AgentOutcome]) -> Option<&str> {
-    let marker = marker();
+    let marker = crate::client::marker_line();
     agents
         .iter()
         .filter_map(AgentOutcome::dry_prompt)
@@ -116,6 +111,6 @@ pub(super) fn shared_head(agents: &[AgentOutcome]) -> Option<&str> {
 /// What of `system` follows `head`, from the newline before the role marker
 /// on; `None` when its shared part is not `head`.
 fn own_part<'a>(system: &'a str, head: &str) -> Option<&'a str> {
-    let i = system.rfind(&marker())?;
+    let i = system.rfind(&crate::client::marker_line())?;
     (system[..i] == *head).then(|| &system[i + 1..])
 }

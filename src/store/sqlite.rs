@@ -327,7 +327,7 @@ mod tests {
             usage: crate::client::Usage::default(),
             cut_off: false,
         };
-        // A long-lived state directory: many runs, each its own process.
+        // A long-lived state directory: many runs, each opening it anew.
         for run in 0..40 {
             let s = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
             s.with(|c| {
