@@ -6,7 +6,9 @@
 //! the root) is not read, and the caller names it as unseen.
 //!
 //! Every input kind (`git_diff`, `changed_files`, `files`) and knowledge
-//! files read through here. A leaf: it imports nothing else of the crate.
+//! files read through here. Its writing counterpart, `folder`, gives the
+//! project's reports folder: real folders all the way down, made where
+//! missing, never a link. A leaf: it imports nothing else of the crate.
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -45,6 +47,10 @@ pub(crate) enum NotRead {
     TooLarge(u64),
     #[error("changed while it was being read")]
     Changed,
+    #[error("is a symlink (symlinks are not followed)")]
+    Symlink,
+    #[error("is not a folder")]
+    NotFolder,
 }
 
 /// `rel` joined to `root` with `.` and `..` worked out by name alone, or why
@@ -90,6 +96,55 @@ fn folders_are_real(root: &Path, full: &Path) -> Result<(), NotRead> {
         }
     }
     Ok(())
+}
+
+/// Project folder `rel` for writing into, by the same rule as reading:
+/// inside the project by name, and every part from the root down a real
+/// folder, none a symlink (`rel` naming the root gives the root). With
+/// `make`, missing folders are created, each without following a link;
+/// without, a missing folder ends the check (nothing below it exists).
+pub(crate) fn folder(root: &Path, rel: &str, make: bool) -> Result<PathBuf, NotRead> {
+    let full = match inside(root, rel) {
+        Ok(full) => full,
+        Err(NotRead::Root) => return Ok(root.to_path_buf()),
+        Err(why) => return Err(why),
+    };
+    let rest = full.strip_prefix(root).map_err(|_| NotRead::Leaves)?;
+    let parts: Vec<Component<'_>> = rest.components().collect();
+    let mut at = root.to_path_buf();
+    for (i, c) in parts.iter().enumerate() {
+        at.push(c);
+        let last = i + 1 == parts.len();
+        let meta = match std::fs::symlink_metadata(&at) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !make => break,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match std::fs::create_dir(&at) {
+                    Ok(()) => continue,
+                    // Made meanwhile by someone else: looked at below.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(NotRead::Unreadable(e.to_string())),
+                }
+                std::fs::symlink_metadata(&at).map_err(|e| NotRead::Unreadable(e.to_string()))?
+            }
+            Err(e) => return Err(NotRead::Unreadable(e.to_string())),
+            Ok(m) => m,
+        };
+        if meta.file_type().is_symlink() {
+            if last {
+                return Err(NotRead::Symlink);
+            }
+            let shown = at.strip_prefix(root).unwrap_or(&at).display().to_string();
+            return Err(NotRead::BehindSymlink(shown));
+        }
+        if !meta.is_dir() {
+            return Err(if last {
+                NotRead::NotFolder
+            } else {
+                NotRead::BelowFile
+            });
+        }
+    }
+    Ok(full)
 }
 
 /// What kind of thing `m` is, for a sentence: "a FIFO", "a folder", ...
@@ -235,5 +290,44 @@ mod tests {
                 assert!(read(&root, "pipe", 100) == Entry::NotRead(NotRead::Special("a FIFO")));
             }
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_is_written_into_only_when_real_all_the_way_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("proj");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::create_dir_all(&root).unwrap();
+        // Made where missing, each part a real folder.
+        assert_eq!(
+            folder(&root, "out/reports", true),
+            Ok(root.join("out/reports"))
+        );
+        assert!(root.join("out/reports").is_dir());
+        assert_eq!(folder(&root, ".", true), Ok(root.clone()));
+        // Checked without making: a missing folder is fine, nothing is made.
+        assert_eq!(folder(&root, "later/r", false), Ok(root.join("later/r")));
+        assert!(!root.join("later").exists());
+        // A link, as the folder or above it, is refused and nothing is made
+        // through it.
+        std::os::unix::fs::symlink(&outside, root.join("reports")).unwrap();
+        assert_eq!(folder(&root, "reports", true), Err(NotRead::Symlink));
+        assert_eq!(
+            folder(&root, "reports/deeper", true),
+            Err(NotRead::BehindSymlink("reports".into()))
+        );
+        assert_eq!(
+            folder(&root, "reports/deeper", false),
+            Err(NotRead::BehindSymlink("reports".into()))
+        );
+        assert!(std::fs::read_dir(&outside).unwrap().next().is_none());
+        // Out of the project by name, or below a file.
+        assert_eq!(folder(&root, "../outside", true), Err(NotRead::Leaves));
+        assert_eq!(folder(&root, "/tmp", true), Err(NotRead::Absolute));
+        std::fs::write(root.join("file"), "x").unwrap();
+        assert_eq!(folder(&root, "file", true), Err(NotRead::NotFolder));
+        assert_eq!(folder(&root, "file/r", true), Err(NotRead::BelowFile));
     }
 }

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
@@ -141,7 +140,10 @@ pub(super) struct CacheFile {
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ReportsFile {
-    pub dir: Option<PathBuf>,
+    /// The reports folder, relative to the project: real folders all the way
+    /// down, never a symlink (`--reports-dir` puts reports anywhere).
+    #[schemars(with = "Option<String>")]
+    pub dir: Option<Spanned<String>>,
     pub formats: Option<Vec<ReportFormat>>,
     pub keep: Option<u32>,
 }

@@ -185,7 +185,9 @@ pub(crate) struct CacheSettings {
 
 #[derive(Debug, Clone)]
 pub(crate) struct ReportSettings {
-    pub dir: PathBuf,
+    /// Relative to the project, inside it by name (checked for links when
+    /// written: `project_file::folder`).
+    pub dir: String,
     pub formats: Vec<ReportFormat>,
     pub keep: u32,
 }

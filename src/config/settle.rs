@@ -77,7 +77,7 @@ pub(super) fn settle(
     let (prices, max_cost_per_run) = settle_budget(root, &file, &src, problems);
     check_agent_inputs(&agents, &file, problems);
 
-    let (cache, reports) = cache_and_reports(&file);
+    let (cache, reports) = cache_and_reports(&file, &src, problems);
     // Settled before the check below, so its problems count.
     let secret_vars = settle_secrets(&file, &src, problems);
     let state = super::state::settle_state(file.state.as_ref(), &src, env, problems);
@@ -263,14 +263,36 @@ fn defaults(file: &EventsFile, default_provider: Option<&str>) -> Defaults {
     }
 }
 
-fn cache_and_reports(file: &EventsFile) -> (CacheSettings, ReportSettings) {
+fn cache_and_reports(
+    file: &EventsFile,
+    src: &Source<'_>,
+    problems: &mut Vec<Problem>,
+) -> (CacheSettings, ReportSettings) {
     let cache = CacheSettings {
         enabled: file.cache.enabled.unwrap_or(true),
         ttl: file.cache.ttl.map_or(Duration::from_secs(86_400), |d| d.0),
         max_bytes: file.cache.max_bytes.unwrap_or(100 * 1024 * 1024),
     };
     let reports = ReportSettings {
-        dir: file.reports.dir.clone().unwrap_or_else(|| "reports".into()),
+        dir: match &file.reports.dir {
+            None => "reports".into(),
+            Some(dir) => {
+                let d = dir.get_ref();
+                // A pull request edits this file: its reports stay in the project.
+                match crate::project_file::inside(Path::new(""), d) {
+                    Ok(_) | Err(crate::project_file::NotRead::Root) => {}
+                    Err(why) => problems.push(src.at(
+                        dir,
+                        format!(
+                            "[reports] dir {d:?} {why}; reports go to a folder inside the \
+                             project (such as \"reports\"), or anywhere with --reports-dir / \
+                             BSU_REPORTS_DIR"
+                        ),
+                    )),
+                }
+                d.clone()
+            }
+        },
         formats: dedup(
             file.reports
                 .formats

@@ -10,7 +10,7 @@ use select::{nearest, resolve_strategy, select_agents};
 pub(crate) use trust::{identity_for_state, refuse_untrusted, secrets};
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -94,13 +94,53 @@ pub(crate) struct Limits {
     pub cache: Option<CacheSettings>,
 }
 
+/// Where the report files go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReportsDir {
+    /// `[reports] dir`, which the change itself can edit: a folder of the
+    /// project, written only through real folders (`project_file::folder`).
+    Project { root: PathBuf, rel: String },
+    /// `--reports-dir` / `BSU_REPORTS_DIR`: the caller's, used as given.
+    Given(PathBuf),
+}
+
+impl ReportsDir {
+    /// The folder, for messages.
+    pub(crate) fn shown(&self) -> PathBuf {
+        match self {
+            ReportsDir::Project { root, rel } => crate::config::in_project(root, Path::new(rel)),
+            ReportsDir::Given(p) => p.clone(),
+        }
+    }
+
+    /// Refuse a project folder that is a symlink or lies behind one, before
+    /// anything is sent (written again by the same rule).
+    fn check(&self) -> Result<()> {
+        match self {
+            ReportsDir::Project { root, rel } => crate::project_file::folder(root, rel, false)
+                .map(drop)
+                .map_err(|why| Error::Usage(refused(&self.shown(), &why))),
+            ReportsDir::Given(_) => Ok(()),
+        }
+    }
+}
+
+/// Why the project's reports folder is not written into, and what to do.
+pub(crate) fn refused(shown: &Path, why: &crate::project_file::NotRead) -> String {
+    format!(
+        "the reports folder {} {why}: bsu writes reports only into real folders inside the \
+         project; remove the link, or give --reports-dir DIR",
+        shown.display()
+    )
+}
+
 /// Where a run's results go, and when it fails the job.
 #[derive(Debug, Clone)]
 pub(crate) struct Outputs {
     /// `None`: never exit 3.
     pub fail_on: Option<Action>,
     pub formats: Vec<ReportFormat>,
-    pub reports_dir: PathBuf,
+    pub reports_dir: ReportsDir,
     pub keep: u32,
     pub metrics_file: Option<PathBuf>,
     pub step_summary: Option<PathBuf>,
@@ -168,6 +208,8 @@ pub(crate) fn plan(
         .iter()
         .filter_map(|n| config.inputs.get(n).cloned())
         .collect();
+    let outputs = outputs(config, args, env);
+    outputs.reports_dir.check()?;
     Ok(RunPlan {
         secrets: std::sync::Arc::new(secrets(config, env)),
         project: identity_for_state(&config.root, env, config.state.url.is_some()),
@@ -197,7 +239,7 @@ pub(crate) fn plan(
         providers,
         keys,
         limits: limits(config, args, strategy),
-        outputs: outputs(config, args, env),
+        outputs,
         cost: cost_policy(config, args),
         filters: Triggers {
             when: strategy.when.clone(),
@@ -250,10 +292,13 @@ fn outputs(config: &Config, args: &RunArgs, env: &Env) -> Outputs {
             FailOn::Never => None,
         },
         formats,
-        reports_dir: args
-            .reports_dir
-            .clone()
-            .unwrap_or_else(|| crate::config::in_project(&config.root, &config.reports.dir)),
+        reports_dir: match &args.reports_dir {
+            Some(dir) => ReportsDir::Given(dir.clone()),
+            None => ReportsDir::Project {
+                root: config.root.clone(),
+                rel: config.reports.dir.clone(),
+            },
+        },
         keep: config.reports.keep,
         metrics_file: args.metrics_file.clone(),
         step_summary: env.get("GITHUB_STEP_SUMMARY").map(PathBuf::from),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{extension, render, Report};
 use crate::config::ReportFormat;
+use crate::plan::ReportsDir;
 
 /// Why the reports could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,8 @@ pub(crate) enum WriteError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Refused(String),
     #[error("could not write {}: {source}", .path.display())]
     File {
         path: PathBuf,
@@ -34,10 +37,11 @@ pub(crate) enum WriteError {
 /// `latest.<ext>`, then apply `keep`. Returns the paths of the run's own files.
 pub(crate) async fn write_reports(
     report: &Report,
-    dir: &Path,
+    reports: &ReportsDir,
     formats: &[ReportFormat],
     keep: u32,
 ) -> Result<Vec<PathBuf>, WriteError> {
+    let dir = &reports.shown();
     let event = file_event(&report.event);
     let base = format!(
         "{}-{event}-{}",
@@ -58,12 +62,9 @@ pub(crate) async fn write_reports(
     let paths: Vec<PathBuf> = files.iter().map(|(own, _, _)| own.clone()).collect();
     // The folder, the files, the stale `latest.*` and the pruning: one
     // blocking task, so one thread, whatever the number of files.
-    let (dir, formats) = (dir.to_path_buf(), formats.to_vec());
+    let (dir, formats, reports) = (dir.to_path_buf(), formats.to_vec(), reports.clone());
     tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir).map_err(|source| WriteError::Folder {
-            path: dir.clone(),
-            source,
-        })?;
+        make_folder(&reports, &dir)?;
         write_all(&files)?;
         remove_stale(&dir, &formats)?;
         if keep > 0 {
@@ -74,6 +75,26 @@ pub(crate) async fn write_reports(
     .await
     .unwrap_or_else(|e| Err(WriteError::Task(e.to_string())))?;
     Ok(paths)
+}
+
+/// The reports folder, made where missing: the project's only through real
+/// folders (a link put there after the plan's check is refused too).
+fn make_folder(reports: &ReportsDir, dir: &Path) -> Result<(), WriteError> {
+    match reports {
+        ReportsDir::Project { root, rel } => crate::project_file::folder(root, rel, true)
+            .map(drop)
+            .map_err(|why| match why {
+                crate::project_file::NotRead::Unreadable(e) => WriteError::Folder {
+                    path: dir.to_path_buf(),
+                    source: std::io::Error::other(e),
+                },
+                why => WriteError::Refused(crate::plan::refused(dir, &why)),
+            }),
+        ReportsDir::Given(_) => std::fs::create_dir_all(dir).map_err(|source| WriteError::Folder {
+            path: dir.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 /// A latest.<ext> this run did not write would pass an older run off as this one.

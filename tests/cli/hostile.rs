@@ -454,3 +454,62 @@ fn a_secret_named_by_its_value_is_a_configuration_error() {
         "{stderr}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn the_reports_folder_is_never_written_through_a_link_or_out_of_the_project() {
+    let fake = Fake::approving();
+    let outside = tempfile::tempdir().unwrap();
+    // An older run's report there: pruning through the link would delete it.
+    let old = "20200101T000000.000Z-x-000000000000.json";
+    std::fs::write(outside.path().join(old), "{}").unwrap();
+    let before = || {
+        let mut names: Vec<String> = std::fs::read_dir(outside.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let events = "[reports]\nkeep = 1\n[events.x]\nagents = [\"a\"]\n";
+    let p = Project::with_agents(events, &["a"]).serve(&fake);
+    // The change makes `reports` a link out of the project, or a folder
+    // inside it a link: refused before anything is sent.
+    std::os::unix::fs::symlink(outside.path(), p.path().join("reports")).unwrap();
+    let (_, stderr) = p.expect(&["run", "x"]).status(2).run();
+    assert!(
+        stderr.contains("the reports folder reports is a symlink (symlinks are not followed)")
+            && stderr.contains("--reports-dir"),
+        "{stderr}"
+    );
+    std::fs::remove_file(p.path().join("reports")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), p.path().join("out")).unwrap();
+    let p = p.file(
+        "events.toml",
+        "[reports]\ndir = \"out/reports\"\nkeep = 1\n[events.x]\nagents = [\"a\"]\n",
+    );
+    let (_, stderr) = p.expect(&["run", "x"]).status(2).run();
+    assert!(
+        stderr.contains("lies behind the symlink out (symlinks are not followed)"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests().len(), 0, "a request was sent");
+    assert_eq!(before(), vec![old.to_string()], "written or pruned outside");
+    // Out of the project by name: a configuration error with its line.
+    for dir in ["/tmp/elsewhere", "../elsewhere"] {
+        let text = format!("[events.x]\nagents = [\"a\"]\n[reports]\ndir = {dir:?}\n");
+        std::fs::write(p.path().join("events.toml"), text).unwrap();
+        let (_, stderr) = p.expect(&["run", "x", "--dry-run"]).status(2).run();
+        assert!(
+            stderr.contains("events.toml:4:7") && stderr.contains("reports go to a folder inside"),
+            "{stderr}"
+        );
+    }
+    // The caller's own folder, given on the command line, is used as given.
+    let p = p.file("events.toml", events);
+    let given = outside.path().join("given");
+    p.expect(&["run", "x", "--reports-dir", given.to_str().unwrap()])
+        .status(0)
+        .run();
+    assert!(given.join("latest.json").is_file());
+}
