@@ -325,6 +325,29 @@ fn eight_runners_migrating_a_fresh_server_at_once_migrate_it_once() {
 }
 
 #[test]
+fn connecting_before_the_project_is_validated_writes_nothing() {
+    let Some(server) = pg::server() else { return };
+    let (db, u) = server.fresh();
+    let tables = "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bsu%'";
+    // A fresh server: nothing to use yet, and nothing made.
+    let early = Store::connect_without_migrating(&url(u.clone()), Duration::from_secs(10));
+    assert!(
+        matches!(early, Ok(None)),
+        "{:?}",
+        early.map(|s| s.is_some())
+    );
+    assert_eq!(server.sql(&db, tables), "0");
+    // Migrated (once the run is valid), the early connection is the run's.
+    drop(Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap());
+    let early = Store::connect_without_migrating(&url(u.clone()), Duration::from_secs(10));
+    assert!(matches!(early, Ok(Some(_))));
+    // A newer schema is refused either way.
+    server.sql(&db, "UPDATE bsu_schema SET version = 99");
+    let early = Store::connect_without_migrating(&url(u), Duration::from_secs(10));
+    assert!(matches!(early, Err(super::StoreError::Refused(_))));
+}
+
+#[test]
 fn a_newer_schema_on_the_server_is_refused_and_left_alone() {
     let Some(server) = pg::server() else { return };
     let (db, u) = server.fresh();

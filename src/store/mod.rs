@@ -319,9 +319,30 @@ impl Store {
         url: &crate::config::state::StateUrl,
         timeout: Duration,
     ) -> Result<Store, StoreError> {
-        let pg = postgres::connect(url, timeout, "bsu")?;
+        Store::connect_as(url, timeout, true)
+            .map(|store| store.expect("a migrating connection always gives a store"))
+    }
+
+    /// Connect without writing anything: `None` when the server's schema
+    /// needs migrating. For the connection a run starts before its project
+    /// is validated; the run migrates (`connect`) only once it is.
+    pub(crate) fn connect_without_migrating(
+        url: &crate::config::state::StateUrl,
+        timeout: Duration,
+    ) -> Result<Option<Store>, StoreError> {
+        Store::connect_as(url, timeout, false)
+    }
+
+    fn connect_as(
+        url: &crate::config::state::StateUrl,
+        timeout: Duration,
+        migrate: bool,
+    ) -> Result<Option<Store>, StoreError> {
+        let Some(pg) = postgres::connect(url, timeout, "bsu", migrate)? else {
+            return Ok(None);
+        };
         let place = pg.place().to_string();
-        Ok(Store::over(Box::new(pg), place, Kind::Postgres))
+        Ok(Some(Store::over(Box::new(pg), place, Kind::Postgres)))
     }
 
     fn over(backend: Box<dyn Backend>, place: String, kind: Kind) -> Store {

@@ -374,12 +374,16 @@ fn note_default_strategy(plan: &RunPlan, out: &Output) {
     ));
 }
 
-/// A state being connected to (a server) or opened now (SQLite).
-type Connecting = std::thread::JoinHandle<std::result::Result<Store, store::StoreError>>;
+/// A state server being connected to: `None` when its schema needs
+/// migrating, which waits until the run is known to be valid.
+type Connecting = std::thread::JoinHandle<std::result::Result<Option<Store>, store::StoreError>>;
 
-/// Connect to the state server on a thread of its own.
+/// Connect to the state server on a thread of its own, writing nothing.
 fn connect(state: config::state::StateSettings) -> Connecting {
-    std::thread::spawn(move || Store::open_state(&state, None, &|_| {}))
+    std::thread::spawn(move || match &state.url {
+        Some(url) => Store::connect_without_migrating(url, state.timeout),
+        None => Ok(None),
+    })
 }
 
 /// The run's state, or why it has none (for the report). A server that
@@ -390,11 +394,16 @@ fn open_state(
     state_dir: Option<&Path>,
     warn: &Warn,
 ) -> Result<(Option<Store>, Option<String>)> {
-    let opened = match connecting {
-        Some(thread) => thread
+    let connected = connecting.map(|thread| {
+        thread
             .join()
-            .unwrap_or_else(|_| Err(store::StoreError::Task("connecting failed".into()))),
-        None => Store::open_state(&config.state, state_dir, &**warn),
+            .unwrap_or_else(|_| Err(store::StoreError::Task("connecting failed".into())))
+    });
+    let opened = match connected {
+        Some(Ok(Some(store))) => Ok(store),
+        Some(Err(e)) => Err(e),
+        // SQLite, or a server's schema to migrate now that the run is valid.
+        Some(Ok(None)) | None => Store::open_state(&config.state, state_dir, &**warn),
     };
     match opened {
         Ok(store) => Ok((Some(store.with_warn(warn.clone())), None)),

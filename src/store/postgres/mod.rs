@@ -149,12 +149,16 @@ async fn warm(c: &Client, explained: &[String; 3]) {
     let _ = tokio::join!(plan(0), plan(1), plan(2));
 }
 
-/// Connect with `url`: the TLS and timeouts set, the schema migrated.
+/// Connect with `url`: the TLS and timeouts set, the schema migrated; or,
+/// without `migrate`, `None` for a schema that needs migrating (nothing is
+/// written then: a connection made before the project is validated must
+/// not change the server).
 pub(crate) fn connect(
     url: &StateUrl,
     timeout: Duration,
     app: &str,
-) -> Result<Postgres, StoreError> {
+    migrate: bool,
+) -> Result<Option<Postgres>, StoreError> {
     let (rt, client, place) = open(url, timeout, app)?;
     let mut pg = Postgres {
         client,
@@ -190,6 +194,7 @@ pub(crate) fn connect(
     pg.found = found;
     let all = match all {
         Ok(all) if found == schema::CURRENT => all,
+        _ if !migrate && found <= schema::CURRENT => return Ok(None),
         _ => {
             schema::migrate_from(&mut pg, found, false)?;
             pg.run(async |c| breakers::load_all(c, None).await)?
@@ -197,7 +202,7 @@ pub(crate) fn connect(
     };
     pg.seen = all.into_iter().collect();
     pg.prefetched = true;
-    Ok(pg)
+    Ok(Some(pg))
 }
 
 impl Postgres {
