@@ -7,17 +7,17 @@ use std::path::Path;
 
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename.
 pub(crate) async fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        crate::run_id::random_hex(6)
-    ));
+    use tokio::io::AsyncWriteExt;
+    let tmp = tmp_beside(path);
     let result = async {
-        tokio::fs::write(&tmp, bytes).await?;
+        let mut f = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .await?;
+        f.write_all(bytes).await?;
+        f.flush().await?;
+        drop(f);
         tokio::fs::rename(&tmp, path).await
     }
     .await;
@@ -30,7 +30,7 @@ pub(crate) async fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<(
 /// `atomic_write`, blocking: for a thread that writes several files.
 pub(crate) fn atomic_write_now(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = tmp_beside(path);
-    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    let result = write_new(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -47,6 +47,17 @@ pub(crate) fn atomic_link(target: &Path, link: &Path) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// `bytes` in a file made at `tmp`: never one already there, nor through a
+/// link someone put there (the name is unguessable too).
+fn write_new(tmp: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp)?
+        .write_all(bytes)
 }
 
 /// A fresh hidden name beside `path`.
@@ -76,4 +87,35 @@ pub(crate) fn read_capped(r: impl Read, source: &str) -> std::io::Result<String>
     }
     String::from_utf8(bytes)
         .map_err(|_| std::io::Error::other(format!("{source} is not UTF-8 text")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_is_replaced_whole_and_never_written_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, "KEEP").unwrap();
+        // A link where the file goes is replaced, not followed.
+        let path = dir.path().join("latest.json");
+        std::os::unix::fs::symlink(&outside, &path).unwrap();
+        atomic_write_now(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().is_symlink());
+        // A link where the temporary file goes is refused, not followed.
+        let tmp = dir.path().join(".t.tmp");
+        std::os::unix::fs::symlink(&outside, &tmp).unwrap();
+        assert!(write_new(&tmp, b"x").is_err());
+        assert_eq!(std::fs::read(&outside).unwrap(), b"KEEP");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(atomic_write(&path, b"again")).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"again");
+        // Nothing left behind but the two files and the link.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+    }
 }
