@@ -127,9 +127,15 @@ impl ReportsDir {
 
 /// Why the project's reports folder is not written into, and what to do.
 pub(crate) fn refused(shown: &Path, why: &crate::project_file::NotRead) -> String {
+    use crate::project_file::NotRead;
+    let fix = match why {
+        NotRead::Symlink | NotRead::BehindSymlink(_) => "remove the link",
+        NotRead::NotFolder | NotRead::BelowFile => "move the file away",
+        _ => "fix [reports] dir",
+    };
     format!(
         "the reports folder {} {why}: bsu writes reports only into real folders inside the \
-         project; remove the link, or give --reports-dir DIR",
+         project; {fix}, or give --reports-dir DIR",
         shown.display()
     )
 }

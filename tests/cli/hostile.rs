@@ -478,8 +478,11 @@ fn the_reports_folder_is_never_written_through_a_link_or_out_of_the_project() {
     std::os::unix::fs::symlink(outside.path(), p.path().join("reports")).unwrap();
     let (_, stderr) = p.expect(&["run", "x"]).status(2).run();
     assert!(
-        stderr.contains("the reports folder reports is a symlink (symlinks are not followed)")
-            && stderr.contains("--reports-dir"),
+        stderr.contains(
+            "the reports folder reports is a symlink (symlinks are not followed): bsu writes \
+             reports only into real folders inside the project; remove the link, or give \
+             --reports-dir DIR"
+        ),
         "{stderr}"
     );
     std::fs::remove_file(p.path().join("reports")).unwrap();
@@ -493,6 +496,16 @@ fn the_reports_folder_is_never_written_through_a_link_or_out_of_the_project() {
         stderr.contains("lies behind the symlink out (symlinks are not followed)"),
         "{stderr}"
     );
+    // A file where the folder goes: refused, saying what to do.
+    std::fs::write(p.path().join("reports"), "a file").unwrap();
+    std::fs::write(p.path().join("events.toml"), events).unwrap();
+    let (_, stderr) = p.expect(&["run", "x"]).status(2).run();
+    assert!(
+        stderr.contains("the reports folder reports is not a folder")
+            && stderr.contains("move the file away"),
+        "{stderr}"
+    );
+    std::fs::remove_file(p.path().join("reports")).unwrap();
     assert_eq!(fake.requests().len(), 0, "a request was sent");
     assert_eq!(before(), vec![old.to_string()], "written or pruned outside");
     // Out of the project by name: a configuration error with its line.
