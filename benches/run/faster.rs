@@ -138,9 +138,14 @@ fn cpu_seconds(bench: &Bench, args: &[&str]) -> Option<f64> {
 
 /// An 8-agent review against a server with a provider-like prompt cache,
 /// gpt-4o's prices: (wall, USD, uncached prompt tokens) with `prime_cache`
-/// as given.
+/// as given. A streamed reply starts a quarter of the latency in (the time
+/// to a first token) and ends at the latency.
 pub fn fan_out_cost(latency: Duration, prime: &str) -> (Duration, f64, u64) {
-    let server = Fake::caching(move |_| Reply::verdict("approve", 9).delay(latency));
+    let server = Fake::caching(move |_| {
+        Reply::verdict("approve", 9)
+            .delay(latency)
+            .first_token(latency / 4)
+    });
     let agents = ["a", "b", "c", "d", "e", "f", "g", "h"];
     let list = agents.map(|a| format!("\"{a}\"")).join(", ");
     let bench = Bench::new(

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::protocol::Unreadable;
+use super::stream::{Broken, Event};
 use super::{ChatReply, ChatRequest, Usage};
 
 /// The Messages API requires `max_tokens`; this is used when the agent sets none.
@@ -28,12 +29,17 @@ impl super::Protocol for Anthropic {
         url: reqwest::Url,
         auth: HeaderValue,
         req: &ChatRequest,
+        stream: bool,
     ) -> reqwest::RequestBuilder {
-        request(http, url, auth, req)
+        request(http, url, auth, req, stream)
     }
 
     fn parse(&self, body: &[u8]) -> Result<ChatReply, Unreadable> {
         parse(body)
+    }
+
+    fn unstream(&self, events: &[Event]) -> Result<Vec<u8>, Broken> {
+        unstream(events)
     }
 }
 
@@ -42,6 +48,7 @@ fn request(
     url: reqwest::Url,
     key: HeaderValue,
     req: &ChatRequest,
+    stream: bool,
 ) -> reqwest::RequestBuilder {
     let mut body = json!({
         "model": req.model,
@@ -61,6 +68,9 @@ fn request(
     if let Some(t) = req.temperature {
         // Anthropic takes 0..=1; agent files allow 0..=2 (OpenAI's range).
         body["temperature"] = json!(t.min(1.0));
+    }
+    if stream {
+        body["stream"] = json!(true);
     }
     http.post(url)
         .header("anthropic-version", "2023-06-01")
@@ -129,6 +139,58 @@ fn parse(body: &[u8]) -> Result<ChatReply, Unreadable> {
     })
 }
 
+/// Events back into a message: the text deltas joined, the stop reason of
+/// `message_delta`, the usage of `message_start` updated by
+/// `message_delta`'s. Ended by `message_stop`.
+fn unstream(events: &[Event]) -> Result<Vec<u8>, Broken> {
+    use serde_json::Value;
+    let (mut text, mut stop) = (String::new(), Value::Null);
+    let mut usage = serde_json::Map::new();
+    let mut done = false;
+    for e in events {
+        let v: Value = serde_json::from_str(&e.data)
+            .map_err(|err| Broken::Cut(format!("an event is not JSON ({err})")))?;
+        let mut add_usage = |u: Option<&Value>| {
+            for (k, n) in u.and_then(Value::as_object).into_iter().flatten() {
+                usage.insert(k.clone(), n.clone());
+            }
+        };
+        match v["type"].as_str() {
+            Some("message_start") => add_usage(v.pointer("/message/usage")),
+            Some("content_block_delta")
+                if v.pointer("/delta/type").and_then(Value::as_str) == Some("text_delta") =>
+            {
+                text.push_str(
+                    v.pointer("/delta/text")
+                        .and_then(Value::as_str)
+                        .unwrap_or(""),
+                );
+            }
+            Some("message_delta") => {
+                if let Some(s) = v.pointer("/delta/stop_reason") {
+                    stop = s.clone();
+                }
+                add_usage(v.get("usage"));
+            }
+            Some("message_stop") => {
+                done = true;
+                break;
+            }
+            Some("error") => return Err(Broken::Error(e.data.clone())),
+            _ => {}
+        }
+    }
+    if !done {
+        return Err(Broken::Cut("it ended before message_stop".into()));
+    }
+    let body = json!({
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": stop,
+        "usage": usage,
+    });
+    Ok(body.to_string().into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -144,7 +206,9 @@ mod tests {
         let http = reqwest::Client::new();
         let url = reqwest::Url::parse("http://127.0.0.1:9/v1/messages").unwrap();
         let key = reqwest::header::HeaderValue::from_static("k");
-        let built = super::request(&http, url, key, &req).build().unwrap();
+        let built = super::request(&http, url, key, &req, false)
+            .build()
+            .unwrap();
         let body: serde_json::Value =
             serde_json::from_slice(built.body().unwrap().as_bytes().unwrap()).unwrap();
         assert_eq!(
@@ -168,5 +232,39 @@ mod tests {
         assert!(!r.cut_off);
         let cut = br#"{"content": [{"type": "text", "text": "{"}], "stop_reason": "max_tokens"}"#;
         assert!(super::parse(cut).unwrap().cut_off);
+    }
+
+    #[test]
+    fn a_stream_reads_back_as_the_message_it_streams() {
+        use crate::client::stream::{events, Broken};
+        let stream = concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"content\":[],",
+            "\"usage\":{\"input_tokens\":10,\"cache_read_input_tokens\":300,\"cache_creation_input_tokens\":40,\"output_tokens\":1}}}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+            "event: ping\ndata: {\"type\":\"ping\"}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"o\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"k\"}}\n\n",
+            "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"max_tokens\"},\"usage\":{\"output_tokens\":5}}\n\n",
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+        );
+        let body = super::unstream(&events(stream.as_bytes())).unwrap();
+        let r = super::parse(&body).unwrap();
+        assert_eq!(r.content, "ok");
+        assert!(r.cut_off);
+        assert_eq!(r.usage.prompt_tokens, 350);
+        assert_eq!(r.usage.cached_prompt_tokens, 300);
+        assert_eq!(r.usage.cache_creation_tokens, 40);
+        assert_eq!(r.usage.completion_tokens, 5);
+        let cut = &stream[..stream.find("event: message_stop").unwrap()];
+        assert!(matches!(
+            super::unstream(&events(cut.as_bytes())),
+            Err(Broken::Cut(_))
+        ));
+        let error = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
+        assert!(matches!(
+            super::unstream(&events(error.as_bytes())),
+            Err(Broken::Error(_))
+        ));
     }
 }

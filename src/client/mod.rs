@@ -14,6 +14,7 @@ pub(crate) mod ratelimit;
 pub(crate) mod recording;
 pub(crate) mod redacting;
 pub(crate) mod secret;
+pub(crate) mod stream;
 mod transport;
 mod window;
 
@@ -136,7 +137,8 @@ impl Client {
                 provider.api_key_env
             ))
         })?;
-        let builder = protocol.request(&self.http, url, auth, req);
+        let started = stream::hook();
+        let builder = protocol.request(&self.http, url, auth, req, started.is_some());
         let response = builder
             .timeout(timeout)
             .send()
@@ -144,7 +146,19 @@ impl Client {
             .map_err(|e| transport(e, timeout))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = read_capped(response, timeout).await?;
+        // A stream asked for and given (a server may answer whole anyway).
+        let streamed = started.filter(|_| {
+            (200..300).contains(&status)
+                && headers
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|t| t.starts_with("text/event-stream"))
+        });
+        let body = read_capped(response, timeout, streamed.as_ref()).await?;
+        let body = match streamed {
+            Some(_) => unstreamed(protocol, &body, &provider.name)?,
+            None => body,
+        };
         if !(200..300).contains(&status) {
             let parsed = error::parse_error_body(&body);
             let request_id = ["x-request-id", "request-id"]
@@ -174,9 +188,39 @@ impl Client {
     }
 }
 
+/// A streamed reply's body as it would have come unstreamed, or the error
+/// its stream ended with (transient: the call may be tried again).
+fn unstreamed(protocol: &dyn Protocol, body: &[u8], provider: &str) -> Result<Vec<u8>, CallError> {
+    let broken = |message: String| CallError {
+        fault: Fault::None,
+        class: FailureClass::Transient,
+        status: None,
+        message,
+        retry_after: None,
+    };
+    protocol
+        .unstream(&stream::events(body))
+        .map_err(|why| match why {
+            stream::Broken::Error(data) => {
+                let parsed = error::parse_error_body(data.as_bytes());
+                broken(format!(
+                    "{provider} sent an error in the reply stream: {}: {}",
+                    parsed.kind.as_deref().unwrap_or("error"),
+                    crate::text::ellipsize(parsed.message.as_deref().unwrap_or(""), 500)
+                ))
+            }
+            stream::Broken::Cut(why) => {
+                broken(format!("the reply stream from {provider} broke off: {why}"))
+            }
+        })
+}
+
+/// The whole body, at most `MAX_REPLY_BYTES`; `started` called when its
+/// first bytes are in.
 async fn read_capped(
     mut response: reqwest::Response,
     timeout: Duration,
+    started: Option<&stream::Hook>,
 ) -> Result<Vec<u8>, CallError> {
     let too_big = || CallError {
         fault: Fault::None,
@@ -198,6 +242,11 @@ async fn read_capped(
     while let Some(chunk) = response.chunk().await.map_err(|e| transport(e, timeout))? {
         if body.len() + chunk.len() > MAX_REPLY_BYTES {
             return Err(too_big());
+        }
+        if body.is_empty() && !chunk.is_empty() {
+            if let Some(hook) = started {
+                hook();
+            }
         }
         body.extend_from_slice(&chunk);
     }
@@ -268,4 +317,29 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     }
     parts.dedup();
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_stream_is_a_transient_failure_saying_why() {
+        let anthropic = protocol::for_kind(crate::config::ProviderKind::Anthropic);
+        let error = b"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
+        let e = unstreamed(anthropic, error, "claude").unwrap_err();
+        assert_eq!(e.class, FailureClass::Transient);
+        assert_eq!(
+            e.message,
+            "claude sent an error in the reply stream: overloaded_error: Overloaded"
+        );
+        let openai = protocol::for_kind(crate::config::ProviderKind::Openai);
+        let cut = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"{\"}}]}\n\n";
+        let e = unstreamed(openai, cut, "openai").unwrap_err();
+        assert_eq!(e.class, FailureClass::Transient);
+        assert_eq!(
+            e.message,
+            "the reply stream from openai broke off: it ended before its last chunk"
+        );
+    }
 }

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::protocol::Unreadable;
+use super::stream::{Broken, Event};
 use super::{ChatReply, ChatRequest, Usage};
 
 /// OpenAI's chat completions, and every server compatible with them.
@@ -25,12 +26,17 @@ impl super::Protocol for OpenAi {
         url: reqwest::Url,
         auth: HeaderValue,
         req: &ChatRequest,
+        stream: bool,
     ) -> reqwest::RequestBuilder {
-        request(http, url, auth, req)
+        request(http, url, auth, req, stream)
     }
 
     fn parse(&self, body: &[u8]) -> Result<ChatReply, Unreadable> {
         parse(body)
+    }
+
+    fn unstream(&self, events: &[Event]) -> Result<Vec<u8>, Broken> {
+        unstream(events)
     }
 }
 
@@ -39,6 +45,7 @@ fn request(
     url: reqwest::Url,
     auth: HeaderValue,
     req: &ChatRequest,
+    stream: bool,
 ) -> reqwest::RequestBuilder {
     let mut body = json!({
         "model": req.model,
@@ -58,6 +65,11 @@ fn request(
     // prompt cache (servers that do not know the field ignore it).
     if !req.shared.is_empty() {
         body["prompt_cache_key"] = json!(cache_key(&req.shared));
+    }
+    if stream {
+        // The last chunk then carries the usage.
+        body["stream"] = json!(true);
+        body["stream_options"] = json!({"include_usage": true});
     }
     http.post(url).header(AUTHORIZATION, auth).json(&body)
 }
@@ -119,6 +131,50 @@ fn parse(body: &[u8]) -> Result<ChatReply, Unreadable> {
     })
 }
 
+/// Chunks back into a completion: the deltas' content joined, the last
+/// finish reason, the usage chunk's usage. Ended by `data: [DONE]` (or, for
+/// servers that leave it out, by a finish reason).
+fn unstream(events: &[Event]) -> Result<Vec<u8>, Broken> {
+    use serde_json::Value;
+    let (mut content, mut finish, mut usage) = (String::new(), Value::Null, Value::Null);
+    let mut done = false;
+    for e in events {
+        if e.data == "[DONE]" {
+            done = true;
+            break;
+        }
+        let v: Value = serde_json::from_str(&e.data)
+            .map_err(|err| Broken::Cut(format!("an event is not JSON ({err})")))?;
+        if v.get("error").is_some() {
+            return Err(Broken::Error(e.data.clone()));
+        }
+        if let Some(text) = v
+            .pointer("/choices/0/delta/content")
+            .and_then(Value::as_str)
+        {
+            content.push_str(text);
+        }
+        if let Some(f) = v
+            .pointer("/choices/0/finish_reason")
+            .filter(|f| !f.is_null())
+        {
+            finish = f.clone();
+            done = true;
+        }
+        if v.get("usage").is_some_and(Value::is_object) {
+            usage = v["usage"].clone();
+        }
+    }
+    if !done {
+        return Err(Broken::Cut("it ended before its last chunk".into()));
+    }
+    let body = json!({
+        "choices": [{"message": {"content": content}, "finish_reason": finish}],
+        "usage": usage,
+    });
+    Ok(body.to_string().into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -132,5 +188,48 @@ mod tests {
         assert!(!r.cut_off);
         let cut = br#"{"choices": [{"message": {"content": "{"}, "finish_reason": "length"}]}"#;
         assert!(super::parse(cut).unwrap().cut_off);
+    }
+
+    #[test]
+    fn a_stream_reads_back_as_the_completion_it_streams() {
+        use crate::client::stream::{events, Broken};
+        let chunks = concat!(
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"{\\\"a\\\":\"},\"finish_reason\":null}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"1}\"},\"finish_reason\":null}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\n",
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":3,",
+            "\"total_tokens\":12,\"prompt_tokens_details\":{\"cached_tokens\":4}}}\n\n",
+            "data: [DONE]\n\n"
+        );
+        let body = super::unstream(&events(chunks.as_bytes())).unwrap();
+        let r = super::parse(&body).unwrap();
+        assert_eq!(r.content, "{\"a\":1}");
+        assert!(r.cut_off);
+        assert_eq!(
+            (
+                r.usage.prompt_tokens,
+                r.usage.completion_tokens,
+                r.usage.cached_prompt_tokens
+            ),
+            (9, 3, 4)
+        );
+        // Cut before its end, or an error in the stream: not a reply.
+        let cut = &chunks[..chunks
+            .find("data: {\"choices\":[{\"index\":0,\"delta\":{},")
+            .unwrap()];
+        assert!(matches!(
+            super::unstream(&events(cut.as_bytes())),
+            Err(Broken::Cut(_))
+        ));
+        let error = "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n";
+        assert!(matches!(
+            super::unstream(&events(error.as_bytes())),
+            Err(Broken::Error(_))
+        ));
+        assert!(matches!(
+            super::unstream(&events(b"data: nope\n\n")),
+            Err(Broken::Cut(_))
+        ));
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 
+use super::stream::{Broken, Event};
 use super::{ChatReply, ChatRequest};
 use crate::config::ProviderKind;
 
@@ -29,17 +30,23 @@ pub(crate) trait Protocol: Send + Sync {
     /// The value of the header that carries `key` (`Bearer KEY`, or the key).
     fn auth_value(&self, key: &str) -> String;
 
-    /// The request for `req` to `url`, the key's header value being `auth`.
+    /// The request for `req` to `url`, the key's header value being `auth`;
+    /// with `stream`, asking for the reply as server-sent events.
     fn request(
         &self,
         http: &reqwest::Client,
         url: reqwest::Url,
         auth: HeaderValue,
         req: &ChatRequest,
+        stream: bool,
     ) -> reqwest::RequestBuilder;
 
     /// A successful reply's body, read.
     fn parse(&self, body: &[u8]) -> Result<ChatReply, Unreadable>;
+
+    /// A streamed reply's events as the body the same request would have
+    /// had unstreamed (for `parse`).
+    fn unstream(&self, events: &[Event]) -> Result<Vec<u8>, Broken>;
 
     /// How long the reply's rate-limit headers ask further requests to wait.
     fn pace(&self, headers: &HeaderMap) -> Option<Duration> {

@@ -323,7 +323,12 @@ async fn parallel(
             let _permit = permits.acquire_owned().await.ok();
             let agent = &shared.plan.agents[idx].agent;
             shared.observer.started(agent);
-            let outcome = agent::run_agent(&shared, idx, &[]).await;
+            let run = agent::run_agent(&shared, idx, &[]);
+            // The primer's calls are streamed: its group goes as its reply starts.
+            let outcome = match role.started_hook() {
+                Some(hook) => crate::client::stream::when_started(hook, run).await,
+                None => run.await,
+            };
             shared.observer.finished(&outcome);
             // A primer's guard lets its group go as its task ends.
             drop(role);

@@ -3,11 +3,14 @@
 //! was processed, so a parallel run whose agents all go at once pays for
 //! the shared prefix once per agent. When agents on one provider and model
 //! share a long prefix (the event, payload and inputs), one of them — the
-//! one with the fewest batches — goes first, and the rest are sent when its
-//! reply is in (or it failed). The wait is the price, at most about one
-//! model latency; the report says how long it was.
+//! one with the fewest batches — goes first, streamed, and the rest are sent
+//! as soon as its reply starts: the provider has read the prefix by then
+//! (or when its reply is in, from a server that does not stream, or when it
+//! failed). The wait is the price, about the time to a first token; the
+//! report says how long it was.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -23,14 +26,16 @@ pub(crate) const MIN_PREFIX_BYTES: usize = 4 * 1024;
 pub(super) enum Role {
     /// Goes at once, and nobody waits for it.
     Free,
-    /// Goes first; says when it is done (on drop of the guard, whatever happens).
-    Primes(#[allow(dead_code)] Primer),
+    /// Goes first; says when its reply starts, or at the latest when it is
+    /// done (on drop of the guard, whatever happens).
+    Primes(Primer),
     /// Waits for its group's primer.
     Waits(watch::Receiver<bool>),
 }
 
-/// Held by the primer's task: dropping it lets the group go.
-pub(super) struct Primer(watch::Sender<bool>);
+/// Held by the primer's task: dropping it lets the group go, if the start
+/// of its reply has not already.
+pub(super) struct Primer(Arc<watch::Sender<bool>>);
 
 impl Drop for Primer {
     fn drop(&mut self) {
@@ -39,6 +44,17 @@ impl Drop for Primer {
 }
 
 impl Role {
+    /// For the primer: what lets its group go when its reply starts.
+    pub(super) fn started_hook(&self) -> Option<crate::client::stream::Hook> {
+        let Role::Primes(Primer(tx)) = self else {
+            return None;
+        };
+        let tx = tx.clone();
+        Some(Arc::new(move || {
+            tx.send_replace(true);
+        }))
+    }
+
     /// Wait for the primer, if this agent waits: how long it waited.
     pub(super) async fn wait(&mut self) -> Option<Duration> {
         let Role::Waits(rx) = self else { return None };
@@ -87,7 +103,7 @@ pub(super) fn roles(shared: &Shared) -> Option<(Vec<Role>, usize)> {
                 Role::Waits(rx.clone())
             };
         }
-        roles[first] = Role::Primes(Primer(tx));
+        roles[first] = Role::Primes(Primer(Arc::new(tx)));
         primer_idx.get_or_insert(first);
     }
     primer_idx.map(|first| (roles, first))

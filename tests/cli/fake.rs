@@ -77,6 +77,14 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     pub body: String,
     pub delay: Duration,
+    /// Streamed: when the first event goes (the time to a first token);
+    /// the rest goes at `delay`.
+    pub first_token: Duration,
+    /// The reply is held (up to `delay`) only until the fake has seen this
+    /// many requests.
+    pub until_seen: Option<usize>,
+    /// Answered whole even when a stream is asked for, as some servers do.
+    pub whole: bool,
 }
 
 impl Reply {
@@ -86,6 +94,9 @@ impl Reply {
             headers: vec![],
             body: body.to_string(),
             delay: Duration::ZERO,
+            first_token: Duration::ZERO,
+            until_seen: None,
+            whole: false,
         }
     }
 
@@ -132,6 +143,21 @@ impl Reply {
         self
     }
 
+    pub fn first_token(mut self, d: Duration) -> Self {
+        self.first_token = d;
+        self
+    }
+
+    pub fn whole(mut self) -> Self {
+        self.whole = true;
+        self
+    }
+
+    pub fn until_seen(mut self, n: usize) -> Self {
+        self.until_seen = Some(n);
+        self
+    }
+
     pub fn header(mut self, k: &str, v: &str) -> Self {
         self.headers.push((k.into(), v.into()));
         self
@@ -144,6 +170,8 @@ struct State {
     requests: Mutex<Vec<Request>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Streamed replies whose start has been sent.
+    streams_started: AtomicUsize,
     script: Mutex<Arc<Script>>,
     /// Set by `Fake::caching`: the shared prefixes of requests answered so
     /// far, which later requests find in the "prompt cache".
@@ -163,6 +191,7 @@ impl Fake {
             requests: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            streams_started: AtomicUsize::new(0),
             script: Mutex::new(Arc::new(Box::new(script))),
             cache: None,
         });
@@ -179,6 +208,7 @@ impl Fake {
             requests: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            streams_started: AtomicUsize::new(0),
             script: Mutex::new(Arc::new(Box::new(script))),
             cache: Some(Mutex::new(Default::default())),
         });
@@ -246,6 +276,11 @@ impl Fake {
         self.state.max_in_flight.load(Ordering::SeqCst)
     }
 
+    /// Requests answered as a stream, counted as each stream starts.
+    pub fn streams_started(&self) -> usize {
+        self.state.streams_started.load(Ordering::SeqCst)
+    }
+
     pub fn set_script(&self, script: impl Fn(&Request) -> Reply + Send + Sync + 'static) {
         *self.state.script.lock().unwrap() = Arc::new(Box::new(script));
     }
@@ -280,9 +315,38 @@ async fn serve(mut sock: tokio::net::TcpStream, state: Arc<State>) {
             }
         }
     }
-    if !reply.delay.is_zero() {
-        tokio::time::sleep(reply.delay).await;
+    let body: Value = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
+    if req.body["stream"] == true && reply.status == 200 && body.is_object() && !reply.whole {
+        // Streamed: the start goes at once, when the prompt (and so its
+        // prefix) has been read; the rest after the delay.
+        let (start, rest) = streamed(&body, req.body["stream_options"]["include_usage"] == true);
+        let mut head =
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n"
+                .to_string();
+        for (k, v) in &reply.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        let _ = sock.write_all(head.as_bytes()).await;
+        tokio::time::sleep(reply.first_token).await;
+        let _ = sock.write_all(start.as_bytes()).await;
+        let _ = sock.flush().await;
+        if let Some(cache) = &state.cache {
+            cache.lock().unwrap().insert(prefix);
+        }
+        state.streams_started.fetch_add(1, Ordering::SeqCst);
+        hold(
+            &reply,
+            &state,
+            reply.delay.saturating_sub(reply.first_token),
+        )
+        .await;
+        state.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let _ = sock.write_all(rest.as_bytes()).await;
+        let _ = sock.shutdown().await;
+        return;
     }
+    hold(&reply, &state, reply.delay).await;
     if let Some(cache) = &state.cache {
         // Processed: the prefix is in the cache for later requests.
         cache.lock().unwrap().insert(prefix);
@@ -300,6 +364,94 @@ async fn serve(mut sock: tokio::net::TcpStream, state: Arc<State>) {
     let _ = sock.write_all(head.as_bytes()).await;
     let _ = sock.write_all(reply.body.as_bytes()).await;
     let _ = sock.shutdown().await;
+}
+
+/// Wait `d`, or less: until the fake has seen `until_seen` requests.
+async fn hold(reply: &Reply, state: &State, d: Duration) {
+    let end = tokio::time::Instant::now() + d;
+    match reply.until_seen {
+        None => tokio::time::sleep_until(end).await,
+        Some(n) => {
+            while state.requests.lock().unwrap().len() < n && tokio::time::Instant::now() < end {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+}
+
+/// A reply body as the provider streams it (OpenAI's chat completion
+/// chunks, or Anthropic's Messages events): the stream's first event, and
+/// the rest, the text in two deltas.
+fn streamed(body: &Value, include_usage: bool) -> (String, String) {
+    let data = |v: Value| format!("data: {v}\n\n");
+    let event = |name: &str, v: Value| format!("event: {name}\ndata: {v}\n\n");
+    let halves = |text: &str| {
+        let mid = (0..=text.len() / 2)
+            .rev()
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap_or(0);
+        (text[..mid].to_string(), text[mid..].to_string())
+    };
+    if body["type"] == "message" {
+        let (a, b) = halves(body["content"][0]["text"].as_str().unwrap_or(""));
+        let mut usage = body["usage"].clone();
+        let output = usage["output_tokens"].take();
+        usage["output_tokens"] = json!(1);
+        let start = event(
+            "message_start",
+            json!({"type": "message_start", "message": {"id": "msg_1", "type": "message",
+                   "role": "assistant", "content": [], "model": "fake", "stop_reason": null,
+                   "usage": usage}}),
+        );
+        let mut rest = event(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0,
+                   "content_block": {"type": "text", "text": ""}}),
+        );
+        rest.push_str(&event("ping", json!({"type": "ping"})));
+        for part in [a, b] {
+            rest.push_str(&event(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": 0,
+                       "delta": {"type": "text_delta", "text": part}}),
+            ));
+        }
+        rest.push_str(&event(
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ));
+        let stop = body
+            .get("stop_reason")
+            .cloned()
+            .unwrap_or(json!("end_turn"));
+        rest.push_str(&event(
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": stop},
+                   "usage": {"output_tokens": output}}),
+        ));
+        rest.push_str(&event("message_stop", json!({"type": "message_stop"})));
+        return (start, rest);
+    }
+    let choice = &body["choices"][0];
+    let (a, b) = halves(choice["message"]["content"].as_str().unwrap_or(""));
+    let chunk = |delta: Value, finish: Value| {
+        data(
+            json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "fake",
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}),
+        )
+    };
+    let start = chunk(json!({"role": "assistant", "content": ""}), Value::Null);
+    let mut rest = chunk(json!({"content": a}), Value::Null);
+    rest.push_str(&chunk(json!({"content": b}), Value::Null));
+    rest.push_str(&chunk(json!({}), choice["finish_reason"].clone()));
+    if include_usage {
+        rest.push_str(&data(
+            json!({"id": "chatcmpl-1", "object": "chat.completion.chunk",
+                                   "choices": [], "usage": body["usage"]}),
+        ));
+    }
+    rest.push_str("data: [DONE]\n\n");
+    (start, rest)
 }
 
 async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Request> {

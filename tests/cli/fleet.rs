@@ -81,7 +81,7 @@ fn one_probe_across_runners_that_share_no_disk() {
         .serve(&fake)
         .env("BSU_MAX_RETRIES", "0")
         .env("BSU_BREAKER_FAILURE_THRESHOLD", "1")
-        .env("BSU_BREAKER_RESET_TIMEOUT", "1s");
+        .env("BSU_BREAKER_RESET_TIMEOUT", "3s");
     assert_eq!(
         runner(&p, 0)
             .args(["run", "ping"])
@@ -103,7 +103,9 @@ fn one_probe_across_runners_that_share_no_disk() {
     );
     assert_eq!(fake.count(), 1, "the second runner sent nothing");
     fake.set_script(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(1000)));
-    std::thread::sleep(Duration::from_millis(1200));
+    // Long enough that a loaded machine starting the second runner late
+    // does not reach the half-open state; then waited out.
+    std::thread::sleep(Duration::from_millis(3200));
     let children: Vec<Child> = (2..10).map(|n| spawn(&p, n, &["run", "ping"])).collect();
     let got = codes(children);
     let codes: Vec<i32> = got.iter().map(|(c, _)| *c).collect();

@@ -1,6 +1,7 @@
 //! Cache-aware fan-out against a fake with a prompt cache as providers have
 //! one (a prefix is served from the cache only after a request with it was
-//! answered): one agent goes first, the rest find the shared prefix cached.
+//! read): one agent goes first, streamed, the rest go as its reply starts
+//! and find the shared prefix cached.
 
 use std::time::Duration;
 
@@ -50,8 +51,18 @@ fn tokens(report: &Value) -> (u64, u64) {
 }
 
 #[test]
-fn one_agent_goes_first_and_the_rest_find_the_prefix_cached() {
-    let m = caching();
+fn one_agent_goes_first_and_the_rest_go_as_its_reply_starts() {
+    // The first agent's reply starts after 100 ms and is held until every
+    // agent's request is in (20 s at most): the rest must go when it starts.
+    let m = Fake::caching(|r| {
+        let reply = Reply::verdict("approve", 9);
+        if r.agent() == "a" {
+            let held = reply.first_token(Duration::from_millis(100));
+            held.delay(Duration::from_secs(20)).until_seen(AGENTS.len())
+        } else {
+            reply.delay(Duration::from_millis(100))
+        }
+    });
     let p = project(&m, "auto");
     let (code, report) = p.json(&["run", "review", "--input", "diff=change.patch", "--json"]);
     assert_eq!(code, 0, "{report}");
@@ -60,15 +71,28 @@ fn one_agent_goes_first_and_the_rest_find_the_prefix_cached() {
     // tokens, where sending all at once caches none (below).
     assert!(cached * 10 > prompt * 7, "{cached} of {prompt}");
     assert_eq!(report["primed"]["agent"], "a", "{}", report["primed"]);
-    assert!(report["primed"]["waited_ms"].as_u64().unwrap() >= 100);
-    // The first request was answered before any other was sent.
+    let waited = report["primed"]["waited_ms"].as_u64().unwrap();
+    assert!(
+        (100..20_000).contains(&waited),
+        "sent when the first reply started, not when it ended: {waited} ms"
+    );
+    // Only the first agent's request asks for a stream, and its reply was
+    // read whole from the stream (its verdict and usage are in the report).
     let reqs = m.requests();
+    let streamed: Vec<String> = reqs
+        .iter()
+        .filter(|r| r.body["stream"] == true)
+        .map(|r| r.agent())
+        .collect();
+    assert_eq!(streamed, ["a"]);
+    assert_eq!(m.streams_started(), 1);
+    assert_eq!(report["agents"][0]["status"], "succeeded");
+    assert_eq!(report["agents"][0]["verdict"]["decision"], "approve");
+    assert_eq!(report["agents"][0]["usage"]["completion_tokens"], 20);
+    // The first request went before any other.
     let first = reqs.iter().min_by_key(|r| r.at).unwrap().at;
     let rest: Vec<_> = reqs.iter().filter(|r| r.at > first).collect();
     assert_eq!(rest.len(), 7);
-    assert!(rest
-        .iter()
-        .all(|r| r.at >= first + Duration::from_millis(100)));
     // Every request names the same OpenAI prompt cache key.
     let keys: std::collections::BTreeSet<String> = reqs
         .iter()
@@ -115,6 +139,77 @@ fn a_failing_first_agent_lets_the_others_go() {
         "{statuses:?}"
     );
     assert_eq!(m.requests().len(), 8);
+}
+
+/// An Anthropic primer is streamed too: its Messages events are read back
+/// into the reply, cache reads and writes counted, and the rest go as its
+/// reply starts.
+#[test]
+fn an_anthropic_primer_is_read_from_its_event_stream() {
+    let verdict =
+        r#"{"decision": "approve", "score": 8, "comments": "ok", "findings": [], "actions": []}"#;
+    let m = Fake::start(move |r| {
+        let reply = Reply::json(
+            200,
+            serde_json::json!({"id": "msg_1", "type": "message", "role": "assistant",
+                "content": [{"type": "text", "text": verdict}], "stop_reason": "end_turn",
+                "usage": {"input_tokens": 50, "output_tokens": 10,
+                          "cache_read_input_tokens": 300, "cache_creation_input_tokens": 40}}),
+        );
+        if r.agent() == "a" {
+            reply
+                .delay(Duration::from_secs(20))
+                .until_seen(AGENTS.len())
+        } else {
+            reply
+        }
+    });
+    let p = project(&m, "auto").file(
+        "events.toml",
+        &format!(
+            "[providers.claude]\nkind = \"anthropic\"\nbase_url = \"{}\"\napi_key_env = \"OPENAI_API_KEY\"\n\
+             model = \"claude-sonnet-4-5\"\n[defaults]\nprovider = \"claude\"\n[inputs.diff]\nkind = \"git_diff\"\n\
+             [events.review]\nagents = [{}]\ninputs = [\"diff\"]\n",
+            m.url,
+            AGENTS.map(|a| format!("\"{a}\"")).join(", ")
+        ),
+    );
+    let (code, report) = p.json(&["run", "review", "--input", "diff=change.patch", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["primed"]["agent"], "a", "{}", report["primed"]);
+    assert!(report["primed"]["waited_ms"].as_u64().unwrap() < 20_000);
+    let first = &report["agents"][0];
+    assert_eq!(first["verdict"]["score"].as_f64(), Some(8.0), "{first}");
+    assert_eq!(first["usage"]["prompt_tokens"], 390, "{first}");
+    assert_eq!(first["usage"]["cached_prompt_tokens"], 300, "{first}");
+    assert_eq!(first["usage"]["completion_tokens"], 10, "{first}");
+    assert_eq!(m.streams_started(), 1);
+}
+
+/// A server that answers the first agent whole, though asked for a stream,
+/// is read as before, and the rest go when its reply is in.
+#[test]
+fn a_first_reply_answered_whole_lets_the_rest_go_when_it_is_in() {
+    let m = Fake::caching(|r| {
+        let reply = Reply::verdict("approve", 9).delay(Duration::from_millis(100));
+        if r.agent() == "a" {
+            reply.whole()
+        } else {
+            reply
+        }
+    });
+    let p = project(&m, "auto");
+    let (code, report) = p.json(&["run", "review", "--input", "diff=change.patch", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["agents"][0]["verdict"]["decision"], "approve");
+    assert!(report["primed"]["waited_ms"].as_u64().unwrap() >= 100);
+    assert_eq!(m.streams_started(), 0);
+    let reqs = m.requests();
+    let first = reqs.iter().min_by_key(|r| r.at).unwrap().at;
+    assert!(reqs
+        .iter()
+        .filter(|r| r.at > first)
+        .all(|r| r.at >= first + Duration::from_millis(100)));
 }
 
 /// A short shared part is not worth a wait: every agent goes at once.
