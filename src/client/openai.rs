@@ -131,12 +131,13 @@ fn parse(body: &[u8]) -> Result<ChatReply, Unreadable> {
     })
 }
 
-/// Chunks back into a completion: the deltas' content joined, the last
-/// finish reason, the usage chunk's usage. Ended by `data: [DONE]` (or, for
+/// Chunks back into a completion: the first choice's content deltas joined
+/// (no content at all reads as none, as unstreamed), the last finish
+/// reason, the usage chunk's usage. Ended by `data: [DONE]` (or, for
 /// servers that leave it out, by a finish reason).
 fn unstream(events: &[Event]) -> Result<Vec<u8>, Broken> {
     use serde_json::Value;
-    let (mut content, mut finish, mut usage) = (String::new(), Value::Null, Value::Null);
+    let (mut content, mut finish, mut usage) = (None::<String>, Value::Null, Value::Null);
     let mut done = false;
     for e in events {
         if e.data == "[DONE]" {
@@ -148,11 +149,15 @@ fn unstream(events: &[Event]) -> Result<Vec<u8>, Broken> {
         if v.get("error").is_some() {
             return Err(Broken::Error(e.data.clone()));
         }
+        let index = v.pointer("/choices/0/index").and_then(Value::as_u64);
+        if index.is_some_and(|i| i != 0) {
+            continue;
+        }
         if let Some(text) = v
             .pointer("/choices/0/delta/content")
             .and_then(Value::as_str)
         {
-            content.push_str(text);
+            content.get_or_insert_with(String::new).push_str(text);
         }
         if let Some(f) = v
             .pointer("/choices/0/finish_reason")
@@ -222,6 +227,17 @@ mod tests {
             super::unstream(&events(cut.as_bytes())),
             Err(Broken::Cut(_))
         ));
+        // Another choice's deltas are not this reply's; no content at all
+        // is no content, as unstreamed.
+        let other = "data: {\"choices\":[{\"index\":1,\"delta\":{\"content\":\"x\"}}]}\n\n";
+        let finish =
+            "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
+        let body = super::unstream(&events(format!("{other}{finish}").as_bytes())).unwrap();
+        assert!(
+            super::parse(&body).is_err(),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
         let error = "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n";
         assert!(matches!(
             super::unstream(&events(error.as_bytes())),
