@@ -2,7 +2,7 @@
 //! call (docs/inputs.md, "Token allowance and batches"). Agents that read no inputs get
 //! none, and no tokenizer is loaded for them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::pack::{self, Allowance, Batch, Counter, PackSummary};
 use super::prefix;
@@ -29,18 +29,26 @@ pub(crate) fn pack_all(
 ) -> Vec<Option<Packed>> {
     let started = std::time::Instant::now();
     let mut counter = Counter::default();
-    // Count every item once per encoding in use, in parallel, before packing.
-    let mut encodings: Vec<tokens::Encoding> = plan
-        .agents
-        .iter()
-        .filter(|p| p.skip.is_none())
-        .filter(|p| !plan.shared_inputs.is_empty() || !p.agent.inputs.is_empty())
-        .map(|p| tokens::encoding_for(&p.agent.model))
-        .collect();
-    encodings.sort();
-    encodings.dedup();
-    for enc in encodings {
-        counter.precount(enc, inputs);
+    // Count the items once per encoding in use, in parallel, before packing:
+    // as many as the roomiest agent of the encoding could take.
+    let mut caps: BTreeMap<tokens::Encoding, u64> = BTreeMap::new();
+    for p in plan.agents.iter().filter(|p| p.skip.is_none()) {
+        if plan.shared_inputs.is_empty() && p.agent.inputs.is_empty() {
+            continue;
+        }
+        let batches = p
+            .agent
+            .max_batches
+            .unwrap_or(pack::DEFAULT_MAX_BATCHES)
+            .max(1);
+        let most = window(plan, &p.agent).saturating_mul(u64::from(batches));
+        let cap = caps
+            .entry(tokens::encoding_for(&p.agent.model))
+            .or_insert(0);
+        *cap = (*cap).max(most);
+    }
+    for (enc, cap) in caps {
+        counter.precount(enc, inputs, cap);
     }
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
@@ -125,14 +133,7 @@ fn room(
     earlier: u64,
 ) -> (u64, u64, u64) {
     let enc = tokens::encoding_for(&agent.model);
-    let window = agent
-        .context_window
-        .or_else(|| {
-            plan.providers
-                .get(&agent.provider)
-                .and_then(|p| p.context_window)
-        })
-        .unwrap_or_else(|| tokens::context_window(&agent.model));
+    let window = window(plan, agent);
     let reply = agent
         .max_tokens
         .map_or(pack::DEFAULT_REPLY_TOKENS, u64::from);
@@ -148,11 +149,24 @@ fn room(
     ) + tokens::count(enc, &prompt::system(agent))
         + knowledge_tokens
         + earlier_allowance(plan, earlier);
-    let room = u64::from(window)
+    let room = window
         .saturating_sub(reply)
         .saturating_sub(fixed)
         .saturating_sub(pack::OVERHEAD_TOKENS);
-    (room, u64::from(window), reply)
+    (room, window, reply)
+}
+
+/// The agent's context window, in tokens.
+fn window(plan: &RunPlan, agent: &crate::config::Agent) -> u64 {
+    let window = agent
+        .context_window
+        .or_else(|| {
+            plan.providers
+                .get(&agent.provider)
+                .and_then(|p| p.context_window)
+        })
+        .unwrap_or_else(|| tokens::context_window(&agent.model));
+    u64::from(window)
 }
 
 /// Room for the results of the agents before this one in a sequence.

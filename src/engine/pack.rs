@@ -98,21 +98,51 @@ pub(crate) struct Counter {
     texts: HashMap<(usize, usize), String>,
 }
 
+/// Bytes a token takes at most on average in code and prose, for sizing a
+/// round of counting (a round too small only means one more).
+const BYTES_PER_TOKEN: u64 = 4;
+
 impl Counter {
-    /// Count every item of `inputs` in `enc` at once, on every core.
-    pub(crate) fn precount(&mut self, enc: Encoding, inputs: &[Gathered]) {
-        for (gi, g) in inputs.iter().enumerate() {
-            for (ii, item) in g.items.iter().enumerate() {
-                self.texts
-                    .entry((gi, ii))
-                    .or_insert_with(|| render(g, item, None));
-            }
-        }
-        let todo: Vec<(usize, usize, &str)> = self
-            .texts
+    /// Count the items of `inputs` in `enc`, in order, on every core, until
+    /// `cap` tokens are counted: no agent packs more than its batches hold
+    /// (`cap`, the most any agent of the encoding may), so the items after
+    /// are left out for every agent and need no count. Counting goes in
+    /// rounds of about the tokens still wanted; anything `pack` needs that
+    /// was not counted here it counts itself.
+    pub(crate) fn precount(&mut self, enc: Encoding, inputs: &[Gathered], cap: u64) {
+        let order: Vec<(usize, usize)> = inputs
             .iter()
-            .filter(|((gi, ii), _)| !self.memo.contains_key(&(enc, *gi, *ii)))
-            .map(|((gi, ii), text)| (*gi, *ii, text.as_str()))
+            .enumerate()
+            .flat_map(|(gi, g)| (0..g.items.len()).map(move |ii| (gi, ii)))
+            .collect();
+        let (mut next, mut counted) = (0, 0u64);
+        while next < order.len() && counted <= cap {
+            let want = (cap - counted).saturating_mul(BYTES_PER_TOKEN).max(1);
+            let (start, mut bytes) = (next, 0u64);
+            while next < order.len() && bytes < want {
+                let (gi, ii) = order[next];
+                let g = &inputs[gi];
+                let text = self
+                    .texts
+                    .entry((gi, ii))
+                    .or_insert_with(|| render(g, &g.items[ii], None));
+                bytes += text.len() as u64;
+                next += 1;
+            }
+            self.count_all(enc, &order[start..next]);
+            counted += order[start..next]
+                .iter()
+                .map(|&(gi, ii)| self.memo.get(&(enc, gi, ii)).copied().unwrap_or(0))
+                .sum::<u64>();
+        }
+    }
+
+    /// Count the rendered `items` not counted yet, at once, on every core.
+    fn count_all(&mut self, enc: Encoding, items: &[(usize, usize)]) {
+        let todo: Vec<(usize, usize, &str)> = items
+            .iter()
+            .filter(|(gi, ii)| !self.memo.contains_key(&(enc, *gi, *ii)))
+            .filter_map(|&(gi, ii)| Some((gi, ii, self.texts.get(&(gi, ii))?.as_str())))
             .collect();
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -441,5 +471,45 @@ mod tests {
         let names = ["lint".to_string()];
         let (_, s) = pack(&[g], &allowance(1000, 1, &names), &mut Counter::default());
         assert_eq!(s.unseen, ["lint: `x` did not finish within 1s"]);
+    }
+
+    #[test]
+    fn counting_stops_at_the_cap_and_packing_is_the_same() {
+        // 60 files of about 100 tokens, two inputs, batches of 250 tokens.
+        let big = "+x\n".repeat(100);
+        let names: Vec<String> = (0..30).map(|i| format!("f{i}")).collect();
+        let items: Vec<(&str, String)> = names.iter().map(|f| (f.as_str(), big.clone())).collect();
+        let inputs = [
+            input("diff", InputKind::GitDiff, items.clone()),
+            input("more", InputKind::GitDiff, items),
+        ];
+        let shared = ["diff".to_string()];
+        let own = ["more".to_string()];
+        let allow = Allowance {
+            own: &own,
+            ..allowance(250, 3, &shared)
+        };
+        let mut whole = Counter::default();
+        whole.precount(Encoding::Estimate, &inputs, u64::MAX);
+        assert_eq!(whole.memo.len(), 60);
+        // Capped at what three batches hold: a few items are counted, the
+        // rest only if packing needs them, and the batches are the same.
+        let mut capped = Counter::default();
+        capped.precount(Encoding::Estimate, &inputs, 750);
+        assert!(
+            (7..60).contains(&capped.memo.len()),
+            "{}",
+            capped.memo.len()
+        );
+        let a = pack(&inputs, &allow, &mut whole);
+        let b = pack(&inputs, &allow, &mut capped);
+        assert_eq!(a, b);
+        assert_eq!(a.1.batches, 3);
+        assert!(a.1.unseen.iter().any(|u| u.starts_with("more:")));
+        // A cap of nothing counts nothing up front; packing counts what it needs.
+        let mut none = Counter::default();
+        none.precount(Encoding::Estimate, &inputs, 0);
+        assert!(none.memo.len() <= 1);
+        assert_eq!(pack(&inputs, &allow, &mut none), a);
     }
 }
