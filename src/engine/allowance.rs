@@ -31,7 +31,8 @@ pub(crate) fn pack_all(
     let mut counter = Counter::default();
     // Count the items once per encoding in use, in parallel, before packing:
     // as many as the roomiest agent of the encoding could take.
-    let mut caps: BTreeMap<tokens::Encoding, u64> = BTreeMap::new();
+    // (tokens all batches hold, tokens one prompt holds), the most of any agent.
+    let mut caps: BTreeMap<tokens::Encoding, (u64, u64)> = BTreeMap::new();
     for p in plan.agents.iter().filter(|p| p.skip.is_none()) {
         if plan.shared_inputs.is_empty() && p.agent.inputs.is_empty() {
             continue;
@@ -41,11 +42,12 @@ pub(crate) fn pack_all(
             .max_batches
             .unwrap_or(pack::DEFAULT_MAX_BATCHES)
             .max(1);
-        let most = window(plan, &p.agent).saturating_mul(u64::from(batches));
+        let window = window(plan, &p.agent);
+        let most = window.saturating_mul(u64::from(batches));
         let cap = caps
             .entry(tokens::encoding_for(&p.agent.model))
-            .or_insert(0);
-        *cap = (*cap).max(most);
+            .or_insert((0, 0));
+        *cap = (cap.0.max(most), cap.1.max(window));
     }
     for (enc, cap) in caps {
         counter.precount(enc, inputs, cap);

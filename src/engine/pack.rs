@@ -106,10 +106,12 @@ impl Counter {
     /// Count the items of `inputs` in `enc`, in order, on every core, until
     /// `cap` tokens are counted: no agent packs more than its batches hold
     /// (`cap`, the most any agent of the encoding may), so the items after
-    /// are left out for every agent and need no count. Counting goes in
-    /// rounds of about the tokens still wanted; anything `pack` needs that
-    /// was not counted here it counts itself.
-    pub(crate) fn precount(&mut self, enc: Encoding, inputs: &[Gathered], cap: u64) {
+    /// are left out for every agent and need no count. An item counts at
+    /// most `one` (the largest window) toward it, since a bigger one is
+    /// clipped to fit a prompt. Counting goes in rounds of about the tokens
+    /// still wanted; anything `pack` needs that was not counted here it
+    /// counts itself.
+    pub(crate) fn precount(&mut self, enc: Encoding, inputs: &[Gathered], (cap, one): (u64, u64)) {
         let order: Vec<(usize, usize)> = inputs
             .iter()
             .enumerate()
@@ -132,7 +134,11 @@ impl Counter {
             self.count_all(enc, &order[start..next]);
             counted += order[start..next]
                 .iter()
-                .map(|&(gi, ii)| self.memo.get(&(enc, gi, ii)).copied().unwrap_or(0))
+                .map(|&(gi, ii)| {
+                    self.memo
+                        .get(&(enc, gi, ii))
+                        .map_or(0, |t| (*t).min(one.max(1)))
+                })
                 .sum::<u64>();
         }
     }
@@ -490,12 +496,12 @@ mod tests {
             ..allowance(250, 3, &shared)
         };
         let mut whole = Counter::default();
-        whole.precount(Encoding::Estimate, &inputs, u64::MAX);
+        whole.precount(Encoding::Estimate, &inputs, (u64::MAX, u64::MAX));
         assert_eq!(whole.memo.len(), 60);
         // Capped at what three batches hold: a few items are counted, the
         // rest only if packing needs them, and the batches are the same.
         let mut capped = Counter::default();
-        capped.precount(Encoding::Estimate, &inputs, 750);
+        capped.precount(Encoding::Estimate, &inputs, (750, 250));
         assert!(
             (7..60).contains(&capped.memo.len()),
             "{}",
@@ -506,9 +512,16 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.1.batches, 3);
         assert!(a.1.unseen.iter().any(|u| u.starts_with("more:")));
+        // A huge first file counts one prompt's worth toward the cap: the
+        // files after it are still counted up front.
+        let mut huge = inputs.clone();
+        huge[0].items[0].text = "+x\n".repeat(5_000);
+        let mut after = Counter::default();
+        after.precount(Encoding::Estimate, &huge, (750, 250));
+        assert!(after.memo.len() >= 7, "{}", after.memo.len());
         // A cap of nothing counts nothing up front; packing counts what it needs.
         let mut none = Counter::default();
-        none.precount(Encoding::Estimate, &inputs, 0);
+        none.precount(Encoding::Estimate, &inputs, (0, 250));
         assert!(none.memo.len() <= 1);
         assert_eq!(pack(&inputs, &allow, &mut none), a);
     }
