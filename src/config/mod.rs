@@ -185,8 +185,8 @@ pub(crate) struct CacheSettings {
 
 #[derive(Debug, Clone)]
 pub(crate) struct ReportSettings {
-    /// Relative to the project, inside it by name (checked for links when
-    /// written: `project_file::folder`).
+    /// Relative to the project, inside it and worked out by name (no `..`;
+    /// checked for links when written: `project_file::folder`).
     pub dir: String,
     pub formats: Vec<ReportFormat>,
     pub keep: u32,

@@ -278,19 +278,24 @@ fn cache_and_reports(
             None => "reports".into(),
             Some(dir) => {
                 let d = dir.get_ref();
-                // A pull request edits this file: its reports stay in the project.
+                // A pull request edits this file: its reports stay in the
+                // project, and the path kept is worked out by name, so no
+                // `link/..` is ever left for the file system to resolve.
                 match crate::project_file::inside(Path::new(""), d) {
-                    Ok(_) | Err(crate::project_file::NotRead::Root) => {}
-                    Err(why) => problems.push(src.at(
-                        dir,
-                        format!(
-                            "[reports] dir {d:?} {why}; reports go to a folder inside the \
+                    Ok(by_name) => by_name.to_string_lossy().into_owned(),
+                    Err(crate::project_file::NotRead::Root) => ".".into(),
+                    Err(why) => {
+                        problems.push(src.at(
+                            dir,
+                            format!(
+                                "[reports] dir {d:?} {why}; reports go to a folder inside the \
                              project (such as \"reports\"), or anywhere with --reports-dir / \
                              BSU_REPORTS_DIR"
-                        ),
-                    )),
+                            ),
+                        ));
+                        d.clone()
+                    }
                 }
-                d.clone()
             }
         },
         formats: dedup(

@@ -105,8 +105,9 @@ pub(crate) enum ReportsDir {
 }
 
 impl ReportsDir {
-    /// The folder, for messages.
-    pub(crate) fn shown(&self) -> PathBuf {
+    /// The folder the reports go to (the project's, `rel` having no `..`,
+    /// is the folder `project_file::folder` checks).
+    pub(crate) fn path(&self) -> PathBuf {
         match self {
             ReportsDir::Project { root, rel } => crate::config::in_project(root, Path::new(rel)),
             ReportsDir::Given(p) => p.clone(),
@@ -119,7 +120,7 @@ impl ReportsDir {
         match self {
             ReportsDir::Project { root, rel } => crate::project_file::folder(root, rel, false)
                 .map(drop)
-                .map_err(|why| Error::Usage(refused(&self.shown(), &why))),
+                .map_err(|why| Error::Usage(refused(&self.path(), &why))),
             ReportsDir::Given(_) => Ok(()),
         }
     }
@@ -133,10 +134,15 @@ pub(crate) fn refused(shown: &Path, why: &crate::project_file::NotRead) -> Strin
         NotRead::NotFolder | NotRead::BelowFile => "move the file away",
         _ => "fix [reports] dir",
     };
-    format!(
-        "the reports folder {} {why}: bsu writes reports only into real folders inside the \
-         project; {fix}, or give --reports-dir DIR",
-        shown.display()
+    // The names are the pull request's: on one line, so none can forge a
+    // line of the log (a CI workflow command).
+    crate::text::one_line(
+        &format!(
+            "the reports folder {} {why}: bsu writes reports only into real folders inside \
+             the project; {fix}, or give --reports-dir DIR",
+            shown.display()
+        ),
+        4096,
     )
 }
 

@@ -41,7 +41,7 @@ pub(crate) async fn write_reports(
     formats: &[ReportFormat],
     keep: u32,
 ) -> Result<Vec<PathBuf>, WriteError> {
-    let dir = &reports.shown();
+    let dir = &reports.path();
     let event = file_event(&report.event);
     let base = format!(
         "{}-{event}-{}",

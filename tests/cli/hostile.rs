@@ -518,6 +518,26 @@ fn the_reports_folder_is_never_written_through_a_link_or_out_of_the_project() {
             "{stderr}"
         );
     }
+    // `link/..` is worked out by name: the reports go to the project's own
+    // folder, never to where the link's parent is.
+    std::fs::create_dir_all(outside.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("sub"), p.path().join("up")).unwrap();
+    let text = "[events.x]\nagents = [\"a\"]\n[reports]\ndir = \"up/../reports\"\n";
+    std::fs::write(p.path().join("events.toml"), text).unwrap();
+    p.expect(&["run", "x"]).status(0).run();
+    assert!(p.path().join("reports/latest.json").is_file());
+    assert!(
+        !outside.path().join("reports").exists(),
+        "written through up/.."
+    );
+    // A link's name cannot forge a line of the log (a workflow command).
+    let forged = "x\n::error::forged";
+    std::os::unix::fs::symlink(outside.path(), p.path().join(forged)).unwrap();
+    let text = format!("[events.x]\nagents = [\"a\"]\n[reports]\ndir = {forged:?}\n");
+    std::fs::write(p.path().join("events.toml"), text).unwrap();
+    let (_, stderr) = p.expect(&["run", "x"]).status(2).run();
+    assert!(stderr.contains("is a symlink"), "{stderr}");
+    assert!(!stderr.lines().any(|l| l.starts_with("::")), "{stderr}");
     // The caller's own folder, given on the command line, is used as given.
     let p = p.file("events.toml", events);
     let given = outside.path().join("given");
