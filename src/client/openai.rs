@@ -133,8 +133,10 @@ fn parse(body: &[u8]) -> Result<ChatReply, Unreadable> {
 
 /// Chunks back into a completion: the first choice's content deltas joined
 /// (no content at all reads as none, as unstreamed), the last finish
-/// reason, the usage chunk's usage. Ended by `data: [DONE]` (or, for
-/// servers that leave it out, by a finish reason).
+/// reason, the usage chunk's usage. Ended by `data: [DONE]`, or for
+/// servers that leave it out by the usage chunk, which comes last: a stream
+/// cut after the finish reason but before the usage would price the call at
+/// nothing, so it is not a reply.
 fn unstream(events: &[Event]) -> Result<Vec<u8>, Broken> {
     use serde_json::Value;
     let (mut content, mut finish, mut usage) = (None::<String>, Value::Null, Value::Null);
@@ -164,10 +166,10 @@ fn unstream(events: &[Event]) -> Result<Vec<u8>, Broken> {
             .filter(|f| !f.is_null())
         {
             finish = f.clone();
-            done = true;
         }
         if v.get("usage").is_some_and(Value::is_object) {
             usage = v["usage"].clone();
+            done = true;
         }
     }
     if !done {
@@ -232,12 +234,23 @@ mod tests {
         let other = "data: {\"choices\":[{\"index\":1,\"delta\":{\"content\":\"x\"}}]}\n\n";
         let finish =
             "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
-        let body = super::unstream(&events(format!("{other}{finish}").as_bytes())).unwrap();
+        let done = "data: [DONE]\n\n";
+        let whole = format!("{other}{finish}{done}");
+        let body = super::unstream(&events(whole.as_bytes())).unwrap();
         assert!(
             super::parse(&body).is_err(),
             "{}",
             String::from_utf8_lossy(&body)
         );
+        // Cut after the finish reason, before the usage: not a reply.
+        assert!(matches!(
+            super::unstream(&events(finish.as_bytes())),
+            Err(Broken::Cut(_))
+        ));
+        // No [DONE], but the usage chunk, which comes last: a reply.
+        let usage = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\n\n";
+        let no_done = format!("{finish}{usage}");
+        assert!(super::unstream(&events(no_done.as_bytes())).is_ok());
         let error = "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n";
         assert!(matches!(
             super::unstream(&events(error.as_bytes())),
