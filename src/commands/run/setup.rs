@@ -46,15 +46,11 @@ pub(super) fn resolve(
     // planned: its connection (a server process, TLS, a password exchange)
     // is most of what shared state costs a run. `[state]` is read first for
     // that; the connection is kept only if the whole project agrees.
-    let early = config::peek_state(root, env).map(|state| (state.clone(), connect(state)));
+    let early = config::peek_state(root, env).and_then(|state| Some((connect(&state)?, state)));
     let config = config::load(root, env)?;
     let connecting = match early {
-        Some((peeked, thread)) if peeked == config.state => Some(thread),
-        _ => config
-            .state
-            .url
-            .is_some()
-            .then(|| connect(config.state.clone())),
+        Some((thread, peeked)) if peeked == config.state => Some(thread),
+        _ => connect(&config.state),
     };
     let mut payload = payload::load(args.payload.as_deref(), env)?;
     let event = match event_of(&config, &mut payload, args, env, out)? {
@@ -378,12 +374,13 @@ fn note_default_strategy(plan: &RunPlan, out: &Output) {
 /// migrating, which waits until the run is known to be valid.
 type Connecting = std::thread::JoinHandle<std::result::Result<Option<Store>, store::StoreError>>;
 
-/// Connect to the state server on a thread of its own, writing nothing.
-fn connect(state: config::state::StateSettings) -> Connecting {
-    std::thread::spawn(move || match &state.url {
-        Some(url) => Store::connect_without_migrating(url, state.timeout),
-        None => Ok(None),
-    })
+/// Connect to the state server `state` names, if any, on a thread of its
+/// own, writing nothing.
+fn connect(state: &config::state::StateSettings) -> Option<Connecting> {
+    let (url, timeout) = (state.url.clone()?, state.timeout);
+    Some(std::thread::spawn(move || {
+        Store::connect_without_migrating(&url, timeout)
+    }))
 }
 
 /// The run's state, or why it has none (for the report). A server that
