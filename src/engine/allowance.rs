@@ -29,9 +29,9 @@ pub(crate) fn pack_all(
 ) -> Vec<Option<Packed>> {
     let started = std::time::Instant::now();
     let mut counter = Counter::default();
-    // Count the items once per encoding in use, in parallel, before packing:
-    // as many as the roomiest agent of the encoding could take.
-    // (tokens all batches hold, tokens one prompt holds), the most of any agent.
+    // Count the items once per encoding in use, in parallel, before packing,
+    // as far as the roomiest agent of the encoding could take them: per
+    // encoding, the most tokens any agent's batches hold, and one prompt.
     let mut caps: BTreeMap<tokens::Encoding, (u64, u64)> = BTreeMap::new();
     for p in plan.agents.iter().filter(|p| p.skip.is_none()) {
         if plan.shared_inputs.is_empty() && p.agent.inputs.is_empty() {
