@@ -443,22 +443,31 @@ fn main() {
         evaluated.as_secs_f64() / 2.0
     ));
     match on_pg {
-        Some([sqlite, pg, opened, connected]) => {
+        Some(one) => {
             line(format!(
                 "  one agent, state on SQLite, 200 ms latency       {:>8.1} ms",
-                ms(sqlite)
+                ms(one.sqlite)
             ));
             line(format!(
                 "  one agent, state on PostgreSQL (loopback)        {:>8.1} ms             = {:+.1} ms over SQLite ({:.3}x)",
-                ms(pg),
-                ms(pg) - ms(sqlite),
-                pg.as_secs_f64() / sqlite.as_secs_f64()
+                ms(one.postgres),
+                ms(one.postgres) - ms(one.sqlite),
+                one.postgres.as_secs_f64() / one.sqlite.as_secs_f64()
             ));
+            match one.pooled {
+                Some(pooled) => line(format!(
+                    "    the same through PgBouncer (session mode)      {:>8.1} ms             = {:+.1} ms over SQLite ({:.3}x)",
+                    ms(pooled),
+                    ms(pooled) - ms(one.sqlite),
+                    pooled.as_secs_f64() / one.sqlite.as_secs_f64()
+                )),
+                None => line("    through PgBouncer: skipped (not installed)".into()),
+            }
             line(format!(
                 "    bsu state migrate (connect, lock, check)       {:>8.1} ms             = {:+.1} ms over opening SQLite ({:.1} ms)",
-                ms(connected),
-                ms(connected) - ms(opened),
-                ms(opened)
+                ms(one.postgres_migrate),
+                ms(one.postgres_migrate) - ms(one.sqlite_migrate),
+                ms(one.sqlite_migrate)
             ));
         }
         None => line("  state on PostgreSQL: skipped (no PostgreSQL installed)".into()),

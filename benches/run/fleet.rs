@@ -9,43 +9,69 @@ use super::fake::{Fake, Reply};
 use super::pg;
 use super::{Bench, KEY};
 
-/// One agent at `latency`, `runs` times on SQLite and on PostgreSQL,
-/// interleaved, and `bsu state migrate` on each (opening the state, then
-/// the migration's check: on the server, its connection, the advisory lock
-/// and a few round trips more than a run makes): medians (SQLite run,
-/// PostgreSQL run, SQLite migrate, PostgreSQL migrate), or `None` without a
-/// PostgreSQL.
-pub fn one_agent(latency: Duration, runs: usize) -> Option<[Duration; 4]> {
+/// One agent's run on each state, and `bsu state migrate` on each.
+pub struct OneAgent {
+    pub sqlite: Duration,
+    pub postgres: Duration,
+    /// On the same server through PgBouncer (session mode), if installed.
+    pub pooled: Option<Duration>,
+    pub sqlite_migrate: Duration,
+    pub postgres_migrate: Duration,
+}
+
+/// One agent at `latency`, `runs` times on SQLite, on PostgreSQL and on
+/// PostgreSQL through a pooler, interleaved, and `bsu state migrate` on
+/// each (opening the state, then the migration's check: on the server, its
+/// connection, the advisory lock and a few round trips more than a run
+/// makes): medians, or `None` without a PostgreSQL.
+pub fn one_agent(latency: Duration, runs: usize) -> Option<OneAgent> {
     let server = pg::server()?;
     let fake = Fake::start(move |_| Reply::verdict("approve", 9).delay(latency));
     let events = "[events.ping]\nagents = [\"a\"]\n";
-    let sqlite = Bench::new(events, &["a"])
-        .env("OPENAI_BASE_URL", &fake.url)
-        .env("OPENAI_API_KEY", KEY);
-    let postgres = Bench::new(events, &["a"])
-        .env("OPENAI_BASE_URL", &fake.url)
-        .env("OPENAI_API_KEY", KEY)
-        .env("BSU_STATE_URL", &server.fresh().1);
+    let bench = |url: Option<String>| {
+        let b = Bench::new(events, &["a"])
+            .env("OPENAI_BASE_URL", &fake.url)
+            .env("OPENAI_API_KEY", KEY);
+        match url {
+            Some(url) => b.env("BSU_STATE_URL", &url),
+            None => b,
+        }
+    };
+    let sqlite = bench(None);
+    let postgres = bench(Some(server.fresh().1));
+    let pooled = server
+        .pooler()
+        .map(|p| bench(Some(p.url(&server.fresh().0))));
     let args = ["run", "ping", "--no-cache", "-q"];
     // First runs make each state (and migrate the server).
-    assert_eq!(sqlite.run(&args), 0);
-    assert_eq!(postgres.run(&args), 0);
-    let (mut a, mut b, mut c, mut d) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for b in [&sqlite, &postgres].into_iter().chain(pooled.as_ref()) {
+        assert_eq!(b.run(&args), 0);
+    }
+    let timed = |b: &Bench, args: &[&str]| {
+        let (code, t) = b.timed(args);
+        assert_eq!(code, 0);
+        t
+    };
+    let (mut a, mut b, mut c, mut d, mut e) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        let (code, t) = sqlite.timed(&args);
-        assert_eq!(code, 0);
-        a.push(t);
-        let (code, t) = postgres.timed(&args);
-        assert_eq!(code, 0);
-        b.push(t);
-        c.push(sqlite.timed(&["state", "migrate"]).1);
-        d.push(postgres.timed(&["state", "migrate"]).1);
+        a.push(timed(&sqlite, &args));
+        b.push(timed(&postgres, &args));
+        e.extend(pooled.as_ref().map(|p| timed(p, &args)));
+        c.push(timed(&sqlite, &["state", "migrate"]));
+        d.push(timed(&postgres, &["state", "migrate"]));
     }
     let median = |mut v: Vec<Duration>| {
         v.sort();
-        v[v.len() / 2]
+        v.get(v.len() / 2).copied()
     };
-    Some([median(a), median(b), median(c), median(d)])
+    Some(OneAgent {
+        sqlite: median(a)?,
+        postgres: median(b)?,
+        pooled: median(e),
+        sqlite_migrate: median(c)?,
+        postgres_migrate: median(d)?,
+    })
 }
 
 /// What 64 runners sharing one server did.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::fake::{Fake, Reply};
-use crate::support::{on_postgres, shared_url, Project, TEST_KEY};
+use crate::support::{on_pooler, on_postgres, shared_url, Project, TEST_KEY};
 
 /// `p`'s bsu as a runner on its own machine: its own state directory.
 fn runner(p: &Project, n: usize) -> Command {
@@ -243,6 +243,38 @@ fn if_running_wait_waits_for_the_other_runner() {
     );
     let runs = status(&p, 2)["runs"].as_array().unwrap().len();
     assert_eq!(runs, 2, "the fleet's history holds both runners' runs");
+}
+
+#[test]
+fn runners_behind_a_session_pooler_share_the_lock_and_the_history() {
+    if !on_pooler() {
+        return;
+    }
+    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(1500)));
+    let p = one().serve(&fake);
+    let args = ["run", "ping", "--if-running", "skip", "--no-cache"];
+    let first = calling(&p, &fake, &args);
+    let out = runner(&p, 1).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("skipped: another run of this event is in progress (pid ")
+            && stderr.contains("on another runner"),
+        "{stderr}"
+    );
+    assert_eq!(codes(vec![first])[0].0, 0);
+    // The pooler released the lock with the first runner's session: the
+    // next run is not skipped.
+    let out = runner(&p, 2).args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fake.count(), 2);
+    let runs = status(&p, 3)["runs"].as_array().unwrap().len();
+    assert_eq!(runs, 2, "the fleet's history holds both runs");
 }
 
 #[test]

@@ -29,6 +29,20 @@ pub fn on_postgres() -> bool {
     }
 }
 
+/// As `on_postgres`, through the cluster's pooler (PgBouncer in session
+/// mode): false without one (never in CI).
+pub fn on_pooler() -> bool {
+    let Some(server) = crate::pg::server() else {
+        return false;
+    };
+    let Some(pooler) = server.pooler() else {
+        return false;
+    };
+    let (db, _) = server.fresh();
+    SHARED.with(|s| *s.borrow_mut() = Some(pooler.url(&db)));
+    true
+}
+
 /// Everything the state holds, as text: the SQLite files in `p`'s state
 /// directory, or the whole database on a server.
 pub fn state_text(p: &Project) -> String {

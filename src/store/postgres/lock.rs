@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
-use super::{open, Rt};
+use super::{bound, open, Rt};
 use crate::config::state::StateUrl;
 use crate::lock::{Busy, RunLock};
 use crate::store::StoreError;
@@ -56,12 +56,22 @@ pub(crate) fn acquire(
     let (rt, client, _) = open(url, timeout, &app_name(event))?;
     let key = key(project, event);
     let started = Instant::now();
+    let mut unbound = true;
     loop {
         let got = rt.get().block_on(async {
             tokio::time::timeout(timeout, async {
-                let row = client
-                    .query_typed_one("SELECT pg_try_advisory_lock($1)", params![key => INT8])
-                    .await?;
+                let bind = async {
+                    match std::mem::take(&mut unbound) {
+                        true => bound(&client, timeout).await,
+                        false => Ok(()),
+                    }
+                };
+                let params = params![key => INT8];
+                let try_lock = client.query_typed_one("SELECT pg_try_advisory_lock($1)", params);
+                // In one round trip: the session's bounds first.
+                let (bound, row) = tokio::join!(bind, try_lock);
+                bound?;
+                let row = row?;
                 if row.get::<_, bool>(0) {
                     return Ok(None);
                 }

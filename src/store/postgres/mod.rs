@@ -169,15 +169,22 @@ pub(crate) fn connect(
         place,
         found: 0,
     };
-    // The schema's version and every breaker, in one round trip while the
-    // run is still being planned. On a schema to migrate first (the
+    // The session's bounds, the schema's version and every breaker, in one
+    // round trip while the run is still being planned. On a schema to migrate first (the
     // breakers' read then failed or is stale), they are read again after.
     let explained = AT_END.map(|s| format!("EXPLAIN {}", s.text));
     let (found, all) = pg.run(async |c| {
         let c = &*c;
-        let reads = async { tokio::join!(schema::version(c), breakers::load_all(c, None)) };
+        let reads = async {
+            let (bound, found, all) = tokio::join!(
+                bound(c, timeout),
+                schema::version(c),
+                breakers::load_all(c, None)
+            );
+            bound.map(|()| (found, all))
+        };
         let (mut reads, mut warming) = (pin!(reads), pin!(warm(c, &explained)));
-        // One poll queues the reads, then the plans behind them; the plans'
+        // One poll queues the bounds and reads, then the plans behind them; the plans'
         // answers are dropped unread (the driver discards them).
         let first = std::future::poll_fn(|cx| {
             let read = reads.as_mut().poll(cx);
@@ -188,7 +195,7 @@ pub(crate) fn connect(
         let (found, all) = match first {
             Poll::Ready(read) => read,
             Poll::Pending => reads.await,
-        };
+        }?;
         Ok((found?, all))
     })?;
     pg.found = found;
@@ -212,19 +219,26 @@ impl Postgres {
     }
 }
 
-/// A connection (and the runtime driving it) with bsu's settings.
+/// Bound the session's statements by `timeout` on the server: the first
+/// statement of a new connection, sent in its first round trip. Not the
+/// `options` startup parameter: a pooler in front of the server
+/// (PgBouncer) refuses or drops it, and would leave the server unbounded.
+/// A session-mode pooler resets these when the connection is returned.
+async fn bound(c: &Client, timeout: Duration) -> Result<(), tokio_postgres::Error> {
+    let ms = timeout.as_millis();
+    c.batch_execute(&format!(
+        "SET statement_timeout = {ms}; SET lock_timeout = {ms}; \
+         SET idle_in_transaction_session_timeout = {}",
+        ms.saturating_mul(4)
+    ))
+    .await
+}
+
+/// A connection (and the runtime driving it), to be `bound` first.
 fn open(url: &StateUrl, timeout: Duration, app: &str) -> Result<(Rt, Client, String), StoreError> {
     let parsed = url::parse(url).map_err(StoreError::Refused)?;
     let mut config = parsed.config;
-    let ms = timeout.as_millis();
-    config
-        .connect_timeout(timeout)
-        .application_name(app)
-        .options(format!(
-            "-c statement_timeout={ms} -c lock_timeout={ms} \
-             -c idle_in_transaction_session_timeout={}",
-            ms.saturating_mul(4)
-        ));
+    config.connect_timeout(timeout).application_name(app);
     let tls = tls::connector(parsed.root_cert.as_deref(), parsed.verify, url)?;
     let rt = Rt::new()?;
     let place = parsed.place;
@@ -341,3 +355,6 @@ fn call_error(e: &tokio_postgres::Error) -> StoreError {
         StoreError::Server(plain(e))
     }
 }
+
+#[cfg(test)]
+mod tests;
