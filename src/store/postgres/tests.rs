@@ -43,7 +43,7 @@ fn every_session_is_bounded_by_the_timeout_even_through_a_pooler() {
         assert_eq!(bounds(&mut pg), [ms, ms, idle].map(|v| v.to_string()));
         // A statement past the bound is stopped by the server.
         let slow = pg.run(async |c| c.batch_execute("SELECT pg_sleep(5)").await);
-        let e = slow.err().expect("stopped").to_string();
+        let e = slow.expect_err("stopped").to_string();
         assert!(e.contains("statement timeout"), "{e}");
     }
 }
