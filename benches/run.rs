@@ -17,6 +17,9 @@ mod faster;
 #[path = "run/fleet.rs"]
 mod fleet;
 
+#[path = "run/hot.rs"]
+mod hot;
+
 #[path = "../tests/pg/server.rs"]
 mod pg;
 
@@ -163,6 +166,11 @@ fn seed_status(state: &Path, entries: usize, runs: usize) {
 }
 
 fn main() {
+    // The linker's list of the functions a run executes (`build.rs`).
+    if let Some(path) = std::env::var_os("BSU_BENCH_HOT_SYMBOLS") {
+        hot::write(Path::new(&path));
+        return;
+    }
     // `cargo bench -- --filter` style arguments are accepted and ignored.
     let latency = Duration::from_millis(200);
     let panel = "[events.review]\nagents = [\"a\", \"b\", \"c\", \"d\"]\n";
@@ -419,6 +427,13 @@ fn main() {
         ms(curl),
         fsyncs.map_or("? (no strace)".to_string(), |n| n.to_string())
     ));
+    let (have, listed) = hot::found(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("build/hot-symbols.txt"),
+        Path::new(env!("CARGO_BIN_EXE_bsu")),
+    );
+    line(format!(
+        "    its code laid out hot-first (build.rs)                        = {have} of the {listed} listed functions found in this binary"
+    ));
     line(format!(
         "  1,024 agents at concurrency 256, 200 ms latency {:>8.1} ms             = {in_flight} of 256 in flight at most; {cpu_per_agent:.2} ms of CPU per agent",
         ms(wide)
@@ -588,7 +603,10 @@ fn write_page(report: &str) {
     let page = format!(
         "# bsu benchmarks\n\nWritten by `cargo bench` (benches/run.rs): the release binary against a loopback \
          fake model server. Each figure is a median of repeated runs, shown as a ratio to the \
-         ideal (the server's latency) or to a baseline measured in the same run.\n\n\
+         ideal (the server's latency) or to a baseline measured in the same run. Peak RSS is \
+         GNU time's `%M`. The binary is the release profile's: optimised for size, the token \
+         counter for speed, and the functions a run executes laid out first (build.rs, from \
+         build/hot-symbols.txt).\n\n\
          Machine: {cpu}, {cores} cores.\n\n```\n{report}```\n{TOKENS}"
     );
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/BENCHMARKS.md");
