@@ -74,6 +74,19 @@ impl Bench {
         c
     }
 
+    /// `tool` in this project's folder and environment, as `cmd` runs bsu:
+    /// the caller gives its arguments, then a binary and its own.
+    fn under(&self, tool: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(tool);
+        c.current_dir(self.dir.path()).env_clear();
+        for (k, v) in self.cmd(&[]).get_envs() {
+            if let Some(v) = v {
+                c.env(k, v);
+            }
+        }
+        c
+    }
+
     fn run(&self, args: &[&str]) -> i32 {
         self.timed(args).0
     }
@@ -93,19 +106,11 @@ impl Bench {
             return 0;
         }
         let out_file = self.dir.path().join(".rss");
-        let inner = self.cmd(args);
-        // GNU time runs the same program, arguments, folder and environment.
-        let mut c = Command::new(time);
+        let mut c = self.under(time);
         c.args(["-f", "%M", "-o"])
             .arg(&out_file)
-            .arg(inner.get_program());
-        c.args(inner.get_args());
-        c.current_dir(self.dir.path()).env_clear();
-        for (k, v) in inner.get_envs() {
-            if let Some(v) = v {
-                c.env(k, v);
-            }
-        }
+            .arg(env!("CARGO_BIN_EXE_bsu"))
+            .args(args);
         let _ = c.output();
         std::fs::read_to_string(&out_file)
             .ok()

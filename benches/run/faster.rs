@@ -58,19 +58,11 @@ pub fn one_prompt(latency: Duration) -> (Duration, Duration, u64, Option<usize>)
 /// `strace` (when the machine has it).
 fn fsyncs_before_request(bench: &Bench, args: &[&str]) -> Option<usize> {
     let log = bench.dir.path().join(".strace");
-    let inner = bench.cmd(args);
-    let mut c = Command::new("strace");
+    let mut c = bench.under("strace");
     c.args(["-f", "-e", "trace=fsync,fdatasync,connect", "-o"])
         .arg(&log)
-        .arg(inner.get_program())
-        .args(inner.get_args())
-        .current_dir(bench.dir.path())
-        .env_clear();
-    for (k, v) in inner.get_envs() {
-        if let Some(v) = v {
-            c.env(k, v);
-        }
-    }
+        .arg(env!("CARGO_BIN_EXE_bsu"))
+        .args(args);
     c.output().ok().filter(|o| o.status.success())?;
     let text = std::fs::read_to_string(&log).ok()?;
     let lines: Vec<&str> = text
@@ -116,19 +108,11 @@ pub fn wide_panel(latency: Duration) -> (Duration, usize, f64) {
 /// User and system CPU seconds of one run, by GNU time.
 fn cpu_seconds(bench: &Bench, args: &[&str]) -> Option<f64> {
     let out_file = bench.dir.path().join(".cpu");
-    let inner = bench.cmd(args);
-    let mut c = Command::new("/usr/bin/time");
+    let mut c = bench.under("/usr/bin/time");
     c.args(["-f", "%U %S", "-o"])
         .arg(&out_file)
-        .arg(inner.get_program())
-        .args(inner.get_args())
-        .current_dir(bench.dir.path())
-        .env_clear();
-    for (k, v) in inner.get_envs() {
-        if let Some(v) = v {
-            c.env(k, v);
-        }
-    }
+        .arg(env!("CARGO_BIN_EXE_bsu"))
+        .args(args);
     c.output().ok()?;
     let text = std::fs::read_to_string(&out_file).ok()?;
     let line = text.lines().last()?;

@@ -52,19 +52,11 @@ fn executed(profile: &str, binary: &Path) -> Vec<String> {
 /// Run `binary ARGS` in `bench` under callgrind: the functions it executed.
 fn profile(binary: &Path, bench: &Bench, args: &[&str]) -> Vec<String> {
     let out_file = bench.dir.path().join(".callgrind");
-    let inner = bench.cmd(args);
-    let mut c = Command::new("valgrind");
+    let mut c = bench.under("valgrind");
     c.args(["--tool=callgrind", "--demangle=no"])
         .arg(format!("--callgrind-out-file={}", out_file.display()))
         .arg(binary)
-        .args(inner.get_args())
-        .current_dir(bench.dir.path())
-        .env_clear();
-    for (k, v) in inner.get_envs() {
-        if let Some(v) = v {
-            c.env(k, v);
-        }
-    }
+        .args(args);
     let out = c
         .output()
         .expect("valgrind runs (apt-get install valgrind)");

@@ -82,20 +82,45 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start() -> Option<Server> {
-    let Some(bin) = bin_dir() else {
+/// `found`, or `None` with a note when `package` is not installed (a
+/// failure under CI, which must run its tests).
+fn installed(found: Option<PathBuf>, name: &str, package: &str) -> Option<PathBuf> {
+    if found.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
-            "CI runs the PostgreSQL tests: install the postgresql package (.ci/run does)"
+            "CI runs the {name} tests: install the {package} package (.ci/run does)"
         );
-        eprintln!("PostgreSQL is not installed: skipping the PostgreSQL tests");
-        return None;
-    };
-    let base = tempfile::Builder::new()
-        .prefix("bsu-pg")
+        eprintln!("{name} is not installed: skipping the {name} tests");
+    }
+    found
+}
+
+/// A temporary folder the watchdog removes, not this process.
+fn kept_folder(prefix: &str) -> PathBuf {
+    tempfile::Builder::new()
+        .prefix(prefix)
         .tempdir()
         .unwrap()
-        .keep();
+        .keep()
+}
+
+/// `script` run by `sh` with `args` (as the postgres user when this is
+/// root), its stdin held open by the returned child: it reads stdin to its
+/// end, which comes when this process ends, however it ends.
+fn watchdog(script: &str, args: &[&std::ffi::OsStr]) -> Child {
+    as_pg(Path::new("/bin/sh"))
+        .args(["-c", script, "sh"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn start() -> Option<Server> {
+    let bin = installed(bin_dir(), "PostgreSQL", "postgresql")?;
+    let base = kept_folder("bsu-pg");
     let data = base.join("data");
     let pwfile = base.join("pw");
     std::fs::write(&pwfile, PASSWORD).unwrap();
@@ -141,16 +166,11 @@ kill -INT "$pid"
 wait "$pid"
 rm -rf "$2"
 "#;
-    let child = as_pg(Path::new("/bin/sh"))
-        .args(["-c", script, "sh"])
-        .arg(&bin)
-        .arg(&base)
-        .arg(port.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let port_arg = port.to_string();
+    let child = watchdog(
+        script,
+        &[bin.as_os_str(), base.as_os_str(), port_arg.as_ref()],
+    );
     let server = Server {
         port,
         ca,
@@ -385,19 +405,8 @@ impl Server {
     }
 
     fn start_pooler(&self) -> Option<Pooler> {
-        let Some(bin) = pgbouncer() else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI runs the pooler tests: install the pgbouncer package (.ci/run does)"
-            );
-            eprintln!("PgBouncer is not installed: skipping the pooler tests");
-            return None;
-        };
-        let dir = tempfile::Builder::new()
-            .prefix("bsu-pgbouncer")
-            .tempdir()
-            .unwrap()
-            .keep();
+        let bin = installed(pgbouncer(), "PgBouncer", "pgbouncer")?;
+        let dir = kept_folder("bsu-pgbouncer");
         let secret = self.sql(
             "postgres",
             "SELECT rolpassword FROM pg_authid WHERE rolname = 'postgres'",
@@ -442,15 +451,7 @@ kill -TERM "$pid"
 wait "$pid"
 rm -rf "$2"
 "#;
-        let child = as_pg(Path::new("/bin/sh"))
-            .args(["-c", script, "sh"])
-            .arg(&bin)
-            .arg(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = watchdog(script, &[bin.as_os_str(), dir.as_os_str()]);
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(

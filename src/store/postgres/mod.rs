@@ -170,8 +170,9 @@ pub(crate) fn connect(
         found: 0,
     };
     // The session's bounds, the schema's version and every breaker, in one
-    // round trip while the run is still being planned. On a schema to migrate first (the
-    // breakers' read then failed or is stale), they are read again after.
+    // round trip while the run is still being planned. On a schema to
+    // migrate first (the breakers' read then failed or is stale), they are
+    // read again after.
     let explained = AT_END.map(|s| format!("EXPLAIN {}", s.text));
     let (found, all) = pg.run(async |c| {
         let c = &*c;
@@ -184,8 +185,9 @@ pub(crate) fn connect(
             bound.map(|()| (found, all))
         };
         let (mut reads, mut warming) = (pin!(reads), pin!(warm(c, &explained)));
-        // One poll queues the bounds and reads, then the plans behind them; the plans'
-        // answers are dropped unread (the driver discards them).
+        // One poll queues the bounds and the reads, then the plans behind
+        // them; the plans' answers are dropped unread (the driver discards
+        // them).
         let first = std::future::poll_fn(|cx| {
             let read = reads.as_mut().poll(cx);
             let _ = warming.as_mut().poll(cx);
