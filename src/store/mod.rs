@@ -319,8 +319,9 @@ impl Store {
         url: &crate::config::state::StateUrl,
         timeout: Duration,
     ) -> Result<Store, StoreError> {
-        Store::connect_as(url, timeout, true)
-            .map(|store| store.expect("a migrating connection always gives a store"))
+        // A migrating connection always gives a store; never a panic if not.
+        Store::connect_as(url, timeout, true)?
+            .ok_or_else(|| StoreError::Task("the state server's schema was not migrated".into()))
     }
 
     /// Connect without writing anything: `None` when the server's schema
