@@ -275,6 +275,22 @@ fn runners_behind_a_session_pooler_share_the_lock_and_the_history() {
     assert_eq!(fake.count(), 2);
     let runs = status(&p, 3)["runs"].as_array().unwrap().len();
     assert_eq!(runs, 2, "the fleet's history holds both runs");
+    // A runner killed while it holds the lock: the pooler drops its session,
+    // and with it the lock, at once.
+    fake.set_script(|_| Reply::verdict("approve", 9).delay(Duration::from_secs(30)));
+    let mut killed = spawn(&p, 4, &args);
+    let started = Instant::now();
+    while fake.count() < 3 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no run called");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill(&mut killed);
+    fake.set_script(|_| Reply::verdict("approve", 9));
+    let out = runner(&p, 5).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("skipped"), "{stderr}");
+    assert_eq!(fake.count(), 4);
 }
 
 #[test]
