@@ -141,24 +141,12 @@ const AT_END: [&Sql; 3] = [&breakers::SUCCESSES, &spend::SETTLE, &runs::RECORD];
 /// Have the server plan the run's end statements (`EXPLAIN`, which runs
 /// nothing): a new server process has every catalog to read on its first
 /// use of a table, and this pays for it while the run waits on its models
-/// rather than after the reply. Nothing waits for the answers: the
-/// statements are queued, written, and their answers dropped unread (the
-/// driver discards them).
-async fn warm(c: &Client) {
-    let explained = AT_END.map(|s| format!("EXPLAIN {}", s.text));
+/// rather than after the reply. Nothing waits for the answers.
+async fn warm(c: &Client, explained: &[String; 3]) {
     let nulls: [Vec<(&(dyn ToSql + Sync), Type)>; 3] =
         AT_END.map(|sql| sql.types.iter().map(|t| (&Null as _, t.clone())).collect());
     let plan = |i: usize| c.query_typed(&explained[i], &nulls[i]);
-    let mut planned = pin!(async {
-        let _ = tokio::join!(plan(0), plan(1), plan(2));
-    });
-    // One poll queues the three; the yield lets the connection write them.
-    std::future::poll_fn(|cx| {
-        let _ = planned.as_mut().poll(cx);
-        Poll::Ready(())
-    })
-    .await;
-    tokio::task::yield_now().await;
+    let _ = tokio::join!(plan(0), plan(1), plan(2));
 }
 
 /// Connect with `url`: the TLS and timeouts set, the schema migrated; or,
@@ -185,25 +173,33 @@ pub(crate) fn connect(
     // round trip while the run is still being planned. On a schema to
     // migrate first (the breakers' read then failed or is stale), they are
     // read again after.
+    let explained = AT_END.map(|s| format!("EXPLAIN {}", s.text));
     let (found, all) = pg.run(async |c| {
         let c = &*c;
-        let (bound, found, all) = tokio::join!(
-            bound(c, timeout),
-            schema::version(c),
-            breakers::load_all(c, None)
-        );
-        bound?;
+        let reads = async {
+            let (bound, found, all) = tokio::join!(
+                bound(c, timeout),
+                schema::version(c),
+                breakers::load_all(c, None)
+            );
+            bound.map(|()| (found, all))
+        };
+        let (mut reads, mut warming) = (pin!(reads), pin!(warm(c, &explained)));
+        // One poll queues the bounds and the reads, then the plans behind
+        // them; the plans' answers are dropped unread (the driver discards
+        // them).
+        let first = std::future::poll_fn(|cx| {
+            let read = reads.as_mut().poll(cx);
+            let _ = warming.as_mut().poll(cx);
+            Poll::Ready(read)
+        })
+        .await;
+        let (found, all) = match first {
+            Poll::Ready(read) => read,
+            Poll::Pending => reads.await,
+        }?;
         Ok((found?, all))
     })?;
-    // Then the plans, behind the reads rather than with them: queued with
-    // them, they delayed the reads' answers through a pooler (whose server
-    // processes are warm already) by about 0.4 ms.
-    if found == schema::CURRENT {
-        pg.run(async |c| {
-            warm(c).await;
-            Ok(())
-        })?;
-    }
     pg.found = found;
     let all = match all {
         Ok(all) if found == schema::CURRENT => all,
