@@ -341,7 +341,8 @@ mod tests {
         // About 16 KB a run: 3.2 MB of writes, kept to the 1 MiB of the
         // autocheckpoint (and a run's writes past it).
         assert!(largest <= 5 << 18, "the WAL grew to {largest} bytes");
-        // Several processes: one keeps reading while others write.
+        // Another connection open throughout, reading between the writes
+        // (as a concurrent process would): its shared index is never rebuilt.
         let reader = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
         for run in 200..300 {
             let s = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
