@@ -144,6 +144,42 @@ mod tests {
     }
 }
 
+/// A markdown fence for `text`: longer than any run of backticks in it (and
+/// at least three), so text from a pull request or a model cannot close the
+/// block early. Finds the backticks by byte search, not character by
+/// character: inputs are packed into every agent's prompt through this.
+pub(crate) fn fence(text: &str) -> String {
+    let (mut longest, mut rest) = (0, text);
+    while let Some(at) = rest.find('`') {
+        let run = rest[at..].bytes().take_while(|&b| b == b'`').count();
+        longest = longest.max(run);
+        rest = &rest[at + run..];
+    }
+    "`".repeat(longest.max(2) + 1)
+}
+
+#[cfg(test)]
+mod fence_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_fence_is_longer_than_every_backtick_run(text in "(`{0,9}|[a-zé€ \n]{0,5}){0,40}") {
+            let fence = super::fence(&text);
+            let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+            prop_assert_eq!(fence.len(), longest.max(2) + 1);
+            prop_assert!(fence.bytes().all(|b| b == b'`'));
+        }
+    }
+
+    #[test]
+    fn fences() {
+        assert_eq!(super::fence(""), "```");
+        assert_eq!(super::fence("a ```` b ` c"), "`````");
+        assert_eq!(super::fence("é````"), "`````");
+    }
+}
+
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -283,8 +283,7 @@ fn render(g: &Gathered, item: &Item, clipped: Option<(&str, &str)>) -> String {
         _ if clipped.is_some() && item.hunks.is_some() && note == Some(HUNKS_NOTE) => "diff",
         _ => "text",
     };
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
+    let fence = crate::text::fence(text);
     format!(
         "{}{fence}{lang}\n{}\n{fence}\n\n",
         header(g, item, note),

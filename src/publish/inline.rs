@@ -106,8 +106,7 @@ fn finding_body(m: &Merged, one_click: bool, panel: usize) -> String {
 /// cannot close the block early: GitHub's one-click `suggestion` block, or
 /// plain code when it would not replace exactly the commented lines.
 pub(crate) fn suggestion_block(text: &str, one_click: bool) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
+    let fence = crate::text::fence(text);
     let text = text.trim_end_matches('\n');
     if one_click {
         format!("{fence}suggestion\n{text}\n{fence}")

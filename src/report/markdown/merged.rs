@@ -57,8 +57,7 @@ fn suggestion(s: &mut String, m: &Merged) {
 
 /// A fenced block whose fence is longer than any backtick run inside it.
 fn block(lang: &str, text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
+    let fence = crate::text::fence(text);
     format!("{fence}{lang}\n{}\n{fence}", text.trim_end_matches('\n'))
 }
 

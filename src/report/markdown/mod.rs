@@ -444,8 +444,7 @@ fn html(text: &str) -> String {
 
 /// A fenced block whose fence is longer than any backtick run inside it.
 fn fenced(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
+    let fence = crate::text::fence(text);
     format!("{fence}text\n{}\n{fence}", text.trim_end())
 }
 
