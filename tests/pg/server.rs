@@ -63,6 +63,19 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// `dir` and all in it owned by the `postgres` user when running as root
+/// (the server and the pooler refuse to run as root).
+fn give_to_postgres(dir: &Path) {
+    if is_root() {
+        let out = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "chown: {out:?}");
+    }
+}
+
 /// `program args`, as the postgres user when this is root.
 fn as_pg(program: &Path) -> Command {
     if is_root() {
@@ -124,14 +137,7 @@ fn start() -> Option<Server> {
     let data = base.join("data");
     let pwfile = base.join("pw");
     std::fs::write(&pwfile, PASSWORD).unwrap();
-    if is_root() {
-        let out = Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&base)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "chown: {out:?}");
-    }
+    give_to_postgres(&base);
     let out = as_pg(&bin.join("initdb"))
         .arg("-D")
         .arg(&data)
@@ -435,14 +441,7 @@ impl Server {
             dir.join("users.txt").display()
         );
         std::fs::write(dir.join("pgbouncer.ini"), ini).unwrap();
-        if is_root() {
-            let out = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(&dir)
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "chown: {out:?}");
-        }
+        give_to_postgres(&dir);
         let script = r#"
 "$1" "$2/pgbouncer.ini" >"$2/log" 2>&1 &
 pid=$!
