@@ -33,8 +33,32 @@ pub(crate) enum WriteError {
     },
 }
 
-/// Write `report` in each format as `<stamp>-<event>-<run id>.<ext>` and
-/// `latest.<ext>`, then apply `keep`. Returns the paths of the run's own files.
+/// The run's own report files, one per format: `<stamp>-<event>-<run
+/// id>.<ext>` in the reports folder. Pure: what `write_reports` writes.
+pub(crate) fn own_paths(
+    report: &Report,
+    reports: &ReportsDir,
+    formats: &[ReportFormat],
+) -> Vec<PathBuf> {
+    let dir = reports.path();
+    let base = base_name(report);
+    formats
+        .iter()
+        .map(|&f| dir.join(format!("{base}.{}", extension(f))))
+        .collect()
+}
+
+fn base_name(report: &Report) -> String {
+    format!(
+        "{}-{}-{}",
+        file_stamp(&report.started_at),
+        file_event(&report.event),
+        report.run_id
+    )
+}
+
+/// Write `report` in each format as `own_paths` names and `latest.<ext>`,
+/// then apply `keep`. Returns the paths of the run's own files.
 pub(crate) async fn write_reports(
     report: &Report,
     reports: &ReportsDir,
@@ -42,24 +66,20 @@ pub(crate) async fn write_reports(
     keep: u32,
 ) -> Result<Vec<PathBuf>, WriteError> {
     let dir = &reports.path();
-    let event = file_event(&report.event);
-    let base = format!(
-        "{}-{event}-{}",
-        file_stamp(&report.started_at),
-        report.run_id
-    );
+    let (event, base) = (file_event(&report.event), base_name(report));
+    let paths = own_paths(report, reports, formats);
     let files: Vec<(PathBuf, PathBuf, Vec<u8>)> = formats
         .iter()
-        .map(|&format| {
+        .zip(&paths)
+        .map(|(&format, own)| {
             let ext = extension(format);
             (
-                dir.join(format!("{base}.{ext}")),
+                own.clone(),
                 dir.join(format!("latest.{ext}")),
                 render(report, format),
             )
         })
         .collect();
-    let paths: Vec<PathBuf> = files.iter().map(|(own, _, _)| own.clone()).collect();
     // The folder, the files, the stale `latest.*` and the pruning: one
     // blocking task, so one thread, whatever the number of files.
     let (dir, formats, reports) = (dir.to_path_buf(), formats.to_vec(), reports.clone());

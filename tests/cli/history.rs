@@ -28,7 +28,8 @@ inputs = ["log"]
 crate::on_both!(
     a_backdated_commit_is_still_in_the_log_since_the_last_run,
     projects_sharing_a_state_dir_keep_their_own_last_run,
-    diff_last_compares_this_projects_runs_only
+    diff_last_compares_this_projects_runs_only,
+    the_history_names_a_report_only_once_it_is_written
 );
 
 fn commit_dated(dir: &Path, message: &str, date: &str) {
@@ -248,4 +249,27 @@ fn diff_last_compares_this_projects_runs_only() {
     let (code, _, stderr) = b.run(&["diff", "--last", "nightly"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("has 1 run of \"nightly\""), "{stderr}");
+}
+
+/// The run's end is written while its report is: the history names the
+/// report file before it exists, and is mended when the file fails.
+fn the_history_names_a_report_only_once_it_is_written() {
+    let fake = Fake::approving();
+    let p = Project::with_agents("[events.nightly]\nagents = [\"a\"]\n", &["a"]).serve(&fake);
+    assert_eq!(p.run(&["run", "nightly"]).0, 0);
+    // `latest.json` a folder with a file in it: the next run's own report
+    // is written, its `latest.json` cannot be.
+    let latest = p.path().join("reports/latest.json");
+    std::fs::remove_file(&latest).unwrap();
+    std::fs::create_dir(&latest).unwrap();
+    std::fs::write(latest.join("keep"), "x").unwrap();
+    let (code, _, stderr) = p.run(&["run", "nightly"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("latest.json"), "{stderr}");
+    let (_, status) = p.json(&["status", "--json"]);
+    let runs = status["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{status}");
+    assert_eq!(runs[0]["report"], json!(null), "the failed run: {status}");
+    let written = runs[1]["report"].as_str().unwrap();
+    assert!(Path::new(written).is_file(), "{written}");
 }

@@ -1,7 +1,7 @@
 //! `bsu run` as the list of its stages (docs/ARCHITECTURE.md): resolve the
 //! plan (`setup`) → gather the inputs (`gather`) → prepare, price and call
 //! the agents (`calls`, through `breakers`) → build the report → deliver it
-//! and write it (`deliver`) → record the run → the exit code.
+//! and write it (`deliver`) while the run is recorded → the exit code.
 
 mod actions;
 mod breakers;
@@ -32,6 +32,7 @@ use crate::output::Output;
 use crate::plan::RunPlan;
 use crate::report::Report;
 use crate::run_id;
+use crate::store::runs::EndOfRun;
 
 pub(super) fn run(
     root: &Path,
@@ -71,7 +72,8 @@ fn runtime_for(plan: &RunPlan) -> Result<tokio::runtime::Runtime> {
 }
 
 /// The stages of a run, in order: gather → prepare, price and call (or stop)
-/// → build the report → deliver it → write it → record the run → exit code.
+/// → build the report → deliver and write it, recording the run meanwhile
+/// → exit code.
 async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result<ExitCode> {
     let Reviewed {
         plan,
@@ -88,13 +90,37 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
-    let (written, failed) =
-        deliver_all(&plan, &mut report, &destinations, code, out, args.json).await;
+    // One write for the run's end (breakers' successes, spend, history),
+    // made while the report is delivered: the history names the report
+    // file the run is writing, and is mended if that file fails.
+    report.redact(&plan.secrets);
+    let own =
+        crate::report::write::own_paths(&report, &plan.outputs.reports_dir, &plan.outputs.formats);
+    end.run = Some(deliver::ended(&plan, &report, &outcome, own.first()));
+    let ending = async {
+        match &store {
+            Some(db) => db.end_run(end).await,
+            None => Ok(()),
+        }
+    };
+    let ((written, failed), ended) = tokio::join!(
+        deliver_all(&plan, &mut report, &destinations, code, out, args.json),
+        ending
+    );
     let first = written.as_ref().ok().and_then(|p| p.first());
-    // One write for the run's end: breakers' successes, spend, history.
     if let Some(db) = &store {
-        end.run = Some(deliver::ended(&plan, &report, &outcome, first));
-        if let Err(e) = db.end_run(end).await {
+        let mended = match ended {
+            Ok(()) if first != own.first() => {
+                let run = Some(deliver::ended(&plan, &report, &outcome, first));
+                db.end_run(EndOfRun {
+                    run,
+                    ..EndOfRun::default()
+                })
+                .await
+            }
+            other => other,
+        };
+        if let Err(e) = mended {
             warn(&format!(
                 "could not record the run's end in the state ({e})"
             ));
@@ -124,7 +150,7 @@ pub(super) struct Reviewed {
     /// The run's caller (breakers, cache, recordings), for `bsu eval`'s judge.
     pub caller: std::sync::Arc<engine::caller::Caller>,
     /// What the run's end writes to the state, in one transaction.
-    pub end: crate::store::runs::EndOfRun,
+    pub end: EndOfRun,
 }
 
 /// A run up to its report: gather, call, reconcile, verify, price; or the
@@ -238,12 +264,7 @@ async fn conclude(
     mut outcome: engine::outcome::RunOutcome,
     called: Called<'_>,
     out: &Output,
-) -> (
-    engine::outcome::RunOutcome,
-    Report,
-    ExitCode,
-    crate::store::runs::EndOfRun,
-) {
+) -> (engine::outcome::RunOutcome, Report, ExitCode, EndOfRun) {
     let Called {
         run_id,
         prev,
@@ -269,7 +290,7 @@ async fn conclude(
     });
     let (cost, spend) = settle_cost(plan, run_id, &outcome, spent);
     report.cost = Some(cost);
-    let end = crate::store::runs::EndOfRun {
+    let end = EndOfRun {
         successes: caller.held_back(),
         spend,
         run: None,
@@ -279,7 +300,8 @@ async fn conclude(
 
 /// Publish, then write the report files: what was written, and what failed.
 /// Model and server text may quote a secret: none reaches a publication or
-/// a file (publishing adds servers' words, so it is redacted again).
+/// a file. `report` comes redacted (the run's history record is made from
+/// it first); publishing adds servers' words, so it is redacted again.
 async fn deliver_all(
     plan: &RunPlan,
     report: &mut Report,
@@ -291,7 +313,6 @@ async fn deliver_all(
     std::result::Result<Vec<std::path::PathBuf>, crate::report::write::WriteError>,
     Vec<String>,
 ) {
-    report.redact(&plan.secrets);
     let mut failed = deliver::publish(report, destinations, out, json).await;
     report.redact(&plan.secrets);
     let written = deliver::files(plan, report, code, &mut failed).await;
