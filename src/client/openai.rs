@@ -133,10 +133,12 @@ fn parse(body: &[u8]) -> Result<ChatReply, Unreadable> {
 
 /// Chunks back into a completion: the first choice's content deltas joined
 /// (no content at all reads as none, as unstreamed), the last finish
-/// reason, the usage chunk's usage. Ended by `data: [DONE]`, or for
-/// servers that leave it out by the usage chunk, which comes last: a stream
-/// cut after the finish reason but before the usage would price the call at
-/// nothing, so it is not a reply.
+/// reason, the last usage. Ended by `data: [DONE]`, or for servers that
+/// leave it out by the usage chunk, which comes last (its `choices` empty),
+/// or by usage beside the finish reason: a stream cut after the finish
+/// reason but before the usage would price the call at nothing, so it is
+/// not a reply. Usage in a chunk that neither ends nor finishes (vLLM's
+/// `continuous_usage_stats` puts it in every chunk) does not end it.
 fn unstream(events: &[Event]) -> Result<Vec<u8>, Broken> {
     use serde_json::Value;
     let (mut content, mut finish, mut usage) = (None::<String>, Value::Null, Value::Null);
@@ -161,15 +163,16 @@ fn unstream(events: &[Event]) -> Result<Vec<u8>, Broken> {
         {
             content.get_or_insert_with(String::new).push_str(text);
         }
-        if let Some(f) = v
+        let finished = v
             .pointer("/choices/0/finish_reason")
-            .filter(|f| !f.is_null())
-        {
+            .filter(|f| !f.is_null());
+        if let Some(f) = finished {
             finish = f.clone();
         }
         if v.get("usage").is_some_and(Value::is_object) {
             usage = v["usage"].clone();
-            done = true;
+            let last = v["choices"].as_array().is_none_or(Vec::is_empty);
+            done = last || finished.is_some();
         }
     }
     if !done {
@@ -251,6 +254,32 @@ mod tests {
         let usage = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\n\n";
         let no_done = format!("{finish}{usage}");
         assert!(super::unstream(&events(no_done.as_bytes())).is_ok());
+        // Usage in every chunk (vLLM's `continuous_usage_stats`): a stream
+        // cut before its finish is not a reply; one whose finish chunk
+        // carries usage is, with the last usage.
+        let running = |content: &str, finish: &str, n: u32| {
+            format!(
+                "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":{content:?}}},\
+                 \"finish_reason\":{finish}}}],\"usage\":{{\"prompt_tokens\":7,\
+                 \"completion_tokens\":{n},\"total_tokens\":{}}}}}\n\n",
+                7 + n
+            )
+        };
+        let cut = format!(
+            "{}{}",
+            running("{\"a\"", "null", 1),
+            running(":1", "null", 2)
+        );
+        assert!(matches!(
+            super::unstream(&events(cut.as_bytes())),
+            Err(Broken::Cut(_))
+        ));
+        let whole = format!("{cut}{}", running("}", "\"stop\"", 3));
+        let r = super::parse(&super::unstream(&events(whole.as_bytes())).unwrap()).unwrap();
+        assert_eq!(
+            (r.content.as_str(), r.usage.completion_tokens),
+            ("{\"a\":1}", 3)
+        );
         let error = "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n";
         assert!(matches!(
             super::unstream(&events(error.as_bytes())),
