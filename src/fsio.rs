@@ -7,24 +7,11 @@ use std::path::Path;
 
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename.
 pub(crate) async fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let tmp = tmp_beside(path);
-    let result = async {
-        let mut f = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .await?;
-        f.write_all(bytes).await?;
-        f.flush().await?;
-        drop(f);
-        tokio::fs::rename(&tmp, path).await
-    }
-    .await;
-    if result.is_err() {
-        let _ = tokio::fs::remove_file(&tmp).await;
-    }
-    result
+    // One blocking task for the whole write (each `tokio::fs` call is one).
+    let (path, bytes) = (path.to_path_buf(), bytes.to_vec());
+    tokio::task::spawn_blocking(move || atomic_write_now(&path, &bytes))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)))
 }
 
 /// `atomic_write`, blocking: for a thread that writes several files.
