@@ -22,8 +22,9 @@ use super::{Bench, KEY};
 /// The mangled names of the functions in `binary` that callgrind's output
 /// `profile` shows executed, in the order it names them.
 fn executed(profile: &str, binary: &Path) -> Vec<String> {
-    // Names are given once per id ("fn=(12) name"), then by id alone;
-    // "ob=" sets the object the next functions belong to.
+    // Names are given once per id ("fn=(12) name"), then by id alone, and
+    // the first time may be as a callee ("cfn=", "cob="); "ob=" sets the
+    // object the next functions belong to.
     let named = |rest: &str, names: &mut HashMap<String, String>| -> String {
         let (id, name) = rest.split_once(' ').unwrap_or((rest, ""));
         if !name.is_empty() {
@@ -37,6 +38,8 @@ fn executed(profile: &str, binary: &Path) -> Vec<String> {
     for line in profile.lines() {
         if let Some(rest) = line.strip_prefix("ob=") {
             in_binary = Path::new(&named(rest, &mut objects)) == binary;
+        } else if let Some(rest) = line.strip_prefix("cob=") {
+            named(rest, &mut objects);
         } else if let Some(rest) = line.strip_prefix("cfn=") {
             named(rest, &mut functions);
         } else if let Some(rest) = line.strip_prefix("fn=") {
