@@ -37,7 +37,14 @@ fn executed(profile: &str, binary: &Path) -> Vec<String> {
     let mut found = Vec::new();
     for line in profile.lines() {
         if let Some(rest) = line.strip_prefix("ob=") {
-            in_binary = Path::new(&named(rest, &mut objects)) == binary;
+            let object = named(rest, &mut objects);
+            // A name this reader missed would drop that object's functions
+            // without a word (as `cob=` names once did): stop instead.
+            assert!(
+                !object.is_empty(),
+                "callgrind's object {rest} has no name here"
+            );
+            in_binary = Path::new(&object) == binary;
         } else if let Some(rest) = line.strip_prefix("cob=") {
             named(rest, &mut objects);
         } else if let Some(rest) = line.strip_prefix("cfn=") {
