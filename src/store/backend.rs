@@ -75,6 +75,11 @@ pub(crate) trait Backend: Send {
         run: Option<&RunRecord>,
         now: i64,
     ) -> Result<()>;
+    /// Get ready for the run's end while the run waits on its models (a
+    /// server plans the end's statements); nothing to do by default.
+    fn warm(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// The `limit` most recent runs, newest first.
     fn runs_recent(&mut self, limit: usize) -> Result<Vec<RunRecord>>;
     /// The project's last decided run of `strategy`: `Some(head it reviewed)`.

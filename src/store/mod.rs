@@ -397,6 +397,12 @@ impl Store {
         }
     }
 
+    /// Get ready for the run's end (`Backend::warm`), best effort: a
+    /// server that has gone says so when the end is written.
+    pub(crate) async fn warm(&self) {
+        let _ = self.call(|c| c.warm()).await;
+    }
+
     /// Record a run that has just ended in the history. Quiet (`Ok`) when
     /// the store has already given up this run: it said so once.
     #[cfg(test)]

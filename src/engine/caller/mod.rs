@@ -66,6 +66,9 @@ pub(crate) struct Caller {
     paced: Mutex<HashMap<String, Instant>>,
     in_flight: Mutex<HashMap<String, Shared>>,
     warn: Warn,
+    /// The state has been told to get ready for the run's end (at the
+    /// first request sent).
+    warmed: AtomicBool,
 }
 
 /// `<provider>@<host[:port]>#<key fingerprint>`: one breaker per endpoint and
@@ -143,6 +146,22 @@ impl Caller {
             paced: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
             warn,
+            warmed: AtomicBool::new(false),
+        }
+    }
+
+    /// At the run's first request: the state gets ready for the run's end
+    /// (a server plans its statements) on a task of its own, which runs
+    /// once this request is on its way, while its model works.
+    fn warm_the_state(&self) {
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        if !self.warmed.swap(true, Ordering::SeqCst) {
+            tokio::spawn(async move {
+                tokio::task::yield_now().await;
+                store.warm().await;
+            });
         }
     }
 
@@ -356,6 +375,7 @@ impl Caller {
             }
             attempts.fetch_add(1, Ordering::SeqCst);
             let timeout = provider.request_timeout.min(left);
+            self.warm_the_state();
             let result = self.transport.send(provider, key, req, timeout).await;
             // Record a spent rate limit before the next request can take the permit.
             self.note_pace(provider, &result);

@@ -140,13 +140,26 @@ const AT_END: [&Sql; 3] = [&breakers::SUCCESSES, &spend::SETTLE, &runs::RECORD];
 
 /// Have the server plan the run's end statements (`EXPLAIN`, which runs
 /// nothing): a new server process has every catalog to read on its first
-/// use of a table, and this pays for it while the run waits on its models
-/// rather than after the reply. Nothing waits for the answers.
-async fn warm(c: &Client, explained: &[String; 3]) {
+/// use of a table. Sent once the run's first request is out
+/// (`Backend::warm`), this is paid while the run waits on its models,
+/// neither before the request nor after the reply. Nothing waits for the
+/// answers, so the connection is held only while the plans are written:
+/// the driver drops answers nobody waits for when it next reads.
+async fn warm(c: &Client) {
+    let explained = AT_END.map(|s| format!("EXPLAIN {}", s.text));
     let nulls: [Vec<(&(dyn ToSql + Sync), Type)>; 3] =
         AT_END.map(|sql| sql.types.iter().map(|t| (&Null as _, t.clone())).collect());
     let plan = |i: usize| c.query_typed(&explained[i], &nulls[i]);
-    let _ = tokio::join!(plan(0), plan(1), plan(2));
+    let mut planned = pin!(async {
+        let _ = tokio::join!(plan(0), plan(1), plan(2));
+    });
+    // One poll queues the three; the yield lets the connection write them.
+    std::future::poll_fn(|cx| {
+        let _ = planned.as_mut().poll(cx);
+        Poll::Ready(())
+    })
+    .await;
+    tokio::task::yield_now().await;
 }
 
 /// Connect with `url`: the TLS and timeouts set, the schema migrated; or,
@@ -173,31 +186,14 @@ pub(crate) fn connect(
     // round trip while the run is still being planned. On a schema to
     // migrate first (the breakers' read then failed or is stale), they are
     // read again after.
-    let explained = AT_END.map(|s| format!("EXPLAIN {}", s.text));
     let (found, all) = pg.run(async |c| {
         let c = &*c;
-        let reads = async {
-            let (bound, found, all) = tokio::join!(
-                bound(c, timeout),
-                schema::version(c),
-                breakers::load_all(c, None)
-            );
-            bound.map(|()| (found, all))
-        };
-        let (mut reads, mut warming) = (pin!(reads), pin!(warm(c, &explained)));
-        // One poll queues the bounds and the reads, then the plans behind
-        // them; the plans' answers are dropped unread (the driver discards
-        // them).
-        let first = std::future::poll_fn(|cx| {
-            let read = reads.as_mut().poll(cx);
-            let _ = warming.as_mut().poll(cx);
-            Poll::Ready(read)
-        })
-        .await;
-        let (found, all) = match first {
-            Poll::Ready(read) => read,
-            Poll::Pending => reads.await,
-        }?;
+        let (bound, found, all) = tokio::join!(
+            bound(c, timeout),
+            schema::version(c),
+            breakers::load_all(c, None)
+        );
+        bound?;
         Ok((found?, all))
     })?;
     pg.found = found;
@@ -215,6 +211,14 @@ pub(crate) fn connect(
 }
 
 impl Postgres {
+    /// `warm`, on this connection.
+    pub(super) fn plan_the_end(&mut self) -> Result<(), StoreError> {
+        self.run(async |c| {
+            warm(c).await;
+            Ok(())
+        })
+    }
+
     /// `HOST:PORT/DATABASE`.
     pub(crate) fn place(&self) -> &str {
         &self.place

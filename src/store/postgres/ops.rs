@@ -274,6 +274,10 @@ impl Backend for Postgres {
         })
     }
 
+    fn warm(&mut self) -> Result<()> {
+        self.plan_the_end()
+    }
+
     fn runs_recent(&mut self, limit: usize) -> Result<Vec<RunRecord>> {
         self.run(async |c| super::runs::recent(c, limit).await)
     }
