@@ -35,11 +35,7 @@ fn rust_lld_links() -> bool {
     if var("TARGET") != "x86_64-unknown-linux-gnu" || !var("RUSTC_LINKER").is_empty() {
         return false;
     }
-    let flags = var("CARGO_ENCODED_RUSTFLAGS");
-    if ["linker", "link-self-contained", "fuse-ld"]
-        .iter()
-        .any(|f| flags.contains(f))
-    {
+    if chooses_a_linker(&var("CARGO_ENCODED_RUSTFLAGS")) {
         return false;
     }
     let Ok(out) = Command::new(var("RUSTC")).arg("--version").output() else {
@@ -53,4 +49,31 @@ fn rust_lld_links() -> bool {
         .and_then(|v| v.split('.').nth(1))
         .and_then(|m| m.parse::<u32>().ok());
     matches!(minor, Some(m) if m >= 90)
+}
+
+/// Whether rustflags (`CARGO_ENCODED_RUSTFLAGS`, split by 0x1f) choose the
+/// linker: `-C linker=`, `-C linker-flavor=`, `-C link-self-contained=`, or
+/// `-fuse-ld` passed to it. `-C linker-plugin-lto` only names the linker.
+fn chooses_a_linker(flags: &str) -> bool {
+    let mut codegen = Vec::new();
+    let mut args = flags.split('\x1f');
+    while let Some(arg) = args.next() {
+        if arg.contains("fuse-ld") {
+            return true;
+        }
+        let option = match arg {
+            "-C" | "--codegen" => args.next().unwrap_or_default(),
+            _ => arg
+                .strip_prefix("--codegen=")
+                .or_else(|| arg.strip_prefix("-C"))
+                .unwrap_or_default(),
+        };
+        if option.contains("fuse-ld") {
+            return true;
+        }
+        codegen.push(option.split_once('=').map_or(option, |(k, _)| k));
+    }
+    codegen
+        .iter()
+        .any(|k| matches!(*k, "linker" | "linker-flavor" | "link-self-contained"))
 }
