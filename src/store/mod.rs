@@ -397,8 +397,8 @@ impl Store {
         }
     }
 
-    /// Get ready for the run's end (`Backend::warm`), best effort: a
-    /// server that has gone says so when the end is written.
+    /// Get ready for the run's end (`Backend::warm`), best effort: nothing
+    /// waits for it, and a server found gone is given up as by any call.
     pub(crate) async fn warm(&self) {
         let _ = self.call(|c| c.warm()).await;
     }
