@@ -128,6 +128,9 @@ pub(crate) struct Store {
     /// of this run goes on without the database instead of waiting again.
     degraded: Arc<AtomicBool>,
     warn: Warn,
+    /// How many times `warm` was asked for, for tests.
+    #[cfg(test)]
+    warms: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl std::fmt::Debug for Store {
@@ -351,6 +354,8 @@ impl Store {
             kind,
             degraded: Arc::new(AtomicBool::new(false)),
             warn: Arc::new(|_: &str| {}),
+            #[cfg(test)]
+            warms: Arc::default(),
         }
     }
 
@@ -400,7 +405,15 @@ impl Store {
     /// Get ready for the run's end (`Backend::warm`), best effort: nothing
     /// waits for it, and a server found gone is given up as by any call.
     pub(crate) async fn warm(&self) {
+        #[cfg(test)]
+        self.warms.fetch_add(1, Ordering::SeqCst);
         let _ = self.call(|c| c.warm()).await;
+    }
+
+    /// How many times `warm` was asked for.
+    #[cfg(test)]
+    pub(crate) fn warms(&self) -> usize {
+        self.warms.load(Ordering::SeqCst)
     }
 
     /// Record a run that has just ended in the history. Quiet (`Ok`) when

@@ -349,3 +349,44 @@ async fn replies_and_breakers_go_through_the_store_interface() {
     let stats = store.with(|b| b.cache_stats(i64::MAX / 2)).unwrap();
     assert_eq!(stats.hits, 1);
 }
+
+/// The state is asked to get ready for the run's end once, when the first
+/// request goes out, and not before: a run with no request has no model
+/// wait to hide it in.
+#[tokio::test]
+async fn the_state_gets_ready_for_the_end_once_at_the_first_request() {
+    let store = Store::in_memory();
+    let script = Script::new(vec![ok(), ok()]);
+    let provider = provider(0, 5);
+    let key = ApiKey::new("sk-test".into());
+    let caller = Caller::new(
+        script.clone(),
+        [(&provider, &key)],
+        Some(store.clone()),
+        None,
+        Arc::new(|_: &str| {}),
+    );
+    tokio::task::yield_now().await;
+    assert_eq!(store.warms(), 0, "asked before any request");
+    let req = ChatRequest {
+        model: "m".into(),
+        shared: String::new(),
+        system: String::new(),
+        user: "u".into(),
+        temperature: None,
+        max_tokens: None,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for hash in ["h1", "h2"] {
+        let attempts = AtomicU32::new(0);
+        let called = caller
+            .call(&provider, &key, &req, hash, deadline, &attempts)
+            .await;
+        assert!(called.result.is_ok(), "{:?}", called.result);
+    }
+    // Each ask runs on a task of its own: let every one run.
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(store.warms(), 1);
+}
