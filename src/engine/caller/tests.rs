@@ -170,14 +170,7 @@ fn rig(provider: Provider, steps: Vec<Step>) -> Rig {
 impl Rig {
     async fn call(&self, hash: &str, within: Duration) -> (Called, Duration) {
         let start = Instant::now();
-        let req = ChatRequest {
-            model: "m".into(),
-            shared: String::new(),
-            system: String::new(),
-            user: String::new(),
-            temperature: None,
-            max_tokens: None,
-        };
+        let req = request();
         let attempts = AtomicU32::new(0);
         let called = self
             .caller
@@ -322,14 +315,7 @@ async fn replies_and_breakers_go_through_the_store_interface() {
         Some(cache),
         Arc::new(|_: &str| {}),
     );
-    let req = ChatRequest {
-        model: "m".into(),
-        shared: String::new(),
-        system: String::new(),
-        user: "u".into(),
-        temperature: None,
-        max_tokens: None,
-    };
+    let req = request();
     let deadline = Instant::now() + Duration::from_secs(30);
     for expect_cached in [false, true] {
         let attempts = AtomicU32::new(0);
@@ -368,14 +354,7 @@ async fn the_state_gets_ready_for_the_end_once_at_the_first_request() {
     );
     tokio::task::yield_now().await;
     assert_eq!(store.warms(), 0, "asked before any request");
-    let req = ChatRequest {
-        model: "m".into(),
-        shared: String::new(),
-        system: String::new(),
-        user: "u".into(),
-        temperature: None,
-        max_tokens: None,
-    };
+    let req = request();
     let deadline = Instant::now() + Duration::from_secs(30);
     for hash in ["h1", "h2"] {
         let attempts = AtomicU32::new(0);
@@ -389,4 +368,16 @@ async fn the_state_gets_ready_for_the_end_once_at_the_first_request() {
         tokio::task::yield_now().await;
     }
     assert_eq!(store.warms(), 1);
+}
+
+/// A request with nothing in it but a user message.
+fn request() -> ChatRequest {
+    ChatRequest {
+        model: "m".into(),
+        shared: String::new(),
+        system: String::new(),
+        user: "u".into(),
+        temperature: None,
+        max_tokens: None,
+    }
 }
