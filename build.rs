@@ -55,12 +55,8 @@ fn rust_lld_links() -> bool {
 /// linker: `-C linker=`, `-C linker-flavor=`, `-C link-self-contained=`, or
 /// `-fuse-ld` passed to it. `-C linker-plugin-lto` only names the linker.
 fn chooses_a_linker(flags: &str) -> bool {
-    let mut codegen = Vec::new();
     let mut args = flags.split('\x1f');
     while let Some(arg) = args.next() {
-        if arg.contains("fuse-ld") {
-            return true;
-        }
         let option = match arg {
             "-C" | "--codegen" => args.next().unwrap_or_default(),
             _ => arg
@@ -68,12 +64,13 @@ fn chooses_a_linker(flags: &str) -> bool {
                 .or_else(|| arg.strip_prefix("-C"))
                 .unwrap_or_default(),
         };
-        if option.contains("fuse-ld") {
+        let key = option.split_once('=').map_or(option, |(k, _)| k);
+        if arg.contains("fuse-ld")
+            || option.contains("fuse-ld")
+            || matches!(key, "linker" | "linker-flavor" | "link-self-contained")
+        {
             return true;
         }
-        codegen.push(option.split_once('=').map_or(option, |(k, _)| k));
     }
-    codegen
-        .iter()
-        .any(|k| matches!(*k, "linker" | "linker-flavor" | "link-self-contained"))
+    false
 }

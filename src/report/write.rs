@@ -40,8 +40,11 @@ pub(crate) fn own_paths(
     reports: &ReportsDir,
     formats: &[ReportFormat],
 ) -> Vec<PathBuf> {
-    let dir = reports.path();
-    let base = base_name(report);
+    named(&reports.path(), &base_name(report), formats)
+}
+
+/// `<base>.<ext>` in `dir`, one per format.
+fn named(dir: &Path, base: &str, formats: &[ReportFormat]) -> Vec<PathBuf> {
     formats
         .iter()
         .map(|&f| dir.join(format!("{base}.{}", extension(f))))
@@ -67,7 +70,7 @@ pub(crate) async fn write_reports(
 ) -> Result<Vec<PathBuf>, WriteError> {
     let dir = &reports.path();
     let (event, base) = (file_event(&report.event), base_name(report));
-    let paths = own_paths(report, reports, formats);
+    let paths = named(dir, &base, formats);
     let files: Vec<(PathBuf, PathBuf, Vec<u8>)> = formats
         .iter()
         .zip(&paths)

@@ -154,10 +154,10 @@ impl Caller {
     /// (a server plans its statements) on a task of its own, which runs
     /// once this request is on its way, while its model works.
     fn warm_the_state(&self) {
-        let Some(store) = self.store.clone() else {
+        if self.warmed.swap(true, Ordering::SeqCst) {
             return;
-        };
-        if !self.warmed.swap(true, Ordering::SeqCst) {
+        }
+        if let Some(store) = self.store.clone() {
             tokio::spawn(async move {
                 tokio::task::yield_now().await;
                 store.warm().await;
