@@ -243,6 +243,13 @@ fn if_running_wait_waits_for_the_other_runner() {
     );
     let runs = status(&p, 2)["runs"].as_array().unwrap().len();
     assert_eq!(runs, 2, "the fleet's history holds both runners' runs");
+    // Each runner's state and lock connections, and status's, ended with a
+    // goodbye: nothing for the server to log as a lost client.
+    let url = shared_url().unwrap();
+    let db = url.rsplit_once('/').unwrap().1;
+    let (sessions, abandoned) = crate::pg::server().unwrap().ended_sessions(db);
+    assert!(sessions >= 5, "{sessions}");
+    assert_eq!(abandoned, 0);
 }
 
 #[test]

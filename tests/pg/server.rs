@@ -367,6 +367,29 @@ impl Server {
         )
     }
 
+    /// Once no session is open on database `db`: how many the server has
+    /// seen end there, and how many of those lost their client without a
+    /// goodbye (`sessions_abandoned`: a reset, or an end of file with no
+    /// Terminate message, which the server also logs).
+    pub fn ended_sessions(&self, db: &str) -> (u64, u64) {
+        let started = Instant::now();
+        loop {
+            let row = self.sql(
+                "postgres",
+                &format!(
+                    "SELECT numbackends, sessions, sessions_abandoned FROM pg_stat_database \
+                     WHERE datname = '{db}'"
+                ),
+            );
+            let n: Vec<u64> = row.split('|').map(|v| v.parse().unwrap()).collect();
+            if n[0] == 0 {
+                return (n[1], n[2]);
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "{db}: {row}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// A new, empty database: its name and URL.
     pub fn fresh(&self) -> (String, String) {
         static N: AtomicU32 = AtomicU32::new(0);

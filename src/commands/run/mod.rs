@@ -46,10 +46,14 @@ pub(super) fn run(
         Err(code) => return Ok(code),
     };
     let runtime = runtime_for(&ready.plan)?;
+    // The state's last holder, so that it is dropped off the runtime: a
+    // server connection then ends cleanly where it is (`store::postgres`).
+    let store = ready.store.clone();
     let code = runtime.block_on(stages(ready, args, env, out));
     // Every task has been awaited: the idle blocking threads need not be
     // woken and joined before the process exits.
     runtime.shutdown_background();
+    drop(store);
     code
 }
 

@@ -45,29 +45,69 @@ use super::StoreError;
 use crate::breaker::Breaker;
 use crate::config::state::StateUrl;
 
-/// A current-thread runtime that never blocks when dropped (a store may be
-/// dropped on a runtime thread).
-pub(super) struct Rt(Option<tokio::runtime::Runtime>);
+/// A current-thread runtime and the connection it drives. Dropped (after
+/// the connection's client), it lets the connection end as the protocol
+/// asks: the answers still due read, a Terminate message, TLS's
+/// close_notify. Cut off instead, the server logs a lost client for every
+/// run ("could not receive data from client", PgBouncer's "client
+/// unexpected eof") and counts it in `sessions_abandoned`. The goodbye is
+/// bounded by `CLOSING`; a store may be dropped on a runtime's thread,
+/// where no runtime can be entered, so it is said from a thread of its own
+/// there.
+pub(super) struct Rt {
+    rt: Option<tokio::runtime::Runtime>,
+    driver: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// How long a dropped connection may take to end cleanly: it waits only
+/// for answers already due and a write to its socket.
+const CLOSING: Duration = Duration::from_millis(50);
 
 impl Rt {
     fn new() -> Result<Rt, StoreError> {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map(|rt| Rt(Some(rt)))
+            .map(|rt| Rt {
+                rt: Some(rt),
+                driver: None,
+            })
             .map_err(|e| StoreError::Unusable(format!("could not start the state client: {e}")))
     }
 
     fn get(&self) -> &tokio::runtime::Runtime {
-        self.0.as_ref().expect("the runtime lives until drop")
+        self.rt.as_ref().expect("the runtime lives until drop")
+    }
+
+    /// Drive `connection` until it ends (its client dropped, then `drop`).
+    fn drive<S, T>(&mut self, connection: tokio_postgres::Connection<S, T>)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        self.driver = Some(self.get().spawn(async move {
+            let _ = connection.await;
+        }));
     }
 }
 
 impl Drop for Rt {
     fn drop(&mut self) {
-        if let Some(rt) = self.0.take() {
-            rt.shutdown_background();
+        let Some(rt) = self.rt.take() else { return };
+        if let Some(driver) = self.driver.take() {
+            let close = || {
+                rt.block_on(async {
+                    let _ = tokio::time::timeout(CLOSING, driver).await;
+                });
+            };
+            match tokio::runtime::Handle::try_current() {
+                Err(_) => close(),
+                Ok(_) => std::thread::scope(|s| {
+                    let _ = s.spawn(close).join();
+                }),
+            }
         }
+        rt.shutdown_background();
     }
 }
 
@@ -246,7 +286,7 @@ fn open(url: &StateUrl, timeout: Duration, app: &str) -> Result<(Rt, Client, Str
     let mut config = parsed.config;
     config.connect_timeout(timeout).application_name(app);
     let tls = tls::connector(parsed.root_cert.as_deref(), parsed.verify, url)?;
-    let rt = Rt::new()?;
+    let mut rt = Rt::new()?;
     let place = parsed.place;
     let connected = rt
         .get()
@@ -261,9 +301,7 @@ fn open(url: &StateUrl, timeout: Duration, app: &str) -> Result<(Rt, Client, Str
             )))
         }
     };
-    rt.get().spawn(async move {
-        let _ = connection.await;
-    });
+    rt.drive(connection);
     Ok((rt, client, place))
 }
 

@@ -47,3 +47,38 @@ fn every_session_is_bounded_by_the_timeout_even_through_a_pooler() {
         assert!(e.contains("statement timeout"), "{e}");
     }
 }
+
+#[test]
+fn a_dropped_connection_says_goodbye_on_or_off_a_runtime() {
+    let Some(server) = pg::server() else { return };
+    let (db, url) = server.fresh();
+    let url = StateUrl {
+        url,
+        from: "BSU_STATE_URL".into(),
+    };
+    let timeout = Duration::from_secs(5);
+    let connect = || {
+        let mut pg = super::connect(&url, timeout, "bsu", true)
+            .expect("connects")
+            .expect("migrated");
+        // Answers still due when the store goes: the end's plans.
+        pg.plan_the_end().unwrap();
+        pg
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    // Off a runtime, as a run drops its store; on one, as a run drops its
+    // `--if-running` lock.
+    drop(connect());
+    let held = super::lock_run(&url, timeout, "project", "event", None)
+        .unwrap()
+        .expect("free");
+    let pg = connect();
+    runtime.block_on(async move {
+        drop(pg);
+        drop(held);
+    });
+    // Each ended with a Terminate, not a reset the server logs.
+    assert_eq!(server.ended_sessions(&db), (3, 0));
+}
