@@ -21,7 +21,29 @@ pub(super) fn connector(
     verify: bool,
     url: &StateUrl,
 ) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    config(root_cert, verify, url).map(tokio_postgres_rustls::MakeRustlsConnect::new)
+}
+
+/// ring's key exchange groups, P-256 first. PostgreSQL up to 17 does ECDHE
+/// on one curve only, `ssl_ecdh_curve`, prime256v1 unless set: a first key
+/// share for X25519 (rustls's first choice) costs a HelloRetryRequest on
+/// nearly every server, a round trip and a second key before the server's
+/// certificate. X25519 is still offered, for servers that take only it.
+fn kx_groups() -> Vec<&'static dyn rustls::crypto::SupportedKxGroup> {
+    use rustls::crypto::ring::kx_group::{SECP256R1, SECP384R1, X25519};
+    vec![SECP256R1, X25519, SECP384R1]
+}
+
+/// The TLS client settings for a URL's TLS settings.
+fn config(
+    root_cert: Option<&std::path::Path>,
+    verify: bool,
+    url: &StateUrl,
+) -> Result<rustls::ClientConfig, StoreError> {
+    let provider = Arc::new(CryptoProvider {
+        kx_groups: kx_groups(),
+        ..rustls::crypto::ring::default_provider()
+    });
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| StoreError::Unusable(format!("TLS: {e}")))?;
@@ -35,7 +57,7 @@ pub(super) fn connector(
             .with_custom_certificate_verifier(Arc::new(Unverified(provider)))
             .with_no_client_auth()
     };
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+    Ok(config)
 }
 
 /// The webpki roots, and `sslrootcert`'s certificates when given.
@@ -116,5 +138,48 @@ impl ServerCertVerifier for Unverified {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    use crate::config::state::StateUrl;
+    use crate::store::contract::pg;
+
+    /// A TLS handshake with the test cluster as bsu makes it: PostgreSQL's
+    /// SSLRequest, then rustls with `config`.
+    fn handshake(verify: bool) -> rustls::HandshakeKind {
+        let server = pg::server().unwrap();
+        let url = StateUrl {
+            url: String::new(),
+            from: "BSU_STATE_URL".into(),
+        };
+        let config = super::config(server.ca.as_deref(), verify, &url).unwrap();
+        let name = "localhost".try_into().unwrap();
+        let mut tls = rustls::ClientConnection::new(config.into(), name).unwrap();
+        let mut tcp = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        // SSLRequest: length 8, code 80877103.
+        tcp.write_all(&[0, 0, 0, 8, 4, 210, 22, 47]).unwrap();
+        let mut yes = [0];
+        tcp.read_exact(&mut yes).unwrap();
+        assert_eq!(&yes, b"S", "the test cluster takes TLS");
+        while tls.is_handshaking() {
+            tls.complete_io(&mut tcp).unwrap();
+        }
+        tls.handshake_kind().unwrap()
+    }
+
+    #[test]
+    fn a_handshake_with_postgresql_needs_no_retry() {
+        // The test cluster keeps PostgreSQL's default curve, prime256v1.
+        if pg::server().is_none_or(|s| s.ca.is_none()) {
+            return;
+        }
+        for verify in [false, true] {
+            assert_eq!(handshake(verify), rustls::HandshakeKind::Full);
+        }
     }
 }
