@@ -2,8 +2,8 @@
 //! with its own state directory, as CI jobs on separate machines are: one
 //! probe across them, budgets never overspent together, a killed runner's
 //! lock and reservation released, `--if-running skip` across runners, the
-//! fleet's history and spend; and what happens when the server is wrong or
-//! gone.
+//! fleet's history and spend. What happens when the server is wrong or
+//! gone: `outage.rs`.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,7 +29,7 @@ fn spawn(p: &Project, n: usize, args: &[&str]) -> Child {
         .unwrap()
 }
 
-fn codes(children: Vec<Child>) -> Vec<(i32, String)> {
+pub(crate) fn codes(children: Vec<Child>) -> Vec<(i32, String)> {
     children
         .into_iter()
         .map(|c| {
@@ -52,7 +52,7 @@ fn status(p: &Project, n: usize) -> Value {
 }
 
 /// A runner started on `args`, once its call has reached `fake`.
-fn calling(p: &Project, fake: &Fake, args: &[&str]) -> Child {
+pub(crate) fn calling(p: &Project, fake: &Fake, args: &[&str]) -> Child {
     let child = spawn(p, 0, args);
     wait_for_a_call(fake);
     child
@@ -67,7 +67,7 @@ fn wait_for_a_call(fake: &Fake) {
     }
 }
 
-fn one() -> Project {
+pub(crate) fn one() -> Project {
     Project::with_agents("[events.ping]\nagents = [\"a\"]\n", &["a"])
 }
 
@@ -121,7 +121,7 @@ fn one_probe_across_runners_that_share_no_disk() {
 
 /// A project whose one run is projected at about $0.021, with a daily
 /// budget of $0.03: one run fits, two do not.
-fn budgeted(fake: &Fake) -> Project {
+pub(crate) fn budgeted(fake: &Fake) -> Project {
     Project::with_agents(
         "[budget]\nmax_cost_per_day = 0.03\n\
          [prices.\"gpt-4o\"]\ninput = 2.5\noutput = 10.0\n\
@@ -345,123 +345,6 @@ fn status_shows_the_server_and_never_its_url() {
         stdout,
         format!("postgres {place}: schema version 1, up to date\n")
     );
-}
-
-#[test]
-fn a_wrong_password_is_exit_2_naming_the_variable() {
-    let Some(server) = crate::pg::server() else {
-        return;
-    };
-    let (db, _) = server.fresh();
-    let fake = Fake::approving();
-    let p = one()
-        .serve(&fake)
-        .env("BSU_STATE_URL", &server.url_with(&db, "Wrong-Pa55word-xyz"));
-    for args in [
-        &["run", "ping"][..],
-        &["status"][..],
-        &["state", "migrate"][..],
-    ] {
-        let (code, stdout, stderr) = p.run(args);
-        assert_eq!(code, 2, "{args:?}: {stderr}");
-        assert!(
-            stderr.contains("refused the login") && stderr.contains("BSU_STATE_URL"),
-            "{stderr}"
-        );
-        assert!(
-            !stderr.contains("Wrong-Pa55word-xyz") && !stderr.contains("postgres://"),
-            "{stderr}"
-        );
-        assert!(stdout.is_empty());
-    }
-    assert_eq!(fake.count(), 0, "nothing sent");
-}
-
-/// A server that accepts connections and never answers.
-fn silent_server() -> (std::net::TcpListener, String) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!(
-        "postgres://bsu:Silent-Pa55@127.0.0.1:{}/bsu",
-        l.local_addr().unwrap().port()
-    );
-    (l, url)
-}
-
-#[test]
-fn an_unreachable_server_refuses_a_budgeted_run_and_lets_an_unbudgeted_one_go_on() {
-    let (_listener, url) = silent_server();
-    let fake = Fake::approving();
-    let p = budgeted(&fake).env("BSU_STATE_URL", &url).file(
-        "events.toml",
-        "[state]\ntimeout = \"1s\"\n[budget]\nmax_cost_per_day = 0.03\n\
-             [prices.\"gpt-4o\"]\ninput = 2.5\noutput = 10.0\n[events.ping]\nagents = [\"a\"]\n",
-    );
-    let started = Instant::now();
-    let (code, _, stderr) = p.run(&["run", "ping"]);
-    assert_eq!(code, 75, "{stderr}");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "no hang on the database"
-    );
-    assert!(stderr.contains("did not answer within 1s"), "{stderr}");
-    assert!(!stderr.contains("Silent-Pa55"), "{stderr}");
-    assert_eq!(fake.count(), 0);
-
-    let p = one().serve(&fake).env("BSU_STATE_URL", &url).file(
-        "events.toml",
-        "[state]\ntimeout = \"1s\"\n[events.ping]\nagents = [\"a\"]\n",
-    );
-    let (code, _, stderr) = p.run(&["run", "ping"]);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(
-        stderr.contains("running without shared state: breakers only in memory"),
-        "{stderr}"
-    );
-    assert_eq!(fake.count(), 1);
-    let r = p.latest();
-    assert!(
-        r["state_unavailable"]
-            .as_str()
-            .unwrap()
-            .contains("did not answer within 1s"),
-        "{r}"
-    );
-    assert!(!r.to_string().contains("Silent-Pa55"));
-}
-
-#[test]
-fn a_server_lost_mid_run_is_an_outage_from_then_on() {
-    if !on_postgres() {
-        return;
-    }
-    let url = shared_url().unwrap();
-    let db = url.rsplit_once('/').unwrap().1.to_string();
-    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(1500)));
-    let p = one().serve(&fake);
-    let child = calling(&p, &fake, &["run", "ping"]);
-    // The server drops every connection of the run while its agent is out.
-    crate::pg::server().unwrap().sql(
-        "postgres",
-        &format!(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}'"
-        ),
-    );
-    let (code, stderr) = codes(vec![child]).remove(0);
-    assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        stderr.matches("this run goes on without it").count(),
-        1,
-        "one warning: {stderr}"
-    );
-    let r = p.latest();
-    assert!(
-        r["state_unavailable"]
-            .as_str()
-            .unwrap()
-            .contains("stopped answering during the run"),
-        "{r}"
-    );
-    assert_eq!(r["decision"]["action"], "approve");
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod hostile;
 mod identity;
 mod inputs;
 mod integrity;
+mod outage;
 #[path = "../pg/server.rs"]
 mod pg;
 mod prime;

@@ -20,6 +20,12 @@ pub(super) enum Locked {
 }
 
 /// Take the run's lock as `--if-running` (or `defaults.if_running`) says.
+/// Whether the run takes a lock (`--if-running` or
+/// `defaults.if_running` other than `run`).
+pub(super) fn locks(config: &config::Config, args: &RunArgs) -> bool {
+    args.if_running.unwrap_or(config.defaults.if_running) != IfRunning::Run
+}
+
 pub(super) fn lock_run(
     plan: &RunPlan,
     config: &config::Config,

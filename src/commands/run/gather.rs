@@ -2,6 +2,7 @@
 //! that the run's deadline or a signal can abandon (aborting it kills the
 //! process groups of git and of commands).
 
+use super::state::Later;
 use crate::config::inputs::{InputSource, InputSpec};
 use crate::error::{Error, Result};
 use crate::inputs;
@@ -15,13 +16,13 @@ use crate::store::Store;
 pub(super) async fn under_deadline(
     plan: &std::sync::Arc<RunPlan>,
     request: Gather,
-    store: Option<Store>,
+    state: Later,
     deadline: tokio::time::Instant,
     shutdown: &mut super::signal::Shutdown,
 ) -> Result<std::result::Result<Vec<inputs::Gathered>, crate::engine::Stop>> {
     let task = Aborting(tokio::spawn({
         let plan = plan.clone();
-        async move { gather(&plan, &request, store.as_ref()).await }
+        async move { gather(&plan, &request, state).await }
     }));
     Ok(tokio::select! {
         g = tokio::time::timeout_at(deadline, task.join()) => match g {
@@ -59,20 +60,63 @@ pub(super) struct Gather {
 }
 
 /// Gather the run's inputs once, before any call; an input that cannot be
-/// gathered stops the run with exit 2 and nothing sent.
-async fn gather(
-    plan: &RunPlan,
-    g: &Gather,
-    store: Option<&Store>,
-) -> Result<Vec<inputs::Gathered>> {
+/// gathered stops the run with exit 2 and nothing sent. The state is waited
+/// for first only by `since = "last_run"`; otherwise the inputs are
+/// gathered while a state server's connection is settled.
+async fn gather(plan: &RunPlan, g: &Gather, mut state: Later) -> Result<Vec<inputs::Gathered>> {
     if plan.inputs.is_empty() {
         return Ok(Vec::new());
     }
-    // Counts kept from earlier runs of this project: text counted before is
-    // not counted again. With none kept (a first run), load the tokenizers
-    // the packing will need while the inputs are gathered; with some, they
-    // load only if a text turns out new.
-    let kept = match store {
+    let since_last_run = plan.inputs.iter().any(|i| {
+        matches!(
+            i.source,
+            InputSource::GitLog {
+                since_last_run: true,
+                ..
+            }
+        )
+    });
+    let last_run = match since_last_run {
+        true => last_run(plan, state.get().await.as_ref()).await,
+        false => None,
+    };
+    use std::io::IsTerminal;
+    let ctx = inputs::Context {
+        root: &plan.root,
+        payload: &plan.payload,
+        base: g.base.as_deref(),
+        head: g.head.as_deref(),
+        overrides: &g.overrides,
+        last_run,
+        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        scrub: plan.secrets.names(),
+        event: &plan.event,
+        reviewed: g.reviewed.as_deref(),
+    };
+    let specs: Vec<&InputSpec> = plan.inputs.iter().collect();
+    let started = std::time::Instant::now();
+    let (gathered, ()) = tokio::join!(inputs::gather(&specs, &ctx), counts(plan, &mut state));
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "gathered inputs");
+    gathered
+}
+
+/// The head of the strategy's last decided run, from the state.
+async fn last_run(plan: &RunPlan, store: Option<&Store>) -> Option<inputs::LastRun> {
+    let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
+    store?
+        .call(move |c| c.run_last_decided(&project, &strategy))
+        .await
+        .ok()
+        .flatten()
+        .map(|head| inputs::LastRun { head })
+}
+
+/// Counts kept from earlier runs of this project, for the packing: text
+/// counted before is not counted again. With none kept (a first run), load
+/// the tokenizers the packing will need while the inputs are gathered; with
+/// some, they load only if a text turns out new.
+async fn counts(plan: &RunPlan, state: &mut Later) {
+    let kept = match state.get().await {
         Some(db) => {
             let project = plan.project.clone();
             db.call(move |c| c.token_counts_get(&project, super::calls::KEPT_COUNTS))
@@ -94,44 +138,6 @@ async fn gather(
     for enc in encodings.into_iter().filter(|_| first) {
         crate::tokens::prewarm(enc);
     }
-    let since_last_run = plan.inputs.iter().any(|i| {
-        matches!(
-            i.source,
-            InputSource::GitLog {
-                since_last_run: true,
-                ..
-            }
-        )
-    });
-    let last_run = match (store, since_last_run) {
-        (Some(db), true) => {
-            let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
-            db.call(move |c| c.run_last_decided(&project, &strategy))
-                .await
-                .ok()
-                .flatten()
-                .map(|head| inputs::LastRun { head })
-        }
-        _ => None,
-    };
-    use std::io::IsTerminal;
-    let ctx = inputs::Context {
-        root: &plan.root,
-        payload: &plan.payload,
-        base: g.base.as_deref(),
-        head: g.head.as_deref(),
-        overrides: &g.overrides,
-        last_run,
-        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-        scrub: plan.secrets.names(),
-        event: &plan.event,
-        reviewed: g.reviewed.as_deref(),
-    };
-    let specs: Vec<&InputSpec> = plan.inputs.iter().collect();
-    let started = std::time::Instant::now();
-    let gathered = inputs::gather(&specs, &ctx).await;
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "gathered inputs");
-    gathered
 }
 
 /// Why the strategy's `when.paths` filter skips the run, given what was

@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 
+use super::state::Later;
 use crate::engine::outcome::RunOutcome;
 use crate::inputs::Gathered;
 use crate::ledger::suppress::{self, Suppressions};
@@ -47,11 +48,11 @@ fn audit(plan: &RunPlan) -> bool {
 pub(super) async fn load(
     plan: &RunPlan,
     destinations: &[Box<dyn Destination>],
-    store: Option<&Store>,
+    state: &mut Later,
     out: &Output,
 ) -> Option<Ledger> {
     if audit(plan) && !plan.dry_run {
-        let db = store?;
+        let db = state.get().await?;
         let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
         let json = db
             .call(move |c| c.ledger_get(&project, &strategy))

@@ -12,6 +12,7 @@ mod gather;
 mod ledger;
 mod setup;
 mod signal;
+mod state;
 mod summary;
 mod verify;
 mod windows;
@@ -48,8 +49,8 @@ pub(super) fn run(
     let runtime = runtime_for(&ready.plan)?;
     // The state's last holder, so that it is dropped off the runtime: a
     // server connection then ends cleanly where it is (`store::postgres`).
-    let store = ready.store.clone();
-    let code = runtime.block_on(stages(ready, args, env, out));
+    let mut store = None;
+    let code = runtime.block_on(stages(ready, args, env, out, &mut store));
     // Every task has been awaited: the idle blocking threads need not be
     // woken and joined before the process exits.
     runtime.shutdown_background();
@@ -78,7 +79,13 @@ fn runtime_for(plan: &RunPlan) -> Result<tokio::runtime::Runtime> {
 /// The stages of a run, in order: gather → prepare, price and call (or stop)
 /// → build the report → deliver and write it, recording the run meanwhile
 /// → exit code.
-async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result<ExitCode> {
+async fn stages(
+    ready: Ready,
+    args: &RunArgs,
+    env: &Env,
+    out: &Output,
+    keep: &mut Option<crate::store::Store>,
+) -> Result<ExitCode> {
     let Reviewed {
         plan,
         destinations,
@@ -94,6 +101,7 @@ async fn stages(ready: Ready, args: &RunArgs, env: &Env, out: &Output) -> Result
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
+    keep.clone_from(&store);
     // One write for the run's end (breakers' successes, spend, history),
     // made while the report is delivered: the history names the report
     // file the run is writing, and is mended if that file fails.
@@ -169,26 +177,34 @@ async fn review(
         plan,
         overrides,
         destinations,
-        store,
+        state,
         warn,
         _lock,
-        no_state,
     } = ready;
     // The run's deadline and its signal handlers start before gathering:
     // a hanging command or fetch cannot outlive either.
     let start = tokio::time::Instant::now();
     let mut shutdown = signal::Shutdown::install();
-    // The pull request's ledger: what earlier pushes raised and left open.
-    let prev = ledger::load(&plan, &destinations, store.as_ref(), out).await;
-    let request = Gather {
-        base: args.base.clone(),
-        head: args.head.clone(),
-        overrides,
-        reviewed: prev.as_ref().and_then(|l| l.head.clone()),
-    };
     let deadline = engine::deadline::after(start, plan.limits.timeout);
-    let gathered =
-        gather::under_deadline(&plan, request, store.clone(), deadline, &mut shutdown).await?;
+    // A state server's connection is settled while the ledger is fetched
+    // and the inputs gathered; each waits for it only where it needs it.
+    let (mut later, settling) = state.settle();
+    let gathering = async {
+        // The pull request's ledger: what earlier pushes raised and left open.
+        let prev = ledger::load(&plan, &destinations, &mut later, out).await;
+        let request = Gather {
+            base: args.base.clone(),
+            head: args.head.clone(),
+            overrides,
+            reviewed: prev.as_ref().and_then(|l| l.head.clone()),
+        };
+        let gathered = gather::under_deadline(&plan, request, later, deadline, &mut shutdown).await;
+        (prev, gathered)
+    };
+    let (settled, (prev, gathered)) = tokio::join!(settling, gathering);
+    // A server that refuses bsu stops the run before anything is sent.
+    let (store, no_state) = settled?;
+    let gathered = gathered?;
     if let Some(why) = gather::filtered(&plan, &gathered) {
         setup::tell_skipped(&plan, &destinations, out, &why).await;
         return skipped(out, env, Some(&plan.event), &why).map(Err);

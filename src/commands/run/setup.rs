@@ -6,7 +6,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::actions::{lock_run, skipped, Locked};
+use super::actions::{self, lock_run, skipped, Locked};
+use super::state::{connect, Pending};
 use crate::cli::RunArgs;
 use crate::config::{self, Config, StrategyMatch};
 use crate::engine::gate::Warn;
@@ -15,7 +16,6 @@ use crate::error::{Error, ExitCode, Result};
 use crate::lock::RunLock;
 use crate::output::Output;
 use crate::plan::{self, RunPlan};
-use crate::store::{self, Store};
 use crate::trigger::Trigger;
 use crate::{filters, inputs, payload, publish, trigger};
 
@@ -25,13 +25,11 @@ pub(super) struct Ready {
     /// `--input NAME=...`, read.
     pub overrides: std::collections::BTreeMap<String, String>,
     pub destinations: Vec<Box<dyn publish::Destination>>,
-    /// `None`: running without state (it could not be opened).
-    pub store: Option<Store>,
+    /// The run's state: opened, or a server still being connected to.
+    pub state: Pending,
     pub warn: Warn,
     /// Held for the whole run (`--if-running`), released on drop.
     pub _lock: Option<RunLock>,
-    /// Why the run has no state (`store` is `None`), for the report.
-    pub no_state: Option<String>,
 }
 
 /// Resolve the run, or the exit code of a run that has nothing to do.
@@ -86,11 +84,18 @@ pub(super) fn resolve(
     };
     // State is an optimisation: if it cannot be opened the run goes on
     // without it (a budgeted run is refused later: its budget is unchecked).
-    // A server that refuses bsu is a mistake to fix, not an outage.
-    let (store, no_state) = open_state(connecting, &config, state_dir, &warn)?;
-    // One run at a time per project and event, when asked.
-    let lock = match (!plan.dry_run && !args.evaluating)
-        .then(|| lock_run(&plan, &config, args, state_dir, store.is_some(), out))
+    // A server that refuses bsu is a mistake to fix, not an outage. A
+    // server's connection is waited for where the run first needs it.
+    let mut state = Pending::start(connecting, &config, state_dir, &warn)?;
+    // One run at a time per project and event, when asked: on a server, the
+    // lock is taken only once the state is known to answer.
+    let locking = !plan.dry_run && !args.evaluating && actions::locks(&config, args);
+    if locking && config.state.url.is_some() {
+        state = Pending::Settled(state.settle_now()?);
+    }
+    let have_state = matches!(&state, Pending::Settled((Some(_), _)));
+    let lock = match locking
+        .then(|| lock_run(&plan, &config, args, state_dir, have_state, out))
         .transpose()?
         .flatten()
     {
@@ -102,10 +107,9 @@ pub(super) fn resolve(
         plan,
         overrides,
         destinations,
-        store,
+        state,
         warn,
         _lock: lock,
-        no_state,
     }))
 }
 
@@ -368,51 +372,4 @@ fn note_default_strategy(plan: &RunPlan, out: &Output) {
         "bsu: no strategy matches {:?}; using the default strategy{hint}",
         plan.event
     ));
-}
-
-/// A state server being connected to: `None` when its schema needs
-/// migrating, which waits until the run is known to be valid.
-type Connecting = std::thread::JoinHandle<std::result::Result<Option<Store>, store::StoreError>>;
-
-/// Connect to the state server `state` names, if any, on a thread of its
-/// own, writing nothing.
-fn connect(state: &config::state::StateSettings) -> Option<Connecting> {
-    let (url, timeout) = (state.url.clone()?, state.timeout);
-    Some(std::thread::spawn(move || {
-        Store::connect_without_migrating(&url, timeout)
-    }))
-}
-
-/// The run's state, or why it has none (for the report). A server that
-/// refuses bsu is an error (exit 2); one that cannot be reached is not.
-fn open_state(
-    connecting: Option<Connecting>,
-    config: &Config,
-    state_dir: Option<&Path>,
-    warn: &Warn,
-) -> Result<(Option<Store>, Option<String>)> {
-    let connected = connecting.map(|thread| {
-        thread
-            .join()
-            .unwrap_or_else(|_| Err(store::StoreError::Task("connecting failed".into())))
-    });
-    let opened = match connected {
-        Some(Ok(Some(store))) => Ok(store),
-        Some(Err(e)) => Err(e),
-        // SQLite, or a server's schema to migrate now that the run is valid.
-        Some(Ok(None)) | None => Store::open_state(&config.state, state_dir, &**warn),
-    };
-    match opened {
-        Ok(store) => Ok((Some(store.with_warn(warn.clone())), None)),
-        Err(store::StoreError::Refused(why)) => Err(Error::Usage(why)),
-        Err(e) => {
-            let what = if config.state.url.is_some() {
-                "shared state: breakers only in memory, no shared cache, locks or history"
-            } else {
-                "breaker state, response cache or history"
-            };
-            warn(&format!("{e}; running without {what}"));
-            Ok((None, Some(e.to_string())))
-        }
-    }
 }

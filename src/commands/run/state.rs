@@ -1,0 +1,151 @@
+//! The run's state: SQLite, opened at once; or a state server, connected to
+//! on a thread of its own from the moment `[state]` is read, while the
+//! project is read, the run planned and its inputs gathered. Connecting
+//! (a server process, TLS, a password exchange, one round trip) is most of
+//! what shared state costs a run; it is waited for only where the state is
+//! first needed. A server that refuses bsu is an error (exit 2); one that
+//! cannot be reached is not: the run goes on without its state and says so.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Config};
+use crate::engine::gate::Warn;
+use crate::error::{Error, Result};
+use crate::store::{self, Store};
+
+/// A state server being connected to: `None` when its schema needs
+/// migrating, which waits until the run is known to be valid.
+pub(super) type Connecting =
+    std::thread::JoinHandle<std::result::Result<Option<Store>, store::StoreError>>;
+
+/// Connect to the state server `state` names, if any, on a thread of its
+/// own, writing nothing.
+pub(super) fn connect(state: &config::state::StateSettings) -> Option<Connecting> {
+    let (url, timeout) = (state.url.clone()?, state.timeout);
+    Some(std::thread::spawn(move || {
+        Store::connect_without_migrating(&url, timeout)
+    }))
+}
+
+/// The store, or none and why not (for the report's `state_unavailable`).
+pub(super) type Settled = (Option<Store>, Option<String>);
+
+/// The run's state, settled or still being connected to.
+pub(super) enum Pending {
+    Settled(Settled),
+    Connecting {
+        thread: Connecting,
+        settings: config::state::StateSettings,
+        dir: Option<PathBuf>,
+        warn: Warn,
+    },
+}
+
+impl Pending {
+    /// SQLite opened now; a server's connection, if one is being made, left
+    /// to finish while the run goes on.
+    pub(super) fn start(
+        connecting: Option<Connecting>,
+        config: &Config,
+        dir: Option<&Path>,
+        warn: &Warn,
+    ) -> Result<Pending> {
+        Ok(match connecting {
+            Some(thread) => Pending::Connecting {
+                thread,
+                settings: config.state.clone(),
+                dir: dir.map(Path::to_path_buf),
+                warn: warn.clone(),
+            },
+            None => Pending::Settled(settle(None, &config.state, dir, warn)?),
+        })
+    }
+
+    /// The state, waiting here for the connection if need be.
+    pub(super) fn settle_now(self) -> Result<Settled> {
+        match self {
+            Pending::Settled(s) => Ok(s),
+            Pending::Connecting {
+                thread,
+                settings,
+                dir,
+                warn,
+            } => settle(Some(thread), &settings, dir.as_deref(), &warn),
+        }
+    }
+
+    /// The state, waited for off the runtime's threads; and the same store
+    /// for gathering (`Later`), sent as soon as it is settled.
+    pub(super) fn settle(self) -> (Later, impl std::future::Future<Output = Result<Settled>>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let later = match &self {
+            Pending::Settled((store, _)) => Later::Now(store.clone()),
+            Pending::Connecting { .. } => Later::Coming(rx),
+        };
+        let settled = async move {
+            let settled = match self {
+                Pending::Settled(s) => Ok(s),
+                connecting => tokio::task::spawn_blocking(move || connecting.settle_now())
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(Error::Failed(format!("opening the state failed: {e}")))
+                    }),
+            };
+            let _ = tx.send(settled.as_ref().ok().and_then(|(s, _)| s.clone()));
+            settled
+        };
+        (later, settled)
+    }
+}
+
+/// The store as the stages before the calls get it: at once, or when the
+/// connection being made is settled (`None`: the run has no state).
+pub(super) enum Later {
+    Now(Option<Store>),
+    Coming(tokio::sync::oneshot::Receiver<Option<Store>>),
+}
+
+impl Later {
+    pub(super) async fn get(&mut self) -> Option<Store> {
+        let store = match std::mem::replace(self, Later::Now(None)) {
+            Later::Now(store) => store,
+            Later::Coming(rx) => rx.await.ok().flatten(),
+        };
+        *self = Later::Now(store.clone());
+        store
+    }
+}
+
+/// The run's state, or why it has none (for the report). A server that
+/// refuses bsu is an error (exit 2); one that cannot be reached is not.
+fn settle(
+    connecting: Option<Connecting>,
+    state: &config::state::StateSettings,
+    dir: Option<&Path>,
+    warn: &Warn,
+) -> Result<Settled> {
+    let connected = connecting.map(|thread| {
+        thread
+            .join()
+            .unwrap_or_else(|_| Err(store::StoreError::Task("connecting failed".into())))
+    });
+    let opened = match connected {
+        Some(Ok(Some(store))) => Ok(store),
+        Some(Err(e)) => Err(e),
+        // SQLite, or a server's schema to migrate now that the run is valid.
+        Some(Ok(None)) | None => Store::open_state(state, dir, &**warn),
+    };
+    match opened {
+        Ok(store) => Ok((Some(store.with_warn(warn.clone())), None)),
+        Err(store::StoreError::Refused(why)) => Err(Error::Usage(why)),
+        Err(e) => {
+            let what = if state.url.is_some() {
+                "shared state: breakers only in memory, no shared cache, locks or history"
+            } else {
+                "breaker state, response cache or history"
+            };
+            warn(&format!("{e}; running without {what}"));
+            Ok((None, Some(e.to_string())))
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! What a run does when its state server is wrong, slow or gone: a refused
+//! login is exit 2 naming the variable; an unreachable server refuses a
+//! budgeted run and lets any other go on without its state; a server lost
+//! mid-run is an outage from then on; and a connection still being made
+//! holds up nothing but what needs the state.
+
+use std::io::Read;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::fake::{Fake, Reply};
+use crate::fleet::{budgeted, calling, codes, one};
+use crate::support::{on_postgres, shared_url};
+
+#[test]
+fn a_wrong_password_is_exit_2_naming_the_variable() {
+    let Some(server) = crate::pg::server() else {
+        return;
+    };
+    let (db, _) = server.fresh();
+    let fake = Fake::approving();
+    let p = one()
+        .serve(&fake)
+        .env("BSU_STATE_URL", &server.url_with(&db, "Wrong-Pa55word-xyz"));
+    for args in [
+        &["run", "ping"][..],
+        &["status"][..],
+        &["state", "migrate"][..],
+    ] {
+        let (code, stdout, stderr) = p.run(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("refused the login") && stderr.contains("BSU_STATE_URL"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("Wrong-Pa55word-xyz") && !stderr.contains("postgres://"),
+            "{stderr}"
+        );
+        assert!(stdout.is_empty());
+    }
+    assert_eq!(fake.count(), 0, "nothing sent");
+}
+
+/// A server that accepts connections and never answers.
+fn silent_server() -> (std::net::TcpListener, String) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "postgres://bsu:Silent-Pa55@127.0.0.1:{}/bsu",
+        l.local_addr().unwrap().port()
+    );
+    (l, url)
+}
+
+#[test]
+fn an_unreachable_server_refuses_a_budgeted_run_and_lets_an_unbudgeted_one_go_on() {
+    let (_listener, url) = silent_server();
+    let fake = Fake::approving();
+    let p = budgeted(&fake).env("BSU_STATE_URL", &url).file(
+        "events.toml",
+        "[state]\ntimeout = \"1s\"\n[budget]\nmax_cost_per_day = 0.03\n\
+             [prices.\"gpt-4o\"]\ninput = 2.5\noutput = 10.0\n[events.ping]\nagents = [\"a\"]\n",
+    );
+    let started = Instant::now();
+    let (code, _, stderr) = p.run(&["run", "ping"]);
+    assert_eq!(code, 75, "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no hang on the database"
+    );
+    assert!(stderr.contains("did not answer within 1s"), "{stderr}");
+    assert!(!stderr.contains("Silent-Pa55"), "{stderr}");
+    assert_eq!(fake.count(), 0);
+
+    let p = one().serve(&fake).env("BSU_STATE_URL", &url).file(
+        "events.toml",
+        "[state]\ntimeout = \"1s\"\n[events.ping]\nagents = [\"a\"]\n",
+    );
+    let (code, _, stderr) = p.run(&["run", "ping"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("running without shared state: breakers only in memory"),
+        "{stderr}"
+    );
+    assert_eq!(fake.count(), 1);
+    let r = p.latest();
+    assert!(
+        r["state_unavailable"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer within 1s"),
+        "{r}"
+    );
+    assert!(!r.to_string().contains("Silent-Pa55"));
+}
+
+#[test]
+fn a_server_lost_mid_run_is_an_outage_from_then_on() {
+    if !on_postgres() {
+        return;
+    }
+    let url = shared_url().unwrap();
+    let db = url.rsplit_once('/').unwrap().1.to_string();
+    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(1500)));
+    let p = one().serve(&fake);
+    let child = calling(&p, &fake, &["run", "ping"]);
+    // The server drops every connection of the run while its agent is out.
+    crate::pg::server().unwrap().sql(
+        "postgres",
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}'"
+        ),
+    );
+    let (code, stderr) = codes(vec![child]).remove(0);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr.matches("this run goes on without it").count(),
+        1,
+        "one warning: {stderr}"
+    );
+    let r = p.latest();
+    assert!(
+        r["state_unavailable"]
+            .as_str()
+            .unwrap()
+            .contains("stopped answering during the run"),
+        "{r}"
+    );
+    assert_eq!(r["decision"]["action"], "approve");
+}
+
+#[test]
+fn the_inputs_are_gathered_while_the_state_server_is_connected_to() {
+    // A server that takes the connection and says nothing, for as long as
+    // the test holds it: the run must gather meanwhile, and send nothing.
+    let (listener, url) = silent_server();
+    let fake = Fake::approving();
+    let p = one().serve(&fake).env("BSU_STATE_URL", &url).file(
+        "events.toml",
+        "[state]\ntimeout = \"60s\"\n[inputs.mark]\nkind = \"command\"\n\
+         argv = [\"git\", \"init\", \"-q\", \"gathered\"]\n\
+         [events.ping]\nagents = [\"a\"]\ninputs = [\"mark\"]\n",
+    );
+    let mut child = p
+        .command()
+        .args(["run", "ping"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (mut conn, _) = listener.accept().unwrap();
+    // PostgreSQL's SSLRequest, left unanswered.
+    let mut asked = [0; 8];
+    conn.read_exact(&mut asked).unwrap();
+    let started = Instant::now();
+    while !p.path().join("gathered/.git").exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the inputs waited for the state server"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Still connecting: the connection is open and nothing was sent.
+    conn.set_nonblocking(true).unwrap();
+    let open = conn.read(&mut [0; 1]);
+    assert!(
+        matches!(&open, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "{open:?}"
+    );
+    assert_eq!(fake.count(), 0, "nothing sent before the breakers are read");
+    let _ = child.kill();
+    let _ = child.wait();
+}
