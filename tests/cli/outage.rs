@@ -129,23 +129,29 @@ fn a_server_lost_mid_run_is_an_outage_from_then_on() {
     assert_eq!(r["decision"]["action"], "approve");
 }
 
-#[test]
-fn the_inputs_are_gathered_while_the_state_server_is_connected_to() {
-    // A server that takes the connection and says nothing, for as long as
-    // the test holds it: the run must gather meanwhile, and send nothing.
+/// A run of `one()` with a `command` input that makes `gathered/.git`,
+/// against a server that takes the connection and says nothing for as long
+/// as the test holds it: the run, the held connection (its SSLRequest read)
+/// and the project.
+fn held_run(
+    fake: &Fake,
+) -> (
+    std::process::Child,
+    std::net::TcpStream,
+    crate::support::Project,
+) {
     let (listener, url) = silent_server();
-    let fake = Fake::approving();
-    let p = one().serve(&fake).env("BSU_STATE_URL", &url).file(
+    let p = one().serve(fake).env("BSU_STATE_URL", &url).file(
         "events.toml",
         "[state]\ntimeout = \"60s\"\n[inputs.mark]\nkind = \"command\"\n\
          argv = [\"git\", \"init\", \"-q\", \"gathered\"]\n\
          [events.ping]\nagents = [\"a\"]\ninputs = [\"mark\"]\n",
     );
-    let mut child = p
+    let child = p
         .command()
         .args(["run", "ping"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let (mut conn, _) = listener.accept().unwrap();
@@ -160,9 +166,16 @@ fn the_inputs_are_gathered_while_the_state_server_is_connected_to() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    (child, conn, p)
+}
+
+#[test]
+fn the_inputs_are_gathered_while_the_state_server_is_connected_to() {
+    let fake = Fake::approving();
+    let (mut child, conn, _p) = held_run(&fake);
     // Still connecting: the connection is open and nothing was sent.
     conn.set_nonblocking(true).unwrap();
-    let open = conn.read(&mut [0; 1]);
+    let open = (&conn).read(&mut [0; 1]);
     assert!(
         matches!(&open, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
         "{open:?}"
@@ -170,4 +183,31 @@ fn the_inputs_are_gathered_while_the_state_server_is_connected_to() {
     assert_eq!(fake.count(), 0, "nothing sent before the breakers are read");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_the_state_server_is_connected_to_stops_the_run_at_once() {
+    let fake = Fake::approving();
+    let (child, _conn, p) = held_run(&fake);
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    // Not the connection's 60 s: the run stops as if while gathering.
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(fake.count(), 0);
+    let r = p.latest();
+    assert_eq!(r["interrupted"], true);
+    assert!(
+        r["state_unavailable"]
+            .as_str()
+            .unwrap()
+            .contains("stopped while the state server was being connected to"),
+        "{r}"
+    );
 }

@@ -19,13 +19,13 @@ pub(super) enum Locked {
     Skip(String),
 }
 
-/// Take the run's lock as `--if-running` (or `defaults.if_running`) says.
 /// Whether the run takes a lock (`--if-running` or
 /// `defaults.if_running` other than `run`).
 pub(super) fn locks(config: &config::Config, args: &RunArgs) -> bool {
     args.if_running.unwrap_or(config.defaults.if_running) != IfRunning::Run
 }
 
+/// Take the run's lock as `--if-running` (or `defaults.if_running`) says.
 pub(super) fn lock_run(
     plan: &RunPlan,
     config: &config::Config,

@@ -203,8 +203,14 @@ async fn review(
     };
     let (settled, (prev, gathered)) = tokio::join!(settling, gathering);
     // A server that refuses bsu stops the run before anything is sent.
-    let (store, no_state) = settled?;
-    let gathered = gathered?;
+    let ((store, no_state), gathered) = match settled? {
+        Some(settled) => (settled, gathered?),
+        // Stopped while connecting: as if while gathering.
+        None => (
+            (None, Some(STOPPED_CONNECTING.into())),
+            Err(engine::Stop::Interrupted),
+        ),
+    };
     if let Some(why) = gather::filtered(&plan, &gathered) {
         setup::tell_skipped(&plan, &destinations, out, &why).await;
         return skipped(out, env, Some(&plan.event), &why).map(Err);
@@ -252,6 +258,11 @@ async fn review(
         code,
     }))
 }
+
+/// Why a run stopped by a signal before its state server answered has no
+/// state.
+const STOPPED_CONNECTING: &str =
+    "the run was stopped while the state server was being connected to";
 
 /// Why the run went without its state: it could not be had at the start,
 /// or it stopped answering during the run.

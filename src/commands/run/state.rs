@@ -6,6 +6,7 @@
 //! first needed. A server that refuses bsu is an error (exit 2); one that
 //! cannot be reached is not: the run goes on without its state and says so.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, Config};
@@ -74,9 +75,12 @@ impl Pending {
         }
     }
 
-    /// The state, waited for off the runtime's threads; and the same store
-    /// for gathering (`Later`), sent as soon as it is settled.
-    pub(super) fn settle(self) -> (Later, impl std::future::Future<Output = Result<Settled>>) {
+    /// The state, waited for off the runtime's threads, or `None` when
+    /// Ctrl-C or SIGTERM came first (the run then stops as if while
+    /// gathering: a connection bounded by `[state] timeout` is not waited
+    /// out); and the same store for gathering (`Later`), sent as soon as it
+    /// is settled.
+    pub(super) fn settle(self) -> (Later, impl Future<Output = Result<Option<Settled>>>) {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let later = match &self {
             Pending::Settled((store, _)) => Later::Now(store.clone()),
@@ -84,14 +88,22 @@ impl Pending {
         };
         let settled = async move {
             let settled = match self {
-                Pending::Settled(s) => Ok(s),
-                connecting => tokio::task::spawn_blocking(move || connecting.settle_now())
-                    .await
-                    .unwrap_or_else(|e| {
-                        Err(Error::Failed(format!("opening the state failed: {e}")))
-                    }),
+                Pending::Settled(s) => Ok(Some(s)),
+                connecting => {
+                    let mut stop = super::signal::Shutdown::install();
+                    let waiting = tokio::task::spawn_blocking(move || connecting.settle_now());
+                    tokio::select! {
+                        settled = waiting => settled
+                            .unwrap_or_else(|e| {
+                                Err(Error::Failed(format!("opening the state failed: {e}")))
+                            })
+                            .map(Some),
+                        () = stop.signalled() => Ok(None),
+                    }
+                }
             };
-            let _ = tx.send(settled.as_ref().ok().and_then(|(s, _)| s.clone()));
+            let store = settled.as_ref().ok().and_then(|s| s.as_ref()?.0.clone());
+            let _ = tx.send(store);
             settled
         };
         (later, settled)
