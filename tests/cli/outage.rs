@@ -19,9 +19,16 @@ fn a_wrong_password_is_exit_2_naming_the_variable() {
     };
     let (db, _) = server.fresh();
     let fake = Fake::approving();
+    // The run has an input, gathered while the login is refused: the
+    // refusal still stops it before anything is sent.
     let p = one()
         .serve(&fake)
-        .env("BSU_STATE_URL", &server.url_with(&db, "Wrong-Pa55word-xyz"));
+        .env("BSU_STATE_URL", &server.url_with(&db, "Wrong-Pa55word-xyz"))
+        .file(
+            "events.toml",
+            "[inputs.v]\nkind = \"command\"\nargv = [\"git\", \"--version\"]\n\
+             [events.ping]\nagents = [\"a\"]\ninputs = [\"v\"]\n",
+        );
     for args in [
         &["run", "ping"][..],
         &["status"][..],
