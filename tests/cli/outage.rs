@@ -206,3 +206,30 @@ fn assert_unavailable(r: &serde_json::Value, why: &str) {
     let said = r["state_unavailable"].as_str().unwrap_or_default();
     assert!(said.contains(why), "{r}");
 }
+
+#[test]
+fn a_run_skipped_before_it_needs_its_state_still_closes_its_connection() {
+    let Some(server) = crate::pg::server() else {
+        return;
+    };
+    let (db, url) = server.fresh();
+    let fake = Fake::approving();
+    let p = one()
+        .serve(&fake)
+        .env("BSU_STATE_URL", &url)
+        .file(
+            "events.toml",
+            "[events.ping]\nagents = [\"a\"]\n[events.ping.skip]\ndraft = true\n",
+        )
+        .file(
+            "payload.json",
+            r#"{"pull_request": {"number": 7, "draft": true}}"#,
+        );
+    let (code, _, stderr) = p.run(&["run", "ping", "--payload", "payload.json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("skip.draft"), "{stderr}");
+    assert_eq!(fake.count(), 0);
+    // The connection it had started was made and ended with a goodbye, not
+    // cut mid-handshake when the process ended.
+    assert_eq!(server.ended_sessions(&db), (1, 0));
+}

@@ -14,18 +14,45 @@ use crate::engine::gate::Warn;
 use crate::error::{Error, Result};
 use crate::store::{self, Store};
 
-/// A state server being connected to: `None` when its schema needs
-/// migrating, which waits until the run is known to be valid.
-pub(super) type Connecting =
-    std::thread::JoinHandle<std::result::Result<Option<Store>, store::StoreError>>;
+/// A state server being connected to on a thread of its own: `None` when
+/// its schema needs migrating, which waits until the run is known to be
+/// valid. Dropped unsettled (a run that ends before it needs its state:
+/// skipped, ignored, or stopped by its configuration), it gives a
+/// connection nearly made up to `UNUSED_WAIT` to be made and then closed
+/// cleanly, rather than cut mid-handshake, which the server logs for every
+/// such run; one slower than that is left to the process's exit.
+pub(super) struct Connecting {
+    result: std::sync::mpsc::Receiver<std::result::Result<Option<Store>, store::StoreError>>,
+}
+
+/// How long a run that ends without its state waits for its connection.
+const UNUSED_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
+impl Connecting {
+    fn join(&self) -> std::result::Result<Option<Store>, store::StoreError> {
+        self.result
+            .recv()
+            .unwrap_or_else(|_| Err(store::StoreError::Task("connecting failed".into())))
+    }
+}
+
+impl Drop for Connecting {
+    fn drop(&mut self) {
+        // Settled: the thread has sent its one result, so this returns at once.
+        drop(self.result.recv_timeout(UNUSED_WAIT));
+    }
+}
 
 /// Connect to the state server `state` names, if any, on a thread of its
 /// own, writing nothing.
 pub(super) fn connect(state: &config::state::StateSettings) -> Option<Connecting> {
     let (url, timeout) = (state.url.clone()?, state.timeout);
-    Some(std::thread::spawn(move || {
-        Store::connect_without_migrating(&url, timeout)
-    }))
+    let (tx, result) = std::sync::mpsc::sync_channel(1);
+    std::thread::spawn(move || {
+        // Given up on: the store, if any, is dropped here, closing cleanly.
+        let _ = tx.send(Store::connect_without_migrating(&url, timeout));
+    });
+    Some(Connecting { result })
 }
 
 /// The store, or none and why not (for the report's `state_unavailable`).
@@ -35,7 +62,7 @@ pub(super) type Settled = (Option<Store>, Option<String>);
 pub(super) enum Pending {
     Settled(Settled),
     Connecting {
-        thread: Connecting,
+        connecting: Connecting,
         settings: config::state::StateSettings,
         dir: Option<PathBuf>,
         warn: Warn,
@@ -52,8 +79,8 @@ impl Pending {
         warn: &Warn,
     ) -> Result<Pending> {
         Ok(match connecting {
-            Some(thread) => Pending::Connecting {
-                thread,
+            Some(connecting) => Pending::Connecting {
+                connecting,
                 settings: config.state.clone(),
                 dir: dir.map(Path::to_path_buf),
                 warn: warn.clone(),
@@ -67,11 +94,11 @@ impl Pending {
         match self {
             Pending::Settled(s) => Ok(s),
             Pending::Connecting {
-                thread,
+                connecting,
                 settings,
                 dir,
                 warn,
-            } => settle(Some(thread), &settings, dir.as_deref(), &warn),
+            } => settle(Some(connecting), &settings, dir.as_deref(), &warn),
         }
     }
 
@@ -136,11 +163,7 @@ fn settle(
     dir: Option<&Path>,
     warn: &Warn,
 ) -> Result<Settled> {
-    let connected = connecting.map(|thread| {
-        thread
-            .join()
-            .unwrap_or_else(|_| Err(store::StoreError::Task("connecting failed".into())))
-    });
+    let connected = connecting.map(|c| c.join());
     let opened = match connected {
         Some(Ok(Some(store))) => Ok(store),
         Some(Err(e)) => Err(e),
