@@ -145,13 +145,15 @@ pub(super) enum Later {
 }
 
 impl Later {
+    /// Cancel-safe: dropped while waiting, it still waits for the same
+    /// store (never reads as "no state").
     pub(super) async fn get(&mut self) -> Option<Store> {
-        let store = match std::mem::replace(self, Later::Now(None)) {
-            Later::Now(store) => store,
-            Later::Coming(rx) => rx.await.ok().flatten(),
-        };
-        *self = Later::Now(store.clone());
-        store
+        loop {
+            match self {
+                Later::Now(store) => return store.clone(),
+                Later::Coming(rx) => *self = Later::Now(rx.await.ok().flatten()),
+            }
+        }
     }
 }
 
@@ -182,5 +184,28 @@ fn settle(
             warn(&format!("{e}; running without {what}"));
             Ok((None, Some(e.to_string())))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::Later;
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn a_later_store_waited_for_and_given_up_is_still_coming() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &|_| {}).unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut later = Later::Coming(rx);
+        // A wait given up (a gathering task aborted) is not "no state".
+        let gave_up = tokio::time::timeout(Duration::from_millis(5), later.get()).await;
+        assert!(gave_up.is_err());
+        assert!(matches!(later, Later::Coming(_)));
+        tx.send(Some(store)).unwrap();
+        assert!(later.get().await.is_some());
+        assert!(later.get().await.is_some(), "kept once settled");
     }
 }
