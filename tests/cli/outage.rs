@@ -21,14 +21,12 @@ fn a_wrong_password_is_exit_2_naming_the_variable() {
     let fake = Fake::approving();
     // The run has an input, gathered while the login is refused: the
     // refusal still stops it before anything is sent.
-    let p = one()
-        .serve(&fake)
-        .env("BSU_STATE_URL", &server.url_with(&db, "Wrong-Pa55word-xyz"))
-        .file(
-            "events.toml",
-            "[inputs.v]\nkind = \"command\"\nargv = [\"git\", \"--version\"]\n\
-             [events.ping]\nagents = [\"a\"]\ninputs = [\"v\"]\n",
-        );
+    let p = on_server(
+        &fake,
+        &server.url_with(&db, "Wrong-Pa55word-xyz"),
+        "[inputs.v]\nkind = \"command\"\nargv = [\"git\", \"--version\"]\n\
+         [events.ping]\nagents = [\"a\"]\ninputs = [\"v\"]\n",
+    );
     for args in [
         &["run", "ping"][..],
         &["status"][..],
@@ -79,8 +77,9 @@ fn an_unreachable_server_refuses_a_budgeted_run_and_lets_an_unbudgeted_one_go_on
     assert!(!stderr.contains("Silent-Pa55"), "{stderr}");
     assert_eq!(fake.count(), 0);
 
-    let p = one().serve(&fake).env("BSU_STATE_URL", &url).file(
-        "events.toml",
+    let p = on_server(
+        &fake,
+        &url,
         "[state]\ntimeout = \"1s\"\n[events.ping]\nagents = [\"a\"]\n",
     );
     let (code, _, stderr) = p.run(&["run", "ping"]);
@@ -136,8 +135,9 @@ fn held_run(
     crate::support::Project,
 ) {
     let (listener, url) = silent_server();
-    let p = one().serve(fake).env("BSU_STATE_URL", &url).file(
-        "events.toml",
+    let p = on_server(
+        fake,
+        &url,
         "[state]\ntimeout = \"60s\"\n[inputs.mark]\nkind = \"command\"\n\
          argv = [\"git\", \"init\", \"-q\", \"gathered\"]\n\
          [events.ping]\nagents = [\"a\"]\ninputs = [\"mark\"]\n",
@@ -214,17 +214,15 @@ fn a_run_skipped_before_it_needs_its_state_still_closes_its_connection() {
     };
     let (db, url) = server.fresh();
     let fake = Fake::approving();
-    let p = one()
-        .serve(&fake)
-        .env("BSU_STATE_URL", &url)
-        .file(
-            "events.toml",
-            "[events.ping]\nagents = [\"a\"]\n[events.ping.skip]\ndraft = true\n",
-        )
-        .file(
-            "payload.json",
-            r#"{"pull_request": {"number": 7, "draft": true}}"#,
-        );
+    let p = on_server(
+        &fake,
+        &url,
+        "[events.ping]\nagents = [\"a\"]\n[events.ping.skip]\ndraft = true\n",
+    )
+    .file(
+        "payload.json",
+        r#"{"pull_request": {"number": 7, "draft": true}}"#,
+    );
     let (code, _, stderr) = p.run(&["run", "ping", "--payload", "payload.json"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("skip.draft"), "{stderr}");
@@ -232,4 +230,13 @@ fn a_run_skipped_before_it_needs_its_state_still_closes_its_connection() {
     // The connection it had started was made and ended with a goodbye, not
     // cut mid-handshake when the process ended.
     assert_eq!(server.ended_sessions(&db), (1, 0));
+}
+
+/// `one()` answered by `fake`, its state on the server at `url`, with
+/// `events` as its events.toml.
+fn on_server(fake: &Fake, url: &str, events: &str) -> crate::support::Project {
+    one()
+        .serve(fake)
+        .env("BSU_STATE_URL", url)
+        .file("events.toml", events)
 }
