@@ -67,6 +67,11 @@ where
             }
         }
     }
+    let env = env::Env::from_process();
+    // A run whose state is on a server starts connecting now, while clap
+    // builds its parser and parses.
+    let argv: Vec<std::ffi::OsString> = args.iter().cloned().map(Into::into).collect();
+    let early = commands::connect_early(&argv, &env);
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -75,10 +80,9 @@ where
             return u8::try_from(e.exit_code()).unwrap_or(2);
         }
     };
-    let env = env::Env::from_process();
     let out = output::Output::new(cli.global.color, cli.global.quiet, cli.global.verbose, &env);
     init_logging(&out);
-    match commands::dispatch(cli, &env, &out) {
+    match commands::dispatch(cli, &env, &out, early) {
         // A result that could not be written is not a success.
         Ok(error::ExitCode::Success) if out.stdout_error().is_some() => {
             let e = error::Error::Failed(out.stdout_error().unwrap_or_default());

@@ -22,7 +22,16 @@ use crate::env::Env;
 use crate::error::{ExitCode, Result};
 use crate::output::Output;
 
-pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
+pub(crate) use run::{early as connect_early, Early};
+
+/// Run the command `cli` parsed; `early`, a run's state server connected to
+/// before parsing (`connect_early`).
+pub(crate) fn dispatch(
+    cli: Cli,
+    env: &Env,
+    out: &Output,
+    early: Option<Early>,
+) -> Result<ExitCode> {
     let root = cli.global.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let place = state::Place {
         root: &root,
@@ -39,7 +48,10 @@ pub(crate) fn dispatch(cli: Cli, env: &Env, out: &Output) -> Result<ExitCode> {
         Command::Init(args) => init::init(&root, out, &args),
         Command::Report(args) => report::render(&args, out),
         Command::Diff(args) => report::diff(&args, &place, out),
-        Command::Run(args) => run::run(&root, cli.global.state_dir.as_deref(), &args, env, out),
+        Command::Run(args) => {
+            let state_dir = cli.global.state_dir.as_deref();
+            run::run(&root, state_dir, &args, env, out, early)
+        }
         Command::Status(args) => status::status(&place, &args, out),
         Command::Cache { action } => state::cache(&place, &action, out),
         Command::Breaker { action } => state::breaker(&place, &action, out),

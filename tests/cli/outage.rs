@@ -232,6 +232,34 @@ fn a_run_skipped_before_it_needs_its_state_still_closes_its_connection() {
     assert_eq!(server.ended_sessions(&db), (1, 0));
 }
 
+#[test]
+fn a_run_makes_one_connection_whether_or_not_it_began_before_parsing() {
+    let Some(server) = crate::pg::server() else {
+        return;
+    };
+    let (db, url) = server.fresh();
+    let fake = Fake::approving();
+    let p = on_server(&fake, &url, "[events.ping]\nagents = [\"a\"]\n");
+    assert_eq!(p.run(&["state", "migrate"]).0, 0);
+    let (migrated, _) = server.ended_sessions(&db);
+    // Plain arguments: connected to before they are parsed, and that
+    // connection used. `-C`: connected to once the project is known.
+    let dir = p.path().display().to_string();
+    for args in [
+        vec!["run", "ping", "--no-cache"],
+        vec!["run", "ping", "--no-cache", "-C", &dir],
+    ] {
+        let (code, _, stderr) = p.run(&args);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+    }
+    assert_eq!(fake.count(), 2);
+    assert_eq!(server.ended_sessions(&db), (migrated + 2, 0));
+    // Arguments that do not parse: the connection begun is ended cleanly.
+    let (code, _, stderr) = p.run(&["run", "ping", "--no-such-flag"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(server.ended_sessions(&db), (migrated + 3, 0));
+}
+
 /// `one()` answered by `fake`, its state on the server at `url`, with
 /// `events` as its events.toml.
 fn on_server(fake: &Fake, url: &str, events: &str) -> crate::support::Project {

@@ -13,6 +13,8 @@ mod ledger;
 mod setup;
 mod signal;
 mod state;
+
+pub(crate) use state::{early, Early};
 mod summary;
 mod verify;
 mod windows;
@@ -41,8 +43,9 @@ pub(super) fn run(
     args: &RunArgs,
     env: &Env,
     out: &Output,
+    early: Option<Early>,
 ) -> Result<ExitCode> {
-    let ready = match setup::resolve(root, state_dir, args, env, out)? {
+    let ready = match setup::resolve(root, state_dir, args, env, out, early)? {
         Ok(ready) => ready,
         Err(code) => return Ok(code),
     };
@@ -494,7 +497,7 @@ pub(super) async fn review_case(
     out: Output,
 ) -> Result<std::result::Result<Reviewed, ExitCode>> {
     let (ready, args, env, out) = tokio::task::spawn_blocking(move || {
-        let ready = setup::resolve(&root, state_dir.as_deref(), &args, &env, &out);
+        let ready = setup::resolve(&root, state_dir.as_deref(), &args, &env, &out, None);
         (ready, args, env, out)
     })
     .await

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::actions::{self, lock_run, skipped, Locked};
-use super::state::{connect, Pending};
+use super::state::{connect, Early, Pending};
 use crate::cli::RunArgs;
 use crate::config::{self, Config, StrategyMatch};
 use crate::engine::gate::Warn;
@@ -39,12 +39,18 @@ pub(super) fn resolve(
     args: &RunArgs,
     env: &Env,
     out: &Output,
+    early: Option<Early>,
 ) -> Result<std::result::Result<Ready, ExitCode>> {
     // A state server is connected to while the project is read and the run
     // planned: its connection (a server process, TLS, a password exchange)
     // is most of what shared state costs a run. `[state]` is read first for
-    // that; the connection is kept only if the whole project agrees.
-    let early = config::peek_state(root, env).and_then(|state| Some((connect(&state)?, state)));
+    // that (before the arguments were parsed, when they were plain,
+    // `state::early`); the connection is kept only if the whole project
+    // agrees.
+    let early = match early.and_then(|early| early.for_root(root)) {
+        Some(early) => Some(early),
+        None => config::peek_state(root, env).and_then(|state| Some((connect(&state)?, state))),
+    };
     let config = config::load(root, env)?;
     let connecting = match early {
         Some((thread, peeked)) if peeked == config.state => Some(thread),

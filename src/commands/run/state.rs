@@ -6,11 +6,13 @@
 //! first needed. A server that refuses bsu is an error (exit 2); one that
 //! cannot be reached is not: the run goes on without its state and says so.
 
+use std::ffi::OsString;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, Config};
 use crate::engine::gate::Warn;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::store::{self, Store};
 
@@ -53,6 +55,72 @@ pub(super) fn connect(state: &config::state::StateSettings) -> Option<Connecting
         let _ = tx.send(Store::connect_without_migrating(&url, timeout));
     });
     Some(Connecting { result })
+}
+
+/// A state server connected to from a run's first moment, before its
+/// arguments are parsed (clap builds the parser of every command, most of
+/// a millisecond a run on a server need not wait for): the project it was
+/// read in, its `[state]` as read there, and the connection.
+pub(crate) struct Early {
+    root: PathBuf,
+    peeked: config::state::StateSettings,
+    connecting: Connecting,
+}
+
+/// Flags after which the project or the command may not be what `early`
+/// guessed: the project directory, help, version.
+const UNSURE_LONG: [&str; 3] = ["dir", "help", "version"];
+const UNSURE_SHORT: [char; 3] = ['C', 'h', 'V'];
+
+/// `Early`, when `[state]` names a server in the project a plain run is
+/// in (`plain_run`). Nothing is read but `[state]`, nothing written.
+pub(crate) fn early(args: &[OsString], env: &Env) -> Option<Early> {
+    let root = plain_run(args, env)?;
+    let peeked = config::peek_state(&root, env)?;
+    let connecting = connect(&peeked)?;
+    Some(Early {
+        root,
+        peeked,
+        connecting,
+    })
+}
+
+/// The project directory of arguments that are plainly `bsu run ...`: the
+/// one the environment names (`BSU_DIR`), or here. Arguments that might
+/// name another project or not run at all (a `-C`/`--dir`, a help or
+/// version flag, arguments not UTF-8) are left to clap: `None`.
+fn plain_run(args: &[OsString], env: &Env) -> Option<PathBuf> {
+    if args.get(1)?.to_str()? != "run" {
+        return None;
+    }
+    let unsure = |arg: &OsString| {
+        let Some(arg) = arg.to_str() else {
+            return true;
+        };
+        match arg.strip_prefix("--") {
+            Some(long) => {
+                let name = long.split_once('=').map_or(long, |(name, _)| name);
+                UNSURE_LONG.contains(&name)
+            }
+            None => arg
+                .strip_prefix('-')
+                .is_some_and(|short| short.contains(UNSURE_SHORT)),
+        }
+    };
+    if args[2..].iter().any(unsure) {
+        return None;
+    }
+    Some(PathBuf::from(env.get("BSU_DIR").unwrap_or(".")))
+}
+
+impl Early {
+    /// The connection and what it was made from, if made for `root`.
+    pub(super) fn for_root(
+        self,
+        root: &Path,
+    ) -> Option<(Connecting, config::state::StateSettings)> {
+        (self.root == root).then_some((self.connecting, self.peeked))
+    }
 }
 
 /// The store, or none and why not (for the report's `state_unavailable`).
@@ -191,8 +259,54 @@ fn settle(
 mod tests {
     use std::time::Duration;
 
-    use super::Later;
+    use super::{plain_run, Later};
+    use crate::env::Env;
     use crate::store::Store;
+
+    #[test]
+    fn only_a_plain_run_is_connected_for_before_parsing() {
+        let here = Env::from_pairs(&[]);
+        let plain = |args: &str, env: &Env| {
+            let args: Vec<_> = args.split(' ').map(std::ffi::OsString::from).collect();
+            plain_run(&args, env).map(|p| p.display().to_string())
+        };
+        for args in [
+            "bsu run ping",
+            "bsu run ping --json -q --input diff=- --payload p.json",
+            "bsu run ping -v --state-dir s --color never --no-cache",
+            "bsu run ping --input cmd=-C",
+        ] {
+            assert_eq!(plain(args, &here).as_deref(), Some("."), "{args}");
+        }
+        let there = Env::from_pairs(&[("BSU_DIR", "/proj")]);
+        assert_eq!(plain("bsu run ping", &there).as_deref(), Some("/proj"));
+        let empty = Env::from_pairs(&[("BSU_DIR", "")]);
+        assert_eq!(plain("bsu run ping", &empty).as_deref(), Some("."));
+        for args in [
+            "bsu",
+            "bsu status",
+            "bsu -C x run ping",
+            "bsu --state-dir s run ping",
+            "bsu run ping -C x",
+            "bsu run ping -qC x",
+            "bsu run ping -Cx",
+            "bsu run ping --dir x",
+            "bsu run ping --dir=x",
+            "bsu run -h",
+            "bsu run ping --help",
+            "bsu run -V",
+            "bsu run --version",
+        ] {
+            assert_eq!(plain(args, &here), None, "{args}");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let odd = std::ffi::OsString::from_vec(vec![0xff]);
+            let args = ["bsu".into(), "run".into(), "ping".into(), odd];
+            assert_eq!(plain_run(&args, &here), None);
+        }
+    }
 
     #[tokio::test]
     async fn a_later_store_waited_for_and_given_up_is_still_coming() {
