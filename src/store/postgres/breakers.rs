@@ -5,7 +5,7 @@
 //! lease, in the row, frees it if that runner dies).
 
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{GenericClient, Row, Transaction};
+use tokio_postgres::{Client, GenericClient, Row, Statement, Transaction};
 
 use super::Sql;
 
@@ -191,14 +191,14 @@ pub(super) const SUCCESSES: Sql = Sql {
 /// `record_tx` does: otherwise a record that read the row before this
 /// commits would write its old counts back over these.
 pub(super) async fn count_successes(
-    c: &impl GenericClient,
+    c: &Client,
+    prepared: Option<&Statement>,
     names: &[&str],
     counts: &[i64],
     now: i64,
 ) -> PgResult<()> {
     let values: [&(dyn ToSql + Sync); 3] = [&names, &counts, &now];
-    c.execute_typed(SUCCESSES.text, &SUCCESSES.with(&values))
-        .await?;
+    SUCCESSES.execute(c, prepared, &values).await?;
     Ok(())
 }
 
@@ -226,11 +226,7 @@ pub(super) async fn transitions(
 }
 
 /// Close one breaker, every credential's of an endpoint, or all.
-pub(super) async fn reset(
-    c: &mut tokio_postgres::Client,
-    name: Option<&str>,
-    now: i64,
-) -> PgResult<Vec<String>> {
+pub(super) async fn reset(c: &mut Client, name: Option<&str>, now: i64) -> PgResult<Vec<String>> {
     let tx = c.transaction().await?;
     let rows = match name {
         Some(n) => {

@@ -21,6 +21,7 @@ macro_rules! params {
 }
 
 mod breakers;
+mod end;
 mod lock;
 mod ops;
 mod runs;
@@ -32,13 +33,10 @@ pub(crate) mod url;
 pub(crate) use lock::acquire as lock_run;
 
 use std::collections::HashMap;
-use std::future::Future as _;
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::{IsNull, ToSql, Type};
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Client;
 
 use super::StoreError;
@@ -115,6 +113,8 @@ impl Drop for Rt {
 pub(crate) struct Postgres {
     // Field order: the client before the runtime that drives it.
     client: Client,
+    /// The end's statements, once `warm` has prepared them.
+    prepared: Option<end::Prepared>,
     rt: Rt,
     timeout: Duration,
     /// The breakers read at the run's start and after each write: a closed
@@ -134,7 +134,8 @@ pub(crate) struct Postgres {
 const SLACK: Duration = Duration::from_secs(1);
 
 /// A statement and its parameters' types, for the statements a run's end
-/// sends (`warm` has the server plan them while the run waits on a model).
+/// sends (`end::warm` has the server prepare and plan them while the run
+/// waits on a model).
 pub(super) struct Sql {
     pub text: &'static str,
     pub types: &'static [Type],
@@ -155,53 +156,6 @@ impl Sql {
     }
 }
 
-/// SQL NULL of any type: the parameters of a statement only planned.
-#[derive(Debug)]
-struct Null;
-
-impl ToSql for Null {
-    fn to_sql(
-        &self,
-        _: &Type,
-        _: &mut tokio_postgres::types::private::BytesMut,
-    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(IsNull::Yes)
-    }
-
-    fn accepts(_: &Type) -> bool {
-        true
-    }
-
-    tokio_postgres::types::to_sql_checked!();
-}
-
-/// The statements of a run's end.
-const AT_END: [&Sql; 3] = [&breakers::SUCCESSES, &spend::SETTLE, &runs::RECORD];
-
-/// Have the server plan the run's end statements (`EXPLAIN`, which runs
-/// nothing): a new server process has every catalog to read on its first
-/// use of a table. Sent once the run's first request is out
-/// (`Backend::warm`), this is paid while the run waits on its models,
-/// neither before the request nor after the reply. Nothing waits for the
-/// answers, so the connection is held only while the plans are written:
-/// the driver drops answers nobody waits for when it next reads.
-async fn warm(c: &Client) {
-    let explained = AT_END.map(|s| format!("EXPLAIN {}", s.text));
-    let nulls: [Vec<(&(dyn ToSql + Sync), Type)>; 3] =
-        AT_END.map(|sql| sql.types.iter().map(|t| (&Null as _, t.clone())).collect());
-    let plan = |i: usize| c.query_typed(&explained[i], &nulls[i]);
-    let mut planned = pin!(async {
-        let _ = tokio::join!(plan(0), plan(1), plan(2));
-    });
-    // One poll queues the three; the yield lets the connection write them.
-    std::future::poll_fn(|cx| {
-        let _ = planned.as_mut().poll(cx);
-        Poll::Ready(())
-    })
-    .await;
-    tokio::task::yield_now().await;
-}
-
 /// Connect with `url`: the TLS and timeouts set, the schema migrated; or,
 /// without `migrate`, `None` for a schema that needs migrating (nothing is
 /// written then: a connection made before the project is validated must
@@ -215,6 +169,7 @@ pub(crate) fn connect(
     let (rt, client, place) = open(url, timeout, app)?;
     let mut pg = Postgres {
         client,
+        prepared: None,
         rt,
         timeout,
         seen: HashMap::new(),
@@ -251,12 +206,11 @@ pub(crate) fn connect(
 }
 
 impl Postgres {
-    /// `warm`, on this connection.
+    /// Get ready for the run's end (`end::warm`), on this connection.
     pub(super) fn plan_the_end(&mut self) -> Result<(), StoreError> {
-        self.run(async |c| {
-            warm(c).await;
-            Ok(())
-        })
+        let prepared = self.run(async |c| Ok(end::warm(c).await))?;
+        self.prepared = prepared;
+        Ok(())
     }
 
     /// `HOST:PORT/DATABASE`.

@@ -4,8 +4,8 @@
 
 use tokio_postgres::GenericClient;
 
-use super::breakers;
-use super::Postgres;
+use super::end::{self, End};
+use super::{breakers, Postgres};
 use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
 use crate::client::ChatReply;
 use crate::store::backend::{Backend, Result};
@@ -237,41 +237,27 @@ impl Backend for Postgres {
             .iter()
             .map(|(_, n, _)| i64::try_from(*n).unwrap_or(i64::MAX))
             .collect();
-        // One statement per part, sent together with BEGIN and COMMIT: the
-        // run's end costs one round trip. A failed statement aborts the
-        // transaction, and COMMIT then rolls it back.
-        self.run(async |c| {
-            let c = &*c;
-            let (begun, counted, settled, recorded, committed) = tokio::join!(
-                c.batch_execute("BEGIN"),
-                async {
-                    if names.is_empty() {
-                        return Ok(());
-                    }
-                    breakers::count_successes(c, &names, &counts, now).await
-                },
-                async {
-                    match spend {
-                        Some((project, run_id, rows)) => {
-                            super::spend::settle(c, project, run_id, now, rows).await
-                        }
-                        None => Ok(()),
-                    }
-                },
-                async {
-                    match run {
-                        Some(r) => super::runs::record(c, r).await,
-                        None => Ok(()),
-                    }
-                },
-                c.batch_execute("COMMIT"),
-            );
-            begun?;
-            counted?;
-            settled?;
-            recorded?;
-            committed
-        })
+        let end = End {
+            successes: (&names, &counts),
+            spend,
+            run,
+            now,
+        };
+        let prepared = self.prepared.clone();
+        let lost = std::cell::Cell::new(false);
+        let written = self.run(
+            async |c| match end::write(c, prepared.as_ref(), &end).await {
+                Err(e) if prepared.is_some() && end::lost_its_statements(&e) => {
+                    lost.set(true);
+                    end::write(c, None, &end).await
+                }
+                other => other,
+            },
+        );
+        if lost.get() {
+            self.prepared = None;
+        }
+        written
     }
 
     fn warm(&mut self) -> Result<()> {

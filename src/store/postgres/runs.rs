@@ -1,7 +1,7 @@
 //! Run history and kept token counts on the server.
 
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::GenericClient;
+use tokio_postgres::{Client, GenericClient, Statement};
 
 use super::Sql;
 
@@ -36,7 +36,11 @@ pub(super) const RECORD: Sql = Sql {
     ],
 };
 
-pub(super) async fn record(c: &impl GenericClient, r: &RunRecord) -> PgResult<()> {
+pub(super) async fn record(
+    c: &Client,
+    prepared: Option<&Statement>,
+    r: &RunRecord,
+) -> PgResult<()> {
     let duration = i64::try_from(r.duration_ms).unwrap_or(i64::MAX);
     let values: [&(dyn ToSql + Sync); 12] = [
         &r.run_id,
@@ -52,7 +56,7 @@ pub(super) async fn record(c: &impl GenericClient, r: &RunRecord) -> PgResult<()
         &r.head_sha,
         &r.replayed,
     ];
-    c.execute_typed(RECORD.text, &RECORD.with(&values)).await?;
+    RECORD.execute(c, prepared, &values).await?;
     Ok(())
 }
 
@@ -134,7 +138,7 @@ pub(super) async fn token_counts(
 
 /// Keep `counts` (one statement for all of them) and only the newest `keep`.
 pub(super) async fn keep_token_counts(
-    c: &mut tokio_postgres::Client,
+    c: &mut Client,
     project: &str,
     counts: &[(String, u64)],
     now: i64,

@@ -4,7 +4,7 @@
 //! of machines take turns, so together they never overspend.
 
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::GenericClient;
+use tokio_postgres::{Client, GenericClient, Statement};
 
 use super::Sql;
 
@@ -13,7 +13,7 @@ use crate::store::spend::{Refused, Reservation, Spent, Window};
 type PgResult<T> = Result<T, tokio_postgres::Error>;
 
 pub(super) async fn reserve(
-    c: &mut tokio_postgres::Client,
+    c: &mut Client,
     project: &str,
     run_id: &str,
     usd: f64,
@@ -84,7 +84,8 @@ pub(super) const SETTLE: Sql = Sql {
 /// Replace `run_id`'s reservation with what it cost, every agent's row,
 /// in one statement (inside the caller's transaction).
 pub(super) async fn settle(
-    c: &impl GenericClient,
+    c: &Client,
+    prepared: Option<&Statement>,
     project: &str,
     run_id: &str,
     now_ms: i64,
@@ -100,7 +101,7 @@ pub(super) async fn settle(
     let values: [&(dyn ToSql + Sync); 9] = [
         &run_id, &project, &now_ms, &usd, &provider, &model, &agent, &input, &output,
     ];
-    c.execute_typed(SETTLE.text, &SETTLE.with(&values)).await?;
+    SETTLE.execute(c, prepared, &values).await?;
     Ok(())
 }
 

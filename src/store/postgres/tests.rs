@@ -82,3 +82,88 @@ fn a_dropped_connection_says_goodbye_on_or_off_a_runtime() {
     // Each ended with a Terminate, not a reset the server logs.
     assert_eq!(server.ended_sessions(&db), (3, 0));
 }
+
+/// End run `id`: a success through breaker "b", one agent's spend, the
+/// history row.
+fn end(pg: &mut super::Postgres, id: &str) -> Result<(), crate::store::StoreError> {
+    use crate::breaker::Settings;
+    use crate::store::backend::Backend;
+    use crate::store::{runs, spend};
+    let settings = Settings {
+        failure_threshold: 2,
+        reset_timeout: Duration::from_secs(1),
+        max_reset_timeout: Duration::from_secs(8),
+        probe_lease: Duration::from_millis(500),
+    };
+    let spent = spend::Spent {
+        agent: "a".into(),
+        provider: "p".into(),
+        model: "m".into(),
+        input_tokens: 10,
+        output_tokens: 2,
+        usd: 0.5,
+    };
+    let run = runs::Ended {
+        run_id: id.into(),
+        event: "push".into(),
+        strategy: "push".into(),
+        project: "/p".into(),
+        decision: "approve".into(),
+        started_at: "2026-12-07T00:00:00Z".into(),
+        duration_ms: 0,
+        report: None,
+        dry_run: false,
+        replayed: false,
+        head_sha: None,
+    }
+    .record(5);
+    let settle = ("/p".to_string(), id.to_string(), vec![spent]);
+    pg.run_end(&[("b".into(), 1, settings)], Some(&settle), Some(&run), 5)
+}
+
+#[test]
+fn the_end_is_prepared_while_the_models_work_and_written_even_if_that_is_lost() {
+    use crate::store::backend::Backend;
+    let Some(server) = pg::server() else { return };
+    let (_, url) = server.fresh();
+    let url = StateUrl {
+        url,
+        from: "BSU_STATE_URL".into(),
+    };
+    let mut pg = super::connect(&url, Duration::from_secs(5), "bsu", true)
+        .expect("connects")
+        .expect("migrated");
+    let prepared = |pg: &mut super::Postgres| -> i64 {
+        pg.run(async |c| {
+            let sql = "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql";
+            Ok(c.query_typed(sql, &[]).await?[0].get(0))
+        })
+        .unwrap()
+    };
+    pg.plan_the_end().unwrap();
+    assert_eq!(prepared(&mut pg), 3, "the end's three statements");
+    end(&mut pg, "one").unwrap();
+    // A session that lost them (a pooler in transaction mode, a reset):
+    // the end is written all the same, unprepared.
+    pg.plan_the_end().unwrap();
+    pg.run(async |c| c.batch_execute("DEALLOCATE ALL").await)
+        .unwrap();
+    end(&mut pg, "two").unwrap();
+    assert!(pg.prepared.is_none(), "not tried again");
+    let ids: Vec<String> = pg
+        .runs_recent(10)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.run_id)
+        .collect();
+    assert_eq!(ids, ["two", "one"]);
+    let b = pg.breakers().unwrap();
+    assert_eq!((b[0].0.as_str(), b[0].1.successes), ("b", 2));
+    let spent: f64 = pg
+        .run(async |c| {
+            let sql = "SELECT sum(usd) FROM bsu_spend WHERE NOT reserved";
+            Ok(c.query_typed(sql, &[]).await?[0].get(0))
+        })
+        .unwrap();
+    assert!((spent - 1.0).abs() < 1e-9, "{spent}");
+}

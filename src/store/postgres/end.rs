@@ -1,0 +1,171 @@
+//! A run's end on the server: held-back breaker successes, the settled
+//! spend and the history row, in one pipelined transaction; and getting
+//! the server ready for it while the run waits on its models (`warm`), so
+//! that after the last reply the server only binds, plans and writes.
+
+use std::future::Future as _;
+use std::pin::pin;
+use std::task::Poll;
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{IsNull, ToSql, Type};
+use tokio_postgres::{Client, Statement};
+
+use super::{breakers, runs, spend, Sql};
+use crate::store::runs::{RunRecord, Settle};
+
+/// The statements of a run's end.
+const AT_END: [&Sql; 3] = [&breakers::SUCCESSES, &spend::SETTLE, &runs::RECORD];
+
+/// The end's statements prepared on this connection (`warm`), in
+/// `AT_END`'s order: the end then sends only their parameters, and the
+/// server parses nothing after the last reply.
+#[derive(Clone)]
+pub(super) struct Prepared([Statement; 3]);
+
+/// The end's parts, each prepared or not.
+struct Ready<'a> {
+    successes: Option<&'a Statement>,
+    settle: Option<&'a Statement>,
+    record: Option<&'a Statement>,
+}
+
+impl Prepared {
+    fn ready(this: Option<&Prepared>) -> Ready<'_> {
+        Ready {
+            successes: this.map(|p| &p.0[0]),
+            settle: this.map(|p| &p.0[1]),
+            record: this.map(|p| &p.0[2]),
+        }
+    }
+}
+
+impl Sql {
+    /// Execute with `values`: bound to `prepared` when there is one, else
+    /// parsed with its types in the same round trip.
+    pub(super) async fn execute(
+        &self,
+        c: &Client,
+        prepared: Option<&Statement>,
+        values: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, tokio_postgres::Error> {
+        match prepared {
+            Some(statement) => c.execute(statement, values).await,
+            None => c.execute_typed(self.text, &self.with(values)).await,
+        }
+    }
+}
+
+/// What a run's end writes (`Backend::run_end`).
+pub(super) struct End<'a> {
+    /// (breaker name, successes), in name order, so two ends never deadlock.
+    pub successes: (&'a [&'a str], &'a [i64]),
+    pub spend: Option<&'a Settle>,
+    pub run: Option<&'a RunRecord>,
+    pub now: i64,
+}
+
+/// Write `end` in one transaction, one round trip: each part one statement,
+/// sent together with BEGIN and COMMIT. A failed statement aborts the
+/// transaction, and COMMIT then rolls it back.
+pub(super) async fn write(
+    c: &Client,
+    prepared: Option<&Prepared>,
+    end: &End<'_>,
+) -> Result<(), tokio_postgres::Error> {
+    let ready = Prepared::ready(prepared);
+    let (names, counts) = end.successes;
+    let (begun, counted, settled, recorded, committed) = tokio::join!(
+        c.batch_execute("BEGIN"),
+        async {
+            if names.is_empty() {
+                return Ok(());
+            }
+            breakers::count_successes(c, ready.successes, names, counts, end.now).await
+        },
+        async {
+            match end.spend {
+                Some((project, run_id, rows)) => {
+                    spend::settle(c, ready.settle, project, run_id, end.now, rows).await
+                }
+                None => Ok(()),
+            }
+        },
+        async {
+            match end.run {
+                Some(r) => runs::record(c, ready.record, r).await,
+                None => Ok(()),
+            }
+        },
+        c.batch_execute("COMMIT"),
+    );
+    begun?;
+    counted?;
+    settled?;
+    recorded?;
+    committed
+}
+
+/// An end refused because its prepared statements are gone: the session
+/// is not the one they were prepared on (a pooler in transaction mode,
+/// which bsu does not support, or one that reset the session). The end
+/// is then written again unprepared.
+pub(super) fn lost_its_statements(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::INVALID_SQL_STATEMENT_NAME)
+}
+
+/// Get the server ready for the run's end, once the run's first request is
+/// out (`Backend::warm`), so it is paid while the run waits on its models,
+/// neither before the request nor after the reply: a new server process
+/// has every catalog to read on its first use of a table. The end's
+/// statements are prepared (one round trip), then planned (`EXPLAIN`,
+/// which runs nothing). Nothing waits for the plans, so the connection is
+/// held only while they are written: the driver drops answers nobody waits
+/// for when it next reads. `None` when a statement could not be prepared
+/// (the end then parses them as it goes).
+pub(super) async fn warm(c: &Client) -> Option<Prepared> {
+    let prepare = |i: usize| c.prepare_typed(AT_END[i].text, AT_END[i].types);
+    let (a, b, r) = tokio::join!(prepare(0), prepare(1), prepare(2));
+    let prepared = Some(Prepared([a.ok()?, b.ok()?, r.ok()?]));
+    plan(c).await;
+    prepared
+}
+
+/// Queue the `EXPLAIN` of each statement of the end, and let the
+/// connection write them.
+async fn plan(c: &Client) {
+    let explained = AT_END.map(|s| format!("EXPLAIN {}", s.text));
+    let nulls: [Vec<(&(dyn ToSql + Sync), Type)>; 3] =
+        AT_END.map(|sql| sql.types.iter().map(|t| (&Null as _, t.clone())).collect());
+    let plan = |i: usize| c.query_typed(&explained[i], &nulls[i]);
+    let mut planned = pin!(async {
+        let _ = tokio::join!(plan(0), plan(1), plan(2));
+    });
+    // One poll queues the three; the yield lets the connection write them.
+    std::future::poll_fn(|cx| {
+        let _ = planned.as_mut().poll(cx);
+        Poll::Ready(())
+    })
+    .await;
+    tokio::task::yield_now().await;
+}
+
+/// SQL NULL of any type: the parameters of a statement only planned.
+#[derive(Debug)]
+struct Null;
+
+impl ToSql for Null {
+    fn to_sql(
+        &self,
+        _: &Type,
+        _: &mut tokio_postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(IsNull::Yes)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
