@@ -484,6 +484,12 @@ fn main() {
                 None => line("    through PgBouncer: skipped (not installed)".into()),
             }
             line(format!(
+                "    the same over its Unix socket (no TLS, trust)  {:>8.1} ms             = {:+.1} ms over SQLite ({:.3}x)",
+                ms(one.local),
+                ms(one.local) - ms(one.sqlite),
+                one.local.as_secs_f64() / one.sqlite.as_secs_f64()
+            ));
+            line(format!(
                 "    bsu state migrate (connect, lock, check)       {:>8.1} ms             = {:+.1} ms over opening SQLite ({:.1} ms)",
                 ms(one.postgres_migrate),
                 ms(one.postgres_migrate) - ms(one.sqlite_migrate),

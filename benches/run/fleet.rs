@@ -15,12 +15,15 @@ pub struct OneAgent {
     pub postgres: Duration,
     /// On the same server through PgBouncer (session mode), if installed.
     pub pooled: Option<Duration>,
+    /// On the same server over its Unix socket (no TLS, no password).
+    pub local: Duration,
     pub sqlite_migrate: Duration,
     pub postgres_migrate: Duration,
 }
 
-/// One agent at `latency`, `runs` times on SQLite, on PostgreSQL and on
-/// PostgreSQL through a pooler, interleaved, and `bsu state migrate` on
+/// One agent at `latency`, `runs` times on SQLite, on PostgreSQL (over
+/// TLS with a password, through a pooler, over its socket), interleaved,
+/// and `bsu state migrate` on
 /// each (opening the state, then the migration's check: on the server, its
 /// connection, the advisory lock and a few round trips more than a run
 /// makes): medians, or `None` without a PostgreSQL.
@@ -42,9 +45,13 @@ pub fn one_agent(latency: Duration, runs: usize) -> Option<OneAgent> {
     let pooled = server
         .pooler()
         .map(|p| bench(Some(p.url(&server.fresh().0))));
+    let local = bench(Some(server.socket_url(&server.fresh().0)));
     let args = ["run", "ping", "--no-cache", "-q"];
     // First runs make each state (and migrate the server).
-    for b in [&sqlite, &postgres].into_iter().chain(pooled.as_ref()) {
+    for b in [&sqlite, &postgres, &local]
+        .into_iter()
+        .chain(pooled.as_ref())
+    {
         assert_eq!(b.run(&args), 0);
     }
     let timed = |b: &Bench, args: &[&str]| {
@@ -52,12 +59,13 @@ pub fn one_agent(latency: Duration, runs: usize) -> Option<OneAgent> {
         assert_eq!(code, 0);
         t
     };
-    let (mut a, mut b, mut c, mut d, mut e) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let new = Vec::new;
+    let (mut a, mut b, mut c, mut d, mut e, mut f) = (new(), new(), new(), new(), new(), new());
     for _ in 0..runs {
         a.push(timed(&sqlite, &args));
         b.push(timed(&postgres, &args));
         e.extend(pooled.as_ref().map(|p| timed(p, &args)));
+        f.push(timed(&local, &args));
         c.push(timed(&sqlite, &["state", "migrate"]));
         d.push(timed(&postgres, &["state", "migrate"]));
     }
@@ -69,6 +77,7 @@ pub fn one_agent(latency: Duration, runs: usize) -> Option<OneAgent> {
         sqlite: median(a)?,
         postgres: median(b)?,
         pooled: median(e),
+        local: median(f)?,
         sqlite_migrate: median(c)?,
         postgres_migrate: median(d)?,
     })

@@ -415,3 +415,25 @@ fn state_migrate_on_a_fresh_server_says_what_it_found() {
         serde_json::json!({"backend": "postgres", "location": place, "schema_version": 1, "was": 1})
     );
 }
+
+#[test]
+fn a_server_on_the_runners_own_machine_is_reached_over_its_socket() {
+    let Some(server) = crate::pg::server() else {
+        return;
+    };
+    let (db, _) = server.fresh();
+    let fake = Fake::approving();
+    // `?host=DIR`: the server's Unix socket in DIR, as libpq reads it.
+    let p = one()
+        .serve(&fake)
+        .env("BSU_STATE_URL", &server.socket_url(&db));
+    let (code, _, stderr) = p.run(&["run", "ping"]);
+    assert_eq!(code, 0, "{stderr}");
+    let s = status(&p, 1);
+    assert_eq!(s["runs"].as_array().unwrap().len(), 1, "{s}");
+    let (code, stdout, _) = p.run(&["status"]);
+    assert_eq!(code, 0);
+    let place = format!(":{}/{db}, shared by every runner", server.port);
+    assert!(stdout.contains(&place), "{stdout}");
+    assert_eq!(server.ended_sessions(&db).1, 0);
+}

@@ -367,6 +367,17 @@ impl Server {
         )
     }
 
+    /// The URL of database `db` over the server's Unix socket, as a runner
+    /// reaches a server on its own machine: no TLS, and the cluster's
+    /// `local` rule (trust, as Debian's peer) asks no password.
+    pub fn socket_url(&self, db: &str) -> String {
+        format!(
+            "postgres://postgres@/{db}?host={}&port={}",
+            self.base.display(),
+            self.port
+        )
+    }
+
     /// Once no session is open on database `db`: how many the server has
     /// seen end there, and how many of those lost their client without a
     /// goodbye (`sessions_abandoned`: a reset, or an end of file with no

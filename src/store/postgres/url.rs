@@ -110,6 +110,17 @@ pub(crate) fn parse(url: &StateUrl) -> Result<Parsed, String> {
             ssl.as_deref(),
             Some("require" | "verify-ca" | "verify-full")
         );
+    let socket = config
+        .get_hosts()
+        .iter()
+        .any(|h| matches!(h, Host::Unix(_)));
+    if socket && verify {
+        return Err(format!(
+            "{}: a Unix socket (host=DIR) has no TLS, so it cannot be verified; \
+             leave out sslmode and sslrootcert for a socket, or name a TCP host",
+            url.from
+        ));
+    }
     Ok(Parsed {
         config,
         root_cert,
@@ -206,6 +217,25 @@ mod tests {
                 !e.contains("hunter22") && !e.contains("db.internal:notaport"),
                 "{e}"
             );
+        }
+    }
+
+    #[test]
+    fn a_unix_socket_is_a_host_with_no_tls() {
+        let p = parse(&url(
+            "postgres://bsu@/state?host=/var/run/postgresql&port=5433",
+        ))
+        .unwrap();
+        assert_eq!(p.place, "/var/run/postgresql:5433/state");
+        for tls in [
+            "sslmode=require",
+            "sslmode=verify-full",
+            "sslrootcert=%2Fca.pem",
+        ] {
+            let e = parse(&url(&format!("postgres://bsu@/state?host=/run/pg&{tls}")))
+                .err()
+                .unwrap_or_else(|| panic!("{tls} parsed"));
+            assert!(e.starts_with("BSU_STATE_URL: a Unix socket"), "{e}");
         }
     }
 
