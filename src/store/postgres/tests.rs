@@ -7,6 +7,21 @@ use std::time::Duration;
 use crate::config::state::StateUrl;
 use crate::store::contract::pg;
 
+/// `url` as `BSU_STATE_URL` gives it.
+fn state_url(url: String) -> StateUrl {
+    StateUrl {
+        url,
+        from: "BSU_STATE_URL".into(),
+    }
+}
+
+/// A connection to `url`, its schema migrated.
+fn connected(url: &StateUrl, timeout: Duration) -> super::Postgres {
+    super::connect(url, timeout, "bsu", true)
+        .expect("connects")
+        .expect("migrated")
+}
+
 /// The session's bounds in milliseconds, as the server applies them.
 fn bounds(pg: &mut super::Postgres) -> Vec<String> {
     pg.run(async |c| {
@@ -29,14 +44,8 @@ fn every_session_is_bounded_by_the_timeout_even_through_a_pooler() {
     let mut urls = vec![direct];
     urls.extend(server.pooler().map(|p| p.url(&db)));
     for (i, url) in urls.into_iter().enumerate() {
-        let url = StateUrl {
-            url,
-            from: "BSU_STATE_URL".into(),
-        };
         let timeout = Duration::from_millis(300 + i as u64);
-        let mut pg = super::connect(&url, timeout, "bsu", true)
-            .expect("connects")
-            .expect("migrated");
+        let mut pg = connected(&state_url(url), timeout);
         let ms = timeout.as_millis();
         let idle = 4 * ms;
         // By name, descending: statement, lock, idle in transaction.
@@ -52,15 +61,10 @@ fn every_session_is_bounded_by_the_timeout_even_through_a_pooler() {
 fn a_dropped_connection_says_goodbye_on_or_off_a_runtime() {
     let Some(server) = pg::server() else { return };
     let (db, url) = server.fresh();
-    let url = StateUrl {
-        url,
-        from: "BSU_STATE_URL".into(),
-    };
+    let url = state_url(url);
     let timeout = Duration::from_secs(5);
     let connect = || {
-        let mut pg = super::connect(&url, timeout, "bsu", true)
-            .expect("connects")
-            .expect("migrated");
+        let mut pg = connected(&url, timeout);
         // Answers still due when the store goes: the end's plans.
         pg.plan_the_end().unwrap();
         pg
@@ -125,14 +129,7 @@ fn end(pg: &mut super::Postgres, id: &str) -> Result<(), crate::store::StoreErro
 fn the_end_is_prepared_while_the_models_work_and_written_even_if_that_is_lost() {
     use crate::store::backend::Backend;
     let Some(server) = pg::server() else { return };
-    let (_, url) = server.fresh();
-    let url = StateUrl {
-        url,
-        from: "BSU_STATE_URL".into(),
-    };
-    let mut pg = super::connect(&url, Duration::from_secs(5), "bsu", true)
-        .expect("connects")
-        .expect("migrated");
+    let mut pg = connected(&state_url(server.fresh().1), Duration::from_secs(5));
     let prepared = |pg: &mut super::Postgres| -> i64 {
         pg.run(async |c| {
             let sql = "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql";
