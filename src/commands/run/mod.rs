@@ -13,11 +13,11 @@ mod ledger;
 mod setup;
 mod signal;
 mod state;
-
-pub(crate) use state::{early, Early};
 mod summary;
 mod verify;
 mod windows;
+
+pub(crate) use state::{early, Early};
 
 use actions::skipped;
 use calls::{call_agents, Calls};
