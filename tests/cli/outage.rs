@@ -1,8 +1,10 @@
 //! What a run does when its state server is wrong, slow or gone: a refused
 //! login is exit 2 naming the variable; an unreachable server refuses a
 //! budgeted run and lets any other go on without its state; a server lost
-//! mid-run is an outage from then on; and a connection still being made
-//! holds up nothing but what needs the state.
+//! mid-run is an outage from then on; a connection still being made holds
+//! up nothing but what needs the state; and a run makes one connection,
+//! begun before its arguments are parsed when it can be, and ends it
+//! cleanly however it ends.
 
 use std::io::Read;
 use std::process::Stdio;
