@@ -76,7 +76,8 @@ pub(crate) trait Backend: Send {
         now: i64,
     ) -> Result<()>;
     /// Get ready for the run's end while the run waits on its models (a
-    /// server plans the end's statements); nothing to do by default.
+    /// server prepares and plans the end's statements); nothing to do by
+    /// default.
     fn warm(&mut self) -> Result<()> {
         Ok(())
     }

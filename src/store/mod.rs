@@ -402,8 +402,9 @@ impl Store {
         }
     }
 
-    /// Get ready for the run's end (`Backend::warm`), best effort: nothing
-    /// waits for it, and a server found gone is given up as by any call.
+    /// Get ready for the run's end (`Backend::warm`), best effort: the run
+    /// does not wait for it (only store calls queued behind its one round
+    /// trip do), and a server found gone is given up as by any call.
     pub(crate) async fn warm(&self) {
         #[cfg(test)]
         self.warms.fetch_add(1, Ordering::SeqCst);

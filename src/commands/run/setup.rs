@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::actions::{self, lock_run, skipped, Locked};
-use super::state::{connect, Early, Pending};
+use super::state::{connect, peek, Early, Pending};
 use crate::cli::RunArgs;
 use crate::config::{self, Config, StrategyMatch};
 use crate::engine::gate::Warn;
@@ -48,8 +48,8 @@ pub(super) fn resolve(
     // `state::early`); the connection is kept only if the whole project
     // agrees.
     let early = match early.and_then(|early| early.for_root(root)) {
-        Some(early) => Some(early),
-        None => config::peek_state(root, env).and_then(|state| Some((connect(&state)?, state))),
+        Some(peeked) => peeked,
+        None => peek(root, env),
     };
     let config = config::load(root, env)?;
     let connecting = match early {

@@ -57,14 +57,32 @@ pub(super) fn connect(state: &config::state::StateSettings) -> Option<Connecting
     Some(Connecting { result })
 }
 
-/// A state server connected to from a run's first moment, before its
-/// arguments are parsed (clap builds the parser of every command, most of
-/// a millisecond a run on a server need not wait for): the project it was
-/// read in, its `[state]` as read there, and the connection.
+/// A server `[state]` names, as read ahead of the project, and the
+/// connection begun to it.
+pub(super) type Peeked = (Connecting, config::state::StateSettings);
+
+/// Read `[state]` in `root` ahead of the project and, when it names a
+/// server, begin connecting to it.
+pub(super) fn peek(root: &Path, env: &Env) -> Option<Peeked> {
+    let state = config::peek_state(root, env)?;
+    Some((connect(&state)?, state))
+}
+
+/// `[state]` peeked at a run's first moment, before its arguments are
+/// parsed (clap builds the parser of every command, most of a millisecond
+/// a run on a server need not wait for): the project it was read in, and
+/// the server it names, if any, being connected to.
 pub(crate) struct Early {
     root: PathBuf,
-    peeked: config::state::StateSettings,
-    connecting: Connecting,
+    peeked: Option<Peeked>,
+}
+
+impl Early {
+    /// What peeking found, if it was done for `root` (`Some(None)`: no
+    /// server there); `None` when it was done for another project.
+    pub(super) fn for_root(self, root: &Path) -> Option<Option<Peeked>> {
+        (self.root == root).then_some(self.peeked)
+    }
 }
 
 /// Flags after which the project or the command may not be what `early`
@@ -72,17 +90,12 @@ pub(crate) struct Early {
 const UNSURE_LONG: [&str; 3] = ["dir", "help", "version"];
 const UNSURE_SHORT: [char; 3] = ['C', 'h', 'V'];
 
-/// `Early`, when `[state]` names a server in the project a plain run is
-/// in (`plain_run`). Nothing is read but `[state]`, nothing written.
+/// `Early`, for a plain run (`plain_run`). Nothing is read but `[state]`,
+/// nothing written.
 pub(crate) fn early(args: &[OsString], env: &Env) -> Option<Early> {
     let root = plain_run(args, env)?;
-    let peeked = config::peek_state(&root, env)?;
-    let connecting = connect(&peeked)?;
-    Some(Early {
-        root,
-        peeked,
-        connecting,
-    })
+    let peeked = peek(&root, env);
+    Some(Early { root, peeked })
 }
 
 /// The project directory of arguments that are plainly `bsu run ...`: the
@@ -111,16 +124,6 @@ fn plain_run(args: &[OsString], env: &Env) -> Option<PathBuf> {
         return None;
     }
     Some(PathBuf::from(env.get("BSU_DIR").unwrap_or(".")))
-}
-
-impl Early {
-    /// The connection and what it was made from, if made for `root`.
-    pub(super) fn for_root(
-        self,
-        root: &Path,
-    ) -> Option<(Connecting, config::state::StateSettings)> {
-        (self.root == root).then_some((self.connecting, self.peeked))
-    }
 }
 
 /// The store, or none and why not (for the report's `state_unavailable`).
@@ -306,6 +309,24 @@ mod tests {
             let args = ["bsu".into(), "run".into(), "ping".into(), odd];
             assert_eq!(plain_run(&args, &here), None);
         }
+    }
+
+    #[test]
+    fn a_plain_run_without_a_server_is_peeked_for_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("events.toml"),
+            "[events.ping]\nagents = []\n",
+        )
+        .unwrap();
+        let env = Env::from_pairs(&[("BSU_DIR", dir.path().to_str().unwrap())]);
+        let args = ["bsu", "run", "ping"].map(std::ffi::OsString::from);
+        // Looked and found no server: setup need not read `[state]` again.
+        let early = super::early(&args, &env).expect("a plain run");
+        assert!(matches!(early.for_root(dir.path()), Some(None)));
+        // Looked in another project than the parsed run's: setup looks.
+        let early = super::early(&args, &env).expect("a plain run");
+        assert!(early.for_root(std::path::Path::new("elsewhere")).is_none());
     }
 
     #[tokio::test]

@@ -151,7 +151,7 @@ impl Caller {
     }
 
     /// At the run's first request: the state gets ready for the run's end
-    /// (a server plans its statements) on a task of its own, which runs
+    /// (a server prepares its statements) on a task of its own, which runs
     /// once this request is on its way, while its model works.
     fn warm_the_state(&self) {
         if self.warmed.swap(true, Ordering::SeqCst) {

@@ -65,10 +65,25 @@ pub(super) struct End<'a> {
     pub now: i64,
 }
 
+/// Write `end` (`write_once`) through `prepared`; again, unprepared, if the
+/// session has lost them (the first attempt rolled back). Whether it had.
+pub(super) async fn write(
+    c: &Client,
+    prepared: Option<&Prepared>,
+    end: &End<'_>,
+) -> Result<bool, tokio_postgres::Error> {
+    match write_once(c, prepared, end).await {
+        Err(e) if prepared.is_some() && lost_its_statements(&e) => {
+            write_once(c, None, end).await.map(|()| true)
+        }
+        written => written.map(|()| false),
+    }
+}
+
 /// Write `end` in one transaction, one round trip: each part one statement,
 /// sent together with BEGIN and COMMIT. A failed statement aborts the
 /// transaction, and COMMIT then rolls it back.
-pub(super) async fn write(
+async fn write_once(
     c: &Client,
     prepared: Option<&Prepared>,
     end: &End<'_>,
@@ -108,9 +123,8 @@ pub(super) async fn write(
 
 /// An end refused because its prepared statements are gone: the session
 /// is not the one they were prepared on (a pooler in transaction mode,
-/// which bsu does not support, or one that reset the session). The end
-/// is then written again unprepared.
-pub(super) fn lost_its_statements(e: &tokio_postgres::Error) -> bool {
+/// which bsu does not support, or one that reset the session).
+fn lost_its_statements(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::INVALID_SQL_STATEMENT_NAME)
 }
 

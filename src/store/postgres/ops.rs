@@ -244,20 +244,11 @@ impl Backend for Postgres {
             now,
         };
         let prepared = self.prepared.clone();
-        let lost = std::cell::Cell::new(false);
-        let written = self.run(
-            async |c| match end::write(c, prepared.as_ref(), &end).await {
-                Err(e) if prepared.is_some() && end::lost_its_statements(&e) => {
-                    lost.set(true);
-                    end::write(c, None, &end).await
-                }
-                other => other,
-            },
-        );
-        if lost.get() {
+        let lost = self.run(async |c| end::write(c, prepared.as_ref(), &end).await)?;
+        if lost {
             self.prepared = None;
         }
-        written
+        Ok(())
     }
 
     fn warm(&mut self) -> Result<()> {

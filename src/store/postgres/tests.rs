@@ -140,6 +140,7 @@ fn the_end_is_prepared_while_the_models_work_and_written_even_if_that_is_lost() 
     pg.plan_the_end().unwrap();
     assert_eq!(prepared(&mut pg), 3, "the end's three statements");
     end(&mut pg, "one").unwrap();
+    assert!(pg.prepared.is_some(), "kept for the next end");
     // A session that lost them (a pooler in transaction mode, a reset):
     // the end is written all the same, unprepared.
     pg.plan_the_end().unwrap();
