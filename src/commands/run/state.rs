@@ -54,6 +54,11 @@ pub(super) fn connect(state: &config::state::StateSettings) -> Option<Connecting
         // Given up on: the store, if any, is dropped here, closing cleanly.
         let _ = tx.send(Store::connect_without_migrating(&url, timeout));
     });
+    // Linux may queue a new thread on its parent's CPU, to start when the
+    // parent next waits: here (2 cores) up to a millisecond later, once
+    // the arguments were parsed and the project read. Yield, so that it
+    // starts connecting now; it soon waits on the server in turn.
+    std::thread::yield_now();
     Some(Connecting { result })
 }
 
