@@ -348,7 +348,7 @@ fn main() {
     };
     let (primed_wall, primed_usd, primed_tokens) = median_wall(&mut primed);
     let (flat_wall, flat_usd, flat_tokens) = median_wall(&mut flat);
-    let on_pg = fleet::one_agent(latency, 21);
+    let on_pg = fleet::one_agent(latency, 41);
     let sixty_four = fleet::sixty_four(latency);
 
     let mut report = String::new();
@@ -468,31 +468,35 @@ fn main() {
                 "  one agent, state on SQLite, 200 ms latency       {:>8.1} ms",
                 ms(one.sqlite)
             ));
-            line(format!(
-                "  one agent, state on PostgreSQL (loopback)        {:>8.1} ms             = {:+.1} ms over SQLite ({:.3}x)",
-                ms(one.postgres),
-                ms(one.postgres) - ms(one.sqlite),
-                one.postgres.as_secs_f64() / one.sqlite.as_secs_f64()
+            let over = |what: &str, o: fleet::Over| {
+                format!(
+                    "{what}{:>8.1} ms             = {:+.1} ms over SQLite ({:.3}x; middle half {:+.1} to {:+.1})",
+                    ms(o.median),
+                    o.by,
+                    1.0 + o.by / ms(one.sqlite),
+                    o.q1,
+                    o.q3
+                )
+            };
+            line(over(
+                "  one agent, state on PostgreSQL (TLS, password)   ",
+                one.postgres,
             ));
             match one.pooled {
-                Some(pooled) => line(format!(
-                    "    the same through PgBouncer (session mode)      {:>8.1} ms             = {:+.1} ms over SQLite ({:.3}x)",
-                    ms(pooled),
-                    ms(pooled) - ms(one.sqlite),
-                    pooled.as_secs_f64() / one.sqlite.as_secs_f64()
+                Some(pooled) => line(over(
+                    "    the same through PgBouncer (session mode)      ",
+                    pooled,
                 )),
                 None => line("    through PgBouncer: skipped (not installed)".into()),
             }
-            line(format!(
-                "    the same over its Unix socket (no TLS, trust)  {:>8.1} ms             = {:+.1} ms over SQLite ({:.3}x)",
-                ms(one.local),
-                ms(one.local) - ms(one.sqlite),
-                one.local.as_secs_f64() / one.sqlite.as_secs_f64()
+            line(over(
+                "    the same over its Unix socket (no TLS, trust)  ",
+                one.local,
             ));
             line(format!(
                 "    bsu state migrate (connect, lock, check)       {:>8.1} ms             = {:+.1} ms over opening SQLite ({:.1} ms)",
-                ms(one.postgres_migrate),
-                ms(one.postgres_migrate) - ms(one.sqlite_migrate),
+                ms(one.postgres_migrate.median),
+                one.postgres_migrate.by,
                 ms(one.sqlite_migrate)
             ));
         }
@@ -614,7 +618,9 @@ fn write_page(report: &str) {
     let page = format!(
         "# bsu benchmarks\n\nWritten by `cargo bench` (benches/run.rs): the release binary against a loopback \
          fake model server. Each figure is a median of repeated runs, shown as a ratio to the \
-         ideal (the server's latency) or to a baseline measured in the same run. Peak RSS is \
+         ideal (the server's latency) or to a baseline measured in the same run. A state \
+         server's figure over SQLite is the median of differences between runs made side by \
+         side, in alternating order, with the middle half of those differences. Peak RSS is \
          GNU time's `%M`. The binary is the release profile's: optimised for size, the token \
          counter for speed, and the functions a run executes laid out first (build.rs, from \
          build/hot-symbols.txt).\n\n\

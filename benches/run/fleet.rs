@@ -9,24 +9,59 @@ use super::fake::{Fake, Reply};
 use super::pg;
 use super::{Bench, KEY};
 
+/// A state's time over SQLite's, from runs paired with the SQLite run made
+/// beside them: the median difference and the middle half of differences.
+/// Pairing cancels the machine's drift over the bench, which moved a
+/// difference of medians by 3 ms between runs of the same code.
+#[derive(Clone, Copy)]
+pub struct Over {
+    pub median: Duration,
+    pub by: f64,
+    pub q1: f64,
+    pub q3: f64,
+}
+
+impl Over {
+    /// From each run's time and the SQLite run's beside it, in ms.
+    fn of(runs: &[Duration], sqlite: &[Duration]) -> Option<Over> {
+        let mut times = runs.to_vec();
+        times.sort();
+        let median = *times.get(times.len() / 2)?;
+        let mut d: Vec<f64> = runs
+            .iter()
+            .zip(sqlite)
+            .map(|(r, s)| (r.as_secs_f64() - s.as_secs_f64()) * 1000.0)
+            .collect();
+        d.sort_by(f64::total_cmp);
+        let at = |q: usize| d[(d.len() - 1) * q / 4];
+        Some(Over {
+            median,
+            by: at(2),
+            q1: at(1),
+            q3: at(3),
+        })
+    }
+}
+
 /// One agent's run on each state, and `bsu state migrate` on each.
 pub struct OneAgent {
     pub sqlite: Duration,
-    pub postgres: Duration,
+    /// Over TLS with a SCRAM password.
+    pub postgres: Over,
     /// On the same server through PgBouncer (session mode), if installed.
-    pub pooled: Option<Duration>,
+    pub pooled: Option<Over>,
     /// On the same server over its Unix socket (no TLS, no password).
-    pub local: Duration,
+    pub local: Over,
     pub sqlite_migrate: Duration,
-    pub postgres_migrate: Duration,
+    pub postgres_migrate: Over,
 }
 
-/// One agent at `latency`, `runs` times on SQLite, on PostgreSQL (over
-/// TLS with a password, through a pooler, over its socket), interleaved,
-/// and `bsu state migrate` on
-/// each (opening the state, then the migration's check: on the server, its
-/// connection, the advisory lock and a few round trips more than a run
-/// makes): medians, or `None` without a PostgreSQL.
+/// One agent at `latency`, `runs` rounds of a run on SQLite and on
+/// PostgreSQL (over TLS with a password, through a pooler, over its socket)
+/// in turn, the order reversed every other round, and `bsu state migrate`
+/// on each (opening the state, then the migration's check: on the server,
+/// its connection, the advisory lock and a few round trips more than a run
+/// makes). `None` without a PostgreSQL.
 pub fn one_agent(latency: Duration, runs: usize) -> Option<OneAgent> {
     let server = pg::server()?;
     let fake = Fake::start(move |_| Reply::verdict("approve", 9).delay(latency));
@@ -46,40 +81,55 @@ pub fn one_agent(latency: Duration, runs: usize) -> Option<OneAgent> {
         .pooler()
         .map(|p| bench(Some(p.url(&server.fresh().0))));
     let local = bench(Some(server.socket_url(&server.fresh().0)));
-    let args = ["run", "ping", "--no-cache", "-q"];
+    let run = ["run", "ping", "--no-cache", "-q"];
+    let migrate = ["state", "migrate"];
+    // The states in a round's order, each with its command: SQLite's run
+    // first, the servers' runs, then the migrations.
+    let mut order: Vec<(&Bench, &[&str])> = vec![(&sqlite, &run), (&postgres, &run)];
+    order.extend(pooled.as_ref().map(|p| (p, &run[..])));
+    order.extend([
+        (&local, &run[..]),
+        (&sqlite, &migrate),
+        (&postgres, &migrate),
+    ]);
     // First runs make each state (and migrate the server).
-    for b in [&sqlite, &postgres, &local]
-        .into_iter()
-        .chain(pooled.as_ref())
-    {
-        assert_eq!(b.run(&args), 0);
+    for (b, args) in &order {
+        assert_eq!(b.run(args), 0);
     }
-    let timed = |b: &Bench, args: &[&str]| {
-        let (code, t) = b.timed(args);
-        assert_eq!(code, 0);
-        t
+    let mut times = vec![Vec::new(); order.len()];
+    for round in 0..runs {
+        let mut each: Vec<usize> = (0..order.len()).collect();
+        if round % 2 == 1 {
+            each.reverse();
+        }
+        for i in each {
+            let (code, t) = order[i].0.timed(order[i].1);
+            assert_eq!(code, 0);
+            times[i].push(t);
+        }
+    }
+    let mut times = times.into_iter();
+    let mut next = || times.next().unwrap_or_default();
+    let sqlite = next();
+    let postgres = Over::of(&next(), &sqlite)?;
+    let pooled = match pooled {
+        Some(_) => Over::of(&next(), &sqlite),
+        None => None,
     };
-    let new = Vec::new;
-    let (mut a, mut b, mut c, mut d, mut e, mut f) = (new(), new(), new(), new(), new(), new());
-    for _ in 0..runs {
-        a.push(timed(&sqlite, &args));
-        b.push(timed(&postgres, &args));
-        e.extend(pooled.as_ref().map(|p| timed(p, &args)));
-        f.push(timed(&local, &args));
-        c.push(timed(&sqlite, &["state", "migrate"]));
-        d.push(timed(&postgres, &["state", "migrate"]));
-    }
+    let local = Over::of(&next(), &sqlite)?;
+    let sqlite_migrate = next();
+    let postgres_migrate = Over::of(&next(), &sqlite_migrate)?;
     let median = |mut v: Vec<Duration>| {
         v.sort();
         v.get(v.len() / 2).copied()
     };
     Some(OneAgent {
-        sqlite: median(a)?,
-        postgres: median(b)?,
-        pooled: median(e),
-        local: median(f)?,
-        sqlite_migrate: median(c)?,
-        postgres_migrate: median(d)?,
+        sqlite: median(sqlite)?,
+        postgres,
+        pooled,
+        local,
+        sqlite_migrate: median(sqlite_migrate)?,
+        postgres_migrate,
     })
 }
 
