@@ -2,7 +2,8 @@
 //! binary (`build.rs`). `BSU_BENCH_HOT_SYMBOLS=build/hot-symbols.txt cargo
 //! bench` runs bsu under
 //! valgrind's callgrind on the runs that matter most (one agent, a panel of
-//! four, `bsu status`) and writes the functions each executed, the first
+//! four, `bsu status`, one agent with its state on a PostgreSQL server when
+//! one is installed) and writes the functions each executed, the first
 //! run's first. A run then faults in a few hundred kilobytes of code
 //! instead of most of the binary's.
 //!
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::fake::{Fake, Reply};
+use super::pg;
 use super::{Bench, KEY};
 
 /// The mangled names of the functions in `binary` that callgrind's output
@@ -126,16 +128,25 @@ pub fn write(path: &Path) {
         "[events.ping]\nagents = [\"a\", \"b\", \"c\", \"d\"]\n",
         &["a", "b", "c", "d"],
     ));
+    // And one agent with its state on a server, over TLS with a password:
+    // the client, TLS and SCRAM's code, last.
+    let on_server = pg::server().map(|server| {
+        serve(Bench::new("[events.ping]\nagents = [\"a\"]\n", &["a"]))
+            .env("BSU_STATE_URL", &server.fresh().1)
+    });
     let run = ["run", "ping", "--no-cache", "-q"];
     // First runs make the state: a run's steady state is what is profiled.
-    assert_eq!(one.run(&run), 0);
-    assert_eq!(four.run(&run), 0);
+    for project in [&one, &four].into_iter().chain(&on_server) {
+        assert_eq!(project.run(&run), 0);
+    }
     let release = release_binary();
     let bench = PathBuf::from(env!("CARGO_BIN_EXE_bsu"));
     let mut seen = HashSet::new();
     let mut list = String::new();
+    let mut runs = vec![(&one, &run[..]), (&four, &run[..]), (&one, &["status"][..])];
+    runs.extend(on_server.as_ref().map(|p| (p, &run[..])));
     for binary in [&release, &bench] {
-        for (project, args) in [(&one, &run[..]), (&four, &run[..]), (&one, &["status"][..])] {
+        for &(project, args) in &runs {
             for name in profile(binary, project, args) {
                 if seen.insert(name.clone()) {
                     list.push_str(&name);
