@@ -11,8 +11,9 @@ use super::{Bench, KEY};
 
 /// A state's time over SQLite's, from runs paired with the SQLite run made
 /// beside them: the median difference and the middle half of differences.
-/// Pairing cancels the machine's drift over the bench, which moved a
-/// difference of medians by 3 ms between runs of the same code.
+/// Pairing cancels what drifts within a bench (a difference of medians
+/// moved by 3 ms between runs of the same code); what the machine does
+/// between benches still moves the figure by about a millisecond.
 #[derive(Clone, Copy)]
 pub struct Over {
     pub median: Duration,
