@@ -13,9 +13,15 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+#[path = "build/linker.rs"]
+mod linker;
+
+use linker::{chooses_a_linker, rustc_minor};
+
 fn main() {
     println!("cargo:rerun-if-changed=build/hot-symbols.txt");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build/linker.rs");
     let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let list = dir.join("build").join("hot-symbols.txt");
     if list.is_file() && rust_lld_links() {
@@ -41,36 +47,5 @@ fn rust_lld_links() -> bool {
     let Ok(out) = Command::new(var("RUSTC")).arg("--version").output() else {
         return false;
     };
-    // "rustc 1.95.0 (59807616e 2026-..)"
-    let version = String::from_utf8_lossy(&out.stdout);
-    let minor = version
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.split('.').nth(1))
-        .and_then(|m| m.parse::<u32>().ok());
-    matches!(minor, Some(m) if m >= 90)
-}
-
-/// Whether rustflags (`CARGO_ENCODED_RUSTFLAGS`, split by 0x1f) choose the
-/// linker: `-C linker=`, `-C linker-flavor=`, `-C link-self-contained=`, or
-/// `-fuse-ld` passed to it. `-C linker-plugin-lto` only names the linker.
-fn chooses_a_linker(flags: &str) -> bool {
-    let mut args = flags.split('\x1f');
-    while let Some(arg) = args.next() {
-        let option = match arg {
-            "-C" | "--codegen" => args.next().unwrap_or_default(),
-            _ => arg
-                .strip_prefix("--codegen=")
-                .or_else(|| arg.strip_prefix("-C"))
-                .unwrap_or_default(),
-        };
-        let key = option.split_once('=').map_or(option, |(k, _)| k);
-        if arg.contains("fuse-ld")
-            || option.contains("fuse-ld")
-            || matches!(key, "linker" | "linker-flavor" | "link-self-contained")
-        {
-            return true;
-        }
-    }
-    false
+    matches!(rustc_minor(&String::from_utf8_lossy(&out.stdout)), Some(m) if m >= 90)
 }

@@ -2,6 +2,7 @@
 //! real HTTP servers on 127.0.0.1. One test binary, one module per area.
 
 mod actions;
+mod build_script;
 mod config;
 mod converge;
 mod cost;
