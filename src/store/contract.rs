@@ -130,9 +130,12 @@ fn a_breaker_opens_lets_one_leased_probe_through_and_closes() {
 fn a_reset_closes_every_credential_of_an_endpoint() {
     each(|s| {
         s.with(|c| {
-            for name in ["ep#k1", "ep#k2", "epx#k3"] {
+            for name in ["epx#k3", "ep#k2", "ep#k1"] {
                 c.breaker_record(name, 5, Outcome::Quota, 1, false, None, &S)?;
             }
+            // Listed by name, whatever the order they were written in.
+            let names: Vec<String> = c.breakers()?.into_iter().map(|(n, _)| n).collect();
+            assert_eq!(names, ["ep#k1", "ep#k2", "epx#k3"]);
             assert_eq!(c.breaker_reset(Some("ep"), 10)?, ["ep#k1", "ep#k2"]);
             let states = c.breaker_states(&["ep#k1".into(), "epx#k3".into()])?;
             assert_eq!((states[0].1, states[1].1), (State::Closed, State::Open));

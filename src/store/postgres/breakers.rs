@@ -68,20 +68,27 @@ pub(super) async fn load_all(
             )
             .await?
         }
+        // Sorted here, not by the server: in a new server process, where a
+        // run reads its breakers first, `ORDER BY` doubled the statement's
+        // time (0.55 against 0.27 ms) for the catalogs its plan reads. And
+        // by bytes, as SQLite sorts them, whatever the database's collation.
         None => {
             c.query_typed(
-                &format!("SELECT {COLUMNS}, name FROM bsu_breakers ORDER BY name"),
+                &format!("SELECT {COLUMNS}, name FROM bsu_breakers"),
                 params![],
             )
             .await?
         }
     };
-    let found: Vec<(String, Breaker)> = rows
+    let mut found: Vec<(String, Breaker)> = rows
         .iter()
         .map(|r| (r.get::<_, String>(10), breaker(r)))
         .collect();
     Ok(match names {
-        None => found,
+        None => {
+            found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            found
+        }
         Some(names) => names
             .iter()
             .map(|n| {
