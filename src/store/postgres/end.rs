@@ -23,23 +23,6 @@ const AT_END: [&Sql; 3] = [&breakers::SUCCESSES, &spend::SETTLE, &runs::RECORD];
 #[derive(Clone)]
 pub(super) struct Prepared([Statement; 3]);
 
-/// The end's parts, each prepared or not.
-struct Ready<'a> {
-    successes: Option<&'a Statement>,
-    settle: Option<&'a Statement>,
-    record: Option<&'a Statement>,
-}
-
-impl Prepared {
-    fn ready(this: Option<&Prepared>) -> Ready<'_> {
-        Ready {
-            successes: this.map(|p| &p.0[0]),
-            settle: this.map(|p| &p.0[1]),
-            record: this.map(|p| &p.0[2]),
-        }
-    }
-}
-
 impl Sql {
     /// Execute with `values`: bound to `prepared` when there is one, else
     /// parsed with its types in the same round trip.
@@ -88,7 +71,8 @@ async fn write_once(
     prepared: Option<&Prepared>,
     end: &End<'_>,
 ) -> Result<(), tokio_postgres::Error> {
-    let ready = Prepared::ready(prepared);
+    // `AT_END[i]`, prepared or not.
+    let at = |i: usize| prepared.map(|p| &p.0[i]);
     let (names, counts) = end.successes;
     let (begun, counted, settled, recorded, committed) = tokio::join!(
         c.batch_execute("BEGIN"),
@@ -96,19 +80,19 @@ async fn write_once(
             if names.is_empty() {
                 return Ok(());
             }
-            breakers::count_successes(c, ready.successes, names, counts, end.now).await
+            breakers::count_successes(c, at(0), names, counts, end.now).await
         },
         async {
             match end.spend {
                 Some((project, run_id, rows)) => {
-                    spend::settle(c, ready.settle, project, run_id, end.now, rows).await
+                    spend::settle(c, at(1), project, run_id, end.now, rows).await
                 }
                 None => Ok(()),
             }
         },
         async {
             match end.run {
-                Some(r) => runs::record(c, ready.record, r).await,
+                Some(r) => runs::record(c, at(2), r).await,
                 None => Ok(()),
             }
         },
