@@ -6,7 +6,7 @@
 use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
 use crate::client::ChatReply;
 
-use super::cache::Stats;
+use super::cache::{Counts, Stats};
 use super::runs::{RunRecord, Settle};
 use super::spend::{Refused, Reservation, Window};
 use super::StoreError;
@@ -45,10 +45,9 @@ pub(crate) trait Backend: Send {
     /// Close one breaker, every credential's of an endpoint, or all: the names closed.
     fn breaker_reset(&mut self, name: Option<&str>, now: i64) -> Result<Vec<String>>;
 
-    /// A fresh reply stored under `key`, if there is one.
+    /// A fresh reply stored under `key`, if there is one: a read, with no
+    /// write before the request it may spare (the run's end counts it).
     fn cache_get(&mut self, key: &str, now: i64) -> Result<Option<ChatReply>>;
-    /// Count a reply served without a lookup (shared with a call in flight).
-    fn cache_hit(&mut self) -> Result<()>;
     /// Store `reply` under `key` for `ttl_ms`, keeping the cache under `max_bytes`.
     fn cache_put(
         &mut self,
@@ -67,10 +66,11 @@ pub(crate) trait Backend: Send {
     #[cfg(test)]
     fn run_record(&mut self, r: &RunRecord) -> Result<()>;
     /// A run's end in one write transaction: held-back breaker successes,
-    /// its spend settled, its history record.
+    /// its cache lookups counted, its spend settled, its history record.
     fn run_end(
         &mut self,
         successes: &[(String, u64, Settings)],
+        cache: Counts,
         spend: Option<&Settle>,
         run: Option<&RunRecord>,
         now: i64,

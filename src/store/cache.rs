@@ -12,32 +12,50 @@ struct Stored {
     usage: Usage,
 }
 
-/// The unexpired reply for `key`, counting a hit or a miss.
-pub(crate) fn get(
-    conn: &mut Connection,
-    key: &str,
-    now: i64,
-) -> rusqlite::Result<Option<ChatReply>> {
-    immediate(conn, |tx| {
-        let found: Option<String> = tx
-            .query_row(
-                "SELECT reply FROM cache WHERE key = ?1 AND expires_at > ?2",
-                params![key, now],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let reply = found.and_then(|text| parse(&text));
-        bump(
-            tx,
-            if reply.is_some() {
-                "cache_hits"
-            } else {
-                "cache_misses"
-            },
-            1,
-        )?;
-        Ok(reply)
-    })
+/// The unexpired reply for `key`: a read, counting nothing (the run's end
+/// counts its lookups, `count`), so a lookup before a request takes no
+/// write lock.
+pub(crate) fn get(conn: &Connection, key: &str, now: i64) -> rusqlite::Result<Option<ChatReply>> {
+    let found: Option<String> = conn
+        .query_row(
+            "SELECT reply FROM cache WHERE key = ?1 AND expires_at > ?2",
+            params![key, now],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(found.and_then(|text| parse(&text)))
+}
+
+/// A run's cache lookups, counted as it goes and written at its end
+/// (`Backend::run_end`), with its other counts, in one transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    /// Replies served from the cache, or shared with an identical call in flight.
+    pub hits: u64,
+    /// Lookups that found nothing fresh.
+    pub misses: u64,
+}
+
+impl Counts {
+    pub(crate) fn is_empty(self) -> bool {
+        self.hits == 0 && self.misses == 0
+    }
+
+    pub(crate) fn add(&mut self, more: Counts) {
+        self.hits = self.hits.saturating_add(more.hits);
+        self.misses = self.misses.saturating_add(more.misses);
+    }
+}
+
+/// Add a run's lookups to the persistent counters.
+pub(crate) fn count(tx: &rusqlite::Transaction<'_>, counts: Counts) -> rusqlite::Result<()> {
+    let by = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    for (name, n) in [("cache_hits", counts.hits), ("cache_misses", counts.misses)] {
+        if n > 0 {
+            bump(tx, name, by(n))?;
+        }
+    }
+    Ok(())
 }
 
 /// A stored reply read back (`None` when it is not one).
@@ -60,11 +78,6 @@ pub(crate) fn stored(reply: &ChatReply, max_bytes: u64) -> Option<String> {
     })
     .unwrap_or_default();
     (text.len() as u64 <= max_bytes).then_some(text)
-}
-
-/// Count a hit that did not need the database (a reply shared in flight).
-pub(crate) fn count_hit(conn: &mut Connection) -> rusqlite::Result<()> {
-    immediate(conn, |tx| bump(tx, "cache_hits", 1))
 }
 
 /// Store a reply, then evict the oldest entries while the total is over `max_bytes`.

@@ -7,6 +7,7 @@ use std::time::Duration;
 #[path = "../../tests/pg/server.rs"]
 pub(crate) mod pg;
 
+use super::cache::Counts;
 use super::spend::{Spent, Window};
 use super::{runs, Store};
 use crate::breaker::{Admission, Outcome, Settings, State};
@@ -60,8 +61,14 @@ fn cache_hits_misses_expiry_and_eviction() {
             c.cache_put("k1", &reply("one"), 0, 1_000, 10_000)?;
             assert_eq!(c.cache_get("k1", 500)?.unwrap().content, "one");
             assert!(c.cache_get("k1", 1_000)?.is_none(), "expired at the TTL");
+            // A lookup writes nothing: a run's end counts its lookups.
             let st = c.cache_stats(1_000)?;
-            assert_eq!((st.entries, st.hits, st.misses, st.expired), (1, 1, 2, 1));
+            assert_eq!((st.entries, st.hits, st.misses, st.expired), (1, 0, 0, 1));
+            let counts = |hits, misses| Counts { hits, misses };
+            c.run_end(&[], counts(1, 2), None, None, 1_000)?;
+            c.run_end(&[], counts(0, 1), None, None, 1_000)?;
+            let st = c.cache_stats(1_000)?;
+            assert_eq!((st.hits, st.misses), (1, 3));
             assert_eq!(c.cache_prune(1_000)?, 1);
             // A cap that holds two entries of this size, not three.
             c.cache_put("a", &reply("aaaa"), 10, 1_000, 10_000)?;
@@ -71,7 +78,7 @@ fn cache_hits_misses_expiry_and_eviction() {
             c.cache_put("c", &reply("cccc"), 30, 1_000, cap)?;
             assert!(c.cache_get("a", 40)?.is_none(), "oldest evicted first");
             assert!(c.cache_get("b", 40)?.is_some() && c.cache_get("c", 40)?.is_some());
-            c.cache_hit()?;
+            c.run_end(&[], counts(3, 0), None, None, 40)?;
             assert_eq!(c.cache_stats(40)?.hits, 4);
             // One reply over the cap alone is not kept.
             c.cache_put("huge", &reply(&"x".repeat(100)), 50, 1_000, 50)?;
@@ -201,7 +208,14 @@ fn budgets_reserve_settle_and_expire() {
                 head_sha: Some("abc".into()),
             }
             .record(20_100);
-            c.run_end(&[("ok".into(), 3, S)], Some(&settle), Some(&record), 20_100)?;
+            let none = Counts::default();
+            c.run_end(
+                &[("ok".into(), 3, S)],
+                none,
+                Some(&settle),
+                Some(&record),
+                20_100,
+            )?;
             let r = &c.runs_recent(5)?[0];
             assert_eq!((r.cost_usd, r.tokens), (Some(0.2), 240));
             assert_eq!(c.run_last_decided("/p", "push")?, Some(Some("abc".into())));
@@ -471,7 +485,9 @@ fn held_back_successes_wait_for_the_breakers_lock_like_every_other_write() {
     .unwrap();
     let writer = {
         let store = store.clone();
-        std::thread::spawn(move || store.with(|c| c.run_end(&[("x".into(), 2, S)], None, None, 5)))
+        std::thread::spawn(move || {
+            store.with(|c| c.run_end(&[("x".into(), 2, S)], Counts::default(), None, None, 5))
+        })
     };
     std::thread::sleep(Duration::from_millis(300));
     assert!(!writer.is_finished(), "the successes waited for the lock");
@@ -527,6 +543,7 @@ fn the_run_end_planned_ahead_is_written_whole() {
         .with(|c| {
             c.run_end(
                 &[("x".into(), 1, S)],
+                Counts::default(),
                 Some(&("p".into(), "r1".into(), vec![spent(0.5)])),
                 Some(&record),
                 3,

@@ -392,9 +392,9 @@ impl Store {
         }
         let now = now_ms();
         let run = end.run.map(|e| e.record(now));
-        let (successes, spend) = (end.successes, end.spend);
+        let (successes, cache, spend) = (end.successes, end.cache, end.spend);
         match self
-            .call(move |c| c.run_end(&successes, spend.as_ref(), run.as_ref(), now))
+            .call(move |c| c.run_end(&successes, cache, spend.as_ref(), run.as_ref(), now))
             .await
         {
             Err(StoreError::GivenUp) => Ok(()),

@@ -187,12 +187,14 @@ mod tests {
 pub(crate) type Settle = (String, String, Vec<super::spend::Spent>);
 
 /// What a run writes when it ends, in one transaction: the successes its
-/// closed breakers held back, what it spent (replacing its reservation),
-/// and its history record.
+/// closed breakers held back, its cache lookups, what it spent (replacing
+/// its reservation), and its history record.
 #[derive(Debug, Default)]
 pub(crate) struct EndOfRun {
     /// (breaker, successes, its settings).
     pub successes: Vec<(String, u64, crate::breaker::Settings)>,
+    /// The response cache's hits and misses.
+    pub cache: super::cache::Counts,
     /// What the run spent, when it is to settle.
     pub spend: Option<Settle>,
     /// The history record, when the run keeps one.
@@ -201,6 +203,9 @@ pub(crate) struct EndOfRun {
 
 impl EndOfRun {
     pub(crate) fn is_empty(&self) -> bool {
-        self.successes.is_empty() && self.spend.is_none() && self.run.is_none()
+        self.successes.is_empty()
+            && self.cache.is_empty()
+            && self.spend.is_none()
+            && self.run.is_none()
     }
 }

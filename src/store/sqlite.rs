@@ -67,10 +67,6 @@ impl Backend for Connection {
         Ok(cache::get(self, key, now)?)
     }
 
-    fn cache_hit(&mut self) -> Result<()> {
-        Ok(cache::count_hit(self)?)
-    }
-
     fn cache_put(
         &mut self,
         key: &str,
@@ -102,6 +98,7 @@ impl Backend for Connection {
     fn run_end(
         &mut self,
         successes: &[(String, u64, Settings)],
+        counts: cache::Counts,
         spend: Option<&Settle>,
         run: Option<&RunRecord>,
         now: i64,
@@ -110,6 +107,7 @@ impl Backend for Connection {
             for (name, n, s) in successes {
                 breakers::record_tx(tx, name, now, (Outcome::Success, *n), false, None, s)?;
             }
+            cache::count(tx, counts)?;
             if let Some((project, run_id, rows)) = spend {
                 spend::settle_tx(tx, project, run_id, now, rows)?;
             }

@@ -175,10 +175,12 @@ async fn run_one(shared: &Shared, case: Case) -> CaseRun {
             Err(why) => run.error = Some(format!("judge: {why}")),
         }
     }
-    // The case's end: what its breakers held back and what it spent (no
-    // history record: an eval case is not a run of the project).
+    // The case's end: what its breakers held back and its cache lookups,
+    // the judge's calls included, and what it spent (no history record: an
+    // eval case is not a run of the project).
     let mut end = std::mem::take(&mut reviewed.end);
     end.successes.extend(reviewed.caller.held_back());
+    end.cache.add(reviewed.caller.lookups());
     if let Some(db) = store {
         let _ = db.end_run(end).await;
     }

@@ -326,6 +326,7 @@ async fn conclude(
     report.cost = Some(cost);
     let end = EndOfRun {
         successes: caller.held_back(),
+        cache: caller.lookups(),
         spend,
         run: None,
     };

@@ -69,6 +69,9 @@ pub(crate) struct Caller {
     /// The state has been told to get ready for the run's end (at the
     /// first request sent).
     warmed: AtomicBool,
+    /// The cache's hits and misses, held back for the run's end, as the
+    /// breakers' successes are: a lookup writes nothing before a request.
+    looked_up: Mutex<store::cache::Counts>,
 }
 
 /// `<provider>@<host[:port]>#<key fingerprint>`: one breaker per endpoint and
@@ -147,6 +150,7 @@ impl Caller {
             in_flight: Mutex::new(HashMap::new()),
             warn,
             warmed: AtomicBool::new(false),
+            looked_up: Mutex::new(store::cache::Counts::default()),
         }
     }
 
@@ -187,6 +191,21 @@ impl Caller {
         let mut all: Vec<_> = self.gates.values().filter_map(|g| g.held_back()).collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
+    }
+
+    /// The cache's hits and misses so far, taken for the run's end.
+    pub(crate) fn lookups(&self) -> store::cache::Counts {
+        std::mem::take(&mut *self.looked_up.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Count a lookup: a hit or a miss.
+    fn count_lookup(&self, hit: bool) {
+        let mut counts = self.looked_up.lock().unwrap_or_else(|p| p.into_inner());
+        if hit {
+            counts.hits += 1;
+        } else {
+            counts.misses += 1;
+        }
     }
 
     /// Write what the breakers held back (successes), one transaction each.
@@ -237,10 +256,8 @@ impl Caller {
             return called;
         }
         // Shared with the identical call that was in flight: no request of its own.
-        if called.result.is_ok() {
-            if let Some(store) = self.store.as_ref().filter(|_| self.cache.is_some()) {
-                let _ = store.call(|c| c.cache_hit()).await;
-            }
+        if called.result.is_ok() && self.store.is_some() && self.cache.is_some() {
+            self.count_lookup(true);
         }
         Called {
             attempts: 0,
@@ -263,6 +280,7 @@ impl Caller {
             let k = hash.to_string();
             match store.call(move |c| c.cache_get(&k, store::now_ms())).await {
                 Ok(Some(reply)) => {
+                    self.count_lookup(true);
                     self.transport
                         .served_from_cache(provider, req, &reply)
                         .await;
@@ -272,7 +290,7 @@ impl Caller {
                         cached: true,
                     };
                 }
-                Ok(None) => {}
+                Ok(None) => self.count_lookup(false),
                 Err(_) if store.degraded() => {}
                 Err(e) => (self.warn)(&format!(
                     "response cache unavailable ({e}); calling the model"

@@ -332,8 +332,12 @@ async fn replies_and_breakers_go_through_the_store_interface() {
     let breakers = store.with(|b| b.breakers()).unwrap();
     assert_eq!(breakers.len(), 1);
     assert_eq!((breakers[0].1.calls, breakers[0].1.successes), (1, 1));
+    // The lookups are held back for the run's end too: a miss, then a hit.
     let stats = store.with(|b| b.cache_stats(i64::MAX / 2)).unwrap();
-    assert_eq!(stats.hits, 1);
+    assert_eq!((stats.hits, stats.misses), (0, 0));
+    let counted = caller.lookups();
+    assert_eq!((counted.hits, counted.misses), (1, 1));
+    assert!(caller.lookups().is_empty(), "taken once");
 }
 
 /// The state is asked to get ready for the run's end once, when the first

@@ -1,5 +1,6 @@
-//! A run's end on the server: held-back breaker successes, the settled
-//! spend and the history row, in one pipelined transaction; and getting
+//! A run's end on the server: held-back breaker successes, the cache's
+//! hits and misses, the settled spend and the history row, in one
+//! pipelined transaction; and getting
 //! the server ready for it while the run waits on its models (`warm`), so
 //! that after the last reply the server only binds, plans and writes.
 
@@ -12,16 +13,29 @@ use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::{Client, Statement};
 
 use super::{breakers, runs, spend, Sql};
+use crate::store::cache::Counts;
 use crate::store::runs::{RunRecord, Settle};
 
 /// The statements of a run's end.
-const AT_END: [&Sql; 3] = [&breakers::SUCCESSES, &spend::SETTLE, &runs::RECORD];
+const AT_END: [&Sql; 4] = [&breakers::SUCCESSES, &COUNT, &spend::SETTLE, &runs::RECORD];
+
+/// Add a run's cache hits and misses to the fleet's counters, after its
+/// breakers' rows (the order every end locks rows in). A zero touches no
+/// row, so a run that only hit never waits on another's misses.
+const COUNT: Sql = Sql {
+    text: "INSERT INTO bsu_counters (name, value)
+           SELECT name, n FROM (VALUES ('cache_hits', $1::BIGINT), ('cache_misses', $2::BIGINT))
+               AS v(name, n)
+           WHERE n > 0
+           ON CONFLICT (name) DO UPDATE SET value = bsu_counters.value + excluded.value",
+    types: &[Type::INT8, Type::INT8],
+};
 
 /// The end's statements prepared on this connection (`warm`), in
 /// `AT_END`'s order: the end then sends only their parameters, and the
 /// server parses nothing after the last reply.
 #[derive(Clone)]
-pub(super) struct Prepared([Statement; 3]);
+pub(super) struct Prepared([Statement; 4]);
 
 impl Sql {
     /// Execute with `values`: bound to `prepared` when there is one, else
@@ -43,6 +57,7 @@ impl Sql {
 pub(super) struct End<'a> {
     /// (breaker name, successes), in name order, so two ends never deadlock.
     pub successes: (&'a [&'a str], &'a [i64]),
+    pub cache: Counts,
     pub spend: Option<&'a Settle>,
     pub run: Option<&'a RunRecord>,
     pub now: i64,
@@ -74,7 +89,7 @@ async fn write_once(
     // `AT_END[i]`, prepared or not.
     let at = |i: usize| prepared.map(|p| &p.0[i]);
     let (names, counts) = end.successes;
-    let (begun, counted, settled, recorded, committed) = tokio::join!(
+    let (begun, succeeded, looked_up, settled, recorded, committed) = tokio::join!(
         c.batch_execute("BEGIN"),
         async {
             if names.is_empty() {
@@ -83,23 +98,32 @@ async fn write_once(
             breakers::count_successes(c, at(0), names, counts, end.now).await
         },
         async {
+            if end.cache.is_empty() {
+                return Ok(());
+            }
+            let by = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            let (hits, misses) = (by(end.cache.hits), by(end.cache.misses));
+            COUNT.execute(c, at(1), &[&hits, &misses]).await.map(drop)
+        },
+        async {
             match end.spend {
                 Some((project, run_id, rows)) => {
-                    spend::settle(c, at(1), project, run_id, end.now, rows).await
+                    spend::settle(c, at(2), project, run_id, end.now, rows).await
                 }
                 None => Ok(()),
             }
         },
         async {
             match end.run {
-                Some(r) => runs::record(c, at(2), r).await,
+                Some(r) => runs::record(c, at(3), r).await,
                 None => Ok(()),
             }
         },
         c.batch_execute("COMMIT"),
     );
     begun?;
-    counted?;
+    succeeded?;
+    looked_up?;
     settled?;
     recorded?;
     committed
@@ -123,8 +147,8 @@ fn lost_its_statements(e: &tokio_postgres::Error) -> bool {
 /// (the end then parses them as it goes).
 pub(super) async fn warm(c: &Client) -> Option<Prepared> {
     let prepare = |i: usize| c.prepare_typed(AT_END[i].text, AT_END[i].types);
-    let (a, b, r) = tokio::join!(prepare(0), prepare(1), prepare(2));
-    let prepared = Some(Prepared([a.ok()?, b.ok()?, r.ok()?]));
+    let (a, b, s, r) = tokio::join!(prepare(0), prepare(1), prepare(2), prepare(3));
+    let prepared = Some(Prepared([a.ok()?, b.ok()?, s.ok()?, r.ok()?]));
     plan(c).await;
     prepared
 }
@@ -133,11 +157,11 @@ pub(super) async fn warm(c: &Client) -> Option<Prepared> {
 /// connection write them.
 async fn plan(c: &Client) {
     let explained = AT_END.map(|s| format!("EXPLAIN {}", s.text));
-    let nulls: [Vec<(&(dyn ToSql + Sync), Type)>; 3] =
+    let nulls: [Vec<(&(dyn ToSql + Sync), Type)>; 4] =
         AT_END.map(|sql| sql.types.iter().map(|t| (&Null as _, t.clone())).collect());
     let plan = |i: usize| c.query_typed(&explained[i], &nulls[i]);
     let mut planned = pin!(async {
-        let _ = tokio::join!(plan(0), plan(1), plan(2));
+        let _ = tokio::join!(plan(0), plan(1), plan(2), plan(3));
     });
     // One poll queues the three; the yield lets the connection write them.
     std::future::poll_fn(|cx| {

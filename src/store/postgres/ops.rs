@@ -2,8 +2,6 @@
 //! one short transaction; what needs serialising across the fleet takes a
 //! transaction-scoped advisory lock (a breaker's name, a project's budget).
 
-use tokio_postgres::GenericClient;
-
 use super::end::{self, End};
 use super::{breakers, Postgres};
 use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
@@ -108,27 +106,19 @@ impl Backend for Postgres {
     }
 
     fn cache_get(&mut self, key: &str, now: i64) -> Result<Option<ChatReply>> {
-        // The lookup and its hit or miss counted in one statement.
+        // A read: the run's end counts the lookup (`end::COUNT`). Counted
+        // here, every lookup would be a commit before the request, waiting
+        // on the server's disk and on each other's lock of the same row.
         let text: Option<String> = self.run(async |c| {
             let row = c
                 .query_typed_opt(
-                    "WITH hit AS (SELECT reply FROM bsu_cache WHERE key = $1 AND expires_at > $2),
-                     counted AS (
-                        INSERT INTO bsu_counters (name, value)
-                        SELECT CASE WHEN EXISTS (SELECT 1 FROM hit) THEN 'cache_hits'
-                                    ELSE 'cache_misses' END, 1
-                        ON CONFLICT (name) DO UPDATE SET value = bsu_counters.value + 1)
-                     SELECT reply FROM hit",
+                    "SELECT reply FROM bsu_cache WHERE key = $1 AND expires_at > $2",
                     params![key => TEXT, now => INT8],
                 )
                 .await?;
             Ok(row.map(|r| r.get(0)))
         })?;
         Ok(text.and_then(|t| cache::parse(&t)))
-    }
-
-    fn cache_hit(&mut self) -> Result<()> {
-        self.run(async |c| bump(c, "cache_hits").await)
     }
 
     fn cache_put(
@@ -219,12 +209,13 @@ impl Backend for Postgres {
 
     #[cfg(test)]
     fn run_record(&mut self, r: &RunRecord) -> Result<()> {
-        self.run_end(&[], None, Some(r), 0)
+        self.run_end(&[], cache::Counts::default(), None, Some(r), 0)
     }
 
     fn run_end(
         &mut self,
         successes: &[(String, u64, Settings)],
+        counts: cache::Counts,
         spend: Option<&Settle>,
         run: Option<&RunRecord>,
         now: i64,
@@ -233,12 +224,13 @@ impl Backend for Postgres {
         let mut successes: Vec<_> = successes.iter().collect();
         successes.sort_by(|a, b| a.0.cmp(&b.0));
         let names: Vec<&str> = successes.iter().map(|(n, _, _)| n.as_str()).collect();
-        let counts: Vec<i64> = successes
+        let successes_n: Vec<i64> = successes
             .iter()
             .map(|(_, n, _)| i64::try_from(*n).unwrap_or(i64::MAX))
             .collect();
         let end = End {
-            successes: (&names, &counts),
+            successes: (&names, &successes_n),
+            cache: counts,
             spend,
             run,
             now,
@@ -355,17 +347,4 @@ impl Backend for Postgres {
     fn spend_by_model(&mut self, from_ms: i64) -> Result<Vec<(String, String, f64)>> {
         self.run(async |c| super::spend::by_model(c, from_ms).await)
     }
-}
-
-async fn bump(
-    c: &impl GenericClient,
-    name: &str,
-) -> std::result::Result<(), tokio_postgres::Error> {
-    c.execute_typed(
-        "INSERT INTO bsu_counters (name, value) VALUES ($1, 1)
-         ON CONFLICT (name) DO UPDATE SET value = bsu_counters.value + 1",
-        params![name => TEXT],
-    )
-    .await
-    .map(drop)
 }

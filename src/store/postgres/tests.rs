@@ -87,8 +87,8 @@ fn a_dropped_connection_says_goodbye_on_or_off_a_runtime() {
     assert_eq!(server.ended_sessions(&db), (3, 0));
 }
 
-/// End run `id`: a success through breaker "b", one agent's spend, the
-/// history row.
+/// End run `id`: a success through breaker "b", a cache hit and two
+/// misses, one agent's spend, the history row.
 fn end(pg: &mut super::Postgres, id: &str) -> Result<(), crate::store::StoreError> {
     use crate::breaker::Settings;
     use crate::store::backend::Backend;
@@ -122,7 +122,14 @@ fn end(pg: &mut super::Postgres, id: &str) -> Result<(), crate::store::StoreErro
     }
     .record(5);
     let settle = ("/p".to_string(), id.to_string(), vec![spent]);
-    pg.run_end(&[("b".into(), 1, settings)], Some(&settle), Some(&run), 5)
+    let counts = crate::store::cache::Counts { hits: 1, misses: 2 };
+    pg.run_end(
+        &[("b".into(), 1, settings)],
+        counts,
+        Some(&settle),
+        Some(&run),
+        5,
+    )
 }
 
 #[test]
@@ -138,7 +145,7 @@ fn the_end_is_prepared_while_the_models_work_and_written_even_if_that_is_lost() 
         .unwrap()
     };
     pg.plan_the_end().unwrap();
-    assert_eq!(prepared(&mut pg), 3, "the end's three statements");
+    assert_eq!(prepared(&mut pg), 4, "the end's four statements");
     end(&mut pg, "one").unwrap();
     assert!(pg.prepared.is_some(), "kept for the next end");
     // A session that lost them (a pooler in transaction mode, a reset):
@@ -164,4 +171,6 @@ fn the_end_is_prepared_while_the_models_work_and_written_even_if_that_is_lost() 
         })
         .unwrap();
     assert!((spent - 1.0).abs() < 1e-9, "{spent}");
+    let st = pg.cache_stats(0).unwrap();
+    assert_eq!((st.hits, st.misses), (2, 4), "each end's lookups counted");
 }
