@@ -8,7 +8,7 @@ use std::time::Duration;
 pub(crate) mod pg;
 
 use super::cache::Counts;
-use super::spend::{Spent, Window};
+use super::spend::{Refused, Spent, Window};
 use super::{runs, Store};
 use crate::breaker::{Admission, Outcome, Settings, State};
 use crate::client::{ChatReply, Usage};
@@ -315,188 +315,6 @@ fn migrating_again_changes_nothing() {
     });
 }
 
-// What only a server has: its schema shared by a fleet, its login, its reachability.
-
-fn url(u: String) -> StateUrl {
-    StateUrl {
-        url: u,
-        from: "BSU_STATE_URL".into(),
-    }
-}
-
-#[test]
-fn eight_runners_migrating_a_fresh_server_at_once_migrate_it_once() {
-    let Some(server) = pg::server() else { return };
-    let (db, u) = server.fresh();
-    let opened: Vec<_> = (0..8)
-        .map(|_| {
-            let u = url(u.clone());
-            std::thread::spawn(move || Store::connect(&u, Duration::from_secs(10)).map(drop))
-        })
-        .collect();
-    for t in opened {
-        t.join().unwrap().expect("every runner connects");
-    }
-    assert_eq!(server.sql(&db, "SELECT version FROM bsu_schema"), "1");
-    assert_eq!(server.sql(&db, "SELECT count(*) FROM bsu_schema"), "1");
-}
-
-#[test]
-fn connecting_before_the_project_is_validated_writes_nothing() {
-    let Some(server) = pg::server() else { return };
-    let (db, u) = server.fresh();
-    let tables = "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bsu%'";
-    // A fresh server: nothing to use yet, and nothing made.
-    let early = Store::connect_without_migrating(&url(u.clone()), Duration::from_secs(10));
-    assert!(
-        matches!(early, Ok(None)),
-        "{:?}",
-        early.map(|s| s.is_some())
-    );
-    assert_eq!(server.sql(&db, tables), "0");
-    // Migrated (once the run is valid), the early connection is the run's.
-    drop(Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap());
-    let early = Store::connect_without_migrating(&url(u.clone()), Duration::from_secs(10));
-    assert!(matches!(early, Ok(Some(_))));
-    // A newer schema is refused either way.
-    server.sql(&db, "UPDATE bsu_schema SET version = 99");
-    let early = Store::connect_without_migrating(&url(u), Duration::from_secs(10));
-    assert!(matches!(early, Err(super::StoreError::Refused(_))));
-}
-
-#[test]
-fn a_newer_schema_on_the_server_is_refused_and_left_alone() {
-    let Some(server) = pg::server() else { return };
-    let (db, u) = server.fresh();
-    drop(Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap());
-    server.sql(&db, "UPDATE bsu_schema SET version = 99");
-    let e = Store::connect(&url(u), Duration::from_secs(10)).unwrap_err();
-    assert!(matches!(e, super::StoreError::Refused(_)), "{e:?}");
-    let text = e.to_string();
-    assert!(
-        text.contains("schema version 99, newer than this bsu's 1"),
-        "{text}"
-    );
-    assert_eq!(server.sql(&db, "SELECT version FROM bsu_schema"), "99");
-}
-
-#[test]
-fn a_wrong_password_names_the_variable_and_never_the_url() {
-    let Some(server) = pg::server() else { return };
-    let (db, _) = server.fresh();
-    let bad = server.url_with(&db, "not-the-Password-42");
-    let e = Store::connect(&url(bad), Duration::from_secs(10)).unwrap_err();
-    assert!(matches!(e, super::StoreError::Refused(_)), "{e:?}");
-    let text = e.to_string();
-    assert!(
-        text.contains("BSU_STATE_URL") && text.contains("password"),
-        "{text}"
-    );
-    assert!(
-        !text.contains("not-the-Password-42") && !text.contains("postgres://"),
-        "{text}"
-    );
-    assert!(
-        text.contains(&format!("127.0.0.1:{}/{db}", server.port)),
-        "{text}"
-    );
-}
-
-#[test]
-fn an_unreachable_server_is_an_outage_within_the_timeout() {
-    // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let started = std::time::Instant::now();
-    let u = format!("postgres://bsu:hunter2hunter2@127.0.0.1:{port}/bsu");
-    let e = Store::connect(&url(u), Duration::from_secs(2)).unwrap_err();
-    assert!(e.is_outage(), "{e:?}");
-    assert!(started.elapsed() < Duration::from_secs(4));
-    assert!(!e.to_string().contains("hunter2"), "{e}");
-}
-
-#[test]
-fn tls_verifies_the_server_against_sslrootcert_and_refuses_an_unknown_authority() {
-    let Some(server) = pg::server() else { return };
-    let Some(ca) = &server.ca else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI tests TLS: openssl is needed"
-        );
-        return;
-    };
-    let (db, _) = server.fresh();
-    let base = format!(
-        "postgres://bsu_tls:{}@127.0.0.1:{}/{db}",
-        pg::PASSWORD,
-        server.port
-    );
-    // The role may only connect over TLS: connecting proves TLS was used.
-    let trusted = format!("{base}?sslmode=verify-full&sslrootcert={}", ca.display());
-    let s = Store::connect(&url(trusted), Duration::from_secs(10)).expect("TLS with the CA");
-    s.with(|c| c.cache_stats(0)).unwrap();
-    // prefer (the default) encrypts without verifying, as libpq does.
-    let s = Store::connect(&url(base.clone()), Duration::from_secs(10)).expect("TLS, unverified");
-    s.with(|c| c.cache_stats(0)).unwrap();
-    // With require and no CA, the certificate is not trusted: a mistake to fix (exit 2).
-    let e = Store::connect(
-        &url(format!("{base}?sslmode=require")),
-        Duration::from_secs(10),
-    )
-    .unwrap_err();
-    assert!(matches!(e, super::StoreError::Refused(_)), "{e:?}");
-    let text = e.to_string();
-    assert!(
-        text.contains("over TLS") && text.contains("sslrootcert"),
-        "{text}"
-    );
-    assert!(!text.contains(pg::PASSWORD), "{text}");
-    // No TLS for a role the server only takes over TLS: refused by the server.
-    let e = Store::connect(
-        &url(format!("{base}?sslmode=disable")),
-        Duration::from_secs(10),
-    )
-    .unwrap_err();
-    assert!(matches!(e, super::StoreError::Refused(_)), "{e:?}");
-}
-
-#[test]
-fn held_back_successes_wait_for_the_breakers_lock_like_every_other_write() {
-    let Some(server) = pg::server() else { return };
-    let (_, u) = server.fresh();
-    let store = Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap();
-    // Another runner in the middle of recording an outcome of breaker "x".
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (mut other, conn) = rt
-        .block_on(tokio_postgres::connect(&u, tokio_postgres::NoTls))
-        .unwrap();
-    rt.spawn(conn);
-    let tx = rt.block_on(other.transaction()).unwrap();
-    rt.block_on(tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('bsu:breaker:' || 'x', 0))",
-        &[],
-    ))
-    .unwrap();
-    let writer = {
-        let store = store.clone();
-        std::thread::spawn(move || {
-            store.with(|c| c.run_end(&[("x".into(), 2, S)], Counts::default(), None, None, 5))
-        })
-    };
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(!writer.is_finished(), "the successes waited for the lock");
-    rt.block_on(tx.commit()).unwrap();
-    writer.join().unwrap().unwrap();
-    let (_, b) = &store.with(|c| c.breakers()).unwrap()[0];
-    assert_eq!((b.calls, b.successes), (2, 2));
-}
-
 #[test]
 fn a_run_ends_seeing_its_own_breaker_outcomes() {
     each(|s| {
@@ -517,43 +335,47 @@ fn a_run_ends_seeing_its_own_breaker_outcomes() {
 }
 
 #[test]
-fn the_run_end_planned_ahead_is_written_whole() {
-    // `warm` has the server plan the run end's statements (EXPLAIN), as a
-    // run does once its first request is out; the end written after it is
-    // whole, on a database its connection has just migrated.
-    let Some(server) = pg::server() else { return };
-    let (db, u) = server.fresh();
-    let store = Store::connect(&url(u), Duration::from_secs(10)).unwrap();
-    store.with(|c| c.warm()).unwrap();
-    let record = runs::Ended {
-        run_id: "r1".into(),
-        event: "ping".into(),
-        decision: "approve".into(),
-        started_at: "2026-12-06T00:00:00Z".into(),
-        duration_ms: 2,
-        report: None,
-        project: "p".into(),
-        dry_run: false,
-        strategy: "ping".into(),
-        head_sha: None,
-        replayed: false,
-    }
-    .record(3);
-    store
-        .with(|c| {
-            c.run_end(
-                &[("x".into(), 1, S)],
-                Counts::default(),
-                Some(&("p".into(), "r1".into(), vec![spent(0.5)])),
-                Some(&record),
-                3,
-            )
+fn a_refusal_names_the_first_window_the_run_does_not_fit_and_reserves_nothing() {
+    let window = |limit_usd, from_ms| Window {
+        limit_usd,
+        from_ms,
+        until_ms: 1_000_000,
+    };
+    // A month since 0 with 2.0 left, a day since 500 with 1.0.
+    let (month, day) = (window(2.0, 0), window(1.0, 500));
+    each(|s| {
+        s.with(|c| {
+            assert_eq!(
+                c.spend_reserve("/p", "r1", 0.5, (100, 9_000), &[month, day])?,
+                Ok(())
+            );
+            // Outside the day, inside the month.
+            assert_eq!(
+                c.spend_reserve("/p", "r2", 0.9, (600, 9_000), &[month, day])?,
+                Ok(())
+            );
+            // 0.9 spent in the day: 0.2 more does not fit it; the month has room.
+            let refused = c.spend_reserve("/p", "r3", 0.2, (700, 9_000), &[month, day])?;
+            assert_eq!(
+                refused,
+                Err(Refused {
+                    window: day,
+                    spent_usd: 0.9
+                })
+            );
+            // Over both: the first named.
+            let refused = c.spend_reserve("/p", "r4", 1.0, (700, 9_000), &[month, day])?;
+            assert_eq!(refused.unwrap_err().window, month);
+            let held: Vec<String> = c
+                .spend_reservations(700)?
+                .into_iter()
+                .map(|r| r.run_id)
+                .collect();
+            assert_eq!(held.len(), 2, "refusals reserve nothing: {held:?}");
+            Ok(())
         })
         .unwrap();
-    let rows = server.sql(
-        &db,
-        "SELECT (SELECT count(*) FROM bsu_runs) || ',' || (SELECT count(*) FROM bsu_spend) \
-         || ',' || (SELECT successes FROM bsu_breakers WHERE name = 'x')",
-    );
-    assert_eq!(rows.trim(), "1,1,1");
+    });
 }
+
+mod server;

@@ -12,52 +12,75 @@ use crate::store::spend::{Refused, Reservation, Spent, Window};
 
 type PgResult<T> = Result<T, tokio_postgres::Error>;
 
+/// Every window's spend summed and, when the run fits in all of them, its
+/// reservation written, in one statement: the first window it does not
+/// fit in (1-based, in the order given) and what is spent there, or no row.
+const RESERVE: &str = "WITH w AS (
+        SELECT i, from_ms, limit_usd
+        FROM UNNEST($3::BIGINT[], $4::DOUBLE PRECISION[]) WITH ORDINALITY AS w(from_ms, limit_usd, i)
+    ), summed AS (
+        SELECT i, limit_usd,
+            (SELECT COALESCE(SUM(usd), 0)::DOUBLE PRECISION FROM bsu_spend
+             WHERE project = $1 AND at_ms >= w.from_ms
+               AND (NOT reserved OR lease_until_ms > $5)) AS spent
+        FROM w
+    ), over AS (
+        SELECT i, spent FROM summed WHERE spent + $6 > limit_usd ORDER BY i LIMIT 1
+    ), reserved AS (
+        INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved,
+            lease_until_ms)
+        SELECT $2, $1, $5, $6, '', '', TRUE, $7 WHERE NOT EXISTS (SELECT 1 FROM over)
+    )
+    SELECT i, spent FROM over";
+
+/// Reserve `usd` for `run_id` if it fits in every window, in one round
+/// trip: BEGIN, the project's lock, `RESERVE`, COMMIT, sent together. The
+/// sums are read by a statement after the lock's, so they see every
+/// reservation committed before this runner's turn; the lock is held for
+/// the server's work only, not for round trips, so runners queue briefly.
 pub(super) async fn reserve(
-    c: &mut Client,
+    c: &Client,
     project: &str,
     run_id: &str,
     usd: f64,
     (now_ms, lease_until_ms): (i64, i64),
     windows: &[Window],
 ) -> PgResult<Result<(), Refused>> {
-    let tx = c.transaction().await?;
-    tx.execute_typed(
-        "SELECT pg_advisory_xact_lock(hashtextextended('bsu:spend:' || $1, 0))",
-        params![project => TEXT],
-    )
-    .await?;
-    for w in windows {
-        let spent: f64 = tx
-            .query_typed_one(
-                "SELECT COALESCE(SUM(usd), 0)::DOUBLE PRECISION FROM bsu_spend
-                 WHERE project = $1 AND at_ms >= $2 AND (NOT reserved OR lease_until_ms > $3)",
-                params![project => TEXT, w.from_ms => INT8, now_ms => INT8],
-            )
-            .await?
-            .get(0);
-        if spent + usd > w.limit_usd {
-            tx.rollback().await?;
-            return Ok(Err(Refused {
-                window: *w,
-                spent_usd: spent,
-            }));
-        }
-    }
-    tx.execute_typed(
-        "INSERT INTO bsu_spend (run_id, project, at_ms, usd, provider, model, reserved,
-             lease_until_ms)
-         VALUES ($1, $2, $3, $4, '', '', TRUE, $5)",
-        params![
-            run_id => TEXT,
-            project => TEXT,
-            now_ms => INT8,
-            usd => FLOAT8,
-            lease_until_ms => INT8,
-        ],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(()))
+    let from: Vec<i64> = windows.iter().map(|w| w.from_ms).collect();
+    let limits: Vec<f64> = windows.iter().map(|w| w.limit_usd).collect();
+    let lock = params![project => TEXT];
+    let values = params![
+        project => TEXT,
+        run_id => TEXT,
+        from => INT8_ARRAY,
+        limits => FLOAT8_ARRAY,
+        now_ms => INT8,
+        usd => FLOAT8,
+        lease_until_ms => INT8,
+    ];
+    let (begun, locked, over, committed) = tokio::join!(
+        c.batch_execute("BEGIN"),
+        c.execute_typed(
+            "SELECT pg_advisory_xact_lock(hashtextextended('bsu:spend:' || $1, 0))",
+            lock
+        ),
+        c.query_typed(RESERVE, values),
+        c.batch_execute("COMMIT"),
+    );
+    begun?;
+    locked?;
+    let over = over?;
+    committed?;
+    // A row (a refusal) names one of `windows`, so there is one to name.
+    let refused = over.first().and_then(|row| {
+        let i = usize::try_from(row.get::<_, i64>(0) - 1).ok();
+        let window = i.and_then(|i| windows.get(i)).or(windows.first())?;
+        Some(Refused {
+            window: *window,
+            spent_usd: row.get(1),
+        })
+    });
+    Ok(refused.map_or(Ok(()), Err))
 }
 
 /// A run's reservation replaced by what it spent, a row per agent.
