@@ -267,6 +267,51 @@ fn ledgers_windows_and_token_counts_round_trip() {
 }
 
 #[test]
+fn token_counts_keep_the_newest_and_delete_only_the_oldest_over_the_limit() {
+    each(|s| {
+        s.with(|c| {
+            let put = |c: &mut dyn super::backend::Backend, keys: &[&str], at| {
+                let counts: Vec<(String, u64)> = keys.iter().map(|k| (k.to_string(), 7)).collect();
+                c.token_counts_put("/p", &counts, at, 3)
+            };
+            let kept =
+                |c: &mut dyn super::backend::Backend| -> super::backend::Result<Vec<String>> {
+                    let mut keys: Vec<String> = c
+                        .token_counts_get("/p", 100)?
+                        .into_iter()
+                        .map(|(k, _)| k)
+                        .collect();
+                    keys.sort();
+                    Ok(keys)
+                };
+            for (at, key) in [(1, "k0"), (2, "k1"), (3, "k2")] {
+                put(c, &[key], at)?;
+            }
+            // Counted again: newer, not one more.
+            put(c, &["k0"], 4)?;
+            assert_eq!(kept(c)?, ["k0", "k1", "k2"]);
+            put(c, &["k3"], 5)?;
+            assert_eq!(kept(c)?, ["k0", "k2", "k3"], "the oldest, k1, went");
+            put(c, &["k4", "k5", "k4"], 6)?;
+            assert_eq!(kept(c)?, ["k3", "k4", "k5"]);
+            // An older bsu kept counts without counting them: the first
+            // keep counts them from the table.
+            if let Some(db) = c.sqlite() {
+                db.execute_batch(
+                    "DELETE FROM counters WHERE name = 'token_counts:/p';
+                     INSERT INTO token_counts (project, key, tokens, at_ms)
+                     VALUES ('/p', 'old', 1, 0)",
+                )?;
+                put(c, &["k6"], 7)?;
+                assert_eq!(kept(c)?, ["k4", "k5", "k6"]);
+            }
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
 fn runs_are_listed_newest_first_even_when_they_start_together() {
     each(|s| {
         s.with(|c| {

@@ -486,12 +486,15 @@ pub(crate) fn bump(tx: &Transaction<'_>, name: &str, by: i64) -> rusqlite::Resul
     Ok(())
 }
 
-pub(crate) fn counter(conn: &Connection, name: &str) -> rusqlite::Result<i64> {
+/// A persistent counter, `None` when it was never written.
+pub(crate) fn counter_opt(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
     use rusqlite::OptionalExtension;
-    Ok(conn
-        .query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .unwrap_or(0))
+    conn.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
+pub(crate) fn counter(conn: &Connection, name: &str) -> rusqlite::Result<i64> {
+    Ok(counter_opt(conn, name)?.unwrap_or(0))
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::{Connection, ErrorCode, Transaction};
 
 use super::migrations::MIGRATIONS;
 use super::{immediate, FILE, SCHEMA_VERSION};
@@ -194,19 +194,7 @@ impl Backend for Connection {
         keep: usize,
     ) -> Result<()> {
         Ok(immediate(self, |tx| {
-            let mut put = tx.prepare_cached(
-                "INSERT INTO token_counts (project, key, tokens, at_ms) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (project, key) DO UPDATE SET tokens = ?3, at_ms = ?4",
-            )?;
-            for (key, tokens) in counts {
-                put.execute(rusqlite::params![project, key, *tokens as i64, now])?;
-            }
-            tx.execute(
-                "DELETE FROM token_counts WHERE project = ?1 AND key NOT IN
-                   (SELECT key FROM token_counts WHERE project = ?1 ORDER BY at_ms DESC LIMIT ?2)",
-                rusqlite::params![project, keep as i64],
-            )?;
-            Ok(())
+            keep_token_counts(tx, project, counts, now, keep)
         })?)
     }
 
@@ -307,6 +295,62 @@ pub(super) fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
         let _ = std::fs::remove_file(side);
     }
     Ok(aside)
+}
+
+/// Keep `counts` for `project`, and only its newest `keep`, at a cost that
+/// grows with the counts kept now, not with the counts already kept: the
+/// project's count is a counter (`token_counts:PROJECT`, counted once from
+/// the table when it is missing), and only the oldest over `keep` are
+/// deleted, through the table's index by age.
+fn keep_token_counts(
+    tx: &Transaction<'_>,
+    project: &str,
+    counts: &[(String, u64)],
+    now: i64,
+    keep: usize,
+) -> rusqlite::Result<()> {
+    use rusqlite::params;
+    let name = format!("token_counts:{project}");
+    let known: i64 = match super::counter_opt(tx, &name)? {
+        Some(n) => n,
+        None => tx.query_row(
+            "SELECT count(*) FROM token_counts WHERE project = ?1",
+            [project],
+            |r| r.get(0),
+        )?,
+    };
+    let mut added = 0i64;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO token_counts (project, key, tokens, at_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (project, key) DO NOTHING",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE token_counts SET tokens = ?3, at_ms = ?4 WHERE project = ?1 AND key = ?2",
+    )?;
+    for (key, tokens) in counts {
+        let tokens = i64::try_from(*tokens).unwrap_or(i64::MAX);
+        if insert.execute(params![project, key, tokens, now])? == 1 {
+            added += 1;
+        } else {
+            update.execute(params![project, key, tokens, now])?;
+        }
+    }
+    let over = (known + added).saturating_sub(i64::try_from(keep).unwrap_or(i64::MAX));
+    let gone = if over > 0 {
+        tx.execute(
+            "DELETE FROM token_counts WHERE rowid IN
+               (SELECT rowid FROM token_counts WHERE project = ?1 ORDER BY at_ms LIMIT ?2)",
+            params![project, over],
+        )? as i64
+    } else {
+        0
+    };
+    tx.execute(
+        "INSERT INTO counters (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        params![name, known + added - gone],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -276,3 +276,26 @@ fn a_reservation_waits_for_the_projects_lock_and_counts_what_was_reserved_meanwh
     let refused = reserving.join().unwrap().unwrap().unwrap_err();
     assert_eq!(refused.spent_usd, 0.6);
 }
+
+#[test]
+fn token_counts_an_older_bsu_kept_are_counted_once_from_the_table() {
+    let Some(server) = pg::server() else { return };
+    let (db, u) = server.fresh();
+    let store = Store::connect(&url(u), Duration::from_secs(10)).unwrap();
+    // Kept by a bsu that counted nothing: no counter.
+    server.sql(
+        &db,
+        "INSERT INTO bsu_token_counts (project, key, tokens, at_ms)
+         SELECT '/p', 'old' || g, 1, g FROM generate_series(1, 4) g",
+    );
+    let counts = [("new".to_string(), 9)];
+    store
+        .with(|c| c.token_counts_put("/p", &counts, 10, 3))
+        .unwrap();
+    let rows = server.sql(
+        &db,
+        "SELECT string_agg(key, ',' ORDER BY key) || ' ' || (SELECT value FROM bsu_counters
+         WHERE name = 'token_counts:/p') FROM bsu_token_counts WHERE project = '/p'",
+    );
+    assert_eq!(rows.trim(), "new,old3,old4 3");
+}

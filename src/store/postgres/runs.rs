@@ -136,9 +136,15 @@ pub(super) async fn token_counts(
         .collect())
 }
 
-/// Keep `counts` (one statement for all of them) and only the newest `keep`.
+/// Keep `counts` for `project`, and only its newest `keep`, in one round
+/// trip, at a cost that grows with the counts kept now, not with those
+/// already kept: the project's count is a counter (`token_counts:PROJECT`,
+/// counted once from the table when it is missing), and only the oldest
+/// over `keep` are deleted, through the index by age. The counter's row is
+/// locked from the second statement to the commit, so two runners of a
+/// project take turns and each counts what the other added.
 pub(super) async fn keep_token_counts(
-    c: &mut Client,
+    c: &Client,
     project: &str,
     counts: &[(String, u64)],
     now: i64,
@@ -152,19 +158,54 @@ pub(super) async fn keep_token_counts(
         .iter()
         .map(|(_, t)| i64::try_from(*t).unwrap_or(i64::MAX))
         .collect();
-    let tx = c.transaction().await?;
-    tx.execute_typed(
-        "INSERT INTO bsu_token_counts (project, key, tokens, at_ms)
-         SELECT $1, k, t, $4 FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS u(k, t)
-         ON CONFLICT (project, key) DO UPDATE SET tokens = excluded.tokens, at_ms = excluded.at_ms",
-        params![project => TEXT, keys => TEXT_ARRAY, tokens => INT8_ARRAY, now => INT8],
-    )
-    .await?;
-    tx.execute_typed(
-        "DELETE FROM bsu_token_counts WHERE project = $1 AND key NOT IN
-           (SELECT key FROM bsu_token_counts WHERE project = $1 ORDER BY at_ms DESC LIMIT $2)",
-        params![project => TEXT, i64::try_from(keep).unwrap_or(i64::MAX) => INT8],
-    )
-    .await?;
-    tx.commit().await
+    let name = format!("token_counts:{project}");
+    let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+    let first = params![name => TEXT, project => TEXT];
+    let put = params![
+        project => TEXT,
+        keys => TEXT_ARRAY,
+        tokens => INT8_ARRAY,
+        now => INT8,
+        name => TEXT,
+    ];
+    let prune = params![project => TEXT, keep => INT8, name => TEXT];
+    let (begun, counted, kept, pruned, committed) = tokio::join!(
+        c.batch_execute("BEGIN"),
+        // The count, from the table, the first time only (the subquery
+        // runs only for the row the WHERE lets through).
+        c.execute_typed(
+            "INSERT INTO bsu_counters (name, value)
+             SELECT $1, (SELECT count(*) FROM bsu_token_counts WHERE project = $2)
+             WHERE NOT EXISTS (SELECT 1 FROM bsu_counters WHERE name = $1)
+             ON CONFLICT (name) DO NOTHING",
+            first,
+        ),
+        c.execute_typed(
+            "WITH kept AS (
+                INSERT INTO bsu_token_counts (project, key, tokens, at_ms)
+                SELECT $1, k, t, $4 FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS u(k, t)
+                ON CONFLICT (project, key) DO UPDATE
+                    SET tokens = excluded.tokens, at_ms = excluded.at_ms
+                RETURNING xmax = 0 AS added)
+             UPDATE bsu_counters SET value = value + (SELECT count(*) FROM kept WHERE added)
+             WHERE name = $5",
+            put,
+        ),
+        c.execute_typed(
+            "WITH gone AS (
+                DELETE FROM bsu_token_counts WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM bsu_token_counts WHERE project = $1 ORDER BY at_ms
+                    LIMIT GREATEST((SELECT value FROM bsu_counters WHERE name = $3) - $2, 0)))
+                RETURNING 1)
+             UPDATE bsu_counters SET value = value - (SELECT count(*) FROM gone)
+             WHERE name = $3 AND EXISTS (SELECT 1 FROM gone)",
+            prune,
+        ),
+        c.batch_execute("COMMIT"),
+    );
+    begun?;
+    counted?;
+    kept?;
+    pruned?;
+    committed
 }
