@@ -299,3 +299,34 @@ fn token_counts_an_older_bsu_kept_are_counted_once_from_the_table() {
     );
     assert_eq!(rows.trim(), "new,old3,old4 3");
 }
+
+#[test]
+fn a_breaker_found_closed_under_its_lock_admits_and_lets_the_lock_go() {
+    use crate::breaker::{Admission, Outcome, State};
+    let Some(server) = pg::server() else { return };
+    let (db, u) = server.fresh();
+    let connect = || Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap();
+    let (mine, other) = (connect(), connect());
+    mine.with(|c| {
+        for now in [0, 1] {
+            c.breaker_record("x", now, Outcome::Failure, 1, false, Some("503"), &S)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    // Another runner closes it; this one last saw it open.
+    other.with(|c| c.breaker_reset(Some("x"), 2)).unwrap();
+    let (admission, b) = mine.with(|c| c.breaker_admit("x", 3, &S)).unwrap();
+    assert_eq!((admission, b.state), (Admission::Allow, State::Closed));
+    // Its transaction ended: the lock is free, and its next write is
+    // everyone's at once, not held in a transaction left open.
+    mine.with(|c| c.ledger_put("/p", "nightly", "{}", 4))
+        .unwrap();
+    let free = server.sql(
+        &db,
+        "SELECT pg_try_advisory_xact_lock(hashtextextended('bsu:breaker:' || 'x', 0))",
+    );
+    assert_eq!(free.trim(), "t");
+    let seen = other.with(|c| c.ledger_get("/p", "nightly")).unwrap();
+    assert_eq!(seen.as_deref(), Some("{}"));
+}

@@ -5,11 +5,11 @@
 //! lease, in the row, frees it if that runner dies).
 
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Client, GenericClient, Row, Statement, Transaction};
+use tokio_postgres::{Client, GenericClient, Row, Statement};
 
 use super::Sql;
 
-use crate::breaker::{Breaker, Outcome, Settings, State, Transition};
+use crate::breaker::{Breaker, State, Transition};
 
 type PgResult<T> = Result<T, tokio_postgres::Error>;
 
@@ -36,8 +36,8 @@ fn breaker(r: &Row) -> Breaker {
 }
 
 /// Hold `name`'s lock until the transaction ends.
-pub(super) async fn lock(tx: &Transaction<'_>, name: &str) -> PgResult<()> {
-    tx.execute_typed(
+async fn lock(c: &impl GenericClient, name: &str) -> PgResult<()> {
+    c.execute_typed(
         "SELECT pg_advisory_xact_lock(hashtextextended('bsu:breaker:' || $1, 0))",
         params![name => TEXT],
     )
@@ -102,15 +102,31 @@ pub(super) async fn load_all(
     })
 }
 
-pub(super) async fn save(
-    tx: &Transaction<'_>,
+/// Write `b` and its transition, if any (keeping the newest `HISTORY`),
+/// the statements sent together.
+async fn save(
+    c: &impl GenericClient,
     name: &str,
     b: &Breaker,
     now: i64,
     t: Option<&Transition>,
 ) -> PgResult<()> {
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    tx.execute_typed(
+    let row = params![
+        name => TEXT,
+        b.state.as_str() => TEXT,
+        i64::from(b.consecutive_failures) => INT8,
+        b.opened_at => INT8,
+        b.retry_at => INT8,
+        b.open_for_ms => INT8,
+        n(b.calls) => INT8,
+        n(b.successes) => INT8,
+        n(b.failures) => INT8,
+        n(b.rejections) => INT8,
+        b.last_error => TEXT,
+        now => INT8,
+    ];
+    let saved = c.execute_typed(
         "INSERT INTO bsu_breakers (name, state, consecutive_failures, opened_at, retry_at,
              open_for_ms, calls, successes, failures, rejections, last_error, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -120,61 +136,86 @@ pub(super) async fn save(
             calls = excluded.calls, successes = excluded.successes,
             failures = excluded.failures, rejections = excluded.rejections,
             last_error = excluded.last_error, updated_at = excluded.updated_at",
-        params![
-            name => TEXT,
-            b.state.as_str() => TEXT,
-            i64::from(b.consecutive_failures) => INT8,
-            b.opened_at => INT8,
-            b.retry_at => INT8,
-            b.open_for_ms => INT8,
-            n(b.calls) => INT8,
-            n(b.successes) => INT8,
-            n(b.failures) => INT8,
-            n(b.rejections) => INT8,
-            b.last_error => TEXT,
-            now => INT8,
-        ],
-    )
-    .await?;
-    if let Some(t) = t {
-        tx.execute_typed(
+        row,
+    );
+    let Some(t) = t else {
+        return saved.await.map(drop);
+    };
+    let transition = params![
+        name => TEXT,
+        t.at => INT8,
+        t.from.as_str() => TEXT,
+        t.to.as_str() => TEXT,
+        t.reason => TEXT,
+    ];
+    let kept = params![name => TEXT, HISTORY => INT8];
+    let (saved, logged, trimmed) = tokio::join!(
+        saved,
+        c.execute_typed(
             "INSERT INTO bsu_breaker_transitions (name, at, from_state, to_state, reason)
              VALUES ($1, $2, $3, $4, $5)",
-            params![
-                name => TEXT,
-                t.at => INT8,
-                t.from.as_str() => TEXT,
-                t.to.as_str() => TEXT,
-                t.reason => TEXT,
-            ],
-        )
-        .await?;
-        tx.execute_typed(
+            transition,
+        ),
+        c.execute_typed(
             "DELETE FROM bsu_breaker_transitions WHERE name = $1 AND id NOT IN
                (SELECT id FROM bsu_breaker_transitions WHERE name = $1 ORDER BY id DESC LIMIT $2)",
-            params![name => TEXT, HISTORY => INT8],
-        )
-        .await?;
-    }
-    Ok(())
+            kept,
+        ),
+    );
+    saved?;
+    logged?;
+    trimmed.map(drop)
 }
 
-/// Record `n` alike outcomes inside the caller's transaction (the lock is
-/// taken here).
-pub(super) async fn record_tx(
-    tx: &Transaction<'_>,
-    name: &str,
-    now: i64,
-    (outcome, n): (Outcome, u64),
-    probe: bool,
-    error: Option<&str>,
-    s: &Settings,
-) -> PgResult<Breaker> {
-    lock(tx, name).await?;
-    let mut b = load(tx, name).await?;
-    let last = b.record_stored(now, (outcome, n), probe, error, s);
-    save(tx, name, &b, now, last.as_ref()).await?;
-    Ok(b)
+/// A transaction on one breaker: begun, its lock taken and its row read in
+/// one round trip (`begin`); its writes sent with COMMIT in one more
+/// (`commit`). The lock is held across one round trip, not one per
+/// statement, so runners recording the same endpoint's failures take turns
+/// quickly. Dropped before `commit` (an error, a call given up, a breaker
+/// found closed), it queues a ROLLBACK, which frees the lock.
+pub(super) struct Locked<'a> {
+    c: &'a Client,
+    ended: bool,
+}
+
+impl<'a> Locked<'a> {
+    pub(super) async fn begin(c: &'a Client, name: &str) -> PgResult<(Locked<'a>, Breaker)> {
+        let open = Locked { c, ended: false };
+        let (begun, locked, loaded) =
+            tokio::join!(c.batch_execute("BEGIN"), lock(c, name), load(c, name));
+        begun?;
+        locked?;
+        Ok((open, loaded?))
+    }
+
+    /// Write `b` (and `t`) and commit. COMMIT goes with the writes, so the
+    /// transaction ends either way (rolled back after a failed write).
+    pub(super) async fn commit(
+        mut self,
+        name: &str,
+        b: &Breaker,
+        now: i64,
+        t: Option<&Transition>,
+    ) -> PgResult<()> {
+        let (saved, committed) = tokio::join!(
+            save(self.c, name, b, now, t),
+            self.c.batch_execute("COMMIT")
+        );
+        self.ended = true;
+        saved?;
+        committed
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            // One poll sends it; the connection drops the answer.
+            let mut rollback = std::pin::pin!(self.c.batch_execute("ROLLBACK"));
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            let _ = std::future::Future::poll(rollback.as_mut(), &mut cx);
+        }
+    }
 }
 
 /// Successes held back by closed breakers, counted at the run's end, each

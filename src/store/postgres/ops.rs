@@ -28,19 +28,17 @@ impl Backend for Postgres {
             let (admission, _) = b.admit(now, s);
             return Ok((admission, b));
         }
+        // Open or half-open when last seen: the probe decided under the
+        // breaker's lock, on its row as it is now.
         let (admission, b) = self.run(async |c| {
-            let mut seen = breakers::load(c, name).await?;
-            if seen.state == State::Closed {
-                let (admission, _) = seen.admit(now, s);
-                return Ok((admission, seen));
-            }
-            // Open or half-open: the probe decided under the breaker's lock.
-            let tx = c.transaction().await?;
-            breakers::lock(&tx, name).await?;
-            let mut b = breakers::load(&tx, name).await?;
+            let (locked, mut b) = breakers::Locked::begin(c, name).await?;
             let (admission, t) = b.admit(now, s);
-            breakers::save(&tx, name, &b, now, t.as_ref()).await?;
-            tx.commit().await?;
+            if b.state == State::Closed && t.is_none() {
+                // Closed by another runner since: admitted on the read, as
+                // any closed breaker is (dropping `locked` rolls back).
+                return Ok((admission, b));
+            }
+            locked.commit(name, &b, now, t.as_ref()).await?;
             Ok((admission, b))
         })?;
         self.seen.insert(name.to_string(), b.clone());
@@ -59,9 +57,9 @@ impl Backend for Postgres {
         s: &Settings,
     ) -> Result<Breaker> {
         let b = self.run(async |c| {
-            let tx = c.transaction().await?;
-            let b = breakers::record_tx(&tx, name, now, (outcome, count), probe, error, s).await?;
-            tx.commit().await?;
+            let (locked, mut b) = breakers::Locked::begin(c, name).await?;
+            let t = b.record_stored(now, (outcome, count), probe, error, s);
+            locked.commit(name, &b, now, t.as_ref()).await?;
             Ok(b)
         })?;
         self.seen.insert(name.to_string(), b.clone());
