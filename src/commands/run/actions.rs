@@ -25,13 +25,14 @@ pub(super) fn locks(config: &config::Config, args: &RunArgs) -> bool {
     args.if_running.unwrap_or(config.defaults.if_running) != IfRunning::Run
 }
 
-/// Take the run's lock as `--if-running` (or `defaults.if_running`) says.
+/// Take the run's lock as `--if-running` (or `defaults.if_running`) says;
+/// on a state server, on the connection `early` began for it, if any.
 pub(super) fn lock_run(
     plan: &RunPlan,
     config: &config::Config,
     args: &RunArgs,
     state_dir: Option<&Path>,
-    have_state: bool,
+    (have_state, early): (bool, Option<store::postgres::LockConnecting>),
     out: &Output,
 ) -> Result<Option<Locked>> {
     let mode = args.if_running.unwrap_or(config.defaults.if_running);
@@ -45,7 +46,10 @@ pub(super) fn lock_run(
         }
         // On a server the lock is the fleet's: a session advisory lock.
         let taken = if have_state {
-            store::postgres::lock_run(url, config.state.timeout, &plan.project, &plan.event, wait)
+            let timeout = config.state.timeout;
+            let connecting =
+                early.unwrap_or_else(|| store::postgres::lock_connect(url, timeout, &plan.event));
+            store::postgres::lock_run(connecting, timeout, &plan.project, &plan.event, wait)
         } else {
             Err(store::StoreError::Unreachable(
                 "the state server is unreachable".into(),

@@ -17,7 +17,7 @@ use crate::lock::RunLock;
 use crate::output::Output;
 use crate::plan::{self, RunPlan};
 use crate::trigger::Trigger;
-use crate::{filters, inputs, payload, publish, trigger};
+use crate::{filters, inputs, payload, publish, store, trigger};
 
 /// A run ready to gather its inputs.
 pub(super) struct Ready {
@@ -95,13 +95,21 @@ pub(super) fn resolve(
     let mut state = Pending::start(connecting, &config, state_dir, &warn)?;
     // One run at a time per project and event, when asked: on a server, the
     // lock is taken only once the state is known to answer.
+    // Its connection is made while the state's is (not after), and used
+    // once that one answers.
     let locking = !plan.dry_run && !args.evaluating && actions::locks(&config, args);
-    if locking && config.state.url.is_some() {
+    let mut early = None;
+    if let (true, Some(url)) = (locking, &config.state.url) {
+        early = Some(store::postgres::lock_connect(
+            url,
+            config.state.timeout,
+            &plan.event,
+        ));
         state = Pending::Settled(state.settle_now()?);
     }
     let have_state = matches!(&state, Pending::Settled((Some(_), _)));
     let lock = match locking
-        .then(|| lock_run(&plan, &config, args, state_dir, have_state, out))
+        .then(|| lock_run(&plan, &config, args, state_dir, (have_state, early), out))
         .transpose()?
         .flatten()
     {

@@ -44,16 +44,50 @@ fn app_name(event: &str) -> String {
     )
 }
 
-/// Take the lock of `project` and `event` on the server: at once, or
-/// waiting up to `wait`.
+/// The lock's connection, being made on a thread of its own from when the
+/// run knows it will lock, while the run's state connection is made too:
+/// the two handshakes overlap rather than follow each other. Dropped
+/// unused (the state server turned out unreachable), it gives the
+/// connection up to `UNUSED_WAIT` to be made and then closed cleanly.
+pub(crate) struct Connecting {
+    result: std::sync::mpsc::Receiver<Result<(Rt, Client), StoreError>>,
+}
+
+/// As `commands::run::state`'s wait for a state connection not needed.
+const UNUSED_WAIT: Duration = Duration::from_millis(250);
+
+impl Drop for Connecting {
+    fn drop(&mut self) {
+        // Taken, or settled: this returns at once.
+        drop(self.result.recv_timeout(UNUSED_WAIT));
+    }
+}
+
+/// Begin connecting for the lock of a run of `event`.
+pub(crate) fn connect(url: &StateUrl, timeout: Duration, event: &str) -> Connecting {
+    let (tx, result) = std::sync::mpsc::sync_channel(1);
+    let (url, app) = (url.clone(), app_name(event));
+    std::thread::spawn(move || {
+        let _ = tx.send(open(&url, timeout, &app).map(|(rt, client, _)| (rt, client)));
+    });
+    // As for the state's connection: let it start now (commands::run::state).
+    std::thread::yield_now();
+    Connecting { result }
+}
+
+/// Take the lock of `project` and `event` on the server, on the connection
+/// `connecting` makes: at once, or waiting up to `wait`.
 pub(crate) fn acquire(
-    url: &StateUrl,
+    connecting: Connecting,
     timeout: Duration,
     project: &str,
     event: &str,
     wait: Option<Duration>,
 ) -> Result<Result<RunLock, Busy>, StoreError> {
-    let (rt, client, _) = open(url, timeout, &app_name(event))?;
+    let (rt, client) = connecting
+        .result
+        .recv()
+        .unwrap_or_else(|_| Err(StoreError::Task("connecting for the lock failed".into())))?;
     let key = key(project, event);
     let started = Instant::now();
     let mut unbound = true;

@@ -30,7 +30,7 @@ mod spend;
 mod tls;
 pub(crate) mod url;
 
-pub(crate) use lock::acquire as lock_run;
+pub(crate) use lock::{acquire as lock_run, connect as lock_connect, Connecting as LockConnecting};
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -75,7 +75,8 @@ fn a_dropped_connection_says_goodbye_on_or_off_a_runtime() {
     // Off a runtime, as a run drops its store; on one, as a run drops its
     // `--if-running` lock.
     drop(connect());
-    let held = super::lock_run(&url, timeout, "project", "event", None)
+    let connecting = super::lock_connect(&url, timeout, "event");
+    let held = super::lock_run(connecting, timeout, "project", "event", None)
         .unwrap()
         .expect("free");
     let pg = connect();
