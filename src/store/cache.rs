@@ -95,45 +95,74 @@ pub(crate) fn put(
     };
     let bytes = text.len() as i64;
     immediate(conn, |tx| {
+        let before = total_bytes(tx)?;
+        let replaced: i64 = tx
+            .query_row("SELECT bytes FROM cache WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .unwrap_or(0);
         tx.execute(
             "INSERT INTO cache (key, reply, bytes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(key) DO UPDATE SET reply = excluded.reply, bytes = excluded.bytes,
                 created_at = excluded.created_at, expires_at = excluded.expires_at",
             params![key, text, bytes, now, now.saturating_add(ttl_ms)],
         )?;
-        let total: i64 = tx.query_row("SELECT COALESCE(SUM(bytes), 0) FROM cache", [], |r| {
-            r.get(0)
-        })?;
+        let mut total = before - replaced + bytes;
         if total as u64 > max_bytes {
-            // Walk from the oldest, dropping until the rest fits.
-            let mut over = total - max_bytes as i64;
-            let oldest: Vec<(String, i64)> = tx
-                .prepare("SELECT key, bytes FROM cache ORDER BY created_at, key")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            for (k, b) in oldest {
-                if over <= 0 {
-                    break;
-                }
-                if k == key {
-                    continue;
-                }
+            // Walk from the oldest (the index by age), dropping until the
+            // rest fits: as many rows as are dropped, not the whole cache.
+            let mut oldest = tx
+                .prepare("SELECT key, bytes FROM cache WHERE key <> ?1 ORDER BY created_at, key")?;
+            let mut rows = oldest.query([key])?;
+            let mut gone = Vec::new();
+            while total as u64 > max_bytes {
+                let Some(row) = rows.next()? else { break };
+                gone.push(row.get::<_, String>(0)?);
+                total -= row.get::<_, i64>(1)?;
+            }
+            drop(rows);
+            for k in gone {
                 tx.execute("DELETE FROM cache WHERE key = ?1", [&k])?;
-                over -= b;
             }
         }
+        tx.execute(
+            "INSERT INTO counters (name, value) VALUES ('cache_bytes', ?1)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [total],
+        )?;
         Ok(())
     })
 }
 
+/// The bytes the cache holds, as its counter keeps them (`cache_bytes`):
+/// summed from the table, which reads every reply stored, only when there
+/// is no counter yet (a cache an older bsu kept) or it was dropped
+/// (`clear`, `prune`).
+fn total_bytes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<i64> {
+    match super::counter_opt(tx, "cache_bytes")? {
+        Some(n) => Ok(n),
+        None => tx.query_row("SELECT COALESCE(SUM(bytes), 0) FROM cache", [], |r| {
+            r.get(0)
+        }),
+    }
+}
+
+/// Entries removed other than by `put`: the next `put` sums the cache again.
+const RECOUNT: &str = "DELETE FROM counters WHERE name = 'cache_bytes'";
+
 /// Remove every entry; returns how many.
 pub(crate) fn clear(conn: &mut Connection) -> rusqlite::Result<usize> {
-    immediate(conn, |tx| tx.execute("DELETE FROM cache", []))
+    immediate(conn, |tx| {
+        tx.execute(RECOUNT, [])?;
+        tx.execute("DELETE FROM cache", [])
+    })
 }
 
 /// Remove expired entries; returns how many.
 pub(crate) fn prune(conn: &mut Connection, now: i64) -> rusqlite::Result<usize> {
     immediate(conn, |tx| {
+        tx.execute(RECOUNT, [])?;
         tx.execute("DELETE FROM cache WHERE expires_at <= ?1", [now])
     })
 }

@@ -91,6 +91,58 @@ fn cache_hits_misses_expiry_and_eviction() {
 }
 
 #[test]
+fn the_cache_keeps_its_size_as_entries_are_replaced_expired_and_cleared() {
+    each(|s| {
+        s.with(|c| {
+            let one = {
+                c.cache_put("probe", &reply("aaaa"), 0, 1_000, 10_000)?;
+                let bytes = c.cache_stats(0)?.bytes;
+                c.cache_clear()?;
+                bytes
+            };
+            // Room for two entries of this size, not three.
+            let cap = one * 2 + one / 2;
+            let put = |c: &mut dyn super::backend::Backend, key: &str, at: i64, ttl: i64| {
+                c.cache_put(key, &reply("aaaa"), at, ttl, cap)
+            };
+            let keys = |c: &mut dyn super::backend::Backend| -> super::backend::Result<u64> {
+                Ok(c.cache_stats(0)?.entries)
+            };
+            // Replaced in place: counted once, so b still fits beside a.
+            put(c, "a", 1, 1_000)?;
+            put(c, "a", 2, 1_000)?;
+            put(c, "b", 3, 1_000)?;
+            assert_eq!(keys(c)?, 2);
+            assert!(c.cache_get("a", 4)?.is_some(), "nothing evicted");
+            // Over the cap: the oldest goes.
+            put(c, "c", 5, 1_000)?;
+            assert!(c.cache_get("a", 6)?.is_none() && c.cache_get("b", 6)?.is_some());
+            // d, to expire soon, evicts b.
+            put(c, "d", 7, 1)?;
+            assert!(c.cache_get("b", 8)?.is_none());
+            // Pruned: d's room is free again, so e fits beside c.
+            assert_eq!(c.cache_prune(100)?, 1);
+            put(c, "e", 101, 1_000)?;
+            assert!(c.cache_get("c", 102)?.is_some() && c.cache_get("e", 102)?.is_some());
+            // Cleared: all the room is free.
+            assert_eq!(c.cache_clear()?, 2);
+            put(c, "f", 103, 1_000)?;
+            put(c, "g", 104, 1_000)?;
+            assert_eq!(keys(c)?, 2);
+            // A cache an older bsu kept, with no count of its bytes: summed
+            // once, so the next entry evicts the oldest.
+            if let Some(db) = c.sqlite() {
+                db.execute_batch("DELETE FROM counters WHERE name = 'cache_bytes'")?;
+                put(c, "h", 105, 1_000)?;
+                assert!(c.cache_get("f", 106)?.is_none() && c.cache_get("h", 106)?.is_some());
+            }
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
 fn a_breaker_opens_lets_one_leased_probe_through_and_closes() {
     each(|s| {
         s.with(|c| {

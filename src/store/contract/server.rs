@@ -330,3 +330,34 @@ fn a_breaker_found_closed_under_its_lock_admits_and_lets_the_lock_go() {
     let seen = other.with(|c| c.ledger_get("/p", "nightly")).unwrap();
     assert_eq!(seen.as_deref(), Some("{}"));
 }
+
+#[test]
+fn a_cache_an_older_bsu_kept_is_summed_once_and_kept_under_its_cap() {
+    let Some(server) = pg::server() else { return };
+    let (db, u) = server.fresh();
+    let store = Store::connect(&url(u), Duration::from_secs(10)).unwrap();
+    // Three 1,000-byte entries and no count of their bytes.
+    server.sql(
+        &db,
+        "INSERT INTO bsu_cache (key, reply, bytes, created_at, expires_at)
+         SELECT 'old' || g, '{}', 1000, g, 999999 FROM generate_series(1, 3) g",
+    );
+    let reply = crate::client::ChatReply {
+        pace: None,
+        content: "x".into(),
+        usage: crate::client::Usage::default(),
+        cut_off: false,
+    };
+    store
+        .with(|c| c.cache_put("new", &reply, 10, 1_000, 2_500))
+        .unwrap();
+    let rows = server.sql(
+        &db,
+        "SELECT string_agg(key, ',' ORDER BY key) || ' ' || ((SELECT value FROM bsu_counters
+         WHERE name = 'cache_bytes') = (SELECT SUM(bytes) FROM bsu_cache))::TEXT
+         FROM bsu_cache",
+    );
+    // 3,000 bytes and the new entry's are over 2,500: the oldest went, and
+    // the counter is the table's sum.
+    assert_eq!(rows.trim(), "new,old2,old3 true");
+}

@@ -21,6 +21,7 @@ macro_rules! params {
 }
 
 mod breakers;
+mod cache;
 mod end;
 mod lock;
 mod ops;

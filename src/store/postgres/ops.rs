@@ -130,68 +130,18 @@ impl Backend for Postgres {
         let Some(text) = cache::stored(reply, max_bytes) else {
             return Ok(());
         };
-        let (bytes, cap, expires) = (
-            big(text.len() as u64),
-            big(max_bytes),
-            now.saturating_add(ttl_ms),
-        );
-        // The entry whole in one statement; eviction serialised fleet-wide.
-        // One transaction in one round trip, after the reply and before the
-        // agent's result: a failed statement aborts it, and COMMIT then
-        // rolls it back.
-        self.run(async |c| {
-            let c = &*c;
-            let entry =
-                params![key => TEXT, text => TEXT, bytes => INT8, now => INT8, expires => INT8];
-            let over = params![key => TEXT, cap => INT8];
-            let (begun, stored, locked, evicted, committed) = tokio::join!(
-                c.batch_execute("BEGIN"),
-                c.execute_typed(
-                    "INSERT INTO bsu_cache (key, reply, bytes, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (key) DO UPDATE SET reply = excluded.reply,
-                        bytes = excluded.bytes, created_at = excluded.created_at,
-                        expires_at = excluded.expires_at",
-                    entry,
-                ),
-                c.execute_typed(
-                    "SELECT pg_advisory_xact_lock(hashtextextended('bsu:cache', 0))",
-                    params![],
-                ),
-                // Keep the newest entries that fit under the cap (and this one).
-                c.execute_typed(
-                    "DELETE FROM bsu_cache WHERE key IN (
-                        SELECT key FROM (
-                            SELECT key, (SUM(bytes) OVER (ORDER BY key = $1 DESC,
-                                created_at DESC, key DESC))::BIGINT AS running
-                            FROM bsu_cache) t
-                        WHERE running > $2 AND key <> $1)",
-                    over,
-                ),
-                c.batch_execute("COMMIT"),
-            );
-            begun?;
-            stored?;
-            locked?;
-            evicted?;
-            committed
-        })
+        let (cap, expires) = (big(max_bytes), now.saturating_add(ttl_ms));
+        self.run(async |c| super::cache::put(c, key, &text, (now, expires), cap).await)
     }
 
     fn cache_clear(&mut self) -> Result<usize> {
-        self.run(async |c| c.execute_typed("DELETE FROM bsu_cache", params![]).await)
+        self.run(async |c| super::cache::remove(c, None).await)
             .map(|n| n as usize)
     }
 
     fn cache_prune(&mut self, now: i64) -> Result<usize> {
-        self.run(async |c| {
-            c.execute_typed(
-                "DELETE FROM bsu_cache WHERE expires_at <= $1",
-                params![now => INT8],
-            )
-            .await
-        })
-        .map(|n| n as usize)
+        self.run(async |c| super::cache::remove(c, Some(now)).await)
+            .map(|n| n as usize)
     }
 
     fn cache_stats(&mut self, now: i64) -> Result<Stats> {

@@ -1,0 +1,116 @@
+//! The response cache on the server: each entry written whole in one
+//! statement, and the cache kept under its cap, oldest first, at a cost that
+//! grows with what is evicted, not with what is cached. The bytes cached are
+//! a counter (`cache_bytes`), kept by every put under the cache's
+//! transaction-scoped advisory lock, and summed from the table only when it
+//! is missing (a cache an older bsu kept, or after `clear` and `prune`).
+
+use tokio_postgres::Client;
+
+type PgResult<T> = Result<T, tokio_postgres::Error>;
+
+/// Entries evicted by one put at most: the oldest, through the index by
+/// age. A reply that needs more room than they free leaves the cache over
+/// its cap until later puts evict the rest.
+const EVICTED_AT_MOST: i64 = 4096;
+
+/// Store `text` under `key`, then evict the oldest entries while the cache
+/// is over `cap` bytes: one transaction in one round trip (its statements
+/// sent together; a failed one aborts it, and COMMIT then rolls it back).
+pub(super) async fn put(
+    c: &Client,
+    key: &str,
+    text: &str,
+    (now, expires): (i64, i64),
+    cap: i64,
+) -> PgResult<()> {
+    let bytes = i64::try_from(text.len()).unwrap_or(i64::MAX);
+    let entry = params![key => TEXT, text => TEXT, bytes => INT8, now => INT8, expires => INT8];
+    let over = params![key => TEXT, cap => INT8, EVICTED_AT_MOST => INT8];
+    let (begun, locked, counted, stored, evicted, committed) = tokio::join!(
+        c.batch_execute("BEGIN"),
+        c.execute_typed(
+            "SELECT pg_advisory_xact_lock(hashtextextended('bsu:cache', 0))",
+            params![],
+        ),
+        // The bytes cached, from the table, when there is no counter (the
+        // sum runs only for the row the WHERE lets through).
+        c.execute_typed(
+            "INSERT INTO bsu_counters (name, value)
+             SELECT 'cache_bytes', (SELECT COALESCE(SUM(bytes), 0)::BIGINT FROM bsu_cache)
+             WHERE NOT EXISTS (SELECT 1 FROM bsu_counters WHERE name = 'cache_bytes')
+             ON CONFLICT (name) DO NOTHING",
+            params![],
+        ),
+        c.execute_typed(
+            "WITH replaced AS (SELECT bytes FROM bsu_cache WHERE key = $1),
+             stored AS (
+                INSERT INTO bsu_cache (key, reply, bytes, created_at, expires_at)
+                VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (key) DO UPDATE SET reply = excluded.reply,
+                   bytes = excluded.bytes, created_at = excluded.created_at,
+                   expires_at = excluded.expires_at
+                RETURNING bytes)
+             UPDATE bsu_counters
+             SET value = value + (SELECT bytes FROM stored)
+                 - COALESCE((SELECT bytes FROM replaced), 0)
+             WHERE name = 'cache_bytes'",
+            entry,
+        ),
+        // The oldest first, until the rest fits under the cap (this entry kept).
+        c.execute_typed(
+            "WITH over AS (SELECT value - $2 AS n FROM bsu_counters WHERE name = 'cache_bytes'),
+             oldest AS (
+                SELECT key, bytes, created_at FROM bsu_cache
+                WHERE key <> $1 AND (SELECT n FROM over) > 0
+                ORDER BY created_at, key LIMIT $3),
+             freeing AS (
+                SELECT key, SUM(bytes) OVER (ORDER BY created_at, key) - bytes AS before
+                FROM oldest),
+             gone AS (
+                DELETE FROM bsu_cache
+                WHERE key IN (SELECT key FROM freeing WHERE before < (SELECT n FROM over))
+                RETURNING bytes)
+             UPDATE bsu_counters SET value = value - (SELECT SUM(bytes) FROM gone)
+             WHERE name = 'cache_bytes' AND EXISTS (SELECT 1 FROM gone)",
+            over,
+        ),
+        c.batch_execute("COMMIT"),
+    );
+    begun?;
+    locked?;
+    counted?;
+    stored?;
+    evicted?;
+    committed
+}
+
+/// Remove every entry, or those expired at `expired_at`: how many. The
+/// counter goes with them, to be summed again by the next put.
+pub(super) async fn remove(c: &Client, expired_at: Option<i64>) -> PgResult<u64> {
+    let (begun, recount, removed, committed) = tokio::join!(
+        c.batch_execute("BEGIN"),
+        c.execute_typed(
+            "DELETE FROM bsu_counters WHERE name = 'cache_bytes'",
+            params![]
+        ),
+        async {
+            match expired_at {
+                None => c.execute_typed("DELETE FROM bsu_cache", params![]).await,
+                Some(now) => {
+                    c.execute_typed(
+                        "DELETE FROM bsu_cache WHERE expires_at <= $1",
+                        params![now => INT8],
+                    )
+                    .await
+                }
+            }
+        },
+        c.batch_execute("COMMIT"),
+    );
+    begun?;
+    recount?;
+    let removed = removed?;
+    committed?;
+    Ok(removed)
+}
