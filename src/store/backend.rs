@@ -75,10 +75,10 @@ pub(crate) trait Backend: Send {
         run: Option<&RunRecord>,
         now: i64,
     ) -> Result<()>;
-    /// Get ready for the run's end while the run waits on its models (a
-    /// server prepares and plans the end's statements); nothing to do by
-    /// default.
-    fn warm(&mut self) -> Result<()> {
+    /// Get ready for the run's end, and with `cache` for storing replies,
+    /// while the run waits on its models (a server prepares and plans those
+    /// statements); nothing to do by default.
+    fn warm(&mut self, _cache: bool) -> Result<()> {
         Ok(())
     }
     /// The `limit` most recent runs, newest first.

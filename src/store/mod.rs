@@ -405,10 +405,10 @@ impl Store {
     /// Get ready for the run's end (`Backend::warm`), best effort: the run
     /// does not wait for it (only store calls queued behind its one round
     /// trip do), and a server found gone is given up as by any call.
-    pub(crate) async fn warm(&self) {
+    pub(crate) async fn warm(&self, cache: bool) {
         #[cfg(test)]
         self.warms.fetch_add(1, Ordering::SeqCst);
-        let _ = self.call(|c| c.warm()).await;
+        let _ = self.call(move |c| c.warm(cache)).await;
     }
 
     /// How many times `warm` was asked for.

@@ -162,9 +162,10 @@ impl Caller {
             return;
         }
         if let Some(store) = self.store.clone() {
+            let cache = self.cache.is_some();
             tokio::spawn(async move {
                 tokio::task::yield_now().await;
-                store.warm().await;
+                store.warm(cache).await;
             });
         }
     }

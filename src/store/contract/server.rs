@@ -198,7 +198,7 @@ fn the_run_end_planned_ahead_is_written_whole() {
     let Some(server) = pg::server() else { return };
     let (db, u) = server.fresh();
     let store = Store::connect(&url(u), Duration::from_secs(10)).unwrap();
-    store.with(|c| c.warm()).unwrap();
+    store.with(|c| c.warm(true)).unwrap();
     let record = runs::Ended {
         run_id: "r1".into(),
         event: "ping".into(),

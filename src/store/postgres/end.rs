@@ -31,11 +31,11 @@ const COUNT: Sql = Sql {
     types: &[Type::INT8, Type::INT8],
 };
 
-/// The end's statements prepared on this connection (`warm`), in
-/// `AT_END`'s order: the end then sends only their parameters, and the
-/// server parses nothing after the last reply.
+/// Statements prepared on this connection (`warm`, `ready`), in the order
+/// given: the end then sends only their parameters, and the server parses
+/// nothing after the last reply.
 #[derive(Clone)]
-pub(super) struct Prepared([Statement; 4]);
+pub(super) struct Prepared(pub [Statement; 4]);
 
 impl Sql {
     /// Execute with `values`: bound to `prepared` when there is one, else
@@ -129,10 +129,10 @@ async fn write_once(
     committed
 }
 
-/// An end refused because its prepared statements are gone: the session
-/// is not the one they were prepared on (a pooler in transaction mode,
-/// which bsu does not support, or one that reset the session).
-fn lost_its_statements(e: &tokio_postgres::Error) -> bool {
+/// A statement refused because the prepared statements are gone: the
+/// session is not the one they were prepared on (a pooler in transaction
+/// mode, which bsu does not support, or one that reset the session).
+pub(super) fn lost_its_statements(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::INVALID_SQL_STATEMENT_NAME)
 }
 
@@ -146,24 +146,29 @@ fn lost_its_statements(e: &tokio_postgres::Error) -> bool {
 /// for when it next reads. `None` when a statement could not be prepared
 /// (the end then parses them as it goes).
 pub(super) async fn warm(c: &Client) -> Option<Prepared> {
-    let prepare = |i: usize| c.prepare_typed(AT_END[i].text, AT_END[i].types);
+    ready(c, AT_END).await
+}
+
+/// Prepare `sqls` (one round trip) and queue their plans, as `warm` does
+/// for the end's: `None` when one could not be prepared.
+pub(super) async fn ready(c: &Client, sqls: [&Sql; 4]) -> Option<Prepared> {
+    let prepare = |i: usize| c.prepare_typed(sqls[i].text, sqls[i].types);
     let (a, b, s, r) = tokio::join!(prepare(0), prepare(1), prepare(2), prepare(3));
     let prepared = Some(Prepared([a.ok()?, b.ok()?, s.ok()?, r.ok()?]));
-    plan(c).await;
+    plan(c, sqls).await;
     prepared
 }
 
-/// Queue the `EXPLAIN` of each statement of the end, and let the
-/// connection write them.
-async fn plan(c: &Client) {
-    let explained = AT_END.map(|s| format!("EXPLAIN {}", s.text));
+/// Queue the `EXPLAIN` of each statement, and let the connection write them.
+async fn plan(c: &Client, sqls: [&Sql; 4]) {
+    let explained = sqls.map(|s| format!("EXPLAIN {}", s.text));
     let nulls: [Vec<(&(dyn ToSql + Sync), Type)>; 4] =
-        AT_END.map(|sql| sql.types.iter().map(|t| (&Null as _, t.clone())).collect());
+        sqls.map(|sql| sql.types.iter().map(|t| (&Null as _, t.clone())).collect());
     let plan = |i: usize| c.query_typed(&explained[i], &nulls[i]);
     let mut planned = pin!(async {
         let _ = tokio::join!(plan(0), plan(1), plan(2), plan(3));
     });
-    // One poll queues the three; the yield lets the connection write them.
+    // One poll queues the four; the yield lets the connection write them.
     std::future::poll_fn(|cx| {
         let _ = planned.as_mut().poll(cx);
         Poll::Ready(())

@@ -116,6 +116,8 @@ pub(crate) struct Postgres {
     client: Client,
     /// The end's statements, once `warm` has prepared them.
     prepared: Option<end::Prepared>,
+    /// A cache put's, likewise, when the run has the cache on.
+    prepared_put: Option<end::Prepared>,
     rt: Rt,
     timeout: Duration,
     /// The breakers read at the run's start and after each write: a closed
@@ -171,6 +173,7 @@ pub(crate) fn connect(
     let mut pg = Postgres {
         client,
         prepared: None,
+        prepared_put: None,
         rt,
         timeout,
         seen: HashMap::new(),
@@ -207,10 +210,21 @@ pub(crate) fn connect(
 }
 
 impl Postgres {
-    /// Get ready for the run's end (`end::warm`), on this connection.
-    pub(super) fn plan_the_end(&mut self) -> Result<(), StoreError> {
-        let prepared = self.run(async |c| Ok(end::warm(c).await))?;
+    /// Get ready for the run's end (`end::warm`) and, with `cache`, for the
+    /// replies it will store (`cache::warm`), on this connection.
+    pub(super) fn plan_the_end(&mut self, cache: bool) -> Result<(), StoreError> {
+        let (prepared, put) = self.run(async |c| {
+            let c = &*c;
+            let put = async {
+                match cache {
+                    true => cache::warm(c).await,
+                    false => None,
+                }
+            };
+            Ok(tokio::join!(end::warm(c), put))
+        })?;
         self.prepared = prepared;
+        self.prepared_put = put;
         Ok(())
     }
 

@@ -131,7 +131,14 @@ impl Backend for Postgres {
             return Ok(());
         };
         let (cap, expires) = (big(max_bytes), now.saturating_add(ttl_ms));
-        self.run(async |c| super::cache::put(c, key, &text, (now, expires), cap).await)
+        let prepared = self.prepared_put.clone();
+        let lost = self.run(async |c| {
+            super::cache::put(c, prepared.as_ref(), key, &text, (now, expires), cap).await
+        })?;
+        if lost {
+            self.prepared_put = None;
+        }
+        Ok(())
     }
 
     fn cache_clear(&mut self) -> Result<usize> {
@@ -203,8 +210,8 @@ impl Backend for Postgres {
         Ok(())
     }
 
-    fn warm(&mut self) -> Result<()> {
-        self.plan_the_end()
+    fn warm(&mut self, cache: bool) -> Result<()> {
+        self.plan_the_end(cache)
     }
 
     fn runs_recent(&mut self, limit: usize) -> Result<Vec<RunRecord>> {

@@ -66,7 +66,7 @@ fn a_dropped_connection_says_goodbye_on_or_off_a_runtime() {
     let connect = || {
         let mut pg = connected(&url, timeout);
         // Answers still due when the store goes: the end's plans.
-        pg.plan_the_end().unwrap();
+        pg.plan_the_end(true).unwrap();
         pg
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -134,7 +134,7 @@ fn end(pg: &mut super::Postgres, id: &str) -> Result<(), crate::store::StoreErro
 }
 
 #[test]
-fn the_end_is_prepared_while_the_models_work_and_written_even_if_that_is_lost() {
+fn the_end_and_cache_puts_are_prepared_while_the_models_work_and_written_even_if_that_is_lost() {
     use crate::store::backend::Backend;
     let Some(server) = pg::server() else { return };
     let mut pg = connected(&state_url(server.fresh().1), Duration::from_secs(5));
@@ -145,17 +145,35 @@ fn the_end_is_prepared_while_the_models_work_and_written_even_if_that_is_lost() 
         })
         .unwrap()
     };
-    pg.plan_the_end().unwrap();
-    assert_eq!(prepared(&mut pg), 4, "the end's four statements");
+    pg.plan_the_end(true).unwrap();
+    assert_eq!(
+        prepared(&mut pg),
+        8,
+        "the end's four statements, a cache put's four"
+    );
     end(&mut pg, "one").unwrap();
     assert!(pg.prepared.is_some(), "kept for the next end");
+    let reply = |text: &str| crate::client::ChatReply {
+        pace: None,
+        content: text.into(),
+        usage: crate::client::Usage::default(),
+        cut_off: false,
+    };
+    pg.cache_put("k1", &reply("one"), 5, 1_000, 1 << 20)
+        .unwrap();
+    assert!(pg.prepared_put.is_some(), "kept for the next put");
     // A session that lost them (a pooler in transaction mode, a reset):
     // the end is written all the same, unprepared.
-    pg.plan_the_end().unwrap();
+    pg.plan_the_end(true).unwrap();
     pg.run(async |c| c.batch_execute("DEALLOCATE ALL").await)
         .unwrap();
     end(&mut pg, "two").unwrap();
     assert!(pg.prepared.is_none(), "not tried again");
+    pg.cache_put("k2", &reply("two"), 6, 1_000, 1 << 20)
+        .unwrap();
+    assert!(pg.prepared_put.is_none(), "not tried again");
+    assert_eq!(pg.cache_get("k2", 7).unwrap().unwrap().content, "two");
+    assert_eq!(pg.cache_stats(7).unwrap().entries, 2);
     let ids: Vec<String> = pg
         .runs_recent(10)
         .unwrap()
