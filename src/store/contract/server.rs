@@ -162,14 +162,7 @@ fn held_back_successes_wait_for_the_breakers_lock_like_every_other_write() {
     let (_, u) = server.fresh();
     let store = Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap();
     // Another runner in the middle of recording an outcome of breaker "x".
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (mut other, conn) = rt
-        .block_on(tokio_postgres::connect(&u, tokio_postgres::NoTls))
-        .unwrap();
-    rt.spawn(conn);
+    let (rt, mut other) = another_runner(&u);
     let tx = rt.block_on(other.transaction()).unwrap();
     rt.block_on(tx.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended('bsu:breaker:' || 'x', 0))",
@@ -243,14 +236,7 @@ fn a_reservation_waits_for_the_projects_lock_and_counts_what_was_reserved_meanwh
         until_ms: 86_400_000,
     };
     // Another runner, in the middle of reserving 0.6 for the project.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (mut other, conn) = rt
-        .block_on(tokio_postgres::connect(&u, tokio_postgres::NoTls))
-        .unwrap();
-    rt.spawn(conn);
+    let (rt, mut other) = another_runner(&u);
     let tx = rt.block_on(other.transaction()).unwrap();
     rt.block_on(tx.batch_execute(
         "SELECT pg_advisory_xact_lock(hashtextextended('bsu:spend:' || '/p', 0));
@@ -360,4 +346,17 @@ fn a_cache_an_older_bsu_kept_is_summed_once_and_kept_under_its_cap() {
     // 3,000 bytes and the new entry's are over 2,500: the oldest went, and
     // the counter is the table's sum.
     assert_eq!(rows.trim(), "new,old2,old3 true");
+}
+
+/// Another runner's session on the server at `u`: its runtime and client.
+fn another_runner(u: &str) -> (tokio::runtime::Runtime, tokio_postgres::Client) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (other, conn) = rt
+        .block_on(tokio_postgres::connect(u, tokio_postgres::NoTls))
+        .unwrap();
+    rt.spawn(conn);
+    (rt, other)
 }
