@@ -48,6 +48,11 @@ pub(crate) trait Backend: Send {
     /// A fresh reply stored under `key`, if there is one: a read, with no
     /// write before the request it may spare (the run's end counts it).
     fn cache_get(&mut self, key: &str, now: i64) -> Result<Option<ChatReply>>;
+    /// `cache_get` of each of `keys`, in order; a server answers them in
+    /// one round trip.
+    fn cache_get_many(&mut self, keys: &[String], now: i64) -> Result<Vec<Option<ChatReply>>> {
+        keys.iter().map(|k| self.cache_get(k, now)).collect()
+    }
     /// Store `reply` under `key` for `ttl_ms`, keeping the cache under `max_bytes`.
     fn cache_put(
         &mut self,

@@ -78,6 +78,15 @@ fn cache_hits_misses_expiry_and_eviction() {
             c.cache_put("c", &reply("cccc"), 30, 1_000, cap)?;
             assert!(c.cache_get("a", 40)?.is_none(), "oldest evicted first");
             assert!(c.cache_get("b", 40)?.is_some() && c.cache_get("c", 40)?.is_some());
+            // Several at once, in the order asked, a key twice included.
+            let keys = ["c", "a", "b", "c"].map(String::from);
+            let many: Vec<Option<String>> = c
+                .cache_get_many(&keys, 40)?
+                .into_iter()
+                .map(|r| r.map(|r| r.content))
+                .collect();
+            let want = [Some("cccc"), None, Some("bbbb"), Some("cccc")];
+            assert_eq!(many, want.map(|w| w.map(String::from)));
             c.run_end(&[], counts(3, 0), None, None, 40)?;
             assert_eq!(c.cache_stats(40)?.hits, 4);
             // One reply over the cap alone is not kept.

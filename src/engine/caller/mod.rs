@@ -24,6 +24,9 @@ use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
 
 use super::gate::{Gate, Warn};
+use lookups::Lookups;
+
+mod lookups;
 use crate::breaker::{self, Outcome};
 use crate::client::{ApiKey, CallError, ChatReply, ChatRequest, FailureClass};
 use crate::config::{CacheSettings, Provider};
@@ -72,6 +75,8 @@ pub(crate) struct Caller {
     /// The cache's hits and misses, held back for the run's end, as the
     /// breakers' successes are: a lookup writes nothing before a request.
     looked_up: Mutex<store::cache::Counts>,
+    /// Cache lookups waiting to be made together.
+    lookups: Arc<Lookups>,
 }
 
 /// `<provider>@<host[:port]>#<key fingerprint>`: one breaker per endpoint and
@@ -151,6 +156,7 @@ impl Caller {
             warn,
             warmed: AtomicBool::new(false),
             looked_up: Mutex::new(store::cache::Counts::default()),
+            lookups: Arc::default(),
         }
     }
 
@@ -278,8 +284,7 @@ impl Caller {
     ) -> Called {
         let cache = self.cache.as_ref().zip(self.store.as_ref());
         if let Some((_, store)) = cache {
-            let k = hash.to_string();
-            match store.call(move |c| c.cache_get(&k, store::now_ms())).await {
+            match self.lookups.get(store, hash).await {
                 Ok(Some(reply)) => {
                     self.count_lookup(true);
                     self.transport

@@ -119,6 +119,22 @@ impl Backend for Postgres {
         Ok(text.and_then(|t| cache::parse(&t)))
     }
 
+    fn cache_get_many(&mut self, keys: &[String], now: i64) -> Result<Vec<Option<ChatReply>>> {
+        let rows = self.run(async |c| {
+            c.query_typed(
+                "SELECT key, reply FROM bsu_cache WHERE key = ANY($1) AND expires_at > $2",
+                params![keys => TEXT_ARRAY, now => INT8],
+            )
+            .await
+        })?;
+        let found: std::collections::HashMap<String, String> =
+            rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        Ok(keys
+            .iter()
+            .map(|k| found.get(k).and_then(|t| cache::parse(t)))
+            .collect())
+    }
+
     fn cache_put(
         &mut self,
         key: &str,
