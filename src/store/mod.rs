@@ -15,6 +15,7 @@
 mod backend;
 pub(crate) mod breakers;
 pub(crate) mod cache;
+mod connecting;
 #[cfg(test)]
 pub(crate) mod contract;
 mod migrations;
@@ -27,6 +28,7 @@ use migrations::MIGRATIONS;
 use sqlite::{migrate, move_aside, Broken};
 
 pub(crate) use backend::Backend;
+pub(crate) use connecting::Connecting;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

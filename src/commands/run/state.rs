@@ -18,48 +18,16 @@ use crate::store::{self, Store};
 
 /// A state server being connected to on a thread of its own: `None` when
 /// its schema needs migrating, which waits until the run is known to be
-/// valid. Dropped unsettled (a run that ends before it needs its state:
-/// skipped, ignored, or stopped by its configuration), it gives a
-/// connection nearly made up to `UNUSED_WAIT` to be made and then closed
-/// cleanly, rather than cut mid-handshake, which the server logs for every
-/// such run; one slower than that is left to the process's exit.
-pub(super) struct Connecting {
-    result: std::sync::mpsc::Receiver<std::result::Result<Option<Store>, store::StoreError>>,
-}
-
-/// How long a run that ends without its state waits for its connection.
-const UNUSED_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
-
-impl Connecting {
-    fn join(&self) -> std::result::Result<Option<Store>, store::StoreError> {
-        self.result
-            .recv()
-            .unwrap_or_else(|_| Err(store::StoreError::Task("connecting failed".into())))
-    }
-}
-
-impl Drop for Connecting {
-    fn drop(&mut self) {
-        // Settled: the thread has sent its one result, so this returns at once.
-        drop(self.result.recv_timeout(UNUSED_WAIT));
-    }
-}
+/// valid.
+pub(super) type Connecting = store::Connecting<Option<Store>>;
 
 /// Connect to the state server `state` names, if any, on a thread of its
 /// own, writing nothing.
 pub(super) fn connect(state: &config::state::StateSettings) -> Option<Connecting> {
     let (url, timeout) = (state.url.clone()?, state.timeout);
-    let (tx, result) = std::sync::mpsc::sync_channel(1);
-    std::thread::spawn(move || {
-        // Given up on: the store, if any, is dropped here, closing cleanly.
-        let _ = tx.send(Store::connect_without_migrating(&url, timeout));
-    });
-    // Linux may queue a new thread on its parent's CPU, to start when the
-    // parent next waits: here (2 cores) up to a millisecond later, once
-    // the arguments were parsed and the project read. Yield, so that it
-    // starts connecting now; it soon waits on the server in turn.
-    std::thread::yield_now();
-    Some(Connecting { result })
+    Some(Connecting::spawn(move || {
+        Store::connect_without_migrating(&url, timeout)
+    }))
 }
 
 /// A server `[state]` names, as read ahead of the project, and the

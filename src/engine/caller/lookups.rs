@@ -1,13 +1,16 @@
-//! Response-cache lookups made together: the lookups of agents that start
-//! at once go to the state in one call (one round trip to a state server)
-//! rather than one call each in turn, each of which had held the next
-//! agent's request back by a round trip.
+//! Response-cache lookups made together, and counted: the lookups of agents
+//! that start at once go to the state in one call (one round trip to a
+//! state server) rather than one call each in turn, each of which had held
+//! the next agent's request back by a round trip; their hits and misses
+//! are held back for the run's end, as the breakers' successes are, so a
+//! lookup writes nothing before a request.
 
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
 use crate::client::ChatReply;
+use crate::store::cache::Counts;
 use crate::store::{self, Store};
 
 /// A lookup's answer: the fresh reply stored, if any; or why there is none
@@ -18,6 +21,8 @@ pub(super) type Found = Result<Option<ChatReply>, String>;
 #[derive(Default)]
 pub(super) struct Lookups {
     queue: Mutex<Queue>,
+    /// Hits and misses, for the run's end.
+    counted: Mutex<Counts>,
     /// How many times the state was asked.
     #[cfg(test)]
     asked: std::sync::atomic::AtomicUsize,
@@ -32,6 +37,25 @@ struct Queue {
 impl Lookups {
     fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn counted(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.counted.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Count a hit or a miss.
+    pub(super) fn count(&self, hit: bool) {
+        let mut counts = self.counted();
+        if hit {
+            counts.hits += 1;
+        } else {
+            counts.misses += 1;
+        }
+    }
+
+    /// The hits and misses so far, taken.
+    pub(super) fn take_counts(&self) -> Counts {
+        std::mem::take(&mut *self.counted())
     }
 
     /// The fresh reply stored under `key`, looked up with every other

@@ -24,15 +24,15 @@ use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
 
 use super::gate::{Gate, Warn};
-use lookups::Lookups;
-
-mod lookups;
 use crate::breaker::{self, Outcome};
 use crate::client::{ApiKey, CallError, ChatReply, ChatRequest, FailureClass};
 use crate::config::{CacheSettings, Provider};
 use crate::store::{self, Store};
 
 pub(crate) use crate::client::Transport;
+
+mod lookups;
+use lookups::Lookups;
 
 /// Why a call produced no reply.
 #[derive(Debug, Clone)]
@@ -72,10 +72,7 @@ pub(crate) struct Caller {
     /// The state has been told to get ready for the run's end (at the
     /// first request sent).
     warmed: AtomicBool,
-    /// The cache's hits and misses, held back for the run's end, as the
-    /// breakers' successes are: a lookup writes nothing before a request.
-    looked_up: Mutex<store::cache::Counts>,
-    /// Cache lookups waiting to be made together.
+    /// Cache lookups, made together and counted for the run's end.
     lookups: Arc<Lookups>,
 }
 
@@ -155,7 +152,6 @@ impl Caller {
             in_flight: Mutex::new(HashMap::new()),
             warn,
             warmed: AtomicBool::new(false),
-            looked_up: Mutex::new(store::cache::Counts::default()),
             lookups: Arc::default(),
         }
     }
@@ -202,17 +198,7 @@ impl Caller {
 
     /// The cache's hits and misses so far, taken for the run's end.
     pub(crate) fn lookups(&self) -> store::cache::Counts {
-        std::mem::take(&mut *self.looked_up.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    /// Count a lookup: a hit or a miss.
-    fn count_lookup(&self, hit: bool) {
-        let mut counts = self.looked_up.lock().unwrap_or_else(|p| p.into_inner());
-        if hit {
-            counts.hits += 1;
-        } else {
-            counts.misses += 1;
-        }
+        self.lookups.take_counts()
     }
 
     /// Write what the breakers held back (successes), one transaction each.
@@ -264,7 +250,7 @@ impl Caller {
         }
         // Shared with the identical call that was in flight: no request of its own.
         if called.result.is_ok() && self.store.is_some() && self.cache.is_some() {
-            self.count_lookup(true);
+            self.lookups.count(true);
         }
         Called {
             attempts: 0,
@@ -286,7 +272,7 @@ impl Caller {
         if let Some((_, store)) = cache {
             match self.lookups.get(store, hash).await {
                 Ok(Some(reply)) => {
-                    self.count_lookup(true);
+                    self.lookups.count(true);
                     self.transport
                         .served_from_cache(provider, req, &reply)
                         .await;
@@ -296,7 +282,7 @@ impl Caller {
                         cached: true,
                     };
                 }
-                Ok(None) => self.count_lookup(false),
+                Ok(None) => self.lookups.count(false),
                 Err(_) if store.degraded() => {}
                 Err(e) => (self.warn)(&format!(
                     "response cache unavailable ({e}); calling the model"

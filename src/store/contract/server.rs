@@ -48,7 +48,7 @@ fn connecting_before_the_project_is_validated_writes_nothing() {
     );
     assert_eq!(server.sql(&db, tables), "0");
     // Migrated (once the run is valid), the early connection is the run's.
-    drop(Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap());
+    drop(connected(&u));
     let early = Store::connect_without_migrating(&url(u.clone()), Duration::from_secs(10));
     assert!(matches!(early, Ok(Some(_))));
     // A newer schema is refused either way.
@@ -61,7 +61,7 @@ fn connecting_before_the_project_is_validated_writes_nothing() {
 fn a_newer_schema_on_the_server_is_refused_and_left_alone() {
     let Some(server) = pg::server() else { return };
     let (db, u) = server.fresh();
-    drop(Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap());
+    drop(connected(&u));
     server.sql(&db, "UPDATE bsu_schema SET version = 99");
     let e = Store::connect(&url(u), Duration::from_secs(10)).unwrap_err();
     assert!(matches!(e, StoreError::Refused(_)), "{e:?}");
@@ -160,7 +160,7 @@ fn tls_verifies_the_server_against_sslrootcert_and_refuses_an_unknown_authority(
 fn held_back_successes_wait_for_the_breakers_lock_like_every_other_write() {
     let Some(server) = pg::server() else { return };
     let (_, u) = server.fresh();
-    let store = Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap();
+    let store = connected(&u);
     // Another runner in the middle of recording an outcome of breaker "x".
     let (rt, mut other) = another_runner(&u);
     let tx = rt.block_on(other.transaction()).unwrap();
@@ -190,7 +190,7 @@ fn the_run_end_planned_ahead_is_written_whole() {
     // whole, on a database its connection has just migrated.
     let Some(server) = pg::server() else { return };
     let (db, u) = server.fresh();
-    let store = Store::connect(&url(u), Duration::from_secs(10)).unwrap();
+    let store = connected(&u);
     store.with(|c| c.warm(true)).unwrap();
     let record = runs::Ended {
         run_id: "r1".into(),
@@ -229,7 +229,7 @@ fn the_run_end_planned_ahead_is_written_whole() {
 fn a_reservation_waits_for_the_projects_lock_and_counts_what_was_reserved_meanwhile() {
     let Some(server) = pg::server() else { return };
     let (_, u) = server.fresh();
-    let store = Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap();
+    let store = connected(&u);
     const DAY: Window = Window {
         limit_usd: 1.0,
         from_ms: 0,
@@ -267,7 +267,7 @@ fn a_reservation_waits_for_the_projects_lock_and_counts_what_was_reserved_meanwh
 fn token_counts_an_older_bsu_kept_are_counted_once_from_the_table() {
     let Some(server) = pg::server() else { return };
     let (db, u) = server.fresh();
-    let store = Store::connect(&url(u), Duration::from_secs(10)).unwrap();
+    let store = connected(&u);
     // Kept by a bsu that counted nothing: no counter.
     server.sql(
         &db,
@@ -291,7 +291,7 @@ fn a_breaker_found_closed_under_its_lock_admits_and_lets_the_lock_go() {
     use crate::breaker::{Admission, Outcome, State};
     let Some(server) = pg::server() else { return };
     let (db, u) = server.fresh();
-    let connect = || Store::connect(&url(u.clone()), Duration::from_secs(10)).unwrap();
+    let connect = || connected(&u);
     let (mine, other) = (connect(), connect());
     mine.with(|c| {
         for now in [0, 1] {
@@ -321,7 +321,7 @@ fn a_breaker_found_closed_under_its_lock_admits_and_lets_the_lock_go() {
 fn a_cache_an_older_bsu_kept_is_summed_once_and_kept_under_its_cap() {
     let Some(server) = pg::server() else { return };
     let (db, u) = server.fresh();
-    let store = Store::connect(&url(u), Duration::from_secs(10)).unwrap();
+    let store = connected(&u);
     // Three 1,000-byte entries and no count of their bytes.
     server.sql(
         &db,
@@ -346,6 +346,11 @@ fn a_cache_an_older_bsu_kept_is_summed_once_and_kept_under_its_cap() {
     // 3,000 bytes and the new entry's are over 2,500: the oldest went, and
     // the counter is the table's sum.
     assert_eq!(rows.trim(), "new,old2,old3 true");
+}
+
+/// A store on the server at `u`.
+fn connected(u: &str) -> Store {
+    Store::connect(&url(u.to_string()), Duration::from_secs(10)).unwrap()
 }
 
 /// Another runner's session on the server at `u`: its runtime and client.

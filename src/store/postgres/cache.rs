@@ -94,14 +94,10 @@ pub(super) async fn put(
     times: (i64, i64),
     cap: i64,
 ) -> PgResult<bool> {
-    match put_once(c, prepared, key, text, times, cap).await {
-        Err(e) if prepared.is_some() && end::lost_its_statements(&e) => {
-            put_once(c, None, key, text, times, cap)
-                .await
-                .map(|()| true)
-        }
-        put => put.map(|()| false),
-    }
+    end::unless_lost(prepared, async |p| {
+        put_once(c, p, key, text, times, cap).await
+    })
+    .await
 }
 
 async fn put_once(

@@ -1,8 +1,8 @@
 //! A run's end on the server: held-back breaker successes, the cache's
 //! hits and misses, the settled spend and the history row, in one
-//! pipelined transaction; and getting
-//! the server ready for it while the run waits on its models (`warm`), so
-//! that after the last reply the server only binds, plans and writes.
+//! pipelined transaction; and getting the server ready for it while the
+//! run waits on its models (`warm`), so that after the last reply the
+//! server only binds, plans and writes.
 
 use std::future::Future as _;
 use std::pin::pin;
@@ -63,17 +63,23 @@ pub(super) struct End<'a> {
     pub now: i64,
 }
 
-/// Write `end` (`write_once`) through `prepared`; again, unprepared, if the
-/// session has lost them (the first attempt rolled back). Whether it had.
+/// Write `end` (`write_once`) through `prepared` (`unless_lost`).
 pub(super) async fn write(
     c: &Client,
     prepared: Option<&Prepared>,
     end: &End<'_>,
 ) -> Result<bool, tokio_postgres::Error> {
-    match write_once(c, prepared, end).await {
-        Err(e) if prepared.is_some() && lost_its_statements(&e) => {
-            write_once(c, None, end).await.map(|()| true)
-        }
+    unless_lost(prepared, async |p| write_once(c, p, end).await).await
+}
+
+/// One transaction, `write`, through `prepared`; again, unprepared, if the
+/// session has lost them (the first attempt rolled back). Whether it had.
+pub(super) async fn unless_lost(
+    prepared: Option<&Prepared>,
+    write: impl AsyncFn(Option<&Prepared>) -> Result<(), tokio_postgres::Error>,
+) -> Result<bool, tokio_postgres::Error> {
+    match write(prepared).await {
+        Err(e) if prepared.is_some() && lost_its_statements(&e) => write(None).await.map(|()| true),
         written => written.map(|()| false),
     }
 }
@@ -132,7 +138,7 @@ async fn write_once(
 /// A statement refused because the prepared statements are gone: the
 /// session is not the one they were prepared on (a pooler in transaction
 /// mode, which bsu does not support, or one that reset the session).
-pub(super) fn lost_its_statements(e: &tokio_postgres::Error) -> bool {
+fn lost_its_statements(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::INVALID_SQL_STATEMENT_NAME)
 }
 

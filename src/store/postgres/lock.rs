@@ -44,35 +44,18 @@ fn app_name(event: &str) -> String {
     )
 }
 
-/// The lock's connection, being made on a thread of its own from when the
-/// run knows it will lock, while the run's state connection is made too:
-/// the two handshakes overlap rather than follow each other. Dropped
-/// unused (the state server turned out unreachable), it gives the
-/// connection up to `UNUSED_WAIT` to be made and then closed cleanly.
-pub(crate) struct Connecting {
-    result: std::sync::mpsc::Receiver<Result<(Rt, Client), StoreError>>,
-}
+/// The lock's connection, being made from when the run knows it will lock,
+/// while the run's state connection is made too: the two handshakes overlap
+/// rather than follow each other.
+pub(crate) type Connecting = crate::store::Connecting<Opened>;
 
-/// As `commands::run::state`'s wait for a state connection not needed.
-const UNUSED_WAIT: Duration = Duration::from_millis(250);
-
-impl Drop for Connecting {
-    fn drop(&mut self) {
-        // Taken, or settled: this returns at once.
-        drop(self.result.recv_timeout(UNUSED_WAIT));
-    }
-}
+/// A connection made for the lock, and the runtime driving it.
+pub(crate) struct Opened(Rt, Client);
 
 /// Begin connecting for the lock of a run of `event`.
 pub(crate) fn connect(url: &StateUrl, timeout: Duration, event: &str) -> Connecting {
-    let (tx, result) = std::sync::mpsc::sync_channel(1);
     let (url, app) = (url.clone(), app_name(event));
-    std::thread::spawn(move || {
-        let _ = tx.send(open(&url, timeout, &app).map(|(rt, client, _)| (rt, client)));
-    });
-    // As for the state's connection: let it start now (commands::run::state).
-    std::thread::yield_now();
-    Connecting { result }
+    Connecting::spawn(move || open(&url, timeout, &app).map(|(rt, client, _)| Opened(rt, client)))
 }
 
 /// Take the lock of `project` and `event` on the server, on the connection
@@ -84,10 +67,7 @@ pub(crate) fn acquire(
     event: &str,
     wait: Option<Duration>,
 ) -> Result<Result<RunLock, Busy>, StoreError> {
-    let (rt, client) = connecting
-        .result
-        .recv()
-        .unwrap_or_else(|_| Err(StoreError::Task("connecting for the lock failed".into())))?;
+    let Opened(rt, client) = connecting.join()?;
     let key = key(project, event);
     let started = Instant::now();
     let mut unbound = true;

@@ -212,13 +212,14 @@ pub(crate) fn connect(
 impl Postgres {
     /// Get ready for the run's end (`end::warm`) and, with `cache`, for the
     /// replies it will store (`cache::warm`), on this connection.
-    pub(super) fn plan_the_end(&mut self, cache: bool) -> Result<(), StoreError> {
+    pub(super) fn get_ready(&mut self, cache: bool) -> Result<(), StoreError> {
         let (prepared, put) = self.run(async |c| {
             let c = &*c;
             let put = async {
-                match cache {
-                    true => cache::warm(c).await,
-                    false => None,
+                if cache {
+                    cache::warm(c).await
+                } else {
+                    None
                 }
             };
             Ok(tokio::join!(end::warm(c), put))

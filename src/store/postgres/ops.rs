@@ -104,22 +104,16 @@ impl Backend for Postgres {
     }
 
     fn cache_get(&mut self, key: &str, now: i64) -> Result<Option<ChatReply>> {
-        // A read: the run's end counts the lookup (`end::COUNT`). Counted
-        // here, every lookup would be a commit before the request, waiting
-        // on the server's disk and on each other's lock of the same row.
-        let text: Option<String> = self.run(async |c| {
-            let row = c
-                .query_typed_opt(
-                    "SELECT reply FROM bsu_cache WHERE key = $1 AND expires_at > $2",
-                    params![key => TEXT, now => INT8],
-                )
-                .await?;
-            Ok(row.map(|r| r.get(0)))
-        })?;
-        Ok(text.and_then(|t| cache::parse(&t)))
+        Ok(self
+            .cache_get_many(&[key.to_string()], now)?
+            .pop()
+            .flatten())
     }
 
     fn cache_get_many(&mut self, keys: &[String], now: i64) -> Result<Vec<Option<ChatReply>>> {
+        // A read: the run's end counts the lookups (`end::COUNT`). Counted
+        // here, every lookup would be a commit before the request, waiting
+        // on the server's disk and on each other's lock of the same row.
         let rows = self.run(async |c| {
             c.query_typed(
                 "SELECT key, reply FROM bsu_cache WHERE key = ANY($1) AND expires_at > $2",
@@ -227,7 +221,7 @@ impl Backend for Postgres {
     }
 
     fn warm(&mut self, cache: bool) -> Result<()> {
-        self.plan_the_end(cache)
+        self.get_ready(cache)
     }
 
     fn runs_recent(&mut self, limit: usize) -> Result<Vec<RunRecord>> {

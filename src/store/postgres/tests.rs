@@ -66,7 +66,7 @@ fn a_dropped_connection_says_goodbye_on_or_off_a_runtime() {
     let connect = || {
         let mut pg = connected(&url, timeout);
         // Answers still due when the store goes: the end's plans.
-        pg.plan_the_end(true).unwrap();
+        pg.get_ready(true).unwrap();
         pg
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -145,7 +145,7 @@ fn the_end_and_cache_puts_are_prepared_while_the_models_work_and_written_even_if
         })
         .unwrap()
     };
-    pg.plan_the_end(true).unwrap();
+    pg.get_ready(true).unwrap();
     assert_eq!(
         prepared(&mut pg),
         8,
@@ -164,7 +164,7 @@ fn the_end_and_cache_puts_are_prepared_while_the_models_work_and_written_even_if
     assert!(pg.prepared_put.is_some(), "kept for the next put");
     // A session that lost them (a pooler in transaction mode, a reset):
     // the end is written all the same, unprepared.
-    pg.plan_the_end(true).unwrap();
+    pg.get_ready(true).unwrap();
     pg.run(async |c| c.batch_execute("DEALLOCATE ALL").await)
         .unwrap();
     end(&mut pg, "two").unwrap();
