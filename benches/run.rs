@@ -469,8 +469,11 @@ fn main() {
                 ms(one.sqlite)
             ));
             let over = |what: &str, o: fleet::Over| {
+                let floor = o.libpq.map_or(String::new(), |f| {
+                    format!(", {:.2}x libpq's connection alone ({f:.1} ms)", o.by / f)
+                });
                 format!(
-                    "{what}{:>8.1} ms             = {:+.1} ms over SQLite ({:.3}x; middle half {:+.1} to {:+.1})",
+                    "{what}{:>8.1} ms             = {:+.1} ms over SQLite ({:.3}x; middle half {:+.1} to {:+.1}){floor}",
                     ms(o.median),
                     o.by,
                     1.0 + o.by / ms(one.sqlite),
@@ -620,7 +623,10 @@ fn write_page(report: &str) {
          fake model server. Each figure is a median of repeated runs, shown as a ratio to the \
          ideal (the server's latency) or to a baseline measured in the same run. A state \
          server's figure over SQLite is the median of differences between runs made side by \
-         side, in alternating order, with the middle half of those differences. Peak RSS is \
+         side, in alternating order, with the middle half of those differences; beside it, \
+         libpq's connection alone by the same route (`pgbench -C` connecting for each \
+         `SELECT 1`, its average connection time), the floor under any client that must read \
+         the state before its first request. Peak RSS is \
          GNU time's `%M`. The binary is the release profile's: optimised for size, the token \
          counter for speed, and the functions a run executes laid out first (build.rs, from \
          build/hot-symbols.txt).\n\n\

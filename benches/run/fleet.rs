@@ -20,6 +20,10 @@ pub struct Over {
     pub by: f64,
     pub q1: f64,
     pub q3: f64,
+    /// libpq's time to connect by the same route and run one statement
+    /// (`pgbench -C`), in ms: the reference client's floor under the
+    /// difference, since a run must read its breakers before its request.
+    pub libpq: Option<f64>,
 }
 
 impl Over {
@@ -40,6 +44,7 @@ impl Over {
             by: at(2),
             q1: at(1),
             q3: at(3),
+            libpq: None,
         })
     }
 }
@@ -76,12 +81,15 @@ pub fn one_agent(latency: Duration, runs: usize) -> Option<OneAgent> {
             None => b,
         }
     };
+    let urls = (
+        server.fresh().1,
+        server.pooler().map(|p| p.url(&server.fresh().0)),
+        server.socket_url(&server.fresh().0),
+    );
     let sqlite = bench(None);
-    let postgres = bench(Some(server.fresh().1));
-    let pooled = server
-        .pooler()
-        .map(|p| bench(Some(p.url(&server.fresh().0))));
-    let local = bench(Some(server.socket_url(&server.fresh().0)));
+    let postgres = bench(Some(urls.0.clone()));
+    let pooled = urls.1.clone().map(|url| bench(Some(url)));
+    let local = bench(Some(urls.2.clone()));
     let run = ["run", "ping", "--no-cache", "-q"];
     let migrate = ["state", "migrate"];
     // The states in a round's order, each with its command: SQLite's run
@@ -112,12 +120,18 @@ pub fn one_agent(latency: Duration, runs: usize) -> Option<OneAgent> {
     let mut times = times.into_iter();
     let mut next = || times.next().unwrap_or_default();
     let sqlite = next();
-    let postgres = Over::of(&next(), &sqlite)?;
-    let pooled = match pooled {
-        Some(_) => Over::of(&next(), &sqlite),
-        None => None,
+    // Each route with libpq's connection by it, measured after the runs so
+    // that it is not interleaved with their rounds.
+    let floor = |o: Over, url: &str| Over {
+        libpq: server.libpq_connect(url, 3),
+        ..o
     };
-    let local = Over::of(&next(), &sqlite)?;
+    let postgres = floor(Over::of(&next(), &sqlite)?, &urls.0);
+    let pooled = match (pooled, &urls.1) {
+        (Some(_), Some(url)) => Over::of(&next(), &sqlite).map(|o| floor(o, url)),
+        _ => None,
+    };
+    let local = floor(Over::of(&next(), &sqlite)?, &urls.2);
     let sqlite_migrate = next();
     let postgres_migrate = Over::of(&next(), &sqlite_migrate)?;
     let median = |mut v: Vec<Duration>| {

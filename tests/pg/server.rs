@@ -317,6 +317,26 @@ pub fn server() -> Option<&'static Server> {
 }
 
 impl Server {
+    /// libpq's time to open a connection to `url` and run one statement on
+    /// it: `pgbench -C`'s average connection time over `secs` seconds of
+    /// back-to-back connections, in ms. The reference client's floor under
+    /// anything a client does on that server; `None` when pgbench fails.
+    pub fn libpq_connect(&self, url: &str, secs: u32) -> Option<f64> {
+        let script = tempfile::NamedTempFile::new().ok()?;
+        std::fs::write(script.path(), "SELECT 1;\n").ok()?;
+        let out = Command::new(self.bin.join("pgbench"))
+            .args(["-n", "-C", "-T", &secs.to_string(), "-f"])
+            .arg(script.path())
+            .arg(url)
+            .env_remove("PGPASSWORD")
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.lines()
+            .find_map(|l| l.strip_prefix("average connection time = "))
+            .and_then(|l| l.trim_end_matches(" ms").trim().parse().ok())
+    }
+
     /// Run SQL as the superuser.
     pub fn sql(&self, db: &str, sql: &str) -> String {
         let out = Command::new(self.bin.join("psql"))
