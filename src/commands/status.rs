@@ -209,6 +209,17 @@ fn spend(s: &Store, now: i64) -> Result<SpendJson> {
 
 type Transitions = Vec<(String, Vec<crate::breaker::Transition>)>;
 
+/// A breaker's calls and how they went, in one cell that wraps at its
+/// spaces: four columns of counts left a breaker's name (an endpoint and a
+/// fingerprint, 30 to 40 characters) a few letters a line in 80 columns,
+/// and broke the headers' words.
+fn calls(b: &BreakerJson) -> String {
+    format!(
+        "{} ({} ok, {} failed, {} rejected)",
+        b.calls, b.successes, b.failures, b.rejections
+    )
+}
+
 fn breakers_table(out: &Output, breakers: &[BreakerJson], transitions: &Transitions, now: i64) {
     let mut t = out.table();
     t.set_header([
@@ -216,9 +227,6 @@ fn breakers_table(out: &Output, breakers: &[BreakerJson], transitions: &Transiti
         "state",
         "failures in a row",
         "calls",
-        "ok",
-        "failed",
-        "rejected",
         "next probe",
         "last error",
     ]);
@@ -232,10 +240,7 @@ fn breakers_table(out: &Output, breakers: &[BreakerJson], transitions: &Transiti
             Cell::new(&b.name),
             Cell::new(b.state).fg(colour),
             Cell::new(b.consecutive_failures),
-            Cell::new(b.calls),
-            Cell::new(b.successes),
-            Cell::new(b.failures),
-            Cell::new(b.rejections),
+            Cell::new(calls(b)),
             Cell::new(next_probe(&b.raw, now)),
             Cell::new(
                 b.last_error

@@ -239,6 +239,26 @@ fn status_fits_80_columns_and_shows_whole_paths_at_200() {
         narrow.contains('…'),
         "long paths lose their middle: {narrow}"
     );
+    // Every header word whole: only a long identifier (a breaker's name,
+    // an endpoint and a fingerprint) may be cut to fit.
+    let words = "provider model today 7 days 30 breaker state failures in a row calls ok \
+                 failed rejected next probe last error entries size hit rate hits misses \
+                 expired ttl started event decision duration run report";
+    let mut heading = false;
+    for line in narrow.lines() {
+        if line.starts_with('┌') || line.starts_with('╞') {
+            heading = line.starts_with('┌');
+            continue;
+        }
+        if heading {
+            for word in line.split(['│', '┆']).flat_map(str::split_whitespace) {
+                assert!(
+                    words.split_whitespace().any(|w| w == word),
+                    "a header word broken ({word:?}): {narrow}"
+                );
+            }
+        }
+    }
     let wide = p
         .bsu()
         .args(["status", "--color", "never"])
