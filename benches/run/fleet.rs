@@ -20,9 +20,9 @@ pub struct Over {
     pub by: f64,
     pub q1: f64,
     pub q3: f64,
-    /// libpq's time to connect by the same route and run one statement
-    /// (`pgbench -C`), in ms: the reference client's floor under the
-    /// difference, since a run must read its breakers before its request.
+    /// libpq's time to open a connection by the same route (`pgbench -C`),
+    /// in ms: the reference client's floor under the difference, since a
+    /// run must read its breakers before its request.
     pub libpq: Option<f64>,
 }
 

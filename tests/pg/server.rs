@@ -317,10 +317,11 @@ pub fn server() -> Option<&'static Server> {
 }
 
 impl Server {
-    /// libpq's time to open a connection to `url` and run one statement on
-    /// it: `pgbench -C`'s average connection time over `secs` seconds of
-    /// back-to-back connections, in ms. The reference client's floor under
-    /// anything a client does on that server; `None` when pgbench fails.
+    /// libpq's time to open a connection to `url`, in ms: `pgbench -C`'s
+    /// average connection time over `secs` seconds of connections made one
+    /// after another, each for one `SELECT 1`. The reference client's floor
+    /// under anything a client does on that server; `None` when pgbench
+    /// fails.
     pub fn libpq_connect(&self, url: &str, secs: u32) -> Option<f64> {
         let script = tempfile::NamedTempFile::new().ok()?;
         std::fs::write(script.path(), "SELECT 1;\n").ok()?;
