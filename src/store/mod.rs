@@ -99,6 +99,26 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// What a state server's first round trip also reads, if the run asks
+/// before it is sent: a connection begun before the run was planned sends
+/// its first reads once it is made, by when the run usually knows what it
+/// will read next. Now: a project's kept token counts, which a run with
+/// inputs reads before it packs them (one round trip fewer).
+#[derive(Clone, Default)]
+pub(crate) struct Prefetch(Arc<std::sync::OnceLock<(String, usize)>>);
+
+impl Prefetch {
+    /// Ask for `project`'s token counts, at most `limit` (`token_counts_get`).
+    pub(crate) fn token_counts(&self, project: String, limit: usize) {
+        let _ = self.0.set((project, limit));
+    }
+
+    /// What was asked for by now.
+    pub(crate) fn wanted(&self) -> Option<(String, usize)> {
+        self.0.get().cloned()
+    }
+}
+
 /// Where warnings go; shared by the store and the call path.
 pub(crate) type Warn = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -325,26 +345,29 @@ impl Store {
         timeout: Duration,
     ) -> Result<Store, StoreError> {
         // A migrating connection always gives a store; never a panic if not.
-        Store::connect_as(url, timeout, true)?
+        Store::connect_as(url, timeout, true, &Prefetch::default())?
             .ok_or_else(|| StoreError::Task("the state server's schema was not migrated".into()))
     }
 
     /// Connect without writing anything: `None` when the server's schema
     /// needs migrating. For the connection a run starts before its project
-    /// is validated; the run migrates (`connect`) only once it is.
+    /// is validated; the run migrates (`connect`) only once it is. The
+    /// first round trip also reads what `prefetch` asks for by then.
     pub(crate) fn connect_without_migrating(
         url: &crate::config::state::StateUrl,
         timeout: Duration,
+        prefetch: &Prefetch,
     ) -> Result<Option<Store>, StoreError> {
-        Store::connect_as(url, timeout, false)
+        Store::connect_as(url, timeout, false, prefetch)
     }
 
     fn connect_as(
         url: &crate::config::state::StateUrl,
         timeout: Duration,
         migrate: bool,
+        prefetch: &Prefetch,
     ) -> Result<Option<Store>, StoreError> {
-        let Some(pg) = postgres::connect(url, timeout, "bsu", migrate)? else {
+        let Some(pg) = postgres::connect(url, timeout, "bsu", migrate, prefetch)? else {
             return Ok(None);
         };
         let place = pg.place().to_string();

@@ -63,6 +63,9 @@ pub(super) fn resolve(
     };
     let untrusted = trigger::untrusted_head(&payload, env);
     let plan = Arc::new(plan::plan(&config, args, payload, event, env)?);
+    if let Some(c) = connecting.as_ref().filter(|_| !plan.inputs.is_empty()) {
+        c.will_count(&plan.project);
+    }
     // From here on nothing printed, errors at exit included, can carry a
     // secret the run holds.
     out.set_secrets(plan.secrets.clone());

@@ -19,15 +19,36 @@ use crate::store::{self, Store};
 /// A state server being connected to on a thread of its own: `None` when
 /// its schema needs migrating, which waits until the run is known to be
 /// valid.
-pub(super) type Connecting = store::Connecting<Option<Store>>;
+pub(super) struct Connecting {
+    thread: store::Connecting<Option<Store>>,
+    /// What its first round trip also reads, if the run says so in time.
+    prefetch: store::Prefetch,
+}
+
+impl Connecting {
+    /// The connection, waiting for it.
+    fn join(&self) -> std::result::Result<Option<Store>, store::StoreError> {
+        self.thread.join()
+    }
+
+    /// A run with inputs reads its project's kept token counts before it
+    /// packs them: ask for them in the connection's first round trip, if
+    /// it has not been sent yet.
+    pub(super) fn will_count(&self, project: &str) {
+        self.prefetch
+            .token_counts(project.to_string(), super::calls::KEPT_COUNTS);
+    }
+}
 
 /// Connect to the state server `state` names, if any, on a thread of its
 /// own, writing nothing.
 pub(super) fn connect(state: &config::state::StateSettings) -> Option<Connecting> {
     let (url, timeout) = (state.url.clone()?, state.timeout);
-    Some(Connecting::spawn(move || {
-        Store::connect_without_migrating(&url, timeout)
-    }))
+    let prefetch = store::Prefetch::default();
+    let asked = prefetch.clone();
+    let thread =
+        store::Connecting::spawn(move || Store::connect_without_migrating(&url, timeout, &asked));
+    Some(Connecting { thread, prefetch })
 }
 
 /// A server `[state]` names, as read ahead of the project, and the

@@ -40,7 +40,11 @@ fn connecting_before_the_project_is_validated_writes_nothing() {
     let (db, u) = server.fresh();
     let tables = "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bsu%'";
     // A fresh server: nothing to use yet, and nothing made.
-    let early = Store::connect_without_migrating(&url(u.clone()), Duration::from_secs(10));
+    let early = Store::connect_without_migrating(
+        &url(u.clone()),
+        Duration::from_secs(10),
+        &Default::default(),
+    );
     assert!(
         matches!(early, Ok(None)),
         "{:?}",
@@ -49,11 +53,16 @@ fn connecting_before_the_project_is_validated_writes_nothing() {
     assert_eq!(server.sql(&db, tables), "0");
     // Migrated (once the run is valid), the early connection is the run's.
     drop(connected(&u));
-    let early = Store::connect_without_migrating(&url(u.clone()), Duration::from_secs(10));
+    let early = Store::connect_without_migrating(
+        &url(u.clone()),
+        Duration::from_secs(10),
+        &Default::default(),
+    );
     assert!(matches!(early, Ok(Some(_))));
     // A newer schema is refused either way.
     server.sql(&db, "UPDATE bsu_schema SET version = 99");
-    let early = Store::connect_without_migrating(&url(u), Duration::from_secs(10));
+    let early =
+        Store::connect_without_migrating(&url(u), Duration::from_secs(10), &Default::default());
     assert!(matches!(early, Err(StoreError::Refused(_))));
 }
 

@@ -130,6 +130,19 @@ pub(crate) struct Postgres {
     place: String,
     /// The schema version found when connecting, before migrating.
     found: i64,
+    /// A project's token counts read in the first round trip (`Prefetch`),
+    /// for the run's one `token_counts_get`.
+    kept_counts: Option<KeptCounts>,
+    /// Round trips made (`run`), for tests.
+    #[cfg(test)]
+    trips: usize,
+}
+
+/// Token counts read ahead: `token_counts_get(project, limit)`'s answer.
+struct KeptCounts {
+    project: String,
+    limit: usize,
+    counts: Vec<(String, u64)>,
 }
 
 /// How long this side waits for an answer beyond the server's own
@@ -168,6 +181,7 @@ pub(crate) fn connect(
     timeout: Duration,
     app: &str,
     migrate: bool,
+    prefetch: &crate::store::Prefetch,
 ) -> Result<Option<Postgres>, StoreError> {
     let (rt, client, place) = open(url, timeout, app)?;
     let mut pg = Postgres {
@@ -180,22 +194,43 @@ pub(crate) fn connect(
         prefetched: false,
         place,
         found: 0,
+        kept_counts: None,
+        #[cfg(test)]
+        trips: 0,
     };
-    // The session's bounds, the schema's version and every breaker, in one
-    // round trip while the run is still being planned. On a schema to
-    // migrate first (the breakers' read then failed or is stale), they are
-    // read again after.
-    let (found, all) = pg.run(async |c| {
+    // The session's bounds, the schema's version, every breaker and what
+    // the run asked for by now, in one round trip while the run is still
+    // being planned. On a schema to migrate first (the reads then failed
+    // or are stale), the breakers are read again after, and the rest when
+    // the run asks.
+    let wanted = prefetch.wanted();
+    let (found, all, counts) = pg.run(async |c| {
         let c = &*c;
-        let (bound, found, all) = tokio::join!(
+        let counts = async {
+            match &wanted {
+                Some((project, limit)) => Some(runs::token_counts(c, project, *limit).await),
+                None => None,
+            }
+        };
+        let (bound, found, all, counts) = tokio::join!(
             bound(c, timeout),
             schema::version(c),
-            breakers::load_all(c, None)
+            breakers::load_all(c, None),
+            counts
         );
         bound?;
-        Ok((found?, all))
+        Ok((found?, all, counts))
     })?;
     pg.found = found;
+    if let (Some((project, limit)), Some(Ok(counts))) = (wanted, counts) {
+        if found == schema::CURRENT {
+            pg.kept_counts = Some(KeptCounts {
+                project,
+                limit,
+                counts,
+            });
+        }
+    }
     let all = match all {
         Ok(all) if found == schema::CURRENT => all,
         _ if !migrate && found <= schema::CURRENT => return Ok(None),
@@ -335,6 +370,10 @@ impl Postgres {
         f: impl AsyncFnOnce(&mut Client) -> Result<T, tokio_postgres::Error>,
     ) -> Result<T, StoreError> {
         let limit = self.timeout + SLACK;
+        #[cfg(test)]
+        {
+            self.trips += 1;
+        }
         let Postgres { client, rt, .. } = self;
         match rt
             .get()

@@ -17,7 +17,7 @@ fn state_url(url: String) -> StateUrl {
 
 /// A connection to `url`, its schema migrated.
 fn connected(url: &StateUrl, timeout: Duration) -> super::Postgres {
-    super::connect(url, timeout, "bsu", true)
+    super::connect(url, timeout, "bsu", true, &Default::default())
         .expect("connects")
         .expect("migrated")
 }
@@ -192,4 +192,59 @@ fn the_end_and_cache_puts_are_prepared_while_the_models_work_and_written_even_if
     assert!((spent - 1.0).abs() < 1e-9, "{spent}");
     let st = pg.cache_stats(0).unwrap();
     assert_eq!((st.hits, st.misses), (2, 4), "each end's lookups counted");
+}
+
+/// A run with inputs asks for its project's token counts before the
+/// connection's first round trip is sent: they come with the first reads,
+/// and the run's read of them makes no round trip of its own. Once only,
+/// and only for what was asked.
+#[test]
+fn token_counts_asked_for_in_time_come_with_the_first_reads() {
+    use crate::store::backend::Backend;
+    let Some(server) = pg::server() else { return };
+    let url = state_url(server.fresh().1);
+    let timeout = Duration::from_secs(10);
+    let counts = vec![("o200k:aa".to_string(), 7), ("o200k:bb".to_string(), 9)];
+    // The second the newer: the newest one is `bb`.
+    let mut writer = connected(&url, timeout);
+    for (at, count) in counts.iter().enumerate() {
+        writer
+            .token_counts_put("p", std::slice::from_ref(count), at as i64, 100)
+            .unwrap();
+    }
+    let sorted = |mut v: Vec<(String, u64)>| {
+        v.sort();
+        v
+    };
+    let prefetch = crate::store::Prefetch::default();
+    prefetch.token_counts("p".into(), 100);
+    let mut pg = super::connect(&url, timeout, "bsu", false, &prefetch)
+        .unwrap()
+        .expect("a current schema");
+    let trips = pg.trips;
+    assert_eq!(sorted(pg.token_counts_get("p", 100).unwrap()), counts);
+    assert_eq!(pg.trips, trips, "read with the first reads");
+    assert_eq!(sorted(pg.token_counts_get("p", 100).unwrap()), counts);
+    assert_eq!(pg.trips, trips + 1, "once: then from the server");
+    // Asked for another project (or limit) than the run reads: the run's
+    // read goes to the server.
+    let other = crate::store::Prefetch::default();
+    other.token_counts("q".into(), 100);
+    let mut pg = super::connect(&url, timeout, "bsu", false, &other)
+        .unwrap()
+        .unwrap();
+    let trips = pg.trips;
+    assert_eq!(
+        sorted(pg.token_counts_get("p", 1).unwrap()),
+        [counts[1].clone()]
+    );
+    assert_eq!(pg.trips, trips + 1);
+    // Not asked for: nothing read ahead.
+    let mut pg = super::connect(&url, timeout, "bsu", false, &Default::default())
+        .unwrap()
+        .unwrap();
+    assert!(pg.kept_counts.is_none());
+    let trips = pg.trips;
+    assert_eq!(sorted(pg.token_counts_get("p", 100).unwrap()), counts);
+    assert_eq!(pg.trips, trips + 1);
 }
