@@ -625,8 +625,8 @@ fn write_page(report: &str) {
          server's figure over SQLite is the median of differences between runs made side by \
          side, in alternating order, with the middle half of those differences; beside it, \
          libpq's connection alone by the same route (`pgbench -C`'s average connection time, \
-         a new connection for each `SELECT 1`), the floor under any client that must read the \
-         state before its first request. Peak RSS is \
+         a new connection for each `SELECT 1`): what the reference client takes just to \
+         connect, before a run could read its state. Peak RSS is \
          GNU time's `%M`. The binary is the release profile's: optimised for size, the token \
          counter for speed, and the functions a run executes laid out first (build.rs, from \
          build/hot-symbols.txt).\n\n\
