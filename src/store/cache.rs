@@ -126,12 +126,7 @@ pub(crate) fn put(
                 tx.execute("DELETE FROM cache WHERE key = ?1", [&k])?;
             }
         }
-        tx.execute(
-            "INSERT INTO counters (name, value) VALUES ('cache_bytes', ?1)
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            [total],
-        )?;
-        Ok(())
+        super::set_counter(tx, "cache_bytes", total)
     })
 }
 

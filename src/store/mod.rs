@@ -30,7 +30,7 @@ use sqlite::{migrate, move_aside, Broken};
 
 pub(crate) use backend::Backend;
 pub(crate) use connecting::Connecting;
-pub(crate) use tx::{bump, counter, counter_opt, immediate};
+pub(crate) use tx::{bump, counter, counter_opt, immediate, set_counter};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -345,12 +345,7 @@ fn keep_token_counts(
     } else {
         0
     };
-    tx.execute(
-        "INSERT INTO counters (name, value) VALUES (?1, ?2)
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        params![name, known + added - gone],
-    )?;
-    Ok(())
+    super::set_counter(tx, &name, known + added - gone)
 }
 
 #[cfg(test)]

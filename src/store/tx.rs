@@ -57,6 +57,16 @@ pub(crate) fn bump(tx: &Transaction<'_>, name: &str, by: i64) -> rusqlite::Resul
     Ok(())
 }
 
+/// Set a persistent counter to `value`.
+pub(crate) fn set_counter(tx: &Transaction<'_>, name: &str, value: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO counters (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        rusqlite::params![name, value],
+    )?;
+    Ok(())
+}
+
 /// A persistent counter, `None` when it was never written.
 pub(crate) fn counter_opt(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
     use rusqlite::OptionalExtension;

@@ -82,8 +82,7 @@ pub(super) async fn warm(c: &Client) -> Option<Prepared> {
 }
 
 /// Store `text` under `key`, then evict the oldest entries while the cache
-/// is over `cap` bytes: one transaction in one round trip (its statements
-/// sent together; a failed one aborts it, and COMMIT then rolls it back),
+/// is over `cap` bytes: one transaction in one round trip (`in_one_trip`),
 /// through `prepared` when there is one. Whether `prepared` was found lost
 /// (the put was then made again, unprepared).
 pub(super) async fn put(
@@ -112,48 +111,45 @@ async fn put_once(
     let bytes = i64::try_from(text.len()).unwrap_or(i64::MAX);
     let entry: [&(dyn ToSql + Sync); 5] = [&key, &text, &bytes, &now, &expires];
     let over: [&(dyn ToSql + Sync); 3] = [&key, &cap, &EVICTED_AT_MOST];
-    let (begun, locked, counted, stored, evicted, committed) = tokio::join!(
-        c.batch_execute("BEGIN"),
-        LOCK.execute(c, at(0), &[]),
-        COUNT.execute(c, at(1), &[]),
-        STORE.execute(c, at(2), &entry),
-        EVICT.execute(c, at(3), &over),
-        c.batch_execute("COMMIT"),
-    );
-    begun?;
-    locked?;
-    counted?;
-    stored?;
-    evicted?;
-    committed
+    let statements = async {
+        let (locked, counted, stored, evicted) = tokio::join!(
+            LOCK.execute(c, at(0), &[]),
+            COUNT.execute(c, at(1), &[]),
+            STORE.execute(c, at(2), &entry),
+            EVICT.execute(c, at(3), &over),
+        );
+        locked?;
+        counted?;
+        stored?;
+        evicted.map(drop)
+    };
+    super::in_one_trip(c, statements).await
 }
 
 /// Remove every entry, or those expired at `expired_at`: how many. The
 /// counter goes with them, to be summed again by the next put.
 pub(super) async fn remove(c: &Client, expired_at: Option<i64>) -> PgResult<u64> {
-    let (begun, recount, removed, committed) = tokio::join!(
-        c.batch_execute("BEGIN"),
-        c.execute_typed(
-            "DELETE FROM bsu_counters WHERE name = 'cache_bytes'",
-            params![]
-        ),
-        async {
-            match expired_at {
-                None => c.execute_typed("DELETE FROM bsu_cache", params![]).await,
-                Some(now) => {
-                    c.execute_typed(
-                        "DELETE FROM bsu_cache WHERE expires_at <= $1",
-                        params![now => INT8],
-                    )
-                    .await
+    let statements = async {
+        let (recount, removed) = tokio::join!(
+            c.execute_typed(
+                "DELETE FROM bsu_counters WHERE name = 'cache_bytes'",
+                params![]
+            ),
+            async {
+                match expired_at {
+                    None => c.execute_typed("DELETE FROM bsu_cache", params![]).await,
+                    Some(now) => {
+                        c.execute_typed(
+                            "DELETE FROM bsu_cache WHERE expires_at <= $1",
+                            params![now => INT8],
+                        )
+                        .await
+                    }
                 }
-            }
-        },
-        c.batch_execute("COMMIT"),
-    );
-    begun?;
-    recount?;
-    let removed = removed?;
-    committed?;
-    Ok(removed)
+            },
+        );
+        recount?;
+        removed
+    };
+    super::in_one_trip(c, statements).await
 }

@@ -84,9 +84,8 @@ pub(super) async fn unless_lost(
     }
 }
 
-/// Write `end` in one transaction, one round trip: each part one statement,
-/// sent together with BEGIN and COMMIT. A failed statement aborts the
-/// transaction, and COMMIT then rolls it back.
+/// Write `end` in one transaction, one round trip (`in_one_trip`): each
+/// part one statement.
 async fn write_once(
     c: &Client,
     prepared: Option<&Prepared>,
@@ -95,44 +94,43 @@ async fn write_once(
     // `AT_END[i]`, prepared or not.
     let at = |i: usize| prepared.map(|p| &p.0[i]);
     let (names, counts) = end.successes;
-    let (begun, succeeded, looked_up, settled, recorded, committed) = tokio::join!(
-        c.batch_execute("BEGIN"),
-        async {
-            if names.is_empty() {
-                return Ok(());
-            }
-            breakers::count_successes(c, at(0), names, counts, end.now).await
-        },
-        async {
-            if end.cache.is_empty() {
-                return Ok(());
-            }
-            let by = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-            let (hits, misses) = (by(end.cache.hits), by(end.cache.misses));
-            COUNT.execute(c, at(1), &[&hits, &misses]).await.map(drop)
-        },
-        async {
-            match end.spend {
-                Some((project, run_id, rows)) => {
-                    spend::settle(c, at(2), project, run_id, end.now, rows).await
+    let parts = async {
+        let (succeeded, looked_up, settled, recorded) = tokio::join!(
+            async {
+                if names.is_empty() {
+                    return Ok(());
                 }
-                None => Ok(()),
-            }
-        },
-        async {
-            match end.run {
-                Some(r) => runs::record(c, at(3), r).await,
-                None => Ok(()),
-            }
-        },
-        c.batch_execute("COMMIT"),
-    );
-    begun?;
-    succeeded?;
-    looked_up?;
-    settled?;
-    recorded?;
-    committed
+                breakers::count_successes(c, at(0), names, counts, end.now).await
+            },
+            async {
+                if end.cache.is_empty() {
+                    return Ok(());
+                }
+                let by = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+                let (hits, misses) = (by(end.cache.hits), by(end.cache.misses));
+                COUNT.execute(c, at(1), &[&hits, &misses]).await.map(drop)
+            },
+            async {
+                match end.spend {
+                    Some((project, run_id, rows)) => {
+                        spend::settle(c, at(2), project, run_id, end.now, rows).await
+                    }
+                    None => Ok(()),
+                }
+            },
+            async {
+                match end.run {
+                    Some(r) => runs::record(c, at(3), r).await,
+                    None => Ok(()),
+                }
+            },
+        );
+        succeeded?;
+        looked_up?;
+        settled?;
+        recorded
+    };
+    super::in_one_trip(c, parts).await
 }
 
 /// A statement refused because the prepared statements are gone: the

@@ -310,6 +310,24 @@ fn open(url: &StateUrl, timeout: Duration, app: &str) -> Result<(Rt, Client, Str
     Ok((rt, client, place))
 }
 
+/// `body` as one transaction in one round trip: BEGIN, the statements
+/// `body` sends when first polled, and COMMIT, queued together in that
+/// order. A failed statement aborts the transaction and COMMIT then rolls
+/// it back; the first error is returned.
+pub(super) async fn in_one_trip<T>(
+    c: &Client,
+    body: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, tokio_postgres::Error> {
+    // `biased`: polled in this order, so queued in it (each statement is
+    // sent when its future is first polled).
+    let (begun, out, committed) =
+        tokio::join!(biased; c.batch_execute("BEGIN"), body, c.batch_execute("COMMIT"));
+    begun?;
+    let out = out?;
+    committed?;
+    Ok(out)
+}
+
 /// A failed connection in the user's terms: a refused login or a missing
 /// database is a configuration mistake; anything else is the server not
 /// being reachable now.

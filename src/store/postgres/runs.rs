@@ -169,19 +169,19 @@ pub(super) async fn keep_token_counts(
         name => TEXT,
     ];
     let prune = params![project => TEXT, keep => INT8, name => TEXT];
-    let (begun, counted, kept, pruned, committed) = tokio::join!(
-        c.batch_execute("BEGIN"),
-        // The count, from the table, the first time only (the subquery
-        // runs only for the row the WHERE lets through).
-        c.execute_typed(
-            "INSERT INTO bsu_counters (name, value)
+    let statements = async {
+        let (counted, kept, pruned) = tokio::join!(
+            // The count, from the table, the first time only (the subquery
+            // runs only for the row the WHERE lets through).
+            c.execute_typed(
+                "INSERT INTO bsu_counters (name, value)
              SELECT $1, (SELECT count(*) FROM bsu_token_counts WHERE project = $2)
              WHERE NOT EXISTS (SELECT 1 FROM bsu_counters WHERE name = $1)
              ON CONFLICT (name) DO NOTHING",
-            first,
-        ),
-        c.execute_typed(
-            "WITH kept AS (
+                first,
+            ),
+            c.execute_typed(
+                "WITH kept AS (
                 INSERT INTO bsu_token_counts (project, key, tokens, at_ms)
                 SELECT $1, k, t, $4 FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS u(k, t)
                 ON CONFLICT (project, key) DO UPDATE
@@ -189,23 +189,22 @@ pub(super) async fn keep_token_counts(
                 RETURNING xmax = 0 AS added)
              UPDATE bsu_counters SET value = value + (SELECT count(*) FROM kept WHERE added)
              WHERE name = $5",
-            put,
-        ),
-        c.execute_typed(
-            "WITH gone AS (
+                put,
+            ),
+            c.execute_typed(
+                "WITH gone AS (
                 DELETE FROM bsu_token_counts WHERE ctid = ANY(ARRAY(
                     SELECT ctid FROM bsu_token_counts WHERE project = $1 ORDER BY at_ms
                     LIMIT GREATEST((SELECT value FROM bsu_counters WHERE name = $3) - $2, 0)))
                 RETURNING 1)
              UPDATE bsu_counters SET value = value - (SELECT count(*) FROM gone)
              WHERE name = $3 AND EXISTS (SELECT 1 FROM gone)",
-            prune,
-        ),
-        c.batch_execute("COMMIT"),
-    );
-    begun?;
-    counted?;
-    kept?;
-    pruned?;
-    committed
+                prune,
+            ),
+        );
+        counted?;
+        kept?;
+        pruned.map(drop)
+    };
+    super::in_one_trip(c, statements).await
 }

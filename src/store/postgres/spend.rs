@@ -58,19 +58,18 @@ pub(super) async fn reserve(
         usd => FLOAT8,
         lease_until_ms => INT8,
     ];
-    let (begun, locked, over, committed) = tokio::join!(
-        c.batch_execute("BEGIN"),
-        c.execute_typed(
-            "SELECT pg_advisory_xact_lock(hashtextextended('bsu:spend:' || $1, 0))",
-            lock
-        ),
-        c.query_typed(RESERVE, values),
-        c.batch_execute("COMMIT"),
-    );
-    begun?;
-    locked?;
-    let over = over?;
-    committed?;
+    let statements = async {
+        let (locked, over) = tokio::join!(
+            c.execute_typed(
+                "SELECT pg_advisory_xact_lock(hashtextextended('bsu:spend:' || $1, 0))",
+                lock
+            ),
+            c.query_typed(RESERVE, values),
+        );
+        locked?;
+        over
+    };
+    let over = super::in_one_trip(c, statements).await?;
     // A row (a refusal) names one of `windows`, so there is one to name.
     let refused = over.first().and_then(|row| {
         let i = usize::try_from(row.get::<_, i64>(0) - 1).ok();
