@@ -210,6 +210,9 @@ fn weigh(agents: &[AgentOutcome], causes: Vec<(Action, String)>) -> (Action, Str
         .map(|(_, why)| why.as_str())
         .collect();
     let reason = match action {
+        Action::Approve if agents.len() == 1 && named.len() == 1 => {
+            format!("the one agent approved: {}", named[0])
+        }
         Action::Approve if named.len() == agents.len() => {
             format!("all {} agents approved: {}", agents.len(), named.join(", "))
         }
@@ -277,6 +280,12 @@ mod tests {
 
     use Status::*;
     use VerdictDecision as V;
+
+    #[test]
+    fn one_agent_approving_is_not_called_all() {
+        let d = decide(&[agent("a", Succeeded, Some(V::Approve))], &[]);
+        assert_eq!(d.reason, "the one agent approved: a (verdict approve)");
+    }
 
     #[test]
     fn approve_only_when_everyone_succeeded_with_approve_or_comment() {

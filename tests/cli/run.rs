@@ -937,7 +937,7 @@ fn human_summary_and_quiet() {
 │ c     ┆ succeeded ┆ approve 9/10 ┆ 0.0s ┆ 120    │
 │ d     ┆ succeeded ┆ approve 9/10 ┆ 0.0s ┆ 120    │
 └───────┴───────────┴──────────────┴──────┴────────┘
-Decision: APPROVE all 4 agents approved: a (verdict approve), b (verdict approve), c (verdict approve), d (verdict approve)
+Decision: APPROVE — all 4 agents approved: a (verdict approve), b (verdict approve), c (verdict approve), d (verdict approve)
 Report: reports/REPORT.json
 Report: reports/REPORT.md
 "

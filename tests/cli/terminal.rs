@@ -28,7 +28,7 @@ fn the_summary_gives_the_reason_the_strongest_findings_and_who_did_not_approve()
     let (code, stdout, _) = p.run(&["run", "pull_request.opened", "--color", "never"]);
     assert_eq!(code, 3);
     assert!(
-        stdout.contains("Decision: BLOCK a (verdict block)"),
+        stdout.contains("Decision: BLOCK — a (verdict block)"),
         "{stdout}"
     );
     assert!(stdout.contains("Findings: 2"), "{stdout}");

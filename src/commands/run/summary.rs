@@ -45,7 +45,7 @@ pub(super) fn summary(out: &Output, outcome: &RunOutcome, paths: &[std::path::Pa
     };
     let word = outcome.decision.action.to_string().to_uppercase();
     out.print(&format!(
-        "{} {}",
+        "{} — {}",
         out.paint(&format!("Decision: {word}"), paint),
         crate::text::one_line(&outcome.decision.reason, 2_000)
     ));
