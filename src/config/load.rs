@@ -22,9 +22,26 @@ pub(crate) struct Inspection {
     pub agents: usize,
 }
 
+/// `events.toml` as read from disk once: its text, `None` when it is
+/// missing, or why it could not be read. A run reads it ahead of the rest
+/// (`peek_state`) and settles the project from the same bytes.
+pub(crate) struct EventsRead(Result<Option<String>, Problem>);
+
+impl EventsRead {
+    /// Read `root`'s `events.toml`.
+    pub(crate) fn from(root: &Path) -> EventsRead {
+        EventsRead(read_text(root, "events.toml", &shown(root, "events.toml")))
+    }
+}
+
 /// Load the project at `root`, or fail with every problem found.
 pub(crate) fn load(root: &Path, env: &Env) -> Result<Config, Error> {
-    let inspection = inspect(root, env);
+    load_read(root, env, EventsRead::from(root))
+}
+
+/// `load`, with `events.toml` already read.
+pub(crate) fn load_read(root: &Path, env: &Env, events: EventsRead) -> Result<Config, Error> {
+    let inspection = inspect_read(root, env, events);
     match inspection.config {
         Some(config) if inspection.problems.is_empty() => Ok(config),
         _ => Err(Error::Config(inspection.problems)),
@@ -35,21 +52,25 @@ pub(crate) fn load(root: &Path, env: &Env) -> Result<Config, Error> {
 /// can be connected to while the rest is read: `None` when the state is
 /// not on a server or anything in `events.toml` is amiss (`load` then
 /// reports it, and the run connects after it).
-pub(crate) fn peek_state(root: &Path, env: &Env) -> Option<super::state::StateSettings> {
+pub(crate) fn peek_state(
+    root: &Path,
+    env: &Env,
+    events: &EventsRead,
+) -> Option<super::state::StateSettings> {
     #[derive(serde::Deserialize)]
     struct Peek {
         state: Option<super::state::StateFile>,
     }
     let display = shown(root, "events.toml");
-    let text = read_text(root, "events.toml", &display).ok()??;
+    let text = events.0.as_ref().ok()?.as_deref()?;
     // Most projects keep their state in SQLite: no second parse for them.
     if env.get(super::state::URL_VAR).is_none_or(str::is_empty) && !text.contains("state") {
         return None;
     }
-    let peek: Peek = toml::from_str(&text).ok()?;
+    let peek: Peek = toml::from_str(text).ok()?;
     let src = super::settle::Source {
         display: &display,
-        text: &text,
+        text,
     };
     let mut problems = Vec::new();
     let state = super::state::settle_state(peek.state.as_ref(), &src, env, &mut problems);
@@ -58,10 +79,15 @@ pub(crate) fn peek_state(root: &Path, env: &Env) -> Option<super::state::StateSe
 
 /// Read, parse and validate everything, collecting every problem.
 pub(crate) fn inspect(root: &Path, env: &Env) -> Inspection {
+    inspect_read(root, env, EventsRead::from(root))
+}
+
+/// `inspect`, with `events.toml` already read.
+fn inspect_read(root: &Path, env: &Env, events: EventsRead) -> Inspection {
     let mut problems = Vec::new();
     let events_name = shown(root, "events.toml");
 
-    let events = match read_text(root, "events.toml", &events_name) {
+    let events = match events.0 {
         Ok(Some(text)) => match toml::from_str::<EventsFile>(&text) {
             Ok(parsed) => Some((parsed, text)),
             Err(e) => {

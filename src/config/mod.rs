@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use crate::problem::Problem;
 pub(crate) use advice::{advice, assumed_windows};
-pub(crate) use load::{in_project, inspect, load, peek_state, shown};
+pub(crate) use load::{in_project, inspect, load, load_read, peek_state, shown, EventsRead};
 pub(crate) use paths::{knowledge_path, read_knowledge, KnowledgeError};
 pub(crate) use strategy::{PayloadView, Strategy, StrategyMatch};
 

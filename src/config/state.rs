@@ -211,7 +211,10 @@ mod tests {
             Env::from_pairs(&[]),
             Env::from_pairs(&[(URL_VAR, "postgres://v:pw@h/e")]),
         );
-        let peek = |env: &Env| crate::config::peek_state(dir.path(), env);
+        let peek = |env: &Env| {
+            let events = crate::config::EventsRead::from(dir.path());
+            crate::config::peek_state(dir.path(), env, &events)
+        };
         let load = |env: &Env| crate::config::load(dir.path(), env).unwrap().state;
         let events = "[events.ping]\nagents = [\"a\"]\n";
         write(events);

@@ -47,11 +47,15 @@ pub(super) fn resolve(
     // that (before the arguments were parsed, when they were plain,
     // `state::early`); the connection is kept only if the whole project
     // agrees.
-    let early = match early.and_then(|early| early.for_root(root)) {
-        Some(peeked) => peeked,
-        None => peek(root, env),
+    let (events, early) = match early.and_then(|early| early.for_root(root)) {
+        Some(read) => read,
+        None => {
+            let events = config::EventsRead::from(root);
+            let peeked = peek(root, env, &events);
+            (events, peeked)
+        }
     };
-    let config = config::load(root, env)?;
+    let config = config::load_read(root, env, events)?;
     let connecting = match early {
         Some((thread, peeked)) if peeked == config.state => Some(thread),
         _ => connect(&config.state),

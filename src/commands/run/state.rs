@@ -55,10 +55,10 @@ pub(super) fn connect(state: &config::state::StateSettings) -> Option<Connecting
 /// connection begun to it.
 pub(super) type Peeked = (Connecting, config::state::StateSettings);
 
-/// Read `[state]` in `root` ahead of the project and, when it names a
-/// server, begin connecting to it.
-pub(super) fn peek(root: &Path, env: &Env) -> Option<Peeked> {
-    let state = config::peek_state(root, env)?;
+/// Read `[state]` in `root`'s `events`, ahead of the rest of the project,
+/// and, when it names a server, begin connecting to it.
+pub(super) fn peek(root: &Path, env: &Env, events: &config::EventsRead) -> Option<Peeked> {
+    let state = config::peek_state(root, env, events)?;
     Some((connect(&state)?, state))
 }
 
@@ -68,14 +68,16 @@ pub(super) fn peek(root: &Path, env: &Env) -> Option<Peeked> {
 /// the server it names, if any, being connected to.
 pub(crate) struct Early {
     root: PathBuf,
+    /// `events.toml`, read once: the project is settled from these bytes.
+    events: config::EventsRead,
     peeked: Option<Peeked>,
 }
 
 impl Early {
-    /// What peeking found, if it was done for `root` (`Some(None)`: no
-    /// server there); `None` when it was done for another project.
-    pub(super) fn for_root(self, root: &Path) -> Option<Option<Peeked>> {
-        (self.root == root).then_some(self.peeked)
+    /// What was read and peeked, if it was done for `root` (`None` in the
+    /// pair: no server there); `None` when it was done for another project.
+    pub(super) fn for_root(self, root: &Path) -> Option<(config::EventsRead, Option<Peeked>)> {
+        (self.root == root).then_some((self.events, self.peeked))
     }
 }
 
@@ -88,8 +90,13 @@ const UNSURE_SHORT: [char; 3] = ['C', 'h', 'V'];
 /// nothing written.
 pub(crate) fn early(args: &[OsString], env: &Env) -> Option<Early> {
     let root = plain_run(args, env)?;
-    let peeked = peek(&root, env);
-    Some(Early { root, peeked })
+    let events = config::EventsRead::from(&root);
+    let peeked = peek(&root, env, &events);
+    Some(Early {
+        root,
+        events,
+        peeked,
+    })
 }
 
 /// The project directory of arguments that are plainly `bsu run ...`: the
@@ -317,10 +324,32 @@ mod tests {
         let args = ["bsu", "run", "ping"].map(std::ffi::OsString::from);
         // Looked and found no server: setup need not read `[state]` again.
         let early = super::early(&args, &env).expect("a plain run");
-        assert!(matches!(early.for_root(dir.path()), Some(None)));
+        assert!(matches!(early.for_root(dir.path()), Some((_, None))));
         // Looked in another project than the parsed run's: setup looks.
         let early = super::early(&args, &env).expect("a plain run");
         assert!(early.for_root(std::path::Path::new("elsewhere")).is_none());
+    }
+
+    #[test]
+    fn a_plain_run_settles_its_project_from_the_events_toml_it_peeked_at() {
+        let dir = tempfile::tempdir().unwrap();
+        let events = dir.path().join("events.toml");
+        std::fs::write(&events, "[events.ping]\nagents = [\"a\"]\n").unwrap();
+        std::fs::create_dir(dir.path().join("agents")).unwrap();
+        std::fs::write(
+            dir.path().join("agents/a.toml"),
+            "name = \"A\"\ninstructions = \"Review.\"\n",
+        )
+        .unwrap();
+        let env = Env::from_pairs(&[("BSU_DIR", dir.path().to_str().unwrap())]);
+        let args = ["bsu", "run", "ping"].map(std::ffi::OsString::from);
+        let early = super::early(&args, &env).expect("a plain run");
+        // Changed between the peek and the load: the run uses one version.
+        std::fs::write(&events, "[events.other]\nagents = [\"a\"]\n").unwrap();
+        let (read, _) = early.for_root(dir.path()).expect("the same project");
+        let config = crate::config::load_read(dir.path(), &env, read).unwrap();
+        let names: Vec<&str> = config.strategies.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["ping"]);
     }
 
     #[tokio::test]
