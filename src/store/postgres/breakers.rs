@@ -273,30 +273,50 @@ pub(super) async fn transitions(
         .collect())
 }
 
-/// Close one breaker, every credential's of an endpoint, or all.
+/// Close one breaker, every credential's of an endpoint, or all, in one
+/// transaction of a fixed number of round trips however many there are:
+/// the names; every lock (in the byte order of their names, as a run's end
+/// takes them) and the rows; the writes; COMMIT.
 pub(super) async fn reset(c: &mut Client, name: Option<&str>, now: i64) -> PgResult<Vec<String>> {
     let tx = c.transaction().await?;
     let rows = match name {
         Some(n) => {
             tx.query_typed(
-                "SELECT name FROM bsu_breakers WHERE name = $1 OR starts_with(name, $1 || '#')
-                 ORDER BY name",
+                "SELECT name FROM bsu_breakers WHERE name = $1 OR starts_with(name, $1 || '#')",
                 params![n => TEXT],
             )
             .await?
         }
         None => {
-            tx.query_typed("SELECT name FROM bsu_breakers ORDER BY name", params![])
+            tx.query_typed("SELECT name FROM bsu_breakers", params![])
                 .await?
         }
     };
-    let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-    for n in &names {
-        lock(&tx, n).await?;
-        let mut b = load(&tx, n).await?;
-        let t = b.reset(now);
-        save(&tx, n, &b, now, t.as_ref()).await?;
-    }
+    let mut names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    names.sort_unstable();
+    let each = params![&names => TEXT_ARRAY];
+    let (locked, found) = tokio::join!(
+        biased;
+        tx.execute_typed(
+            "SELECT pg_advisory_xact_lock(hashtextextended('bsu:breaker:' || n, 0))
+             FROM UNNEST($1::TEXT[]) AS u(n)",
+            each,
+        ),
+        load_all(&tx, Some(&names))
+    );
+    locked?;
+    let reset: Vec<_> = found?
+        .into_iter()
+        .map(|(n, mut b)| {
+            let t = b.reset(now);
+            (n, b, t)
+        })
+        .collect();
+    let saves = reset
+        .iter()
+        .map(|(n, b, t)| save(&tx, n, b, now, t.as_ref()))
+        .collect();
+    super::all_in_order(saves).await?;
     tx.commit().await?;
     Ok(names)
 }

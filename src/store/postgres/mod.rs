@@ -310,6 +310,40 @@ fn open(url: &StateUrl, timeout: Duration, app: &str) -> Result<(Rt, Client, Str
     Ok((rt, client, place))
 }
 
+/// Every future of `all` to completion, polled in the order given, so each
+/// queues its statements in that order (all in one round trip); the first
+/// error.
+pub(super) async fn all_in_order<F>(all: Vec<F>) -> Result<(), tokio_postgres::Error>
+where
+    F: std::future::Future<Output = Result<(), tokio_postgres::Error>>,
+{
+    let mut all: Vec<Option<std::pin::Pin<Box<F>>>> =
+        all.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut failed = None;
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for slot in &mut all {
+            let Some(f) = slot else { continue };
+            match f.as_mut().poll(cx) {
+                std::task::Poll::Ready(r) => {
+                    if let Err(e) = r {
+                        failed.get_or_insert(e);
+                    }
+                    *slot = None;
+                }
+                std::task::Poll::Pending => pending = true,
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    failed.map_or(Ok(()), Err)
+}
+
 /// `body` as one transaction in one round trip: BEGIN, the statements
 /// `body` sends when first polled, and COMMIT, queued together in that
 /// order. A failed statement aborts the transaction and COMMIT then rolls
