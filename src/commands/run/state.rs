@@ -312,16 +312,25 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_plain_run_without_a_server_is_peeked_for_once() {
+    /// A project of `events.toml` and one agent, `a`, and the
+    /// environment and arguments of `bsu run ping` in it.
+    fn ping_in(events: &str) -> (tempfile::TempDir, Env, [std::ffi::OsString; 3]) {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("events.toml"), events).unwrap();
+        std::fs::create_dir(dir.path().join("agents")).unwrap();
         std::fs::write(
-            dir.path().join("events.toml"),
-            "[events.ping]\nagents = []\n",
+            dir.path().join("agents/a.toml"),
+            "name = \"A\"\ninstructions = \"Review.\"\n",
         )
         .unwrap();
         let env = Env::from_pairs(&[("BSU_DIR", dir.path().to_str().unwrap())]);
         let args = ["bsu", "run", "ping"].map(std::ffi::OsString::from);
+        (dir, env, args)
+    }
+
+    #[test]
+    fn a_plain_run_without_a_server_is_peeked_for_once() {
+        let (dir, env, args) = ping_in("[events.ping]\nagents = []\n");
         // Looked and found no server: setup need not read `[state]` again.
         let early = super::early(&args, &env).expect("a plain run");
         assert!(matches!(early.for_root(dir.path()), Some((_, None))));
@@ -332,17 +341,8 @@ mod tests {
 
     #[test]
     fn a_plain_run_settles_its_project_from_the_events_toml_it_peeked_at() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, env, args) = ping_in("[events.ping]\nagents = [\"a\"]\n");
         let events = dir.path().join("events.toml");
-        std::fs::write(&events, "[events.ping]\nagents = [\"a\"]\n").unwrap();
-        std::fs::create_dir(dir.path().join("agents")).unwrap();
-        std::fs::write(
-            dir.path().join("agents/a.toml"),
-            "name = \"A\"\ninstructions = \"Review.\"\n",
-        )
-        .unwrap();
-        let env = Env::from_pairs(&[("BSU_DIR", dir.path().to_str().unwrap())]);
-        let args = ["bsu", "run", "ping"].map(std::ffi::OsString::from);
         let early = super::early(&args, &env).expect("a plain run");
         // Changed between the peek and the load: the run uses one version.
         std::fs::write(&events, "[events.other]\nagents = [\"a\"]\n").unwrap();
