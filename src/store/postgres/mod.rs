@@ -292,13 +292,13 @@ fn open(url: &StateUrl, timeout: Duration, app: &str) -> Result<(Rt, Client, Str
     config.connect_timeout(timeout).application_name(app);
     let tls = tls::connector(parsed.root_cert.as_deref(), parsed.verify, url)?;
     let mut rt = Rt::new()?;
-    let place = parsed.place;
+    let (place, direct) = (parsed.place, parsed.direct);
     let connected = rt
         .get()
         .block_on(async { tokio::time::timeout(timeout + SLACK, config.connect(tls)).await });
     let (client, connection) = match connected {
         Ok(Ok(pair)) => pair,
-        Ok(Err(e)) => return Err(connect_error(&e, url, &place)),
+        Ok(Err(e)) => return Err(connect_error(&e, url, &place, direct)),
         Err(_) => {
             return Err(StoreError::Unreachable(format!(
                 "the state server {place} did not answer within {}",
@@ -365,11 +365,26 @@ pub(super) async fn in_one_trip<T>(
 /// A failed connection in the user's terms: a refused login or a missing
 /// database is a configuration mistake; anything else is the server not
 /// being reachable now.
-fn connect_error(e: &tokio_postgres::Error, url: &StateUrl, place: &str) -> StoreError {
+fn connect_error(
+    e: &tokio_postgres::Error,
+    url: &StateUrl,
+    place: &str,
+    direct: bool,
+) -> StoreError {
     let said = e.as_db_error().map(|d| d.message().to_string());
     // A certificate bsu does not trust, or no TLS where the URL requires
     // it, will not go away by waiting: it is the URL's to fix.
     let text = plain(e);
+    if text.starts_with("error performing TLS handshake") && direct {
+        // A server before 17 reads the handshake as a malformed startup
+        // packet and hangs up.
+        return StoreError::Refused(format!(
+            "the state server {place} did not take a direct TLS handshake ({text}); \
+             sslnegotiation=direct needs PostgreSQL 17 or later: leave it out of {} \
+             for an older server or a pooler that does not support it",
+            url.from
+        ));
+    }
     if text.starts_with("error performing TLS handshake") {
         return StoreError::Refused(format!(
             "the state server {place} could not be reached over TLS ({text}); if it uses a \

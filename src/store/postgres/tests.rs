@@ -248,3 +248,64 @@ fn token_counts_asked_for_in_time_come_with_the_first_reads() {
     assert_eq!(sorted(pg.token_counts_get("p", 100).unwrap()), counts);
     assert_eq!(pg.trips, trips + 1);
 }
+
+/// The first bytes bsu sends to a listener that answers an SSLRequest with
+/// `answer` (if any) and then reads the next flight; and what connecting
+/// then said.
+fn first_bytes(query: &str, answer: Option<u8>) -> (Vec<u8>, Vec<u8>, super::StoreError) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let mut first = vec![0; 8];
+        tcp.read_exact(&mut first).unwrap();
+        let mut next = vec![0; 4096];
+        let n = match answer {
+            Some(a) => {
+                tcp.write_all(&[a]).unwrap();
+                tcp.read(&mut next).unwrap()
+            }
+            None => tcp.read(&mut next).unwrap(),
+        };
+        next.truncate(n);
+        (first, next)
+    });
+    let url = state_url(format!("postgres://bsu:pw@localhost:{port}/state?{query}"));
+    let err = match super::open(&url, Duration::from_secs(5), "bsu") {
+        Err(e) => e,
+        Ok(_) => panic!("a listener that hangs up is no server"),
+    };
+    let (first, next) = server.join().unwrap();
+    (first, next, err)
+}
+
+#[test]
+fn direct_tls_starts_with_the_handshake_and_offers_postgresql_by_alpn() {
+    const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 4, 210, 22, 47];
+    // ALPN's protocol list: one name, ten bytes long.
+    let offers = |hello: &[u8]| hello.windows(11).any(|w| w == b"\x0apostgresql");
+    // PostgreSQL's negotiation: the SSLRequest, then the handshake.
+    let (first, hello, _) = first_bytes("sslmode=require", Some(b'S'));
+    assert_eq!(first, SSL_REQUEST);
+    assert_eq!(hello[0], 0x16, "a TLS handshake record");
+    assert!(offers(&hello), "ALPN offered either way");
+    // Direct: the handshake from the first byte.
+    let (first, rest, err) = first_bytes("sslmode=verify-full&sslnegotiation=direct", None);
+    let hello = [first, rest].concat();
+    assert_eq!(hello[0], 0x16, "a TLS handshake record");
+    assert!(offers(&hello));
+    // A server that hangs up on it (as one before 17 does): a refusal that
+    // says what to change, not an outage to run without.
+    let super::StoreError::Refused(why) = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        why.contains("sslnegotiation=direct needs PostgreSQL 17"),
+        "{why}"
+    );
+    assert!(
+        why.contains("BSU_STATE_URL") && !why.contains("pw@"),
+        "{why}"
+    );
+}

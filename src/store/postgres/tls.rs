@@ -34,6 +34,11 @@ fn kx_groups() -> Vec<&'static dyn rustls::crypto::SupportedKxGroup> {
     vec![SECP256R1, X25519, SECP384R1]
 }
 
+/// The application protocol offered in every handshake, as libpq 17 does:
+/// PostgreSQL 17 and later refuse a direct TLS handshake
+/// (`sslnegotiation=direct`) without it, and older servers ignore it.
+const ALPN: &[u8] = b"postgresql";
+
 /// The TLS client settings for a URL's TLS settings.
 fn config(
     root_cert: Option<&std::path::Path>,
@@ -47,7 +52,7 @@ fn config(
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| StoreError::Unusable(format!("TLS: {e}")))?;
-    let config = if verify {
+    let mut config = if verify {
         builder
             .with_root_certificates(roots(root_cert, url)?)
             .with_no_client_auth()
@@ -57,6 +62,7 @@ fn config(
             .with_custom_certificate_verifier(Arc::new(Unverified(provider)))
             .with_no_client_auth()
     };
+    config.alpn_protocols = vec![ALPN.to_vec()];
     Ok(config)
 }
 

@@ -1,12 +1,12 @@
 //! The state server's URL: libpq's `postgres://` form, with the TLS
-//! parameters bsu handles itself (`sslmode`, `sslrootcert`) taken out before
-//! tokio-postgres reads the rest. Nothing here prints the URL or its
+//! parameters bsu handles itself (`sslmode`, `sslrootcert`,
+//! `sslnegotiation`) taken out before tokio-postgres reads the rest. Nothing here prints the URL or its
 //! password: errors name where the URL came from.
 
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::config::{Host, SslMode, SslNegotiation};
 
 use crate::config::state::StateUrl;
 
@@ -20,6 +20,9 @@ pub(crate) struct Parsed {
     pub verify: bool,
     /// `HOST:PORT/DATABASE`, never the user or password.
     pub place: String,
+    /// `sslnegotiation=direct`: TLS from the first byte, without asking
+    /// the server first (PostgreSQL 17 and later).
+    pub direct: bool,
 }
 
 /// Percent-decoding, as URL query values are written.
@@ -58,12 +61,13 @@ pub(crate) fn parse(url: &StateUrl) -> Result<Parsed, String> {
         None => (url.url.as_str(), ""),
     };
     let mut kept = Vec::new();
-    let (mut ssl, mut root_cert) = (None, None);
+    let (mut ssl, mut root_cert, mut negotiation) = (None, None, None);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         match decode(k).as_str() {
             "sslmode" => ssl = Some(decode(v)),
             "sslrootcert" => root_cert = Some(PathBuf::from(decode(v))),
+            "sslnegotiation" => negotiation = Some(decode(v)),
             _ => kept.push(pair),
         }
     }
@@ -121,12 +125,37 @@ pub(crate) fn parse(url: &StateUrl) -> Result<Parsed, String> {
             url.from
         ));
     }
+    let direct = direct(negotiation.as_deref(), ssl.as_deref(), url)?;
+    if direct {
+        config.ssl_negotiation(SslNegotiation::Direct);
+    }
     Ok(Parsed {
         config,
         root_cert,
         verify,
         place,
+        direct,
     })
+}
+
+/// Whether `sslnegotiation` asks for TLS from the first byte. As libpq,
+/// only with an `sslmode` that requires TLS: a direct handshake cannot fall
+/// back to none.
+fn direct(negotiation: Option<&str>, ssl: Option<&str>, url: &StateUrl) -> Result<bool, String> {
+    match negotiation {
+        None | Some("postgres") => Ok(false),
+        Some("direct") if matches!(ssl, Some("require" | "verify-ca" | "verify-full")) => Ok(true),
+        Some("direct") => Err(format!(
+            "{}: sslnegotiation=direct needs sslmode=require, verify-ca or verify-full \
+             (a direct TLS handshake cannot fall back to no TLS); add one, or leave out \
+             sslnegotiation",
+            url.from
+        )),
+        Some(other) => Err(format!(
+            "{}: sslnegotiation={other:?} is not one of postgres, direct",
+            url.from
+        )),
+    }
 }
 
 /// `HOST:PORT/DATABASE` (the first host).
@@ -236,6 +265,39 @@ mod tests {
                 .err()
                 .unwrap_or_else(|| panic!("{tls} parsed"));
             assert!(e.starts_with("BSU_STATE_URL: a Unix socket"), "{e}");
+        }
+    }
+
+    #[test]
+    fn direct_tls_is_asked_for_with_an_sslmode_that_requires_tls() {
+        for (query, direct) in [
+            ("sslmode=require&sslnegotiation=direct", true),
+            ("sslnegotiation=direct&sslmode=verify-full", true),
+            ("sslmode=require&sslnegotiation=postgres", false),
+            ("sslmode=require", false),
+        ] {
+            let p = parse(&url(&format!("postgres://u:hunter22@h/d?{query}"))).unwrap();
+            assert_eq!(p.direct, direct, "{query}");
+            let asked = p.config.get_ssl_negotiation() == SslNegotiation::Direct;
+            assert_eq!(asked, direct, "{query}");
+        }
+        for (query, says) in [
+            ("sslnegotiation=direct", "needs sslmode=require"),
+            (
+                "sslnegotiation=direct&sslmode=prefer",
+                "needs sslmode=require",
+            ),
+            (
+                "sslnegotiation=direct&sslmode=disable",
+                "needs sslmode=require",
+            ),
+            ("sslnegotiation=sometimes", "is not one of postgres, direct"),
+        ] {
+            let e = parse(&url(&format!("postgres://u:hunter22@h/d?{query}")))
+                .err()
+                .unwrap_or_else(|| panic!("{query} parsed"));
+            assert!(e.starts_with("BSU_STATE_URL: sslnegotiation"), "{e}");
+            assert!(e.contains(says) && !e.contains("hunter22"), "{e}");
         }
     }
 
