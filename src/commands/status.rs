@@ -14,7 +14,8 @@ use crate::config;
 use crate::env::Env;
 use crate::error::{ExitCode, Result};
 use crate::output::{Output, Paint};
-use crate::store::{self, cache::Stats, runs::RunRecord, Store};
+use crate::store::snapshot::{Ask, Snapshot};
+use crate::store::{self, runs::RunRecord, Store};
 
 /// `bsu status --json`.
 #[derive(Serialize, schemars::JsonSchema)]
@@ -95,26 +96,25 @@ pub(super) fn status(
     let (root, env) = (place.root, place.env);
     let store = open(place, out)?;
     let now = store::now_ms();
-    let status = build(store.as_ref(), root, env, args.runs, now)?;
+    let ((today, _), _) = store::spend::day_and_month(now);
+    let ask = Ask {
+        now,
+        runs: args.runs,
+        spend_since: [today, now - 7 * 86_400_000, now - 30 * 86_400_000],
+        // The last few transitions of each breaker tell how it got where
+        // it is (text only).
+        transitions: (!args.json).then_some(3),
+    };
+    let mut read = match &store {
+        Some(s) => s.with(|c| c.snapshot(&ask)).map_err(db_error)?,
+        None => Snapshot::default(),
+    };
+    let transitions = std::mem::take(&mut read.transitions);
+    let status = build(store.as_ref(), read, root, env);
     if args.json {
         out.print(&serde_json::to_string_pretty(&status).expect("plain data"));
         return Ok(ExitCode::Success);
     }
-    // The last few transitions of each breaker tell how it got where it is (text only).
-    let transitions = match &store {
-        Some(s) => status
-            .breakers
-            .iter()
-            .map(|b| {
-                Ok((
-                    b.name.clone(),
-                    s.with(|c| c.breaker_transitions(&b.name, 3))?,
-                ))
-            })
-            .collect::<Result<Vec<_>, store::StoreError>>()
-            .map_err(db_error)?,
-        None => Vec::new(),
-    };
     if let Some(s) = status
         .state
         .as_ref()
@@ -136,23 +136,25 @@ pub(super) fn status(
     Ok(ExitCode::Success)
 }
 
-/// The `--json` document, read from the state (empty without one).
-fn build(
-    store: Option<&Store>,
-    root: &Path,
-    env: &Env,
-    runs: usize,
-    now: i64,
-) -> Result<StatusJson> {
-    let (breakers, stats, runs) = match store {
-        Some(s) => s
-            .with(|c| Ok((c.breakers()?, c.cache_stats(now)?, c.runs_recent(runs)?)))
-            .map_err(db_error)?,
-        None => (Vec::new(), Stats::default(), Vec::new()),
-    };
-    let spend = match store {
-        Some(s) => spend(s, now)?,
-        None => SpendJson::default(),
+/// The `--json` document, from what was read of the state (nothing
+/// without one).
+fn build(store: Option<&Store>, read: Snapshot, root: &Path, env: &Env) -> StatusJson {
+    let Snapshot {
+        breakers,
+        cache: stats,
+        runs,
+        spend: [today, week, month],
+        reservations,
+        ..
+    } = read;
+    let rows = |rows: Vec<(String, String, f64)>| {
+        rows.into_iter()
+            .map(|(provider, model, usd)| SpendRow {
+                provider,
+                model,
+                usd,
+            })
+            .collect()
     };
     // The TTL is the project's, when there is a project here; else the default.
     let ttl = config::load(root, env).map_or(Duration::from_secs(86_400), |c| c.cache.ttl);
@@ -171,7 +173,7 @@ fn build(
         ttl_seconds: ttl.as_secs(),
         ttl,
     };
-    Ok(StatusJson {
+    StatusJson {
         state: store.map(|s| StateJson {
             backend: s.kind,
             location: s.place.clone(),
@@ -182,29 +184,13 @@ fn build(
             .collect(),
         cache,
         runs,
-        spend,
-    })
-}
-
-fn spend(s: &Store, now: i64) -> Result<SpendJson> {
-    let ((day0, _), _) = store::spend::day_and_month(now);
-    let rows = |from: i64| {
-        s.with(|c| c.spend_by_model(from)).map(|v| {
-            v.into_iter()
-                .map(|(provider, model, usd)| SpendRow {
-                    provider,
-                    model,
-                    usd,
-                })
-                .collect::<Vec<_>>()
-        })
-    };
-    Ok(SpendJson {
-        today: rows(day0).map_err(db_error)?,
-        last_7_days: rows(now - 7 * 86_400_000).map_err(db_error)?,
-        last_30_days: rows(now - 30 * 86_400_000).map_err(db_error)?,
-        reservations: s.with(|c| c.spend_reservations(now)).map_err(db_error)?,
-    })
+        spend: SpendJson {
+            today: rows(today),
+            last_7_days: rows(week),
+            last_30_days: rows(month),
+            reservations,
+        },
+    }
 }
 
 type Transitions = Vec<(String, Vec<crate::breaker::Transition>)>;

@@ -8,6 +8,7 @@ use crate::client::ChatReply;
 
 use super::cache::{Counts, Stats};
 use super::runs::{RunRecord, Settle};
+use super::snapshot::{Ask, Snapshot};
 use super::spend::{Refused, Reservation, Window};
 use super::StoreError;
 
@@ -67,6 +68,31 @@ pub(crate) trait Backend: Send {
     /// Remove expired entries: how many.
     fn cache_prune(&mut self, now: i64) -> Result<usize>;
     fn cache_stats(&mut self, now: i64) -> Result<Stats>;
+
+    /// Everything `bsu status` shows. By default read by the calls above
+    /// in turn; a server answers in one round trip, from one snapshot.
+    fn snapshot(&mut self, ask: &Ask) -> Result<Snapshot> {
+        let breakers = self.breakers()?;
+        let mut transitions = Vec::new();
+        if let Some(limit) = ask.transitions {
+            for (name, _) in &breakers {
+                transitions.push((name.clone(), self.breaker_transitions(name, limit)?));
+            }
+        }
+        let [today, week, month] = ask.spend_since;
+        Ok(Snapshot {
+            breakers,
+            transitions,
+            cache: self.cache_stats(ask.now)?,
+            runs: self.runs_recent(ask.runs)?,
+            spend: [
+                self.spend_by_model(today)?,
+                self.spend_by_model(week)?,
+                self.spend_by_model(month)?,
+            ],
+            reservations: self.spend_reservations(ask.now)?,
+        })
+    }
 
     #[cfg(test)]
     fn run_record(&mut self, r: &RunRecord) -> Result<()>;

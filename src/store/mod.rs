@@ -21,6 +21,7 @@ pub(crate) mod contract;
 mod migrations;
 pub(crate) mod postgres;
 pub(crate) mod runs;
+pub(crate) mod snapshot;
 pub(crate) mod spend;
 mod sqlite;
 mod tx;

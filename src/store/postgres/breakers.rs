@@ -273,6 +273,35 @@ pub(super) async fn transitions(
         .collect())
 }
 
+/// The newest `limit` transitions of every breaker, newest first within
+/// each: one statement.
+pub(super) async fn transitions_all(
+    c: &impl GenericClient,
+    limit: i64,
+) -> PgResult<Vec<(String, Transition)>> {
+    let rows = c
+        .query_typed(
+            "SELECT name, at, from_state, to_state, reason FROM
+               (SELECT *, row_number() OVER (PARTITION BY name ORDER BY id DESC) AS newest
+                FROM bsu_breaker_transitions) AS t
+             WHERE newest <= $1 ORDER BY name, id DESC",
+            params![limit => INT8],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let t = Transition {
+                at: r.get(1),
+                from: State::parse(r.get(2)),
+                to: State::parse(r.get(3)),
+                reason: r.get(4),
+            };
+            (r.get(0), t)
+        })
+        .collect())
+}
+
 /// Close one breaker, every credential's of an endpoint, or all, in one
 /// transaction of a fixed number of round trips however many there are:
 /// the names; every lock (in the byte order of their names, as a run's end

@@ -6,7 +6,9 @@
 //! is missing (a cache an older bsu kept, or after `clear` and `prune`).
 
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, GenericClient};
+
+use crate::store::cache::Stats;
 
 use super::end::{self, Prepared};
 use super::Sql;
@@ -152,4 +154,27 @@ pub(super) async fn remove(c: &Client, expired_at: Option<i64>) -> PgResult<u64>
         removed
     };
     super::in_one_trip(c, statements).await
+}
+
+/// The cache's entries, bytes and expired entries, and the fleet's hits and
+/// misses.
+pub(super) async fn stats(c: &impl GenericClient, now: i64) -> PgResult<Stats> {
+    let r = c
+        .query_typed_one(
+            "SELECT count(*), COALESCE(SUM(bytes), 0)::BIGINT,
+                count(*) FILTER (WHERE expires_at <= $1),
+                COALESCE((SELECT value FROM bsu_counters WHERE name = 'cache_hits'), 0),
+                COALESCE((SELECT value FROM bsu_counters WHERE name = 'cache_misses'), 0)
+             FROM bsu_cache",
+            params![now => INT8],
+        )
+        .await?;
+    let n = |i: usize| r.get::<_, i64>(i).max(0) as u64;
+    Ok(Stats {
+        entries: n(0),
+        bytes: n(1),
+        expired: n(2),
+        hits: n(3),
+        misses: n(4),
+    })
 }

@@ -27,6 +27,7 @@ mod lock;
 mod ops;
 mod runs;
 mod schema;
+mod snapshot;
 mod spend;
 mod tls;
 pub(crate) mod url;

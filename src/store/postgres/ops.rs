@@ -9,6 +9,7 @@ use crate::client::ChatReply;
 use crate::store::backend::{Backend, Result};
 use crate::store::cache::{self, Stats};
 use crate::store::runs::{RunRecord, Settle};
+use crate::store::snapshot::{Ask, Snapshot};
 use crate::store::spend::{Refused, Reservation, Window};
 
 fn big(v: u64) -> i64 {
@@ -162,26 +163,11 @@ impl Backend for Postgres {
     }
 
     fn cache_stats(&mut self, now: i64) -> Result<Stats> {
-        self.run(async |c| {
-            let r = c
-                .query_typed_one(
-                    "SELECT count(*), COALESCE(SUM(bytes), 0)::BIGINT,
-                        count(*) FILTER (WHERE expires_at <= $1),
-                        COALESCE((SELECT value FROM bsu_counters WHERE name = 'cache_hits'), 0),
-                        COALESCE((SELECT value FROM bsu_counters WHERE name = 'cache_misses'), 0)
-                     FROM bsu_cache",
-                    params![now => INT8],
-                )
-                .await?;
-            let n = |i: usize| r.get::<_, i64>(i).max(0) as u64;
-            Ok(Stats {
-                entries: n(0),
-                bytes: n(1),
-                expired: n(2),
-                hits: n(3),
-                misses: n(4),
-            })
-        })
+        self.run(async |c| super::cache::stats(c, now).await)
+    }
+
+    fn snapshot(&mut self, ask: &Ask) -> Result<Snapshot> {
+        self.run(async |c| super::snapshot::read(c, ask).await)
     }
 
     #[cfg(test)]
