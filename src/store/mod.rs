@@ -18,6 +18,7 @@ pub(crate) mod cache;
 mod connecting;
 #[cfg(test)]
 pub(crate) mod contract;
+mod lifecycle;
 mod migrations;
 pub(crate) mod postgres;
 pub(crate) mod runs;
@@ -153,6 +154,8 @@ pub(crate) struct Store {
     /// of this run goes on without the database instead of waiting again.
     degraded: Arc<AtomicBool>,
     warn: Warn,
+    /// Writes put off until the run's first request is out (`defer`).
+    deferred: Arc<lifecycle::Deferreds>,
     /// How many times `warm` was asked for, for tests.
     #[cfg(test)]
     warms: Arc<std::sync::atomic::AtomicUsize>,
@@ -382,6 +385,7 @@ impl Store {
             kind,
             degraded: Arc::new(AtomicBool::new(false)),
             warn: Arc::new(|_: &str| {}),
+            deferred: Arc::default(),
             #[cfg(test)]
             warms: Arc::default(),
         }
@@ -409,50 +413,6 @@ impl Store {
         match &state.url {
             Some(url) => Store::connect(url, state.timeout).map(Some),
             None => Store::open_existing(&state_dir(dir)?, warn),
-        }
-    }
-
-    /// Write a run's end in one transaction (`runs::EndOfRun`). Quiet
-    /// (`Ok`) when the store has already given up this run.
-    pub(crate) async fn end_run(&self, end: runs::EndOfRun) -> Result<(), StoreError> {
-        if end.is_empty() {
-            return Ok(());
-        }
-        let now = now_ms();
-        let run = end.run.map(|e| e.record(now));
-        let (successes, cache, spend) = (end.successes, end.cache, end.spend);
-        match self
-            .call(move |c| c.run_end(&successes, cache, spend.as_ref(), run.as_ref(), now))
-            .await
-        {
-            Err(StoreError::GivenUp) => Ok(()),
-            other => other,
-        }
-    }
-
-    /// Get ready for the run's end (`Backend::warm`), best effort: the run
-    /// does not wait for it (only store calls queued behind its one round
-    /// trip do), and a server found gone is given up as by any call.
-    pub(crate) async fn warm(&self, cache: bool) {
-        #[cfg(test)]
-        self.warms.fetch_add(1, Ordering::SeqCst);
-        let _ = self.call(move |c| c.warm(cache)).await;
-    }
-
-    /// How many times `warm` was asked for.
-    #[cfg(test)]
-    pub(crate) fn warms(&self) -> usize {
-        self.warms.load(Ordering::SeqCst)
-    }
-
-    /// Record a run that has just ended in the history. Quiet (`Ok`) when
-    /// the store has already given up this run: it said so once.
-    #[cfg(test)]
-    pub(crate) async fn record_run(&self, ended: runs::Ended) -> Result<(), StoreError> {
-        let record = ended.record(now_ms());
-        match self.call(move |c| c.run_record(&record)).await {
-            Err(StoreError::GivenUp) => Ok(()),
-            other => other,
         }
     }
 }

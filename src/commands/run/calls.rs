@@ -61,8 +61,31 @@ pub(super) async fn call_agents(
         agents = projected.len(),
         "projected the run's cost"
     );
-    // Every count is made by now (preparing and projecting).
-    memo.keep(plan).await;
+    // Every count is made by now (preparing and projecting). They are
+    // written while the models work, or at the latest once the calls end.
+    memo.keep(plan);
+    let store = calls.store;
+    let called = check_and_call(plan, prepared, projected, caller, out, calls).await;
+    if let Some(db) = store {
+        db.flush().await;
+    }
+    called
+}
+
+/// Check the prepared run against caps and budgets, reserve its cost, and
+/// call the agents.
+async fn check_and_call(
+    plan: &Arc<RunPlan>,
+    prepared: engine::Prepared,
+    projected: Vec<crate::cost::AgentCost>,
+    caller: Arc<Caller>,
+    out: &Output,
+    calls: Calls<'_>,
+) -> Result<(
+    engine::outcome::RunOutcome,
+    Vec<crate::cost::AgentCost>,
+    bool,
+)> {
     no_room(plan, &prepared)?;
     budget::check(plan, &projected)?;
     out.note(&format!("bsu: {}", crate::cost::line(&projected)));
@@ -110,16 +133,16 @@ struct CountMemo<'a> {
 pub(super) const KEPT_COUNTS: usize = 20_000;
 
 impl CountMemo<'_> {
-    /// Keep what was counted (not in a dry run: it changes no state).
-    async fn keep(self, plan: &RunPlan) {
+    /// Keep what was counted (not in a dry run: it changes no state): put
+    /// off until the run's first request is out (`Store::defer`), so that
+    /// neither the request nor a budget's reservation waits for it.
+    fn keep(self, plan: &RunPlan) {
         let learned = crate::tokens::memo::learned();
         let Some(db) = self.store.filter(|_| !plan.dry_run && !learned.is_empty()) else {
             return;
         };
         let project = plan.project.clone();
         let now = crate::store::now_ms();
-        let _ = db
-            .call(move |c| c.token_counts_put(&project, &learned, now, KEPT_COUNTS))
-            .await;
+        db.defer(move |c| c.token_counts_put(&project, &learned, now, KEPT_COUNTS));
     }
 }
