@@ -26,6 +26,14 @@ pub(super) struct Calls<'a> {
     pub prior: String,
 }
 
+/// The calls' outcome, the cost projected, and whether a budget
+/// reservation was made.
+type AgentsCalled = (
+    engine::outcome::RunOutcome,
+    Vec<crate::cost::AgentCost>,
+    bool,
+);
+
 /// Prepare the prompts, check the cost against caps and budgets, reserve
 /// it, and call the agents: the outcome, the projection, and whether a
 /// budget reservation was made.
@@ -35,11 +43,7 @@ pub(super) async fn call_agents(
     caller: Arc<Caller>,
     out: &Output,
     calls: Calls<'_>,
-) -> Result<(
-    engine::outcome::RunOutcome,
-    Vec<crate::cost::AgentCost>,
-    bool,
-)> {
+) -> Result<AgentsCalled> {
     let memo = CountMemo { store: calls.store };
     // Everything the agents will be sent, and what it may cost, before anything is sent.
     // Counting a huge change's tokens is work too: it stops at the deadline.
@@ -81,11 +85,7 @@ async fn check_and_call(
     caller: Arc<Caller>,
     out: &Output,
     calls: Calls<'_>,
-) -> Result<(
-    engine::outcome::RunOutcome,
-    Vec<crate::cost::AgentCost>,
-    bool,
-)> {
+) -> Result<AgentsCalled> {
     no_room(plan, &prepared)?;
     budget::check(plan, &projected)?;
     out.note(&format!("bsu: {}", crate::cost::line(&projected)));
