@@ -149,7 +149,7 @@ pub(crate) mod memo {
 
     /// The key of `text` in `enc` (`None` while the memo is off): the
     /// encoding and 32 hex digits of the text's SHA-256.
-    pub(super) fn key(enc: Encoding, text: &str) -> Option<String> {
+    pub(crate) fn key(enc: Encoding, text: &str) -> Option<String> {
         if MEMO.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
             return None;
         }
@@ -164,7 +164,7 @@ pub(crate) mod memo {
         Some(format!("{name}:{hex}"))
     }
 
-    pub(super) fn get(key: &str) -> Option<u64> {
+    pub(crate) fn get(key: &str) -> Option<u64> {
         MEMO.lock()
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()?

@@ -272,6 +272,14 @@ fn header(g: &Gathered, item: &Item, note: Option<&str>) -> String {
     h
 }
 
+/// Every item of `inputs` as the prompt shows it whole: the texts packing
+/// counts first (`Counter::precount`).
+pub(crate) fn rendered_items(inputs: &[Gathered]) -> impl Iterator<Item = String> + '_ {
+    inputs
+        .iter()
+        .flat_map(|g| g.items.iter().map(move |item| render(g, item, None)))
+}
+
 /// An item as the prompt shows it: a heading and a fenced block.
 fn render(g: &Gathered, item: &Item, clipped: Option<(&str, &str)>) -> String {
     let (text, note) = match clipped {

@@ -130,6 +130,8 @@ pub(crate) trait Backend: Send {
     /// The token counts kept for `project` (`tokens::key` → tokens), newest
     /// first, at most `limit`.
     fn token_counts_get(&mut self, project: &str, limit: usize) -> Result<Vec<(String, u64)>>;
+    /// The token counts kept for `project` under any of `keys`.
+    fn token_counts_of(&mut self, project: &str, keys: &[String]) -> Result<Vec<(String, u64)>>;
     /// Keep `counts` for `project`, and only its newest `keep` counts.
     fn token_counts_put(
         &mut self,

@@ -514,5 +514,6 @@ fn a_refusal_names_the_first_window_the_run_does_not_fit_and_reserves_nothing() 
     });
 }
 
+mod counts;
 mod server;
 mod snapshot;

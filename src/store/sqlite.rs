@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, ErrorCode, Transaction};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction};
 
 use super::migrations::MIGRATIONS;
 use super::{immediate, FILE, SCHEMA_VERSION};
@@ -184,6 +184,21 @@ impl Backend for Connection {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    fn token_counts_of(&mut self, project: &str, keys: &[String]) -> Result<Vec<(String, u64)>> {
+        let mut stmt =
+            self.prepare_cached("SELECT tokens FROM token_counts WHERE project = ?1 AND key = ?2")?;
+        let mut found = Vec::new();
+        for key in keys {
+            let row = stmt
+                .query_row(rusqlite::params![project, key], |r| r.get::<_, i64>(0))
+                .optional()?;
+            if let Some(n) = row {
+                found.push((key.clone(), n.max(0) as u64));
+            }
+        }
+        Ok(found)
     }
 
     fn token_counts_put(

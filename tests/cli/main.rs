@@ -6,6 +6,7 @@ mod build_script;
 mod config;
 mod converge;
 mod cost;
+mod counts;
 mod deadline;
 mod eval;
 mod eval_shipped;

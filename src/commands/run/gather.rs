@@ -95,7 +95,10 @@ async fn gather(plan: &RunPlan, g: &Gather, mut state: Later) -> Result<Vec<inpu
     };
     let specs: Vec<&InputSpec> = plan.inputs.iter().collect();
     let started = std::time::Instant::now();
-    let (gathered, ()) = tokio::join!(inputs::gather(&specs, &ctx), counts(plan, &mut state));
+    let (gathered, older) = tokio::join!(inputs::gather(&specs, &ctx), counts(plan, &mut state));
+    if let (true, Ok(items)) = (older, &gathered) {
+        older_counts(plan, items, &mut state).await;
+    }
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "gathered inputs");
     gathered
 }
@@ -112,21 +115,31 @@ async fn last_run(plan: &RunPlan, store: Option<&Store>) -> Option<inputs::LastR
 }
 
 /// Counts kept from earlier runs of this project, for the packing: text
-/// counted before is not counted again. With none kept (a first run), load
-/// the tokenizers the packing will need while the inputs are gathered; with
-/// some, they load only if a text turns out new.
-async fn counts(plan: &RunPlan, state: &mut Later) {
+/// counted before is not counted again. The newest `READ_COUNTS` are read
+/// now; whether the project keeps older ones too. With none kept (a first
+/// run), load the tokenizers the packing will need while the inputs are
+/// gathered; with some, they load only if a text turns out new.
+async fn counts(plan: &RunPlan, state: &mut Later) -> bool {
+    let read = super::calls::READ_COUNTS;
     let kept = match state.get().await {
         Some(db) => {
             let project = plan.project.clone();
-            db.call(move |c| c.token_counts_get(&project, super::calls::KEPT_COUNTS))
+            db.call(move |c| c.token_counts_get(&project, read + 1))
                 .await
                 .unwrap_or_default()
         }
         None => Vec::new(),
     };
-    let first = kept.is_empty();
+    let (first, older) = (kept.is_empty(), kept.len() > read);
     crate::tokens::memo::load(kept);
+    for enc in encodings(plan).into_iter().filter(|_| first) {
+        crate::tokens::prewarm(enc);
+    }
+    older
+}
+
+/// The encodings of the agents that run.
+fn encodings(plan: &RunPlan) -> Vec<crate::tokens::Encoding> {
     let mut encodings: Vec<crate::tokens::Encoding> = plan
         .agents
         .iter()
@@ -135,9 +148,37 @@ async fn counts(plan: &RunPlan, state: &mut Later) {
         .collect();
     encodings.sort();
     encodings.dedup();
-    for enc in encodings.into_iter().filter(|_| first) {
-        crate::tokens::prewarm(enc);
+    encodings
+}
+
+/// The older counts kept of this run's own items, read by key: a project
+/// that keeps more than the newest read before gathering (one round trip
+/// on a server, through its primary key, however many it keeps).
+async fn older_counts(plan: &RunPlan, items: &[inputs::Gathered], state: &mut Later) {
+    let Some(db) = state.get().await else { return };
+    let texts: Vec<String> = crate::engine::pack::rendered_items(items).collect();
+    // Estimated counts are never kept.
+    let mut keys: Vec<String> = encodings(plan)
+        .into_iter()
+        .filter(|enc| *enc != crate::tokens::Encoding::Estimate)
+        .flat_map(|enc| {
+            texts
+                .iter()
+                .filter_map(move |t| crate::tokens::memo::key(enc, t))
+        })
+        .filter(|key| crate::tokens::memo::get(key).is_none())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return;
     }
+    let project = plan.project.clone();
+    let found = db
+        .call(move |c| c.token_counts_of(&project, &keys))
+        .await
+        .unwrap_or_default();
+    crate::tokens::memo::load(found);
 }
 
 /// Why the strategy's `when.paths` filter skips the run, given what was

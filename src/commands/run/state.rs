@@ -36,7 +36,7 @@ impl Connecting {
     /// it has not been sent yet.
     pub(super) fn will_count(&self, project: &str) {
         self.prefetch
-            .token_counts(project.to_string(), super::calls::KEPT_COUNTS);
+            .token_counts(project.to_string(), super::calls::READ_COUNTS + 1);
     }
 }
 

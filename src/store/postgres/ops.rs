@@ -282,6 +282,10 @@ impl Backend for Postgres {
         self.run(async |c| super::runs::token_counts(c, project, limit).await)
     }
 
+    fn token_counts_of(&mut self, project: &str, keys: &[String]) -> Result<Vec<(String, u64)>> {
+        self.run(async |c| super::runs::token_counts_of(c, project, keys).await)
+    }
+
     fn token_counts_put(
         &mut self,
         project: &str,

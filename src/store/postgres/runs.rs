@@ -136,6 +136,25 @@ pub(super) async fn token_counts(
         .collect())
 }
 
+/// The counts kept for `project` under any of `keys`: one statement,
+/// through the primary key.
+pub(super) async fn token_counts_of(
+    c: &impl GenericClient,
+    project: &str,
+    keys: &[String],
+) -> PgResult<Vec<(String, u64)>> {
+    let rows = c
+        .query_typed(
+            "SELECT key, tokens FROM bsu_token_counts WHERE project = $1 AND key = ANY($2)",
+            params![project => TEXT, keys => TEXT_ARRAY],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get::<_, i64>(1).max(0) as u64))
+        .collect())
+}
+
 /// Keep `counts` for `project`, and only its newest `keep`, in one round
 /// trip, at a cost that grows with the counts kept now, not with those
 /// already kept: the project's count is a counter (`token_counts:PROJECT`,
