@@ -158,18 +158,28 @@ async fn older_counts(plan: &RunPlan, items: &[inputs::Gathered], state: &mut La
     let Some(db) = state.get().await else { return };
     let texts: Vec<String> = crate::engine::pack::rendered_items(items).collect();
     // Estimated counts are never kept.
-    let mut keys: Vec<String> = encodings(plan)
+    let encodings: Vec<_> = encodings(plan)
         .into_iter()
         .filter(|enc| *enc != crate::tokens::Encoding::Estimate)
-        .flat_map(|enc| {
-            texts
-                .iter()
-                .filter_map(move |t| crate::tokens::memo::key(enc, t))
-        })
-        .filter(|key| crate::tokens::memo::get(key).is_none())
         .collect();
-    keys.sort_unstable();
-    keys.dedup();
+    // Hashing megabytes of text is work: off the runtime's threads.
+    let keys = tokio::task::spawn_blocking(move || {
+        let mut keys: Vec<String> = encodings
+            .into_iter()
+            .flat_map(|enc| {
+                texts
+                    .iter()
+                    .filter_map(move |t| crate::tokens::memo::key(enc, t))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|key| crate::tokens::memo::get(key).is_none())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    })
+    .await
+    .unwrap_or_default();
     if keys.is_empty() {
         return;
     }
