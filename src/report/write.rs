@@ -253,6 +253,11 @@ fn prune(dir: &Path, event: &str, own: &str, keep: usize) {
 /// second-precision `yyyymmddThhmmssZ` of older reports, keyed as `.000`).
 fn run_stem(name: &str, event: &str) -> Option<(String, String)> {
     let (stamp, rest) = name.split_once('-')?;
+    // Any file may sit in the folder (a checkout's own, named by the pull
+    // request): its bytes are sliced below only once they are all ASCII.
+    if !stamp.is_ascii() {
+        return None;
+    }
     let key = match stamp.len() {
         16 => format!("{}.000Z", &stamp[..15]),
         20 => stamp.to_string(),
@@ -329,5 +334,22 @@ mod tests {
             run_stem("20261128T041523.123Z-push-extra-0123456789ab.json", "push"),
             None
         );
+        // A stamp's length with a character across the byte cut off.
+        assert_eq!(
+            run_stem("aaaaaaaaaaaaaa\u{e9}-push-0123456789ab.json", "push"),
+            None
+        );
+        assert_eq!(
+            run_stem("20261128T04152\u{e9}Z-push-0123456789ab.json", "push"),
+            None
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_file_name_is_read_without_panicking(name in "\\PC{0,40}", event in "\\PC{0,6}") {
+            let _ = run_stem(&name, &event);
+            let _ = run_stem(&format!("{name}-{event}-0123456789ab.json"), &event);
+        }
     }
 }

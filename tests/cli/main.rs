@@ -17,6 +17,7 @@ mod gitlab;
 mod gitlab_api;
 mod history;
 mod hostile;
+mod hostile_reports;
 mod identity;
 mod inputs;
 mod integrity;
