@@ -213,7 +213,10 @@ fn read_checked(root: &Path, rel: &str, max: u64, head: bool) -> Result<(Entry, 
     if !opened.is_file() || !same_file(&meta, &opened) {
         return Err(NotRead::Changed);
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // Room for what is read, never for what the file claims: a head of a
+    // sparse terabyte must not ask for a terabyte.
+    let room = meta.len().min(max.saturating_add(1));
+    let mut bytes = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
     file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;
@@ -266,6 +269,15 @@ mod tests {
             read_head(&root, "src/a.rs", 100),
             (Entry::File(b"fn a() {}".to_vec()), true)
         );
+        // A file far larger than memory (sparse): its head is read, and no
+        // more is asked for.
+        let huge = std::fs::File::create(root.join("huge.log")).unwrap();
+        huge.set_len(1 << 40).unwrap();
+        assert_eq!(
+            read_head(&root, "huge.log", 4),
+            (Entry::File(vec![0; 4]), false)
+        );
+        assert!(read(&root, "huge.log", 4) == Entry::NotRead(NotRead::TooLarge(4)));
         assert!(read(&root, "src", 100) == Entry::NotRead(NotRead::Special("a folder")));
         assert!(read(&root, "src/a.rs", 3) == Entry::NotRead(NotRead::TooLarge(3)));
         assert!(read(&root, "nope", 3) == Entry::NotRead(NotRead::Missing));

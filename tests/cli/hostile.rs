@@ -134,6 +134,22 @@ fn a_fifo_in_the_change_is_named_and_counts_as_unseen() {
 }
 
 #[test]
+fn a_changed_file_larger_than_memory_is_read_only_as_far_as_needed() {
+    let fake = Fake::approving();
+    let (p, base) = repo_with(&[("src/lib.rs", b"fn a() {}\n")]);
+    let p = p.serve(&fake);
+    // A terabyte, sparse: its head was once given room for the whole file,
+    // and the allocation's failure aborted the run.
+    let huge = std::fs::File::create(p.path().join("huge.log")).unwrap();
+    huge.set_len(1 << 40).unwrap();
+    let (code, _, stderr) = p.run(&["run", "review", "--base", &base]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = p.latest();
+    assert_eq!(r["decision"]["action"], "manual_review");
+    assert!(unseen(&r).contains("huge.log"), "{}", unseen(&r));
+}
+
+#[test]
 fn a_gitattributes_in_the_change_cannot_hide_a_file() {
     let fake = Fake::approving();
     let (p, base) = repo_with(&[
