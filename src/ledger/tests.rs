@@ -138,3 +138,25 @@ fn the_ledger_is_capped_without_dropping_open_findings() {
     assert_eq!(l.findings.len(), MAX_ENTRIES);
     assert!(l.findings.iter().all(|e| e.state == State::Open));
 }
+
+proptest::proptest! {
+    /// A comment's body, a suppression file and a dismissal come from the
+    /// pull request's people: whatever they hold, the readers answer.
+    #[test]
+    fn what_anyone_writes_never_panics_the_ledgers_readers(
+        body in "\\PC{0,200}",
+        lead in "(<!-- bsu:ledger v1 |<!-- bsu:ledger v|@@ -1 \\+|)",
+    ) {
+        let text = format!("{lead}{body}");
+        let _ = block::read(&text);
+        let _ = anchor::hunk_new_side(&text);
+        let _ = anchor::normal(&text);
+        let _ = suppress::Suppressions::parse(&text, "2026-12-07");
+        let rule = format!("[[suppress]]\nid = {body:?}\npath = {body:?}\nuntil = {body:?}\n");
+        let _ = suppress::Suppressions::parse(&rule, "2026-12-07");
+        let none = |_: &str, _: Option<&str>, _: &str| None;
+        let mut l = reconcile(None, &[], &facts("h", &[], &|_| None, &none));
+        let _ = dismiss(&mut l, &body, &body, &body);
+        let _ = finding_id(&body, Some(&body), &body, Some(&body));
+    }
+}
