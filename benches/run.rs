@@ -626,10 +626,7 @@ fn write_page(report: &str) {
          side, in alternating order, with the middle half of those differences; beside it, \
          libpq's connection alone by the same route (`pgbench -C`'s average connection time, \
          a new connection for each `SELECT 1`): what the reference client takes just to \
-         connect, before a run could read its state. The target for a state server is a \
-         one-agent run within 5 ms of the same run on SQLite against a PostgreSQL on the same \
-         machine, which a client reaches by its Unix socket unless given a host; over TCP with \
-         TLS and a password, most of the difference is that connection (docs/fleet.md). Peak RSS is \
+         connect, before a run could read its state. Peak RSS is \
          GNU time's `%M`. The binary is the release profile's: optimised for size, the token \
          counter for speed, and the functions a run executes laid out first (build.rs, from \
          build/hot-symbols.txt).\n\n\
