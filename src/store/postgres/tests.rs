@@ -309,3 +309,28 @@ fn direct_tls_starts_with_the_handshake_and_offers_postgresql_by_alpn() {
         "{why}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_socket_is_spoken_to_without_asking_for_tls_first() {
+    use std::io::Read;
+    // A server on a socket refuses TLS; asking costs a round trip with the
+    // process it has just started. libpq does not ask; neither does bsu.
+    let dir = tempfile::tempdir().unwrap();
+    let listener =
+        std::os::unix::net::UnixListener::bind(dir.path().join(".s.PGSQL.5999")).unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut first = [0; 8];
+        socket.read_exact(&mut first).unwrap();
+        first
+    });
+    let url = state_url(format!(
+        "postgres://bsu@/state?host={}&port=5999",
+        dir.path().display()
+    ));
+    assert!(super::open(&url, Duration::from_secs(5), "bsu").is_err());
+    let first = server.join().unwrap();
+    // The startup message: its length, then protocol 3.0.
+    assert_eq!(first[4..], [0, 3, 0, 0], "{first:?}");
+}

@@ -125,6 +125,12 @@ pub(crate) fn parse(url: &StateUrl) -> Result<Parsed, String> {
             url.from
         ));
     }
+    // As libpq: no TLS asked for over a socket, which the server would
+    // refuse, after a round trip, to a process it has just started.
+    let hosts = config.get_hosts();
+    if !hosts.is_empty() && hosts.iter().all(|h| matches!(h, Host::Unix(_))) {
+        config.ssl_mode(SslMode::Disable);
+    }
     let direct = direct(negotiation.as_deref(), ssl.as_deref(), url)?;
     if direct {
         config.ssl_negotiation(SslNegotiation::Direct);
