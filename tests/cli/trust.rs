@@ -1,8 +1,8 @@
 //! Trust rules of publishing and triggers (issue "Trust nothing in the
 //! change", classes 4 and 6): untrusted code with secrets whatever names the
 //! event, only bsu's own sticky comment adopted, a check only on the commit
-//! reviewed, model text that cannot notify anyone, and a rate limit that is
-//! not taken for a refusal of permission.
+//! reviewed, model text that cannot notify anyone or forge a workflow
+//! command, and a rate limit that is not taken for a refusal of permission.
 
 use serde_json::{json, Value};
 
@@ -281,4 +281,35 @@ fn a_rate_limited_check_is_a_failed_check_not_a_status() {
             .contains("secondary rate limit"),
         "{check}"
     );
+}
+
+#[test]
+fn model_text_cannot_forge_a_workflow_command() {
+    // With checks forbidden, findings become workflow commands on stdout,
+    // which the runner reads line by line: a title or detail that carries
+    // a line break must not start a command of its own.
+    let gh = GitHub::start();
+    gh.with(|s| s.checks_forbidden = true);
+    let models = Fake::start(|_| {
+        Reply::content(
+            &json!({"decision": "request_changes", "findings": [{
+                "severity": "high", "file": "src/lib.rs", "line": 2,
+                "title": "t\n::add-mask::x\r::error::forged",
+                "detail": "d\r\n::set-env name=X::y\n%0A::warning::forged"
+            }]})
+            .to_string(),
+        )
+    });
+    let p = pr_project(&gh, &models);
+    let (code, stdout, stderr) = run(&p);
+    assert_eq!(code, 0, "{stderr}");
+    let both = format!("{stdout}\n{stderr}");
+    // Each command's name: `::NAME props::message`.
+    let commands: Vec<&str> = both
+        .lines()
+        .filter_map(|l| l.strip_prefix("::"))
+        .map(|c| c.split([' ', ':']).next().unwrap_or_default())
+        .collect();
+    assert_eq!(commands, ["error"], "{stdout}");
+    assert!(!stdout.contains("\n::warning::forged"), "{stdout}");
 }
