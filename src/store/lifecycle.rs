@@ -19,6 +19,14 @@ pub(super) struct Deferreds {
     making: tokio::sync::Mutex<()>,
 }
 
+/// Make `deferred` on `c`, each best effort: one that fails does not stop
+/// the others.
+fn make(deferred: Vec<Deferred>, c: &mut dyn Backend) {
+    for write in deferred {
+        let _ = write(c);
+    }
+}
+
 impl Store {
     /// Write a run's end in one transaction (`runs::EndOfRun`). Quiet
     /// (`Ok`) when the store has already given up this run.
@@ -50,9 +58,7 @@ impl Store {
         let _ = self
             .call(move |c| {
                 let warmed = c.warm(cache);
-                for write in deferred {
-                    let _ = write(c);
-                }
+                make(deferred, c);
                 warmed
             })
             .await;
@@ -82,9 +88,7 @@ impl Store {
         }
         let _ = self
             .call(move |c| {
-                for write in deferred {
-                    let _ = write(c);
-                }
+                make(deferred, c);
                 Ok(())
             })
             .await;

@@ -1,7 +1,8 @@
 //! The state server's URL: libpq's `postgres://` form, with the TLS
 //! parameters bsu handles itself (`sslmode`, `sslrootcert`,
-//! `sslnegotiation`) taken out before tokio-postgres reads the rest. Nothing here prints the URL or its
-//! password: errors name where the URL came from.
+//! `sslnegotiation`) taken out before tokio-postgres reads the rest.
+//! Nothing here prints the URL or its password: errors name where the URL
+//! came from.
 
 use std::path::PathBuf;
 use std::str::FromStr;
