@@ -24,10 +24,17 @@ fn main() {
     println!("cargo:rerun-if-changed=build/linker.rs");
     let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let list = dir.join("build").join("hot-symbols.txt");
-    if list.is_file() && rust_lld_links() {
+    // The linker reads a copy in the build's own folder, not the list in the
+    // checkout: cargo keeps a build script's output for another checkout of
+    // the same package sharing the target folder (a second worktree, a CI
+    // clone with `CARGO_TARGET_DIR`), and a path into a checkout since
+    // removed would fail every link until the list next changes.
+    let copy =
+        PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("hot-symbols.txt");
+    if list.is_file() && rust_lld_links() && std::fs::copy(&list, &copy).is_ok() {
         println!(
             "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
-            list.display()
+            copy.display()
         );
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
