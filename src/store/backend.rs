@@ -3,14 +3,16 @@
 //! connection (`sqlite.rs`); a shared server is one more implementation.
 //! Calls are blocking: `Store` runs them on the blocking pool, one at a time.
 
-use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
+use crate::breaker::{Admission, Breaker, Outcome, Settings, State};
 use crate::client::ChatReply;
 
-use super::cache::{Counts, Stats};
+use super::cache::Counts;
 use super::runs::{RunRecord, Settle};
 use super::snapshot::{Ask, Snapshot};
-use super::spend::{Refused, Reservation, Window};
+use super::spend::{Refused, Window};
 use super::StoreError;
+#[cfg(test)]
+use {super::cache::Stats, super::spend::Reservation, crate::breaker::Transition};
 
 pub(crate) type Result<T> = std::result::Result<T, StoreError>;
 
@@ -42,6 +44,7 @@ pub(crate) trait Backend: Send {
     /// Every breaker, by name.
     fn breakers(&mut self) -> Result<Vec<(String, Breaker)>>;
     /// The newest `limit` transitions of breaker `name`, newest first.
+    #[cfg(test)]
     fn breaker_transitions(&mut self, name: &str, limit: i64) -> Result<Vec<Transition>>;
     /// Close one breaker, every credential's of an endpoint, or all: the names closed.
     fn breaker_reset(&mut self, name: Option<&str>, now: i64) -> Result<Vec<String>>;
@@ -67,32 +70,13 @@ pub(crate) trait Backend: Send {
     fn cache_clear(&mut self) -> Result<usize>;
     /// Remove expired entries: how many.
     fn cache_prune(&mut self, now: i64) -> Result<usize>;
+    #[cfg(test)]
     fn cache_stats(&mut self, now: i64) -> Result<Stats>;
 
-    /// Everything `bsu status` shows. By default read by the calls above
-    /// in turn; a server answers in one round trip, from one snapshot.
-    fn snapshot(&mut self, ask: &Ask) -> Result<Snapshot> {
-        let breakers = self.breakers()?;
-        let mut transitions = Vec::new();
-        if let Some(limit) = ask.transitions {
-            for (name, _) in &breakers {
-                transitions.push((name.clone(), self.breaker_transitions(name, limit)?));
-            }
-        }
-        let [today, week, month] = ask.spend_since;
-        Ok(Snapshot {
-            breakers,
-            transitions,
-            cache: self.cache_stats(ask.now)?,
-            runs: self.runs_recent(ask.runs)?,
-            spend: [
-                self.spend_by_model(today)?,
-                self.spend_by_model(week)?,
-                self.spend_by_model(month)?,
-            ],
-            reservations: self.spend_reservations(ask.now)?,
-        })
-    }
+    /// Everything `bsu status` shows, read in one read-only transaction,
+    /// so that every table is seen as of one moment (a run ending halfway
+    /// through is seen entirely or not at all).
+    fn snapshot(&mut self, ask: &Ask) -> Result<Snapshot>;
 
     #[cfg(test)]
     fn run_record(&mut self, r: &RunRecord) -> Result<()>;
@@ -151,8 +135,10 @@ pub(crate) trait Backend: Send {
         windows: &[Window],
     ) -> Result<std::result::Result<(), Refused>>;
     /// Reservations not settled, newest first.
+    #[cfg(test)]
     fn spend_reservations(&mut self, now: i64) -> Result<Vec<Reservation>>;
     /// Spend since `from_ms` by provider and model, largest first.
+    #[cfg(test)]
     fn spend_by_model(&mut self, from_ms: i64) -> Result<Vec<(String, String, f64)>>;
 
     /// Apply pending schema migrations: (version before, version now). On

@@ -1,6 +1,9 @@
-//! What `bsu status` shows, read at once (`Backend::snapshot`): a state
-//! server answers it in one round trip, from one consistent snapshot,
-//! rather than in one round trip per table and per breaker.
+//! What `bsu status` shows, read at once (`Backend::snapshot`) from one
+//! consistent snapshot: SQLite's read here, in one read transaction; a
+//! state server's in `postgres::snapshot`, in one round trip rather than
+//! one per table and per breaker.
+
+use rusqlite::Connection;
 
 use crate::breaker::{Breaker, Transition};
 
@@ -49,5 +52,98 @@ impl Snapshot {
             .map(|(name, _)| (name.clone(), all.remove(name).unwrap_or_default()))
             .collect();
         self
+    }
+}
+
+/// `ask` read from SQLite in one read transaction: in WAL mode it sees the
+/// database as of its first read, whatever other processes commit while it
+/// reads. Dropped unfinished, the transaction is rolled back. `between` is
+/// called once the breakers are read (a test commits there).
+pub(super) fn read(
+    conn: &Connection,
+    ask: &Ask,
+    between: impl FnOnce(),
+) -> rusqlite::Result<Snapshot> {
+    let tx = conn.unchecked_transaction()?;
+    let breakers = super::breakers::list(&tx)?;
+    between();
+    let transitions = match ask.transitions {
+        Some(limit) => breakers
+            .iter()
+            .map(|(name, _)| {
+                Ok((
+                    name.clone(),
+                    super::breakers::transitions(&tx, name, limit)?,
+                ))
+            })
+            .collect::<rusqlite::Result<_>>()?,
+        None => Vec::new(),
+    };
+    let [today, week, month] = ask.spend_since;
+    let snapshot = Snapshot {
+        breakers,
+        transitions,
+        cache: super::cache::stats(&tx, ask.now)?,
+        runs: super::runs::recent(&tx, ask.runs)?,
+        spend: [
+            super::spend::by_model(&tx, today)?,
+            super::spend::by_model(&tx, week)?,
+            super::spend::by_model(&tx, month)?,
+        ],
+        reservations: super::spend::reservations(&tx, ask.now)?,
+    };
+    tx.commit()?;
+    Ok(snapshot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{read, Ask};
+    use crate::store::runs::{Ended, RunRecord};
+    use crate::store::Store;
+
+    fn run(id: &str) -> RunRecord {
+        Ended {
+            run_id: id.into(),
+            event: "push".into(),
+            strategy: "push".into(),
+            project: "/p".into(),
+            decision: "approve".into(),
+            started_at: "2026-12-07T00:00:00Z".into(),
+            duration_ms: 10,
+            report: None,
+            dry_run: false,
+            replayed: false,
+            head_sha: None,
+        }
+        .record(1_000)
+    }
+
+    #[test]
+    fn status_reads_sqlite_as_of_one_moment() {
+        let dir = tempfile::tempdir().unwrap();
+        let reader = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
+        let writer = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
+        writer.with(|c| c.run_record(&run("r1"))).unwrap();
+        let ask = Ask {
+            now: 2_000,
+            runs: 10,
+            spend_since: [0; 3],
+            transitions: Some(5),
+        };
+        // Another process commits a run after the breakers are read.
+        let seen = reader
+            .with(|c| {
+                let conn = c.sqlite().expect("sqlite");
+                Ok(read(conn, &ask, || {
+                    writer.with(|w| w.run_record(&run("r2"))).unwrap()
+                })?)
+            })
+            .unwrap();
+        let ids: Vec<_> = seen.runs.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids, ["r1"], "the run committed while reading is not seen");
+        // Read again, it is.
+        let again = reader.with(|c| c.snapshot(&ask)).unwrap();
+        assert_eq!(again.runs.len(), 2);
     }
 }

@@ -9,12 +9,14 @@ use super::migrations::MIGRATIONS;
 use super::{immediate, FILE, SCHEMA_VERSION};
 
 use super::backend::{Backend, Result};
-use super::cache::Stats;
 use super::runs::{RunRecord, Settle};
-use super::spend::{Refused, Reservation, Window};
+use super::snapshot::{self, Ask, Snapshot};
+use super::spend::{Refused, Window};
 use super::{breakers, cache, runs, spend};
-use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
+use crate::breaker::{Admission, Breaker, Outcome, Settings, State};
 use crate::client::ChatReply;
+#[cfg(test)]
+use {super::cache::Stats, super::spend::Reservation, crate::breaker::Transition};
 
 impl Backend for Connection {
     fn breaker_admit(
@@ -55,6 +57,7 @@ impl Backend for Connection {
         Ok(breakers::list(self)?)
     }
 
+    #[cfg(test)]
     fn breaker_transitions(&mut self, name: &str, limit: i64) -> Result<Vec<Transition>> {
         Ok(breakers::transitions(self, name, limit)?)
     }
@@ -86,6 +89,7 @@ impl Backend for Connection {
         Ok(cache::prune(self, now)?)
     }
 
+    #[cfg(test)]
     fn cache_stats(&mut self, now: i64) -> Result<Stats> {
         Ok(cache::stats(self, now)?)
     }
@@ -224,12 +228,18 @@ impl Backend for Connection {
         Ok(spend::reserve(self, project, run_id, usd, at, windows)?)
     }
 
+    #[cfg(test)]
     fn spend_reservations(&mut self, now: i64) -> Result<Vec<Reservation>> {
         Ok(spend::reservations(self, now)?)
     }
 
+    #[cfg(test)]
     fn spend_by_model(&mut self, from_ms: i64) -> Result<Vec<(String, String, f64)>> {
         Ok(spend::by_model(self, from_ms)?)
+    }
+
+    fn snapshot(&mut self, ask: &Ask) -> Result<Snapshot> {
+        Ok(snapshot::read(self, ask, || ())?)
     }
 
     fn migrate(&mut self) -> Result<(i64, i64)> {

@@ -250,6 +250,7 @@ pub(super) async fn count_successes(
     Ok(())
 }
 
+#[cfg(test)]
 pub(super) async fn transitions(
     c: &impl GenericClient,
     name: &str,

@@ -4,13 +4,15 @@
 
 use super::end::{self, End};
 use super::{breakers, Postgres};
-use crate::breaker::{Admission, Breaker, Outcome, Settings, State, Transition};
+use crate::breaker::{Admission, Breaker, Outcome, Settings, State};
 use crate::client::ChatReply;
 use crate::store::backend::{Backend, Result};
-use crate::store::cache::{self, Stats};
+use crate::store::cache;
 use crate::store::runs::{RunRecord, Settle};
 use crate::store::snapshot::{Ask, Snapshot};
-use crate::store::spend::{Refused, Reservation, Window};
+use crate::store::spend::{Refused, Window};
+#[cfg(test)]
+use {crate::breaker::Transition, crate::store::cache::Stats, crate::store::spend::Reservation};
 
 fn big(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
@@ -94,6 +96,7 @@ impl Backend for Postgres {
         self.run(async |c| breakers::load_all(c, None).await)
     }
 
+    #[cfg(test)]
     fn breaker_transitions(&mut self, name: &str, limit: i64) -> Result<Vec<Transition>> {
         self.run(async |c| breakers::transitions(c, name, limit).await)
     }
@@ -162,6 +165,7 @@ impl Backend for Postgres {
             .map(|n| n as usize)
     }
 
+    #[cfg(test)]
     fn cache_stats(&mut self, now: i64) -> Result<Stats> {
         self.run(async |c| super::cache::stats(c, now).await)
     }
@@ -307,6 +311,7 @@ impl Backend for Postgres {
         self.run(async |c| super::spend::reserve(c, project, run_id, usd, at, windows).await)
     }
 
+    #[cfg(test)]
     fn spend_reservations(&mut self, now: i64) -> Result<Vec<Reservation>> {
         self.run(async |c| super::spend::reservations(c, now).await)
     }
@@ -317,6 +322,7 @@ impl Backend for Postgres {
         Ok((self.found, now))
     }
 
+    #[cfg(test)]
     fn spend_by_model(&mut self, from_ms: i64) -> Result<Vec<(String, String, f64)>> {
         self.run(async |c| super::spend::by_model(c, from_ms).await)
     }
