@@ -61,14 +61,15 @@ fn tmp_beside(path: &Path) -> std::path::PathBuf {
 }
 
 /// Read at most `MAX_PAYLOAD_BYTES`; anything larger (`/dev/zero`, a runaway
-/// file) is refused before it fills memory.
-pub(crate) fn read_capped(r: impl Read, source: &str) -> std::io::Result<String> {
+/// file) is refused before it fills memory. `what` names the kind of text
+/// in the message ("a payload").
+pub(crate) fn read_capped(r: impl Read, source: &str, what: &str) -> std::io::Result<String> {
     let cap = crate::bounds::MAX_PAYLOAD_BYTES;
     let mut bytes = Vec::new();
     r.take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
         return Err(std::io::Error::other(format!(
-            "{source} is larger than {} MiB, the most a payload may be",
+            "{source} is larger than {} MiB, the most {what} may be",
             cap >> 20
         )));
     }

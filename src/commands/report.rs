@@ -17,7 +17,7 @@ const SCHEMA_VERSION: u32 = 1;
 
 fn load(path: &Path) -> Result<Report> {
     let text = std::fs::File::open(path)
-        .and_then(|f| crate::fsio::read_capped(f, &path.display().to_string()))
+        .and_then(|f| crate::fsio::read_capped(f, &path.display().to_string(), "a report"))
         .map_err(|e| Error::Usage(format!("could not read the report {}: {e}", path.display())))?;
     let version = serde_json::from_str::<serde_json::Value>(&text)
         .ok()

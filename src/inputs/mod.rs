@@ -270,9 +270,10 @@ pub(crate) fn read_overrides(
                 return Err(InputError::StdinTwice.into());
             }
             stdin_used = true;
-            crate::fsio::read_capped(std::io::stdin().lock(), "stdin")
+            crate::fsio::read_capped(std::io::stdin().lock(), "stdin", "an --input value")
         } else {
-            std::fs::File::open(PathBuf::from(from)).and_then(|f| crate::fsio::read_capped(f, from))
+            std::fs::File::open(PathBuf::from(from))
+                .and_then(|f| crate::fsio::read_capped(f, from, "an --input value"))
         }
         .map_err(|e| InputError::OverrideUnreadable {
             name: name.to_string(),

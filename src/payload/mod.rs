@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 pub(crate) fn load(arg: Option<&str>, env: &Env) -> Result<Value> {
     let (source, text) = match arg {
         Some("-") => {
-            let text = read_capped(std::io::stdin().lock(), "stdin")
+            let text = read_capped(std::io::stdin().lock(), "stdin", "a payload")
                 .map_err(|e| Error::Usage(format!("could not read the payload from stdin: {e}")))?;
             ("stdin".to_string(), text)
         }
@@ -40,7 +40,7 @@ pub(crate) fn load(arg: Option<&str>, env: &Env) -> Result<Value> {
 
 fn read(path: &Path, from: &str) -> Result<String> {
     std::fs::File::open(path)
-        .and_then(|f| read_capped(f, &path.display().to_string()))
+        .and_then(|f| read_capped(f, &path.display().to_string(), "a payload"))
         .map_err(|e| {
             Error::Usage(format!(
                 "could not read the payload {} (from {from}): {e}",

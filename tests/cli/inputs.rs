@@ -423,6 +423,19 @@ fn an_input_given_on_the_command_line() {
     let (code, _, stderr) = p.run(&["run", "pull_request.opened", "--input", "nope=x"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("declared: changed, diff"), "{stderr}");
+    // One too large is refused, as an input, before anything is sent.
+    #[cfg(unix)]
+    {
+        let sent = fake.count();
+        let (code, _, stderr) = p.run(&["run", "pull_request.opened", "--input", "diff=/dev/zero"]);
+        assert_eq!(code, 2);
+        assert_eq!(
+            stderr,
+            "error: --input diff: could not read /dev/zero: /dev/zero is larger than 64 MiB, \
+             the most an --input value may be\n"
+        );
+        assert_eq!(fake.count(), sent);
+    }
 }
 
 #[test]
