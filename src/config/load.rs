@@ -161,9 +161,18 @@ fn read_agents(
             return None;
         }
     };
+    // Every `.toml` entry, whatever it is: the reading rule below refuses a
+    // link, a pipe or a folder by name rather than passing over it. Hidden
+    // names are skipped, as cargo skips them finding targets: editors' lock
+    // and backup files (Emacs's `.#a.toml`, a dangling link).
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "toml")
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
+        })
         .collect();
     paths.sort();
 

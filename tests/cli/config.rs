@@ -463,18 +463,38 @@ fn a_symlinked_configuration_file_is_refused_and_never_read() {
     let p = Project::with_agents("[events.review]\nagents = [\"a\"]\n", &["a"]);
     std::os::unix::fs::symlink(&secret, p.path().join("agents/b.toml")).unwrap();
     std::os::unix::fs::symlink("a.toml", p.path().join("agents/c.toml")).unwrap();
+    // Links to what is not a regular file, or to nothing, and a FIFO: each
+    // named, none passed over (nor waited on).
+    std::os::unix::fs::symlink("/dev/zero", p.path().join("agents/d.toml")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent", p.path().join("agents/e.toml")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(p.path().join("agents/f.toml"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    // An editor's lock file (Emacs: a dangling link) is hidden, so skipped.
+    std::os::unix::fs::symlink("me@host.1", p.path().join("agents/.#a.toml")).unwrap();
     let (code, stdout, stderr) = p.run(&["check"]);
     let all = format!("{stdout}{stderr}");
     assert_eq!(code, 2, "{all}");
-    for name in ["agents/b.toml", "agents/c.toml"] {
-        let said = format!("{name}: is a symlink; bsu reads configuration only");
+    for name in ["b", "c", "d", "e"] {
+        let said = format!("agents/{name}.toml: is a symlink; bsu reads configuration only");
         assert!(all.contains(&said), "{all}");
     }
+    assert!(
+        all.contains("agents/f.toml: is a FIFO, not a regular file"),
+        "{all}"
+    );
+    assert!(
+        all.ends_with("5 problems\n") && !all.contains(".#a"),
+        "{all}"
+    );
     assert!(!all.contains("TOP_SECRET"), "{all}");
 
     // events.toml itself, linked to a file outside.
-    std::fs::remove_file(p.path().join("agents/b.toml")).unwrap();
-    std::fs::remove_file(p.path().join("agents/c.toml")).unwrap();
+    for name in ["b", "c", "d", "e", "f", ".#a"] {
+        std::fs::remove_file(p.path().join(format!("agents/{name}.toml"))).unwrap();
+    }
     let events = outside.path().join("events.toml");
     std::fs::write(
         &events,
