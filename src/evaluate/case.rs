@@ -164,21 +164,42 @@ pub(crate) fn load(dir: &Path, shown: &str) -> Result<Vec<Case>, Vec<Problem>> {
             format!("cannot read the folder of cases ({e}); make one with a folder per case"),
         )]
     })?;
+    // A folder holding an expect.toml is a case; one reached through a
+    // link is refused by name, not passed over (the pull request can edit
+    // the cases, and a case left out changes what is measured).
+    let mut linked = Vec::new();
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| dir.join(e.file_name()).join("expect.toml").exists())
+        .filter(|e| match e.file_type() {
+            Ok(t) if t.is_symlink() => {
+                linked.push(e.file_name().to_string_lossy().into_owned());
+                false
+            }
+            Ok(t) => t.is_dir(),
+            Err(_) => false,
+        })
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| dir.join(n).join("expect.toml").exists())
         .collect();
     names.sort();
-    if names.is_empty() {
+    linked.sort();
+    let mut problems: Vec<Problem> = linked
+        .into_iter()
+        .map(|n| {
+            Problem::file(
+                format!("{shown}/{n}"),
+                "is a symlink; bsu reads a case only from a real folder of the cases \
+                 (symlinks are never followed): copy the case in instead",
+            )
+        })
+        .collect();
+    if names.is_empty() && problems.is_empty() {
         return Err(vec![Problem::file(
             &shown,
             "no cases: a case is a folder holding an expect.toml (docs/eval.md)",
         )]);
     }
     let mut cases = Vec::new();
-    let mut problems = Vec::new();
     for name in names {
         match load_case(&dir.join(&name), &name, &shown) {
             Ok(c) => cases.push(c),

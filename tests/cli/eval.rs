@@ -399,6 +399,27 @@ fn bad_cases_are_named_at_their_line() {
         stdout.contains("evals/bad/expect.toml:3:1: line without file"),
         "{stdout}"
     );
+
+    // A case reached through a link is named, not passed over: a case left
+    // out would change what is measured.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("expect.toml"),
+        "decision = \"approve\"\n",
+    )
+    .unwrap();
+    std::fs::write(outside.path().join("change.patch"), patch("y.py", 1)).unwrap();
+    for bad in ["bad", "nochange"] {
+        std::fs::remove_dir_all(p.path().join("evals").join(bad)).unwrap();
+    }
+    std::os::unix::fs::symlink(outside.path(), p.path().join("evals/linked")).unwrap();
+    let (code, stdout, stderr) = p.run(&["eval", "evals"]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(
+        stderr.contains("evals/linked: is a symlink; bsu reads a case only from a real folder"),
+        "{stderr}"
+    );
+    assert!(m.requests().is_empty());
 }
 
 /// The terminal summary, whole.
