@@ -46,6 +46,20 @@ fn a_wrong_password_is_exit_2_naming_the_variable() {
         );
         assert!(stdout.is_empty());
     }
+    // No password at all where the server asks for one: the same, not a
+    // server out of reach (which would let the run go on without it).
+    let bare = server.url_with(&db, "x").replace(":x@", "@");
+    let p = on_server(&fake, &bare, "[events.ping]\nagents = [\"a\"]\n");
+    let (code, stdout, stderr) = p.run(&["run", "ping"]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "error: the state server {} asks for a password and BSU_STATE_URL gives none; \
+             write it as postgres://USER:PASSWORD@HOST/DATABASE\n",
+            bare.split_once('@').unwrap().1
+        )
+    );
     assert_eq!(fake.count(), 0, "nothing sent");
 }
 

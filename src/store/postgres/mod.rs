@@ -393,6 +393,24 @@ fn connect_error(
             url.from
         ));
     }
+    // Said by the driver, not the server: the login cannot go on as the
+    // URL sets it (a password the server asks for and the URL lacks, a
+    // method or channel binding it does not offer, a server that could not
+    // prove it knows the password). Waiting will not change it.
+    if text == "invalid configuration: password missing" {
+        return StoreError::Refused(format!(
+            "the state server {place} asks for a password and {} gives none; \
+             write it as postgres://USER:PASSWORD@HOST/DATABASE",
+            url.from
+        ));
+    }
+    if text.starts_with("invalid configuration") || text.starts_with("authentication error") {
+        return StoreError::Refused(format!(
+            "could not log in to the state server {place} ({text}); \
+             check the user, password and settings in {}",
+            url.from
+        ));
+    }
     match e.code() {
         Some(c)
             if *c == SqlState::INVALID_PASSWORD
