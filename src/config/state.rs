@@ -126,10 +126,8 @@ pub(super) fn settle_state(
         if !is_server_url(&u.url) {
             problems.push(Problem::file(
                 URL_VAR,
-                format!(
-                    "{URL_VAR} must be a PostgreSQL URL (postgres://USER:PASSWORD@HOST/DATABASE); \
-                     unset it to keep the state in SQLite in the state directory"
-                ),
+                "is not a PostgreSQL URL: write it as postgres://USER:PASSWORD@HOST/DATABASE, \
+                 or unset it to keep the state in SQLite in the state directory",
             ));
             return StateSettings { url: None, timeout };
         }

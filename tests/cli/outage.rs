@@ -63,6 +63,26 @@ fn a_wrong_password_is_exit_2_naming_the_variable() {
     assert_eq!(fake.count(), 0, "nothing sent");
 }
 
+#[test]
+fn a_url_that_is_not_postgres_is_exit_2_naming_the_variable() {
+    let fake = Fake::approving();
+    let p = on_server(
+        &fake,
+        "mysql://bsu:Not-Pg-Pa55@db/bsu",
+        "[events.ping]\nagents = [\"a\"]\n",
+    );
+    let (code, stdout, stderr) = p.run(&["run", "ping"]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: BSU_STATE_URL: is not a PostgreSQL URL: write it as \
+         postgres://USER:PASSWORD@HOST/DATABASE, or unset it to keep the state in SQLite in \
+         the state directory\n\
+         error: 1 configuration problem found; nothing was run (see `bsu check`)\n"
+    );
+    assert_eq!(fake.count(), 0, "nothing sent");
+}
+
 /// A server that accepts connections and never answers.
 fn silent_server() -> (std::net::TcpListener, String) {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
