@@ -161,23 +161,8 @@ fn read_agents(
             return None;
         }
     };
-    // Every `.toml` entry, whatever it is: the reading rule below refuses a
-    // link, a pipe or a folder by name rather than passing over it. Hidden
-    // names are skipped, as cargo skips them finding targets: editors' lock
-    // and backup files (Emacs's `.#a.toml`, a dangling link).
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "toml")
-                && !p
-                    .file_name()
-                    .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
-        })
-        .collect();
-    paths.sort();
-
     let mut agents = BTreeMap::new();
-    for path in paths {
+    for path in agent_files(entries) {
         let file_name = path
             .file_name()
             .unwrap_or_default()
@@ -223,6 +208,24 @@ fn read_agents(
         }
     }
     Some(agents)
+}
+
+/// The `.toml` entries of `agents/`, sorted, whatever each is: the reading
+/// rule refuses a link, a pipe or a folder by name rather than passing over
+/// it. Hidden names are skipped, as cargo skips them finding targets:
+/// editors' lock and backup files (Emacs's `.#a.toml`, a dangling link).
+fn agent_files(entries: std::fs::ReadDir) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "toml")
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
+        })
+        .collect();
+    paths.sort();
+    paths
 }
 
 /// Configuration files larger than this are refused, not parsed.

@@ -19,6 +19,59 @@ use crate::plan::{self, RunPlan};
 use crate::trigger::Trigger;
 use crate::{filters, inputs, payload, publish, store, trigger};
 
+/// A run the strategy's filters skip on its payload alone: the destinations
+/// told, then the skip's exit.
+fn skip_on_payload(
+    plan: &RunPlan,
+    destinations: &[Box<dyn publish::Destination>],
+    out: &Output,
+    env: &Env,
+    why: &str,
+) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
+    runtime.block_on(tell_skipped(plan, destinations, out, why));
+    skipped(out, env, Some(&plan.event), why)
+}
+
+/// One run at a time per project and event, when asked (`--if-running`):
+/// the state (settled first on a server) and the lock held, or why the run
+/// is skipped. On a server the lock is taken only once the state is known
+/// to answer; its connection is made while the state's is (not after), and
+/// used once that one answers.
+fn lock(
+    plan: &RunPlan,
+    config: &Config,
+    args: &RunArgs,
+    state_dir: Option<&Path>,
+    mut state: Pending,
+    out: &Output,
+) -> Result<(Pending, std::result::Result<Option<RunLock>, String>)> {
+    let locking = !plan.dry_run && !args.evaluating && actions::locks(config, args);
+    let mut early = None;
+    if let (true, Some(url)) = (locking, &config.state.url) {
+        early = Some(store::postgres::lock_connect(
+            url,
+            config.state.timeout,
+            &plan.event,
+        ));
+        state = Pending::Settled(state.settle_now()?);
+    }
+    let have_state = matches!(&state, Pending::Settled((Some(_), _)));
+    let locked = match locking
+        .then(|| lock_run(plan, config, args, state_dir, (have_state, early), out))
+        .transpose()?
+        .flatten()
+    {
+        Some(Locked::Skip(why)) => Err(why),
+        Some(Locked::Held(l)) => Ok(Some(l)),
+        None => Ok(None),
+    };
+    Ok((state, locked))
+}
+
 /// A run ready to gather its inputs.
 pub(super) struct Ready {
     pub plan: Arc<RunPlan>,
@@ -82,12 +135,7 @@ pub(super) fn resolve(
     let destinations = destinations(&plan, &config, args, env, out)?;
     if let Some(why) = filters::from_payload(&plan.filters.when, &plan.filters.skip, &plan.payload)
     {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Failed(format!("could not start the async runtime: {e}")))?;
-        runtime.block_on(tell_skipped(&plan, &destinations, out, &why));
-        return skipped(out, env, Some(&plan.event), &why).map(Err);
+        return skip_on_payload(&plan, &destinations, out, env, &why).map(Err);
     }
     note_default_strategy(&plan, out);
     note_ignored_range(&plan, args, out);
@@ -99,30 +147,10 @@ pub(super) fn resolve(
     // without it (a budgeted run is refused later: its budget is unchecked).
     // A server that refuses bsu is a mistake to fix, not an outage. A
     // server's connection is waited for where the run first needs it.
-    let mut state = Pending::start(connecting, &config, state_dir, &warn)?;
-    // One run at a time per project and event, when asked: on a server, the
-    // lock is taken only once the state is known to answer.
-    // Its connection is made while the state's is (not after), and used
-    // once that one answers.
-    let locking = !plan.dry_run && !args.evaluating && actions::locks(&config, args);
-    let mut early = None;
-    if let (true, Some(url)) = (locking, &config.state.url) {
-        early = Some(store::postgres::lock_connect(
-            url,
-            config.state.timeout,
-            &plan.event,
-        ));
-        state = Pending::Settled(state.settle_now()?);
-    }
-    let have_state = matches!(&state, Pending::Settled((Some(_), _)));
-    let lock = match locking
-        .then(|| lock_run(&plan, &config, args, state_dir, (have_state, early), out))
-        .transpose()?
-        .flatten()
-    {
-        Some(Locked::Skip(why)) => return skipped(out, env, Some(&plan.event), &why).map(Err),
-        Some(Locked::Held(l)) => Some(l),
-        None => None,
+    let state = Pending::start(connecting, &config, state_dir, &warn)?;
+    let (state, lock) = match lock(&plan, &config, args, state_dir, state, out)? {
+        (_, Err(why)) => return skipped(out, env, Some(&plan.event), &why).map(Err),
+        (state, Ok(lock)) => (state, lock),
     };
     Ok(Ok(Ready {
         plan,
