@@ -23,32 +23,30 @@ pub(super) fn init(root: &Path, out: &Output, args: &crate::cli::InitArgs) -> Re
     let (events_schema, agent_schema) = (schema("events.schema.json"), schema("agent.schema.json"));
     // The schemas go with the project, so `#:schema` lines work offline and
     // always match this bsu.
+    // (folder in the project, file name, text)
     let mut files = vec![
-        (root.join("events.toml"), EVENTS),
-        (root.join("agents").join("reviewer.toml"), REVIEWER),
-        (
-            root.join(".bsu").join("events.schema.json"),
-            events_schema.as_str(),
-        ),
-        (
-            root.join(".bsu").join("agent.schema.json"),
-            agent_schema.as_str(),
-        ),
+        ("", "events.toml", EVENTS),
+        ("agents", "reviewer.toml", REVIEWER),
+        (".bsu", "events.schema.json", events_schema.as_str()),
+        (".bsu", "agent.schema.json", agent_schema.as_str()),
     ];
     // The files people edit come first: only they are refused when present.
     let mine = match args.ci {
         Some(crate::cli::CiArg::Gitlab) => {
-            files.insert(2, (root.join(".gitlab-ci.yml"), GITLAB_CI));
+            files.insert(2, ("", ".gitlab-ci.yml", GITLAB_CI));
             3
         }
         None => 2,
     };
+    let shown = |dir: &str, name: &str| root.join(dir).join(name).display().to_string();
+    check_folders(root, &files)?;
     if !force {
+        // A link counts as there, dangling or not: it is never written through.
         let existing: Vec<String> = files
             .iter()
             .take(mine)
-            .filter(|(p, _)| p.exists())
-            .map(|(p, _)| p.display().to_string())
+            .filter(|(dir, name, _)| std::fs::symlink_metadata(root.join(dir).join(name)).is_ok())
+            .map(|(dir, name, _)| shown(dir, name))
             .collect();
         if !existing.is_empty() {
             return Err(Error::Usage(format!(
@@ -59,11 +57,13 @@ pub(super) fn init(root: &Path, out: &Output, args: &crate::cli::InitArgs) -> Re
         }
     }
     let mut written = Vec::new();
-    for (path, text) in &files {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
+    for (dir, name, text) in &files {
+        // Each written whole under a temporary name and renamed into place:
+        // a link where the file goes is replaced, never followed.
+        let folder = crate::project_file::folder(root, dir, true)
+            .map_err(|why| Error::Usage(format!("{}: {why}; not written", shown(dir, ""))))?;
+        let path = folder.join(name);
+        crate::fsio::atomic_write_now(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))?;
         out.note(&format!("wrote {}", path.display()));
         written.push(path.display().to_string());
     }
@@ -73,6 +73,21 @@ pub(super) fn init(root: &Path, out: &Output, args: &crate::cli::InitArgs) -> Re
     }
     out.note("next: `bsu check`, then `bsu run pull_request.opened --dry-run`");
     Ok(ExitCode::Success)
+}
+
+/// Every folder the files go in, by the project-file rule, before anything
+/// is written: a clone can hold a link where `.bsu` or `agents` goes, and
+/// init must not write through it out of the project.
+fn check_folders(root: &Path, files: &[(&str, &str, &str)]) -> Result<()> {
+    for (dir, _, _) in files {
+        crate::project_file::folder(root, dir, false).map_err(|why| {
+            Error::Usage(format!(
+                "{}: {why}; nothing was written",
+                root.join(dir).display()
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
