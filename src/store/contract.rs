@@ -256,17 +256,9 @@ fn budgets_reserve_settle_and_expire() {
                 vec![spent(0.1), spent(0.1)],
             );
             let record = runs::Ended {
-                run_id: "r3".into(),
-                event: "push".into(),
-                strategy: "push".into(),
-                project: "/p".into(),
-                decision: "approve".into(),
-                started_at: "2026-12-06T00:00:00Z".into(),
                 duration_ms: 100,
-                report: None,
-                dry_run: false,
-                replayed: false,
                 head_sha: Some("abc".into()),
+                ..runs::Ended::for_test("r3")
             }
             .record(20_100);
             let none = Counts::default();
@@ -378,17 +370,10 @@ fn runs_are_listed_newest_first_even_when_they_start_together() {
         s.with(|c| {
             for id in ["old", "new"] {
                 let r = runs::Ended {
-                    run_id: id.into(),
-                    event: "push".into(),
-                    strategy: "push".into(),
-                    project: "/p".into(),
-                    decision: "approve".into(),
-                    started_at: "2026-12-06T00:00:00Z".into(),
                     duration_ms: 0,
                     report: Some(format!("reports/{id}.json")),
                     dry_run: id == "old",
-                    replayed: false,
-                    head_sha: None,
+                    ..runs::Ended::for_test(id)
                 }
                 .record(5);
                 c.run_record(&r)?;

@@ -53,6 +53,24 @@ pub(crate) struct Ended {
 }
 
 impl Ended {
+    /// A run of `push` in project `/p` that approved in 10 ms, for tests.
+    #[cfg(test)]
+    pub(crate) fn for_test(run_id: &str) -> Ended {
+        Ended {
+            run_id: run_id.into(),
+            event: "push".into(),
+            strategy: "push".into(),
+            project: "/p".into(),
+            decision: "approve".into(),
+            started_at: "2026-12-06T00:00:00Z".into(),
+            duration_ms: 10,
+            report: None,
+            dry_run: false,
+            replayed: false,
+            head_sha: None,
+        }
+    }
+
     /// The history row, started `duration_ms` before `now_ms`.
     pub(crate) fn record(self, now_ms: i64) -> RunRecord {
         RunRecord {
@@ -151,17 +169,9 @@ mod tests {
 
     fn ended(run_id: &str, duration_ms: u64) -> Ended {
         Ended {
-            run_id: run_id.into(),
-            event: "push".into(),
-            strategy: "push".into(),
-            project: "/p".into(),
-            decision: "approve".into(),
-            started_at: "2026-12-06T00:00:00Z".into(),
             duration_ms,
-            report: None,
-            dry_run: false,
-            replayed: false,
             head_sha: Some("abc".into()),
+            ..Ended::for_test(run_id)
         }
     }
 

@@ -103,20 +103,7 @@ mod tests {
     use crate::store::Store;
 
     fn run(id: &str) -> RunRecord {
-        Ended {
-            run_id: id.into(),
-            event: "push".into(),
-            strategy: "push".into(),
-            project: "/p".into(),
-            decision: "approve".into(),
-            started_at: "2026-12-07T00:00:00Z".into(),
-            duration_ms: 10,
-            report: None,
-            dry_run: false,
-            replayed: false,
-            head_sha: None,
-        }
-        .record(1_000)
+        Ended::for_test(id).record(1_000)
     }
 
     #[test]

@@ -370,7 +370,10 @@ fn init_never_writes_through_a_link() {
         "{stderr}"
     );
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
-    assert!(!p.path().join("events.toml").exists(), "nothing was written");
+    assert!(
+        !p.path().join("events.toml").exists(),
+        "nothing was written"
+    );
 
     // A dangling link where events.toml goes is there already; with
     // --force it is replaced, not followed.

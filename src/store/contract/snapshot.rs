@@ -28,20 +28,7 @@ fn a_snapshot_reads_what_its_parts_read() {
                 .unwrap();
             c.spend_reserve("/p", "r", 0.5, (50, 10_000), &[DAY])?
                 .unwrap();
-            let record = runs::Ended {
-                run_id: "r".into(),
-                event: "push".into(),
-                strategy: "push".into(),
-                project: "/p".into(),
-                decision: "approve".into(),
-                started_at: "2026-12-06T00:00:00Z".into(),
-                duration_ms: 10,
-                report: None,
-                dry_run: false,
-                replayed: false,
-                head_sha: None,
-            }
-            .record(60);
+            let record = runs::Ended::for_test("r").record(60);
             let settle = ("/p".to_string(), "r".to_string(), vec![spent(0.25)]);
             let counts = Counts { hits: 2, misses: 1 };
             c.run_end(&[], counts, Some(&settle), Some(&record), 60)?;

@@ -109,17 +109,8 @@ fn end(pg: &mut super::Postgres, id: &str) -> Result<(), crate::store::StoreErro
         usd: 0.5,
     };
     let run = runs::Ended {
-        run_id: id.into(),
-        event: "push".into(),
-        strategy: "push".into(),
-        project: "/p".into(),
-        decision: "approve".into(),
-        started_at: "2026-12-07T00:00:00Z".into(),
         duration_ms: 0,
-        report: None,
-        dry_run: false,
-        replayed: false,
-        head_sha: None,
+        ..runs::Ended::for_test(id)
     }
     .record(5);
     let settle = ("/p".to_string(), id.to_string(), vec![spent]);
