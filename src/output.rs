@@ -290,14 +290,6 @@ impl Output {
         self.print(&table.to_string());
     }
 
-    /// The width output should fit: `COLUMNS`, else the terminal's, else none.
-    pub(crate) fn width(&self) -> Option<u16> {
-        self.columns.or_else(|| {
-            let t = Table::new();
-            t.width().filter(|w| *w >= 20)
-        })
-    }
-
     pub(crate) fn paint(&self, text: &str, paint: Paint) -> String {
         paint.apply(text, self.color_stdout)
     }

@@ -1,6 +1,8 @@
 //! `bsu status`: breakers, the response cache, recent runs and spend, built
 //! once as the `--json` document; the text view is rendered from it.
 
+mod runs;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -208,31 +210,25 @@ fn calls(b: &BreakerJson) -> String {
 
 fn breakers_table(out: &Output, breakers: &[BreakerJson], transitions: &Transitions, now: i64) {
     let mut t = out.table();
-    t.set_header([
-        "breaker",
-        "state",
-        "failures in a row",
-        "calls",
-        "next probe",
-        "last error",
-    ]);
+    // Four columns, so that a breaker's name (what `bsu breaker reset`
+    // takes) stays whole at 80 columns: the failures in a row go with the
+    // state, and each last error, prose of any length, under the table.
+    t.set_header(["breaker", "state", "calls", "next probe"]);
     for b in breakers {
         let colour = match b.state {
             State::Closed => Color::Green,
             State::Open => Color::Red,
             State::HalfOpen => Color::Yellow,
         };
+        let state = match b.consecutive_failures {
+            0 => b.state.to_string(),
+            n => format!("{} ({n} failed in a row)", b.state),
+        };
         t.add_row(vec![
             Cell::new(&b.name),
-            Cell::new(b.state).fg(colour),
-            Cell::new(b.consecutive_failures),
+            Cell::new(state).fg(colour),
             Cell::new(calls(b)),
             Cell::new(next_probe(&b.raw, now)),
-            Cell::new(
-                b.last_error
-                    .as_deref()
-                    .map_or("-".to_string(), |e| crate::text::one_line(e, 60)),
-            ),
         ]);
     }
     out.print(&out.paint("Circuit breakers", Paint::Dim));
@@ -241,6 +237,15 @@ fn breakers_table(out: &Output, breakers: &[BreakerJson], transitions: &Transiti
         return;
     }
     out.print_table(t);
+    for b in breakers {
+        if let Some(e) = &b.last_error {
+            out.print(&format!(
+                "  {}: last error: {}",
+                b.name,
+                crate::text::one_line(e, 200)
+            ));
+        }
+    }
     for (name, history) in transitions {
         for tr in history {
             out.print(&format!(
@@ -274,39 +279,20 @@ fn cache_table(out: &Output, cache: &CacheJson) {
 
 fn runs_table(out: &Output, runs: &[RunRecord], last: usize) {
     let mut t = out.table();
-    t.set_header(["started", "event", "decision", "duration", "run", "report"]);
-    // The other columns take about 70 characters; the path gets the rest.
-    let path_room = out
-        .width()
-        .map_or(usize::MAX, |w| usize::from(w).saturating_sub(72).max(16));
-    for r in runs {
-        t.add_row([
-            r.started_at
-                .get(..19)
-                .unwrap_or(&r.started_at)
-                .replace('T', " "),
-            crate::text::middle_ellipsis(&crate::text::one_line(&r.event, 60), 24),
-            if r.replayed {
-                format!("{} (replay)", crate::text::one_line(&r.decision, 20))
-            } else {
-                crate::text::one_line(&r.decision, 20)
-            },
-            format!("{:.1}s", r.duration_ms as f64 / 1000.0),
-            r.run_id.clone(),
-            r.report.as_deref().map_or_else(
-                || "-".into(),
-                |p| {
-                    let shown = crate::text::one_line(&crate::text::display_path(p), 500);
-                    crate::text::middle_ellipsis(&shown, path_room)
-                },
-            ),
-        ]);
+    let avail = t.width().map_or(80, usize::from);
+    let fitted = runs::fit(runs, avail);
+    t.set_header(fitted.header);
+    for row in fitted.rows {
+        t.add_row(row);
     }
     out.print(&out.paint(&format!("Recent runs (last {last})"), Paint::Dim));
     if runs.is_empty() {
         out.print("  none yet");
     } else {
         out.print_table(t);
+    }
+    if let Some(below) = fitted.below {
+        out.print(&below);
     }
 }
 

@@ -239,6 +239,27 @@ fn status_fits_80_columns_and_shows_whole_paths_at_200() {
         narrow.contains('…'),
         "long paths lose their middle: {narrow}"
     );
+    // The runs' cells whole: the event, each run's id; at 80 columns the
+    // report's path is named under the table for the newest run only.
+    let (_, listed) = p.json(&["status", "--json"]);
+    for run in listed["runs"].as_array().unwrap() {
+        let id = run["run_id"].as_str().unwrap();
+        assert!(narrow.contains(&format!(" {id} ")), "{id}: {narrow}");
+    }
+    assert_eq!(
+        narrow.matches(" pull_request.synchronize ").count(),
+        3,
+        "{narrow}"
+    );
+    // A breaker's name whole too: it is what `bsu breaker reset` takes.
+    for b in listed["breakers"].as_array().unwrap() {
+        let name = b["name"].as_str().unwrap();
+        assert!(narrow.contains(&format!("│ {name} ")), "{name}: {narrow}");
+    }
+    assert!(
+        narrow.contains("\nNewest report: reports/a/rather/"),
+        "{narrow}"
+    );
     // Every header word whole: only a long identifier (a breaker's name,
     // an endpoint and a fingerprint) may be cut to fit.
     let words = "provider model today 7 days 30 breaker state failures in a row calls ok \
