@@ -374,9 +374,10 @@ fn settle_budget(
     }
     let mut from_file = BTreeMap::new();
     if let Some(pf) = budget.and_then(|b| b.pricing_file.as_ref()) {
-        match super::knowledge_path(root, pf.get_ref())
+        // Read by the reading rule, as knowledge is: checked, then opened
+        // without following a link and read up to its cap.
+        match super::read_knowledge(root, pf.get_ref())
             .map_err(|e| e.to_string())
-            .and_then(|p| std::fs::read_to_string(&p).map_err(|e| e.to_string()))
             .and_then(|t| crate::prices::read_litellm(&t).map_err(|e| e.to_string()))
         {
             Ok(m) => from_file = m,
