@@ -31,12 +31,15 @@ pub(super) fn check(root: &Path, env: &Env, out: &Output, json: bool) -> Result<
         );
     }
     // The eval cases, when the project has them.
-    let evals = root.join("evals");
-    if evals.is_dir() {
-        let shown = config::shown(root, "evals");
-        if let Err(problems) = crate::evaluate::case::load(&evals, &shown) {
-            found.problems.extend(problems);
+    let shown = config::shown(root, "evals");
+    match crate::evaluate::case::project_cases(root, &shown) {
+        Ok(Some(evals)) => {
+            if let Err(problems) = crate::evaluate::case::load(&evals, &shown) {
+                found.problems.extend(problems);
+            }
         }
+        Ok(None) => {}
+        Err(problem) => found.problems.push(problem),
     }
     let ok = found.problems.is_empty();
     let warnings = found

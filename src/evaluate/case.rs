@@ -154,6 +154,22 @@ pub(crate) struct Case {
     pub absent: Vec<Golden>,
 }
 
+/// The project's own folder of cases, `evals/`, by the project-file rule:
+/// `Ok(None)` when there is none (or `evals` is not a folder); a problem
+/// when it is a link or lies behind one, since the pull request can put
+/// one there to have cases read from elsewhere on the machine.
+pub(crate) fn project_cases(root: &Path, shown: &str) -> Result<Option<PathBuf>, Problem> {
+    use project_file::NotRead;
+    match project_file::folder(root, "evals", false) {
+        Ok(dir) if dir.is_dir() => Ok(Some(dir)),
+        Err(why @ (NotRead::Symlink | NotRead::BehindSymlink(_))) => Err(Problem::file(
+            shown,
+            format!("{why}; bsu reads the project's cases only from a real folder"),
+        )),
+        _ => Ok(None),
+    }
+}
+
 /// Every case under `dir` (each folder holding an expect.toml), by name,
 /// or every problem found; problems name files under `shown`.
 pub(crate) fn load(dir: &Path, shown: &str) -> Result<Vec<Case>, Vec<Problem>> {

@@ -422,6 +422,30 @@ fn bad_cases_are_named_at_their_line() {
     assert!(m.requests().is_empty());
 }
 
+/// The project's own `evals/` is read only as a real folder: a link there
+/// (which a pull request can add) would have cases read from elsewhere.
+#[test]
+fn the_projects_cases_are_not_read_through_a_link() {
+    let m = models();
+    let p = project(&m);
+    let outside = tempfile::tempdir().unwrap();
+    let moved = outside.path().join("evals");
+    std::fs::rename(p.path().join("evals"), &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, p.path().join("evals")).unwrap();
+    let said = "evals: is a symlink (symlinks are not followed); bsu reads the project's cases \
+                only from a real folder";
+    let (code, stdout, stderr) = p.run(&["eval"]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(stderr.contains(said), "{stderr}");
+    let (code, stdout, _) = p.run(&["check"]);
+    assert_eq!(code, 2);
+    assert!(stdout.contains(said), "{stdout}");
+    assert!(m.requests().is_empty());
+    // Named on the command line, the folder is the caller's own.
+    let (code, _, stderr) = p.run(&["eval", &moved.display().to_string()]);
+    assert_ne!(code, 2, "{stderr}");
+}
+
 /// The terminal summary, whole.
 #[test]
 fn the_summary_fits_80_columns() {

@@ -30,7 +30,12 @@ pub(super) fn eval(
     if let Some(EvalCommand::Import(a)) = &args.command {
         return import::import(a, out);
     }
-    let dir = args.cases.clone().unwrap_or_else(|| root.join("evals"));
+    let dir = match &args.cases {
+        Some(dir) => dir.clone(),
+        None => case::project_cases(root, "evals")
+            .map_err(|p| Error::Config(vec![p]))?
+            .unwrap_or_else(|| root.join("evals")),
+    };
     let cases = case::load(&dir, &dir.display().to_string()).map_err(Error::Config)?;
     let floors = args
         .fail_under
