@@ -1,5 +1,5 @@
-//! The foundation: check, events, agents, init, completions and every class
-//! of configuration error.
+//! The foundation: check, events, agents and every class of configuration
+//! error.
 
 use crate::support::Project;
 
@@ -340,117 +340,6 @@ fn env_overrides_reach_the_settled_providers_and_agents() {
         stdout.contains("$BSU_MAX_RETRIES: \"lots\" must be a whole number"),
         "{stdout}"
     );
-}
-
-#[test]
-fn init_writes_a_project_that_checks_clean_and_never_overwrites() {
-    let p = Project::empty();
-    let (code, _, stderr) = p.run(&["init"]);
-    assert_eq!(code, 0, "{stderr}");
-    let (code, stdout, _) = p.run(&["check"]);
-    assert_eq!(code, 0, "{stdout}");
-    let before = p.read("events.toml");
-    let p = p.file("events.toml", &format!("{before}\n# mine\n"));
-    let (code, _, stderr) = p.run(&["init"]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("already exist"), "{stderr}");
-    assert!(p.read("events.toml").ends_with("# mine\n"));
-}
-
-/// A clone can hold links where init writes: it never writes through one.
-#[test]
-fn init_never_writes_through_a_link() {
-    let outside = tempfile::tempdir().unwrap();
-    let p = Project::empty();
-    std::os::unix::fs::symlink(outside.path(), p.path().join(".bsu")).unwrap();
-    let (code, stdout, stderr) = p.run(&["init"]);
-    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
-    assert!(
-        stderr.contains(".bsu: is a symlink (symlinks are not followed); nothing was written"),
-        "{stderr}"
-    );
-    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
-    assert!(
-        !p.path().join("events.toml").exists(),
-        "nothing was written"
-    );
-
-    // A dangling link where events.toml goes is there already; with
-    // --force it is replaced, not followed.
-    std::fs::remove_file(p.path().join(".bsu")).unwrap();
-    let planted = outside.path().join("planted");
-    std::os::unix::fs::symlink(&planted, p.path().join("events.toml")).unwrap();
-    let (code, _, stderr) = p.run(&["init"]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("already exist"), "{stderr}");
-    let (code, _, stderr) = p.run(&["init", "--force"]);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(!planted.exists(), "not written through the link");
-    let events = std::fs::symlink_metadata(p.path().join("events.toml")).unwrap();
-    assert!(events.is_file());
-    assert_eq!(p.run(&["check"]).0, 0);
-}
-
-#[test]
-fn completions_are_printed_for_every_shell() {
-    let p = Project::empty();
-    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        let (code, stdout, _) = p.run(&["completions", shell]);
-        assert_eq!(code, 0);
-        assert!(stdout.contains("bsu"), "{shell}");
-    }
-    let (code, _, _) = p.run(&["completions", "tcsh"]);
-    assert_eq!(code, 2);
-}
-
-#[test]
-fn help_and_version() {
-    let p = Project::empty();
-    let (code, stdout, _) = p.run(&["--help"]);
-    assert_eq!(code, 0);
-    for cmd in [
-        "run",
-        "status",
-        "check",
-        "events",
-        "agents",
-        "cache",
-        "breaker",
-        "init",
-        "completions",
-    ] {
-        assert!(stdout.contains(cmd), "{cmd} missing from --help");
-    }
-    let (code, stdout, _) = p.run(&["--version"]);
-    assert_eq!(code, 0);
-    assert_eq!(stdout.trim(), format!("bsu {}", env!("CARGO_PKG_VERSION")));
-    let (code, _, stderr) = p.run(&["frobnicate"]);
-    assert_eq!(code, 2, "{stderr}");
-}
-
-#[test]
-fn a_closed_stdout_is_not_an_error() {
-    use std::io::Read;
-    use std::process::Stdio;
-    let p = Project::example();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bsu"))
-        .args(["agents", "--json"])
-        .current_dir(p.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take()); // close the pipe before bsu writes
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    assert_eq!(status.code(), Some(0), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
 }
 
 /// A pull-request strategy that reads no diff can never put a finding on a

@@ -1,5 +1,6 @@
 //! The terminal: a summary that says why, a hint for every failure class,
-//! `-q` that keeps errors, and typo'd events.
+//! `-q` that keeps errors, typo'd events, help, version, completions and a
+//! closed stdout.
 
 use serde_json::json;
 
@@ -341,4 +342,66 @@ fn a_typo_of_a_glob_strategy_suggests_the_glob() {
         stderr.contains("did you mean \"pull_request.*\"?"),
         "{stderr}"
     );
+}
+
+#[test]
+fn completions_are_printed_for_every_shell() {
+    let p = Project::empty();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, stdout, _) = p.run(&["completions", shell]);
+        assert_eq!(code, 0);
+        assert!(stdout.contains("bsu"), "{shell}");
+    }
+    let (code, _, _) = p.run(&["completions", "tcsh"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn help_and_version() {
+    let p = Project::empty();
+    let (code, stdout, _) = p.run(&["--help"]);
+    assert_eq!(code, 0);
+    for cmd in [
+        "run",
+        "status",
+        "check",
+        "events",
+        "agents",
+        "cache",
+        "breaker",
+        "init",
+        "completions",
+    ] {
+        assert!(stdout.contains(cmd), "{cmd} missing from --help");
+    }
+    let (code, stdout, _) = p.run(&["--version"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.trim(), format!("bsu {}", env!("CARGO_PKG_VERSION")));
+    let (code, _, stderr) = p.run(&["frobnicate"]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let p = Project::example();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bsu"))
+        .args(["agents", "--json"])
+        .current_dir(p.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // close the pipe before bsu writes
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }
