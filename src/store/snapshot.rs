@@ -38,21 +38,21 @@ pub(crate) struct Snapshot {
     pub reservations: Vec<Reservation>,
 }
 
-impl Snapshot {
-    /// `transitions`, read for every breaker at once (`by_name`, in any
-    /// order), as `breakers`' order has them: a breaker with none, none.
-    pub(crate) fn with_transitions(mut self, by_name: Vec<(String, Transition)>) -> Snapshot {
-        let mut all: std::collections::HashMap<String, Vec<Transition>> = Default::default();
-        for (name, t) in by_name {
-            all.entry(name).or_default().push(t);
-        }
-        self.transitions = self
-            .breakers
-            .iter()
-            .map(|(name, _)| (name.clone(), all.remove(name).unwrap_or_default()))
-            .collect();
-        self
+/// Transitions read for every breaker at once (`by_name`, in any order),
+/// in `breakers`' order, as `Snapshot::transitions` has them: a breaker
+/// with none, none.
+pub(crate) fn by_breaker(
+    breakers: &[(String, Breaker)],
+    by_name: Vec<(String, Transition)>,
+) -> Vec<(String, Vec<Transition>)> {
+    let mut all: std::collections::HashMap<String, Vec<Transition>> = Default::default();
+    for (name, t) in by_name {
+        all.entry(name).or_default().push(t);
     }
+    breakers
+        .iter()
+        .map(|(name, _)| (name.clone(), all.remove(name).unwrap_or_default()))
+        .collect()
 }
 
 /// `ask` read from SQLite in one read transaction: in WAL mode it sees the

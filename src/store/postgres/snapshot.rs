@@ -5,7 +5,7 @@
 use tokio_postgres::Client;
 
 use super::{breakers, cache, runs, spend};
-use crate::store::snapshot::{Ask, Snapshot};
+use crate::store::snapshot::{by_breaker, Ask, Snapshot};
 
 pub(super) async fn read(c: &Client, ask: &Ask) -> Result<Snapshot, tokio_postgres::Error> {
     let transitions = async {
@@ -30,17 +30,19 @@ pub(super) async fn read(c: &Client, ask: &Ask) -> Result<Snapshot, tokio_postgr
         c.batch_execute("COMMIT")
     );
     begun?;
+    let breakers = all?;
+    let transitions = match transitions? {
+        Some(by_name) => by_breaker(&breakers, by_name),
+        None => Vec::new(),
+    };
     let snapshot = Snapshot {
-        breakers: all?,
-        transitions: Vec::new(),
+        breakers,
+        transitions,
         cache: stats?,
         runs: recent?,
         spend: [today?, week?, month?],
         reservations: reserved?,
     };
     committed?;
-    Ok(match transitions? {
-        Some(by_name) => snapshot.with_transitions(by_name),
-        None => snapshot,
-    })
+    Ok(snapshot)
 }
