@@ -291,7 +291,11 @@ async fn call_batches(
             .caller
             .call(provider, key, request, hash, deadline.at, &attempts)
             .await;
-        match settle(called, agent, deadline, attempts_before) {
+        let reading = match &called.result {
+            Ok(reply) => Some(read_reply(&reply.content).await),
+            Err(_) => None,
+        };
+        match settle(called, reading, agent, deadline, attempts_before) {
             AgentResult::Succeeded(a) => {
                 attempts_before = a.attempts;
                 answers.push(a);
@@ -405,10 +409,34 @@ fn disallowed(reading: &Reading, agent: &Agent) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// How a call's result becomes the agent's: a reply is read, a failure
-/// classified. `before` counts the requests of earlier batches.
+/// Replies at least this long are read off the runtime's threads.
+const LONG_REPLY: usize = 256 * 1024;
+
+/// A reply read for its verdicts; a long one on the blocking pool, so that
+/// reading it (bounded, but a second or two for a pathological 10 MiB one)
+/// holds up no other agent's calls or timers. A reading that panicked is
+/// no verdict.
+async fn read_reply(content: &str) -> Reading {
+    if content.len() < LONG_REPLY {
+        return verdict::read(content);
+    }
+    let owned = content.to_string();
+    tokio::task::spawn_blocking(move || verdict::read(&owned))
+        .await
+        .unwrap_or_else(|e| {
+            Reading::Unreadable(verdict::Ambiguity {
+                decisions: Vec::new(),
+                unreadable: vec![format!("the reply could not be read ({e})")],
+            })
+        })
+}
+
+/// How a call's result becomes the agent's: a reply is read (`reading`,
+/// made by `read_reply`), a failure classified. `before` counts the
+/// requests of earlier batches.
 fn settle(
     called: Called,
+    reading: Option<Reading>,
     agent: &Agent,
     deadline: &deadline::Deadline,
     before: u32,
@@ -423,7 +451,7 @@ fn settle(
             cause: Cause::default(),
         },
         Ok(reply) => {
-            let reading = verdict::read(&reply.content);
+            let reading = reading.unwrap_or_else(|| verdict::read(&reply.content));
             AgentResult::Succeeded(Answer {
                 disallowed_actions: disallowed(&reading, agent),
                 output: reply.content,

@@ -313,3 +313,28 @@ fn model_text_cannot_forge_a_workflow_command() {
     assert_eq!(commands, ["error"], "{stdout}");
     assert!(!stdout.contains("\n::warning::forged"), "{stdout}");
 }
+
+/// A reply built to be costly to read (sixty nested objects left open over
+/// 400 KB, each of which a reader trying every `{` reads to the end) is
+/// read within its budget, off the runtime; a verdict in what was not read
+/// counts against it: the agent has no verdict and the run asks for review.
+#[test]
+fn a_reply_built_to_be_costly_to_read_has_no_verdict() {
+    let text = format!(
+        "{{\"decision\": \"approve\"}} {}{} {{\"decision\": \"block\"}}",
+        "{\"k\":[".repeat(60),
+        "0,".repeat(200_000)
+    );
+    let fake = Fake::start(move |_| Reply::content(&text));
+    let p = Project::with_agents("[events.review]\nagents = [\"a\"]\n", &["a"]).serve(&fake);
+    let (code, _, stderr) = p.run(&["run", "review"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = p.latest();
+    assert_eq!(r["decision"]["action"], "manual_review");
+    assert_eq!(r["agents"][0]["verdict"], Value::Null);
+    let reason = r["agents"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("the reply nests more JSON than bsu reads"),
+        "{reason}"
+    );
+}

@@ -40,7 +40,7 @@ fn from_object(obj: &Map<String, Value>) -> Finding {
         Some(Value::Null) | None => (Severity::High, Some("unstated".into())),
         Some(other) => (
             Severity::High,
-            Some(crate::text::ellipsize(&other.to_string(), 40)),
+            Some(crate::text::ellipsize(&json_text(other, 160), 40)),
         ),
     };
     let number = |keys: &[&str]| {
@@ -172,13 +172,46 @@ fn canonical(word: &str) -> Option<Severity> {
     })
 }
 
-/// A value as text: strings as they are, anything else as JSON.
+/// A value as text: strings as they are, anything else as JSON, cut at
+/// `MAX_JSON_TEXT` bytes.
 pub(super) fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
-        other => other.to_string(),
+        other => json_text(other, MAX_JSON_TEXT),
     }
+}
+
+/// The most of a non-string value kept as text. A verdict's `comments` or a
+/// finding's field given as an object holds everything nested in it: taken
+/// whole, a reply of verdicts nested in each other's comments would be kept
+/// once per level.
+const MAX_JSON_TEXT: usize = 16 * 1024;
+
+/// `v` as JSON, written only up to `max` bytes (then `…`): a value of any
+/// size costs at most that.
+pub(super) fn json_text(v: &Value, max: usize) -> String {
+    struct Capped(Vec<u8>, usize);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = self.1 - self.0.len();
+            self.0.extend_from_slice(&buf[..buf.len().min(room)]);
+            if buf.len() > room {
+                return Err(std::io::Error::other("enough"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped(Vec::new(), max);
+    let cut = serde_json::to_writer(&mut out, v).is_err();
+    let mut text = String::from_utf8_lossy(&out.0).into_owned();
+    if cut {
+        text.push('…');
+    }
+    text
 }
 
 fn first_line(s: &str) -> String {

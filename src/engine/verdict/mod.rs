@@ -6,6 +6,7 @@
 pub(crate) mod consensus;
 mod finding;
 mod read;
+mod scan;
 
 use serde::{Deserialize, Serialize};
 

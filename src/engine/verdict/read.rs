@@ -5,29 +5,41 @@
 //! objects and the elements of an array). A candidate with a `decision` key is
 //! a verdict, readable or not. A `"decision":` key that lies inside no object
 //! that parses (an unescaped quote, `1e999`, a truncated reply) is unreadable.
+//! The objects are found in one bounded pass (`scan`); a reply too intricate
+//! to read whole is unreadable where it was not read.
 
 use serde_json::{Map, Value};
 
-use super::finding::{findings, text};
+use super::finding::{findings, json_text, text};
 use super::{Ambiguity, Finding, Reading, Severity, Verdict, VerdictDecision};
 
 /// Read `reply` by the rules of CONTRACT.md ("How a reply is read").
 pub(crate) fn read(reply: &str) -> Reading {
-    let objects = objects(reply);
     let mut verdicts: Vec<Verdict> = Vec::new();
     let mut unreadable: Vec<String> = Vec::new();
-    for (_, _, obj) in &objects {
+    let scanned = super::scan::objects(reply, |obj| {
         if get(obj, "decision").is_some() {
             match verdict(obj) {
                 Ok(v) => verdicts.push(v),
                 Err(why) => unreadable.push(why.to_string()),
             }
         }
-    }
+    });
+    let unread = scanned.stopped_at.unwrap_or(usize::MAX);
     for pos in decision_keys(reply) {
-        if !objects.iter().any(|(s, e, _)| *s < pos && pos < *e) {
+        if pos < unread && !scanned.covers(pos) {
             unreadable.push(format!(
                 "a \"decision\" key at byte {pos} is in text that is not valid JSON"
+            ));
+        }
+    }
+    // What the scan did not read may hold a verdict (a key matched in any
+    // case, with spaces): it counts against the reply.
+    if let Some(at) = scanned.stopped_at {
+        if reply[at..].to_ascii_lowercase().contains("decision") {
+            unreadable.push(format!(
+                "the reply nests more JSON than bsu reads: from byte {at} on it was not \
+                 read, and \"decision\" appears there"
             ));
         }
     }
@@ -128,18 +140,6 @@ fn merge_verdicts(verdicts: Vec<Verdict>) -> Option<Verdict> {
     Some(v)
 }
 
-/// Every JSON object that parses starting at some `{`: (start, end, object).
-fn objects(reply: &str) -> Vec<(usize, usize, Map<String, Value>)> {
-    let mut out = Vec::new();
-    for (i, _) in reply.match_indices('{') {
-        let mut stream = serde_json::Deserializer::from_str(&reply[i..]).into_iter::<Value>();
-        if let Some(Ok(Value::Object(map))) = stream.next() {
-            out.push((i, i + stream.byte_offset(), map));
-        }
-    }
-    out
-}
-
 /// Byte offsets of `"decision"` / `'decision'` keys (any case) followed by a
 /// colon, not escaped inside a JSON string.
 fn decision_keys(reply: &str) -> Vec<usize> {
@@ -195,7 +195,7 @@ fn verdict(obj: &Map<String, Value>) -> Result<Verdict, BadVerdict> {
     let raw = get(obj, "decision").unwrap_or(&Value::Null);
     let Some(word) = raw.as_str() else {
         return Err(BadVerdict::NotAWord(crate::text::ellipsize(
-            &raw.to_string(),
+            &json_text(raw, 160),
             40,
         )));
     };

@@ -289,3 +289,50 @@ proptest! {
         let _ = read(&text);
     }
 }
+
+/// Verdicts nested in each other's comments: each is read once, from the
+/// outer one's tree, and keeps a bounded text of what it nests.
+#[test]
+fn verdicts_nested_in_each_others_comments_are_each_read_and_kept_small() {
+    let inner = format!(
+        r#"{{"decision": "block", "comments": [{}]}}"#,
+        "0,".repeat(50_000) + "0"
+    );
+    let reply = format!(r#"{{"decision": "approve", "comments": {inner}}}"#);
+    let Reading::Ambiguous(v, a) = read(&reply) else {
+        panic!("{:?}", read(&reply))
+    };
+    assert_eq!(v.decision, VerdictDecision::Block);
+    assert_eq!(
+        a.decisions,
+        [VerdictDecision::Approve, VerdictDecision::Block]
+    );
+    assert!(a.unreadable.is_empty(), "{:?}", a.unreadable);
+    let approve_comments =
+        finding::text(&serde_json::from_str::<serde_json::Value>(&inner).unwrap());
+    assert!(approve_comments.len() <= 16 * 1024 + 3 && approve_comments.ends_with('…'));
+}
+
+/// A reply whose nesting would cost more than its budget to read is read
+/// as far as the budget goes; a verdict in what was not read counts
+/// against it, so it cannot hide a stricter one there.
+#[test]
+fn a_verdict_past_what_the_budget_reads_makes_the_reply_unreadable() {
+    let reply = format!(
+        r#"{{"decision": "approve"}} {}{} {{"decision": "block"}}"#,
+        "{\"k\":[".repeat(60),
+        "0,".repeat(300_000)
+    );
+    // The approve it did read is not enough: the agent has no verdict.
+    let Reading::Unreadable(a) = read(&reply) else {
+        panic!("{:?}", read(&reply))
+    };
+    assert_eq!(a.decisions, [VerdictDecision::Approve]);
+    assert!(
+        a.unreadable
+            .iter()
+            .any(|u| u.starts_with("the reply nests more JSON than bsu reads: from byte ")),
+        "{:?}",
+        a.unreadable
+    );
+}
