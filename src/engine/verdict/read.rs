@@ -18,7 +18,15 @@ pub(crate) fn read(reply: &str) -> Reading {
     let mut verdicts: Vec<Verdict> = Vec::new();
     let mut unreadable: Vec<String> = Vec::new();
     let scanned = super::scan::objects(reply, |obj| {
-        if get(obj, "decision").is_some() {
+        let keys = obj
+            .keys()
+            .filter(|k| k.trim().eq_ignore_ascii_case("decision"))
+            .count();
+        if keys > 1 {
+            // `Decision` beside `decision`: which one counts is not the
+            // model's to leave open.
+            unreadable.push(format!("an object gives \"decision\" {keys} times"));
+        } else if keys == 1 {
             match verdict(obj) {
                 Ok(v) => verdicts.push(v),
                 Err(why) => unreadable.push(why.to_string()),

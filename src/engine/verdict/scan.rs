@@ -11,6 +11,9 @@
 //! Where the budget runs out the scan stops, and the reader counts what it
 //! did not read against the reply (fail-closed).
 
+use std::cell::RefCell;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// How many times its length a reply's parsing may read. A reply read whole
@@ -53,12 +56,17 @@ pub(super) fn objects(reply: &str, mut visit: impl FnMut(&Map<String, Value>)) -
                 stopped_at: Some(i),
             };
         }
-        let mut stream = serde_json::Deserializer::from_str(&reply[i..]).into_iter::<Value>();
+        SHADOWED.with_borrow_mut(Vec::clear);
+        let mut stream = serde_json::Deserializer::from_str(&reply[i..]).into_iter::<Tracked>();
         match stream.next() {
-            Some(Ok(value)) => {
+            Some(Ok(Tracked(value))) => {
                 let end = i + stream.byte_offset();
                 spent += end - i;
                 walk(&value, &mut visit);
+                // What a key given twice hid is read too.
+                for hidden in SHADOWED.with_borrow_mut(std::mem::take) {
+                    walk(&hidden, &mut visit);
+                }
                 spans.push((i, end));
                 resume = end;
             }
@@ -69,6 +77,91 @@ pub(super) fn objects(reply: &str, mut visit: impl FnMut(&Map<String, Value>)) -
     Scanned {
         spans,
         stopped_at: None,
+    }
+}
+
+thread_local! {
+    /// The values a key given twice in an object replaced, in the parse
+    /// under way: a parsed object keeps only the last, and what it hid (a
+    /// stricter verdict among them) must not go unread.
+    static SHADOWED: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A JSON value as serde_json builds it, but for a key given twice in an
+/// object: the value it replaces goes to `SHADOWED`, and a `decision` key
+/// given twice is kept as the list of every value it was given, which no
+/// verdict reads as a word (so the object is unreadable, not the last
+/// word).
+struct Tracked(Value);
+
+impl<'de> Deserialize<'de> for Tracked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TrackedVisitor).map(Tracked)
+    }
+}
+
+struct TrackedVisitor;
+
+impl<'de> Visitor<'de> for TrackedVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Tracked(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut obj = Map::new();
+        while let Some((key, Tracked(v))) = map.next_entry::<String, Tracked>()? {
+            let decision = key.trim().eq_ignore_ascii_case("decision");
+            match obj.remove(&key) {
+                None => {
+                    obj.insert(key, v);
+                }
+                Some(old) if decision => {
+                    let mut all = match old {
+                        Value::Array(a) if a.len() > 1 && a.iter().all(Value::is_string) => a,
+                        other => vec![other],
+                    };
+                    all.push(v);
+                    obj.insert(key, Value::Array(all));
+                }
+                Some(old) => {
+                    SHADOWED.with_borrow_mut(|s| s.push(old));
+                    obj.insert(key, v);
+                }
+            }
+        }
+        Ok(Value::Object(obj))
     }
 }
 

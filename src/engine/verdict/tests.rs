@@ -336,3 +336,24 @@ fn a_verdict_past_what_the_budget_reads_makes_the_reply_unreadable() {
         a.unreadable
     );
 }
+
+/// A key given twice keeps only its last value in a parsed object: a
+/// verdict it hid, or a second decision, must not go unread.
+#[test]
+fn a_key_given_twice_hides_no_verdict() {
+    // A stricter verdict hidden behind a repeated key is still read.
+    let hidden = r#"{"q": {"decision": "block"}, "q": {"decision": "approve"}}"#;
+    assert_eq!(decision_of(hidden), Some(VerdictDecision::Block));
+    // One object giving its decision twice, in any case, has none.
+    for twice in [
+        r#"{"decision": "block", "decision": "approve"}"#,
+        r#"{"Decision": "block", "decision": "approve"}"#,
+        r#"{"decision": "block", " DECISION ": "approve", "decision": "approve"}"#,
+    ] {
+        let Reading::Unreadable(a) = read(twice) else {
+            panic!("{twice}: {:?}", read(twice))
+        };
+        assert!(a.decisions.is_empty(), "{twice}: {a:?}");
+        assert_eq!(a.unreadable.len(), 1, "{twice}: {a:?}");
+    }
+}
