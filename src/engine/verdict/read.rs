@@ -75,12 +75,24 @@ pub(crate) fn merge(readings: Vec<Reading>) -> Reading {
     settle(verdicts, unreadable)
 }
 
-fn settle(verdicts: Vec<Verdict>, unreadable: Vec<String>) -> Reading {
+/// The most findings one agent's reading keeps. A model's output allows a
+/// few hundred at most; a reply of 100,000 (7 MB) took 76 s to merge and
+/// ten minutes to decide on, every step after comparing findings in pairs.
+const MAX_FINDINGS: usize = 200;
+
+fn settle(mut verdicts: Vec<Verdict>, mut unreadable: Vec<String>) -> Reading {
     let mut decisions: Vec<VerdictDecision> = Vec::new();
     for v in &verdicts {
         if !decisions.contains(&v.decision) {
             decisions.push(v.decision);
         }
+    }
+    let given: usize = verdicts.iter().map(|v| v.findings.len()).sum();
+    if given > MAX_FINDINGS {
+        keep_most_severe(&mut verdicts, MAX_FINDINGS);
+        unreadable.push(format!(
+            "the reply gives {given} findings; bsu reads the {MAX_FINDINGS} most severe"
+        ));
     }
     let Some(merged) = merge_verdicts(verdicts) else {
         return if unreadable.is_empty() {
@@ -110,6 +122,35 @@ fn settle(verdicts: Vec<Verdict>, unreadable: Vec<String>) -> Reading {
                 unreadable,
             },
         ),
+    }
+}
+
+/// Keep `max` findings across `verdicts`, the most severe (in their order
+/// among equals): none more severe than one kept is dropped, so no
+/// critical finding is lost to the cap.
+fn keep_most_severe(verdicts: &mut [Verdict], max: usize) {
+    let mut all: Vec<(Severity, usize, usize)> = verdicts
+        .iter()
+        .enumerate()
+        .flat_map(|(vi, v)| {
+            v.findings
+                .iter()
+                .enumerate()
+                .map(move |(fi, f)| (f.severity, vi, fi))
+        })
+        .collect();
+    all.sort_by(|a, b| b.0.cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+    let kept: std::collections::HashSet<(usize, usize)> = all
+        .into_iter()
+        .take(max)
+        .map(|(_, vi, fi)| (vi, fi))
+        .collect();
+    for (vi, v) in verdicts.iter_mut().enumerate() {
+        let mut fi = 0;
+        v.findings.retain(|_| {
+            fi += 1;
+            kept.contains(&(vi, fi - 1))
+        });
     }
 }
 

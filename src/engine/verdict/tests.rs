@@ -357,3 +357,30 @@ fn a_key_given_twice_hides_no_verdict() {
         assert_eq!(a.unreadable.len(), 1, "{twice}: {a:?}");
     }
 }
+
+/// A reply giving more findings than bsu reads keeps the most severe (a
+/// critical one last in the list among them) and says so: its verdict can
+/// no longer approve.
+#[test]
+fn a_reply_with_too_many_findings_keeps_the_most_severe() {
+    let mut findings: Vec<serde_json::Value> = (0..300)
+        .map(|i| serde_json::json!({"title": format!("t{i}"), "severity": "low"}))
+        .collect();
+    findings.push(serde_json::json!({"title": "the one", "severity": "critical"}));
+    let reply = serde_json::json!({"decision": "request_changes", "findings": findings});
+    let Reading::Ambiguous(v, a) = read(&reply.to_string()) else {
+        panic!()
+    };
+    assert_eq!(v.findings.len(), 200);
+    assert_eq!(v.findings[0].title, "t0", "the order kept among equals");
+    assert!(v.findings.iter().any(|f| f.title == "the one"));
+    assert_eq!(
+        a.unreadable,
+        ["the reply gives 301 findings; bsu reads the 200 most severe"]
+    );
+    let approving = serde_json::json!({"decision": "approve", "findings": findings[..300]});
+    assert!(matches!(
+        read(&approving.to_string()),
+        Reading::Unreadable(_)
+    ));
+}
