@@ -51,6 +51,13 @@ pub(crate) fn read(reply: &str) -> Reading {
             ));
         }
     }
+    let given: usize = verdicts.iter().map(|v| v.findings.len()).sum();
+    if given > MAX_FINDINGS {
+        keep_most_severe(&mut verdicts, MAX_FINDINGS);
+        unreadable.push(format!(
+            "the reply gives {given} findings; bsu reads the {MAX_FINDINGS} most severe"
+        ));
+    }
     settle(verdicts, unreadable)
 }
 
@@ -75,24 +82,19 @@ pub(crate) fn merge(readings: Vec<Reading>) -> Reading {
     settle(verdicts, unreadable)
 }
 
-/// The most findings one agent's reading keeps. A model's output allows a
-/// few hundred at most; a reply of 100,000 (7 MB) took 76 s to merge and
+/// The most findings one reply gives that are read. A model's output allows
+/// a few hundred at most; a reply of 100,000 (7 MB) took 76 s to merge and
 /// ten minutes to decide on, every step after comparing findings in pairs.
+/// Per reply, not per agent: an agent's batches (`merge`) are the
+/// project's to size, and each of them is capped.
 const MAX_FINDINGS: usize = 200;
 
-fn settle(mut verdicts: Vec<Verdict>, mut unreadable: Vec<String>) -> Reading {
+fn settle(verdicts: Vec<Verdict>, unreadable: Vec<String>) -> Reading {
     let mut decisions: Vec<VerdictDecision> = Vec::new();
     for v in &verdicts {
         if !decisions.contains(&v.decision) {
             decisions.push(v.decision);
         }
-    }
-    let given: usize = verdicts.iter().map(|v| v.findings.len()).sum();
-    if given > MAX_FINDINGS {
-        keep_most_severe(&mut verdicts, MAX_FINDINGS);
-        unreadable.push(format!(
-            "the reply gives {given} findings; bsu reads the {MAX_FINDINGS} most severe"
-        ));
     }
     let Some(merged) = merge_verdicts(verdicts) else {
         return if unreadable.is_empty() {
