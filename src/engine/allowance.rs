@@ -29,29 +29,7 @@ pub(crate) fn pack_all(
 ) -> Vec<Option<Packed>> {
     let started = std::time::Instant::now();
     let mut counter = Counter::default();
-    // Count the items once per encoding in use, in parallel, before packing,
-    // as far as the roomiest agent of the encoding could take them: per
-    // encoding, the most tokens any agent's batches hold, and one prompt.
-    let mut caps: BTreeMap<tokens::Encoding, (u64, u64)> = BTreeMap::new();
-    for p in plan.agents.iter().filter(|p| p.skip.is_none()) {
-        if plan.shared_inputs.is_empty() && p.agent.inputs.is_empty() {
-            continue;
-        }
-        let batches = p
-            .agent
-            .max_batches
-            .unwrap_or(pack::DEFAULT_MAX_BATCHES)
-            .max(1);
-        let window = window(plan, &p.agent);
-        let most = window.saturating_mul(u64::from(batches));
-        let cap = caps
-            .entry(tokens::encoding_for(&p.agent.model))
-            .or_insert((0, 0));
-        *cap = (cap.0.max(most), cap.1.max(window));
-    }
-    for (enc, cap) in caps {
-        counter.precount(enc, inputs, cap);
-    }
+    precount(plan, inputs, &mut counter);
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
         "counted input tokens"
@@ -110,6 +88,32 @@ pub(crate) fn pack_all(
     }
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "packed inputs");
     out
+}
+
+/// Count the items once per encoding in use, in parallel, before packing,
+/// as far as the roomiest agent of the encoding could take them: per
+/// encoding, the most tokens any agent's batches hold, and one prompt.
+fn precount(plan: &RunPlan, inputs: &[Gathered], counter: &mut Counter) {
+    let mut caps: BTreeMap<tokens::Encoding, (u64, u64)> = BTreeMap::new();
+    for p in plan.agents.iter().filter(|p| p.skip.is_none()) {
+        if plan.shared_inputs.is_empty() && p.agent.inputs.is_empty() {
+            continue;
+        }
+        let batches = p
+            .agent
+            .max_batches
+            .unwrap_or(pack::DEFAULT_MAX_BATCHES)
+            .max(1);
+        let window = window(plan, &p.agent);
+        let most = window.saturating_mul(u64::from(batches));
+        let cap = caps
+            .entry(tokens::encoding_for(&p.agent.model))
+            .or_insert((0, 0));
+        *cap = (cap.0.max(most), cap.1.max(window));
+    }
+    for (enc, cap) in caps {
+        counter.precount(enc, inputs, cap);
+    }
 }
 
 /// What decides an agent's batches: agents given the same are packed once.

@@ -12,6 +12,7 @@ mod gather;
 mod ledger;
 mod setup;
 mod signal;
+mod spent;
 mod state;
 mod summary;
 mod verify;
@@ -23,6 +24,7 @@ use actions::skipped;
 use calls::{call_agents, Calls};
 use gather::Gather;
 use setup::Ready;
+use spent::{settle_cost, Spent};
 
 use std::path::Path;
 
@@ -189,31 +191,21 @@ async fn review(
     let start = tokio::time::Instant::now();
     let mut shutdown = signal::Shutdown::install();
     let deadline = engine::deadline::after(start, plan.limits.timeout);
-    // A state server's connection is settled while the ledger is fetched
-    // and the inputs gathered; each waits for it only where it needs it.
-    let (mut later, settling) = state.settle();
-    let gathering = async {
-        // The pull request's ledger: what earlier pushes raised and left open.
-        let prev = ledger::load(&plan, &destinations, &mut later, out).await;
-        let request = Gather {
-            base: args.base.clone(),
-            head: args.head.clone(),
-            overrides,
-            reviewed: prev.as_ref().and_then(|l| l.head.clone()),
-        };
-        let gathered = gather::under_deadline(&plan, request, later, deadline, &mut shutdown).await;
-        (prev, gathered)
-    };
-    let (settled, (prev, gathered)) = tokio::join!(settling, gathering);
-    // A server that refuses bsu stops the run before anything is sent.
-    let ((store, no_state), gathered) = match settled? {
-        Some(settled) => (settled, gathered?),
-        // Stopped while connecting: as if while gathering.
-        None => (
-            (None, Some(STOPPED_CONNECTING.into())),
-            Err(engine::Stop::Interrupted),
-        ),
-    };
+    let Found {
+        store,
+        no_state,
+        prev,
+        gathered,
+    } = find(
+        &plan,
+        args,
+        overrides,
+        &destinations,
+        state,
+        out,
+        (deadline, &mut shutdown),
+    )
+    .await?;
     if let Some(why) = gather::filtered(&plan, &gathered) {
         setup::tell_skipped(&plan, &destinations, out, &why).await;
         return skipped(out, env, Some(&plan.event), &why).map(Err);
@@ -260,6 +252,58 @@ async fn review(
         report,
         code,
     }))
+}
+
+/// What a run found before its calls: its state (or why it has none), the
+/// pull request's ledger, and its inputs (or why it stopped gathering).
+struct Found {
+    store: Option<crate::store::Store>,
+    no_state: Option<String>,
+    prev: Option<crate::ledger::Ledger>,
+    gathered: std::result::Result<Vec<crate::inputs::Gathered>, engine::Stop>,
+}
+
+/// Settle the state while the ledger is fetched and the inputs gathered:
+/// each waits for a state server's connection only where it needs it. A
+/// server that refuses bsu stops the run (an error) before anything is sent.
+async fn find(
+    plan: &std::sync::Arc<RunPlan>,
+    args: &RunArgs,
+    overrides: std::collections::BTreeMap<String, String>,
+    destinations: &[Box<dyn crate::publish::Destination>],
+    state: state::Pending,
+    out: &Output,
+    (deadline, shutdown): (tokio::time::Instant, &mut signal::Shutdown),
+) -> Result<Found> {
+    let (mut later, settling) = state.settle();
+    let gathering = async {
+        // The pull request's ledger: what earlier pushes raised and left open.
+        let prev = ledger::load(plan, destinations, &mut later, out).await;
+        let request = Gather {
+            base: args.base.clone(),
+            head: args.head.clone(),
+            overrides,
+            reviewed: prev.as_ref().and_then(|l| l.head.clone()),
+        };
+        let gathered = gather::under_deadline(plan, request, later, deadline, shutdown).await;
+        (prev, gathered)
+    };
+    let (settled, (prev, gathered)) = tokio::join!(settling, gathering);
+    Ok(match settled? {
+        Some((store, no_state)) => Found {
+            store,
+            no_state,
+            prev,
+            gathered: gathered?,
+        },
+        // Stopped while connecting: as if while gathering.
+        None => Found {
+            store: None,
+            no_state: Some(STOPPED_CONNECTING.into()),
+            prev,
+            gathered: Err(engine::Stop::Interrupted),
+        },
+    })
 }
 
 /// Why a run stopped by a signal before its state server answered has no
@@ -354,33 +398,6 @@ async fn deliver_all(
     (written, failed)
 }
 
-/// What the run projected and reserved, for `settle_cost`.
-struct Spent {
-    projected: Vec<crate::cost::AgentCost>,
-    reserved: bool,
-    replayed: bool,
-}
-
-/// The run's cost report, and what its end records of it: every run that
-/// called a provider records what it spent (the history of `bsu status` and
-/// of the budgets); a reservation becomes the actual cost.
-fn settle_cost(
-    plan: &RunPlan,
-    run_id: &str,
-    outcome: &engine::outcome::RunOutcome,
-    spent: Spent,
-) -> (crate::cost::CostReport, Option<crate::store::runs::Settle>) {
-    let costs = cost_report(outcome, spent.projected, &plan.cost.prices);
-    let settle = (spent.reserved || (!plan.dry_run && !spent.replayed)).then(|| {
-        (
-            plan.project.clone(),
-            run_id.to_string(),
-            crate::cost::budget::spent_rows(&costs.actual),
-        )
-    });
-    (costs, settle)
-}
-
 /// What the run came to, for its last words and exit code.
 struct End<'a> {
     outcome: &'a engine::outcome::RunOutcome,
@@ -441,43 +458,6 @@ fn finish(out: &Output, plan: &RunPlan, args: &RunArgs, end: End<'_>) -> Result<
         out.error("interrupted; the partial report was written");
     }
     Ok(code)
-}
-
-/// The projection and what the run actually cost.
-fn cost_report(
-    outcome: &engine::outcome::RunOutcome,
-    projected: Vec<crate::cost::AgentCost>,
-    prices: &crate::prices::PriceBook,
-) -> crate::cost::CostReport {
-    // Priced at the provider and model that served each agent (a fallback's
-    // when the call moved down the chain).
-    let used: Vec<_> = outcome
-        .agents
-        .iter()
-        .filter(|a| a.status() != engine::outcome::Status::DryRun && a.usage().total_tokens > 0)
-        .map(|a| {
-            let (provider, model) = match &a.route {
-                Some(r) => (r.provider.clone(), r.model.clone()),
-                None => (a.provider.clone(), a.model.clone()),
-            };
-            (a.id.clone(), provider, model, a.usage())
-        })
-        .collect();
-    let (actual, saved) = crate::cost::actual(&used, prices);
-    let mut unpriced: Vec<String> = projected
-        .iter()
-        .filter(|c| c.usd.is_none())
-        .map(|c| c.id.clone())
-        .collect();
-    unpriced.dedup();
-    crate::cost::CostReport {
-        projected_usd: crate::cost::total(&projected),
-        projected,
-        actual_usd: crate::cost::total(&actual),
-        actual,
-        unpriced,
-        cache_saved_usd: saved,
-    }
 }
 
 pub(super) fn absolute(p: &Path) -> String {

@@ -55,20 +55,29 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Parse `url`; an error says what is wrong and where the URL came from.
-pub(crate) fn parse(url: &StateUrl) -> Result<Parsed, String> {
-    let (base, query) = match url.url.split_once('?') {
-        Some((b, q)) => (b, q),
-        None => (url.url.as_str(), ""),
-    };
+/// The TLS parameters of a URL's query, which bsu reads itself (libpq's
+/// names and meanings; tokio-postgres reads them otherwise or not at all).
+struct Tls {
+    ssl: Option<String>,
+    root_cert: Option<PathBuf>,
+    negotiation: Option<String>,
+}
+
+/// `url` without its TLS parameters, and those parameters.
+fn take_tls(url: &str) -> (String, Tls) {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let mut kept = Vec::new();
-    let (mut ssl, mut root_cert, mut negotiation) = (None, None, None);
+    let mut tls = Tls {
+        ssl: None,
+        root_cert: None,
+        negotiation: None,
+    };
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         match decode(k).as_str() {
-            "sslmode" => ssl = Some(decode(v)),
-            "sslrootcert" => root_cert = Some(PathBuf::from(decode(v))),
-            "sslnegotiation" => negotiation = Some(decode(v)),
+            "sslmode" => tls.ssl = Some(decode(v)),
+            "sslrootcert" => tls.root_cert = Some(PathBuf::from(decode(v))),
+            "sslnegotiation" => tls.negotiation = Some(decode(v)),
             _ => kept.push(pair),
         }
     }
@@ -77,6 +86,19 @@ pub(crate) fn parse(url: &StateUrl) -> Result<Parsed, String> {
     } else {
         format!("{base}?{}", kept.join("&"))
     };
+    (rest, tls)
+}
+
+/// Parse `url`; an error says what is wrong and where the URL came from.
+pub(crate) fn parse(url: &StateUrl) -> Result<Parsed, String> {
+    let (
+        rest,
+        Tls {
+            ssl,
+            root_cert,
+            negotiation,
+        },
+    ) = take_tls(&url.url);
     let mut config = tokio_postgres::Config::from_str(&rest).map_err(|e| {
         format!(
             "{} is not a PostgreSQL URL bsu can use ({}); write it as \
