@@ -5,7 +5,7 @@
 #[cfg(test)]
 use std::sync::atomic::Ordering;
 
-use super::{now_ms, runs, Backend, Store, StoreError};
+use super::{now_ms, runs, Backend, GaveUp, Store, StoreError};
 
 /// A write a run puts off (`Store::defer`).
 type Deferred = Box<dyn FnOnce(&mut dyn Backend) -> Result<(), StoreError> + Send>;
@@ -37,10 +37,20 @@ impl Store {
         let now = now_ms();
         let run = end.run.map(|e| e.record(now));
         let (successes, cache, spend) = (end.successes, end.cache, end.spend);
-        match self
-            .call(move |c| c.run_end(&successes, cache, spend.as_ref(), run.as_ref(), now))
-            .await
-        {
+        let write = move |again: bool| {
+            let (successes, spend, run) = (successes.clone(), spend.clone(), run.clone());
+            self.call_as(
+                move |c| c.run_end(&successes, cache, spend.as_ref(), run.as_ref(), now),
+                again,
+            )
+        };
+        match write(false).await {
+            // A lock is let go: the run's end, whose spend the budgets
+            // count, is worth one more wait. Nothing was written (the write
+            // takes the lock first), so it is made whole or not at all.
+            Err(StoreError::GivenUp | StoreError::Busy(_)) if self.gave_up() == GaveUp::Locked => {
+                write(true).await
+            }
             Err(StoreError::GivenUp) => Ok(()),
             other => other,
         }

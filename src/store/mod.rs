@@ -35,7 +35,7 @@ pub(crate) use connecting::Connecting;
 pub(crate) use tx::{bump, counter, counter_opt, immediate, set_counter};
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -141,6 +141,18 @@ impl Kind {
     }
 }
 
+/// Whether, and why, a run has given up on its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum GaveUp {
+    No = 0,
+    /// Another process held `state.db`'s lock past `BUSY_TIMEOUT`: a lock
+    /// that may be let go.
+    Locked = 1,
+    /// The state server could not be reached, or stopped answering.
+    Gone = 2,
+}
+
 /// A handle to the state (`state.db`, or a server), cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Store {
@@ -150,9 +162,10 @@ pub(crate) struct Store {
     /// (never its user or password).
     pub place: String,
     pub kind: Kind,
-    /// Set when another process held the lock past `BUSY_TIMEOUT`: the rest
-    /// of this run goes on without the database instead of waiting again.
-    degraded: Arc<AtomicBool>,
+    /// Set (to a `GaveUp`) when another process held the lock past
+    /// `BUSY_TIMEOUT` or the server stopped answering: the rest of this run
+    /// goes on without the state instead of waiting again.
+    degraded: Arc<AtomicU8>,
     warn: Warn,
     /// Writes put off until the run's first request is out (`defer`).
     deferred: Arc<lifecycle::Deferreds>,
@@ -285,7 +298,16 @@ impl Store {
     /// Whether this run has given up on the database (see `degraded`).
     /// Callers stay quiet about errors then: the store has said it once.
     pub(crate) fn degraded(&self) -> bool {
-        self.degraded.load(Ordering::SeqCst)
+        self.gave_up() != GaveUp::No
+    }
+
+    /// Whether, and why, this run has given up on the state.
+    pub(crate) fn gave_up(&self) -> GaveUp {
+        match self.degraded.load(Ordering::SeqCst) {
+            0 => GaveUp::No,
+            1 => GaveUp::Locked,
+            _ => GaveUp::Gone,
+        }
     }
 
     /// Run `f` on the blocking pool, so SQLite never blocks a runtime thread.
@@ -299,48 +321,65 @@ impl Store {
         if self.degraded() {
             return Err(StoreError::GivenUp);
         }
+        self.call_as(f, false).await
+    }
+
+    /// `call`, or with `again`, made even when the run has given up on the
+    /// state (for the one write that is worth another wait).
+    async fn call_as<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Backend) -> Result<T, StoreError> + Send + 'static,
+        again: bool,
+    ) -> Result<T, StoreError> {
         let store = self.clone();
         // The flag is set while the connection is still held, so calls queued
         // behind one that timed out never wait again.
-        let result = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let mut backend = store
                 .backend
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            {
-                if store.degraded() {
-                    return Err(StoreError::GivenUp);
-                }
-                let result = f(backend.as_mut());
-                if let Err(e) = &result {
-                    if e.is_outage() && !store.degraded.swap(true, Ordering::SeqCst) {
-                        (store.warn)(&store.outage(e));
-                    }
-                }
-                result
+            if store.degraded() && !again {
+                return Err(StoreError::GivenUp);
             }
+            let result = f(backend.as_mut());
+            if let Err(e) = &result {
+                let why = match e {
+                    StoreError::Busy(_) => GaveUp::Locked,
+                    _ => GaveUp::Gone,
+                };
+                if e.is_outage()
+                    && store
+                        .degraded
+                        .compare_exchange(0, why as u8, Ordering::SeqCst, Ordering::SeqCst)
+                        .is_ok()
+                {
+                    (store.warn)(&store.outage(e));
+                }
+            }
+            result
         })
         .await
-        .unwrap_or_else(|e| Err(StoreError::Task(e.to_string())));
-        result
+        .unwrap_or_else(|e| Err(StoreError::Task(e.to_string())))
     }
 }
 
 impl Store {
     /// What the one warning says when this run gives up on the state.
     fn outage(&self, e: &StoreError) -> String {
-        let what = match e {
+        match e {
             StoreError::Busy(_) => format!(
-                "the state database {} stayed locked by another process for over {}s",
+                "the state database {} stayed locked by another process for over {}s; this \
+                 run goes on without it (breakers work in memory, the cache is not updated) \
+                 and tries once more to record its end (its cost and history)",
                 self.place,
                 BUSY_TIMEOUT.as_secs()
             ),
-            other => other.to_string(),
-        };
-        format!(
-            "{what}; this run goes on without it (breakers work in memory; cache and \
-             history are not updated)"
-        )
+            other => format!(
+                "{other}; this run goes on without it (breakers work in memory; cache and \
+                 history are not updated)"
+            ),
+        }
     }
 
     /// Connect to the state server `url` (migrating its schema on first use).
@@ -383,7 +422,7 @@ impl Store {
             backend: Arc::new(Mutex::new(backend)),
             place,
             kind,
-            degraded: Arc::new(AtomicBool::new(false)),
+            degraded: Arc::new(AtomicU8::new(GaveUp::No as u8)),
             warn: Arc::new(|_: &str| {}),
             deferred: Arc::default(),
             #[cfg(test)]

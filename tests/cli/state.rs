@@ -644,9 +644,18 @@ fn lock_contention_never_hangs_a_run() {
         1,
         "warned once: {stderr}"
     );
-    assert!(
-        !stderr.contains("could not"),
+    // The run's end is tried once more, and still meets the lock.
+    assert_eq!(
+        stderr.matches("could not").count(),
+        1,
         "no further warnings: {stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "could not record the run's end (its cost, breakers and history) in the state \
+             (database is locked)"
+        ),
+        "{stderr}"
     );
     // A cache lookup only reads, which a writer does not block (WAL): a's
     // reply comes from the cache; b's request then meets the lock (its
@@ -654,6 +663,57 @@ fn lock_contention_never_hangs_a_run() {
     assert_eq!(fake.count(), 1 + 3, "the run went on and called the models");
     assert_eq!(p.latest()["totals"]["cache_hits"], 1);
     assert!(statuses(&p.latest()).iter().all(|(_, s)| s == "succeeded"));
+}
+
+/// A lock let go before the run ends: the run went on without the state
+/// once it met the lock, but its end (its spend, which the budgets count,
+/// and its history) is recorded after one more wait.
+#[test]
+fn a_runs_end_is_recorded_once_a_lock_is_let_go() {
+    let fake = Fake::start(|_| Reply::verdict("approve", 9).delay(Duration::from_millis(500)));
+    let events = "[budget]\nmax_cost_per_day = 5.0\n[events.review]\nagents = [\"a\"]\n";
+    let p = Project::with_agents(events, &["a"]).serve(&fake);
+    assert_eq!(p.run(&["run", "review", "--no-cache"]).0, 0); // creates state.db
+    let spent = |s: &Value| s["spend"]["today"][0]["usd"].as_f64().unwrap();
+    let once = spent(&status(&p));
+    let child = spawn(&p, &["run", "review", "--no-cache"]);
+    // Once its request is out (its cost reserved), another process takes
+    // the write lock: the run's end (from 0.5 s after the request, 1.4 at
+    // the latest) meets it, waits 2 s, gives up, and tries again, while the
+    // lock is held for 3.5 s.
+    let asked = std::time::Instant::now();
+    while fake.count() < 2 {
+        assert!(asked.elapsed() < Duration::from_secs(20), "no request");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let holder = rusqlite::Connection::open(p.path().join(".state/state.db")).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    std::thread::sleep(Duration::from_millis(3500));
+    holder.execute_batch("ROLLBACK").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "stayed locked by another process for over 2s; this run goes on without \
+                         it (breakers work in memory, the cache is not updated) and tries once \
+                         more to record its end (its cost and history)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("could not"), "{stderr}");
+    let s = status(&p);
+    assert_eq!(s["runs"].as_array().unwrap().len(), 2, "{s}");
+    assert!(
+        (spent(&s) - 2.0 * once).abs() < 1e-9,
+        "both runs' cost: {}",
+        s["spend"]
+    );
+    assert!(
+        s["spend"]["reservations"].as_array().unwrap().is_empty(),
+        "the reservation became the spend: {}",
+        s["spend"]
+    );
 }
 
 /// The WAL stays between runs (no checkpoint-and-delete at every exit), and

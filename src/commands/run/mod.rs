@@ -139,7 +139,7 @@ async fn stages(
         };
         if let Err(e) = mended {
             warn(&format!(
-                "could not record the run's end in the state ({e})"
+                "could not record the run's end (its cost, breakers and history) in the state ({e})"
             ));
         }
     }
