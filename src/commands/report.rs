@@ -166,7 +166,7 @@ fn last_two(
     event: &str,
     out: &Output,
 ) -> Result<(String, String)> {
-    let shared = place.settings().url.is_some();
+    let shared = place.settings()?.url.is_some();
     let project = crate::plan::identity_for_state(place.root, place.env, shared);
     let Some(db) = open(place, out)? else {
         return Err(Error::Usage(

@@ -17,23 +17,25 @@ pub(super) struct Place<'a> {
     pub state_dir: Option<&'a Path>,
     pub env: &'a Env,
     /// `[state]` as the project and environment say, read once.
-    pub settings: std::cell::OnceCell<StateSettings>,
+    pub settings: std::cell::OnceCell<std::result::Result<StateSettings, String>>,
 }
 
 impl Place<'_> {
     /// The project's `[state]` with `BSU_STATE_URL` over it; the variable
     /// alone where there is no project that loads.
-    pub(super) fn settings(&self) -> &StateSettings {
-        self.settings.get_or_init(|| {
-            crate::config::load(self.root, self.env)
-                .map(|c| c.state)
-                .unwrap_or_else(|_| StateSettings::from_env(self.env))
-        })
+    pub(super) fn settings(&self) -> Result<&StateSettings> {
+        self.settings
+            .get_or_init(|| match crate::config::load(self.root, self.env) {
+                Ok(c) => Ok(c.state),
+                Err(_) => StateSettings::from_env(self.env),
+            })
+            .as_ref()
+            .map_err(|e| Error::Usage(e.clone()))
     }
 }
 
 pub(super) fn open(place: &Place<'_>, out: &Output) -> Result<Option<Store>> {
-    let settings = place.settings();
+    let settings = place.settings()?;
     redact_url(settings, out);
     match Store::open_state_existing(settings, place.state_dir, &|w| out.warn(w)) {
         Ok(s) => Ok(s),
@@ -64,7 +66,7 @@ pub(super) fn db_error(e: StoreError) -> Error {
 /// `bsu state migrate`: bring the schema to this build's version.
 pub(super) fn state(place: &Place<'_>, action: &StateAction, out: &Output) -> Result<ExitCode> {
     let StateAction::Migrate(flag) = action;
-    let settings = place.settings();
+    let settings = place.settings()?;
     redact_url(settings, out);
     let s = Store::open_state(settings, place.state_dir, &|w| out.warn(w)).map_err(db_error)?;
     let (was, now) = s.with(|c| c.migrate()).map_err(db_error)?;

@@ -68,14 +68,24 @@ impl Default for StateSettings {
 }
 
 impl StateSettings {
-    /// Only the environment (for commands that read no project).
-    pub(crate) fn from_env(env: &Env) -> StateSettings {
-        StateSettings {
-            url: env_url(env),
-            ..StateSettings::default()
+    /// Only the environment (for commands whose project does not load): an
+    /// error, as loading gives, for a `BSU_STATE_URL` that is not a
+    /// PostgreSQL URL.
+    pub(crate) fn from_env(env: &Env) -> Result<StateSettings, String> {
+        match env_url(env) {
+            Some(u) if !is_server_url(&u.url) => Err(format!("{URL_VAR}: {NOT_A_URL}")),
+            url => Ok(StateSettings {
+                url,
+                ..StateSettings::default()
+            }),
         }
     }
 }
+
+/// What is wrong with a `BSU_STATE_URL` that is not a PostgreSQL URL.
+const NOT_A_URL: &str = "is not a PostgreSQL URL: write it as \
+                         postgres://USER:PASSWORD@HOST/DATABASE, or unset it to keep the \
+                         state in SQLite in the state directory";
 
 fn env_url(env: &Env) -> Option<StateUrl> {
     env.get(URL_VAR)
@@ -124,11 +134,7 @@ pub(super) fn settle_state(
     });
     if let Some(u) = env_url(env) {
         if !is_server_url(&u.url) {
-            problems.push(Problem::file(
-                URL_VAR,
-                "is not a PostgreSQL URL: write it as postgres://USER:PASSWORD@HOST/DATABASE, \
-                 or unset it to keep the state in SQLite in the state directory",
-            ));
+            problems.push(Problem::file(URL_VAR, NOT_A_URL));
             return StateSettings { url: None, timeout };
         }
         return StateSettings {

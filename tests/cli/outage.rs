@@ -63,6 +63,51 @@ fn a_wrong_password_is_exit_2_naming_the_variable() {
     assert_eq!(fake.count(), 0, "nothing sent");
 }
 
+/// A password in the URL's query is a secret as one after the user is: a
+/// model that quotes it is redacted in everything the run keeps and
+/// prints. libpq's key=value form, which the driver would also read, is
+/// refused by every command alike (it was taken by `bsu status` and
+/// `bsu state migrate`), never quoted.
+#[test]
+fn a_password_in_the_query_is_redacted_and_key_value_form_refused() {
+    let Some(server) = crate::pg::server() else {
+        return;
+    };
+    let (db, _) = server.fresh();
+    let password = crate::pg::PASSWORD;
+    let fake = Fake::start(move |_| {
+        Reply::content(&format!(
+            "{{\"decision\": \"approve\", \"summary\": \"the state is at {password}\"}}"
+        ))
+    });
+    let port = server
+        .url_with(&db, password)
+        .rsplit_once(':')
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(port, _)| port.to_string())
+        .unwrap();
+    let url = format!("postgres://127.0.0.1:{port}/{db}?user=postgres&password={password}");
+    let p = on_server(&fake, &url, "[events.ping]\nagents = [\"a\"]\n");
+    let (code, stdout, stderr) = p.run(&["run", "ping", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("the state is at [redacted]"), "{stdout}");
+    for text in [&stdout, &stderr, &p.all_text()] {
+        assert!(!text.contains(password), "{text}");
+    }
+    let kv = format!("host=127.0.0.1 port={port} user=postgres password={password} dbname={db}");
+    let p = on_server(&fake, &kv, "[events.ping]\nagents = [\"a\"]\n");
+    for args in [&["run", "ping"][..], &["status"], &["state", "migrate"]] {
+        let (code, stdout, stderr) = p.run(args);
+        assert_eq!((code, stdout.as_str()), (2, ""), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: BSU_STATE_URL: is not a PostgreSQL URL: write it as "),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains(password), "{stderr}");
+    }
+    assert_eq!(fake.count(), 1, "nothing sent with the refused URL");
+}
+
 #[test]
 fn a_url_that_is_not_postgres_is_exit_2_naming_the_variable() {
     let fake = Fake::approving();

@@ -190,6 +190,8 @@ fn direct(negotiation: Option<&str>, ssl: Option<&str>, url: &StateUrl) -> Resul
 /// `HOST:PORT/DATABASE` (the first host).
 fn place(config: &tokio_postgres::Config) -> String {
     let host = match config.get_hosts().first() {
+        // An IPv6 address in brackets, as in the URL: `[::1]:5432`.
+        Some(Host::Tcp(h)) if h.contains(':') => format!("[{h}]"),
         Some(Host::Tcp(h)) => h.clone(),
         Some(Host::Unix(p)) => p.display().to_string(),
         None => "?".into(),
@@ -202,18 +204,14 @@ fn place(config: &tokio_postgres::Config) -> String {
 /// `text` without the URL or its password, should a driver message quote them.
 fn scrub(text: &str, url: &str) -> String {
     let mut out = text.replace(url, "<url>");
-    if let Some(pw) = password(url) {
-        if pw.len() >= 3 {
-            out = out
-                .replace(&pw, "<password>")
-                .replace(&decode(&pw), "<password>");
-        }
+    for pw in secrets(url).iter().filter(|pw| pw.len() >= 3) {
+        out = out.replace(pw.as_str(), "<password>");
     }
     out
 }
 
-/// The password part of a URL, as written, if any.
-pub(crate) fn password(url: &str) -> Option<String> {
+/// The password part of a URL's authority, as written, if any.
+fn password(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?']).next()?;
     let userinfo = authority.rsplit_once('@')?.0;
@@ -221,14 +219,34 @@ pub(crate) fn password(url: &str) -> Option<String> {
     (!pw.is_empty()).then(|| pw.to_string())
 }
 
-/// The secrets a URL holds: its password, as written and decoded. (Not the
-/// whole URL: redaction also takes out every long stretch of a secret, and
-/// the host and database are shown on purpose.)
+/// The secrets a URL holds: its password, as written and decoded, wherever
+/// it is given (`USER:PASSWORD@`, `?password=`, or libpq's `key=value`
+/// form, all of which the driver reads). Not the whole URL: redaction also
+/// takes out every long stretch of a secret, and the host and database are
+/// shown on purpose.
 pub(crate) fn secrets(url: &str) -> Vec<String> {
     let mut out = Vec::new();
+    let mut add = |pw: String| {
+        if !pw.is_empty() && !out.contains(&pw) {
+            out.push(pw);
+        }
+    };
     if let Some(pw) = password(url) {
-        out.push(decode(&pw));
-        out.push(pw);
+        add(decode(&pw));
+        add(pw);
+    }
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    for (k, v) in query.split('&').filter_map(|pair| pair.split_once('=')) {
+        if decode(k) == "password" {
+            add(decode(v));
+            add(v.to_string());
+        }
+    }
+    // What the driver will send, however it was written.
+    if let Ok(config) = tokio_postgres::Config::from_str(&take_tls(url).0) {
+        if let Some(pw) = config.get_password() {
+            add(String::from_utf8_lossy(pw).into_owned());
+        }
     }
     out
 }
@@ -251,12 +269,29 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(p.place, "db.internal:6543/state");
+        assert_eq!(
+            parse(&url("postgresql://bsu:pw@[::1]:5433/state"))
+                .unwrap()
+                .place,
+            "[::1]:5433/state"
+        );
         assert_eq!(p.config.get_ssl_mode(), SslMode::Require);
         assert_eq!(p.config.get_password(), Some(&b"s3cr@t"[..]));
         assert_eq!(
             secrets("postgres://bsu:s3cr%40t@db/x"),
             ["s3cr@t", "s3cr%40t"]
         );
+        // The driver reads a password from the query and from libpq's
+        // key=value form too: it is a secret there as well.
+        assert_eq!(
+            secrets("postgres:///x?host=db&user=bsu&password=s3cr%40t"),
+            ["s3cr@t", "s3cr%40t"]
+        );
+        assert_eq!(
+            secrets("host=db user=bsu password='s3 cr@t' dbname=x"),
+            ["s3 cr@t"]
+        );
+        assert!(secrets("postgres://bsu@db/x?sslmode=require").is_empty());
     }
 
     #[test]
