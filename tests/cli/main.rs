@@ -26,8 +26,10 @@ mod integrity;
 mod outage;
 #[path = "../pg/server.rs"]
 mod pg;
+mod precision;
 mod prime;
 mod publish;
+mod reports;
 mod run;
 mod state;
 mod support;
