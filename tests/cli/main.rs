@@ -36,3 +36,4 @@ mod support;
 mod terminal;
 mod tools;
 mod trust;
+mod windows;
