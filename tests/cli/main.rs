@@ -31,6 +31,7 @@ mod prime;
 mod publish;
 mod reports;
 mod run;
+mod sqlite;
 mod state;
 mod support;
 mod terminal;
