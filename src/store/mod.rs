@@ -312,8 +312,8 @@ impl Store {
 
     /// Run `f` on the blocking pool, so SQLite never blocks a runtime thread.
     /// Lock contention past `BUSY_TIMEOUT` never hangs a run: the store
-    /// warns once and fails every later call at once, and callers go on with
-    /// what they last read.
+    /// warns once and fails every later call at once (but reads, `read`),
+    /// and callers go on with what they last read.
     pub(crate) async fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn Backend) -> Result<T, StoreError> + Send + 'static,
@@ -324,12 +324,26 @@ impl Store {
         self.call_as(f, false).await
     }
 
-    /// `call`, or with `again`, made even when the run has given up on the
-    /// state (for the one write that is worth another wait).
+    /// `call` for `f` that only reads: made even after the run has given up
+    /// on a locked `state.db`, since a writer's lock does not block a reader
+    /// (WAL). A response cache's reply is used, not paid for again, and
+    /// whether it is does not hang on which call met the lock first.
+    pub(crate) async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Backend) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        if self.gave_up() == GaveUp::Gone {
+            return Err(StoreError::GivenUp);
+        }
+        self.call_as(f, true).await
+    }
+
+    /// `call`, or with `past_lock`, made even when the run has given up on
+    /// a locked `state.db` (for reads, and the end's one more try).
     async fn call_as<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn Backend) -> Result<T, StoreError> + Send + 'static,
-        again: bool,
+        past_lock: bool,
     ) -> Result<T, StoreError> {
         let store = self.clone();
         // The flag is set while the connection is still held, so calls queued
@@ -339,8 +353,10 @@ impl Store {
                 .backend
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if store.degraded() && !again {
-                return Err(StoreError::GivenUp);
+            match store.gave_up() {
+                GaveUp::No => {}
+                GaveUp::Locked if past_lock => {}
+                GaveUp::Locked | GaveUp::Gone => return Err(StoreError::GivenUp),
             }
             let result = f(backend.as_mut());
             if let Err(e) = &result {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::fake::{Fake, Reply};
 use crate::support::{statuses, Project};
 
-const PANEL: &str = "[events.review]\nagents = [\"a\", \"b\", \"c\", \"d\"]\n";
+pub(crate) const PANEL: &str = "[events.review]\nagents = [\"a\", \"b\", \"c\", \"d\"]\n";
 
 fn panel() -> Project {
     Project::with_agents(PANEL, &["a", "b", "c", "d"])

@@ -107,7 +107,7 @@ async fn gather(plan: &RunPlan, g: &Gather, mut state: Later) -> Result<Vec<inpu
 async fn last_run(plan: &RunPlan, store: Option<&Store>) -> Option<inputs::LastRun> {
     let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
     store?
-        .call(move |c| c.run_last_decided(&project, &strategy))
+        .read(move |c| c.run_last_decided(&project, &strategy))
         .await
         .ok()
         .flatten()
@@ -124,7 +124,7 @@ async fn counts(plan: &RunPlan, state: &mut Later) -> bool {
     let kept = match state.get().await {
         Some(db) => {
             let project = plan.project.clone();
-            db.call(move |c| c.token_counts_get(&project, read + 1))
+            db.read(move |c| c.token_counts_get(&project, read + 1))
                 .await
                 .unwrap_or_default()
         }
@@ -185,7 +185,7 @@ async fn older_counts(plan: &RunPlan, items: &[inputs::Gathered], state: &mut La
     }
     let project = plan.project.clone();
     let found = db
-        .call(move |c| c.token_counts_of(&project, &keys))
+        .read(move |c| c.token_counts_of(&project, &keys))
         .await
         .unwrap_or_default();
     crate::tokens::memo::load(found);

@@ -55,7 +55,7 @@ pub(super) async fn load(
         let db = state.get().await?;
         let (project, strategy) = (plan.project.clone(), plan.strategy.clone());
         let json = db
-            .call(move |c| c.ledger_get(&project, &strategy))
+            .read(move |c| c.ledger_get(&project, &strategy))
             .await
             .ok()??;
         return match serde_json::from_str::<Ledger>(&json) {

@@ -16,7 +16,7 @@ async fn remembered(store: Option<&Store>, at: &(String, String)) -> Option<u32>
     let (endpoint, model) = at.clone();
     let since = store::now_ms() - KEEP_MS;
     store?
-        .call(move |c| c.window_get(&endpoint, &model, since))
+        .read(move |c| c.window_get(&endpoint, &model, since))
         .await
         .ok()?
 }

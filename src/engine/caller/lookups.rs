@@ -100,7 +100,7 @@ impl Lookups {
             self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let keys: Vec<String> = batch.iter().map(|(k, _)| k.clone()).collect();
             let found = store
-                .call(move |c| c.cache_get_many(&keys, store::now_ms()))
+                .read(move |c| c.cache_get_many(&keys, store::now_ms()))
                 .await;
             match found {
                 Ok(replies) => {
