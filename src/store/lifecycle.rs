@@ -37,11 +37,11 @@ impl Store {
         let now = now_ms();
         let run = end.run.map(|e| e.record(now));
         let (successes, cache, spend) = (end.successes, end.cache, end.spend);
-        let write = move |again: bool| {
+        let write = move |past_lock: bool| {
             let (successes, spend, run) = (successes.clone(), spend.clone(), run.clone());
             self.call_as(
                 move |c| c.run_end(&successes, cache, spend.as_ref(), run.as_ref(), now),
-                again,
+                past_lock,
             )
         };
         match write(false).await {

@@ -386,8 +386,8 @@ impl Store {
         match e {
             StoreError::Busy(_) => format!(
                 "the state database {} stayed locked by another process for over {}s; this \
-                 run goes on without it (breakers work in memory, the cache is not updated) \
-                 and tries once more to record its end (its cost and history)",
+                 run goes on without writing to it (breakers work in memory, the cache is not \
+                 updated) and tries once more to record its end (its cost and history)",
                 self.place,
                 BUSY_TIMEOUT.as_secs()
             ),

@@ -132,8 +132,8 @@ fn a_runs_end_is_recorded_once_a_lock_is_let_go() {
     assert!(
         stderr.contains(
             "stayed locked by another process for over 2s; this run goes on without \
-                         it (breakers work in memory, the cache is not updated) and tries once \
-                         more to record its end (its cost and history)"
+             writing to it (breakers work in memory, the cache is not updated) and tries \
+             once more to record its end (its cost and history)"
         ),
         "{stderr}"
     );
