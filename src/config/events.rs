@@ -14,7 +14,7 @@ pub(super) fn settle_strategies(
     file: &EventsFile,
     src: &Source<'_>,
     agents: &BTreeMap<String, ParsedAgent>,
-    agents_found: bool,
+    broken: Option<&BTreeSet<String>>,
     problems: &mut Vec<Problem>,
 ) -> Vec<Strategy> {
     if file.events.is_empty() {
@@ -30,9 +30,9 @@ pub(super) fn settle_strategies(
             problems.push(src.at(name, "an event name cannot be empty"));
             continue;
         }
-        check_event(name, ev, file, src, agents, agents_found, problems);
+        check_event(name, ev, file, src, (agents, broken), problems);
         if let Some(v) = &ev.verify {
-            if agents_found && !agents.contains_key(v.get_ref()) {
+            if unknown(v.get_ref(), agents, broken) {
                 problems.push(src.at(v, unknown_agent(event, v.get_ref(), agents)));
             }
         }
@@ -82,13 +82,23 @@ pub(super) fn settle_strategies(
 
 /// One `[events.NAME]`'s problems: no agents, a repeated or unknown agent, a
 /// required agent it does not run, a bad cron entry or filter glob, unknown inputs.
+/// Is `id` no agent of `agents/`? Never when `agents/` was not found (said
+/// once, not for every name), nor for a file that did not parse (its own
+/// problem says why).
+fn unknown(
+    id: &str,
+    agents: &BTreeMap<String, ParsedAgent>,
+    broken: Option<&BTreeSet<String>>,
+) -> bool {
+    broken.is_some_and(|broken| !agents.contains_key(id) && !broken.contains(id))
+}
+
 fn check_event(
     name: &Spanned<String>,
     ev: &super::file::EventFile,
     file: &EventsFile,
     src: &Source<'_>,
-    agents: &BTreeMap<String, ParsedAgent>,
-    agents_found: bool,
+    (agents, broken): (&BTreeMap<String, ParsedAgent>, Option<&BTreeSet<String>>),
     problems: &mut Vec<Problem>,
 ) {
     let event = name.get_ref();
@@ -106,7 +116,7 @@ fn check_event(
                 agent,
                 format!("event {event:?} lists agent {id:?} twice; remove one"),
             ));
-        } else if agents_found && !agents.contains_key(id) {
+        } else if unknown(id, agents, broken) {
             problems.push(src.at(agent, unknown_agent(event, id, agents)));
         }
     }

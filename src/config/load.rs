@@ -3,11 +3,10 @@
 //! Every file is read and parsed even when an earlier one failed, so `bsu
 //! check` lists every problem in one pass.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::file::{AgentFile, EventsFile};
-use super::settle::{settle, ParsedAgent};
+use super::settle::{settle, AgentsRead, ParsedAgent};
 use super::{is_valid_id, Config, Problem};
 use crate::env::Env;
 use crate::error::Error;
@@ -116,7 +115,7 @@ fn inspect_read(root: &Path, env: &Env, events: EventsRead) -> Inspection {
 
     let agents_dir = root.join("agents");
     let agents = read_agents(root, &agents_dir, &mut problems);
-    let agent_count = agents.as_ref().map_or(0, BTreeMap::len);
+    let agent_count = agents.as_ref().map_or(0, |a| a.parsed.len());
     let event_count = events.as_ref().map_or(0, |(e, _)| e.events.len());
 
     let config = settle(root, events, agents, env, &mut problems);
@@ -141,11 +140,7 @@ fn inspect_read(root: &Path, env: &Env, events: EventsRead) -> Inspection {
 }
 
 /// `None` when `agents/` does not exist (a problem is recorded).
-fn read_agents(
-    root: &Path,
-    dir: &Path,
-    problems: &mut Vec<Problem>,
-) -> Option<BTreeMap<String, ParsedAgent>> {
+fn read_agents(root: &Path, dir: &Path, problems: &mut Vec<Problem>) -> Option<AgentsRead> {
     let dir_name = format!("{}/", shown(root, "agents"));
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -161,7 +156,7 @@ fn read_agents(
             return None;
         }
     };
-    let mut agents = BTreeMap::new();
+    let mut agents = AgentsRead::default();
     for path in agent_files(entries) {
         let file_name = path
             .file_name()
@@ -190,12 +185,13 @@ fn read_agents(
             Ok(None) => continue, // vanished between listing and reading
             Err(p) => {
                 problems.push(p);
+                agents.broken.insert(stem);
                 continue;
             }
         };
         match toml::from_str::<AgentFile>(&text) {
             Ok(file) => {
-                agents.insert(
+                agents.parsed.insert(
                     stem,
                     ParsedAgent {
                         file,
@@ -204,7 +200,10 @@ fn read_agents(
                     },
                 );
             }
-            Err(e) => problems.push(toml_problem(&display, &text, &e)),
+            Err(e) => {
+                problems.push(toml_problem(&display, &text, &e));
+                agents.broken.insert(stem);
+            }
         }
     }
     Some(agents)

@@ -26,6 +26,15 @@ pub(super) struct ParsedAgent {
     pub display: String,
 }
 
+/// What `agents/` held: the files that parsed, by id, and the ids of those
+/// that did not (each with a problem of its own: an event naming one is not
+/// told that it does not exist).
+#[derive(Debug, Default)]
+pub(super) struct AgentsRead {
+    pub parsed: BTreeMap<String, ParsedAgent>,
+    pub broken: std::collections::BTreeSet<String>,
+}
+
 /// Where a problem was found, so checks can point at spans in it.
 pub(super) struct Source<'a> {
     pub display: &'a str,
@@ -41,12 +50,14 @@ impl Source<'_> {
 pub(super) fn settle(
     root: &Path,
     events: Option<(EventsFile, String)>,
-    agents: Option<BTreeMap<String, ParsedAgent>>,
+    agents: Option<AgentsRead>,
     env: &Env,
     problems: &mut Vec<Problem>,
 ) -> Option<Config> {
-    let agents_found = agents.is_some();
-    let agents = agents.unwrap_or_default();
+    let (agents, broken) = match agents {
+        Some(read) => (read.parsed, Some(read.broken)),
+        None => (BTreeMap::new(), None),
+    };
     let Some((file, events_text)) = events else {
         // Without events.toml there are no providers to check agents against,
         // but each agent's own values can still be checked.
@@ -69,7 +80,7 @@ pub(super) fn settle(
     let settled_agents = settle_agents(root, &agents, &defaults, &providers, env, problems);
 
     let mut strategies =
-        super::events::settle_strategies(&file, &src, &agents, agents_found, problems);
+        super::events::settle_strategies(&file, &src, &agents, broken.as_ref(), problems);
     let inputs = super::inputs::settle_inputs(&file.inputs, &src, problems);
     let (github, gitlab, webhook) = publishing(&file, &src, problems);
     strategies_noise(&mut strategies, &file, github.noise, &src, problems);

@@ -42,7 +42,7 @@ required = ["runner"]
 agents = []
 
 [events."*b"]
-agents = ["code-review"]
+agents = ["code-review", "typo"]
 "#,
         )
         .file(
@@ -128,6 +128,14 @@ fn check_json_lists_problems_with_locations() {
     assert_eq!(
         at(find("invalid duration")),
         ("agents/bad-duration.toml".into(), Some(3), Some(11))
+    );
+    // An agent whose file does not parse is not also said not to exist.
+    assert!(
+        !problems.iter().any(|p| p["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"typo\", which does not exist")),
+        "{problems:#?}"
     );
     // Each problem once.
     let mut messages: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
