@@ -1,6 +1,8 @@
-//! The run's deadline and signals bound gathering too (issue "Trust nothing
-//! in the change", class 7): a hanging fetch, a slow command, a huge change
-//! and SIGTERM all end the run with a report, and no child outlives it.
+//! The run's deadline and signals: an agent's and the run's timeouts, and
+//! SIGTERM or Ctrl-C mid-call, end the run with a partial report; and they
+//! bound gathering too (issue "Trust nothing in the change", class 7): a
+//! hanging fetch, a slow command, a huge change and SIGTERM all end the run
+//! with a report, and no child outlives it.
 
 use std::io::Write;
 use std::process::{Child, Stdio};
@@ -8,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::fake::Fake;
+use crate::fake::{Fake, Reply};
 use crate::inputs::git;
-use crate::support::Project;
+use crate::support::{statuses, Project};
 
 /// Wait for `child`; a run that outlives `limit` is killed and fails the test
 /// (a liveness check: the deadlines under test are seconds).
@@ -211,4 +213,96 @@ fn sixty_thousand_files_in_one_folder_end_by_the_deadline() {
         "the run went past its deadline and the backstop: {}",
         r["duration_ms"]
     );
+}
+
+/// Event `x` runs `quick` (answered in 10 ms) and `slow` (answered after
+/// `slow_ms`, with `slow_extra` in its agent file).
+fn quick_and_slow(slow_ms: u64, slow_extra: &str) -> (Fake, Project) {
+    let fake = Fake::start(move |r| {
+        let d = if r.agent() == "slow" { slow_ms } else { 10 };
+        Reply::verdict("approve", 9).delay(Duration::from_millis(d))
+    });
+    let p = Project::empty()
+        .file(
+            "events.toml",
+            "[events.x]\nagents = [\"quick\", \"slow\"]\n",
+        )
+        .agent("quick", "")
+        .agent("slow", slow_extra)
+        .serve(&fake);
+    (fake, p)
+}
+
+#[test]
+fn agent_and_run_timeouts() {
+    let (fake, p) = quick_and_slow(3000, "timeout = \"300ms\"");
+    let (code, _, _) = p.run(&["run", "x"]);
+    assert_eq!(code, 0);
+    let r = p.latest();
+    assert_eq!(statuses(&r)[1], ("slow".into(), "timed_out".into()));
+    assert!(r["agents"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("agent timeout of 300ms"));
+
+    let p = Project::empty()
+        .file("events.toml", "[events.x]\nagents = [\"slow\"]\n")
+        .agent("slow", "")
+        .serve(&fake);
+    let (code, _, _) = p.run(&["run", "x", "--timeout", "400ms"]);
+    assert_eq!(code, 75, "only a timeout: try again later");
+    assert!(p.latest()["agents"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("run's deadline of 400ms"));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_and_ctrl_c_write_a_partial_report_and_exit_130() {
+    for signal in ["-TERM", "-INT"] {
+        interrupted_by(signal);
+    }
+}
+
+#[cfg(unix)]
+fn interrupted_by(signal: &str) {
+    let (fake, p) = quick_and_slow(10_000, "");
+    let mut cmd = p.command();
+    let child = cmd
+        .args(["run", "x"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while fake.count() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{signal}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = p.latest();
+    assert_eq!(r["interrupted"], true);
+    assert!(r["agents"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("interrupted"));
+    assert_eq!(
+        statuses(&r),
+        [
+            ("quick".into(), "succeeded".into()),
+            ("slow".into(), "failed".into())
+        ]
+    );
+    assert!(p.reports().iter().all(|n| !n.contains(".tmp")));
 }

@@ -28,6 +28,7 @@ mod outage;
 mod pg;
 mod precision;
 mod prime;
+mod protocols;
 mod publish;
 mod reports;
 mod run;
