@@ -98,6 +98,14 @@ fn lock_contention_never_hangs_a_run() {
     // the cache, whichever call met the lock first; the others' are asked for.
     assert_eq!(fake.count(), 1 + 3, "the run went on and called the models");
     assert_eq!(p.latest()["totals"]["cache_hits"], 1);
+    let db = p.path().join(".state/state.db").display().to_string();
+    assert_eq!(
+        p.latest()["state_unavailable"],
+        format!(
+            "the state database {db} stayed locked by another process during the run, which \
+             wrote nothing more to it until its end"
+        )
+    );
     assert!(statuses(&p.latest()).iter().all(|(_, s)| s == "succeeded"));
 }
 

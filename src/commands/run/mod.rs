@@ -312,15 +312,23 @@ const STOPPED_CONNECTING: &str =
     "the run was stopped while the state server was being connected to";
 
 /// Why the run went without its state: it could not be had at the start,
-/// or it stopped answering during the run.
+/// or it stopped answering (or stayed locked) during the run.
 fn unavailable(at_start: Option<String>, store: Option<&crate::store::Store>) -> Option<String> {
+    use crate::store::GaveUp;
     at_start.or_else(|| {
-        store.filter(|s| s.degraded()).map(|s| {
-            format!(
+        let store = store?;
+        match store.gave_up() {
+            GaveUp::No => None,
+            GaveUp::Locked => Some(format!(
+                "the state database {} stayed locked by another process during the run, \
+                 which wrote nothing more to it until its end",
+                store.place
+            )),
+            GaveUp::Gone => Some(format!(
                 "the state store {} stopped answering during the run",
-                s.place
-            )
-        })
+                store.place
+            )),
+        }
     })
 }
 
