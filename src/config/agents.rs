@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::file::{AgentFile, EventsFile};
-use super::settle::{list, unknown_provider, ParsedAgent, Source};
+use super::names::{list, unknown_provider};
+use super::settle::{ParsedAgent, Source};
 use super::{Agent, Approval, Defaults, Problem, Provider, ProviderKind, Risk};
 use crate::env::Env;
 
@@ -123,7 +124,7 @@ fn settle_agent(
         .map_or(defaults.provider.as_str(), |p| p.get_ref().as_str());
     let Some(provider) = providers.get(provider_name) else {
         if let Some(p) = &a.provider {
-            problems.push(src.at(p, unknown_provider(p.get_ref(), providers)));
+            problems.push(src.at(p, unknown_provider(p.get_ref(), providers.keys())));
         }
         // An unknown defaults.provider is reported once, at events.toml.
         return None;
@@ -158,7 +159,7 @@ fn settle_agent(
             Some(list) => {
                 for f in list {
                     if !providers.contains_key(f.get_ref()) {
-                        problems.push(src.at(f, unknown_provider(f.get_ref(), providers)));
+                        problems.push(src.at(f, unknown_provider(f.get_ref(), providers.keys())));
                     } else if f.get_ref() == provider_name {
                         problems.push(src.at(f, "a fallback cannot be the agent's own provider"));
                     }

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
 use super::file::EventsFile;
-use super::settle::{unknown_agent, ParsedAgent, Source};
+use super::names::unknown_agent;
+use super::settle::{ParsedAgent, Source};
 use super::strategy::{globs_overlap, match_order, Pattern, Strategy};
 use super::Problem;
 
@@ -33,7 +34,7 @@ pub(super) fn settle_strategies(
         check_event(name, ev, file, src, (agents, broken), problems);
         if let Some(v) = &ev.verify {
             if unknown(v.get_ref(), agents, broken) {
-                problems.push(src.at(v, unknown_agent(event, v.get_ref(), agents)));
+                problems.push(src.at(v, unknown_agent(event, v.get_ref(), agents.keys())));
             }
         }
         let mut required: Vec<String> = ev.required.iter().map(|r| r.get_ref().clone()).collect();
@@ -117,7 +118,7 @@ fn check_event(
                 format!("event {event:?} lists agent {id:?} twice; remove one"),
             ));
         } else if unknown(id, agents, broken) {
-            problems.push(src.at(agent, unknown_agent(event, id, agents)));
+            problems.push(src.at(agent, unknown_agent(event, id, agents.keys())));
         }
     }
     for req in &ev.required {

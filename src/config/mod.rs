@@ -11,6 +11,7 @@ mod events;
 mod file;
 pub(crate) mod inputs;
 mod load;
+mod names;
 mod paths;
 mod providers;
 pub(crate) mod publish;

@@ -12,6 +12,7 @@ use toml::Spanned;
 use super::agents::{check_agent_inputs, check_agent_values, settle_agents};
 use super::file::{AgentFile, EventsFile};
 use super::load::shown;
+use super::names::unknown_provider;
 use super::providers::settle_providers;
 use super::{
     CacheSettings, Config, Defaults, Problem, Provider, ReportFormat, ReportSettings, Sources,
@@ -224,7 +225,7 @@ fn check_fallbacks(
             if f.get_ref() == name.get_ref() {
                 problems.push(src.at(f, "a provider cannot fall back to itself"));
             } else if !providers.contains_key(f.get_ref()) {
-                problems.push(src.at(f, unknown_provider(f.get_ref(), providers)));
+                problems.push(src.at(f, unknown_provider(f.get_ref(), providers.keys())));
             }
         }
     }
@@ -241,7 +242,7 @@ fn default_provider(
     match &file.defaults.provider {
         Some(p) => {
             if !providers.contains_key(p.get_ref()) {
-                problems.push(src.at(p, unknown_provider(p.get_ref(), providers)));
+                problems.push(src.at(p, unknown_provider(p.get_ref(), providers.keys())));
             }
             Some(p.get_ref().clone())
         }
@@ -414,37 +415,6 @@ fn settle_budget(
     )
 }
 
-pub(super) fn unknown_agent(
-    event: &str,
-    id: &str,
-    agents: &BTreeMap<String, ParsedAgent>,
-) -> String {
-    let mut msg = format!(
-        "event {event:?} names agent {id:?}, which does not exist; create agents/{id}.toml"
-    );
-    match closest(id, agents.keys()) {
-        Some(near) => msg.push_str(&format!(" or did you mean {near:?}?")),
-        None => msg.push_str(" or fix the name"),
-    }
-    msg
-}
-
-pub(super) fn unknown_provider(name: &str, providers: &BTreeMap<String, Provider>) -> String {
-    format!(
-        "provider {name:?} is not defined; add [providers.{name}] to events.toml or use one of: {}",
-        list(providers.keys())
-    )
-}
-
-pub(super) fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
-    let items: Vec<&str> = items.map(String::as_str).collect();
-    if items.is_empty() {
-        "(none)".into()
-    } else {
-        items.join(", ")
-    }
-}
-
 fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
@@ -453,52 +423,4 @@ fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
         }
     }
     out
-}
-
-/// The candidate nearest to `word` by edit distance, when it is near enough
-/// to be a likely typo.
-fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(2);
-    candidates
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c.as_str())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn edit_distances() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
-    }
-
-    #[test]
-    fn closest_only_when_near() {
-        let names = ["security-agent".to_string(), "runner".to_string()];
-        assert_eq!(
-            closest("secruity-agent", names.iter()),
-            Some("security-agent")
-        );
-        assert_eq!(closest("architect", names.iter()), None);
-    }
 }

@@ -134,7 +134,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::Store;
+    use super::{GaveUp, Store, StoreError};
 
     #[tokio::test]
     async fn a_write_put_off_is_made_when_the_store_warms_or_at_the_latest_on_flush() {
@@ -152,5 +152,37 @@ mod tests {
         store.flush().await;
         store.warm(false).await;
         assert_eq!(kept(&store).len(), 2);
+    }
+
+    /// After a write met another process's lock and the store gave up on
+    /// the state for the run, writes are given up at once but reads go on
+    /// (a writer does not block them): a cached reply is still used.
+    #[tokio::test]
+    async fn a_store_given_up_on_a_lock_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let reply = crate::client::ChatReply {
+            pace: None,
+            content: "cached".into(),
+            usage: crate::client::Usage::default(),
+            cut_off: false,
+        };
+        let s = Store::open(dir.path(), &|w| panic!("{w}")).unwrap();
+        let now = crate::store::now_ms();
+        s.with(|c| c.cache_put("k", &reply, now, 60_000, 1 << 30))
+            .unwrap();
+        let holder = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let put = |key: &'static str| {
+            let r = reply.clone();
+            move |c: &mut dyn crate::store::Backend| c.cache_put(key, &r, now, 60_000, 1 << 30)
+        };
+        let s = s.with_warn(std::sync::Arc::new(|_: &str| {}));
+        assert!(matches!(s.call(put("k2")).await, Err(StoreError::Busy(_))));
+        assert_eq!(s.gave_up(), GaveUp::Locked);
+        assert!(matches!(s.call(put("k3")).await, Err(StoreError::GivenUp)));
+        let keys = vec!["k".to_string(), "k2".to_string()];
+        let got = s.read(move |c| c.cache_get_many(&keys, now)).await.unwrap();
+        assert_eq!(got[0].as_ref().map(|r| r.content.as_str()), Some("cached"));
+        assert!(got[1].is_none());
     }
 }
