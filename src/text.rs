@@ -233,6 +233,28 @@ pub(crate) fn defang_outside_fences(text: &str) -> String {
     out
 }
 
+/// `text` with no line that GitLab would take for a quick action: a line
+/// that starts with `/` and a letter (`/approve`, `/merge`, `/label`, in
+/// prose or in code, which GitLab does not reliably pass over) gets a
+/// zero-width space before its `/`. GitLab carries out a note's quick
+/// actions with the rights of the token that posted it.
+pub(crate) fn inert_quick_actions(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if is_quick_action(line) {
+            out.push('\u{200B}');
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// Does `line` start as a GitLab quick action does: `/` and a letter?
+pub(crate) fn is_quick_action(line: &str) -> bool {
+    let mut chars = line.chars();
+    chars.next() == Some('/') && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+}
+
 /// `text` safe inside a Slack message: `&`, `<` and `>` escaped (so no
 /// `<!channel>`, `<@U123>` or masked `<url|label>` link can be formed) and
 /// @-mentions made inert; links stay visible as plain URLs.
@@ -248,6 +270,15 @@ pub(crate) fn slack_escape(text: &str) -> String {
 #[cfg(test)]
 mod mention_tests {
     use super::*;
+
+    #[test]
+    fn no_line_starts_a_gitlab_quick_action() {
+        assert_eq!(
+            inert_quick_actions("ok\n/approve\n/merge now\r\n  /label x\n/ not\n/1\nend /close"),
+            "ok\n\u{200B}/approve\n\u{200B}/merge now\r\n  /label x\n/ not\n/1\nend /close"
+        );
+        assert_eq!(inert_quick_actions("/Unapprove"), "\u{200B}/Unapprove");
+    }
 
     #[test]
     fn code_fences_keep_their_at_signs_and_the_rest_is_defanged() {

@@ -71,16 +71,24 @@ const PROSE_KEYS: &[&str] = &[
 ];
 
 /// Every prose field of `v` with its @-mentions made inert: model text must
-/// not notify anyone (GitHub notifies on every new comment and review).
-fn defang(v: &mut Value, prose: bool) {
+/// not notify anyone (GitHub notifies on every new comment and review). On
+/// GitLab its quick actions too: a line of a note that starts `/approve`,
+/// `/merge` or `/label` is carried out with the token's rights.
+fn defang(v: &mut Value, prose: bool, host: Host) {
     match v {
-        Value::String(s) if prose => *s = crate::text::defang_outside_fences(s),
-        Value::Array(a) => a.iter_mut().for_each(|x| defang(x, prose)),
+        Value::String(s) if prose => {
+            *s = crate::text::defang_outside_fences(s);
+            if host == Host::GitLab {
+                *s = crate::text::inert_quick_actions(s);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| defang(x, prose, host)),
         Value::Object(o) => {
             for (k, x) in o.iter_mut() {
                 defang(
                     x,
                     PROSE_KEYS.contains(&k.as_str()) || (prose && !x.is_string()),
+                    host,
                 );
             }
         }
@@ -160,7 +168,7 @@ impl Api {
     ) -> Result<Response, ApiError> {
         let body = body.map(|b| {
             let mut b = b.clone();
-            defang(&mut b, false);
+            defang(&mut b, false, self.host);
             b
         });
         let body = body.as_ref();

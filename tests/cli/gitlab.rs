@@ -394,6 +394,59 @@ fn inline_discussions_follow_the_ledger() {
     );
 }
 
+/// Model text posted to GitLab carries out no quick action: GitLab runs a
+/// note's `/approve`, `/merge` or `/label` lines with the token's rights. A
+/// suggestion whose code has such a line is shown as plain code.
+#[test]
+fn model_text_cannot_give_gitlab_a_quick_action() {
+    let m = Fake::start(|_| {
+        crate::fake::Reply::content(
+            &serde_json::json!({"decision": "request_changes", "summary": "Fine.\n/approve\n/merge",
+                "findings": [
+                    {"severity": "high", "title": "Name it\n/unapprove", "file": "src/lib.rs",
+                     "line": 2, "quote": "fn b() {}", "detail": "see\n/label ~ok\n/close",
+                     "suggestion": "/approve\nfn named() {}"}]})
+            .to_string(),
+        )
+    });
+    let gl = crate::gitlab_api::GitLab::start();
+    gl.with(|s| {
+        s.diff_lines.insert("src/lib.rs".into(), vec![2]);
+    });
+    let (p, _) = publishing(&m, &gl);
+    let out = p
+        .bsu()
+        .args(["run", "--publish", "gitlab"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (notes, discussions) = gl.with(|s| (s.notes.clone(), s.discussions.clone()));
+    let bodies: Vec<&str> = notes
+        .iter()
+        .map(|n| n.2.as_str())
+        .chain(discussions.iter().map(|d| d.1.as_str()))
+        .collect();
+    assert_eq!(bodies.len(), 2, "the note and the finding's discussion");
+    for body in &bodies {
+        for line in body.lines() {
+            let mut c = line.chars();
+            assert!(
+                !(c.next() == Some('/') && c.next().is_some_and(|c| c.is_ascii_alphabetic())),
+                "a quick action: {line:?} in {body}"
+            );
+        }
+    }
+    assert!(bodies.iter().any(|b| b.contains("\u{200B}/")), "{bodies:?}");
+    let discussion = &discussions[0].1;
+    assert!(!discussion.contains("suggestion"), "{discussion}");
+    assert!(discussion.contains("fn named() {}"), "{discussion}");
+}
+
 /// A GitLab note hook's `/bsu` command: honoured from Developer access up
 /// (asked of GitLab), never from the merge request's author for a
 /// dismissal; `/bsu dismiss` marks the finding in the sticky note's ledger.

@@ -135,6 +135,14 @@ pub(super) fn gitlab_suggestion(body: &str, above: u64) -> String {
     if !fenced {
         return body.to_string();
     }
+    // A replacement line GitLab would take for a quick action is made inert
+    // when the note is sent, which would change the code the block puts in:
+    // shown as plain code then, not offered as a one-click change.
+    let block = &body[i + "suggestion\n".len()..];
+    let replacement = block.lines().take_while(|l| !l.starts_with("```"));
+    if replacement.into_iter().any(crate::text::is_quick_action) {
+        return format!("{}\n{block}", &body[..i]);
+    }
     format!(
         "{}suggestion:-{above}+0\n{}",
         &body[..i],
@@ -152,5 +160,10 @@ mod tests {
             "fix it\n\n````suggestion:-2+0\nlet x = 1;\n````"
         );
         assert_eq!(super::gitlab_suggestion("no block", 0), "no block");
+        // A line GitLab would carry out: plain code, no one-click change.
+        assert_eq!(
+            super::gitlab_suggestion("fix it\n\n````suggestion\n/approve\n````", 1),
+            "fix it\n\n````\n/approve\n````"
+        );
     }
 }
