@@ -172,6 +172,21 @@ fn init_writes_the_gitlab_pipeline() {
 const GL_TOKEN: &str = "glpat-TESTTOKEN0123456789abcd";
 
 /// The merge-request job, publishing to the GitLab fake.
+/// `bsu run --publish gitlab` in `p`, which must exit 0.
+fn publish(p: &Project) {
+    let out = p
+        .bsu()
+        .args(["run", "--publish", "gitlab"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn publishing(models: &Fake, gl: &crate::gitlab_api::GitLab) -> (Project, String) {
     let (p, _, head) = mr_job(models);
     let p = p
@@ -263,17 +278,7 @@ fn gitlab_limits_are_retried_and_the_job_token_is_refused() {
         s.bad_gateway = 1;
     });
     let (p, _) = publishing(&m, &gl);
-    let out = p
-        .bsu()
-        .args(["run", "--publish", "gitlab"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    publish(&p);
     assert_eq!(gl.with(|s| s.notes.len()), 1);
     let out = p
         .bsu()
@@ -318,17 +323,7 @@ fn inline_discussions_follow_the_ledger() {
     });
     let (p, _) = publishing(&m, &gl);
     for _ in 0..2 {
-        let out = p
-            .bsu()
-            .args(["run", "--publish", "gitlab"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        publish(&p);
     }
     let discussions = gl.with(|s| s.discussions.clone());
     assert_eq!(discussions.len(), 1, "once across runs: {discussions:?}");
@@ -414,17 +409,7 @@ fn model_text_cannot_give_gitlab_a_quick_action() {
         s.diff_lines.insert("src/lib.rs".into(), vec![2]);
     });
     let (p, _) = publishing(&m, &gl);
-    let out = p
-        .bsu()
-        .args(["run", "--publish", "gitlab"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    publish(&p);
     let (notes, discussions) = gl.with(|s| (s.notes.clone(), s.discussions.clone()));
     let bodies: Vec<&str> = notes
         .iter()
