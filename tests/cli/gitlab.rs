@@ -390,8 +390,11 @@ fn inline_discussions_follow_the_ledger() {
 }
 
 /// Model text posted to GitLab carries out no quick action: GitLab runs a
-/// note's `/approve`, `/merge` or `/label` lines with the token's rights. A
-/// suggestion whose code has such a line is shown as plain code.
+/// note's `/approve`, `/merge` or `/label` lines with the token's rights,
+/// passing over code only between a line of three backticks and the next
+/// such line. The suggestion here holds one, so bsu fences it with four and
+/// GitLab's code ends early: its `/approve` would run. A suggestion whose
+/// code has such a line is shown as plain code.
 #[test]
 fn model_text_cannot_give_gitlab_a_quick_action() {
     let m = Fake::start(|_| {
@@ -400,7 +403,7 @@ fn model_text_cannot_give_gitlab_a_quick_action() {
                 "findings": [
                     {"severity": "high", "title": "Name it\n/unapprove", "file": "src/lib.rs",
                      "line": 2, "quote": "fn b() {}", "detail": "see\n/label ~ok\n/close",
-                     "suggestion": "/approve\nfn named() {}"}]})
+                     "suggestion": "fn named() {}\n```\n/approve"}]})
             .to_string(),
         )
     });

@@ -139,7 +139,10 @@ pub(super) fn gitlab_suggestion(body: &str, above: u64) -> String {
     // when the note is sent, which would change the code the block puts in:
     // shown as plain code then, not offered as a one-click change.
     let block = &body[i + "suggestion\n".len()..];
-    let replacement = block.lines().take_while(|l| !l.starts_with("```"));
+    // Its lines run to the line of as many backticks as open it.
+    let ticks = body[..i].len() - body[..i].trim_end_matches('`').len();
+    let closing = |l: &str| l.len() >= ticks && l.trim_end().chars().all(|c| c == '`');
+    let replacement = block.lines().take_while(|l| !closing(l));
     if replacement.into_iter().any(crate::text::is_quick_action) {
         return format!("{}\n{block}", &body[..i]);
     }
@@ -160,10 +163,20 @@ mod tests {
             "fix it\n\n````suggestion:-2+0\nlet x = 1;\n````"
         );
         assert_eq!(super::gitlab_suggestion("no block", 0), "no block");
-        // A line GitLab would carry out: plain code, no one-click change.
+        // A line GitLab would carry out: plain code, no one-click change,
+        // also after a shorter fence inside the block.
         assert_eq!(
             super::gitlab_suggestion("fix it\n\n````suggestion\n/approve\n````", 1),
             "fix it\n\n````\n/approve\n````"
+        );
+        assert_eq!(
+            super::gitlab_suggestion("f\n\n````suggestion\nx\n```\n/approve\n````\n/y", 1),
+            "f\n\n````\nx\n```\n/approve\n````\n/y"
+        );
+        // One after the block is not the block's.
+        assert_eq!(
+            super::gitlab_suggestion("f\n\n```suggestion\nx\n```\n/y", 1),
+            "f\n\n```suggestion:-1+0\nx\n```\n/y"
         );
     }
 }
