@@ -47,7 +47,11 @@ fn schedule(env: &Env, config: &Config) -> String {
 /// (`commands::run::setup`); here only the command is read.
 pub(super) fn note_command(payload: &serde_json::Value) -> Result<Trigger> {
     let attrs = &payload["object_attributes"];
-    let Some(words) = super::slash_words(attrs["note"].as_str().unwrap_or("")) else {
+    let note = attrs["note"].as_str().unwrap_or("");
+    if super::is_own(note) {
+        return Ok(Trigger::Ignore(super::OWN.into()));
+    }
+    let Some(words) = super::slash_words(note) else {
         return Ok(Trigger::Ignore("the note holds no /bsu command".into()));
     };
     if attrs["noteable_type"] != "MergeRequest" {

@@ -167,6 +167,9 @@ fn slash_command(payload: &Value, config: &Config) -> Result<Trigger> {
         .pointer("/comment/body")
         .and_then(Value::as_str)
         .unwrap_or("");
+    if is_own(body) {
+        return Ok(Trigger::Ignore(OWN.into()));
+    }
     let Some(words) = slash_words(body) else {
         return Ok(Trigger::Ignore("the comment holds no /bsu command".into()));
     };
@@ -224,6 +227,16 @@ pub(super) fn command(
 }
 
 /// The `/bsu` words of a comment's body, when a line starts with `/bsu`.
+/// Why bsu's own sticky comment or note is never a command: it quotes what
+/// models wrote, which can spell one.
+pub(super) const OWN: &str =
+    "the comment is bsu's own sticky comment: a command in it is model text, not a person's";
+
+/// Is `body` bsu's own sticky comment (or note)?
+pub(super) fn is_own(body: &str) -> bool {
+    body.starts_with("<!-- bsu:sticky ")
+}
+
 pub(super) fn slash_words(body: &str) -> Option<&str> {
     body.lines()
         .map(str::trim)

@@ -166,6 +166,13 @@ fn slash_commands_run_only_for_allowed_authors_on_pull_requests() {
         ),
         ("looks good", "OWNER", "no /bsu command"),
         ("/bsu deploy", "OWNER", "not understood"),
+        // bsu's own sticky comment, posted with a maintainer's token,
+        // quoting a model that wrote a command.
+        (
+            "<!-- bsu:sticky strategy=pull_request.* -->\n  /bsu run nightly",
+            "OWNER",
+            "the comment is bsu's own sticky comment",
+        ),
     ] {
         let (code, _, stderr) = actions(&p, "issue_comment", comment(body, who));
         assert_eq!(code, 0, "{body}");

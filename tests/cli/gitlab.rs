@@ -484,6 +484,17 @@ fn note_commands_are_checked_against_access_levels() {
         )
     };
     let sent = m.requests().len();
+    // bsu's own note (its token's user, a maintainer) quoting a command a
+    // model wrote: never a command.
+    gl.with(|s| {
+        s.members.insert(1, 40);
+    });
+    let (code, stderr) = run(note(1, &format!("  /bsu dismiss {id}")));
+    assert_eq!(code, Some(0));
+    assert!(
+        stderr.contains("the note is bsu's own (its token's user)"),
+        "{stderr}"
+    );
     // A reporter, then someone outside the project, then the author: refused.
     let (code, stderr) = run(note(6, &format!("/bsu dismiss {id} fine")));
     assert_eq!(code, Some(0));

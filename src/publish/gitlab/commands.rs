@@ -18,6 +18,24 @@ pub(crate) async fn may_command(target: &GitlabTarget, user_id: u64) -> Option<S
         Ok(a) => a,
         Err(why) => return Some(why),
     };
+    // bsu's own notes quote model text, which can spell a command: a note
+    // by the token's own user is never one, whatever its access.
+    match api.send(Method::GET, "/user", None).await {
+        Ok(me) if me.body["id"].as_u64() == Some(user_id) => {
+            return Some(
+                "the note is bsu's own (its token's user): a command in it is model text, \
+                 not a person's"
+                    .into(),
+            )
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return Some(format!(
+                "could not ask GitLab who bsu's token is ({})",
+                e.message
+            ))
+        }
+    }
     let path = format!("/projects/{}/members/all/{user_id}", target.project);
     match api.send(Method::GET, &path, None).await {
         Ok(resp) => match resp.body["access_level"].as_u64() {
