@@ -4,6 +4,12 @@
 
 use serde::Serialize;
 
+/// How bsu's sticky comment (GitHub) or note (GitLab) begins: the hidden
+/// line it is found by, one per strategy (`STICKY_MARKER` + the strategy +
+/// ` -->`). Here so that the trigger, which must never take bsu's own
+/// comment for a person's command, reads the same words the publisher writes.
+pub(crate) const STICKY_MARKER: &str = "<!-- bsu:sticky strategy=";
+
 /// A finding's severity, ordered from weakest to strongest so findings sort
 /// by it.
 #[derive(

@@ -17,7 +17,8 @@ use crate::vocab::Action;
 /// The hidden line the sticky comment is found by: one per strategy.
 pub(crate) fn marker(strategy: &str) -> String {
     format!(
-        "<!-- bsu:sticky strategy={} -->",
+        "{}{} -->",
+        crate::vocab::STICKY_MARKER,
         code(strategy).replace("--", "- -")
     )
 }

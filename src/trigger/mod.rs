@@ -226,7 +226,6 @@ pub(super) fn command(
     }
 }
 
-/// The `/bsu` words of a comment's body, when a line starts with `/bsu`.
 /// Why bsu's own sticky comment or note is never a command: it quotes what
 /// models wrote, which can spell one.
 pub(super) const OWN: &str =
@@ -234,9 +233,10 @@ pub(super) const OWN: &str =
 
 /// Is `body` bsu's own sticky comment (or note)?
 pub(super) fn is_own(body: &str) -> bool {
-    body.starts_with("<!-- bsu:sticky ")
+    body.starts_with(crate::vocab::STICKY_MARKER)
 }
 
+/// The `/bsu` words of a comment's body, when a line starts with `/bsu`.
 pub(super) fn slash_words(body: &str) -> Option<&str> {
     body.lines()
         .map(str::trim)

@@ -174,11 +174,12 @@ const GL_TOKEN: &str = "glpat-TESTTOKEN0123456789abcd";
 /// The merge-request job, publishing to the GitLab fake.
 /// `bsu run --publish gitlab` in `p`, which must exit 0.
 fn publish(p: &Project) {
-    let out = p
-        .bsu()
-        .args(["run", "--publish", "gitlab"])
-        .output()
-        .unwrap();
+    publish_by(p.bsu());
+}
+
+/// `bsu run --publish gitlab` as `bsu` is set up, which must exit 0.
+fn publish_by(mut bsu: assert_cmd::Command) {
+    let out = bsu.args(["run", "--publish", "gitlab"]).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -363,18 +364,9 @@ fn inline_discussions_follow_the_ledger() {
     std::fs::write(d.join("src/lib.rs"), "fn a() {}\nfn named() {}\n").unwrap();
     git(&d, &["commit", "-q", "-am", "fix"]);
     let head = git(&d, &["rev-parse", "HEAD"]);
-    let out = p
-        .bsu()
-        .env("CI_COMMIT_SHA", &head)
-        .args(["run", "--publish", "gitlab"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut bsu = p.bsu();
+    bsu.env("CI_COMMIT_SHA", &head);
+    publish_by(bsu);
     assert_eq!(gl.with(|s| s.resolved.clone()), vec![did.clone()]);
     // A push to a merge request reviewed before is reviewed incrementally.
     let r = p.latest();

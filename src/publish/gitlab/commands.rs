@@ -20,8 +20,8 @@ pub(crate) async fn may_command(target: &GitlabTarget, user_id: u64) -> Option<S
     };
     // bsu's own notes quote model text, which can spell a command: a note
     // by the token's own user is never one, whatever its access.
-    match api.send(Method::GET, "/user", None).await {
-        Ok(me) if me.body["id"].as_u64() == Some(user_id) => {
+    match super::me(&api).await {
+        Ok(me) if me.id == Some(user_id) => {
             return Some(
                 "the note is bsu's own (its token's user): a command in it is model text, \
                  not a person's"

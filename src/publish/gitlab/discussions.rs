@@ -142,8 +142,8 @@ pub(super) fn gitlab_suggestion(body: &str, above: u64) -> String {
     // Its lines run to the line of as many backticks as open it.
     let ticks = body[..i].len() - body[..i].trim_end_matches('`').len();
     let closing = |l: &str| l.len() >= ticks && l.trim_end().chars().all(|c| c == '`');
-    let replacement = block.lines().take_while(|l| !closing(l));
-    if replacement.into_iter().any(crate::text::is_quick_action) {
+    let mut replacement = block.lines().take_while(|l| !closing(l));
+    if replacement.any(crate::text::is_quick_action) {
         return format!("{}\n{block}", &body[..i]);
     }
     format!(

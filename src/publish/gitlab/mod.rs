@@ -86,10 +86,19 @@ fn failed(e: &ApiError) -> Step {
     Step::done(StepStatus::Failed, None, Some(e.message.clone()))
 }
 
-/// The login of the token's own user: only its notes are bsu's.
-async fn me(api: &Api) -> Result<String, ApiError> {
+/// The token's own user: only its notes are bsu's.
+pub(super) struct Me {
+    pub id: Option<u64>,
+    pub login: String,
+}
+
+/// Who the token is (`GET /user`).
+pub(super) async fn me(api: &Api) -> Result<Me, ApiError> {
     let user = api.send(Method::GET, "/user", None).await?.body;
-    Ok(user["username"].as_str().unwrap_or_default().to_string())
+    Ok(Me {
+        id: user["id"].as_u64(),
+        login: user["username"].as_str().unwrap_or_default().to_string(),
+    })
 }
 
 /// bsu's own sticky note of `strategy`, with its body; and the login of
@@ -101,7 +110,7 @@ async fn find_note(
     strategy: &str,
 ) -> Result<(Option<(u64, String)>, Option<String>), ApiError> {
     let marker = render::marker(strategy);
-    let me = me(api).await?;
+    let me = me(api).await?.login;
     let mut foreign = None;
     for page in 1..=MAX_PAGES {
         let path = format!(
@@ -393,7 +402,11 @@ pub(crate) async fn refine(
         .ok()?
         .body;
     merge_request_fields(&mr, &mut payload["pull_request"]);
-    let me = me(&api).await.ok().filter(|m| !m.is_empty())?;
+    let me = me(&api)
+        .await
+        .ok()
+        .map(|m| m.login)
+        .filter(|m| !m.is_empty())?;
     let mut reviewed = false;
     for page in 1..=MAX_PAGES {
         let path = format!("{}/notes?per_page=100&page={page}", target.mr(iid));
@@ -403,7 +416,7 @@ pub(crate) async fn refine(
             n["author"]["username"].as_str() == Some(me.as_str())
                 && n["body"]
                     .as_str()
-                    .is_some_and(|b| b.starts_with("<!-- bsu:sticky strategy="))
+                    .is_some_and(|b| b.starts_with(crate::vocab::STICKY_MARKER))
         });
         if reviewed || list.len() < 100 {
             break;
