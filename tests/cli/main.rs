@@ -23,6 +23,7 @@ mod identity;
 mod init;
 mod inputs;
 mod integrity;
+mod keys;
 mod outage;
 #[path = "../pg/server.rs"]
 mod pg;
@@ -31,6 +32,7 @@ mod prime;
 mod protocols;
 mod publish;
 mod reports;
+mod robust;
 mod run;
 mod sqlite;
 mod state;
