@@ -21,6 +21,7 @@ mod hostile;
 mod hostile_reports;
 mod identity;
 mod init;
+mod input_kinds;
 mod inputs;
 mod integrity;
 mod keys;
