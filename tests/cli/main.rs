@@ -3,6 +3,7 @@
 
 mod actions;
 mod build_script;
+mod cache;
 mod config;
 mod converge;
 mod cost;
