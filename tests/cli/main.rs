@@ -42,4 +42,5 @@ mod support;
 mod terminal;
 mod tools;
 mod trust;
+mod webhook;
 mod windows;
