@@ -27,6 +27,7 @@ mod inputs;
 mod integrity;
 mod keys;
 mod outage;
+mod payload;
 #[path = "../pg/server.rs"]
 mod pg;
 mod precision;

@@ -1,10 +1,11 @@
 //! The terminal: a summary that says why, a hint for every failure class,
-//! `-q` that keeps errors, typo'd events, help, version, completions and a
-//! closed stdout.
+//! `-q` that keeps errors, colour and NO_COLOR, typo'd events, help, version,
+//! completions and a closed stdout.
 
 use serde_json::json;
 
 use crate::fake::{Fake, Reply};
+use crate::run::panel;
 use crate::support::Project;
 
 fn one() -> Project {
@@ -404,4 +405,57 @@ fn a_closed_stdout_is_not_an_error() {
         .unwrap();
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn human_summary_and_quiet() {
+    let fake = Fake::approving();
+    let p = panel().serve(&fake);
+    let (code, stdout, stderr) = p.run(&["run", "pull_request.opened"]);
+    assert_eq!(code, 0);
+    // Pinned whole, with the times and the report's name (which vary) masked.
+    let report = p.reports()[0].trim_end_matches(".json").to_string();
+    let masked = stdout.replace(&report, "REPORT").replace("0.1s", "0.0s");
+    assert_eq!(
+        masked,
+        "\
+┌───────┬───────────┬──────────────┬──────┬────────┐
+│ agent ┆ status    ┆ verdict      ┆ time ┆ tokens │
+╞═══════╪═══════════╪══════════════╪══════╪════════╡
+│ a     ┆ succeeded ┆ approve 9/10 ┆ 0.0s ┆ 120    │
+│ b     ┆ succeeded ┆ approve 9/10 ┆ 0.0s ┆ 120    │
+│ c     ┆ succeeded ┆ approve 9/10 ┆ 0.0s ┆ 120    │
+│ d     ┆ succeeded ┆ approve 9/10 ┆ 0.0s ┆ 120    │
+└───────┴───────────┴──────────────┴──────┴────────┘
+Decision: APPROVE — all 4 agents approved: a (verdict approve), b (verdict approve), c (verdict approve), d (verdict approve)
+Report: reports/REPORT.json
+Report: reports/REPORT.md
+"
+    );
+    // Not a terminal: one plain line per agent start and finish, no escape codes.
+    assert_eq!(stderr.matches(": started (").count(), 4, "{stderr}");
+    assert_eq!(stderr.matches("✓ approve").count(), 4, "{stderr}");
+    assert!(!stderr.contains('\u{1b}'));
+    let (code, stdout, stderr) = p.run(&["run", "pull_request.opened", "-q"]);
+    assert_eq!(code, 0);
+    assert!(stdout.is_empty() && stderr.is_empty(), "{stdout}{stderr}");
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let fake = Fake::approving();
+    let p = panel().serve(&fake);
+    let (_, plain, _) = p.run(&["run", "pull_request.opened"]);
+    assert!(!plain.contains('\u{1b}'), "not a terminal: no colour");
+    let (_, forced, _) = p.run(&["run", "pull_request.opened", "--color", "always"]);
+    assert!(forced.contains("\u{1b}["), "{forced}");
+    let out = p
+        .bsu()
+        .args(["run", "pull_request.opened", "--color", "auto"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
+    let (_, never, _) = p.run(&["check", "--color", "never"]);
+    assert!(!never.contains('\u{1b}'));
 }
