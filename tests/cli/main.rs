@@ -17,6 +17,7 @@ mod fleet;
 mod github;
 mod gitlab;
 mod gitlab_api;
+mod gitlab_publish;
 mod history;
 mod hostile;
 mod hostile_reports;
