@@ -104,23 +104,56 @@ fn unsafe_finding() -> Value {
 
 #[test]
 fn one_pull_request_converges_across_pushes() {
-    let gh = GitHub::start();
-    gh.with(|s| {
-        for f in ["src/a.rs", "src/b.rs", "src/c.rs"] {
-            s.diff_lines.insert(f.into(), (1..=6).collect());
-        }
-    });
-    let models = Fake::start(|_| Reply::verdict("approve", 9));
-    let p = repository(&gh, &models);
-    let base = commit(
-        &p,
-        &[("src/a.rs", "fn a() {}\n"), ("src/b.rs", "fn b() {}\n")],
-        "base",
-    );
+    let pr = Pr::new();
+    let (unsafe_id, secret_id) = opened(&pr);
+    a_finding_fixed(&pr, &unsafe_id, &secret_id);
+    let magic_id = a_new_finding_the_pr_suppresses(&pr);
+    dismissed_by_another_member(&pr, &unsafe_id);
+    force_pushed(&pr, &unsafe_id, &magic_id);
+}
 
-    // 1. opened: a critical finding on b.rs, a high one on a.rs.
+/// One pull request across its pushes: the GitHub fake it publishes to,
+/// its models, its repository and the base commit.
+struct Pr {
+    gh: GitHub,
+    models: Fake,
+    p: Project,
+    base: String,
+}
+
+impl Pr {
+    fn new() -> Pr {
+        let gh = GitHub::start();
+        gh.with(|s| {
+            for f in ["src/a.rs", "src/b.rs", "src/c.rs"] {
+                s.diff_lines.insert(f.into(), (1..=6).collect());
+            }
+        });
+        let models = Fake::start(|_| Reply::verdict("approve", 9));
+        let p = repository(&gh, &models);
+        let base = commit(
+            &p,
+            &[("src/a.rs", "fn a() {}\n"), ("src/b.rs", "fn b() {}\n")],
+            "base",
+        );
+        Pr {
+            gh,
+            models,
+            p,
+            base,
+        }
+    }
+
+    fn parts(&self) -> (&GitHub, &Fake, &Project, &str) {
+        (&self.gh, &self.models, &self.p, &self.base)
+    }
+}
+
+/// Opened: a critical finding on b.rs, a high one on a.rs.
+fn opened(pr: &Pr) -> (String, String) {
+    let (gh, models, p, base) = pr.parts();
     let head1 = commit(
-        &p,
+        p,
         &[
             ("src/a.rs", "fn a() {}\nlet key = \"hunter2\";\n"),
             ("src/b.rs", "fn b() {}\nunsafe { go() }\n"),
@@ -132,7 +165,7 @@ fn one_pull_request_converges_across_pushes() {
             unsafe_finding(),
             {"severity": "high", "title": "Hardcoded secret", "file": "src/a.rs", "line": 2}]}))
     });
-    let (code, stderr) = push(&p, "opened", &base, &head1);
+    let (code, stderr) = push(p, "opened", base, &head1);
     assert_eq!(code, 3, "a critical finding blocks: {stderr}");
     let r1 = p.latest();
     let unsafe_id = id_of(&r1, "Unsafe block");
@@ -156,16 +189,20 @@ fn one_pull_request_converges_across_pushes() {
         sarif.contains(&format!("\"bsuFindingId/v1\": \"{unsafe_id}\"")),
         "{sarif}"
     );
+    (unsafe_id, secret_id)
+}
 
-    // 2. synchronize: a.rs fixed; b.rs untouched. Incremental: only a.rs is
-    // shown; the agent marks the secret resolved. The blocker still blocks.
-    let head2 = commit(&p, &[("src/a.rs", "fn a() {}\n")], "push 2: drop the key");
-    let sid = secret_id.clone();
+/// Synchronize: a.rs fixed; b.rs untouched. Incremental: only a.rs is
+/// shown; the agent marks the secret resolved. The blocker still blocks.
+fn a_finding_fixed(pr: &Pr, unsafe_id: &str, secret_id: &str) {
+    let (gh, models, p, base) = pr.parts();
+    let head2 = commit(p, &[("src/a.rs", "fn a() {}\n")], "push 2: drop the key");
+    let sid = secret_id.to_string();
     models.set_script(move |r: &Request| {
         assert!(r.system().contains(&sid), "the open findings are shown");
         reply(json!({"decision": "approve", "resolved": [sid.clone()]}))
     });
-    let (code, stderr) = push(&p, "synchronize", &base, &head2);
+    let (code, stderr) = push(p, "synchronize", base, &head2);
     assert_eq!(code, 3, "the untouched blocker still blocks: {stderr}");
     let sent = models.requests().last().unwrap().system();
     assert!(
@@ -181,8 +218,8 @@ fn one_pull_request_converges_across_pushes() {
         "{}",
         r2["inputs"][0]
     );
-    assert_eq!(state_of(&r2, &secret_id), "fixed");
-    assert_eq!(state_of(&r2, &unsafe_id), "open");
+    assert_eq!(state_of(&r2, secret_id), "fixed");
+    assert_eq!(state_of(&r2, unsafe_id), "open");
     assert_eq!(r2["decision"]["action"], "block");
     assert!(
         r2["decision"]["reason"]
@@ -203,11 +240,14 @@ fn one_pull_request_converges_across_pushes() {
     assert_eq!(resolved.len(), 1, "{replies:?}");
     assert_eq!(replies[0].0, resolved[0]);
     assert_eq!(replies[0].1, format!("Fixed in `{}` — bsu", &head2[..12]));
+}
 
-    // 3. synchronize: a new file with a new finding, and a suppression the
-    // pull request adds for it — which does not count: only the base's do.
+/// Synchronize: a new file with a new finding, and a suppression the
+/// pull request adds for it — which does not count: only the base's do.
+fn a_new_finding_the_pr_suppresses(pr: &Pr) -> String {
+    let (gh, models, p, base) = pr.parts();
     let head3 = commit(
-        &p,
+        p,
         &[
             ("src/c.rs", "const N: u32 = 42;\n"),
             (
@@ -221,7 +261,7 @@ fn one_pull_request_converges_across_pushes() {
         reply(json!({"decision": "comment", "findings": [
             {"severity": "medium", "title": "Magic number", "file": "src/c.rs", "line": 1}]}))
     });
-    let (code, stderr) = push(&p, "synchronize", &base, &head3);
+    let (code, stderr) = push(p, "synchronize", base, &head3);
     assert_eq!(code, 3, "{stderr}");
     let r3 = p.latest();
     let magic_id = id_of(&r3, "Magic number");
@@ -235,9 +275,13 @@ fn one_pull_request_converges_across_pushes() {
     let inline = reviews[1]["comments"].as_array().unwrap();
     assert_eq!(inline.len(), 1);
     assert_eq!(inline[0]["path"], "src/c.rs");
+    magic_id
+}
 
-    // 4. `/bsu dismiss` of the blocker: never by the pull request's own
-    // author (even a member), then by another member.
+/// `/bsu dismiss` of the blocker: never by the pull request's own
+/// author (even a member), then by another member.
+fn dismissed_by_another_member(pr: &Pr, unsafe_id: &str) {
+    let (gh, models, p, _) = pr.parts();
     let dismiss = |login: &str| {
         let comment = json!({"action": "created",
             "issue": {"number": 7, "pull_request": {"url": "x"}, "user": {"login": "dev"}},
@@ -281,12 +325,15 @@ fn one_pull_request_converges_across_pushes() {
         )),
         "{sticky}"
     );
+}
 
-    // 5. A force-push: a full review. The agent raises the blocker again:
-    // dismissed, it does not count; the stale review is dismissed.
-    git(p.path(), &["reset", "-q", "--hard", &base]);
+/// A force-push: a full review. The agent raises the blocker again:
+/// dismissed, it does not count; the stale review is dismissed.
+fn force_pushed(pr: &Pr, unsafe_id: &str, magic_id: &str) {
+    let (gh, models, p, base) = pr.parts();
+    git(p.path(), &["reset", "-q", "--hard", base]);
     let head4 = commit(
-        &p,
+        p,
         &[
             ("src/b.rs", "fn b() {}\nunsafe { go() }\n"),
             ("src/c.rs", "const N: u32 = 7;\n"),
@@ -294,7 +341,7 @@ fn one_pull_request_converges_across_pushes() {
         "push 4, rewritten",
     );
     models.set_script(|_| reply(json!({"decision": "comment", "findings": [unsafe_finding()]})));
-    let (code, stderr) = push(&p, "synchronize", &base, &head4);
+    let (code, stderr) = push(p, "synchronize", base, &head4);
     let r4 = p.latest();
     assert_eq!(code, 0, "{stderr}\n{}", r4["decision"]);
     assert!(
@@ -311,7 +358,7 @@ fn one_pull_request_converges_across_pushes() {
         .unwrap()
         .system()
         .contains("unsafe { go() }"));
-    assert_eq!(state_of(&r4, &unsafe_id), "dismissed");
+    assert_eq!(state_of(&r4, unsafe_id), "dismissed");
     assert_ne!(r4["decision"]["action"], "block");
     let (comments, reviews, dismissals, checks) = gh.with(|s| {
         (
@@ -338,7 +385,7 @@ fn one_pull_request_converges_across_pushes() {
     );
     // The magic number's line reads otherwise now: outdated, not open, and
     // its comment minimized as such; the resolved thread is not touched again.
-    assert_eq!(state_of(&r4, &magic_id), "outdated");
+    assert_eq!(state_of(&r4, magic_id), "outdated");
     let (minimized, resolved) = gh.with(|s| (s.minimized.clone(), s.resolved_threads.len()));
     assert_eq!(minimized.len(), 1);
     assert_eq!(minimized[0].1, "OUTDATED");
