@@ -97,6 +97,18 @@ fn the_decision_lands_on_the_pull_request_and_the_comment_is_sticky() {
     let p = pr_project(&gh, &models);
     let (code, stdout, stderr) = run(&p);
     assert_eq!(code, 0, "{stdout}{stderr}");
+    the_sticky_comment_review_and_check(&gh, &p);
+    published_and_said(&gh, &p, &stderr);
+    let (next_out, next_err) = the_next_push(&gh, &models, &p);
+
+    // The token is in no artefact and no output of either run.
+    let all = format!("{stdout}{stderr}{next_out}{next_err}{}", p.all_text());
+    assert!(!all.contains("TESTTOKEN"), "the token leaked");
+}
+
+/// The first push: the sticky comment after 150 of others, the review with
+/// the one finding on a diff line, the check under the strategy's name.
+fn the_sticky_comment_review_and_check(gh: &GitHub, p: &Project) {
     let sticky = gh.with(|s| s.comments.last().cloned().unwrap());
     assert!(sticky
         .1
@@ -143,6 +155,11 @@ fn the_decision_lands_on_the_pull_request_and_the_comment_is_sticky() {
             .contains("Reviewed: [pull request #7](https://github.test/o/r/pull/7) “Demo” at `"),
         "the report opens with what was reviewed"
     );
+}
+
+/// What was published, in the report and in the job's log (`stderr`), with
+/// links; every request made as bsu with the token.
+fn published_and_said(gh: &GitHub, p: &Project, stderr: &str) {
     let r = p.latest();
     assert_eq!(r["publish"]["comment"]["status"], "created");
     assert_eq!(r["publish"]["review"]["status"], "created");
@@ -174,9 +191,12 @@ fn the_decision_lands_on_the_pull_request_and_the_comment_is_sticky() {
             Some(format!("Bearer {TOKEN}").as_str())
         );
     }
+}
 
-    // The next push: the same comment is updated, not a new one added. The
-    // agents say the finding is resolved: it no longer counts.
+/// The next push: the same comment is updated, not a new one added. The
+/// agents say the finding is resolved: it no longer counts. Its stdout and
+/// stderr.
+fn the_next_push(gh: &GitHub, models: &Fake, p: &Project) -> (String, String) {
     let first = p.latest();
     let ids: Vec<String> = first["ledger"]["findings"]
         .as_array()
@@ -218,10 +238,7 @@ fn the_decision_lands_on_the_pull_request_and_the_comment_is_sticky() {
             .starts_with("bsu: the decision is now approve"),
         "{dismissals:?}"
     );
-
-    // The token is in no artefact.
-    let all = format!("{stdout}{stderr}{}", p.all_text());
-    assert!(!all.contains("TESTTOKEN"), "the token leaked");
+    (stdout, stderr)
 }
 
 #[test]
