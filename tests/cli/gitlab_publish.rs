@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::fake::Fake;
 use crate::gitlab::mr_job;
+use crate::gitlab_api::GitLab;
 use crate::inputs::git;
 use crate::support::Project;
 
@@ -29,7 +30,7 @@ fn publish_by(mut bsu: assert_cmd::Command) {
     );
 }
 
-fn publishing(models: &Fake, gl: &crate::gitlab_api::GitLab) -> (Project, String) {
+fn publishing(models: &Fake, gl: &GitLab) -> (Project, String) {
     let (p, _, head) = mr_job(models);
     let p = p
         .env("GITLAB_TOKEN", GL_TOKEN)
@@ -51,7 +52,7 @@ fn publishing_to_gitlab_keeps_one_note_and_posts_the_status() {
             .to_string(),
         )
     });
-    let gl = crate::gitlab_api::GitLab::start();
+    let gl = GitLab::start();
     gl.with(|s| {
         s.notes.push((
             1,
@@ -114,7 +115,7 @@ fn publishing_to_gitlab_keeps_one_note_and_posts_the_status() {
 #[test]
 fn gitlab_limits_are_retried_and_the_job_token_is_refused() {
     let m = Fake::approving();
-    let gl = crate::gitlab_api::GitLab::start();
+    let gl = GitLab::start();
     gl.with(|s| {
         s.rate_limited = 1;
         s.bad_gateway = 1;
@@ -159,7 +160,7 @@ fn inline_discussions_follow_the_ledger() {
             .to_string(),
         )
     });
-    let gl = crate::gitlab_api::GitLab::start();
+    let gl = GitLab::start();
     gl.with(|s| {
         s.diff_lines.insert("src/lib.rs".into(), vec![2]);
     });
@@ -240,7 +241,7 @@ fn model_text_cannot_give_gitlab_a_quick_action() {
             .to_string(),
         )
     });
-    let gl = crate::gitlab_api::GitLab::start();
+    let gl = GitLab::start();
     gl.with(|s| {
         s.diff_lines.insert("src/lib.rs".into(), vec![2]);
     });
@@ -280,7 +281,7 @@ fn note_commands_are_checked_against_access_levels() {
             .to_string(),
         )
     });
-    let gl = crate::gitlab_api::GitLab::start();
+    let gl = GitLab::start();
     gl.with(|s| {
         s.members.insert(5, 30);
         s.members.insert(6, 20);
@@ -297,47 +298,61 @@ fn note_commands_are_checked_against_access_levels() {
         .as_str()
         .unwrap()
         .to_string();
-    let note = |user: u64, text: &str| {
-        serde_json::json!({"object_kind": "note", "user": {"id": user, "username": format!("u{user}")},
-            "object_attributes": {"note": text, "noteable_type": "MergeRequest"},
-            "merge_request": {"iid": 7, "author_id": 9}, "project": {"id": 42}})
-        .to_string()
-    };
-    let run = |payload: String| {
-        let p2 = p.path().join("note.json");
-        std::fs::write(&p2, payload).unwrap();
-        let out = p
-            .bsu()
-            .args(["run", "--payload", "note.json"])
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
     let sent = m.requests().len();
+    refused(&gl, &p, &id);
+    a_developer_dismisses(&gl, &p, &id);
+    assert_eq!(m.requests().len(), sent, "no agent is asked");
+    a_developers_run(&gl, &p);
+}
+
+/// A GitLab note hook: `user` wrote `text` on merge request !7, whose
+/// author is user 9.
+fn note(user: u64, text: &str) -> String {
+    serde_json::json!({"object_kind": "note", "user": {"id": user, "username": format!("u{user}")},
+        "object_attributes": {"note": text, "noteable_type": "MergeRequest"},
+        "merge_request": {"iid": 7, "author_id": 9}, "project": {"id": 42}})
+    .to_string()
+}
+
+/// `bsu run` on the note hook `payload`: its exit code and stderr.
+fn on_note(p: &Project, payload: String) -> (Option<i32>, String) {
+    std::fs::write(p.path().join("note.json"), payload).unwrap();
+    let out = p
+        .bsu()
+        .args(["run", "--payload", "note.json"])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Dismissals of finding `id` that are not commands or are refused: bsu's
+/// own note, a reporter, someone outside the project, the author, and a
+/// hook that names no author.
+fn refused(gl: &GitLab, p: &Project, id: &str) {
     // bsu's own note (its token's user, a maintainer) quoting a command a
     // model wrote: never a command.
     gl.with(|s| {
         s.members.insert(1, 40);
     });
-    let (code, stderr) = run(note(1, &format!("  /bsu dismiss {id}")));
+    let (code, stderr) = on_note(p, note(1, &format!("  /bsu dismiss {id}")));
     assert_eq!(code, Some(0));
     assert!(
         stderr.contains("the note is bsu's own (its token's user)"),
         "{stderr}"
     );
     // A reporter, then someone outside the project, then the author: refused.
-    let (code, stderr) = run(note(6, &format!("/bsu dismiss {id} fine")));
+    let (code, stderr) = on_note(p, note(6, &format!("/bsu dismiss {id} fine")));
     assert_eq!(code, Some(0));
     assert!(stderr.contains("access level 20"), "{stderr}");
-    let (_, stderr) = run(note(8, &format!("/bsu dismiss {id}")));
+    let (_, stderr) = on_note(p, note(8, &format!("/bsu dismiss {id}")));
     assert!(stderr.contains("not a member"), "{stderr}");
     let mut by_author: Value =
         serde_json::from_str(&note(5, &format!("/bsu dismiss {id}"))).unwrap();
     by_author["merge_request"]["author_id"] = serde_json::json!(5);
-    let (_, stderr) = run(by_author.to_string());
+    let (_, stderr) = on_note(p, by_author.to_string());
     assert!(stderr.contains("author"), "{stderr}");
     // A hook that names no author could be the author's own: refused too.
     by_author["merge_request"]
@@ -345,11 +360,14 @@ fn note_commands_are_checked_against_access_levels() {
         .unwrap()
         .remove("author_id");
     by_author["user"]["id"] = serde_json::json!(5);
-    let (_, stderr) = run(by_author.to_string());
+    let (_, stderr) = on_note(p, by_author.to_string());
     assert!(stderr.contains("cannot dismiss"), "{stderr}");
     assert!(!gl.with(|s| s.notes[0].2.contains("\"state\":\"dismissed\"")));
-    // A developer dismisses it: the note's ledger says so; no agent is asked.
-    let (code, stderr) = run(note(5, &format!("/bsu dismiss {id} a false alarm")));
+}
+
+/// A developer dismisses it: the note's ledger says so; no agent is asked.
+fn a_developer_dismisses(gl: &GitLab, p: &Project, id: &str) {
+    let (code, stderr) = on_note(p, note(5, &format!("/bsu dismiss {id} a false alarm")));
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("dismissed by u5 on merge request !7"),
@@ -358,9 +376,11 @@ fn note_commands_are_checked_against_access_levels() {
     let body = gl.with(|s| s.notes[0].2.clone());
     assert!(body.contains("\"state\":\"dismissed\""), "{body}");
     assert!(body.contains("`/bsu dismiss"), "{body}");
-    assert_eq!(m.requests().len(), sent);
-    // A developer's `/bsu run`: the merge request as GitLab has it, its
-    // diff_refs the range.
+}
+
+/// A developer's `/bsu run`: the merge request as GitLab has it, its
+/// diff_refs the range.
+fn a_developers_run(gl: &GitLab, p: &Project) {
     let (base, head) = (
         git(p.path(), &["rev-parse", "HEAD~1"]),
         git(p.path(), &["rev-parse", "HEAD"]),
