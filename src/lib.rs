@@ -24,6 +24,7 @@ mod hints;
 mod inputs;
 mod ledger;
 mod lock;
+mod net;
 mod output;
 mod payload;
 mod plan;

@@ -72,6 +72,8 @@ impl Client {
             .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(crate::net::redirects())
+            .referer(false)
             .build()?;
         Ok(Client { http })
     }
@@ -138,6 +140,7 @@ impl Client {
             ))
         })?;
         let started = stream::hook();
+        let sent = url.clone();
         let builder = protocol.request(&self.http, url, auth, req, started.is_some());
         let response = builder
             .timeout(timeout)
@@ -168,7 +171,10 @@ impl Client {
                 fault: Fault::None,
                 class: error::classify(status, parsed.code.as_deref(), parsed.kind.as_deref()),
                 status: Some(status),
-                message: error::describe(status, &parsed, request_id),
+                message: match crate::net::refused(status, &headers, &sent) {
+                    Some(why) => format!("HTTP {status}: {why}"),
+                    None => error::describe(status, &parsed, request_id),
+                },
                 retry_after: error::retry_after(&headers),
             });
         }

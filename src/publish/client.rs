@@ -106,6 +106,8 @@ pub(crate) struct Response {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Value,
+    /// Why a redirect was not followed (`net::refused`), when it was one.
+    pub refused: Option<String>,
 }
 
 const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -123,6 +125,8 @@ impl Api {
         let http = reqwest::Client::builder()
             .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
+            .redirect(crate::net::redirects())
+            .referer(false)
             .build()?;
         Ok(Api {
             host: Host::GitHub,
@@ -286,10 +290,14 @@ impl Api {
         }
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let refused = reqwest::Url::parse(&url)
+            .ok()
+            .and_then(|sent| crate::net::refused(status, &headers, &sent));
         Ok(Response {
             status,
             headers,
             body,
+            refused,
         })
     }
 }
@@ -337,6 +345,9 @@ fn rate_limited(r: &Response) -> Option<Duration> {
 }
 
 fn describe(method: &reqwest::Method, path: &str, r: &Response) -> String {
+    if let Some(why) = &r.refused {
+        return format!("{method} {path}: HTTP {}: {why}", r.status);
+    }
     let message = r
         .body
         .get("message")

@@ -100,6 +100,8 @@ pub(crate) async fn post(
     let http = match reqwest::Client::builder()
         .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
         .timeout(Duration::from_secs(30))
+        .redirect(crate::net::redirects())
+        .referer(false)
         .build()
     {
         Ok(h) => h,
@@ -117,7 +119,13 @@ pub(crate) async fn post(
             }
             Ok(resp) => {
                 let status = resp.status().as_u16();
-                last = format!("HTTP {status}");
+                let refused = reqwest::Url::parse(url)
+                    .ok()
+                    .and_then(|sent| crate::net::refused(status, resp.headers(), &sent));
+                last = match refused {
+                    Some(why) => format!("HTTP {status}: {why}"),
+                    None => format!("HTTP {status}"),
+                };
                 if !(status == 429 || status >= 500) {
                     break;
                 }

@@ -45,6 +45,8 @@ pub struct GhState {
     pub resolved_threads: Vec<String>,
     pub thread_replies: Vec<(String, String)>,
     pub minimized: Vec<(String, String)>,
+    /// Every write answered with a redirect here (307: sent again as it was).
+    pub redirect_writes: Option<String>,
     next_id: u64,
 }
 
@@ -96,6 +98,9 @@ fn answer(s: &mut GhState, r: &Request) -> Reply {
         .unwrap_or(1);
     s.next_id += 1;
     let id = s.next_id;
+    if let Some(to) = s.redirect_writes.as_ref().filter(|_| r.method != "GET") {
+        return Reply::json(307, json!({})).header("location", &format!("{to}{path}"));
+    }
     if s.read_only && r.method != "GET" {
         return Reply::json(
             403,

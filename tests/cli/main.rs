@@ -35,6 +35,7 @@ mod precision;
 mod prime;
 mod protocols;
 mod publish;
+mod redirects;
 mod reports;
 mod robust;
 mod run;
