@@ -39,7 +39,7 @@ mod pg;
 use std::path::Path;
 use std::time::Duration;
 
-use bench::{big_patch, mib, ms, Bench, KEY};
+use bench::{agent_ids, big_patch, mib, ms, Bench, KEY};
 
 fn main() {
     // The linker's list of the functions a run executes (`build.rs`).

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::fake::{Fake, Reply};
-use super::{Bench, KEY};
+use super::{agent_ids, Bench, KEY};
 
 /// A median wall time and the peak RSS (KiB) of one more run.
 pub type Timed = (Duration, u64);
@@ -57,13 +57,8 @@ pub fn measure(latency: Duration) -> Basics {
 
 /// `n` agents in parallel against `server`, at concurrency `n`: `runs` runs.
 fn fan_out(server: &Fake, n: usize, runs: usize) -> Timed {
-    let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    let (ids, list) = agent_ids(n);
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let list = ids
-        .iter()
-        .map(|a| format!("\"{a}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
     let events = format!(
         "[defaults]\nconcurrency = {n}\n[providers.openai]\nkind = \"openai\"\nmax_concurrency = {n}\n\
          [events.review]\nagents = [{list}]\n"

@@ -113,6 +113,17 @@ impl Bench {
     }
 }
 
+/// `n` agent ids (`a0`, `a1`, ...) and the TOML list of them.
+pub fn agent_ids(n: usize) -> (Vec<String>, String) {
+    let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    let list = ids
+        .iter()
+        .map(|a| format!("\"{a}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (ids, list)
+}
+
 /// KiB as MiB.
 pub fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0

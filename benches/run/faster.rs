@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::fake::{Fake, Reply};
-use super::{Bench, KEY};
+use super::{agent_ids, Bench, KEY};
 
 /// One agent, one prompt, `latency` at the server: (bsu's median, curl's
 /// median, bsu's peak RSS KiB, fsyncs before bsu's first request).
@@ -82,13 +82,8 @@ fn fsyncs_before_request(bench: &Bench, args: &[&str]) -> Option<usize> {
 pub fn wide_panel(latency: Duration) -> (Duration, usize, f64) {
     let n = 1024;
     let server = Fake::start(move |_| Reply::verdict("approve", 9).delay(latency));
-    let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    let (ids, list) = agent_ids(n);
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let list = ids
-        .iter()
-        .map(|a| format!("\"{a}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
     let bench = Bench::new(
         &format!(
             "[defaults]\nconcurrency = 256\n[providers.openai]\nkind = \"openai\"\nmax_concurrency = 256\n\

@@ -39,19 +39,24 @@ fn publishing(models: &Fake, gl: &GitLab) -> (Project, String) {
     (p, head)
 }
 
+/// Models that ask for changes over one high finding on src/lib.rs:2.
+fn one_finding() -> Fake {
+    Fake::start(|_| {
+        crate::fake::Reply::content(
+            &serde_json::json!({"decision": "request_changes", "findings": [
+                {"severity": "high", "title": "Unchecked input", "file": "src/lib.rs", "line": 2}]})
+            .to_string(),
+        )
+    })
+}
+
 /// `--publish gitlab`: one sticky note per merge request and strategy,
 /// edited in place on the next run (another user's note with the marker is
 /// never touched), and the commit status on the head commit with the
 /// strategy's stable name; the token is in no artefact.
 #[test]
 fn publishing_to_gitlab_keeps_one_note_and_posts_the_status() {
-    let m = Fake::start(|_| {
-        crate::fake::Reply::content(
-            &serde_json::json!({"decision": "request_changes", "findings": [
-                {"severity": "high", "title": "Unchecked input", "file": "src/lib.rs", "line": 2}]})
-            .to_string(),
-        )
-    });
+    let m = one_finding();
     let gl = GitLab::start();
     gl.with(|s| {
         s.notes.push((
@@ -274,13 +279,7 @@ fn model_text_cannot_give_gitlab_a_quick_action() {
 /// dismissal; `/bsu dismiss` marks the finding in the sticky note's ledger.
 #[test]
 fn note_commands_are_checked_against_access_levels() {
-    let m = Fake::start(|_| {
-        crate::fake::Reply::content(
-            &serde_json::json!({"decision": "request_changes", "findings": [
-                {"severity": "high", "title": "Unchecked input", "file": "src/lib.rs", "line": 2}]})
-            .to_string(),
-        )
-    });
+    let m = one_finding();
     let gl = GitLab::start();
     gl.with(|s| {
         s.members.insert(5, 30);
