@@ -54,19 +54,11 @@ pub(crate) fn refused(status: u16, headers: &HeaderMap, sent: &Url) -> Option<St
     if same_origin(sent, &to) {
         return None;
     }
-    let origin = to.origin().ascii_serialization();
+    // At most 100 characters: a hostile server's name can be long.
+    let origin = crate::text::one_line(&to.origin().ascii_serialization(), 100);
     Some(format!(
-        "a redirect to another origin ({}) not followed: the request carries a credential",
-        cut(&origin)
+        "a redirect to another origin ({origin}) not followed: the request carries a credential"
     ))
-}
-
-/// `origin`, at most 100 characters (a hostile server's name can be long).
-fn cut(origin: &str) -> String {
-    match origin.char_indices().nth(100) {
-        Some((i, _)) => format!("{}…", &origin[..i]),
-        None => origin.to_string(),
-    }
 }
 
 #[cfg(test)]
