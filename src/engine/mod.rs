@@ -242,7 +242,13 @@ pub(crate) async fn execute(
         ),
     };
 
-    let agents = unfinished(outcomes, &plan, end, start, observer.as_ref());
+    let mut agents = unfinished(outcomes, &plan, end, start, observer.as_ref());
+    verdict::cap_panel(
+        agents
+            .iter_mut()
+            .filter_map(AgentOutcome::reading_mut)
+            .collect(),
+    );
     let decision = decision::decide(&agents, &plan.required);
     // Aborted agent tasks may still hold `shared` for a moment: copy, never unwrap.
     RunOutcome {

@@ -198,6 +198,14 @@ impl AgentOutcome {
         }
     }
 
+    /// How its reply was read, when it succeeded.
+    pub(crate) fn reading_mut(&mut self) -> Option<&mut Reading> {
+        match &mut self.result {
+            AgentResult::Succeeded(a) => Some(&mut a.reading),
+            _ => None,
+        }
+    }
+
     /// What made the reply ambiguous or unreadable, if anything did.
     pub(crate) fn ambiguity(&self) -> Option<&Ambiguity> {
         match &self.answer()?.reading {

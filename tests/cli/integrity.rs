@@ -285,3 +285,55 @@ fn a_reply_cut_off_at_max_tokens_says_so_and_never_approves() {
         r["decision"]
     );
 }
+
+/// A panel's replies are capped together: eleven agents giving 200 findings
+/// each (ten high) keep 2,000, every high one among them; the agents whose
+/// low findings went say so, and cannot approve.
+#[test]
+fn a_panel_of_many_findings_keeps_the_most_severe_two_thousand() {
+    let ids: Vec<String> = (0..11).map(|i| format!("a{i:02}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let events = format!(
+        "[events.review]\nagents = [{}]\n",
+        refs.iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let fake = Fake::start(|_| {
+        let findings: Vec<Value> = (0..200)
+            .map(|i| {
+                let severity = if i < 10 { "high" } else { "low" };
+                json!({"severity": severity, "title": format!("{severity} {i}"),
+                       "file": format!("src/f{i}.rs"), "line": 1})
+            })
+            .collect();
+        Reply::content(&json!({"decision": "request_changes", "findings": findings}).to_string())
+    });
+    let p = Project::with_agents(&events, &refs).serve(&fake);
+    let (code, stdout, stderr) = p.run(&["run", "review"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let r = p.latest();
+    let agents = r["agents"].as_array().unwrap();
+    let findings = |a: &Value| a["verdict"]["findings"].as_array().map_or(0, Vec::len);
+    assert_eq!(agents.iter().map(findings).sum::<usize>(), 2_000);
+    let high = agents
+        .iter()
+        .flat_map(|a| {
+            a["verdict"]["findings"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|f| f["severity"] == "high")
+        .count();
+    assert_eq!(high, 110);
+    let said = "the panel's replies give 2200 findings; bsu reads the 2000 most severe";
+    for (i, a) in agents.iter().enumerate() {
+        let ambiguous = a["ambiguity"]["unreadable"]
+            .as_array()
+            .is_some_and(|u| u.iter().any(|w| w == said));
+        assert_eq!(ambiguous, i >= 9, "{}: {}", a["id"], a["ambiguity"]);
+    }
+    assert_eq!(r["decision"]["action"], "request_changes");
+}

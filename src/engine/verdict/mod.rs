@@ -3,6 +3,7 @@
 //! strictest readable decision wins, and a reply holding something
 //! verdict-like that cannot be read never yields `approve`.
 
+mod cap;
 pub(crate) mod consensus;
 mod finding;
 mod read;
@@ -10,6 +11,7 @@ mod scan;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use cap::cap_panel;
 pub(crate) use read::{merge, read};
 
 /// What an agent decided, as it said it (merged when the reply held several).

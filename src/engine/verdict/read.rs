@@ -53,7 +53,7 @@ pub(crate) fn read(reply: &str) -> Reading {
     }
     let given: usize = verdicts.iter().map(|v| v.findings.len()).sum();
     if given > MAX_FINDINGS {
-        keep_most_severe(&mut verdicts, MAX_FINDINGS);
+        super::cap::keep_most_severe(verdicts.iter_mut().collect(), MAX_FINDINGS);
         unreadable.push(format!(
             "the reply gives {given} findings; bsu reads the {MAX_FINDINGS} most severe"
         ));
@@ -124,35 +124,6 @@ fn settle(verdicts: Vec<Verdict>, unreadable: Vec<String>) -> Reading {
                 unreadable,
             },
         ),
-    }
-}
-
-/// Keep `max` findings across `verdicts`, the most severe (in their order
-/// among equals): none more severe than one kept is dropped, so no
-/// critical finding is lost to the cap.
-fn keep_most_severe(verdicts: &mut [Verdict], max: usize) {
-    let mut all: Vec<(Severity, usize, usize)> = verdicts
-        .iter()
-        .enumerate()
-        .flat_map(|(vi, v)| {
-            v.findings
-                .iter()
-                .enumerate()
-                .map(move |(fi, f)| (f.severity, vi, fi))
-        })
-        .collect();
-    all.sort_by(|a, b| b.0.cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
-    let kept: std::collections::HashSet<(usize, usize)> = all
-        .into_iter()
-        .take(max)
-        .map(|(_, vi, fi)| (vi, fi))
-        .collect();
-    for (vi, v) in verdicts.iter_mut().enumerate() {
-        let mut fi = 0;
-        v.findings.retain(|_| {
-            fi += 1;
-            kept.contains(&(vi, fi - 1))
-        });
     }
 }
 
