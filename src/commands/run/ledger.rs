@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use super::state::Later;
-use crate::engine::outcome::RunOutcome;
+use crate::engine::outcome::{AgentOutcome, RunOutcome};
 use crate::inputs::Gathered;
 use crate::ledger::suppress::{self, Suppressions};
 use crate::ledger::{self, anchor, Ledger, Seen, State};
@@ -200,7 +200,8 @@ fn settle(
     if plan.dry_run {
         return None;
     }
-    let seen = identify(plan, outcome);
+    let lines = anchor::Lines::new(&outcome.inputs);
+    let seen = identify(plan, &mut outcome.agents, &lines);
     let shown: HashSet<&str> = prev
         .map(|l| {
             l.findings
@@ -219,9 +220,8 @@ fn settle(
         .filter(|id| shown.contains(id.as_str()))
         .cloned()
         .collect();
-    let inputs = &outcome.inputs;
     let still = |e: &ledger::Entry| match (&e.file, &e.anchor) {
-        (Some(f), Some(a)) => anchor::still_there(inputs, f, a),
+        (Some(f), Some(a)) => lines.still_there(f, a),
         _ => None,
     };
     // The commit reviewed; a run that reviewed none (an audit of files or
@@ -247,10 +247,7 @@ fn settle(
 
 /// Each finding's id, set on the verdicts (so every report shows it), and
 /// the run's findings once each.
-fn identify(plan: &RunPlan, outcome: &mut RunOutcome) -> Vec<Seen> {
-    // Borrowed apart: the findings change, the inputs are only read.
-    let RunOutcome { agents, inputs, .. } = outcome;
-    let inputs: &[Gathered] = inputs;
+fn identify(plan: &RunPlan, agents: &mut [AgentOutcome], lines: &anchor::Lines<'_>) -> Vec<Seen> {
     let mut seen: Vec<Seen> = Vec::new();
     // The first finding of each id so far: one the panel agrees with (the
     // report merges them the same way) takes its id, so the ledger counts
@@ -259,9 +256,9 @@ fn identify(plan: &RunPlan, outcome: &mut RunOutcome) -> Vec<Seen> {
     for a in agents.iter_mut() {
         let Some(v) = a.verdict_mut() else { continue };
         for f in &mut v.findings {
-            place(f, inputs);
+            place(f, lines);
             let anchor = match (&f.file, f.line) {
-                (Some(file), Some(line)) => anchor::at(inputs, file, line),
+                (Some(file), Some(line)) => lines.at(file, line),
                 _ => None,
             };
             let id = match earlier.iter().find(|e| e.same_issue(f)) {
@@ -298,22 +295,21 @@ fn identify(plan: &RunPlan, outcome: &mut RunOutcome) -> Vec<Seen> {
 /// Check a finding's quote against the change: verified where it says,
 /// moved to where the quoted code is, or unanchored (never inline) when it
 /// is nowhere in what was shown; a line without a quote stays unverified.
-fn place(f: &mut crate::engine::verdict::Finding, inputs: &[Gathered]) {
+fn place(f: &mut crate::engine::verdict::Finding, lines: &anchor::Lines<'_>) {
     use crate::engine::verdict::Anchor;
     let Some(file) = f.file.clone() else { return };
     f.anchor = match (&f.quote, f.line) {
-        (Some(q), line) => match anchor::locate(inputs, &file, q, line) {
+        (Some(q), line) => match lines.locate(&file, q, line) {
             Some((start, end)) => {
                 let verified = line == Some(start);
                 f.line = Some(start);
                 f.end_line = (end > start).then_some(end);
-                f.anchored =
-                    anchor::around(inputs, &file, (start, end), 3).map(|(before, lines, after)| {
-                        crate::engine::verdict::Anchored {
-                            before,
-                            lines,
-                            after,
-                        }
+                f.anchored = lines
+                    .around(&file, (start, end), 3)
+                    .map(|(before, lines, after)| crate::engine::verdict::Anchored {
+                        before,
+                        lines,
+                        after,
                     });
                 Some(match line {
                     _ if verified => Anchor::Verified,
