@@ -33,6 +33,8 @@ struct File<'a> {
     numbered: HashMap<u64, &'a str>,
     /// Every line, `normal`ized, once asked for.
     normal: OnceCell<HashSet<String>>,
+    /// Where each line, trimmed, is in `lines`, once asked for.
+    trimmed: OnceCell<HashMap<&'a str, Vec<usize>>>,
     /// Deleted at the head.
     deleted: bool,
     /// The run saw its whole new text (a changed file's, or an added
@@ -69,6 +71,7 @@ impl<'a> Lines<'a> {
             lines,
             numbered,
             normal: OnceCell::new(),
+            trimmed: OnceCell::new(),
             deleted,
             whole,
         });
@@ -87,10 +90,18 @@ impl<'a> Lines<'a> {
         let wanted = &wanted[first..=last];
         let file = self.file(file);
         let lines = &file.lines;
+        let trimmed = file.trimmed.get_or_init(|| {
+            let mut at: HashMap<&str, Vec<usize>> = HashMap::new();
+            for (i, (_, text)) in lines.iter().enumerate() {
+                at.entry(text.trim()).or_default().push(i);
+            }
+            at
+        });
         let mut found: Vec<(u64, u64)> = Vec::new();
-        for i in 0..lines.len() {
+        // Runs start where the quote's first line is.
+        for &i in trimmed.get(wanted[0]).map_or(&[][..], Vec::as_slice) {
             let Some(run) = lines.get(i..i + wanted.len()) else {
-                break;
+                continue;
             };
             let consecutive = run.windows(2).all(|w| w[1].0 == w[0].0 + 1);
             if consecutive

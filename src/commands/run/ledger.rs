@@ -4,7 +4,7 @@
 //! with the base branch's suppressions, and folded into the decision —
 //! which covers the whole pull request, not only this push.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::state::Later;
 use crate::engine::outcome::{AgentOutcome, RunOutcome};
@@ -249,6 +249,8 @@ fn settle(
 /// the run's findings once each.
 fn identify(plan: &RunPlan, agents: &mut [AgentOutcome], lines: &anchor::Lines<'_>) -> Vec<Seen> {
     let mut seen: Vec<Seen> = Vec::new();
+    // Where each id is in `seen`.
+    let mut listed: HashMap<String, usize> = HashMap::new();
     // The first finding of each id so far: one the panel agrees with (the
     // report merges them the same way) takes its id, so the ledger counts
     // it once.
@@ -276,16 +278,19 @@ fn identify(plan: &RunPlan, agents: &mut [AgentOutcome], lines: &anchor::Lines<'
                 }
             };
             f.id = Some(id.clone());
-            match seen.iter_mut().find(|s| s.id == id) {
-                Some(s) => s.severity = s.severity.max(f.severity),
-                None => seen.push(Seen {
-                    id,
-                    severity: f.severity,
-                    title: f.title.clone(),
-                    file: f.file.clone(),
-                    line: f.line,
-                    anchor,
-                }),
+            match listed.get(&id) {
+                Some(&i) => seen[i].severity = seen[i].severity.max(f.severity),
+                None => {
+                    listed.insert(id.clone(), seen.len());
+                    seen.push(Seen {
+                        id,
+                        severity: f.severity,
+                        title: f.title.clone(),
+                        file: f.file.clone(),
+                        line: f.line,
+                        anchor,
+                    });
+                }
             }
         }
     }
