@@ -14,10 +14,14 @@ use reqwest::Url;
 /// Redirects followed in a row at most, within the origin.
 const MAX_REDIRECTS: usize = 5;
 
-/// The redirect policy of every client: within the first request's origin,
-/// up to `MAX_REDIRECTS`; anywhere else, not followed.
-pub(crate) fn redirects() -> Policy {
-    Policy::custom(follow)
+/// The start of every HTTP client of bsu: its user agent, redirects
+/// followed only within the first request's origin (up to
+/// `MAX_REDIRECTS`), and no `Referer`.
+pub(crate) fn client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
+        .redirect(Policy::custom(follow))
+        .referer(false)
 }
 
 fn follow(attempt: Attempt<'_>) -> reqwest::redirect::Action {
@@ -41,10 +45,11 @@ fn same_origin(a: &Url, b: &Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
-/// Why an answer of `status` to a request for `sent` is a redirect that was
-/// not followed: the origin its `Location` names. `None` for any other
-/// answer. Only the origin is named: the rest of the address is the
-/// server's, and may carry what it should not show.
+/// An answer of `status` to a request for `sent` that is a redirect not
+/// followed, said as the call's error: the status and the origin its
+/// `Location` names. `None` for any other answer. Only the origin is
+/// named: the rest of the address is the server's, and may carry what it
+/// should not show.
 pub(crate) fn refused(status: u16, headers: &HeaderMap, sent: &Url) -> Option<String> {
     if !(300..400).contains(&status) {
         return None;
@@ -57,7 +62,8 @@ pub(crate) fn refused(status: u16, headers: &HeaderMap, sent: &Url) -> Option<St
     // At most 100 characters: a hostile server's name can be long.
     let origin = crate::text::one_line(&to.origin().ascii_serialization(), 100);
     Some(format!(
-        "a redirect to another origin ({origin}) not followed: the request carries a credential"
+        "HTTP {status}: a redirect to another origin ({origin}) not followed: the request \
+         carries a credential"
     ))
 }
 
@@ -90,7 +96,7 @@ mod tests {
         assert_eq!(
             refused(307, &at("http://evil.example:81/steal?key=k"), &sent).as_deref(),
             Some(
-                "a redirect to another origin (http://evil.example:81) not followed: \
+                "HTTP 307: a redirect to another origin (http://evil.example:81) not followed: \
                  the request carries a credential"
             )
         );

@@ -68,12 +68,9 @@ pub(crate) struct Client {
 
 impl Client {
     pub(crate) fn new() -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
+        let http = crate::net::client()
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(60))
-            .redirect(crate::net::redirects())
-            .referer(false)
             .build()?;
         Ok(Client { http })
     }
@@ -171,10 +168,8 @@ impl Client {
                 fault: Fault::None,
                 class: error::classify(status, parsed.code.as_deref(), parsed.kind.as_deref()),
                 status: Some(status),
-                message: match crate::net::refused(status, &headers, &sent) {
-                    Some(why) => format!("HTTP {status}: {why}"),
-                    None => error::describe(status, &parsed, request_id),
-                },
+                message: crate::net::refused(status, &headers, &sent)
+                    .unwrap_or_else(|| error::describe(status, &parsed, request_id)),
                 retry_after: error::retry_after(&headers),
             });
         }

@@ -122,11 +122,8 @@ impl Api {
         max_retries: u32,
         timeout: Duration,
     ) -> Result<Api, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
+        let http = crate::net::client()
             .connect_timeout(Duration::from_secs(10))
-            .redirect(crate::net::redirects())
-            .referer(false)
             .build()?;
         Ok(Api {
             host: Host::GitHub,
@@ -346,7 +343,7 @@ fn rate_limited(r: &Response) -> Option<Duration> {
 
 fn describe(method: &reqwest::Method, path: &str, r: &Response) -> String {
     if let Some(why) = &r.refused {
-        return format!("{method} {path}: HTTP {}: {why}", r.status);
+        return format!("{method} {path}: {why}");
     }
     let message = r
         .body

@@ -97,11 +97,8 @@ pub(crate) async fn post(
         }
         WebhookFormat::Report => serde_json::to_value(r).unwrap_or_default(),
     };
-    let http = match reqwest::Client::builder()
-        .user_agent(concat!("bsu/", env!("CARGO_PKG_VERSION")))
+    let http = match crate::net::client()
         .timeout(Duration::from_secs(30))
-        .redirect(crate::net::redirects())
-        .referer(false)
         .build()
     {
         Ok(h) => h,
@@ -122,10 +119,7 @@ pub(crate) async fn post(
                 let refused = reqwest::Url::parse(url)
                     .ok()
                     .and_then(|sent| crate::net::refused(status, resp.headers(), &sent));
-                last = match refused {
-                    Some(why) => format!("HTTP {status}: {why}"),
-                    None => format!("HTTP {status}"),
-                };
+                last = refused.unwrap_or_else(|| format!("HTTP {status}"));
                 if !(status == 429 || status >= 500) {
                     break;
                 }
