@@ -34,14 +34,13 @@ pub(crate) struct Merged {
 
 pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
     let mut out: Vec<Merged> = Vec::new();
+    // Each merged finding's first place and title, at its index in `out`.
+    let mut met = consensus::Met::default();
     for a in &r.agents {
         let Some(v) = &a.verdict else { continue };
         for f in &v.findings {
-            let key = |m: &Merged| {
-                consensus::same_place((m.file.as_deref(), m.line, m.end_line), f.place())
-                    && consensus::similar(&m.title, &f.title)
-            };
-            match out.iter_mut().find(|m| key(m)) {
+            let words = consensus::Words::of(&f.title);
+            match met.first(f.place(), &words).map(|i| &mut out[i]) {
                 Some(m) => {
                     if f.severity > m.severity {
                         m.severity = f.severity;
@@ -55,22 +54,25 @@ pub(crate) fn merged_findings(r: &Report) -> Vec<Merged> {
                         (x, y) => x.or(y),
                     };
                 }
-                None => out.push(Merged {
-                    severity: f.severity,
-                    label: f.severity_text(),
-                    title: f.title.clone(),
-                    detail: f.detail.clone(),
-                    file: f.file.clone(),
-                    line: f.line,
-                    agents: vec![a.id.clone()],
-                    id: f.id.clone(),
-                    end_line: f.end_line,
-                    anchor: f.anchor.clone(),
-                    suggestion: f.suggestion.clone(),
-                    confidence: f.confidence,
-                    dropped: f.dropped.clone(),
-                    diff: f.suggestion_diff.clone(),
-                }),
+                None => {
+                    met.meet(f.place(), words);
+                    out.push(Merged {
+                        severity: f.severity,
+                        label: f.severity_text(),
+                        title: f.title.clone(),
+                        detail: f.detail.clone(),
+                        file: f.file.clone(),
+                        line: f.line,
+                        agents: vec![a.id.clone()],
+                        id: f.id.clone(),
+                        end_line: f.end_line,
+                        anchor: f.anchor.clone(),
+                        suggestion: f.suggestion.clone(),
+                        confidence: f.confidence,
+                        dropped: f.dropped.clone(),
+                        diff: f.suggestion_diff.clone(),
+                    });
+                }
             }
         }
     }

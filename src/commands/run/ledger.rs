@@ -8,6 +8,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::state::Later;
 use crate::engine::outcome::{AgentOutcome, RunOutcome};
+use crate::engine::verdict::consensus::{Met, Words};
+use crate::engine::verdict::Finding;
 use crate::inputs::Gathered;
 use crate::ledger::suppress::{self, Suppressions};
 use crate::ledger::{self, anchor, Ledger, Seen, State};
@@ -254,7 +256,8 @@ fn identify(plan: &RunPlan, agents: &mut [AgentOutcome], lines: &anchor::Lines<'
     // The first finding of each id so far: one the panel agrees with (the
     // report merges them the same way) takes its id, so the ledger counts
     // it once.
-    let mut earlier: Vec<crate::engine::verdict::Finding> = Vec::new();
+    let mut met = Met::default();
+    let mut ids: Vec<String> = Vec::new();
     for a in agents.iter_mut() {
         let Some(v) = a.verdict_mut() else { continue };
         for f in &mut v.findings {
@@ -263,8 +266,9 @@ fn identify(plan: &RunPlan, agents: &mut [AgentOutcome], lines: &anchor::Lines<'
                 (Some(file), Some(line)) => lines.at(file, line),
                 _ => None,
             };
-            let id = match earlier.iter().find(|e| e.same_issue(f)) {
-                Some(e) => e.id.clone().unwrap_or_default(),
+            let words = Words::of(&f.title);
+            let id = match met.first(f.place(), &words) {
+                Some(i) => ids[i].clone(),
                 None => {
                     let id = ledger::finding_id(
                         &plan.strategy,
@@ -273,7 +277,8 @@ fn identify(plan: &RunPlan, agents: &mut [AgentOutcome], lines: &anchor::Lines<'
                         anchor.as_deref(),
                     );
                     f.id = Some(id.clone());
-                    earlier.push(f.clone());
+                    met.meet(f.place(), words);
+                    ids.push(id.clone());
                     id
                 }
             };
@@ -300,7 +305,7 @@ fn identify(plan: &RunPlan, agents: &mut [AgentOutcome], lines: &anchor::Lines<'
 /// Check a finding's quote against the change: verified where it says,
 /// moved to where the quoted code is, or unanchored (never inline) when it
 /// is nowhere in what was shown; a line without a quote stays unverified.
-fn place(f: &mut crate::engine::verdict::Finding, lines: &anchor::Lines<'_>) {
+fn place(f: &mut Finding, lines: &anchor::Lines<'_>) {
     use crate::engine::verdict::Anchor;
     let Some(file) = f.file.clone() else { return };
     f.anchor = match (&f.quote, f.line) {
