@@ -2,7 +2,7 @@
 //! agent's reading, only the most severe are read, as one reply's past
 //! `read::MAX_FINDINGS`. Everything after reading compares findings in
 //! pairs (the panel's agreement, the ledger's ids, the report's merge): 256
-//! agents of 200 findings each took 27 s, and a larger panel would take
+//! agents of 200 findings each took 24 to 27 s, and a larger panel would take
 //! minutes, at a pull request's word (a prompt can ask every agent for
 //! its most).
 
