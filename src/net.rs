@@ -50,13 +50,14 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 /// `Location` names. `None` for any other answer. Only the origin is
 /// named: the rest of the address is the server's, and may carry what it
 /// should not show.
-pub(crate) fn refused(status: u16, headers: &HeaderMap, sent: &Url) -> Option<String> {
+pub(crate) fn refused(status: u16, headers: &HeaderMap, sent: &str) -> Option<String> {
     if !(300..400).contains(&status) {
         return None;
     }
+    let sent = Url::parse(sent).ok()?;
     let location = headers.get(LOCATION)?.to_str().ok()?;
     let to = sent.join(location).ok()?;
-    if same_origin(sent, &to) {
+    if same_origin(&sent, &to) {
         return None;
     }
     // At most 100 characters: a hostile server's name can be long.
@@ -87,24 +88,24 @@ mod tests {
 
     #[test]
     fn a_refused_redirect_names_its_origin_only() {
-        let sent = url("https://api.example.com/v1/messages");
+        let sent = "https://api.example.com/v1/messages";
         let at = |location: &str| {
             let mut h = HeaderMap::new();
             h.insert(LOCATION, location.parse().unwrap());
             h
         };
         assert_eq!(
-            refused(307, &at("http://evil.example:81/steal?key=k"), &sent).as_deref(),
+            refused(307, &at("http://evil.example:81/steal?key=k"), sent).as_deref(),
             Some(
                 "HTTP 307: a redirect to another origin (http://evil.example:81) not followed: \
                  the request carries a credential"
             )
         );
-        assert_eq!(refused(307, &at("/v2/messages"), &sent), None);
-        assert_eq!(refused(200, &at("http://evil.example/"), &sent), None);
-        assert_eq!(refused(302, &HeaderMap::new(), &sent), None);
+        assert_eq!(refused(307, &at("/v2/messages"), sent), None);
+        assert_eq!(refused(200, &at("http://evil.example/"), sent), None);
+        assert_eq!(refused(302, &HeaderMap::new(), sent), None);
         let long = format!("https://{}.example/", "a".repeat(300));
-        let said = refused(301, &at(&long), &sent).unwrap();
+        let said = refused(301, &at(&long), sent).unwrap();
         assert!(said.contains("…)"), "{said}");
     }
 }

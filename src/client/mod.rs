@@ -137,7 +137,7 @@ impl Client {
             ))
         })?;
         let started = stream::hook();
-        let sent = url.clone();
+        let sent = url.to_string();
         let builder = protocol.request(&self.http, url, auth, req, started.is_some());
         let response = builder
             .timeout(timeout)

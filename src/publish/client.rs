@@ -287,9 +287,7 @@ impl Api {
         }
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        let refused = reqwest::Url::parse(&url)
-            .ok()
-            .and_then(|sent| crate::net::refused(status, &headers, &sent));
+        let refused = crate::net::refused(status, &headers, &url);
         Ok(Response {
             status,
             headers,

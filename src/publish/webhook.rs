@@ -116,10 +116,8 @@ pub(crate) async fn post(
             }
             Ok(resp) => {
                 let status = resp.status().as_u16();
-                let refused = reqwest::Url::parse(url)
-                    .ok()
-                    .and_then(|sent| crate::net::refused(status, resp.headers(), &sent));
-                last = refused.unwrap_or_else(|| format!("HTTP {status}"));
+                last = crate::net::refused(status, resp.headers(), url)
+                    .unwrap_or_else(|| format!("HTTP {status}"));
                 if !(status == 429 || status >= 500) {
                     break;
                 }

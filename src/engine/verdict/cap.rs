@@ -1,10 +1,10 @@
 //! The panel's findings, capped: past `MAX_PANEL_FINDINGS` across every
 //! agent's reading, only the most severe are read, as one reply's past
-//! `read::MAX_FINDINGS`. Everything after reading compares findings in
-//! pairs (the panel's agreement, the ledger's ids, the report's merge): 256
-//! agents of 200 findings each took 24 to 27 s, and a larger panel would take
-//! minutes, at a pull request's word (a prompt can ask every agent for
-//! its most).
+//! `read::MAX_FINDINGS`. Everything after reading tells findings apart
+//! (the panel's agreement, the ledger's ids, the report's merge): compared
+//! in pairs, 256 agents of 200 findings each took 24 to 27 s, and a larger
+//! panel would take minutes, at a pull request's word (a prompt can ask
+//! every agent for its most).
 
 use super::{Ambiguity, Reading, Severity, Verdict, VerdictDecision};
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::Finding;
 
-/// A title's words, lower-cased, sorted, each once: what `similar`
+/// A title's words, lower-cased, sorted, each once: what `Words::similar`
 /// compares. Made once per finding where findings are compared in pairs (a
 /// panel's 2,000 at one place, each pair's titles split again, took 4.3 s).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,8 @@ pub(crate) fn same_place(a: Place<'_>, b: Place<'_>) -> bool {
 /// comparing it with every one.
 #[derive(Debug, Default)]
 pub(crate) struct Met {
-    places: Vec<(Option<String>, Option<u64>, Option<u64>)>,
+    /// Each finding's first and last line (its file is its key in `by_word`).
+    lines: Vec<(Option<u64>, Option<u64>)>,
     titles: Vec<Words>,
     /// For each file, for each word, the findings there whose title has
     /// it, in order.
@@ -88,8 +89,8 @@ impl Met {
             sharing[i / 64] |= 1 << (i % 64);
         }
         let same = |i: usize| {
-            let (file, line, end) = &self.places[i];
-            same_place((file.as_deref(), *line, *end), place) && self.titles[i].similar(title)
+            let (line, end) = self.lines[i];
+            same_place((place.0, line, end), place) && self.titles[i].similar(title)
         };
         for (k, &bits) in sharing.iter().enumerate() {
             let mut bits = bits;
@@ -111,8 +112,7 @@ impl Met {
         for w in &title.0 {
             in_file.entry(w.clone()).or_default().push(i);
         }
-        self.places
-            .push((place.0.map(str::to_string), place.1, place.2));
+        self.lines.push((place.1, place.2));
         self.titles.push(title);
         i
     }
